@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with node:test through tsx.
+// Node 20's test runner does not discover .ts files by itself, so the file list is passed explicitly (DESIGN.md, Tests).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+let files = [...findTests('src'), ...findTests('test')].sort();
+if (filter.length > 0) files = files.filter((f) => filter.some((p) => f.includes(p)));
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

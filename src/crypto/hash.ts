@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+
+/** SHA-256 of the bytes (node:crypto, OpenSSL; uses SHA-NI where the CPU has it). */
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest().buffer.slice(0));
+}
+
+/**
+ * Double SHA-256, Bitcoin's hash for txids, block hashes and merkle nodes. Returns 32 bytes in internal order.
+ * @see Bitcoin Core hash.h Hash()
+ */
+export function sha256d(data: Uint8Array): Uint8Array {
+  const first = createHash('sha256').update(data).digest();
+  const second = createHash('sha256').update(first).digest();
+  return new Uint8Array(second.buffer, second.byteOffset, 32);
+}
+
+/** RIPEMD-160(SHA-256(data)), the 20-byte key hash of P2WPKH. @see BIP-141 */
+export function hash160(data: Uint8Array): Uint8Array {
+  return ripemd160(sha256(data));
+}
+
+const tagCache = new Map<string, Uint8Array>();
+
+/**
+ * BIP-340 tagged hash: SHA256(SHA256(tag) || SHA256(tag) || data...). The tag prefix is computed once per tag.
+ * @see BIP-340 "Design" (tagged hashes)
+ */
+export function taggedHash(tag: string, ...parts: Uint8Array[]): Uint8Array {
+  let prefix = tagCache.get(tag);
+  if (!prefix) {
+    const t = sha256(new TextEncoder().encode(tag));
+    prefix = new Uint8Array(64);
+    prefix.set(t, 0);
+    prefix.set(t, 32);
+    tagCache.set(tag, prefix);
+  }
+  const h = createHash('sha256').update(prefix);
+  for (const p of parts) h.update(p);
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, 32);
+}

@@ -1,0 +1,98 @@
+import { sha256d } from '../crypto/hash.js';
+import { bytesEqual } from '../primitives/hex.js';
+import { computeTxid, computeWtxid } from '../primitives/tx.js';
+import type { Block, Hash256 } from '../primitives/types.js';
+
+function hashPair(left: Hash256, right: Hash256): Hash256 {
+  const buf = new Uint8Array(64);
+  buf.set(left, 0);
+  buf.set(right, 32);
+  return sha256d(buf);
+}
+
+/**
+ * Merkle root of a list of 32-byte hashes (internal byte order), as Bitcoin builds it: each level pairs neighbours
+ * and hashes them with sha256d, duplicating the last hash of an odd-sized level. An empty list gives 32 zero bytes.
+ * `mutated` is true when some level holds two identical neighbours, the CVE-2012-2459 malleation by which two
+ * different tx lists share one root; a block whose root is `mutated` must be rejected as bad-txns-duplicate.
+ * PERF: O(n) hashes; does not modify `hashes`.
+ * @see Bitcoin Core consensus/merkle.cpp ComputeMerkleRoot
+ */
+export function computeMerkleRoot(hashes: readonly Hash256[]): { root: Hash256; mutated: boolean } {
+  if (hashes.length === 0) return { root: new Uint8Array(32), mutated: false };
+  let level: Hash256[] = [...hashes];
+  let mutated = false;
+  while (level.length > 1) {
+    // Checked before the odd duplication, as Core does: the padding copy itself is not a mutation.
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      if (bytesEqual(level[i]!, level[i + 1]!)) mutated = true;
+    }
+    if (level.length % 2 === 1) level.push(level[level.length - 1]!);
+    const next: Hash256[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(hashPair(level[i]!, level[i + 1]!));
+    level = next;
+  }
+  return { root: level[0]!, mutated };
+}
+
+/**
+ * Merkle root of the block's txids, to compare with header.merkleRoot (with `mutated` for CVE-2012-2459).
+ * @see Bitcoin Core consensus/merkle.cpp BlockMerkleRoot
+ */
+export function computeBlockMerkleRoot(block: Block): { root: Hash256; mutated: boolean } {
+  return computeMerkleRoot(block.txs.map(computeTxid));
+}
+
+/**
+ * BIP-141 witness merkle root: the merkle root of the block's wtxids with the coinbase's replaced by 32 zero bytes.
+ * A block without txs gives 32 zero bytes. No `mutated` flag: as Core notes, the tx tree's check already rules out
+ * the duplication in the witness tree.
+ * @see BIP-141 "Commitment structure"; Bitcoin Core consensus/merkle.cpp BlockWitnessMerkleRoot, CheckWitnessMalleation
+ */
+export function computeWitnessMerkleRoot(block: Block): Hash256 {
+  const leaves = block.txs.map((tx, i) => (i === 0 ? new Uint8Array(32) : computeWtxid(tx)));
+  return computeMerkleRoot(leaves).root;
+}
+
+/**
+ * The merkle branch (proof) for the leaf at `index`: the sibling hash at each level from the leaves up, the odd last
+ * hash of a level being its own sibling. Esplora's `/tx/:txid/merkle-proof` lists these (in display hex).
+ * Returns [] for a single-leaf tree.
+ * @throws RangeError when `index` is not an index of `hashes` (a programming error, not bad input)
+ * @see Bitcoin Core (pre-0.21) consensus/merkle.cpp ComputeMerkleBranch
+ */
+export function computeMerkleBranch(hashes: readonly Hash256[], index: number): Hash256[] {
+  if (!Number.isInteger(index) || index < 0 || index >= hashes.length) {
+    throw new RangeError(`merkle leaf index ${index} out of range 0..${hashes.length - 1}`);
+  }
+  const branch: Hash256[] = [];
+  let level: Hash256[] = [...hashes];
+  let pos = index;
+  while (level.length > 1) {
+    if (level.length % 2 === 1) level.push(level[level.length - 1]!);
+    branch.push(level[pos ^ 1]!);
+    const next: Hash256[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(hashPair(level[i]!, level[i + 1]!));
+    level = next;
+    pos >>= 1;
+  }
+  return branch;
+}
+
+/**
+ * True when hashing `leaf` up the `branch` (siblings from the leaves up; bit k of `index` says whether the node at
+ * level k is a right child) yields `root`. All hashes in internal byte order.
+ * @see Bitcoin Core (pre-0.21) consensus/merkle.cpp ComputeMerkleRootFromBranch
+ */
+export function verifyMerkleBranch(leaf: Hash256, branch: readonly Hash256[], index: number, root: Hash256): boolean {
+  if (!Number.isInteger(index) || index < 0) return false;
+  // The index must fit in the tree the branch describes; otherwise high bits would be silently ignored.
+  if (branch.length < 31 && index >= 2 ** branch.length) return false;
+  let hash = leaf;
+  let pos = index;
+  for (const sibling of branch) {
+    hash = pos & 1 ? hashPair(sibling, hash) : hashPair(hash, sibling);
+    pos = Math.floor(pos / 2);
+  }
+  return bytesEqual(hash, root);
+}

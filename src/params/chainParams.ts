@@ -65,6 +65,11 @@ export interface ChainParams {
   readonly defaultPorts: { readonly p2p: number; readonly rpc: number; readonly api: number; readonly stratum: number };
   /** Prefix of gossip topics: `/cairn/<network>/<first 8 hex of genesis hash>`. */
   readonly topicPrefix: string;
+  /**
+   * Which output scripts are valid: `cairn` = only P2WPKH, P2TR and OP_RETURN data of at most 83 bytes (DESIGN.md,
+   * Scripts); `any` = Bitcoin's rule (any script), for checking real Bitcoin blocks.
+   */
+  readonly outputScriptRule: 'cairn' | 'any';
   /** Whether `generatetoaddress` and other test-only mining RPCs are allowed. */
   readonly allowGenerate: boolean;
 }

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Entry point of the `cairn` command: runs the compiled CLI (built by `npm run build`, which `npm install` runs).
-import '../dist/cli/main.js';
+import '../dist/cli/run.js';

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { hexToBytes } from '../primitives/hex.js';
+
+/** A CLI usage or input problem: printed as `error: <message>` with exit code 1 (never a stack trace). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+const HEX_TEXT = /^[0-9a-fA-F\s]*$/;
+
+/**
+ * Reads a file named on the command line.
+ * @throws CliError when it cannot be read
+ */
+export function readFileArg(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** True when the bytes are text made only of hex digits and white space (so a file holds hex, not raw bytes). */
+export function isHexText(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  for (const b of bytes) {
+    const isHex = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
+    const isSpace = b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+    if (!isHex && !isSpace) return false;
+  }
+  return true;
+}
+
+/**
+ * Turns a `<hex | @file>` argument into bytes: a literal hex string, or `@path` to a file holding hex text or raw
+ * bytes (a file is taken as hex when it holds only hex digits and white space).
+ * @throws CliError on unreadable files or malformed hex
+ */
+export function readHexOrFileArg(arg: string): Uint8Array {
+  if (arg.startsWith('@')) {
+    const bytes = readFileArg(arg.slice(1));
+    if (isHexText(bytes)) return parseHex(new TextDecoder().decode(bytes).replace(/\s+/g, ''), arg);
+    return bytes;
+  }
+  return parseHex(arg.trim(), 'argument');
+}
+
+function parseHex(text: string, what: string): Uint8Array {
+  if (!HEX_TEXT.test(text) || text.length % 2 !== 0 || text.length === 0) {
+    throw new CliError(`${what} is not hex: expected an even number of hex digits (or @file)`);
+  }
+  return hexToBytes(text);
+}
+
+/**
+ * Reads a `<json | @file>` argument and parses it.
+ * @throws CliError on unreadable files or invalid JSON
+ */
+export function readJsonOrFileArg(arg: string): unknown {
+  const text = arg.startsWith('@') ? new TextDecoder().decode(readFileArg(arg.slice(1))) : arg;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CliError(`invalid JSON in ${arg.startsWith('@') ? arg : 'argument'}: ${(err as Error).message}`);
+  }
+}

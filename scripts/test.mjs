@@ -2,11 +2,12 @@
 // Runs every *.test.ts under src/ and test/ with node:test through tsx.
 // Node 20's test runner does not discover .ts files by itself, so the file list is passed explicitly (DESIGN.md, Tests).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function findTests(dir) {
   const out = [];
+  if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...findTests(path));

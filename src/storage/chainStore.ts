@@ -160,6 +160,8 @@ export interface ChainStore {
   // --- UTXO set ------------------------------------------------------------------------------------------------
   /** The unspent coin at the outpoint, or undefined. */
   getCoin(outpoint: Outpoint): Coin | undefined;
+  /** The coins at several outpoints, aligned with the input (undefined where there is none), from one state of the set. */
+  getCoins(outpoints: readonly Outpoint[]): (Coin | undefined)[];
   /** Number of coins in the UTXO set. */
   getUtxoCount(): number;
   /** The digest of the whole UTXO set at the current tip. */

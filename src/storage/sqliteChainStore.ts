@@ -1,0 +1,787 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { isUnspendable } from '../consensus/scriptType.js';
+import type { Coin } from '../consensus/utxoView.js';
+import { sha256 } from '../crypto/hash.js';
+import type { ChainParams } from '../params/chainParams.js';
+import { computeBlockHash, decodeBlock } from '../primitives/block.js';
+import { decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
+import { bytesEqual, bytesToHex, hashToHex } from '../primitives/hex.js';
+import { decodeOutpoint, encodeOutpoint } from '../primitives/outpoint.js';
+import { isCoinbase } from '../primitives/tx.js';
+import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type {
+  AddressHistoryRecord,
+  BlockIndexEntry,
+  ChainStore,
+  ConnectBlockUpdate,
+  DisconnectBlockUpdate,
+  SpendRecord,
+  TxLocation,
+  UtxoRecord,
+  UtxoSetDigest,
+} from './chainStore.js';
+import { StorageError } from './storageError.js';
+import { decodeUndo, encodeUndo } from './undo.js';
+
+/** Version of the SQLite schema below, kept in meta `schema_version`; a store of another version is refused. */
+export const SCHEMA_VERSION = 1;
+
+/** Options of SqliteChainStore.open. */
+export interface SqliteChainStoreOptions {
+  /** Open an existing store read-only (no schema creation, every write throws). Default false. */
+  readonly readonly?: boolean;
+}
+
+/**
+ * The schema. Keys are BLOBs in internal byte order (hashes, 36-byte serialized outpoints), so WITHOUT ROWID tables
+ * keep each row in its primary-key b-tree and the UTXO table iterates in outpoint order for the digest.
+ * `blocks` and `undo` are ordinary rowid tables because their rows are large (SQLite advises against WITHOUT ROWID for
+ * rows over ~1/20 of a page). `script_hash` is sha256(scriptPubKey) (Electrum's script hash, before its byte reversal).
+ * `meta` holds schema_version, network, genesis_hash (display hex), tip (hash BLOB) and utxo_count.
+ */
+const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS block_index (
+  hash BLOB PRIMARY KEY NOT NULL,
+  prev BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  header BLOB NOT NULL,
+  chain_work BLOB NOT NULL,
+  status INTEGER NOT NULL,
+  tx_count INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  weight INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (hash BLOB NOT NULL UNIQUE, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS undo (hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS main_chain (height INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS utxo (
+  outpoint BLOB PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL,
+  script BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  coinbase INTEGER NOT NULL,
+  script_hash BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS utxo_by_script ON utxo (script_hash, height);
+CREATE TABLE IF NOT EXISTS tx_index (
+  txid BLOB PRIMARY KEY NOT NULL,
+  block_hash BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  position INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spends (
+  outpoint BLOB PRIMARY KEY NOT NULL,
+  spending_txid BLOB NOT NULL,
+  input_index INTEGER NOT NULL,
+  height INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS address_history (
+  script_hash BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  txid BLOB NOT NULL,
+  PRIMARY KEY (script_hash, height, position)
+) WITHOUT ROWID;
+`;
+
+/** SQLite page cache per connection, in KiB (negative cache_size = KiB). */
+const CACHE_SIZE_KIB = 32 * 1024;
+/** Size of the buffer the UTXO digest serializes coins into before hashing. */
+const DIGEST_CHUNK_SIZE = 1 << 16;
+const TWO_256 = 1n << 256n;
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+interface BlockIndexRow {
+  hash: Buffer;
+  height: number;
+  header: Buffer;
+  chain_work: Buffer;
+  status: number;
+  tx_count: number;
+  size: number;
+  weight: number;
+}
+
+/** A utxo row read with safe integers: value, height and coinbase come back as bigint. */
+type CoinRow = [value: bigint, script: Buffer, height: bigint, coinbase: bigint];
+type UtxoRow = [outpoint: Buffer, value: bigint, script: Buffer, height: bigint, coinbase: bigint];
+
+/** A plain Uint8Array view of a Buffer returned by SQLite (so deepStrictEqual and decoders see plain bytes). */
+function asBytes(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+function encodeChainWork(chainWork: bigint): Uint8Array {
+  if (chainWork < 0n || chainWork >= TWO_256) {
+    throw new StorageError('bad-argument', `chainWork ${chainWork} does not fit 256 bits`);
+  }
+  return Buffer.from(chainWork.toString(16).padStart(64, '0'), 'hex');
+}
+
+function decodeChainWork(bytes: Buffer): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
+}
+
+function coinFromRow(value: bigint, script: Buffer, height: bigint, coinbase: bigint): Coin {
+  return { output: { value, scriptPubKey: asBytes(script) }, height: Number(height), isCoinbase: coinbase !== 0n };
+}
+
+/** Number of non-coinbase inputs of the block: the length its undo data must have. */
+function countSpendingInputs(block: Block): number {
+  let n = 0;
+  for (const tx of block.txs) if (!isCoinbase(tx)) n += tx.inputs.length;
+  return n;
+}
+
+/** Writes a compact-size integer into `buf` at `offset`; returns the new offset. */
+function putCompactSize(buf: Buffer, offset: number, n: number): number {
+  if (n < 0xfd) return buf.writeUInt8(n, offset);
+  if (n <= 0xffff) return buf.writeUInt16LE(n, buf.writeUInt8(0xfd, offset));
+  return buf.writeUInt32LE(n, buf.writeUInt8(0xfe, offset));
+}
+
+/**
+ * The chain state of a node on SQLite (better-sqlite3, synchronous): block index, raw blocks, undo data, UTXO set,
+ * main chain and tip, and the tx, spend and address indexes. Each block connect or disconnect is ONE SQLite
+ * transaction, so after a crash the store holds either the state before or the state after that block.
+ * Durability: WAL journal with `synchronous = NORMAL`: a commit that returned survives a crash of the process
+ * (kill -9); a power loss or OS crash may lose the last commits, but never leaves the store inconsistent.
+ * Undo rows exist exactly for the blocks of the main chain (disconnectBlock deletes the block's undo row).
+ * `foreign_keys` is off: the tables reference each other only through the chain's own invariants.
+ * PERF: every statement is prepared once in the constructor; getCoin is one primary-key lookup. Writes take the
+ * write lock up front (BEGIN IMMEDIATE), so another writer makes them wait (busy timeout) rather than fail midway.
+ * @see Bitcoin Core validation.cpp Chainstate::ConnectBlock / DisconnectBlock, txdb.cpp CCoinsViewDB
+ */
+export class SqliteChainStore implements ChainStore {
+  private readonly db: Database.Database;
+  private readonly stmt: Record<
+    | 'getMeta'
+    | 'setMeta'
+    | 'addUtxoCount'
+    | 'putIndex'
+    | 'setStatus'
+    | 'loadIndex'
+    | 'putBlock'
+    | 'getBlock'
+    | 'putUndo'
+    | 'getUndo'
+    | 'deleteUndo'
+    | 'getMain'
+    | 'getTopMain'
+    | 'putMain'
+    | 'deleteMain'
+    | 'getCoin'
+    | 'insertCoin'
+    | 'deleteCoin'
+    | 'iterateUtxo'
+    | 'getAddressUtxos'
+    | 'putTx'
+    | 'getTx'
+    | 'deleteTx'
+    | 'putSpend'
+    | 'getSpend'
+    | 'deleteSpend'
+    | 'putHistory'
+    | 'getHistory'
+    | 'getHistoryBefore'
+    | 'deleteHistory',
+    Stmt
+  >;
+
+  /** getCoins' body wrapped once in a read transaction. */
+  private readonly getCoinsTx: (outpoints: readonly Outpoint[]) => (Coin | undefined)[];
+
+  private constructor(
+    db: Database.Database,
+    /** The params the store was created for. */
+    readonly params: ChainParams,
+  ) {
+    this.db = db;
+    const p = (sql: string): Stmt => db.prepare(sql);
+    this.stmt = {
+      getMeta: p('SELECT value FROM meta WHERE key = ?').pluck(),
+      setMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      addUtxoCount: p("UPDATE meta SET value = value + ? WHERE key = 'utxo_count'"),
+      putIndex: p(
+        'INSERT OR REPLACE INTO block_index (hash, prev, height, header, chain_work, status, tx_count, size, weight) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      setStatus: p('UPDATE block_index SET status = ? WHERE hash = ?'),
+      loadIndex: p('SELECT hash, height, header, chain_work, status, tx_count, size, weight FROM block_index'),
+      putBlock: p('INSERT OR REPLACE INTO blocks (hash, raw) VALUES (?, ?)'),
+      getBlock: p('SELECT raw FROM blocks WHERE hash = ?').pluck(),
+      putUndo: p('INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)'),
+      getUndo: p('SELECT data FROM undo WHERE hash = ?').pluck(),
+      deleteUndo: p('DELETE FROM undo WHERE hash = ?'),
+      getMain: p('SELECT hash FROM main_chain WHERE height = ?').pluck(),
+      getTopMain: p('SELECT height FROM main_chain ORDER BY height DESC LIMIT 1').pluck(),
+      putMain: p('INSERT OR REPLACE INTO main_chain (height, hash) VALUES (?, ?)'),
+      deleteMain: p('DELETE FROM main_chain WHERE height = ?'),
+      getCoin: p('SELECT value, script, height, coinbase FROM utxo WHERE outpoint = ?').raw().safeIntegers(),
+      insertCoin: p(
+        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      deleteCoin: p('DELETE FROM utxo WHERE outpoint = ?'),
+      iterateUtxo: p('SELECT outpoint, value, script, height, coinbase FROM utxo ORDER BY outpoint')
+        .raw()
+        .safeIntegers(),
+      getAddressUtxos: p(
+        'SELECT outpoint, value, script, height, coinbase FROM utxo WHERE script_hash = ? ' +
+          'ORDER BY height, outpoint LIMIT ?',
+      )
+        .raw()
+        .safeIntegers(),
+      putTx: p('INSERT OR REPLACE INTO tx_index (txid, block_hash, height, position) VALUES (?, ?, ?, ?)'),
+      getTx: p('SELECT block_hash, height, position FROM tx_index WHERE txid = ?').raw(),
+      deleteTx: p('DELETE FROM tx_index WHERE txid = ? AND block_hash = ?'),
+      putSpend: p('INSERT OR REPLACE INTO spends (outpoint, spending_txid, input_index, height) VALUES (?, ?, ?, ?)'),
+      getSpend: p('SELECT spending_txid, input_index, height FROM spends WHERE outpoint = ?').raw(),
+      deleteSpend: p('DELETE FROM spends WHERE outpoint = ? AND height = ?'),
+      putHistory: p('INSERT OR REPLACE INTO address_history (script_hash, height, position, txid) VALUES (?, ?, ?, ?)'),
+      getHistory: p(
+        'SELECT txid, height, position FROM address_history WHERE script_hash = ? ' +
+          'ORDER BY height DESC, position DESC LIMIT ?',
+      ).raw(),
+      getHistoryBefore: p(
+        'SELECT txid, height, position FROM address_history WHERE script_hash = ? AND (height, position) < (?, ?) ' +
+          'ORDER BY height DESC, position DESC LIMIT ?',
+      ).raw(),
+      deleteHistory: p('DELETE FROM address_history WHERE script_hash = ? AND height = ? AND position = ?'),
+    };
+    this.getCoinsTx = db.transaction((outpoints: readonly Outpoint[]) => outpoints.map((o) => this.getCoin(o)));
+  }
+
+  /**
+   * Opens the store at `path`, creating the parent folder (mkdir -p), the file and the schema when new, and recording
+   * the network and genesis hash of `params` in it. Sets WAL journal mode and synchronous = NORMAL.
+   * With `readonly` the file must already hold a store; nothing is created.
+   * @throws StorageError wrong-network (the store belongs to another genesis) | schema-version | not-initialized
+   */
+  static open(path: string, params: ChainParams, options: SqliteChainStoreOptions = {}): SqliteChainStore {
+    const readonly = options.readonly ?? false;
+    if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { readonly, fileMustExist: readonly });
+    try {
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = OFF');
+      db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
+      SqliteChainStore.prepareSchema(db, params, readonly, path);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteChainStore(db, params);
+  }
+
+  /** A store in memory (':memory:'), for tests of the modules above the store. */
+  static openMemory(params: ChainParams): SqliteChainStore {
+    return SqliteChainStore.open(':memory:', params);
+  }
+
+  /** Creates the schema and meta rows when missing, then checks schema version and genesis. */
+  private static prepareSchema(db: Database.Database, params: ChainParams, readonly: boolean, path: string): void {
+    const hasMeta =
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get() !== undefined;
+    if (!hasMeta) {
+      if (readonly) throw new StorageError('not-initialized', `${path} holds no cairn chain store`);
+      db.transaction(() => {
+        db.exec(SCHEMA_SQL);
+        // OR IGNORE: another process may have created the store between our check and our write lock.
+        const put = db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
+        put.run('schema_version', SCHEMA_VERSION);
+        put.run('network', params.name);
+        put.run('genesis_hash', params.genesisHashHex);
+        put.run('utxo_count', 0);
+      }).immediate();
+    }
+    const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    const version = get.get('schema_version');
+    if (version !== SCHEMA_VERSION) {
+      throw new StorageError(
+        'schema-version',
+        `${path} has schema version ${String(version)}, this cairn reads version ${SCHEMA_VERSION}`,
+      );
+    }
+    const genesis = get.get('genesis_hash');
+    if (genesis !== params.genesisHashHex) {
+      throw new StorageError(
+        'wrong-network',
+        `${path} was created for network ${String(get.get('network'))} (genesis ${String(genesis)}), ` +
+          `not ${params.name} (genesis ${params.genesisHashHex})`,
+      );
+    }
+  }
+
+  // --- block index and block data -----------------------------------------------------------------------------
+
+  /**
+   * Inserts or replaces a block index entry (header as 80 bytes, chainWork as 32-byte big-endian).
+   * @throws StorageError bad-argument (chainWork outside 0..2^256-1)
+   */
+  putBlockIndexEntry(entry: BlockIndexEntry): void {
+    const e = entry;
+    this.stmt.putIndex.run(
+      e.hash,
+      e.header.prevBlock,
+      e.height,
+      encodeBlockHeader(e.header),
+      encodeChainWork(e.chainWork),
+      e.status,
+      e.txCount,
+      e.sizeBytes,
+      e.weight,
+    );
+  }
+
+  /**
+   * Updates the status bits of several entries in one transaction.
+   * @throws StorageError not-found (an entry is not in the index; nothing is changed)
+   */
+  updateBlockStatus(changes: readonly { hash: Hash256; status: number }[]): void {
+    this.db
+      .transaction(() => {
+        for (const { hash, status } of changes) {
+          if (this.stmt.setStatus.run(status, hash).changes !== 1) {
+            throw new StorageError('not-found', `no block index entry ${hashToHex(hash)}`);
+          }
+        }
+      })
+      .immediate();
+  }
+
+  /**
+   * Every block index entry, in no particular order.
+   * @throws StorageError corrupt (a stored header does not decode)
+   */
+  loadBlockIndex(): BlockIndexEntry[] {
+    const entries: BlockIndexEntry[] = [];
+    for (const row of this.stmt.loadIndex.iterate() as IterableIterator<BlockIndexRow>) {
+      const hash = asBytes(row.hash);
+      let header;
+      try {
+        header = decodeBlockHeader(asBytes(row.header));
+      } catch (err) {
+        throw new StorageError('corrupt', `block index header of ${hashToHex(hash)} does not decode`, { cause: err });
+      }
+      entries.push({
+        hash,
+        hashHex: hashToHex(hash),
+        header,
+        height: row.height,
+        chainWork: decodeChainWork(row.chain_work),
+        status: row.status,
+        txCount: row.tx_count,
+        sizeBytes: row.size,
+        weight: row.weight,
+      });
+    }
+    return entries;
+  }
+
+  /** Stores the raw block (with witnesses) and its index entry in one transaction. */
+  putBlock(entry: BlockIndexEntry, rawBlock: Uint8Array): void {
+    this.db
+      .transaction(() => {
+        this.putBlockIndexEntry(entry);
+        this.stmt.putBlock.run(entry.hash, rawBlock);
+      })
+      .immediate();
+  }
+
+  /** Raw serialized block (with witnesses), or undefined when not stored. */
+  readRawBlock(hash: Hash256): Uint8Array | undefined {
+    const raw = this.stmt.getBlock.get(hash) as Buffer | undefined;
+    return raw === undefined ? undefined : asBytes(raw);
+  }
+
+  /**
+   * The decoded block, or undefined when not stored.
+   * @throws StorageError corrupt (the stored bytes do not decode)
+   */
+  readBlock(hash: Hash256): Block | undefined {
+    const raw = this.readRawBlock(hash);
+    if (raw === undefined) return undefined;
+    try {
+      return decodeBlock(raw);
+    } catch (err) {
+      throw new StorageError('corrupt', `stored block ${hashToHex(hash)} does not decode`, { cause: err });
+    }
+  }
+
+  /**
+   * Undo data of a main-chain block (the coins its non-coinbase inputs spent, in block order), or undefined when the
+   * block is not connected.
+   * @throws StorageError corrupt (the stored undo data does not decode)
+   */
+  readUndo(hash: Hash256): Coin[] | undefined {
+    const data = this.stmt.getUndo.get(hash) as Buffer | undefined;
+    if (data === undefined) return undefined;
+    try {
+      return decodeUndo(asBytes(data));
+    } catch (err) {
+      throw new StorageError('corrupt', `undo data of ${hashToHex(hash)} does not decode`, { cause: err });
+    }
+  }
+
+  // --- chain state ----------------------------------------------------------------------------------------------
+
+  /** Hash of the tip of the main chain, or undefined before initGenesis. */
+  getTipHash(): Hash256 | undefined {
+    const tip = this.stmt.getMeta.get('tip') as Buffer | undefined;
+    return tip === undefined ? undefined : asBytes(tip);
+  }
+
+  /** Height of the tip of the main chain, or undefined before initGenesis. */
+  getTipHeight(): number | undefined {
+    return this.stmt.getTopMain.get() as number | undefined;
+  }
+
+  /** Hash of the main-chain block at `height`, or undefined above the tip. */
+  getMainChainHash(height: number): Hash256 | undefined {
+    const hash = this.stmt.getMain.get(height) as Buffer | undefined;
+    return hash === undefined ? undefined : asBytes(hash);
+  }
+
+  /**
+   * Records the genesis block (index entry, raw block, main chain height 0) as the tip of an empty store. Its coinbase
+   * is not added to the UTXO set, as in Bitcoin.
+   * @throws StorageError bad-update (the store already has a tip, or the entry's height is not 0) | wrong-network (not
+   *   this network's genesis)
+   */
+  initGenesis(entry: BlockIndexEntry, rawBlock: Uint8Array): void {
+    this.db
+      .transaction(() => {
+        if (this.getTipHash() !== undefined) throw new StorageError('bad-update', 'the store already has a tip');
+        if (hashToHex(entry.hash) !== this.params.genesisHashHex) {
+          throw new StorageError(
+            'wrong-network',
+            `${hashToHex(entry.hash)} is not the genesis of ${this.params.name} (${this.params.genesisHashHex})`,
+          );
+        }
+        if (entry.height !== 0) throw new StorageError('bad-update', `genesis entry has height ${entry.height}`);
+        this.putBlockIndexEntry(entry);
+        this.stmt.putBlock.run(entry.hash, rawBlock);
+        this.stmt.putMain.run(0, entry.hash);
+        this.stmt.setMeta.run('tip', entry.hash);
+      })
+      .immediate();
+  }
+
+  /**
+   * Applies a block connect in ONE transaction: removes `spent` and adds `created` coins, stores the undo data, adds
+   * the block's tx_index, spends and address_history rows, appends it to main_chain, makes it the tip and writes its
+   * index entry as given (the caller sets VALID_SCRIPTS). On any error nothing of it is applied.
+   * Address history gets one row per (scriptPubKey, tx) for every script the tx pays to (OP_RETURN excluded) or spends
+   * from (scripts taken from `undo`).
+   * Precondition: the block's parent is the tip; `undo` has one coin per non-coinbase input, in block order.
+   * @throws StorageError bad-update (parent is not the tip, hash/txids/undo do not match the block) | missing-coin |
+   *   coin-exists | bad-undo
+   * @see Bitcoin Core Chainstate::ConnectBlock, CCoinsViewDB::BatchWrite, WriteUndoDataForBlock
+   */
+  connectBlock(update: ConnectBlockUpdate): void {
+    this.db
+      .transaction(() => {
+        const { entry, block, txids } = update;
+        const tip = this.getTipHash();
+        if (tip === undefined) throw new StorageError('bad-update', 'the store has no tip: call initGenesis first');
+        if (!bytesEqual(entry.header.prevBlock, tip)) {
+          throw new StorageError(
+            'bad-update',
+            `block ${entry.hashHex} builds on ${hashToHex(entry.header.prevBlock)}, the tip is ${hashToHex(tip)}`,
+          );
+        }
+        const tipHeight = this.getTipHeight();
+        if (entry.height !== (tipHeight ?? -1) + 1) {
+          throw new StorageError(
+            'bad-update',
+            `block ${entry.hashHex} has height ${entry.height}, the tip has height ${String(tipHeight)}`,
+          );
+        }
+        this.checkBlockMatches(entry, block, txids);
+        const spendingInputs = countSpendingInputs(block);
+        if (update.undo.length !== spendingInputs) {
+          throw new StorageError(
+            'bad-update',
+            `undo has ${update.undo.length} coins, the block has ${spendingInputs} non-coinbase inputs`,
+          );
+        }
+
+        for (const outpoint of update.spent) this.deleteCoin(outpoint);
+        for (const record of update.created) this.insertCoin(record);
+        this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
+
+        const height = entry.height;
+        block.txs.forEach((tx, position) => {
+          const txid = txids[position]!;
+          this.stmt.putTx.run(txid, entry.hash, height, position);
+          if (isCoinbase(tx)) return;
+          tx.inputs.forEach((input, inputIndex) => {
+            this.stmt.putSpend.run(encodeOutpoint(input.prevout), txid, inputIndex, height);
+          });
+        });
+        for (const row of this.addressRows(block, txids, update.undo)) {
+          this.stmt.putHistory.run(row.scriptHash, height, row.position, row.txid);
+        }
+
+        this.stmt.putMain.run(height, entry.hash);
+        this.stmt.setMeta.run('tip', entry.hash);
+        this.stmt.addUtxoCount.run(update.created.length - update.spent.length);
+        this.putBlockIndexEntry(entry);
+      })
+      .immediate();
+  }
+
+  /**
+   * Applies a block disconnect in ONE transaction: removes the `removed` coins, restores the `restored` ones, deletes
+   * the block's tx_index, spends and address_history rows, its main_chain row and its undo row, makes its parent the
+   * tip and writes the entry's status as given. On any error nothing of it is applied.
+   * Precondition: the block is the tip (and not the genesis).
+   * @throws StorageError bad-update (not the tip, genesis, hash/txids do not match) | missing-coin | coin-exists |
+   *   corrupt (undo data missing or not matching the block)
+   * @see Bitcoin Core Chainstate::DisconnectBlock
+   */
+  disconnectBlock(update: DisconnectBlockUpdate): void {
+    this.db
+      .transaction(() => {
+        const { entry, block, txids } = update;
+        const tip = this.getTipHash();
+        if (tip === undefined || !bytesEqual(entry.hash, tip)) {
+          throw new StorageError(
+            'bad-update',
+            `block ${entry.hashHex} is not the tip (${tip === undefined ? 'none' : hashToHex(tip)})`,
+          );
+        }
+        if (entry.height === 0) throw new StorageError('bad-update', 'the genesis block cannot be disconnected');
+        this.checkBlockMatches(entry, block, txids);
+        const undo = this.readUndo(entry.hash);
+        if (undo === undefined) throw new StorageError('corrupt', `no undo data for tip ${entry.hashHex}`);
+        if (undo.length !== countSpendingInputs(block)) {
+          throw new StorageError('corrupt', `undo data of ${entry.hashHex} does not match the block's inputs`);
+        }
+
+        for (const outpoint of update.removed) this.deleteCoin(outpoint);
+        for (const record of update.restored) this.insertCoin(record);
+
+        const height = entry.height;
+        block.txs.forEach((tx, position) => {
+          this.stmt.deleteTx.run(txids[position]!, entry.hash);
+          if (isCoinbase(tx)) return;
+          for (const input of tx.inputs) this.stmt.deleteSpend.run(encodeOutpoint(input.prevout), height);
+        });
+        for (const row of this.addressRows(block, txids, undo)) {
+          this.stmt.deleteHistory.run(row.scriptHash, height, row.position);
+        }
+
+        this.stmt.deleteMain.run(height);
+        this.stmt.deleteUndo.run(entry.hash);
+        this.stmt.setMeta.run('tip', entry.header.prevBlock);
+        this.stmt.addUtxoCount.run(update.restored.length - update.removed.length);
+        this.stmt.setStatus.run(entry.status, entry.hash);
+      })
+      .immediate();
+  }
+
+  /** Refuses an update whose block does not hash to the entry or whose txids list has the wrong length. */
+  private checkBlockMatches(entry: BlockIndexEntry, block: Block, txids: readonly Hash256[]): void {
+    if (!bytesEqual(computeBlockHash(block.header), entry.hash)) {
+      throw new StorageError('bad-update', `the block does not hash to its entry ${entry.hashHex}`);
+    }
+    if (txids.length !== block.txs.length) {
+      throw new StorageError('bad-update', `${txids.length} txids for ${block.txs.length} txs`);
+    }
+  }
+
+  /** Deletes one coin; it must exist. */
+  private deleteCoin(outpoint: Outpoint): void {
+    if (this.stmt.deleteCoin.run(encodeOutpoint(outpoint)).changes !== 1) {
+      throw new StorageError('missing-coin', `no coin at ${hashToHex(outpoint.txid)}:${outpoint.index}`);
+    }
+  }
+
+  /** Inserts one coin; the outpoint must be free. */
+  private insertCoin({ outpoint, coin }: UtxoRecord): void {
+    const script = coin.output.scriptPubKey;
+    try {
+      this.stmt.insertCoin.run(
+        encodeOutpoint(outpoint),
+        coin.output.value,
+        script,
+        coin.height,
+        coin.isCoinbase ? 1 : 0,
+        sha256(script),
+      );
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new StorageError('coin-exists', `a coin exists at ${hashToHex(outpoint.txid)}:${outpoint.index}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The address_history keys of a block: per tx, one row per distinct scriptPubKey it pays to (OP_RETURN and other
+   * unspendable outputs excluded) or spends from (the undo coins, consumed in block order).
+   */
+  private addressRows(
+    block: Block,
+    txids: readonly Hash256[],
+    undo: readonly Coin[],
+  ): { scriptHash: Uint8Array; position: number; txid: Hash256 }[] {
+    const rows: { scriptHash: Uint8Array; position: number; txid: Hash256 }[] = [];
+    let undoIndex = 0;
+    block.txs.forEach((tx, position) => {
+      const scripts = new Map<string, Uint8Array>();
+      const add = (script: Uint8Array): void => {
+        const key = bytesToHex(script);
+        if (!scripts.has(key)) scripts.set(key, script);
+      };
+      if (!isCoinbase(tx)) {
+        for (let i = 0; i < tx.inputs.length; i++) add(undo[undoIndex++]!.output.scriptPubKey);
+      }
+      for (const output of tx.outputs) if (!isUnspendable(output.scriptPubKey)) add(output.scriptPubKey);
+      const txid = txids[position]!;
+      for (const script of scripts.values()) rows.push({ scriptHash: sha256(script), position, txid });
+    });
+    return rows;
+  }
+
+  // --- UTXO set -------------------------------------------------------------------------------------------------
+
+  /** The unspent coin at the outpoint, or undefined. PERF: one primary-key lookup. */
+  getCoin(outpoint: Outpoint): Coin | undefined {
+    const row = this.stmt.getCoin.get(encodeOutpoint(outpoint)) as CoinRow | undefined;
+    return row === undefined ? undefined : coinFromRow(row[0], row[1], row[2], row[3]);
+  }
+
+  /**
+   * The coins at several outpoints, aligned with the input (undefined where there is none), read in one transaction
+   * so they come from one state of the set.
+   */
+  getCoins(outpoints: readonly Outpoint[]): (Coin | undefined)[] {
+    return this.getCoinsTx(outpoints);
+  }
+
+  /** Number of coins in the UTXO set. PERF: a counter kept in meta by connect/disconnect, not a table scan. */
+  getUtxoCount(): number {
+    return this.stmt.getMeta.get('utxo_count') as number;
+  }
+
+  /**
+   * The digest of the whole UTXO set at the tip, as documented on UtxoSetDigest: coins streamed in outpoint order
+   * (36-byte serialized outpoint, compared as bytes) through sha256, then sha256 of that digest. For a store without
+   * tip, height is -1 and bestBlock 64 zeros.
+   * PERF: iterates the set in one read transaction without loading it into memory; O(set size).
+   */
+  computeUtxoDigest(): UtxoSetDigest {
+    return this.db.transaction(() => {
+      const tip = this.getTipHash();
+      const height = this.getTipHeight() ?? -1;
+      const hasher = createHash('sha256');
+      const chunk = Buffer.allocUnsafe(DIGEST_CHUNK_SIZE);
+      let used = 0;
+      let txouts = 0;
+      let totalAmount = 0n;
+      for (const row of this.stmt.iterateUtxo.iterate() as IterableIterator<UtxoRow>) {
+        const [outpoint, value, script, coinHeight, coinbase] = row;
+        const size = 36 + 4 + 8 + 5 + script.length;
+        if (used + size > DIGEST_CHUNK_SIZE) {
+          hasher.update(chunk.subarray(0, used));
+          used = 0;
+        }
+        // A record larger than the chunk (a script over ~64 KiB, possible only under `any` output rules) gets its own
+        // buffer.
+        const target = size > DIGEST_CHUNK_SIZE ? Buffer.allocUnsafe(size) : chunk;
+        let at = target === chunk ? used : 0;
+        at += outpoint.copy(target, at);
+        at = target.writeUInt32LE(Number(coinHeight * 2n + (coinbase !== 0n ? 1n : 0n)), at);
+        at = target.writeBigInt64LE(value, at);
+        at = putCompactSize(target, at, script.length);
+        at += script.copy(target, at);
+        if (target === chunk) used = at;
+        else hasher.update(target.subarray(0, at));
+        txouts++;
+        totalAmount += value;
+      }
+      hasher.update(chunk.subarray(0, used));
+      const hash = createHash('sha256').update(hasher.digest()).digest();
+      return {
+        height,
+        bestBlock: tip === undefined ? '0'.repeat(64) : hashToHex(tip),
+        txouts,
+        totalAmount,
+        hashSerialized: hashToHex(hash),
+      };
+    })();
+  }
+
+  // --- indexes --------------------------------------------------------------------------------------------------
+
+  /** Where a main-chain tx is (block, height, position), or undefined. */
+  getTxLocation(txid: Hash256): TxLocation | undefined {
+    const row = this.stmt.getTx.get(txid) as [Buffer, number, number] | undefined;
+    if (row === undefined) return undefined;
+    return { txid, blockHash: asBytes(row[0]), height: row[1], position: row[2] };
+  }
+
+  /** The main-chain input that spent the outpoint, or undefined. */
+  getSpend(outpoint: Outpoint): SpendRecord | undefined {
+    const row = this.stmt.getSpend.get(encodeOutpoint(outpoint)) as [Buffer, number, number] | undefined;
+    if (row === undefined) return undefined;
+    return { outpoint, spendingTxid: asBytes(row[0]), inputIndex: row[1], height: row[2] };
+  }
+
+  /**
+   * Main-chain history of a scriptPubKey, newest first (height, then position in the block, descending). With
+   * `before`, only txs strictly older than that (height, position); with `limit`, at most that many rows.
+   * @throws StorageError bad-argument (limit not a non-negative integer)
+   */
+  getAddressHistory(
+    scriptPubKey: Uint8Array,
+    options: { limit?: number; before?: { height: number; position: number } } = {},
+  ): AddressHistoryRecord[] {
+    const limit = sqlLimit(options.limit);
+    const scriptHash = sha256(scriptPubKey);
+    const rows = (
+      options.before === undefined
+        ? this.stmt.getHistory.all(scriptHash, limit)
+        : this.stmt.getHistoryBefore.all(scriptHash, options.before.height, options.before.position, limit)
+    ) as [Buffer, number, number][];
+    return rows.map(([txid, height, position]) => ({ txid: asBytes(txid), height, position }));
+  }
+
+  /**
+   * Unspent coins paying to a scriptPubKey, oldest first (by height, then outpoint bytes), at most `limit`.
+   * @throws StorageError bad-argument (limit not a non-negative integer)
+   */
+  getAddressUtxos(scriptPubKey: Uint8Array, limit?: number): UtxoRecord[] {
+    const rows = this.stmt.getAddressUtxos.all(sha256(scriptPubKey), sqlLimit(limit)) as UtxoRow[];
+    return rows.map(([outpoint, value, script, height, coinbase]) => ({
+      outpoint: decodeOutpoint(asBytes(outpoint)),
+      coin: coinFromRow(value, script, height, coinbase),
+    }));
+  }
+
+  /** Closes the database (idempotent); the WAL is checkpointed by SQLite on close. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** SQLite LIMIT for an optional limit (-1 = no limit). */
+function sqlLimit(limit: number | undefined): number {
+  if (limit === undefined) return -1;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new StorageError('bad-argument', `limit must be a non-negative integer, got ${limit}`);
+  }
+  return limit;
+}

@@ -78,7 +78,11 @@ export function txToCoreJson(tx: Tx, params: ChainParams, options: { includeHex?
       : {
           txid: hashToHex(input.prevout.txid),
           vout: input.prevout.index,
-          scriptSig: { asm: disassembleScript(input.scriptSig), hex: bytesToHex(input.scriptSig) },
+          // Core decodes sighash types in scriptSigs only (TxToUniv calls ScriptToAsmStr(scriptSig, true)).
+          scriptSig: {
+            asm: disassembleScript(input.scriptSig, { attemptSighashDecode: true }),
+            hex: bytesToHex(input.scriptSig),
+          },
         };
     if (input.witness.length > 0) entry['txinwitness'] = input.witness.map((w) => bytesToHex(w));
     entry['sequence'] = input.sequence;

@@ -54,8 +54,9 @@ export function registerHeadersCommand(program: Command): void {
     .option('--start-height <H>', 'height of the first header in the file', '0')
     .action((file: string, opts: { chain: string; startHeight: string }) => {
       const params = networkOption(opts.chain);
-      const startHeight = Number(opts.startHeight);
-      if (!Number.isSafeInteger(startHeight) || startHeight < 0) {
+      // Decimal digits only: Number() alone would take '', '0x10' and '1e2' as heights.
+      const startHeight = /^\d+$/.test(opts.startHeight) ? Number(opts.startHeight) : NaN;
+      if (!Number.isSafeInteger(startHeight)) {
         throw new CliError(`--start-height must be a non-negative integer, got '${opts.startHeight}'`);
       }
       const result = verifyHeaderChain(params, parseHeadersFile(readFileArg(file)), startHeight);

@@ -12,7 +12,7 @@ export class CliError extends Error {
   }
 }
 
-const HEX_TEXT = /^[0-9a-fA-F\s]*$/;
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
 /**
  * Reads a file named on the command line.
@@ -45,14 +45,17 @@ export function isHexText(bytes: Uint8Array): boolean {
 export function readHexOrFileArg(arg: string): Uint8Array {
   if (arg.startsWith('@')) {
     const bytes = readFileArg(arg.slice(1));
-    if (isHexText(bytes)) return parseHex(new TextDecoder().decode(bytes).replace(/\s+/g, ''), arg);
+    if (isHexText(bytes)) return parseHex(new TextDecoder().decode(bytes), arg);
     return bytes;
   }
-  return parseHex(arg.trim(), 'argument');
+  return parseHex(arg, 'argument');
 }
 
-function parseHex(text: string, what: string): Uint8Array {
-  if (!HEX_TEXT.test(text) || text.length % 2 !== 0 || text.length === 0) {
+/** Hex text to bytes, white space anywhere ignored (hex pasted across lines or in groups). */
+function parseHex(raw: string, what: string): Uint8Array {
+  // White space must go before hexToBytes, which rejects it with a DecodeError the CLI would report as a crash.
+  const text = raw.replace(/\s+/g, '');
+  if (!HEX_DIGITS.test(text) || text.length % 2 !== 0 || text.length === 0) {
     throw new CliError(`${what} is not hex: expected an even number of hex digits (or @file)`);
   }
   return hexToBytes(text);

@@ -1,3 +1,4 @@
+import { isStrictDerSignature } from '../crypto/ecdsa.js';
 import { bytesToHex } from './hex.js';
 
 /** Opcode names as Bitcoin Core's GetOpName prints them (script/script.cpp), for disassembly only. */
@@ -32,12 +33,56 @@ function scriptNumToString(bytes: Uint8Array): string {
 }
 
 /**
- * Disassembles a script for display the way Bitcoin Core's ScriptToAsmStr(script, false) does: pushes of up to 4 bytes
- * as script numbers, longer pushes as hex, opcodes by name (OP_1..OP_16 as 1..16), and "[error]" where a push runs past
- * the end. Display only: cairn has no script interpreter.
+ * Names of the defined ECDSA sighash types, as Bitcoin Core's mapSigHashTypes (core_write.cpp) prints them in brackets.
+ * These are exactly the bytes that pass STRICTENC's IsDefinedHashtypeSignature.
+ */
+const SIGHASH_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0x01, 'ALL'],
+  [0x81, 'ALL|ANYONECANPAY'],
+  [0x02, 'NONE'],
+  [0x82, 'NONE|ANYONECANPAY'],
+  [0x03, 'SINGLE'],
+  [0x83, 'SINGLE|ANYONECANPAY'],
+]);
+
+const OP_RETURN = 0x6a;
+/** Core's MAX_SCRIPT_SIZE: longer scripts are unspendable. */
+const MAX_SCRIPT_SIZE = 10_000;
+
+/** Options of disassembleScript. */
+export interface DisassembleOptions {
+  /**
+   * Print a push that is a STRICTENC signature (strict DER + defined hashtype byte) as its DER hex followed by
+   * `[ALL]`, `[NONE|ANYONECANPAY]`, …, as Core does for scriptSigs (ScriptToAsmStr(script, true)). Never applied to
+   * unspendable scripts (OP_RETURN first, or over 10,000 bytes), so data that merely looks like a signature stays hex.
+   */
+  readonly attemptSighashDecode?: boolean;
+}
+
+/** The push as Core's ScriptToAsmStr(…, true) shows it: `<DER hex>[TYPE]` for a STRICTENC signature, else hex. */
+function pushToAsmWithSighash(data: Uint8Array): string {
+  // Core's CheckSignatureEncoding(vch, SCRIPT_VERIFY_STRICTENC): strict DER on all but the last byte, which must be a
+  // defined hashtype; the DER bounds (8..72 bytes without the hashtype) are isStrictDerSignature's.
+  const typeName = SIGHASH_TYPE_NAMES.get(data[data.length - 1]!);
+  if (typeName === undefined) return bytesToHex(data);
+  const der = data.subarray(0, data.length - 1);
+  if (!isStrictDerSignature(der)) return bytesToHex(data);
+  return `${bytesToHex(der)}[${typeName}]`;
+}
+
+/**
+ * Disassembles a script for display the way Bitcoin Core's ScriptToAsmStr does: pushes of up to 4 bytes as script
+ * numbers, longer pushes as hex, opcodes by name (OP_1..OP_16 as 1..16), and "[error]" where a push runs past the end.
+ * With `attemptSighashDecode` (Core's fAttemptSighashDecode, used for scriptSigs), signature pushes end in their
+ * sighash type name instead of the hashtype byte, e.g. `3045…01` → `3045…[ALL]`.
+ * Display only: cairn has no script interpreter.
  * @see Bitcoin Core core_write.cpp ScriptToAsmStr
  */
-export function disassembleScript(script: Uint8Array): string {
+export function disassembleScript(script: Uint8Array, options: DisassembleOptions = {}): string {
+  // Core's CScript::IsUnspendable: OP_RETURN data may look like a signature but is never one.
+  const decodeSighash =
+    options.attemptSighashDecode === true &&
+    !((script.length > 0 && script[0] === OP_RETURN) || script.length > MAX_SCRIPT_SIZE);
   const parts: string[] = [];
   let i = 0;
   while (i < script.length) {
@@ -60,7 +105,8 @@ export function disassembleScript(script: Uint8Array): string {
       }
       const data = script.subarray(i, i + len);
       i += len;
-      parts.push(data.length <= 4 ? scriptNumToString(data) : bytesToHex(data));
+      if (data.length <= 4) parts.push(scriptNumToString(data));
+      else parts.push(decodeSighash ? pushToAsmWithSighash(data) : bytesToHex(data));
     } else if (op >= 0x51 && op <= 0x60) {
       parts.push(String(op - 0x50));
     } else {

@@ -5,6 +5,7 @@
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto.bench.js';
+import { runScriptVerifierBench } from './scriptVerifier.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -15,5 +16,5 @@ if (!Number.isFinite(seconds) || seconds <= 0) {
 }
 
 console.log(`cairn bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${seconds} s per figure`);
-const results = { crypto: runCryptoBench(seconds) };
+const results = { crypto: runCryptoBench(seconds), scriptVerifier: await runScriptVerifierBench(seconds) };
 if (args.includes('--json')) console.log(JSON.stringify(results));

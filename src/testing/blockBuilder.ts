@@ -4,6 +4,7 @@
  * whose powLimit makes about one nonce in two succeed; with real difficulty solveBlock would take ages.
  * Everything is deterministic (no clock, no randomness), so tests rebuild identical blocks.
  */
+import { encodeBip34HeightPush } from '../consensus/contextualChecks.js';
 import { checkProofOfWork } from '../consensus/pow.js';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { buildWitnessCommitmentOutput, findWitnessCommitmentIndex } from '../consensus/witnessCommitment.js';
@@ -25,24 +26,8 @@ export const TEST_P2WPKH_SCRIPT: Uint8Array = Uint8Array.of(0x00, 0x14, ...hash1
 /** Header version the builder uses unless told otherwise: BIP-9 top bits with no deployment signalled. */
 export const DEFAULT_BLOCK_VERSION = 0x20000000;
 
-/**
- * The bytes of `CScript() << height`, the push that BIP-34 requires to start the coinbase scriptSig: OP_0 for 0,
- * OP_1..OP_16 for 1..16, else a minimal little-endian script number push (sign bit kept clear).
- * @throws RangeError when height is not an integer in [0, 2^31)
- * @see BIP-34; Bitcoin Core script.h CScript::push_int64, validation.cpp ContextualCheckBlock (bad-cb-height)
- */
-export function encodeBip34Height(height: number): Uint8Array {
-  if (!Number.isSafeInteger(height) || height < 0 || height > 0x7fffffff) {
-    throw new RangeError(`height must be an integer in [0, 2^31), got ${height}`);
-  }
-  if (height === 0) return Uint8Array.of(0x00);
-  if (height <= 16) return Uint8Array.of(0x50 + height);
-  const bytes: number[] = [];
-  for (let n = height; n > 0; n = Math.floor(n / 256)) bytes.push(n % 256);
-  // A set top bit would make the number negative: add a zero byte, as CScriptNum::serialize does.
-  if (bytes[bytes.length - 1]! & 0x80) bytes.push(0);
-  return Uint8Array.of(bytes.length, ...bytes);
-}
+/** The BIP-34 height push (consensus/contextualChecks encodeBip34HeightPush), under the builder's historical name. */
+export const encodeBip34Height = encodeBip34HeightPush;
 
 /** What goes into a coinbase built by buildCoinbase. */
 export interface CoinbaseOptions {

@@ -1,0 +1,113 @@
+import { VerifyError } from '../consensus/verifyError.js';
+import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
+import { verifyScriptCheckWork, type ScriptCheckOutcome, type ScriptCheckWork } from './scriptCheckChunk.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from './scriptVerifier.js';
+
+/** Work counters of a script verifier since it was made: inputs run through verifyInput, jobs skipped by the cache. */
+export interface ScriptVerifierStats {
+  inputsVerified: number;
+  cacheHits: number;
+}
+
+/**
+ * Checks that every job carries one prevout per input, and returns the indices of the jobs not in the cache
+ * (counting the others as cache hits).
+ * @throws VerifyError sighash-missing-prevouts (score 0: a caller error, not the peer's)
+ */
+export function selectUncachedJobs(
+  jobs: readonly ScriptCheckJob[],
+  cache: ScriptCache,
+  stats: ScriptVerifierStats,
+): number[] {
+  const pending: number[] = [];
+  for (let j = 0; j < jobs.length; j++) {
+    const job = jobs[j]!;
+    if (job.prevouts.length !== job.tx.inputs.length) {
+      const detail = `job ${j}: ${job.tx.inputs.length} inputs but ${job.prevouts.length} prevouts`;
+      throw new VerifyError('sighash-missing-prevouts', 0, detail);
+    }
+    if (cache.has(job.wtxidHex)) stats.cacheHits++;
+    else pending.push(j);
+  }
+  return pending;
+}
+
+/** The work items covering every input of the given jobs, in order. */
+export function wholeJobsWork(jobs: readonly ScriptCheckJob[], jobIndices: readonly number[]): ScriptCheckWork[] {
+  return jobIndices.map((jobIndex) => {
+    const job = jobs[jobIndex]!;
+    return { jobIndex, inputStart: 0, inputEnd: job.tx.inputs.length, tx: job.tx, prevouts: job.prevouts };
+  });
+}
+
+/** Turns a batch's first failing outcome (or none) into the result, caching every job's wtxid on success. */
+export function finishScriptCheck(
+  jobs: readonly ScriptCheckJob[],
+  firstFailure: ScriptCheckOutcome['failure'],
+  cache: ScriptCache,
+): ScriptCheckResult {
+  if (firstFailure !== undefined) {
+    return { ok: false, txIndex: firstFailure.jobIndex, inputIndex: firstFailure.inputIndex, reason: firstFailure.reason };
+  }
+  for (const job of jobs) cache.add(job.wtxidHex);
+  return { ok: true };
+}
+
+/** Options of InlineScriptVerifier. */
+export interface InlineScriptVerifierOptions {
+  /** Most wtxids the script cache holds; default DEFAULT_SCRIPT_CACHE_SIZE (100,000); 0 disables caching. */
+  readonly cacheSize?: number;
+}
+
+/**
+ * ScriptVerifier that checks every input on the calling thread, one after the other, with the same cache semantics as
+ * WorkerPoolScriptVerifier: cached jobs are skipped, and on ok every job's wtxid is cached. For small batches, tools
+ * and as the reference the pool is tested against.
+ * @see Bitcoin Core validation.cpp CheckInputScripts (without a CCheckQueue)
+ */
+export class InlineScriptVerifier implements ScriptVerifier {
+  /** The wtxids whose scripts passed. */
+  readonly cache: ScriptCache;
+  private readonly counters: ScriptVerifierStats = { inputsVerified: 0, cacheHits: 0 };
+
+  constructor(options: InlineScriptVerifierOptions = {}) {
+    this.cache = new ScriptCache(options.cacheSize ?? DEFAULT_SCRIPT_CACHE_SIZE);
+  }
+
+  /** Work done so far (a snapshot). */
+  get stats(): ScriptVerifierStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Verifies every input of every uncached job; resolves with the first failure (job, then input order) or ok.
+   * Rejects with VerifyError sighash-missing-prevouts when a job's prevouts do not match its inputs.
+   */
+  verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> {
+    try {
+      return Promise.resolve(this.verifySync(jobs));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /**
+   * Synchronous form of verify.
+   * @throws VerifyError sighash-missing-prevouts (score 0)
+   */
+  verifySync(jobs: readonly ScriptCheckJob[]): ScriptCheckResult {
+    const pending = selectUncachedJobs(jobs, this.cache, this.counters);
+    const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
+    this.counters.inputsVerified += outcome.inputsVerified;
+    return finishScriptCheck(jobs, outcome.failure, this.cache);
+  }
+
+  isCached(wtxidHex: string): boolean {
+    return this.cache.has(wtxidHex);
+  }
+
+  /** Nothing to stop: resolves at once. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

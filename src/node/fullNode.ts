@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MiningInfoSource, NetworkInfoSource, NodeContext } from '../api/nodeContext.js';
 import { Chain, type ChainOptions, type ProcessBlockResult } from '../chain/chain.js';
 import { WorkerPoolScriptVerifier } from '../chain/workerPoolScriptVerifier.js';
 import { createLogger, moduleLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import { Mempool, type MempoolAcceptResult } from '../mempool/mempool.js';
 import type { MempoolOptions } from '../mempool/mempoolOptions.js';
 import { BlockAssembler, type BlockAssemblerOptions } from '../mining/blockAssembler.js';
+import { solveBlockCpu } from '../mining/cpuSolver.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { SqliteChainStore } from '../storage/sqliteChainStore.js';
 import type { Block, Tx } from '../primitives/types.js';
@@ -45,9 +47,16 @@ export interface FullNodeDeps {
  * checked again when the block arrives (script cache by wtxid).
  * @see Bitcoin Core node/kernel_notifications.cpp, init.cpp; bcoin lib/node/fullnode.js
  */
-export class FullNode {
+export class FullNode implements NodeContext {
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Unix time the node opened, seconds. */
+  readonly startedAtSec: number;
+  /** Peers and addresses; reports no peers until the p2p layer replaces it. */
+  network: NetworkInfoSource = { peers: () => [], localAddresses: () => [] };
+  /** Local miners; reports no mining until a miner pool replaces it. */
+  mining: MiningInfoSource = { hashesPerSecond: () => 0, isMining: () => false };
+  private readonly shutdownListeners: (() => void)[] = [];
 
   private constructor(
     readonly params: ChainParams,
@@ -58,7 +67,20 @@ export class FullNode {
     readonly mempool: Mempool,
     readonly blockAssembler: BlockAssembler,
     private readonly ownsLogger: boolean,
-  ) {}
+    readonly nowSec: () => number,
+  ) {
+    this.startedAtSec = nowSec();
+  }
+
+  /** Registers what to run when an interface (the `stop` RPC) asks the node to shut down. */
+  onShutdownRequest(listener: () => void): void {
+    this.shutdownListeners.push(listener);
+  }
+
+  /** Asks the process that owns the node to shut it down (the owner registered with onShutdownRequest). */
+  requestShutdown(): void {
+    for (const listener of this.shutdownListeners) listener();
+  }
 
   /** Opens (or creates) the node's state in options.datadir and wires its services. */
   static async open(options: FullNodeOptions, deps: FullNodeDeps = {}): Promise<FullNode> {
@@ -104,7 +126,7 @@ export class FullNode {
       nowSec,
       mempool,
     });
-    const node = new FullNode(params, root, store, scriptVerifier, chain, mempool, blockAssembler, ownsLogger);
+    const node = new FullNode(params, root, store, scriptVerifier, chain, mempool, blockAssembler, ownsLogger, nowSec);
     node.wire();
     return node;
   }
@@ -125,6 +147,12 @@ export class FullNode {
     this.expiryTimer = setInterval(() => this.mempool.expire(), MEMPOOL_EXPIRY_INTERVAL_MS);
     this.expiryTimer.unref();
   }
+
+  /**
+   * Finds a nonce for a block: on the calling thread with the CPU solver (regtest: a try or two). The node command
+   * replaces this with its WebAssembly miner pool for real-PoW networks.
+   */
+  solveBlock: (block: Block) => Promise<Block | null> = (block) => Promise.resolve(solveBlockCpu(block, this.params.powLimit));
 
   /** Submits a block found by a miner or received from a peer: the same validation path for both. */
   submitBlock(block: Block): Promise<ProcessBlockResult> {

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
 import { registerHeadersCommand } from './headersCommand.js';
 import { CliError } from './input.js';
+import { registerMinerCommand } from './minerCommand.js';
+import { registerRpcCommand } from './rpcCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
 
 /** Builds the `cairn` command tree (commander). Exported for tests. */
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDecodeCommands(program);
   registerHeadersCommand(program);
   registerTxCommands(program);
+  registerMinerCommand(program);
+  registerRpcCommand(program);
   return program;
 }
 

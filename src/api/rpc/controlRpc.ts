@@ -1,0 +1,36 @@
+import type { RpcTable } from './rpcTable.js';
+
+/** Registers help, stop and uptime. */
+export function registerControlRpc(table: RpcTable): void {
+  table.register({
+    name: 'help',
+    category: 'control',
+    description: 'List all commands, or get help for a specified command.',
+    args: [{ name: 'command', type: 'string', optional: true, default: 'all commands', description: 'The command to get help on' }],
+    result: '"str"    (string) The help text',
+    examples: ['', '"getblock"'],
+    handler: ([command], ctx) => ctx.help(command === undefined ? undefined : String(command)),
+  });
+
+  table.register({
+    name: 'stop',
+    category: 'control',
+    description: 'Request a graceful shutdown of cairn.',
+    args: [],
+    result: '"str"    (string) A string with the content \'cairn server stopping\'',
+    handler: (_args, ctx) => {
+      // After this reply is on its way: the shutdown closes this very server.
+      setImmediate(() => ctx.node.requestShutdown());
+      return 'cairn server stopping';
+    },
+  });
+
+  table.register({
+    name: 'uptime',
+    category: 'control',
+    description: 'Returns the total uptime of the server.',
+    args: [],
+    result: 'n    (numeric) The number of seconds that the server has been running',
+    handler: (_args, ctx) => Math.max(0, ctx.node.nowSec() - ctx.node.startedAtSec),
+  });
+}

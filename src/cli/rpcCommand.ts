@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { cookiePathOf } from '../api/rpc/rpcCookie.js';
 import { buildRpcTable } from '../api/rpc/rpcMethods.js';
 import type { RpcArgSpec } from '../api/rpc/rpcTable.js';
 import { networkOption } from './decodeCommands.js';
+import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
 import { JsonNumberText, parseJsonText, writeJsonText, type JsonTextValue } from './jsonText.js';
 
@@ -182,7 +181,7 @@ export function registerRpcCommand(program: Command): void {
       const userPass =
         flags.rpcpassword !== undefined
           ? `${flags.rpcuser ?? ''}:${flags.rpcpassword}`
-          : readCookie(flags.datadir ?? join(homedir(), '.cairn', params.name));
+          : readCookie(flags.datadir ?? defaultDatadir(params.name));
       const out = await callRpc(
         // 0 = no limit: a day is as good as forever for one call and keeps AbortSignal.timeout in range.
         { host: flags.rpcconnect, port, userPass, timeoutMs: (timeoutSec === 0 ? 86_400 : timeoutSec) * 1000 },

@@ -1,0 +1,172 @@
+import { Type } from 'typebox';
+import { bytesEqual, hashToHex } from '../../primitives/hex.js';
+import type { AddressHistoryRecord } from '../../storage/chainStore.js';
+import { confirmedStatus, satsToNumber, txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
+import {
+  ERROR_RESPONSES,
+  EsploraAddressSchema,
+  EsploraTxSchema,
+  EsploraUtxoSchema,
+  type EsploraAddressStats,
+  type EsploraTx,
+  type EsploraUtxo,
+} from '../esploraSchemas.js';
+import { HttpError } from '../httpError.js';
+import { parseAddressParam, parseHashParam } from '../restParams.js';
+import type { ResolvedTx } from '../txLookup.js';
+import type { RestApp, RestContext } from './restContext.js';
+
+/** Esplora's page of confirmed history (/address/:address/txs and /txs/chain). */
+export const CHAIN_TXS_PAGE = 25;
+/** Esplora's cap on mempool history in /address/:address/txs and /txs/mempool. */
+export const MEMPOOL_TXS_LIMIT = 50;
+/** Most confirmed history entries /address/:address walks for its stats (Esplora-style "too many history entries"). */
+export const MAX_HISTORY_FOR_STATS = 10_000;
+/** Most unspent outputs /address/:address/utxo answers with. */
+export const MAX_UTXOS = 5_000;
+
+const AddressParams = Type.Object({ address: Type.String({ description: "segwit address of the node's network" }) });
+const TAGS = ['addresses'];
+
+function emptyStats(): EsploraAddressStats {
+  return { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
+}
+
+/**
+ * Address routes (Esplora): /address/:address (chain_stats, mempool_stats), /address/:address/txs (up to 50 mempool
+ * txs, newest first, then the 25 newest confirmed), /txs/chain[/:last_seen_txid] (25 confirmed per page, newest
+ * first, after last_seen_txid), /txs/mempool (up to 50), /utxo (confirmed and mempool outputs not spent in the
+ * mempool). Addresses are the node network's segwit addresses.
+ */
+export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
+  const { node, txLookup, tracker } = ctx;
+
+  const toJson = (r: ResolvedTx): EsploraTx =>
+    txToEsplora(r.tx, { params: node.params, prevouts: r.prevouts, fee: r.fee, status: r.status, txid: r.txid });
+
+  const confirmedOf = (record: AddressHistoryRecord): ResolvedTx => {
+    const entry = node.chain.getEntryByHeight(record.height);
+    const data = entry === undefined ? undefined : txLookup.readBlockData(entry);
+    const resolved = data === undefined ? undefined : txLookup.resolveInBlock(data, record.position);
+    // The index and the chain are read at different instants; a reorg in between is reported, not hidden.
+    if (resolved === undefined || !bytesEqual(data!.txidHashes[record.position]!, record.txid)) {
+      throw new HttpError(503, 'Chain changed while reading the history, retry');
+    }
+    return resolved;
+  };
+  const mempoolTxs = (script: Uint8Array): ResolvedTx[] =>
+    tracker
+      .txidsForScript(script)
+      .slice(0, MEMPOOL_TXS_LIMIT)
+      .map((txid) => txLookup.getMempoolTx(txid))
+      .filter((r): r is ResolvedTx => r !== undefined);
+
+  app.get('/api/address/:address', {
+    schema: { tags: TAGS, summary: 'Funded/spent output counts and sums of an address, on chain and in the mempool', params: AddressParams, response: { 200: EsploraAddressSchema, ...ERROR_RESPONSES } },
+  }, (req) => {
+    const script = parseAddressParam(req.params.address, node.params);
+    const history = node.store.getAddressHistory(script, { limit: MAX_HISTORY_FOR_STATS + 1 });
+    if (history.length > MAX_HISTORY_FOR_STATS) {
+      throw new HttpError(400, `Too many history entries (more than ${MAX_HISTORY_FOR_STATS})`);
+    }
+    const chainStats = emptyStats();
+    chainStats.tx_count = history.length;
+    for (const record of history) {
+      const r = confirmedOf(record);
+      r.tx.outputs.forEach((output, index) => {
+        if (!bytesEqual(output.scriptPubKey, script)) return;
+        chainStats.funded_txo_count++;
+        chainStats.funded_txo_sum += satsToNumber(output.value);
+        // Funded and spent are both main-chain facts: a funded output's spend (if any) is in the spend index.
+        if (node.store.getSpend({ txid: record.txid, index }) !== undefined) {
+          chainStats.spent_txo_count++;
+          chainStats.spent_txo_sum += satsToNumber(output.value);
+        }
+      });
+    }
+    const mempoolStats = emptyStats();
+    for (const txid of tracker.txidsForScript(script)) {
+      const r = txLookup.getMempoolTx(txid);
+      if (r === undefined) continue;
+      mempoolStats.tx_count++;
+      for (const output of r.tx.outputs) {
+        if (!bytesEqual(output.scriptPubKey, script)) continue;
+        mempoolStats.funded_txo_count++;
+        mempoolStats.funded_txo_sum += satsToNumber(output.value);
+      }
+      for (const prevout of r.prevouts) {
+        if (prevout === undefined || !bytesEqual(prevout.scriptPubKey, script)) continue;
+        mempoolStats.spent_txo_count++;
+        mempoolStats.spent_txo_sum += satsToNumber(prevout.value);
+      }
+    }
+    return { address: req.params.address, chain_stats: chainStats, mempool_stats: mempoolStats };
+  });
+
+  app.get('/api/address/:address/txs', {
+    schema: { tags: TAGS, summary: `Up to ${MEMPOOL_TXS_LIMIT} mempool txs (newest first), then the ${CHAIN_TXS_PAGE} newest confirmed txs`, params: AddressParams, response: { 200: Type.Array(EsploraTxSchema), ...ERROR_RESPONSES } },
+  }, (req) => {
+    const script = parseAddressParam(req.params.address, node.params);
+    const confirmed = node.store.getAddressHistory(script, { limit: CHAIN_TXS_PAGE }).map(confirmedOf);
+    return [...mempoolTxs(script), ...confirmed].map(toJson);
+  });
+
+  const chainPage = (address: string, lastSeen?: string): EsploraTx[] => {
+    const script = parseAddressParam(address, node.params);
+    let before: { height: number; position: number } | undefined;
+    if (lastSeen !== undefined) {
+      const location = node.store.getTxLocation(parseHashParam(lastSeen));
+      // electrs walks the history until it meets last_seen_txid: an unknown one yields an empty page.
+      if (location === undefined) return [];
+      before = { height: location.height, position: location.position };
+    }
+    return node.store
+      .getAddressHistory(script, { limit: CHAIN_TXS_PAGE, ...(before ? { before } : {}) })
+      .map(confirmedOf)
+      .map(toJson);
+  };
+  app.get('/api/address/:address/txs/chain', {
+    schema: { tags: TAGS, summary: `The ${CHAIN_TXS_PAGE} newest confirmed txs`, params: AddressParams, response: { 200: Type.Array(EsploraTxSchema), ...ERROR_RESPONSES } },
+  }, (req) => chainPage(req.params.address));
+  app.get('/api/address/:address/txs/chain/:last_seen_txid', {
+    schema: {
+      tags: TAGS,
+      summary: `The next ${CHAIN_TXS_PAGE} confirmed txs after last_seen_txid (newest first)`,
+      params: Type.Object({ address: Type.String(), last_seen_txid: Type.String({ description: 'the last txid of the previous page' }) }),
+      response: { 200: Type.Array(EsploraTxSchema), ...ERROR_RESPONSES },
+    },
+  }, (req) => chainPage(req.params.address, req.params.last_seen_txid));
+
+  app.get('/api/address/:address/txs/mempool', {
+    schema: { tags: TAGS, summary: `Up to ${MEMPOOL_TXS_LIMIT} mempool txs, newest first`, params: AddressParams, response: { 200: Type.Array(EsploraTxSchema), ...ERROR_RESPONSES } },
+  }, (req) => mempoolTxs(parseAddressParam(req.params.address, node.params)).map(toJson));
+
+  app.get('/api/address/:address/utxo', {
+    schema: { tags: TAGS, summary: 'Unspent outputs (confirmed and mempool), less those spent in the mempool', params: AddressParams, response: { 200: Type.Array(EsploraUtxoSchema), ...ERROR_RESPONSES } },
+  }, (req) => {
+    const script = parseAddressParam(req.params.address, node.params);
+    const confirmed = node.store.getAddressUtxos(script, MAX_UTXOS + 1);
+    if (confirmed.length > MAX_UTXOS) throw new HttpError(400, `Too many unspent transaction outputs (more than ${MAX_UTXOS})`);
+    const out: EsploraUtxo[] = [];
+    for (const { outpoint, coin } of confirmed) {
+      if (node.mempool.getSpender(outpoint) !== undefined) continue;
+      const entry = node.chain.getEntryByHeight(coin.height);
+      out.push({
+        txid: hashToHex(outpoint.txid),
+        vout: outpoint.index,
+        status: entry === undefined ? UNCONFIRMED_STATUS : confirmedStatus(entry),
+        value: satsToNumber(coin.output.value),
+      });
+    }
+    for (const txid of tracker.txidsForScript(script)) {
+      const entry = node.mempool.get(txid);
+      if (entry === undefined) continue;
+      entry.tx.outputs.forEach((output, index) => {
+        if (!bytesEqual(output.scriptPubKey, script)) return;
+        if (node.mempool.getSpender({ txid: entry.txid, index }) !== undefined) return;
+        out.push({ txid, vout: index, status: UNCONFIRMED_STATUS, value: satsToNumber(output.value) });
+      });
+    }
+    return out;
+  });
+}

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
 import { registerHeadersCommand } from './headersCommand.js';
 import { CliError } from './input.js';
+import { registerNodeCommand } from './nodeCommand.js';
 import { registerMinerCommand } from './minerCommand.js';
 import { registerRpcCommand } from './rpcCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDecodeCommands(program);
   registerHeadersCommand(program);
   registerTxCommands(program);
+  registerNodeCommand(program);
   registerMinerCommand(program);
   registerRpcCommand(program);
   return program;

@@ -1,0 +1,125 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { LogLevel } from '../logging/logger.js';
+import { startNode, type RunningNode } from '../node/runNode.js';
+import { networkOption } from './decodeCommands.js';
+import { defaultDatadir } from './datadir.js';
+import { CliError } from './input.js';
+
+/** Parses a TCP port flag (0 = ephemeral). @throws CliError */
+export function parsePort(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new CliError(`${flag} must be a port number 0..65535, got '${value}'`);
+  return Number(value);
+}
+
+/** The one-line status `cairn node` prints every few seconds. */
+export function formatStatusLine(running: RunningNode): string {
+  const { node } = running;
+  const tip = node.chain.tip;
+  const ageSec = Math.max(0, node.nowSec() - tip.header.time);
+  const hashRate = node.mining.hashesPerSecond();
+  return [
+    `height ${tip.height}`,
+    `tip ${tip.hashHex.slice(0, 16)}…`,
+    `age ${ageSec}s`,
+    `peers ${node.network.peers().length}`,
+    `mempool ${node.mempool.size} tx / ${node.mempool.totalVsize} vB`,
+    `hashrate ${formatHashRate(hashRate)}`,
+  ].join(' | ');
+}
+
+/** A hash rate with an SI prefix, e.g. "4.21 MH/s". */
+export function formatHashRate(hashesPerSecond: number): string {
+  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s'];
+  let v = hashesPerSecond;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
+}
+
+interface NodeFlags {
+  network: string;
+  datadir?: string;
+  rpcport?: string;
+  apiPort?: string;
+  rpcuser?: string;
+  rpcpassword?: string;
+  host: string;
+  logLevel: string;
+  statusInterval: string;
+  scriptThreads?: string;
+}
+
+/** Registers `cairn node`. */
+export function registerNodeCommand(program: Command): void {
+  program
+    .command('node')
+    .description(
+      'run a full node: chain state in <datadir>/chain.sqlite, logs in <datadir>/debug.ndjson, JSON-RPC (Core method names) ' +
+        'and the Esplora REST API on loopback; prints a status line every few seconds; stops cleanly on Ctrl-C / SIGTERM',
+    )
+    .option('--network <name>', 'main | test | devnet | regtest', 'main')
+    .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>)')
+    .option('--host <addr>', 'interface the RPC and REST servers listen on', '127.0.0.1')
+    .option('--rpcport <port>', 'JSON-RPC port (default: the network default; 0 = any free port)')
+    .option('--api-port <port>', 'Esplora REST port (default: the network default; 0 = any free port)')
+    .option('--rpcuser <user>', 'RPC user name (default: cookie authentication, <datadir>/.cookie)')
+    .option('--rpcpassword <password>', 'RPC password (with --rpcuser)')
+    .option('--script-threads <n>', 'threads that check signatures (default: all cores)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--status-interval <sec>', 'seconds between status lines (0 = none)', '5')
+    .action(async (flags: NodeFlags) => {
+      const params = networkOption(flags.network);
+      if (params.name === 'bitcoin') throw new CliError("the 'bitcoin' params only check Bitcoin data; run a cairn network");
+      if ((flags.rpcuser === undefined) !== (flags.rpcpassword === undefined)) {
+        throw new CliError('--rpcuser and --rpcpassword go together');
+      }
+      const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+      if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
+      const datadir = flags.datadir ?? defaultDatadir(params.name);
+      const running = await startNode({
+        params,
+        datadir,
+        host: flags.host,
+        logLevel: flags.logLevel as LogLevel,
+        ...(flags.rpcport !== undefined ? { rpcPort: parsePort(flags.rpcport, '--rpcport') } : {}),
+        ...(flags.apiPort !== undefined ? { apiPort: parsePort(flags.apiPort, '--api-port') } : {}),
+        ...(flags.rpcuser !== undefined ? { rpcUser: flags.rpcuser, rpcPassword: flags.rpcpassword } : {}),
+        ...(flags.scriptThreads !== undefined ? { scriptThreads: Number(flags.scriptThreads) } : {}),
+      }).catch((err: unknown) => {
+        throw new CliError(`cannot start the node: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      const out = process.stdout;
+      out.write(
+        `cairn node on ${params.name}: datadir ${datadir}\n` +
+          `  JSON-RPC  http://${flags.host}:${running.rpc.port}/  (auth: ${flags.rpcuser ? 'user/password' : `cookie ${running.rpc.cookiePath ?? ''}`})\n` +
+          `  REST      http://${flags.host}:${running.rest.port}/api/\n` +
+          `  logs      ${join(datadir, 'debug.ndjson')}\n`,
+      );
+      const intervalSec = Number(flags.statusInterval);
+      const timer =
+        intervalSec > 0 ? setInterval(() => out.write(formatStatusLine(running) + '\n'), intervalSec * 1000) : undefined;
+      await new Promise<void>((resolve) => {
+        const shutdown = (why: string): void => {
+          out.write(`stopping (${why})…\n`);
+          if (timer) clearInterval(timer);
+          running
+            .stop()
+            .then(() => {
+              out.write(`stopped; data in ${datadir}\n`);
+              resolve();
+            })
+            .catch((err: unknown) => {
+              process.stderr.write(`error while stopping: ${String(err)}\n`);
+              resolve();
+            });
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        running.node.onShutdownRequest(() => shutdown('stop RPC'));
+      });
+    });
+}

@@ -1,7 +1,8 @@
 /**
- * A chunk of script checks: a run of consecutive (job, input) pairs of one batch, cut by input count so every thread
- * gets about the same number of signatures, with its wire format for worker threads and the loop that verifies it.
- * Shared by the main thread (InlineScriptVerifier, WorkerPoolScriptVerifier) and scriptVerifierWorker.
+ * A chunk of script checks: a run of consecutive (job, input) pairs of one batch, cut by input count, with its wire
+ * format for worker threads, the loop that verifies it, and the shared batch (chunks in shared memory that every
+ * thread claims one at a time). Shared by the main thread (InlineScriptVerifier, WorkerPoolScriptVerifier) and
+ * scriptVerifierWorker.
  */
 import { SighashCache } from '../consensus/sighash.js';
 import { verifyInput } from '../consensus/verifyInput.js';
@@ -40,17 +41,23 @@ export interface ScriptCheckOutcome {
   readonly aborted?: boolean;
 }
 
-/** Main thread -> worker: verify the encoded chunk `chunkIndex`; `abort` is the batch's shared abort slot. */
+/**
+ * Main thread -> worker: take part in the shared batch, claiming and verifying chunks until none is left. The arrays
+ * live on SharedArrayBuffers, so posting them shares the memory instead of copying it.
+ */
 export interface ScriptCheckRequest {
   readonly id: number;
-  readonly chunkIndex: number;
-  readonly bytes: Uint8Array;
-  readonly abort: Int32Array;
+  readonly batch: SharedScriptCheckBatch;
 }
 
-/** Worker -> main thread: the outcome of request `id`, or `error` when the worker could not verify it at all. */
-export interface ScriptCheckResponse extends ScriptCheckOutcome {
+/**
+ * Worker -> main thread: request `id` is over (this worker claims no more chunks of its batch); `failures` gives
+ * verifyInput's reason for each chunk this worker found failing. `error` when the worker could not verify at all.
+ */
+export interface ScriptCheckResponse {
   readonly id: number;
+  readonly inputsVerified: number;
+  readonly failures?: readonly { readonly chunkIndex: number; readonly reason: string }[];
   readonly error?: string;
 }
 
@@ -195,4 +202,131 @@ export function verifyScriptCheckWork(
     }
   }
   return { inputsVerified };
+}
+
+// --- shared batches: chunks claimed one at a time by every thread ------------------------------------------------
+
+/** Slot of a batch's control array holding the next chunk index to claim (Atomics.add). */
+export const CONTROL_NEXT = 0;
+/** Slot holding the lowest failed chunk index (NO_FAILURE while none; -1 once the batch is cancelled). */
+export const CONTROL_ABORT = 1;
+/** Slot counting the chunks settled (verified, failed or skipped); Atomics.notify'd after each. */
+export const CONTROL_DONE = 2;
+const CONTROL_SLOTS = 3;
+
+/** Int32 fields per chunk in a batch's results: state, failing job index, failing input index, inputs verified. */
+export const RESULT_FIELDS = 4;
+
+/** State of one chunk of a shared batch (results[k * RESULT_FIELDS]). */
+export const ChunkState = Object.freeze({ PENDING: 0, OK: 1, FAILED: 2, SKIPPED: 3 } as const);
+
+/**
+ * One parallel batch shared by the main thread and the workers: the encoded chunks back to back in `data`
+ * (chunk k is `data[offsets[k], offsets[k + 1])`), the control slots (CONTROL_*), and per-chunk results. Every array is
+ * a view of a SharedArrayBuffer, so posting the batch to a worker shares it.
+ */
+export interface SharedScriptCheckBatch {
+  readonly chunkCount: number;
+  readonly control: Int32Array;
+  readonly results: Int32Array;
+  readonly offsets: Int32Array;
+  readonly data: Uint8Array;
+}
+
+/** Lays the encoded chunks (encodeScriptCheckChunk) out in a new shared batch, nothing claimed yet. */
+export function createSharedScriptCheckBatch(chunks: readonly Uint8Array[]): SharedScriptCheckBatch {
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const data = new Uint8Array(new SharedArrayBuffer(size));
+  const offsets = new Int32Array(new SharedArrayBuffer(4 * (chunks.length + 1)));
+  let at = 0;
+  chunks.forEach((c, k) => {
+    offsets[k] = at;
+    data.set(c, at);
+    at += c.length;
+  });
+  offsets[chunks.length] = at;
+  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
+  control[CONTROL_ABORT] = NO_FAILURE;
+  const results = new Int32Array(new SharedArrayBuffer(4 * RESULT_FIELDS * Math.max(1, chunks.length)));
+  return { chunkCount: chunks.length, control, results, offsets, data };
+}
+
+/** The batch's abort slot as the one-element array verifyScriptCheckWork takes (same shared memory). */
+export function batchAbortSlot(batch: SharedScriptCheckBatch): Int32Array {
+  return new Int32Array(batch.control.buffer, batch.control.byteOffset + 4 * CONTROL_ABORT, 1);
+}
+
+/** The encoded bytes of chunk k (a view of the shared data). */
+export function sharedChunkBytes(batch: SharedScriptCheckBatch, k: number): Uint8Array {
+  return batch.data.subarray(batch.offsets[k]!, batch.offsets[k + 1]!);
+}
+
+/**
+ * Claims chunks of the batch one at a time (Atomics.add on CONTROL_NEXT) until none is left, verifies each with
+ * verifyScriptCheckWork(workOf(k)) and records its result; a chunk after an already failed one is skipped. Calls
+ * `onFailure` with verifyInput's reason for each chunk found failing. Returns the inputs verified. Run by every
+ * worker and by the main thread, so a thread that joins late simply finds fewer chunks left (dynamic balancing).
+ * @throws whatever workOf throws (the chunk then stays PENDING and the batch can only fail)
+ */
+export function claimScriptChecks(
+  batch: SharedScriptCheckBatch,
+  workOf: (k: number) => readonly ScriptCheckWork[],
+  onFailure?: (chunkIndex: number, reason: string) => void,
+): number {
+  const { control, results } = batch;
+  const abort = batchAbortSlot(batch);
+  let inputsVerified = 0;
+  for (;;) {
+    const k = Atomics.add(control, CONTROL_NEXT, 1);
+    if (k >= batch.chunkCount) return inputsVerified;
+    const base = k * RESULT_FIELDS;
+    let state: number = ChunkState.SKIPPED;
+    if (!isChunkSuperseded(abort, k)) {
+      const outcome = verifyScriptCheckWork(workOf(k), abort, k);
+      inputsVerified += outcome.inputsVerified;
+      results[base + 3] = outcome.inputsVerified;
+      if (outcome.failure !== undefined) {
+        results[base + 1] = outcome.failure.jobIndex;
+        results[base + 2] = outcome.failure.inputIndex;
+        state = ChunkState.FAILED;
+        onFailure?.(k, outcome.failure.reason);
+      } else if (!outcome.aborted) {
+        state = ChunkState.OK;
+      }
+    }
+    // The atomic store and add order the plain result writes above before any reader that sees the new count.
+    Atomics.store(results, base, state);
+    Atomics.add(control, CONTROL_DONE, 1);
+    Atomics.notify(control, CONTROL_DONE);
+  }
+}
+
+/** Marks the batch cancelled: every thread skips the chunks it has not started and stops the one it is in. */
+export function cancelSharedScriptCheckBatch(batch: SharedScriptCheckBatch): void {
+  Atomics.store(batch.control, CONTROL_ABORT, -1);
+}
+
+/**
+ * The first failing chunk's failure (chunks are in (job, input) order) as { chunkIndex, jobIndex, inputIndex }, or
+ * undefined; and the inputs verified over all chunks. Read after every thread is done with the batch.
+ */
+export function readSharedScriptCheckResults(batch: SharedScriptCheckBatch): {
+  readonly firstFailure?: { readonly chunkIndex: number; readonly jobIndex: number; readonly inputIndex: number };
+  readonly inputsVerified: number;
+  readonly unsettled: number;
+} {
+  let inputsVerified = 0;
+  let unsettled = 0;
+  let firstFailure: { chunkIndex: number; jobIndex: number; inputIndex: number } | undefined;
+  for (let k = 0; k < batch.chunkCount; k++) {
+    const base = k * RESULT_FIELDS;
+    const state = Atomics.load(batch.results, base);
+    inputsVerified += batch.results[base + 3]!;
+    if (state === ChunkState.PENDING) unsettled++;
+    if (state === ChunkState.FAILED && firstFailure === undefined) {
+      firstFailure = { chunkIndex: k, jobIndex: batch.results[base + 1]!, inputIndex: batch.results[base + 2]! };
+    }
+  }
+  return { firstFailure, inputsVerified, unsettled };
 }

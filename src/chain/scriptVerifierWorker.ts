@@ -1,12 +1,15 @@
 /**
- * Entry point of a WorkerPoolScriptVerifier worker thread: receives encoded chunks (ScriptCheckRequest), decodes them,
- * runs consensus verifyInput on each input (one SighashCache per tx) and answers with a ScriptCheckResponse. Any
- * exception becomes an `error` response, so the pool rejects that verify call instead of waiting forever.
+ * Entry point of a WorkerPoolScriptVerifier worker thread: receives shared batches (ScriptCheckRequest), claims their
+ * chunks one at a time until none is left (the main thread and the other workers claim from the same counter),
+ * decodes each, runs consensus verifyInput on its inputs (one SighashCache per tx) and records the result in the
+ * shared memory, then answers with a ScriptCheckResponse. Any exception becomes an `error` response, so the pool
+ * rejects that verify call instead of waiting forever.
  */
 import { parentPort } from 'node:worker_threads';
 import {
+  claimScriptChecks,
   decodeScriptCheckChunk,
-  verifyScriptCheckWork,
+  sharedChunkBytes,
   type ScriptCheckRequest,
   type ScriptCheckResponse,
 } from './scriptCheckChunk.js';
@@ -17,8 +20,14 @@ if (port === null) throw new Error('scriptVerifierWorker must run in a worker th
 port.on('message', (request: ScriptCheckRequest) => {
   let response: ScriptCheckResponse;
   try {
-    const work = decodeScriptCheckChunk(request.bytes);
-    response = { id: request.id, ...verifyScriptCheckWork(work, request.abort, request.chunkIndex) };
+    const { batch } = request;
+    const failures: { chunkIndex: number; reason: string }[] = [];
+    const inputsVerified = claimScriptChecks(
+      batch,
+      (k) => decodeScriptCheckChunk(sharedChunkBytes(batch, k)),
+      (chunkIndex, reason) => failures.push({ chunkIndex, reason }),
+    );
+    response = { id: request.id, inputsVerified, failures };
   } catch (e) {
     response = { id: request.id, inputsVerified: 0, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }

@@ -262,6 +262,32 @@ test('concurrent verify calls on one pool each get their own result', async () =
   assert.deepEqual(results, [{ ok: true }, await inlineResult(bad), { ok: true }]);
 });
 
+test('begin + finishSync and begin + finish give what verify gives; a finished or cancelled session cannot finish again', async () => {
+  const batches = [BATCH, corrupt(BATCH, 150, 0), corrupt(corrupt(BATCH, 50, 33), 200, 0)];
+  for (const { name, pool: p } of POOLS) {
+    for (const jobs of batches) {
+      const want = await inlineResult(jobs);
+      const sync = p.begin(jobs);
+      assert.deepEqual(sync.finishSync!(), want, `${name} finishSync`);
+      await sync.cancel(); // no-op once finished
+      assert.throws(() => sync.finishSync!(), /twice/);
+      const async = p.begin(jobs);
+      assert.deepEqual(await async.finish(), want, `${name} finish`);
+      await assert.rejects(async.finish(), /twice/);
+    }
+  }
+});
+
+test('cancel: nothing of the batch is cached, and the pool goes on with the next batch', async () => {
+  const p = pool({ threads: 2, cacheSize: 1000 });
+  const session = p.begin(BATCH);
+  await session.cancel();
+  assert.ok(BATCH.every((j) => !p.isCached(j.wtxidHex)));
+  await assert.rejects(session.finish(), /twice/);
+  assert.deepEqual(await p.verify(BATCH.slice(0, 60)), { ok: true });
+  assert.ok(p.isCached(BATCH[0]!.wtxidHex));
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // Script cache.
 // ---------------------------------------------------------------------------------------------------------------

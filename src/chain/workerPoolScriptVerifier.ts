@@ -8,23 +8,53 @@ import {
   type ScriptVerifierStats,
 } from './inlineScriptVerifier.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
+import { verifyInput } from '../consensus/verifyInput.js';
 import {
-  createAbortSlot,
+  cancelSharedScriptCheckBatch,
+  CONTROL_DONE,
+  claimScriptChecks,
+  createSharedScriptCheckBatch,
   encodeScriptCheckChunk,
   planScriptCheckChunks,
+  readSharedScriptCheckResults,
   verifyScriptCheckWork,
-  type ScriptCheckOutcome,
+  type ScriptCheckFailure,
   type ScriptCheckRequest,
   type ScriptCheckResponse,
-  type ScriptCheckSlice,
-  type ScriptCheckWork,
+  type SharedScriptCheckBatch,
 } from './scriptCheckChunk.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
 
 export { InlineScriptVerifier, type InlineScriptVerifierOptions, type ScriptVerifierStats } from './inlineScriptVerifier.js';
 
 /** Default input count from which a batch goes to the worker threads; smaller batches are verified inline. */
 export const DEFAULT_PARALLEL_THRESHOLD_INPUTS = 16;
+/** A parallel batch is cut into up to this many chunks per verifying thread, so threads that start late catch up. */
+const CHUNKS_PER_THREAD = 24;
+/** Fewest inputs per chunk: below this the claim and decode overhead would show. */
+const MIN_CHUNK_INPUTS = 4;
+/** Default syncJoinStallMs. */
+const DEFAULT_SYNC_JOIN_STALL_MS = 10_000;
+
+/**
+ * Blocks the calling thread until every chunk of the batch is settled; false when none settled for `stallMs`
+ * (a worker died holding one, or is stuck).
+ */
+function waitForChunks(batch: SharedScriptCheckBatch, stallMs: number): boolean {
+  let settled = Atomics.load(batch.control, CONTROL_DONE);
+  let lastProgress = performance.now();
+  while (settled < batch.chunkCount) {
+    Atomics.wait(batch.control, CONTROL_DONE, settled, 100);
+    const now = Atomics.load(batch.control, CONTROL_DONE);
+    if (now !== settled) {
+      settled = now;
+      lastProgress = performance.now();
+    } else if (performance.now() - lastProgress > stallMs) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /** Options of WorkerPoolScriptVerifier (plain values; node/ maps CLI flags onto them). */
 export interface WorkerPoolScriptVerifierOptions {
@@ -43,6 +73,11 @@ export interface WorkerPoolScriptVerifierOptions {
    */
   readonly mainThreadVerifies?: boolean;
   /**
+   * How long ScriptCheckSession.finishSync blocks without any chunk settling before it gives up (returns undefined,
+   * and the caller waits with finish() instead); default 10,000 ms. Only a dead or stuck worker gets near it.
+   */
+  readonly syncJoinStallMs?: number;
+  /**
    * Worker script to run instead of scriptVerifierWorker (it must speak ScriptCheckRequest/ScriptCheckResponse).
    * For tests; a `.ts` URL is started with the tsx loader.
    */
@@ -56,7 +91,7 @@ export interface WorkerPoolScriptVerifierStats extends ScriptVerifierStats {
 }
 
 interface PendingRequest {
-  readonly resolve: (outcome: ScriptCheckOutcome) => void;
+  readonly resolve: (response: ScriptCheckResponse) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -95,19 +130,25 @@ function toError(e: unknown): Error {
  * ScriptVerifier that spreads a batch's signature checks over all cores with worker_threads (Core's CCheckQueue).
  * Jobs whose wtxid is in the script cache are skipped; when fewer than `parallelThresholdInputs` inputs remain they
  * are verified inline. Otherwise the remaining inputs (not txs: a block may be one tx with thousands of inputs or
- * thousands of one-input txs) are cut into `threads` chunks of consecutive inputs with equal input counts; each worker
- * gets its chunk as one transferred byte array (each tx encoded once per batch, prevouts as value + script bytes),
- * decodes it and runs consensus verifyInput with one SighashCache per tx. The main thread verifies the last chunk
- * itself meanwhile. The result is the first failure in (job, input) order, or ok, after which every job's wtxid is
- * cached. A chunk that fails tells later chunks to stop (a shared abort slot), since they can no longer hold the
- * first failure. Concurrent verify calls are allowed; each worker answers its requests in order.
+ * thousands of one-input txs) are cut into up to 24 chunks per verifying thread (at least 4 inputs each) of
+ * consecutive inputs, encoded once into shared memory (each tx once, or its bytes from ScriptCheckJob.txBytes;
+ * prevouts as value + script bytes) and posted to every worker. Each thread claims the next chunk from a shared
+ * counter (Atomics.add), verifies it with consensus verifyInput (one SighashCache per tx) and records its result in
+ * shared memory, until none is left: a thread that starts late, or has other work first, simply claims fewer chunks.
+ * The result is the first failure in (job, input) order, or ok, after which every job's wtxid is cached. A chunk that
+ * fails tells later chunks to stop (a shared abort slot), since they can no longer hold the first failure.
+ * Concurrent batches are allowed; each worker takes part in them in order.
+ *
+ * begin() posts the batch and returns, so the caller can do other work while the workers verify (the chain does its
+ * BIP-30 lookups and SQLite writes then); finish() makes the main thread claim what is left and awaits the workers;
+ * finishSync() does the same but blocks on the shared counter instead of awaiting (the chain joins inside its write
+ * transaction). verify() is begin().finish(). With `mainThreadVerifies: false` the main thread only waits.
  *
  * Choice of the main thread's role, by measurement (bench/scriptVerifier.bench.ts: 2,000 one-input txs, 2-core VM,
- * five runs, interleaved): main thread + 1 worker reached 0.70–0.86 (mean 0.78) of 2 x the inline single-core rate,
- * 2 workers with the main thread waiting 0.70–0.83 (mean 0.76); the main thread won 4 of 5 runs (one by 0.2 %). The gap is
- * within the noise, so the default follows Core (the ConnectBlock thread joins its CCheckQueue as the "master") and
- * runs exactly `threads` busy threads, not threads + 1: the main thread verifies a chunk (`mainThreadVerifies: false`
- * gives the other layout).
+ * five runs, interleaved, with the earlier one-chunk-per-thread split): main thread + 1 worker reached 0.70–0.86
+ * (mean 0.78) of 2 x the inline single-core rate, 2 workers with the main thread waiting 0.70–0.83 (mean 0.76). The
+ * default follows Core (the ConnectBlock thread joins its CCheckQueue as the "master") and runs exactly `threads` busy
+ * threads, not threads + 1.
  *
  * Workers start on the first parallel batch; they are unref'd while idle (an idle pool does not keep the process
  * alive) and ref'd while they hold requests. A worker that crashes or exits rejects the verify calls waiting on it
@@ -126,6 +167,8 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
   readonly parallelThresholdInputs: number;
   /** Whether the main thread verifies a chunk of each parallel batch. */
   readonly mainThreadVerifies: boolean;
+  /** How long finishSync waits without progress before giving up, ms. */
+  readonly syncJoinStallMs: number;
   private readonly slots: WorkerSlot[];
   private readonly spec: WorkerSpec;
   private readonly counters: WorkerPoolScriptVerifierStats = {
@@ -151,6 +194,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     this.threads = threads;
     this.parallelThresholdInputs = threshold;
     this.mainThreadVerifies = options.mainThreadVerifies ?? true;
+    this.syncJoinStallMs = options.syncJoinStallMs ?? DEFAULT_SYNC_JOIN_STALL_MS;
     this.cache = new ScriptCache(options.cacheSize ?? DEFAULT_SCRIPT_CACHE_SIZE);
     const workerCount = this.mainThreadVerifies ? threads - 1 : threads === 1 ? 0 : threads;
     this.slots = Array.from({ length: workerCount }, () => ({ worker: undefined, pending: new Map() }));
@@ -182,6 +226,16 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
    * with an Error when the pool is closed or a worker fails (internal errors, not an invalid block).
    */
   async verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> {
+    return this.begin(jobs).finish();
+  }
+
+  /**
+   * Starts the checks of a batch and returns at once: a parallel batch is encoded into shared memory and posted to the
+   * workers, which start claiming its chunks; the caller joins with finish() (the main thread then claims what is
+   * left) or drops it with cancel(). A batch below the threshold is verified inline by finish().
+   * @throws VerifyError sighash-missing-prevouts (score 0); Error when the pool is closed
+   */
+  begin(jobs: readonly ScriptCheckJob[]): ScriptCheckSession {
     if (this.closing !== undefined) throw new Error('WorkerPoolScriptVerifier is closed');
     const pending = selectUncachedJobs(jobs, this.cache, this.counters);
     let inputs = 0;
@@ -189,63 +243,110 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
 
     if (inputs < this.parallelThresholdInputs || this.slots.length === 0) {
       this.counters.inlineBatches++;
-      const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
-      this.counters.inputsVerified += outcome.inputsVerified;
-      return finishScriptCheck(jobs, outcome.failure, this.cache);
+      let done = false;
+      const verifyInline = (): ScriptCheckResult => {
+        if (done) throw new Error('ScriptCheckSession finished twice');
+        done = true;
+        const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
+        this.counters.inputsVerified += outcome.inputsVerified;
+        return finishScriptCheck(jobs, outcome.failure, this.cache);
+      };
+      return {
+        finishSync: verifyInline,
+        finish: async () => verifyInline(),
+        cancel: async () => {
+          done = true;
+        },
+      };
     }
 
     this.counters.parallelBatches++;
-    const chunkCount = this.slots.length + (this.mainThreadVerifies ? 1 : 0);
-    const inputCounts = jobs.map((job) => job.tx.inputs.length);
-    const chunks = planScriptCheckChunks(inputCounts, pending, chunkCount);
-    const mainChunk = this.mainThreadVerifies ? chunks.length - 1 : -1;
-    const abort = createAbortSlot();
+    const verifyingThreads = this.slots.length + (this.mainThreadVerifies ? 1 : 0);
+    const chunkCount = Math.max(1, Math.min(Math.ceil(inputs / MIN_CHUNK_INPUTS), verifyingThreads * CHUNKS_PER_THREAD));
+    const chunks = planScriptCheckChunks(jobs.map((job) => job.tx.inputs.length), pending, chunkCount);
     const encoded = new Map<number, Uint8Array>();
     const txBytes = (j: number): Uint8Array => {
       let bytes = encoded.get(j);
       if (bytes === undefined) {
-        bytes = encodeTx(jobs[j]!.tx);
+        bytes = jobs[j]!.txBytes ?? encodeTx(jobs[j]!.tx);
         encoded.set(j, bytes);
       }
       return bytes;
     };
-    const prevoutsOf = (j: number): ScriptCheckJob['prevouts'] => jobs[j]!.prevouts;
-
-    // Each chunk is posted as soon as it is encoded, so the first workers start while later chunks are encoded.
-    const outcomes: Promise<ScriptCheckOutcome>[] = [];
-    chunks.forEach((slices, chunkIndex) => {
-      if (chunkIndex === mainChunk) return;
-      try {
-        const bytes = encodeScriptCheckChunk(slices, prevoutsOf, txBytes);
-        outcomes[chunkIndex] = this.request(this.slots[chunkIndex]!, chunkIndex, bytes, abort);
-      } catch (e) {
-        outcomes[chunkIndex] = Promise.reject(toError(e));
+    const batch = createSharedScriptCheckBatch(
+      chunks.map((slices) => encodeScriptCheckChunk(slices, (j) => jobs[j]!.prevouts, txBytes)),
+    );
+    const requests = this.slots.map((slot) => this.request(slot, batch));
+    let done = false;
+    const settle = async (): Promise<{ error?: Error; reasons: Map<number, string> }> => {
+      // allSettled: every request is awaited, so none is left to reject unhandled after a first error.
+      const settled = await Promise.allSettled(requests);
+      const reasons = new Map<number, string>();
+      let error: Error | undefined;
+      for (const s of settled) {
+        if (s.status === 'rejected') error ??= toError(s.reason);
+        else for (const f of s.value.failures ?? []) reasons.set(f.chunkIndex, f.reason);
       }
-    });
-    if (mainChunk >= 0) {
-      const work = this.mainWork(jobs, chunks[mainChunk]!);
-      try {
-        outcomes[mainChunk] = Promise.resolve(verifyScriptCheckWork(work, abort, mainChunk));
-      } catch (e) {
-        outcomes[mainChunk] = Promise.reject(toError(e));
-      }
-    }
-
-    // allSettled: every request is awaited, so none is left to reject unhandled after a first error.
-    const settled = await Promise.allSettled(outcomes);
-    let failure: ScriptCheckOutcome['failure'];
-    let error: Error | undefined;
-    for (const s of settled) {
-      if (s.status === 'rejected') {
-        error ??= toError(s.reason);
-        continue;
-      }
-      this.counters.inputsVerified += s.value.inputsVerified;
-      // Chunks are in (job, input) order, so the first failing chunk holds the first failure.
-      failure ??= s.value.failure;
-    }
-    if (error !== undefined) throw error;
-    return finishScriptCheck(jobs, failure, this.cache);
+      return { error, reasons };
+    };
+    const reasons = new Map<number, string>();
+    const joinOnMainThread = (): void => {
+      if (!this.mainThreadVerifies) return;
+      claimScriptChecks(
+        batch,
+        (k) => chunks[k]!.map((slice) => ({ ...slice, tx: jobs[slice.jobIndex]!.tx, prevouts: jobs[slice.jobIndex]!.prevouts })),
+        (chunkIndex, reason) => reasons.set(chunkIndex, reason),
+      );
+    };
+    // `batch` is not part of ScriptCheckSession: the shared batch, for diagnostics and tests.
+    const session: ScriptCheckSession & { readonly batch: SharedScriptCheckBatch } = {
+      batch,
+      finishSync: () => {
+        if (done) throw new Error('ScriptCheckSession finished twice');
+        joinOnMainThread();
+        if (!waitForChunks(batch, this.syncJoinStallMs)) return undefined;
+        done = true;
+        // The workers' answers still arrive; nothing waits for them (the shared results already hold everything).
+        void settle();
+        const results = readSharedScriptCheckResults(batch);
+        this.counters.inputsVerified += results.inputsVerified;
+        const first = results.firstFailure;
+        let failure: ScriptCheckFailure | undefined;
+        if (first !== undefined) {
+          // A worker's reason comes with its answer, which is not read here: the same check on this thread gives it.
+          const job = jobs[first.jobIndex]!;
+          const reason = reasons.get(first.chunkIndex) ?? verifyInput(job.tx, first.inputIndex, job.prevouts).reason;
+          failure = { jobIndex: first.jobIndex, inputIndex: first.inputIndex, reason: reason ?? 'script-verify-failed' };
+        }
+        return finishScriptCheck(jobs, failure, this.cache);
+      },
+      finish: async () => {
+        if (done) throw new Error('ScriptCheckSession finished twice');
+        done = true;
+        joinOnMainThread();
+        const workers = await settle();
+        for (const [k, reason] of workers.reasons) reasons.set(k, reason);
+        const results = readSharedScriptCheckResults(batch);
+        this.counters.inputsVerified += results.inputsVerified;
+        if (workers.error !== undefined) throw workers.error;
+        if (results.unsettled > 0) throw new Error(`script verifier: ${results.unsettled} chunk(s) of the batch were never verified`);
+        const first = results.firstFailure;
+        const failure: ScriptCheckFailure | undefined =
+          first === undefined
+            ? undefined
+            : { jobIndex: first.jobIndex, inputIndex: first.inputIndex, reason: reasons.get(first.chunkIndex) ?? 'script-verify-failed' };
+        return finishScriptCheck(jobs, failure, this.cache);
+      },
+      cancel: async () => {
+        if (done) return;
+        done = true;
+        cancelSharedScriptCheckBatch(batch);
+        const workers = await settle();
+        this.counters.inputsVerified += readSharedScriptCheckResults(batch).inputsVerified;
+        void workers;
+      },
+    };
+    return session;
   }
 
   /**
@@ -265,18 +366,14 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     return this.closing;
   }
 
-  private mainWork(jobs: readonly ScriptCheckJob[], slices: readonly ScriptCheckSlice[]): ScriptCheckWork[] {
-    return slices.map((s) => ({ ...s, tx: jobs[s.jobIndex]!.tx, prevouts: jobs[s.jobIndex]!.prevouts }));
-  }
-
-  private request(slot: WorkerSlot, chunkIndex: number, bytes: Uint8Array, abort: Int32Array): Promise<ScriptCheckOutcome> {
+  private request(slot: WorkerSlot, batch: SharedScriptCheckBatch): Promise<ScriptCheckResponse> {
     const worker = slot.worker ?? this.spawn(slot);
     const id = this.nextRequestId++;
-    return new Promise<ScriptCheckOutcome>((resolve, reject) => {
+    return new Promise<ScriptCheckResponse>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       worker.ref();
-      const message: ScriptCheckRequest = { id, chunkIndex, bytes, abort };
-      worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
+      const message: ScriptCheckRequest = { id, batch };
+      worker.postMessage(message);
     });
   }
 

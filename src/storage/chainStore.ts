@@ -68,6 +68,17 @@ export interface ConnectBlockUpdate {
   readonly undo: readonly Coin[];
 }
 
+/** Options of ChainStore.connectBlock. */
+export interface ConnectBlockOptions {
+  /**
+   * Runs inside the transaction after every write, just before the commit; when it throws, nothing of the block is
+   * applied and its error propagates. The chain joins its script checks here, so the writes overlap the worker
+   * threads' verification while the commit still waits for every script to pass (as Core commits only after
+   * CCheckQueue's Wait). It must not call the store.
+   */
+  readonly beforeCommit?: () => void;
+}
+
 /**
  * Everything one block disconnect changes, in ONE transaction: the UTXO net diff (`removed` = the block's outputs still
  * in the set; `restored` = the coins its inputs had spent, from its undo data, except coins created in the block
@@ -152,8 +163,8 @@ export interface ChainStore {
   getMainChainHash(height: number): Hash256 | undefined;
   /** Records the genesis block as the tip of an empty store (its coinbase is not added to the UTXO set, as in Bitcoin). */
   initGenesis(entry: BlockIndexEntry, rawBlock: Uint8Array): void;
-  /** Applies a block connect in one transaction; the block becomes the tip. */
-  connectBlock(update: ConnectBlockUpdate): void;
+  /** Applies a block connect in one transaction; the block becomes the tip. See ConnectBlockOptions.beforeCommit. */
+  connectBlock(update: ConnectBlockUpdate, options?: ConnectBlockOptions): void;
   /** Applies a block disconnect in one transaction; the block's parent becomes the tip. */
   disconnectBlock(update: DisconnectBlockUpdate): void;
 

@@ -613,6 +613,40 @@ describe('SqliteChainStore: atomicity', () => {
     });
   }
 
+  test('connectBlock whose beforeCommit throws applies nothing (after every write); one that returns commits', () => {
+    const store = SqliteChainStore.open(freshPath(), params);
+    try {
+      initGenesis(store);
+      connect1(store);
+      const before = snapshot(store);
+      const update2 = { entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], spent: [op(cb1Id, 0)], created: created2, undo: undo2 };
+      let calls = 0;
+      assert.throws(
+        () =>
+          store.connectBlock(update2, {
+            beforeCommit: () => {
+              calls++;
+              throw new Error('scripts failed');
+            },
+          }),
+        /scripts failed/,
+      );
+      assert.equal(calls, 1);
+      assert.deepEqual(snapshot(store), before);
+      // A write that fails runs no hook: the error is the store's.
+      assertStorageError(
+        () => store.connectBlock({ ...update2, spent: [op(t2aId, 0)] }, { beforeCommit: () => void calls++ }),
+        'missing-coin',
+      );
+      assert.equal(calls, 1);
+      store.connectBlock(update2, { beforeCommit: () => void calls++ });
+      assert.equal(calls, 2);
+      assert.equal(store.getUtxoCount(), 3);
+    } finally {
+      store.close();
+    }
+  });
+
   test('disconnectBlock that fails midway applies nothing', () => {
     const store = SqliteChainStore.open(freshPath(), params);
     try {

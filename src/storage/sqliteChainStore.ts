@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,14 +8,15 @@ import { sha256 } from '../crypto/hash.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { computeBlockHash, decodeBlock } from '../primitives/block.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
-import { bytesEqual, bytesToHex, hashToHex } from '../primitives/hex.js';
-import { decodeOutpoint, encodeOutpoint } from '../primitives/outpoint.js';
+import { bytesEqual, hashToHex } from '../primitives/hex.js';
+import { decodeOutpoint } from '../primitives/outpoint.js';
 import { isCoinbase } from '../primitives/tx.js';
 import type { Block, Hash256, Outpoint } from '../primitives/types.js';
 import type {
   AddressHistoryRecord,
   BlockIndexEntry,
   ChainStore,
+  ConnectBlockOptions,
   ConnectBlockUpdate,
   DisconnectBlockUpdate,
   SpendRecord,
@@ -145,6 +146,14 @@ function putCompactSize(buf: Buffer, offset: number, n: number): number {
   return buf.writeUInt32LE(n, buf.writeUInt8(0xfe, offset));
 }
 
+/** SHA-256 of a script for the script_hash column. PERF: node:crypto's one-shot hash, no Hash object per call. */
+function scriptHashOf(script: Uint8Array): Buffer {
+  return oneShotHash('sha256', script, 'buffer');
+}
+
+/** Script hashes of one block being connected or disconnected, by script object, so each script is hashed once. */
+type ScriptHashes = Map<Uint8Array, Uint8Array>;
+
 /**
  * The chain state of a node on SQLite (better-sqlite3, synchronous): block index, raw blocks, undo data, UTXO set,
  * main chain and tip, and the tx, spend and address indexes. Each block connect or disconnect is ONE SQLite
@@ -195,6 +204,12 @@ export class SqliteChainStore implements ChainStore {
 
   /** getCoins' body wrapped once in a read transaction. */
   private readonly getCoinsTx: (outpoints: readonly Outpoint[]) => (Coin | undefined)[];
+
+  /**
+   * Scratch for serialized outpoints bound as keys: SQLite copies a bound blob (SQLITE_TRANSIENT), so one buffer
+   * serves every statement and no 36-byte array is allocated per row.
+   */
+  private readonly outpointScratch = Buffer.allocUnsafe(36);
 
   private constructor(
     db: Database.Database,
@@ -482,11 +497,15 @@ export class SqliteChainStore implements ChainStore {
    * Address history gets one row per (scriptPubKey, tx) for every script the tx pays to (OP_RETURN excluded) or spends
    * from (scripts taken from `undo`).
    * Precondition: the block's parent is the tip; `undo` has one coin per non-coinbase input, in block order.
+   * `options.beforeCommit` runs after the writes, inside the transaction; if it throws, everything is rolled back and
+   * its error propagates.
+   * PERF: scripts are hashed once per tx (shared by the coin and address rows) and outpoint keys are written into one
+   * scratch buffer; what remains is SQLite's own b-tree work, about seven row writes per one-input tx.
    * @throws StorageError bad-update (parent is not the tip, hash/txids/undo do not match the block) | missing-coin |
-   *   coin-exists | bad-undo
+   *   coin-exists | bad-undo; whatever beforeCommit throws
    * @see Bitcoin Core Chainstate::ConnectBlock, CCoinsViewDB::BatchWrite, WriteUndoDataForBlock
    */
-  connectBlock(update: ConnectBlockUpdate): void {
+  connectBlock(update: ConnectBlockUpdate, options: ConnectBlockOptions = {}): void {
     this.db
       .transaction(() => {
         const { entry, block, txids } = update;
@@ -514,27 +533,29 @@ export class SqliteChainStore implements ChainStore {
           );
         }
 
+        const hashes: ScriptHashes = new Map();
+        const rows = this.addressRows(block, txids, update.undo, hashes);
         for (const outpoint of update.spent) this.deleteCoin(outpoint);
-        for (const record of update.created) this.insertCoin(record);
+        for (const record of update.created) this.insertCoin(record, hashes);
         this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
 
         const height = entry.height;
+        const { putTx, putSpend, putHistory } = this.stmt;
         block.txs.forEach((tx, position) => {
           const txid = txids[position]!;
-          this.stmt.putTx.run(txid, entry.hash, height, position);
+          putTx.run(txid, entry.hash, height, position);
           if (isCoinbase(tx)) return;
           tx.inputs.forEach((input, inputIndex) => {
-            this.stmt.putSpend.run(encodeOutpoint(input.prevout), txid, inputIndex, height);
+            putSpend.run(this.outpointKey(input.prevout), txid, inputIndex, height);
           });
         });
-        for (const row of this.addressRows(block, txids, update.undo)) {
-          this.stmt.putHistory.run(row.scriptHash, height, row.position, row.txid);
-        }
+        for (const row of rows) putHistory.run(row.scriptHash, height, row.position, row.txid);
 
         this.stmt.putMain.run(height, entry.hash);
         this.stmt.setMeta.run('tip', entry.hash);
         this.stmt.addUtxoCount.run(update.created.length - update.spent.length);
         this.putBlockIndexEntry(entry);
+        options.beforeCommit?.();
       })
       .immediate();
   }
@@ -567,16 +588,18 @@ export class SqliteChainStore implements ChainStore {
           throw new StorageError('corrupt', `undo data of ${entry.hashHex} does not match the block's inputs`);
         }
 
+        const hashes: ScriptHashes = new Map();
+        const rows = this.addressRows(block, txids, undo, hashes);
         for (const outpoint of update.removed) this.deleteCoin(outpoint);
-        for (const record of update.restored) this.insertCoin(record);
+        for (const record of update.restored) this.insertCoin(record, hashes);
 
         const height = entry.height;
         block.txs.forEach((tx, position) => {
           this.stmt.deleteTx.run(txids[position]!, entry.hash);
           if (isCoinbase(tx)) return;
-          for (const input of tx.inputs) this.stmt.deleteSpend.run(encodeOutpoint(input.prevout), height);
+          for (const input of tx.inputs) this.stmt.deleteSpend.run(this.outpointKey(input.prevout), height);
         });
-        for (const row of this.addressRows(block, txids, undo)) {
+        for (const row of rows) {
           this.stmt.deleteHistory.run(row.scriptHash, height, row.position);
         }
 
@@ -599,24 +622,32 @@ export class SqliteChainStore implements ChainStore {
     }
   }
 
+  /** The outpoint serialized into the shared scratch buffer (valid until the next call; SQLite copies it on bind). */
+  private outpointKey(outpoint: Outpoint): Buffer {
+    const buf = this.outpointScratch;
+    buf.set(outpoint.txid, 0);
+    buf.writeUInt32LE(outpoint.index, 32);
+    return buf;
+  }
+
   /** Deletes one coin; it must exist. */
   private deleteCoin(outpoint: Outpoint): void {
-    if (this.stmt.deleteCoin.run(encodeOutpoint(outpoint)).changes !== 1) {
+    if (this.stmt.deleteCoin.run(this.outpointKey(outpoint)).changes !== 1) {
       throw new StorageError('missing-coin', `no coin at ${hashToHex(outpoint.txid)}:${outpoint.index}`);
     }
   }
 
-  /** Inserts one coin; the outpoint must be free. */
-  private insertCoin({ outpoint, coin }: UtxoRecord): void {
+  /** Inserts one coin; the outpoint must be free. `hashes` may already hold its script's hash. */
+  private insertCoin({ outpoint, coin }: UtxoRecord, hashes?: ScriptHashes): void {
     const script = coin.output.scriptPubKey;
     try {
       this.stmt.insertCoin.run(
-        encodeOutpoint(outpoint),
+        this.outpointKey(outpoint),
         coin.output.value,
         script,
         coin.height,
         coin.isCoinbase ? 1 : 0,
-        sha256(script),
+        hashes?.get(script) ?? scriptHashOf(script),
       );
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -630,27 +661,47 @@ export class SqliteChainStore implements ChainStore {
 
   /**
    * The address_history keys of a block: per tx, one row per distinct scriptPubKey it pays to (OP_RETURN and other
-   * unspendable outputs excluded) or spends from (the undo coins, consumed in block order).
+   * unspendable outputs excluded) or spends from (the undo coins, consumed in block order). Records each script's
+   * hash in `hashes` (keyed by the script object) for the coin inserts that follow.
+   * PERF: each script is hashed once per tx; distinct scripts are found by comparing bytes, not via hex keys.
    */
   private addressRows(
     block: Block,
     txids: readonly Hash256[],
     undo: readonly Coin[],
+    hashes: ScriptHashes,
   ): { scriptHash: Uint8Array; position: number; txid: Hash256 }[] {
     const rows: { scriptHash: Uint8Array; position: number; txid: Hash256 }[] = [];
     let undoIndex = 0;
+    const scripts: Uint8Array[] = [];
     block.txs.forEach((tx, position) => {
-      const scripts = new Map<string, Uint8Array>();
+      scripts.length = 0;
+      let byKey: Set<string> | undefined;
+      const txid = txids[position]!;
       const add = (script: Uint8Array): void => {
-        const key = bytesToHex(script);
-        if (!scripts.has(key)) scripts.set(key, script);
+        // Most txs touch a handful of scripts: compare bytes; past 16 a Set of keys keeps it linear.
+        if (byKey === undefined && scripts.length >= 16) {
+          byKey = new Set(scripts.map((s) => Buffer.from(s.buffer, s.byteOffset, s.length).toString('latin1')));
+        }
+        if (byKey !== undefined) {
+          const key = Buffer.from(script.buffer, script.byteOffset, script.length).toString('latin1');
+          if (byKey.has(key)) return;
+          byKey.add(key);
+        } else {
+          for (const s of scripts) if (bytesEqual(s, script)) return;
+        }
+        scripts.push(script);
+        let scriptHash = hashes.get(script);
+        if (scriptHash === undefined) {
+          scriptHash = scriptHashOf(script);
+          hashes.set(script, scriptHash);
+        }
+        rows.push({ scriptHash, position, txid });
       };
       if (!isCoinbase(tx)) {
         for (let i = 0; i < tx.inputs.length; i++) add(undo[undoIndex++]!.output.scriptPubKey);
       }
       for (const output of tx.outputs) if (!isUnspendable(output.scriptPubKey)) add(output.scriptPubKey);
-      const txid = txids[position]!;
-      for (const script of scripts.values()) rows.push({ scriptHash: sha256(script), position, txid });
     });
     return rows;
   }
@@ -659,7 +710,7 @@ export class SqliteChainStore implements ChainStore {
 
   /** The unspent coin at the outpoint, or undefined. PERF: one primary-key lookup. */
   getCoin(outpoint: Outpoint): Coin | undefined {
-    const row = this.stmt.getCoin.get(encodeOutpoint(outpoint)) as CoinRow | undefined;
+    const row = this.stmt.getCoin.get(this.outpointKey(outpoint)) as CoinRow | undefined;
     return row === undefined ? undefined : coinFromRow(row[0], row[1], row[2], row[3]);
   }
 
@@ -735,7 +786,7 @@ export class SqliteChainStore implements ChainStore {
 
   /** The main-chain input that spent the outpoint, or undefined. */
   getSpend(outpoint: Outpoint): SpendRecord | undefined {
-    const row = this.stmt.getSpend.get(encodeOutpoint(outpoint)) as [Buffer, number, number] | undefined;
+    const row = this.stmt.getSpend.get(this.outpointKey(outpoint)) as [Buffer, number, number] | undefined;
     if (row === undefined) return undefined;
     return { outpoint, spendingTxid: asBytes(row[0]), inputIndex: row[1], height: row[2] };
   }

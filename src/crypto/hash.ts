@@ -13,8 +13,8 @@ export function sha256(data: Uint8Array): Uint8Array {
  */
 export function sha256d(data: Uint8Array): Uint8Array {
   // PERF: crypto.hash (one-shot, Node >= 20.12) is ~1.5x faster than createHash for short inputs.
-  const second = oneShotHash('sha256', oneShotHash('sha256', data, 'buffer'), 'buffer');
-  return new Uint8Array(second.buffer, second.byteOffset, 32);
+  // Copied out for the same reason as sha256: the result must own its ArrayBuffer.
+  return new Uint8Array(oneShotHash('sha256', oneShotHash('sha256', data, 'buffer'), 'buffer'));
 }
 
 /** RIPEMD-160(SHA-256(data)), the 20-byte key hash of P2WPKH. @see BIP-141 */

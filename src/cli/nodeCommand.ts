@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { LogLevel } from '../logging/logger.js';
-import { startNode, type RunningNode } from '../node/runNode.js';
+import { payoutScriptFromAddress } from '../mining/payoutAddress.js';
+import { startNode, type NodeRunOptions, type RunningNode } from '../node/runNode.js';
+import type { ChainParams } from '../params/chainParams.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
@@ -25,6 +27,7 @@ export function formatStatusLine(running: RunningNode): string {
     `peers ${node.network.peers().length}`,
     `mempool ${node.mempool.size} tx / ${node.mempool.totalVsize} vB`,
     `hashrate ${formatHashRate(hashRate)}`,
+    ...(running.mining.isMining() ? [`mined ${running.mining.stats.blocksAccepted}`] : []),
   ].join(' | ');
 }
 
@@ -51,6 +54,53 @@ interface NodeFlags {
   logLevel: string;
   statusInterval: string;
   scriptThreads?: string;
+  mine?: boolean;
+  miners: string;
+  miningAddress?: string;
+  mineInterval?: string;
+  stratumPort?: string;
+  stratumDifficulty?: string;
+}
+
+/** Parses a positive integer flag. @throws CliError */
+function positiveInteger(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new CliError(`${flag} must be a positive integer, got '${value}'`);
+  }
+  return Number(value);
+}
+
+/** The mining flags as NodeRunOptions fields. @throws CliError on a missing or invalid mining address or bad numbers */
+function miningOptions(flags: NodeFlags, params: ChainParams): Partial<NodeRunOptions> {
+  const addressHelp = `a P2WPKH or P2TR address of ${params.name} (${params.bech32Hrp}1…)`;
+  if (flags.mine && flags.miningAddress === undefined) throw new CliError(`--mine needs --mining-address <address>: ${addressHelp}`);
+  if (flags.miningAddress !== undefined) {
+    try {
+      payoutScriptFromAddress(flags.miningAddress, params);
+    } catch (err) {
+      throw new CliError(`--mining-address must be ${addressHelp}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let stratumDifficulty: number | undefined;
+  if (flags.stratumDifficulty !== undefined) {
+    stratumDifficulty = /^\d+(\.\d+)?(e-?\d+)?$/i.test(flags.stratumDifficulty) ? Number(flags.stratumDifficulty) : NaN;
+    if (!(stratumDifficulty > 0) || !Number.isFinite(stratumDifficulty)) {
+      throw new CliError(`--stratum-difficulty must be a positive number, got '${flags.stratumDifficulty}'`);
+    }
+  }
+  let mineIntervalMs: number | undefined;
+  if (flags.mineInterval !== undefined) {
+    if (!/^\d+$/.test(flags.mineInterval)) throw new CliError(`--mine-interval must be milliseconds >= 0, got '${flags.mineInterval}'`);
+    mineIntervalMs = Number(flags.mineInterval);
+  }
+  return {
+    mine: flags.mine === true,
+    miners: positiveInteger(flags.miners, '--miners'),
+    ...(flags.miningAddress !== undefined ? { miningAddress: flags.miningAddress } : {}),
+    ...(mineIntervalMs !== undefined ? { mineIntervalMs } : {}),
+    ...(flags.stratumPort !== undefined ? { stratumPort: parsePort(flags.stratumPort, '--stratum-port') } : {}),
+    ...(stratumDifficulty !== undefined ? { stratumDifficulty } : {}),
+  };
 }
 
 /** Registers `cairn node`. */
@@ -58,8 +108,8 @@ export function registerNodeCommand(program: Command): void {
   program
     .command('node')
     .description(
-      'run a full node: chain state in <datadir>/chain.sqlite, logs in <datadir>/debug.ndjson, JSON-RPC (Core method names) ' +
-        'and the Esplora REST API on loopback; prints a status line every few seconds; stops cleanly on Ctrl-C / SIGTERM',
+      'run a full node: chain state in <datadir>/chain.sqlite, logs in <datadir>/debug.ndjson, JSON-RPC (Core method names), ' +
+        'the Esplora REST API and a Stratum V1 server on loopback; --mine mines with the node\'s own miners; prints a status line every few seconds; stops cleanly on Ctrl-C / SIGTERM',
     )
     .option('--network <name>', 'main | test | devnet | regtest', 'main')
     .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>)')
@@ -71,6 +121,12 @@ export function registerNodeCommand(program: Command): void {
     .option('--script-threads <n>', 'threads that check signatures (default: all cores)')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .option('--status-interval <sec>', 'seconds between status lines (0 = none)', '5')
+    .option('--mine', "mine blocks with the node's own miners (WebAssembly sha256d on worker threads); needs --mining-address")
+    .option('--miners <n>', 'miner threads with --mine', '1')
+    .option('--mining-address <addr>', 'payout address of mined blocks (P2WPKH or P2TR of the network)')
+    .option('--mine-interval <ms>', 'with --mine, shortest time between blocks on a trivial target such as regtest (default 1000; 0 = unpaced)')
+    .option('--stratum-port <port>', 'Stratum V1 port for external miners (default: the network default; 0 = any free port)')
+    .option('--stratum-difficulty <d>', 'share difficulty given to Stratum miners (default 0.0009765625 = 2^-10, ~2^22 hashes a share)')
     .action(async (flags: NodeFlags) => {
       const params = networkOption(flags.network);
       if (params.name === 'bitcoin') throw new CliError("the 'bitcoin' params only check Bitcoin data; run a cairn network");
@@ -80,7 +136,9 @@ export function registerNodeCommand(program: Command): void {
       const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
       if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
       const datadir = flags.datadir ?? defaultDatadir(params.name);
+      const mining = miningOptions(flags, params);
       const running = await startNode({
+        ...mining,
         params,
         datadir,
         host: flags.host,
@@ -97,6 +155,10 @@ export function registerNodeCommand(program: Command): void {
         `cairn node on ${params.name}: datadir ${datadir}\n` +
           `  JSON-RPC  http://${flags.host}:${running.rpc.port}/  (auth: ${flags.rpcuser ? 'user/password' : `cookie ${running.rpc.cookiePath ?? ''}`})\n` +
           `  REST      http://${flags.host}:${running.rest.port}/api/\n` +
+          (running.stratum
+            ? `  Stratum   stratum+tcp://${flags.host}:${running.stratum.port}  (share difficulty ${running.stratum.difficulty})\n`
+            : '') +
+          (mining.mine ? `  mining    ${mining.miners} thread(s) paying ${flags.miningAddress ?? ''}\n` : '') +
           `  logs      ${join(datadir, 'debug.ndjson')}\n`,
       );
       const intervalSec = Number(flags.statusInterval);

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { silentLogger } from '../logging/logger.js';
+import { FullNode } from '../node/fullNode.js';
+import { regtest } from '../params/networks.js';
+import { encodeBlockHeader } from '../primitives/blockHeader.js';
+import { bytesToHex, hashToHex } from '../primitives/hex.js';
+import { computeTxid } from '../primitives/tx.js';
+import { spendableCoinbases } from '../testing/chainFactory.js';
+import { buildSpend, makeTestKey } from '../testing/txFactory.js';
+import { solveBlockCpu } from './cpuSolver.js';
+import { MiningController } from './miningController.js';
+
+const NOW = 2_000_000_000;
+const MINER = makeTestKey('controller/miner', 'p2wpkh');
+const ALICE = makeTestKey('controller/alice', 'p2tr');
+
+/** sha256d of the header as the little-endian number Bitcoin compares with the target (computed here, not by cairn). */
+function headerValue(header80: Uint8Array): bigint {
+  const hash = createHash('sha256').update(createHash('sha256').update(header80).digest()).digest();
+  return BigInt(`0x${Buffer.from(hash).reverse().toString('hex')}`);
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function openNode(t: { after: (fn: () => Promise<void>) => void }): Promise<FullNode> {
+  const datadir = mkdtempSync(join(tmpdir(), 'cairn-mining-'));
+  const node = await FullNode.open({ params: regtest, datadir, scriptThreads: 1 }, { nowSec: () => NOW, logger: silentLogger() });
+  t.after(async () => {
+    await node.close();
+    rmSync(datadir, { recursive: true, force: true });
+  });
+  return node;
+}
+
+test('mining controller: mines paced regtest blocks paying the reward script, picks up mempool txs, stops', async (t) => {
+  const node = await openNode(t);
+  // Mature coinbases first (the CPU solver; regtest PoW is trivial), so a spend can enter the mempool later.
+  for (let i = 0; i < regtest.coinbaseMaturity; i++) {
+    const template = node.blockAssembler.createTemplate();
+    const block = solveBlockCpu(node.blockAssembler.buildBlock(template, { rewardScript: MINER.scriptPubKey }), regtest.powLimit);
+    assert.equal((await node.submitBlock(block!)).status, 'connected');
+  }
+  const startHeight = node.chain.height;
+  const controller = new MiningController(
+    { threads: 1, rewardScript: MINER.scriptPubKey, minBlockIntervalMs: 150, templateRefreshMs: 50 },
+    { node, logger: silentLogger() },
+  );
+  t.after(() => controller.close());
+  assert.throws(() => new MiningController({}, { node, logger: silentLogger() }).start(), /reward script/);
+  assert.equal(controller.isMining(), false);
+
+  const started = performance.now();
+  controller.start();
+  assert.equal(controller.isMining(), true);
+  await waitFor('4 blocks', () => node.chain.height >= startHeight + 4);
+  // Pacing: at least 150 ms between found blocks on a trivial target (the first one is not delayed).
+  assert.ok(performance.now() - started >= 3 * 150 - 20, `4 blocks in ${performance.now() - started} ms`);
+  const tipBlock = node.chain.getBlock(node.chain.tip.hash)!;
+  assert.equal(bytesToHex(tipBlock.txs[0]!.outputs[0]!.scriptPubKey), bytesToHex(MINER.scriptPubKey));
+  assert.ok(Buffer.from(tipBlock.txs[0]!.inputs[0]!.scriptSig).includes(Buffer.from('/cairn/')), 'coinbase tag');
+  assert.ok(controller.stats.blocksAccepted >= 4);
+  assert.ok(controller.stats.jobs >= controller.stats.blocksFound);
+
+  // A spend submitted while mining ends up in a mined block.
+  controller.stop();
+  const [coin] = spendableCoinbases(node.chain, MINER);
+  const { tx } = buildSpend([coin!], { key: ALICE, valueSats: 1_000_000n }, 5_000n);
+  const txid = hashToHex(computeTxid(tx));
+  controller.start();
+  await node.submitTransaction(tx);
+  await waitFor('the spend to be mined', () => node.store.getTxLocation(computeTxid(tx)) !== undefined, 30_000);
+  assert.equal(node.mempool.get(txid), undefined);
+
+  controller.stop();
+  assert.equal(controller.isMining(), false);
+  const height = node.chain.height;
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(node.chain.height, height, 'no block after stop');
+});
+
+test('mining controller: solveBlock grinds a real-PoW target on the miner pool and a trivial one on the CPU', async (t) => {
+  const node = await openNode(t);
+  const controller = new MiningController({ threads: 2 }, { node, logger: silentLogger() });
+  t.after(() => controller.close());
+  const template = node.blockAssembler.createTemplate();
+  const unsolved = node.blockAssembler.buildBlock(template, { rewardScript: MINER.scriptPubKey });
+
+  // Bits 0x1f00ffff: target 0xffff · 2^224, about 2^16 hashes; the pool must find a nonce meeting it.
+  const hard = { header: { ...unsolved.header, bits: 0x1f00ffff }, txs: unsolved.txs };
+  const solved = await controller.solveBlock(hard);
+  assert.ok(solved);
+  assert.ok(headerValue(encodeBlockHeader(solved.header)) <= 0xffffn << 224n);
+  assert.deepEqual({ ...solved.header, nonce: 0 }, { ...hard.header, nonce: 0 });
+  assert.ok(controller.hashesPerSecond() >= 0);
+
+  // An impossible target over a short nonce range: the pool reports exhaustion as null.
+  const none = await controller.solveBlock({ header: { ...unsolved.header, bits: 0x03000001, nonce: 2 ** 32 - 5_000 }, txs: unsolved.txs });
+  assert.equal(none, null);
+
+  // Regtest's own bits: solved on the calling thread, and the node accepts it.
+  const easy = await controller.solveBlock(unsolved);
+  assert.ok(easy);
+  assert.equal((await node.submitBlock(easy)).status, 'connected');
+});

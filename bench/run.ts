@@ -6,6 +6,9 @@ import '../src/cli/shims.js';
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto.bench.js';
 import { runScriptVerifierBench } from './scriptVerifier.bench.js';
+import { runBlockConnectBench } from './blockConnect.bench.js';
+import { runMinerBench } from './miner.bench.js';
+import { runRestTxBench } from './restTx.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -16,5 +19,11 @@ if (!Number.isFinite(seconds) || seconds <= 0) {
 }
 
 console.log(`cairn bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${seconds} s per figure`);
-const results = { crypto: runCryptoBench(seconds), scriptVerifier: await runScriptVerifierBench(seconds) };
+const results = {
+  crypto: runCryptoBench(seconds),
+  scriptVerifier: await runScriptVerifierBench(seconds),
+  blockConnect: await runBlockConnectBench(seconds),
+  miner: await runMinerBench(seconds),
+  restTx: await runRestTxBench(seconds),
+};
 if (args.includes('--json')) console.log(JSON.stringify(results));

@@ -1,3 +1,4 @@
+import { siblingWorkerUrl, workerScript, type WorkerScript } from '../workers/spawnWorker.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { encodeTx } from '../primitives/tx.js';
@@ -101,25 +102,9 @@ interface WorkerSlot {
   readonly pending: Map<number, PendingRequest>;
 }
 
-/** How to start a worker: a script URL, or (for TypeScript sources) an eval'd bootstrap that loads tsx first. */
-interface WorkerSpec {
-  readonly script: URL | string;
-  readonly eval: boolean;
-}
-
-/** Where the worker script is and how to start it, for sources under tsx (`.ts`) and for the compiled dist (`.js`). */
-function workerSpec(custom: URL | undefined): WorkerSpec {
-  const url = custom ?? new URL(
-    import.meta.url.endsWith('.ts') ? './scriptVerifierWorker.ts' : './scriptVerifierWorker.js',
-    import.meta.url,
-  );
-  if (!url.pathname.endsWith('.ts')) return { script: url, eval: false };
-  // Node 20 does not carry the parent's tsx hooks into workers, and tsx's `--import tsx` entry registers them only on
-  // the main thread (checked on 20.20: "Unknown file extension .ts"). So a .ts worker starts from a bootstrap that
-  // registers tsx through its API, resolved from here so the cwd does not matter, then imports the worker module.
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const bootstrap = `import(${api}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-  return { script: bootstrap, eval: true };
+/** Where the worker script is and how to start it, from TypeScript sources (tsx) or the compiled dist (src/workers). */
+function workerSpec(custom: URL | undefined): WorkerScript {
+  return workerScript(custom ?? siblingWorkerUrl(import.meta.url, 'scriptVerifierWorker'));
 }
 
 function toError(e: unknown): Error {
@@ -170,7 +155,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
   /** How long finishSync waits without progress before giving up, ms. */
   readonly syncJoinStallMs: number;
   private readonly slots: WorkerSlot[];
-  private readonly spec: WorkerSpec;
+  private readonly spec: WorkerScript;
   private readonly counters: WorkerPoolScriptVerifierStats = {
     inputsVerified: 0,
     cacheHits: 0,

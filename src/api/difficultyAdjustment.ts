@@ -56,8 +56,10 @@ export function computeDifficultyAdjustment(chain: Chain, params: ChainParams, n
     // The parent of the block at nextRetargetHeight, projected at adjustedTimeAvg per remaining block.
     const parentHeight = nextRetargetHeight - 1;
     const parentTime = Math.round(tip.header.time + (parentHeight - tip.height) * adjustedTimeAvgSec);
-    const projectedBits = getNextWorkRequired(params, { height: parentHeight, time: parentTime, bits: tip.header.bits }, () => {
-      throw new RangeError('ASERT needs no ancestors');
+    const projectedBits = getNextWorkRequired(params, { height: parentHeight, time: parentTime, bits: tip.header.bits }, (height) => {
+      const ancestor = chain.getEntryByHeight(height);
+      if (ancestor === undefined) throw new RangeError(`no main-chain block at height ${height}`);
+      return { time: ancestor.header.time, bits: ancestor.header.bits };
     });
     difficultyChange = percentChange(epochStart.header.bits, projectedBits);
     const previousEpochStart = epochStartHeight > 0 ? chain.getEntryByHeight(epochStartHeight - epochLength) : undefined;

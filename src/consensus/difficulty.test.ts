@@ -187,3 +187,31 @@ test('computeAsertTarget saturates and refuses bad inputs', () => {
   assert.throws(() => computeAsertTarget(POW_LIMIT + 1n, 600, 0n, 0n, POW_LIMIT, 172800), RangeError);
   assert.throws(() => computeAsertTarget(ref, 600, 0n, -1n, POW_LIMIT, 172800), RangeError);
 });
+
+test('devnet ASERT is anchored at its own block 1: a devnet started years after genesis begins at genesis bits', async () => {
+  const { devnet } = await import('../params/networks.js');
+  const rule = devnet.difficulty;
+  assert.equal(rule.kind, 'asert');
+  if (rule.kind !== 'asert') return;
+  const genesisBits = devnet.genesis.header.bits;
+  const genesisTime = devnet.genesis.header.time;
+  const block1Time = genesisTime + 3 * 365 * 86_400; // started three years after the genesis date
+  const noAncestor = (): never => {
+    throw new Error('not asked');
+  };
+  // Block 1 (tip = genesis) and block 2 (tip = block 1) carry the genesis bits whatever the wall clock.
+  assert.equal(getNextWorkRequired(devnet, { height: 0, time: genesisTime, bits: genesisBits }, noAncestor), genesisBits);
+  assert.equal(getNextWorkRequired(devnet, { height: 1, time: block1Time, bits: genesisBits }, noAncestor), genesisBits);
+  const ancestor = (height: number): { time: number; bits: number } => {
+    assert.equal(height, 1);
+    return { time: block1Time, bits: genesisBits };
+  };
+  // On schedule (one block per 5 s after block 1): still the genesis bits.
+  assert.equal(getNextWorkRequired(devnet, { height: 101, time: block1Time + 500, bits: genesisBits }, ancestor), genesisBits);
+  // One half-life (120 s) behind schedule: target doubles, i.e. easier bits.
+  const behind = getNextWorkRequired(devnet, { height: 101, time: block1Time + 500 + 120, bits: genesisBits }, ancestor);
+  assert.equal(bitsToTarget(behind).target, bitsToTarget(genesisBits).target * 2n);
+  // One half-life ahead of schedule: target halves.
+  const ahead = getNextWorkRequired(devnet, { height: 101, time: block1Time + 500 - 120, bits: genesisBits }, ancestor);
+  assert.equal(bitsToTarget(ahead).target, bitsToTarget(genesisBits).target / 2n);
+});

@@ -129,8 +129,10 @@ export interface WorkTip {
  * - `bitcoin`: the tip's bits, except when the new height is a multiple of retargetInterval; then Bitcoin's retarget
  *   over the period from `ancestor(tip.height - (interval - 1))` to the tip. No testnet min-difficulty rule.
  * - `asert`: aserti3-2d from the params anchor and the tip. A block at or below the anchor height gets the anchor's
- *   bits (cairn chains run ASERT from their first blocks, so there is no earlier rule to fall back on).
- * @param ancestor returns the time and bits of the tip's ancestor at a height (only called for `bitcoin` retargets)
+ *   bits (cairn chains run ASERT from their first blocks, so there is no earlier rule to fall back on). With
+ *   `anchorTimeFromChain` the reference time is the anchor block's own time (read through `ancestor`) − spacing.
+ * @param ancestor returns the time and bits of the tip's ancestor at a height (called for `bitcoin` retargets and
+ *   for `asert` with `anchorTimeFromChain`)
  * @see Bitcoin Core pow.cpp GetNextWorkRequired; BCHN pow.cpp GetNextASERTWorkRequired
  */
 export function getNextWorkRequired(
@@ -153,9 +155,12 @@ export function getNextWorkRequired(
     }
     case 'asert': {
       if (tip.height + 1 <= rule.anchorHeight) return rule.anchorBits;
+      const anchorParentTimeSec = rule.anchorTimeFromChain
+        ? (tip.height === rule.anchorHeight ? tip.time : ancestor(rule.anchorHeight).time) - params.targetSpacingSec
+        : rule.anchorParentTimeSec;
       return computeAsertBits(
         rule.anchorBits,
-        rule.anchorParentTimeSec,
+        anchorParentTimeSec,
         rule.anchorHeight,
         tip.height,
         tip.time,

@@ -19,8 +19,15 @@ export type DifficultyRule =
       readonly anchorHeight: number;
       /** nBits of the anchor block. */
       readonly anchorBits: number;
-      /** Timestamp of the anchor block's parent, seconds. */
+      /** Timestamp of the anchor block's parent, seconds (ignored when `anchorTimeFromChain` is set). */
       readonly anchorParentTimeSec: number;
+      /**
+       * Take the reference time from the chain itself: the anchor block's own time − targetSpacing stands for its
+       * parent's time. devnet uses it with anchorHeight 1, so a devnet started on any day begins at the genesis
+       * difficulty instead of running at powLimit (or far above it) until ASERT catches up with the genesis date.
+       * Blocks up to and including anchorHeight + 1 carry anchorBits.
+       */
+      readonly anchorTimeFromChain?: boolean;
     }
   | {
       readonly kind: 'bitcoin';

@@ -96,7 +96,7 @@ export const test: ChainParams = makeParams('test', cairnGenesis(GENESIS_SPECS.t
 });
 
 /**
- * Local development network with real PoW: 5 s blocks, ASERT half-life 2 minutes, genesis difficulty of about 2^23
+ * Local development network with real PoW: 5 s blocks, ASERT half-life 2 minutes anchored at the devnet's block 1, genesis difficulty of about 2^23
  * hashes per block (a few seconds on one core), coinbase maturity 10 so a fresh devnet can spend mined coins within a
  * minute. Addresses `dcrn1…`.
  */
@@ -108,9 +108,12 @@ export const devnet: ChainParams = makeParams('devnet', cairnGenesis(GENESIS_SPE
   difficulty: {
     kind: 'asert',
     halfLifeSec: 120,
-    anchorHeight: 0,
+    // Anchored at each devnet's own block 1 (see DifficultyRule.anchorTimeFromChain): genesis is years older than
+    // any devnet, and anchoring at its time would make a fresh devnet mine at powLimit for hours.
+    anchorHeight: 1,
     anchorBits: GENESIS_SPECS.devnet.bits,
-    anchorParentTimeSec: GENESIS_SPECS.devnet.timeSec - 5,
+    anchorParentTimeSec: GENESIS_SPECS.devnet.timeSec,
+    anchorTimeFromChain: true,
   },
   bech32Hrp: 'dcrn',
   bip44CoinType: 1,

@@ -45,6 +45,10 @@ export const RPC_ERROR = Object.freeze({
   CLIENT_NOT_CONNECTED: -9,
   /** Still downloading initial blocks. */
   CLIENT_IN_INITIAL_DOWNLOAD: -10,
+  /** Node to disconnect not found in connected nodes. */
+  CLIENT_NODE_NOT_CONNECTED: -29,
+  /** No valid connection manager instance found (networking off). */
+  CLIENT_P2P_DISABLED: -31,
 } as const);
 
 /** One of the RPC_ERROR codes (or another integer a handler chooses). */

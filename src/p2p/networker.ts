@@ -220,6 +220,8 @@ export class Networker implements NetworkInfoSource {
     if (this.options.mdns) peerDiscovery.push(mdns({ serviceTag: `cairn-${params.name}` }));
     const book = this.book;
     this.libp2p = await createLibp2p({
+      // Started below, once the protocol handlers are registered: a peer connecting earlier would find none.
+      start: false,
       privateKey,
       addresses: { listen: [`/${listenProto}/${host}/tcp/${port}`] },
       transports: [tcp()],
@@ -254,6 +256,7 @@ export class Networker implements NetworkInfoSource {
     const pubsub = node.services.pubsub;
     pubsub.topicValidators.set(this.ids.blockTopic, (peer, msg) => this.validateGossipBlock(peer, msg));
     pubsub.topicValidators.set(this.ids.txTopic, (peer, msg) => this.validateGossipTx(peer, msg));
+    await node.start();
     pubsub.subscribe(this.ids.blockTopic);
     pubsub.subscribe(this.ids.txTopic);
     this.unsubscribers.push(

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { devnet, main, regtest } from '../params/networks.js';
+import { computeBlockHash } from '../primitives/blockHeader.js';
+import { hashToHex } from '../primitives/hex.js';
+import {
+  decodeBlocksRequest,
+  decodeHeaders,
+  decodeHeadersRequest,
+  decodeStatus,
+  encodeBlocksRequest,
+  encodeHeaders,
+  encodeHeadersRequest,
+  encodeStatus,
+  MAX_BLOCKS_PER_REQUEST,
+  MAX_HEADERS_PER_RESPONSE,
+  MAX_LOCATOR_HASHES,
+  protocolIds,
+} from './wire.js';
+
+const hash = (b: number): Uint8Array => new Uint8Array(32).fill(b);
+
+test('protocol ids and topics carry the network name and genesis prefix, so networks never share them', () => {
+  const d = protocolIds(devnet);
+  const r = protocolIds(regtest);
+  assert.equal(d.status, `/cairn/devnet/${devnet.genesisHashHex.slice(0, 8)}/req/status/1`);
+  assert.equal(d.blockTopic, `/cairn/devnet/${devnet.genesisHashHex.slice(0, 8)}/block`);
+  assert.equal(d.txTopic.endsWith('/tx'), true);
+  for (const key of ['status', 'headers', 'blocks', 'blockTopic', 'txTopic'] as const) {
+    assert.notEqual(d[key], r[key]);
+    assert.notEqual(d[key], protocolIds(main)[key]);
+  }
+});
+
+test('status round-trips, chainWork as a 256-bit number', () => {
+  const status = {
+    network: 'devnet',
+    genesisHash: hash(1),
+    tipHash: hash(2),
+    tipHeight: 123_456,
+    chainWork: (1n << 200n) + 12345n,
+    userAgent: '/cairn:0.1.0/',
+  };
+  const back = decodeStatus(encodeStatus(status));
+  assert.deepEqual(back, status);
+  assert.throws(() => decodeStatus(encodeStatus(status).subarray(0, 40)));
+  assert.throws(() => decodeStatus(new Uint8Array([...encodeStatus(status), 0])));
+});
+
+test('headers request: round-trip, locator and count limits', () => {
+  const req = { locator: [hash(3), hash(4)], stopHash: hash(0), maxCount: 2000 };
+  assert.deepEqual(decodeHeadersRequest(encodeHeadersRequest(req)), req);
+  const tooLong = { locator: Array.from({ length: MAX_LOCATOR_HASHES + 1 }, (_, i) => hash(i)), stopHash: hash(0), maxCount: 1 };
+  assert.throws(() => decodeHeadersRequest(encodeHeadersRequest(tooLong)), /locator/);
+  assert.throws(() => decodeHeadersRequest(encodeHeadersRequest({ ...req, maxCount: 0 })), /maxCount/);
+  assert.equal(decodeHeadersRequest(encodeHeadersRequest({ ...req, maxCount: 10_000 })).maxCount, MAX_HEADERS_PER_RESPONSE);
+});
+
+test('headers response carries real headers byte-exactly (genesis of every network)', () => {
+  const headers = [main.genesis.header, devnet.genesis.header, regtest.genesis.header];
+  const back = decodeHeaders(encodeHeaders(headers));
+  assert.deepEqual(back.map((h) => hashToHex(computeBlockHash(h))), [main.genesisHashHex, devnet.genesisHashHex, regtest.genesisHashHex]);
+  const tooMany = Array.from({ length: MAX_HEADERS_PER_RESPONSE + 1 }, () => main.genesis.header);
+  assert.throws(() => decodeHeaders(encodeHeaders(tooMany)), /exceed/);
+});
+
+test('blocks request: round-trip and the per-request limit', () => {
+  const hashes = [hash(9), hash(10)];
+  assert.deepEqual(decodeBlocksRequest(encodeBlocksRequest(hashes)), hashes);
+  const tooMany = Array.from({ length: MAX_BLOCKS_PER_REQUEST + 1 }, (_, i) => hash(i));
+  assert.throws(() => decodeBlocksRequest(encodeBlocksRequest(tooMany)), /at most/);
+});

@@ -233,6 +233,17 @@ async function writeFileAtomic(path: string, text: string, overwrite: boolean): 
  * @throws WalletError bad-password | bad-mnemonic | keystore-exists | keystore-io | bad-account
  */
 export async function createKeystore(path: string, options: CreateKeystoreOptions): Promise<UnlockedKeystore> {
+  const keystore = await sealKeystore(options, path);
+  await writeFileAtomic(path, `${JSON.stringify(keystore.file, null, 2)}\n`, options.overwrite ?? false);
+  return keystore;
+}
+
+/**
+ * createKeystore without the file: the encrypted keystore in memory (its JSON is `keystore.file`), for callers that
+ * store it elsewhere, e.g. the wallet service's database. `path` only labels the result. `options.overwrite` is unused.
+ * @throws WalletError bad-password | bad-mnemonic | bad-account
+ */
+export async function sealKeystore(options: CreateKeystoreOptions, path = ''): Promise<UnlockedKeystore> {
   const { params, password } = options;
   if (typeof password !== 'string' || password.length === 0) throw new WalletError('bad-password', 'the password must not be empty');
   const scrypt = options.scrypt ?? DEFAULT_SCRYPT_PARAMS;
@@ -278,7 +289,6 @@ export async function createKeystore(path: string, options: CreateKeystoreOption
     ciphertext: bytesToHex(ciphertext),
     accounts,
   };
-  await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, options.overwrite ?? false);
   return new UnlockedKeystore(path, file, entropy, passphrase);
 }
 
@@ -355,7 +365,15 @@ export async function openKeystore(path: string, password: string): Promise<Unlo
   } catch (e) {
     throw new WalletError('keystore-io', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  const file = parseKeystoreFile(text);
+  return unsealKeystore(parseKeystoreFile(text), password, path);
+}
+
+/**
+ * openKeystore on keystore JSON already read and parsed (parseKeystoreFile), e.g. from a database; `path` only labels
+ * the result.
+ * @throws WalletError wrong-password | corrupt-keystore
+ */
+export async function unsealKeystore(file: KeystoreFile, password: string, path = ''): Promise<UnlockedKeystore> {
   const key = await deriveKey(typeof password === 'string' ? password : '', hexToBytes(file.kdf.salt), file.kdf);
   try {
     if (!timingSafeEqual(sha256(key.subarray(32)), hexToBytes(file.kdf.check))) {

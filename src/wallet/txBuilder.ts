@@ -282,7 +282,11 @@ export function buildBumpFee(request: BumpFeeRequest): UnsignedBump {
   // Core's CheckFeeRate: new rate >= old rate + incremental relay rate (old rate rounded up).
   const minRate = Number((originalFee * 1000n + BigInt(originalVsize) - 1n) / BigInt(originalVsize)) + incremental;
   if (request.feeRateSatPerKvb < minRate) {
-    throw new WalletError('fee-rate-too-low', `fee rate ${request.feeRateSatPerKvb} sat/kvB is below the minimum ${minRate} sat/kvB for a replacement`);
+    throw new WalletError(
+      'fee-rate-too-low',
+      `fee rate ${request.feeRateSatPerKvb / 1000} sat/vB is below the minimum ${minRate / 1000} sat/vB for a replacement ` +
+        '(the original\'s rate plus the incremental relay fee)',
+    );
   }
 
   const hasOldChange = request.changeIndex >= 0;

@@ -395,9 +395,10 @@ export class Wallet {
   }
 
   private async buildUnsignedPayment(options: PaymentOptions): Promise<{ unsigned: UnsignedTx; changeAddress: DerivedAddress }> {
-    await this.ensureSynced();
+    // Bad input is refused before any request: no sync, and the error does not depend on the node being up.
     const scriptPubKey = this.parseDestination(options.to);
     if (typeof options.amountSats !== 'bigint' || options.amountSats <= 0n) throw new WalletError('bad-amount', 'the amount must be a positive number of sats');
+    await this.ensureSynced();
     const feeRateSatPerKvb = await this.resolveFeeRate(options.feeRateSatPerVb);
     const changeAddress = this.receiveBook.getChangeAddress();
     const unsigned = buildPayment({

@@ -1,0 +1,438 @@
+/**
+ * `cairn devnet`: a local network of N real `cairn node` processes on the devnet chain (real proof of work), each with
+ * its own data dir and fixed ports under one dir, linked with --connect, mining to a demo wallet whose DemoSpender then
+ * moves the mined coins around; plus a `cairn log-collector` child consolidating every process's logs. The cluster is
+ * described in `<dir>/devnet.json`; running again on the same dir resumes the same chain, ports and wallet.
+ *
+ * Layout of the dir:
+ *   devnet.json            the manifest (DevnetManifest)
+ *   demo-wallet.json       the demo wallet (UNENCRYPTED mnemonic: devnet only)
+ *   node<i>/               node i's data dir: chain.sqlite, .cookie, node.json, logs/, console.log
+ *   devnet/logs/           the supervisor's own logs
+ *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector
+ *   log-collector.console.log
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { LogLevel } from '../logging/logger.js';
+import type { ChainParams } from '../params/chainParams.js';
+import { DemoSpender, type DemoSpenderStats, type SpenderNodeView } from './demoSpender.js';
+import { openDemoWallet, type DemoKeys } from './demoWallet.js';
+import { DevnetError } from './devnetError.js';
+import {
+  DEVNET_MANIFEST_VERSION,
+  loopbackMultiaddr,
+  readManifest,
+  writeManifest,
+  type DevnetManifest,
+  type DevnetNodeRecord,
+  type NodePorts,
+} from './devnetManifest.js';
+import { httpText, parseNodeGauges, type NodeGauges } from './nodeHttp.js';
+import { planNodePorts } from './portPlan.js';
+import { SupervisedProcess, type ProcessExit } from './supervisedProcess.js';
+
+/** Nodes of a new devnet when --nodes is not given. */
+export const DEFAULT_NODE_COUNT = 3;
+/** Most nodes a devnet runs (each takes a CPU-heavy miner). */
+export const MAX_NODE_COUNT = 16;
+/** File name of the demo wallet in the devnet dir. */
+export const DEMO_WALLET_FILE = 'demo-wallet.json';
+/** Name of the RPC cookie file in a node's data dir (src/api/rpc/rpcCookie.ts COOKIE_FILE). */
+const COOKIE_FILE = '.cookie';
+/** The file a running node writes in its data dir (its pid, peer id, p2p addresses and ports). */
+export const NODE_INFO_FILE = 'node.json';
+
+/** How to run the `cairn` command: the same Node binary and entry as the current process. */
+export interface CairnInvocation {
+  /** The Node executable (process.execPath). */
+  readonly command: string;
+  /** Arguments before the subcommand: process.execArgv and the entry script. */
+  readonly args: readonly string[];
+}
+
+/** The `cairn node` flags this build has (the CLI checks its own command tree). */
+export interface NodeFlagSupport {
+  readonly p2pPort: boolean;
+  readonly connect: boolean;
+  readonly nodeName: boolean;
+}
+
+/** Options of a devnet (the CLI maps its flags onto them). */
+export interface DevnetOptions {
+  readonly params: ChainParams;
+  /** The devnet dir (made absolute). */
+  readonly dir: string;
+  /** Node count (default: devnet.json's, else DEFAULT_NODE_COUNT). */
+  readonly nodes?: number;
+  /** Miner threads per node (default: devnet.json's, else 1). */
+  readonly minersPerNode?: number;
+  /** Demo transactions per second (default: devnet.json's, else 1; 0 = none). */
+  readonly txRate?: number;
+  /** Base of the port layout of new nodes (default: free ports). */
+  readonly basePort?: number;
+  /** Log level of the nodes. */
+  readonly logLevel: LogLevel;
+  readonly cairn: CairnInvocation;
+  /** Start `cairn log-collector` (false when this build has no such command). */
+  readonly logCollector: boolean;
+  readonly nodeFlags: NodeFlagSupport;
+  /** Time a child gets to stop on SIGINT before SIGKILL, ms (default 30,000). */
+  readonly stopTimeoutMs?: number;
+  /** Status poll period, ms (default 1,000). */
+  readonly pollIntervalMs?: number;
+}
+
+/** One node's row of the status table. */
+export interface NodeStatusRow {
+  readonly name: string;
+  /** starting (no answer yet) | up | unreachable (ran, no answer now) | restarting | stopping | stopped. */
+  readonly state: 'starting' | 'up' | 'unreachable' | 'restarting' | 'stopping' | 'stopped';
+  readonly pid: number | undefined;
+  /** The last exit when restarting: code or signal. */
+  readonly lastExit: ProcessExit | undefined;
+  /** Seconds until the restart, when restarting. */
+  readonly restartInSec: number | undefined;
+  readonly restarts: number;
+  readonly gauges: NodeGauges | undefined;
+  /** Display hex of the tip. */
+  readonly tipHash: string | undefined;
+  /** Now − tip header time, seconds. */
+  readonly lastBlockAgeSec: number | undefined;
+  /** Demo txs broadcast through this node and confirmed. */
+  readonly txsConfirmed: number;
+}
+
+/** What the status table shows. */
+export interface DevnetSnapshot {
+  readonly nodes: readonly NodeStatusRow[];
+  /** Distinct tips among the nodes that answer (1 = they agree). */
+  readonly distinctTips: number;
+  readonly wallet: DemoSpenderStats;
+  readonly collector: { readonly state: string; readonly pid: number | undefined } | undefined;
+}
+
+/** How each child ended on stop(). */
+export interface DevnetStopReport {
+  readonly children: readonly { name: string; code: number | null; signal: string | null; killed: boolean }[];
+}
+
+interface NodeLive {
+  record: DevnetNodeRecord;
+  readonly process: SupervisedProcess;
+  gauges: NodeGauges | undefined;
+  tipHash: string | undefined;
+  okAtMs: number;
+  everUp: boolean;
+  polling: boolean;
+}
+
+/** True when a process with this pid exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when /proc shows process `pid` running with `arg` among its arguments (Linux; false where unknown). */
+function runsWithArg(pid: number, arg: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the children a supervisor that died without stopping them left behind (they run in their own process groups):
+ * the pids devnet.json recorded that still run with this devnet's dirs in their command line get SIGINT, then SIGKILL
+ * after `timeoutMs`. Returns their names.
+ */
+async function stopLeftovers(previous: DevnetManifest, timeoutMs: number): Promise<string[]> {
+  const leftovers: { name: string; pid: number }[] = [];
+  for (const n of previous.nodes) if (n.pid !== null && runsWithArg(n.pid, n.datadir)) leftovers.push({ name: n.name, pid: n.pid });
+  const c = previous.collector;
+  if (c !== null && c.pid !== null && runsWithArg(c.pid, c.dir)) leftovers.push({ name: 'log-collector', pid: c.pid });
+  for (const l of leftovers) process.kill(l.pid, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  while (leftovers.some((l) => isAlive(l.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const l of leftovers) if (isAlive(l.pid)) process.kill(l.pid, 'SIGKILL');
+  return leftovers.map((l) => l.name);
+}
+
+/** A devnet cluster: open() plans it (and writes devnet.json), start() runs it, stop() ends every child. */
+export class Devnet {
+  private manifest: DevnetManifest;
+  private readonly live: NodeLive[] = [];
+  private collector: SupervisedProcess | undefined;
+  private spender: DemoSpender | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private logger: Logger | undefined;
+  private exitHook: (() => void) | undefined;
+
+  private constructor(
+    private readonly options: DevnetOptions,
+    manifest: DevnetManifest,
+    private readonly keys: DemoKeys,
+    /** True when devnet.json existed (a resumed devnet). */
+    readonly resumed: boolean,
+    /** True when the demo wallet was created now. */
+    readonly walletCreated: boolean,
+    /** Children of an earlier supervisor that died, stopped by open(). */
+    readonly leftoversStopped: readonly string[],
+  ) {
+    this.manifest = manifest;
+  }
+
+  /**
+   * Plans the devnet in `options.dir`: reads devnet.json (resume: same nodes, ports, data dirs) or chooses ports for
+   * a new one, opens or creates the demo wallet, and writes devnet.json. Starts nothing.
+   * Children an earlier supervisor left running (it was killed) are stopped first (see leftoversStopped).
+ * @throws DevnetError dir-busy (another live `cairn devnet` supervises the dir) | bad-manifest | port-unavailable | bad-option
+   */
+  static async open(options: DevnetOptions): Promise<Devnet> {
+    const dir = resolve(options.dir);
+    const previous = readManifest(dir);
+    if (previous !== undefined && previous.supervisor.running && previous.supervisor.pid !== process.pid && isAlive(previous.supervisor.pid)) {
+      throw new DevnetError('dir-busy', `a cairn devnet (pid ${previous.supervisor.pid}) already runs on ${dir}; stop it first (Ctrl-C in its terminal, or kill -INT ${previous.supervisor.pid})`);
+    }
+    const leftovers = previous !== undefined ? await stopLeftovers(previous, options.stopTimeoutMs ?? 30_000) : [];
+    const nodeCount = options.nodes ?? previous?.nodes.length ?? DEFAULT_NODE_COUNT;
+    if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODE_COUNT) {
+      throw new DevnetError('bad-option', `--nodes must be 1..${MAX_NODE_COUNT}, got ${nodeCount}`);
+    }
+    const minersPerNode = options.minersPerNode ?? previous?.minersPerNode ?? 1;
+    const txRate = options.txRate ?? previous?.txRate ?? 1;
+    if (!Number.isInteger(minersPerNode) || minersPerNode < 1) throw new DevnetError('bad-option', `--miners-per-node must be a positive integer`);
+    if (!(txRate >= 0) || !Number.isFinite(txRate) || txRate > 1000) throw new DevnetError('bad-option', `--tx-rate must be 0..1000 tx/s`);
+
+    const walletFile = join(dir, DEMO_WALLET_FILE);
+    const { keys, created } = openDemoWallet(walletFile, options.params, nodeCount);
+    const kept = (previous?.nodes ?? []).slice(0, nodeCount);
+    const taken = new Set(kept.flatMap((n) => [n.ports.p2p, n.ports.rpc, n.ports.api, n.ports.stratum]));
+    const newPorts = await planNodePorts(kept.length, nodeCount - kept.length, options.basePort, taken);
+    const nodes: DevnetNodeRecord[] = [];
+    for (let i = 0; i < nodeCount; i++) {
+      const ports: NodePorts = kept[i]?.ports ?? newPorts[i - kept.length]!;
+      const name = `node${i + 1}`;
+      const datadir = join(dir, name);
+      const peerId = kept[i]?.peerId ?? null;
+      nodes.push({
+        name,
+        datadir,
+        ports,
+        p2pMultiaddr: loopbackMultiaddr(ports.p2p, peerId),
+        peerId,
+        apiUrl: `http://127.0.0.1:${ports.api}/api/`,
+        rpcUrl: `http://127.0.0.1:${ports.rpc}/`,
+        cookieFile: join(datadir, COOKIE_FILE),
+        logDir: join(datadir, 'logs'),
+        consoleLog: join(datadir, 'console.log'),
+        miningAddress: keys.miningAddress(i).address,
+        pid: kept[i]?.pid ?? null,
+      });
+    }
+    const supervisorLogDir = join(dir, 'devnet', 'logs');
+    const manifest: DevnetManifest = {
+      version: DEVNET_MANIFEST_VERSION,
+      network: 'devnet',
+      dir,
+      createdAtSec: previous?.createdAtSec ?? Math.floor(Date.now() / 1000),
+      supervisor: { pid: process.pid, running: false, startedAtSec: Math.floor(Date.now() / 1000), logDir: supervisorLogDir },
+      minersPerNode,
+      txRate,
+      nodes,
+      collector: options.logCollector
+        ? { dir: join(dir, 'logs'), sources: [...nodes.map((n) => n.logDir), supervisorLogDir], pid: null }
+        : null,
+      demoWallet: { file: walletFile },
+    };
+    writeManifest(manifest);
+    return new Devnet({ ...options, dir }, manifest, keys, previous !== undefined, created, leftovers);
+  }
+
+  /** devnet.json as last written. */
+  getManifest(): DevnetManifest {
+    return this.manifest;
+  }
+
+  private update(change: (m: DevnetManifest) => DevnetManifest): void {
+    this.manifest = change(this.manifest);
+    writeManifest(this.manifest);
+  }
+
+  private setNodeRecord(index: number, patch: Partial<DevnetNodeRecord>): void {
+    this.update((m) => ({ ...m, nodes: m.nodes.map((n, i) => (i === index ? { ...n, ...patch } : n)) }));
+    const live = this.live[index];
+    if (live !== undefined) live.record = this.manifest.nodes[index]!;
+  }
+
+  /** The `cairn node` arguments of node `index`. */
+  nodeArgs(index: number): string[] {
+    const n = this.manifest.nodes[index]!;
+    const { nodeFlags } = this.options;
+    const args = [
+      'node',
+      '--network', this.options.params.name,
+      '--datadir', n.datadir,
+      '--rpcport', String(n.ports.rpc),
+      '--api-port', String(n.ports.api),
+      '--stratum-port', String(n.ports.stratum),
+      '--log-level', this.options.logLevel,
+      '--status-interval', '10',
+      '--mine',
+      '--miners', String(this.manifest.minersPerNode),
+      '--mining-address', n.miningAddress,
+    ];
+    if (nodeFlags.p2pPort) args.push('--p2p-port', String(n.ports.p2p));
+    if (nodeFlags.nodeName) args.push('--node-name', n.name);
+    // Every node dials the earlier ones; their ports are known up front, so no peer id is needed.
+    if (nodeFlags.connect) for (const earlier of this.manifest.nodes.slice(0, index)) args.push('--connect', loopbackMultiaddr(earlier.ports.p2p));
+    return args;
+  }
+
+  /** Starts the nodes, the log collector, the status poll and the demo spender. */
+  start(deps: { logger?: Logger } = {}): void {
+    this.logger = deps.logger;
+    const { cairn } = this.options;
+    this.update((m) => ({ ...m, supervisor: { ...m.supervisor, pid: process.pid, running: true, startedAtSec: Math.floor(Date.now() / 1000) } }));
+    this.manifest.nodes.forEach((record, index) => {
+      const proc = new SupervisedProcess(
+        { name: record.name, command: cairn.command, args: [...cairn.args, ...this.nodeArgs(index)], consoleFile: record.consoleLog },
+        { ...(this.logger ? { logger: this.logger } : {}) },
+      );
+      proc.onStart = (pid) => this.setNodeRecord(index, { pid });
+      this.live.push({ record, process: proc, gauges: undefined, tipHash: undefined, okAtMs: 0, everUp: false, polling: false });
+    });
+    for (const live of this.live) live.process.start();
+    const collectorRecord = this.manifest.collector;
+    if (collectorRecord !== null) {
+      const args = ['log-collector', '--dir', collectorRecord.dir, ...collectorRecord.sources.flatMap((s) => ['--source', s])];
+      this.collector = new SupervisedProcess(
+        { name: 'log-collector', command: cairn.command, args: [...cairn.args, ...args], consoleFile: join(this.manifest.dir, 'log-collector.console.log') },
+        { ...(this.logger ? { logger: this.logger } : {}) },
+      );
+      this.collector.onStart = (pid) => this.update((m) => ({ ...m, collector: m.collector === null ? null : { ...m.collector, pid } }));
+      this.collector.start();
+    }
+    // If this process dies without stop() (an uncaught error), the children must not outlive it.
+    this.exitHook = () => {
+      for (const l of this.live) l.process.killNow();
+      this.collector?.killNow();
+    };
+    process.on('exit', this.exitHook);
+
+    this.spender = new DemoSpender(
+      { params: this.options.params, txRate: this.manifest.txRate, nodeCount: this.manifest.nodes.length },
+      { keys: this.keys, nodes: () => this.spenderView(), ...(this.logger ? { logger: this.logger } : {}) },
+    );
+    this.spender.start();
+    const period = this.options.pollIntervalMs ?? 1_000;
+    this.pollTimer = setInterval(() => this.pollAll(period), period);
+    this.pollAll(period);
+  }
+
+  private spenderView(): SpenderNodeView[] {
+    const now = Date.now();
+    return this.live.map((l, index) => ({
+      index,
+      apiUrl: l.record.apiUrl,
+      up: l.process.state === 'running' && now - l.okAtMs < 3_000,
+      height: l.gauges?.height ?? -1,
+    }));
+  }
+
+  private pollAll(periodMs: number): void {
+    for (const [index, live] of this.live.entries()) {
+      if (live.polling || live.process.state !== 'running') continue;
+      live.polling = true;
+      void this.pollNode(index, live, Math.max(300, periodMs - 100)).finally(() => (live.polling = false));
+    }
+  }
+
+  private async pollNode(index: number, live: NodeLive, timeoutMs: number): Promise<void> {
+    try {
+      const base = `http://127.0.0.1:${live.record.ports.api}`;
+      const [metrics, tipHash] = await Promise.all([httpText(`${base}/metrics`, timeoutMs), httpText(`${base}/api/blocks/tip/hash`, timeoutMs)]);
+      live.gauges = parseNodeGauges(metrics);
+      live.tipHash = tipHash.trim();
+      live.okAtMs = Date.now();
+      live.everUp = true;
+    } catch {
+      // Not up yet, or gone: the row shows it.
+    }
+    if (live.record.peerId === null) this.readNodeInfo(index, live);
+  }
+
+  /** Picks up the peer id from the node's node.json, for devnet.json's p2p multiaddr. */
+  private readNodeInfo(index: number, live: NodeLive): void {
+    const path = join(live.record.datadir, NODE_INFO_FILE);
+    if (!existsSync(path)) return;
+    try {
+      const info = JSON.parse(readFileSync(path, 'utf8')) as { peerId?: unknown };
+      if (typeof info.peerId === 'string' && info.peerId.length > 0) {
+        this.setNodeRecord(index, { peerId: info.peerId, p2pMultiaddr: loopbackMultiaddr(live.record.ports.p2p, info.peerId) });
+      }
+    } catch {
+      // Being rewritten: next poll.
+    }
+  }
+
+  /** The status table's data now. */
+  snapshot(): DevnetSnapshot {
+    const now = Date.now();
+    const wallet = this.spender?.getStats() ?? {
+      state: 'off' as const, sent: 0, confirmed: 0, failed: 0, dropped: 0, pending: 0, confirmedByNode: [], spendableSats: 0n, immatureSats: 0n, tipHeight: -1,
+    };
+    const nodes = this.live.map((l, i): NodeStatusRow => {
+      const p = l.process;
+      const fresh = now - l.okAtMs < 3_000;
+      const state: NodeStatusRow['state'] =
+        p.state === 'running' ? (fresh ? 'up' : l.everUp ? 'unreachable' : 'starting') : p.state;
+      return {
+        name: l.record.name,
+        state,
+        pid: p.pid,
+        lastExit: p.lastExit,
+        restartInSec: p.restartAtMs !== undefined ? Math.max(0, Math.ceil((p.restartAtMs - now) / 1000)) : undefined,
+        restarts: Math.max(0, p.starts - 1),
+        gauges: l.gauges,
+        tipHash: l.tipHash,
+        lastBlockAgeSec: l.gauges !== undefined && Number.isFinite(l.gauges.tipTimeSec) ? Math.max(0, Math.round(now / 1000 - l.gauges.tipTimeSec)) : undefined,
+        txsConfirmed: wallet.confirmedByNode[i] ?? 0,
+      };
+    });
+    const tips = new Set(this.live.filter((l) => now - l.okAtMs < 3_000 && l.tipHash !== undefined).map((l) => l.tipHash));
+    return {
+      nodes,
+      distinctTips: tips.size,
+      wallet,
+      collector: this.collector ? { state: this.collector.state, pid: this.collector.pid } : undefined,
+    };
+  }
+
+  /**
+   * Stops everything: the demo spender, then every node (SIGINT, SIGKILL after stopTimeoutMs), then the log collector
+   * (so it takes the nodes' last lines), and marks devnet.json as not running.
+   */
+  async stop(): Promise<DevnetStopReport> {
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    await this.spender?.stop();
+    const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
+    const children: DevnetStopReport['children'][number][] = [];
+    const report = (name: string, r: { exit: ProcessExit | undefined; killed: boolean }): void => {
+      children.push({ name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, killed: r.killed });
+    };
+    const results = await Promise.all(this.live.map((l) => l.process.stop(timeoutMs)));
+    results.forEach((r, i) => report(this.live[i]!.record.name, r));
+    if (this.collector) report('log-collector', await this.collector.stop(Math.min(timeoutMs, 15_000)));
+    if (this.exitHook) process.off('exit', this.exitHook);
+    this.update((m) => ({ ...m, supervisor: { ...m.supervisor, running: false } }));
+    this.logger?.info({ children }, 'devnet stopped');
+    return { children };
+  }
+}

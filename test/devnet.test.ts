@@ -1,0 +1,199 @@
+/**
+ * `npm start` smoke test: `npm start` runs `cairn devnet`; here the same command runs as a real process (through tsx,
+ * like the other end-to-end tests, so no build is needed) on a temp dir: 3 node processes on the devnet chain with real
+ * proof of work, linked, mining to the demo wallet, which sends transactions at 2 tx/s. The test waits (bounded) until
+ * the nodes have mined, agree on one tip (read through each node's REST API from devnet.json) and a demo transaction
+ * is in a block; then SIGINT: the devnet exits 0, every node process is gone and has removed its node.json, and the log
+ * collector has consolidated the logs. A second run on the same dir resumes the same chain on the same ports.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DevnetManifest } from '../src/devnet/devnetManifest.js';
+
+const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
+/** Bound of each phase on a loaded 2-core machine. */
+const COME_UP_MS = 240_000;
+const STOP_MS = 90_000;
+
+interface DevnetProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+function startDevnet(dir: string, extra: string[]): DevnetProcess {
+  const child = spawn(process.execPath, [...CLI, 'devnet', '--dir', dir, '--no-table', '--status-interval', '2', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** A base port whose 3-node layout (base .. base+24) is free now. */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
+    const ports = [0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o));
+    let ok = true;
+    for (const p of ports) if (!(await portFree(p))) ok = false;
+    if (ok) return base;
+  }
+  throw new Error('no free base port');
+}
+
+async function get(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.text();
+}
+
+function readManifest(dir: string): DevnetManifest | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8')) as DevnetManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, timeoutMs: number, devnet: DevnetProcess, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (devnet.child.exitCode !== null) throw new Error(`the devnet exited while waiting for ${what}:\n${devnet.output()}`);
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${devnet.output().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+/** Tip heights and hashes of every node, through their REST APIs. */
+async function tips(m: DevnetManifest): Promise<{ height: number; hash: string }[]> {
+  return Promise.all(
+    m.nodes.map(async (n) => ({ height: Number(await get(`${n.apiUrl}blocks/tip/height`)), hash: (await get(`${n.apiUrl}blocks/tip/hash`)).trim() })),
+  );
+}
+
+/** A confirmed non-coinbase tx that spends a demo wallet coin, found by walking back from node1's tip. */
+async function findConfirmedDemoTx(m: DevnetManifest, walletAddresses: ReadonlySet<string>): Promise<string | undefined> {
+  const api = m.nodes[0]!.apiUrl;
+  let hash = (await get(`${api}blocks/tip/hash`)).trim();
+  for (let i = 0; i < 40 && hash; i++) {
+    const txids = JSON.parse(await get(`${api}block/${hash}/txids`)) as string[];
+    for (const txid of txids.slice(1)) {
+      const tx = JSON.parse(await get(`${api}tx/${txid}`)) as { vin: { is_coinbase: boolean; prevout: { scriptpubkey_address?: string } | null }[]; status: { confirmed: boolean } };
+      if (tx.status.confirmed && tx.vin.every((v) => !v.is_coinbase && walletAddresses.has(v.prevout?.scriptpubkey_address ?? ''))) return txid;
+    }
+    const block = JSON.parse(await get(`${api}block/${hash}`)) as { previousblockhash: string | null; height: number };
+    if (block.height === 0) break;
+    hash = block.previousblockhash ?? '';
+  }
+  return undefined;
+}
+
+async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<void> {
+  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? []);
+  devnet.child.kill('SIGINT');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([devnet.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)))]);
+  clearTimeout(timer);
+  assert.equal(code, 0, `devnet exit code; output:\n${devnet.output().slice(-4000)}`);
+  assert.match(devnet.output(), /stopped\. demo wallet/);
+  assert.match(devnet.output(), /resume: {2}cairn devnet --dir /);
+  for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} still runs after the devnet stopped`);
+  for (const n of m.nodes) assert.equal(existsSync(join(n.datadir, 'node.json')), false, `${n.name} left its node.json`);
+  assert.equal(readManifest(m.dir)!.supervisor.running, false);
+}
+
+test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, stops cleanly on SIGINT and resumes', async (t) => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.start, 'node bin/cairn.js devnet');
+
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-devnet-e2e-'));
+  let devnet: DevnetProcess | undefined;
+  t.after(() => {
+    // On failure: nothing may outlive the test.
+    const m = readManifest(dir);
+    if (devnet && devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
+    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid]) {
+      if (typeof pid === 'number' && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const basePort = await freeBasePort();
+  const startedMs = Date.now();
+  devnet = startDevnet(dir, ['--nodes', '3', '--tx-rate', '2', '--base-port', String(basePort)]);
+  const first = devnet;
+
+  const m = await until('devnet.json with the node pids', 60_000, first, async () => {
+    const v = readManifest(dir);
+    return v?.supervisor.running && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null ? v : undefined;
+  });
+  assert.deepEqual(m.nodes.map((n) => n.ports), [0, 1, 2].map((i) => ({ api: basePort + 10 * i, rpc: basePort + 10 * i + 2, p2p: basePort + 10 * i + 3, stratum: basePort + 10 * i + 4 })));
+  assert.equal(new Set(m.nodes.map((n) => n.pid)).size, 3);
+  const wallet = JSON.parse(readFileSync(m.demoWallet.file, 'utf8')) as { miningAddresses: string[]; demoAddresses: string[]; mnemonic: string };
+  assert.deepEqual(wallet.miningAddresses, m.nodes.map((n) => n.miningAddress));
+  const walletAddresses = new Set([...wallet.miningAddresses, ...wallet.demoAddresses]);
+
+  // Mined past coinbase maturity and all three on one tip.
+  const agreed = await until('3 nodes on one tip above height 12', COME_UP_MS, first, async () => {
+    const ts = await tips(m);
+    return ts.every((x) => x.height >= 12 && x.hash === ts[0]!.hash) ? ts[0]! : undefined;
+  });
+  // Every node knows its peers; node.json carries the peer id devnet.json now shows.
+  const peers = await Promise.all(m.nodes.map(async (n) => /cairn_peers (\d+)/.exec(await get(`http://127.0.0.1:${n.ports.api}/metrics`))?.[1]));
+  assert.ok(peers.every((p) => Number(p) >= 1), `peers: ${peers.join(',')}`);
+  const demoTxid = await until('a confirmed demo transaction', COME_UP_MS - (Date.now() - startedMs), first, () => findConfirmedDemoTx(m, walletAddresses));
+  t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+  const running = readManifest(dir)!;
+  assert.ok(running.nodes.every((n) => n.peerId !== null && n.p2pMultiaddr.endsWith(`/p2p/${n.peerId}`)), 'peer ids in devnet.json');
+
+  await stopAndCheck(first, running);
+  const tip = agreed.hash;
+  // The collector consolidated the nodes' logs into <dir>/logs/<day>/<module>.ndjson.
+  const days = readdirSync(running.collector!.dir).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
+  const modules = days.flatMap((d) => readdirSync(join(running.collector!.dir, d)));
+  assert.ok(modules.includes('chain.ndjson') && modules.includes('devnet.ndjson'), `consolidated logs: ${modules.join(', ')}`);
+
+  // Resume: same ports, same chain (the block seen above is still on it), same wallet.
+  devnet = startDevnet(dir, []);
+  const second = devnet;
+  const resumed = await until('the resumed devnet', COME_UP_MS, second, async () => {
+    const v = readManifest(dir);
+    if (!v?.supervisor.running || v.supervisor.pid !== second.child.pid || v.nodes.some((n) => n.pid === null || n.pid === running.nodes[0]!.pid)) return undefined;
+    const ts = await tips(v);
+    return ts.every((x) => x.height >= agreed.height) ? v : undefined;
+  });
+  assert.match(second.output(), /resumed in /);
+  assert.deepEqual(resumed.nodes.map((n) => n.ports), running.nodes.map((n) => n.ports));
+  assert.equal(resumed.txRate, 2);
+  assert.equal(JSON.parse(readFileSync(resumed.demoWallet.file, 'utf8')).mnemonic, wallet.mnemonic);
+  const atHeight = (await get(`${resumed.nodes[1]!.apiUrl}block-height/${agreed.height}`)).trim();
+  assert.equal(atHeight, tip);
+  await stopAndCheck(second, readManifest(dir)!);
+  t.diagnostic(`total ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+});

@@ -22,7 +22,7 @@ test('cairn node --mine on regtest mines paced blocks to the mining address and 
   const address = testKeyAddress(MINER, regtest.bech32Hrp);
   const child = spawn(
     process.execPath,
-    [...CLI, 'node', '--network', 'regtest', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0',
+    [...CLI, 'node', '--network', 'regtest', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0', '--p2p-port', '0',
       '--status-interval', '1', '--mine', '--miners', '1', '--mining-address', address],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -28,7 +28,7 @@ interface RunningProcess {
 }
 
 async function startNodeProcess(datadir: string): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [...CLI, 'node', '--network', 'regtest', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0', '--status-interval', '1'], {
+  const child = spawn(process.execPath, [...CLI, 'node', '--network', 'regtest', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0', '--p2p-port', '0', '--status-interval', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -50,7 +50,7 @@ test('an external cairn miner mines a real-PoW devnet block through the node\'s 
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     rmSync(datadir, { recursive: true, force: true });
   });
-  const node = start(['node', '--network', 'devnet', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0', '--status-interval', '2']);
+  const node = start(['node', '--network', 'devnet', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0', '--p2p-port', '0', '--status-interval', '2']);
   procs.push(node);
   const banner = await waitFor('the node banner', () => /Stratum\s+stratum\+tcp:\/\/127\.0\.0\.1:(\d+)/.exec(node.output()) ?? undefined, 60_000, node);
   const stratumPort = Number(banner[1]);

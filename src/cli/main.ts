@@ -1,12 +1,16 @@
 import './shims.js';
 import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
+import { registerDevnetCommand } from './devnetCommand.js';
 import { registerHeadersCommand } from './headersCommand.js';
+import { registerLogCommands } from './logCollectorCommand.js';
 import { CliError } from './input.js';
 import { registerNodeCommand } from './nodeCommand.js';
 import { registerMinerCommand } from './minerCommand.js';
 import { registerRpcCommand } from './rpcCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
+import { registerWalletCommand } from './walletCommand.js';
+import { registerWalletServiceCommand } from './walletServiceCommand.js';
 
 /** Builds the `cairn` command tree (commander). Exported for tests. */
 export function buildProgram(): Command {
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   registerNodeCommand(program);
   registerMinerCommand(program);
   registerRpcCommand(program);
+  registerDevnetCommand(program);
+  registerLogCommands(program);
+  registerWalletCommand(program);
+  registerWalletServiceCommand(program);
   return program;
 }
 

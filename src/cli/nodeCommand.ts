@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { LogLevel } from '../logging/logger.js';
 import { payoutScriptFromAddress } from '../mining/payoutAddress.js';
-import { startNode, type NodeRunOptions, type RunningNode } from '../node/runNode.js';
+import type { NodeRunOptions, RunningNode } from '../node/runNode.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
@@ -25,10 +26,56 @@ export function formatStatusLine(running: RunningNode): string {
     `tip ${tip.hashHex.slice(0, 16)}…`,
     `age ${ageSec}s`,
     `peers ${node.network.peers().length}`,
+    ...syncPart(running),
     `mempool ${node.mempool.size} tx / ${node.mempool.totalVsize} vB`,
     `hashrate ${formatHashRate(hashRate)}`,
     ...(running.mining.isMining() ? [`mined ${running.mining.stats.blocksAccepted}`] : []),
   ].join(' | ');
+}
+
+/** The sync part of the status line while headers-first sync runs: "sync 1200/2000 (60%) 310 blk/s eta 3s". */
+function syncPart(running: RunningNode): string[] {
+  const progress = running.networker?.syncProgress;
+  if (progress === undefined || !progress.active || progress.headersHeight <= progress.blocksHeight) return [];
+  const pct = progress.headersHeight > 0 ? Math.floor((progress.blocksHeight / progress.headersHeight) * 100) : 0;
+  const eta = progress.etaSec !== undefined ? ` eta ${Math.ceil(progress.etaSec)}s` : '';
+  return [`sync ${progress.blocksHeight}/${progress.headersHeight} (${pct}%) ${progress.blocksPerSec.toFixed(0)} blk/s${eta}`];
+}
+
+/**
+ * A terminal progress bar (cli-progress) shown while the node downloads more than `minGap` blocks from peers:
+ * blocks, headers, blocks/s and ETA. Only on a TTY; returns a function that removes it.
+ */
+function showSyncProgressBar(running: RunningNode, minGap = 50): () => void {
+  const networker = running.networker;
+  if (networker === undefined || !process.stdout.isTTY) return () => undefined;
+  let bar: cliProgress.SingleBar | undefined;
+  const unsubscribe = networker.onSyncProgress((p) => {
+    const gap = p.headersHeight - p.blocksHeight;
+    if (bar === undefined) {
+      if (!p.active || gap < minGap) return;
+      bar = new cliProgress.SingleBar(
+        {
+          format: 'sync [{bar}] {value}/{total} blocks | headers {headers} | {rate} blk/s | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(p.headersHeight, p.blocksHeight, { headers: p.headersHeight, rate: '0' });
+      return;
+    }
+    bar.setTotal(p.headersHeight);
+    bar.update(p.blocksHeight, { headers: p.headersHeight, rate: p.blocksPerSec.toFixed(0) });
+    if (!p.active || gap === 0) {
+      bar.stop();
+      bar = undefined;
+    }
+  });
+  return () => {
+    unsubscribe();
+    bar?.stop();
+  };
 }
 
 /** A hash rate with an SI prefix, e.g. "4.21 MH/s". */
@@ -60,6 +107,17 @@ interface NodeFlags {
   mineInterval?: string;
   stratumPort?: string;
   stratumDifficulty?: string;
+  p2p: boolean;
+  p2pPort?: string;
+  connect: string[];
+  bootstrap: string[];
+  mdns?: boolean;
+  nodeName?: string;
+}
+
+/** Collects a repeatable flag's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Parses a positive integer flag. @throws CliError */
@@ -108,7 +166,7 @@ export function registerNodeCommand(program: Command): void {
   program
     .command('node')
     .description(
-      'run a full node: chain state in <datadir>/chain.sqlite, logs in <datadir>/debug.ndjson, JSON-RPC (Core method names), ' +
+      'run a full node: chain state in <datadir>/chain.sqlite, logs in <datadir>/logs/ (NDJSON, rotated for `cairn log-collector`), JSON-RPC (Core method names), ' +
         'the Esplora REST API and a Stratum V1 server on loopback; --mine mines with the node\'s own miners; prints a status line every few seconds; stops cleanly on Ctrl-C / SIGTERM',
     )
     .option('--network <name>', 'main | test | devnet | regtest', 'main')
@@ -127,6 +185,12 @@ export function registerNodeCommand(program: Command): void {
     .option('--mine-interval <ms>', 'with --mine, shortest time between blocks on a trivial target such as regtest (default 1000; 0 = unpaced)')
     .option('--stratum-port <port>', 'Stratum V1 port for external miners (default: the network default; 0 = any free port)')
     .option('--stratum-difficulty <d>', 'share difficulty given to Stratum miners (default 0.0009765625 = 2^-10, ~2^22 hashes a share)')
+    .option('--p2p-port <port>', 'libp2p TCP port peers connect to (default: the network default; 0 = any free port)')
+    .option('--connect <addr>', 'peer to keep connected, redialed while down: /ip4/<ip>/tcp/<port>[/p2p/<id>] or host:port (repeatable)', collect, [])
+    .option('--bootstrap <multiaddr>', 'bootstrap peer with its id, /ip4/<ip>/tcp/<port>/p2p/<id> (repeatable)', collect, [])
+    .option('--mdns', 'discover peers on the local network with mDNS')
+    .option('--no-p2p', 'run without networking (no p2p listener, no peers)')
+    .option('--node-name <name>', 'name of this node in logs and <datadir>/node.json')
     .action(async (flags: NodeFlags) => {
       const params = networkOption(flags.network);
       if (params.name === 'bitcoin') throw new CliError("the 'bitcoin' params only check Bitcoin data; run a cairn network");
@@ -137,6 +201,8 @@ export function registerNodeCommand(program: Command): void {
       if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
       const datadir = flags.datadir ?? defaultDatadir(params.name);
       const mining = miningOptions(flags, params);
+      // Loaded here, not at the top: the node stack (REST server, libp2p) costs seconds that other commands skip.
+      const { startNode } = await import('../node/runNode.js');
       const running = await startNode({
         ...mining,
         params,
@@ -147,6 +213,11 @@ export function registerNodeCommand(program: Command): void {
         ...(flags.apiPort !== undefined ? { apiPort: parsePort(flags.apiPort, '--api-port') } : {}),
         ...(flags.rpcuser !== undefined ? { rpcUser: flags.rpcuser, rpcPassword: flags.rpcpassword } : {}),
         ...(flags.scriptThreads !== undefined ? { scriptThreads: Number(flags.scriptThreads) } : {}),
+        p2pPort: flags.p2p ? (flags.p2pPort !== undefined ? parsePort(flags.p2pPort, '--p2p-port') : params.defaultPorts.p2p) : null,
+        connect: flags.connect,
+        bootstrap: flags.bootstrap,
+        ...(flags.mdns ? { mdns: true } : {}),
+        ...(flags.nodeName !== undefined ? { nodeName: flags.nodeName } : {}),
       }).catch((err: unknown) => {
         throw new CliError(`cannot start the node: ${err instanceof Error ? err.message : String(err)}`);
       });
@@ -155,12 +226,15 @@ export function registerNodeCommand(program: Command): void {
         `cairn node on ${params.name}: datadir ${datadir}\n` +
           `  JSON-RPC  http://${flags.host}:${running.rpc.port}/  (auth: ${flags.rpcuser ? 'user/password' : `cookie ${running.rpc.cookiePath ?? ''}`})\n` +
           `  REST      http://${flags.host}:${running.rest.port}/api/\n` +
+          (running.networker ? `  P2P       ${running.networker.localAddresses()[0] ?? ''}\n` : '  P2P       off (--no-p2p)\n') +
+          (flags.connect.length > 0 ? `  connect   ${flags.connect.join(', ')}\n` : '') +
           (running.stratum
             ? `  Stratum   stratum+tcp://${flags.host}:${running.stratum.port}  (share difficulty ${running.stratum.difficulty})\n`
             : '') +
           (mining.mine ? `  mining    ${mining.miners} thread(s) paying ${flags.miningAddress ?? ''}\n` : '') +
-          `  logs      ${join(datadir, 'debug.ndjson')}\n`,
+          `  logs      ${join(datadir, 'logs')}/\n`,
       );
+      const hideBar = showSyncProgressBar(running);
       const intervalSec = Number(flags.statusInterval);
       const timer =
         intervalSec > 0 ? setInterval(() => out.write(formatStatusLine(running) + '\n'), intervalSec * 1000) : undefined;
@@ -168,6 +242,7 @@ export function registerNodeCommand(program: Command): void {
         const shutdown = (why: string): void => {
           out.write(`stopping (${why})…\n`);
           if (timer) clearInterval(timer);
+          hideBar();
           running
             .stop()
             .then(() => {

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../logging/logger.js';
 import type { Sats } from '../primitives/types.js';
-import { isPostgresUrl } from '../walletService/walletDb.js';
-import { DEFAULT_FAUCET_AMOUNT_SATS, startWalletService } from '../walletService/walletService.js';
+import { DEFAULT_FAUCET_AMOUNT_SATS } from '../walletService/faucetDefaults.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
@@ -63,7 +62,7 @@ export function registerWalletServiceCommand(program: Command): void {
       if (params.name === 'bitcoin') throw new CliError("the 'bitcoin' params only check Bitcoin data; run a cairn network");
       const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
       if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
-      if (flags.db !== undefined && !isPostgresUrl(flags.db)) throw new CliError(`--db must be a postgres://… URL (SQLite is the default)`);
+      if (flags.db !== undefined && !/^postgres(ql)?:\/\//i.test(flags.db)) throw new CliError(`--db must be a postgres://… URL (SQLite is the default)`);
       if (flags.dbSchema !== undefined && flags.db === undefined) throw new CliError('--db-schema goes with --db');
       if (!/^\d+$/.test(flags.tokenTtl) || Number(flags.tokenTtl) < 1) throw new CliError(`--token-ttl must be a positive number of seconds, got '${flags.tokenTtl}'`);
       const nodeUrl = flags.node ?? `http://127.0.0.1:${params.defaultPorts.api}/api`;
@@ -73,6 +72,8 @@ export function registerWalletServiceCommand(program: Command): void {
       // The data dir holds secrets: the owner's only (created here, before the log file in it).
       mkdirSync(datadir, { recursive: true, mode: 0o700 });
       const logger = createLogger({ level: flags.logLevel as LogLevel, file: join(datadir, 'wallet-service.ndjson'), base: { network: params.name } });
+      // Loaded here: fastify, kysely and pg are not needed by other commands.
+      const { startWalletService } = await import('../walletService/walletService.js');
       const service = await startWalletService(
         {
           params,

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { RotatingLogDestination } from './rotatingLogDestination.js';
 
 /** Names of the modules that log; each log line carries one in its `module` field (DESIGN.md, Logging). */
 export type LogModule =
@@ -12,9 +13,16 @@ export type LogLevel = LevelWithSilent;
 export interface LoggerOptions {
   /** Lowest level written; default 'info' ($CAIRN_LOG_LEVEL overrides when the caller passes it through). */
   readonly level?: LogLevel;
+  /**
+   * Write NDJSON into this log dir: `current.ndjson`, rotated into `rotated/` for the LogCollector (see
+   * RotatingLogDestination). Takes precedence over `file`.
+   */
+  readonly logDir?: string;
+  /** Rotation of `logDir`: size limit (default 8 MiB) and age (default 2000 ms, 0 = by size only). */
+  readonly rotation?: { readonly maxBytes?: number; readonly rotateIntervalMs?: number };
   /** Append NDJSON to this file (created with its folder). Default: standard error, so standard output stays for results. */
   readonly file?: string;
-  /** Write to this stream instead (tests). Takes precedence over `file`. */
+  /** Write to this stream instead (tests). Takes precedence over `logDir` and `file`. */
   readonly stream?: DestinationStream;
   /** Fields added to every line (e.g. `{ network: 'devnet', node: 'node1' }`). */
   readonly base?: Record<string, unknown>;
@@ -34,10 +42,16 @@ export const REDACTED_PATHS: readonly string[] = [
  * Creates the root pino logger of a process: one JSON object per line with `time` (ms since the epoch), `level`
  * (pino's numeric level), `msg`, and the base fields; secrets under REDACTED_PATHS are masked. Services never create
  * their own root: they receive `moduleLogger(root, 'chain')` through their deps.
+ * @throws LogError dir-busy when `logDir` is owned by another live process
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination =
-    options.stream ?? (options.file ? pino.destination({ dest: options.file, mkdir: true, sync: false }) : pino.destination(2));
+    options.stream ??
+    (options.logDir !== undefined
+      ? RotatingLogDestination.open({ dir: options.logDir, ...options.rotation })
+      : options.file
+        ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+        : pino.destination(2));
   return pino(
     {
       level: options.level ?? 'info',

@@ -24,6 +24,8 @@ export interface FullNodeOptions {
   readonly datadir: string;
   /** Log level of the node's logger when the node creates it (default 'info'). */
   readonly logLevel?: LogLevel;
+  /** Name of this node, added to every log line as `node` (e.g. `node2` in a devnet). */
+  readonly nodeName?: string;
   /** Threads that check signatures (default: all cores). */
   readonly scriptThreads?: number;
   readonly chain?: ChainOptions;
@@ -35,7 +37,7 @@ export interface FullNodeOptions {
 export interface FullNodeDeps {
   /** Current time, seconds since the epoch (default: the system clock). */
   readonly nowSec?: () => number;
-  /** Root logger (default: NDJSON to <datadir>/debug.ndjson). */
+  /** Root logger (default: rotating NDJSON in <datadir>/logs/, see RotatingLogDestination). */
   readonly logger?: Logger;
 }
 
@@ -90,7 +92,7 @@ export class FullNode implements NodeContext {
     const ownsLogger = deps.logger === undefined;
     const root =
       deps.logger ??
-      createLogger({ level: options.logLevel ?? 'info', file: join(options.datadir, 'debug.ndjson'), base: { network: params.name } });
+      createLogger({ level: options.logLevel ?? 'info', logDir: join(options.datadir, 'logs'), base: { network: params.name, ...(options.nodeName !== undefined ? { node: options.nodeName } : {}) } });
     const store = SqliteChainStore.open(join(options.datadir, 'chain.sqlite'), params);
     const scriptVerifier = WorkerPoolScriptVerifier.create({
       ...(options.scriptThreads !== undefined ? { threads: options.scriptThreads } : {}),

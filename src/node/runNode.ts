@@ -1,3 +1,8 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Gauge, type Registry } from 'prom-client';
+import { CAIRN_VERSION } from '../api/rpc/networkRpc.js';
+import { Networker } from '../p2p/networker.js';
 import { startRestServer, type RestServer } from '../api/restServer.js';
 import { startRpcServer, type RpcServer } from '../api/rpcServer.js';
 import { moduleLogger } from '../logging/logger.js';
@@ -37,6 +42,36 @@ export interface NodeRunOptions {
   readonly stratumPort?: number | null;
   /** Share difficulty of the Stratum server (default 2^-10, about 2^22 hashes a share). */
   readonly stratumDifficulty?: number;
+  /** P2P listen port (0 = ephemeral; default the network's), or null for no networking at all. */
+  readonly p2pPort?: number | null;
+  /** Peers to keep connected (`--connect`): multiaddrs (peer id optional) or host:port. */
+  readonly connect?: readonly string[];
+  /** Bootstrap peers (multiaddrs with /p2p/<id>). */
+  readonly bootstrap?: readonly string[];
+  /** Discover peers with mDNS on the local network. */
+  readonly mdns?: boolean;
+  /** Name of this node in logs and node.json (e.g. `node2` in a devnet). */
+  readonly nodeName?: string;
+}
+
+/**
+ * `<datadir>/node.json`: what a running node listens on, for scripts and `cairn devnet` (written atomically at start,
+ * removed at a clean stop).
+ */
+export interface NodeRuntimeInfo {
+  readonly pid: number;
+  readonly network: string;
+  readonly nodeName: string | null;
+  /** libp2p peer id, or null without networking. */
+  readonly peerId: string | null;
+  /** Full p2p multiaddrs with /p2p/<id>. */
+  readonly p2pAddrs: readonly string[];
+  readonly rpcPort: number;
+  readonly apiPort: number;
+  readonly stratumPort: number | null;
+  /** RPC cookie file, or null with --rpcuser. */
+  readonly cookieFile: string | null;
+  readonly startedAtSec: number;
 }
 
 /** A running node with its servers; stop() shuts everything down in order. */
@@ -48,6 +83,10 @@ export interface RunningNode {
   readonly stratum: StratumServer | undefined;
   /** The node's miners: mining when options.mine, and always the solver behind generatetoaddress. */
   readonly mining: MiningController;
+  /** The p2p Networker, unless started with p2pPort null. */
+  readonly networker: Networker | undefined;
+  /** What node.json holds. */
+  readonly runtimeInfo: NodeRuntimeInfo;
   /** Stops the servers, then the node (idempotent). */
   stop(): Promise<void>;
 }
@@ -69,6 +108,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
     datadir: options.datadir,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.scriptThreads !== undefined ? { scriptThreads: options.scriptThreads } : {}),
+    ...(options.nodeName !== undefined ? { nodeName: options.nodeName } : {}),
   });
   const log = moduleLogger(node.logger, 'node');
   const host = options.host ?? '127.0.0.1';
@@ -85,7 +125,25 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
   let rpc: RpcServer | undefined;
   let rest: RestServer | undefined;
   let stratum: StratumServer | undefined;
+  let networker: Networker | undefined;
   try {
+    if (options.p2pPort !== null) {
+      networker = new Networker(
+        {
+          params,
+          datadir: options.datadir,
+          host,
+          port: options.p2pPort ?? params.defaultPorts.p2p,
+          ...(options.connect !== undefined ? { connect: options.connect } : {}),
+          ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
+          ...(options.mdns !== undefined ? { mdns: options.mdns } : {}),
+          userAgent: `/cairn:${CAIRN_VERSION}/`,
+        },
+        { chain: node.chain, mempool: node.mempool, logger: moduleLogger(node.logger, 'p2p'), nowSec: node.nowSec },
+      );
+      await networker.start();
+      node.network = networker;
+    }
     rpc = await startRpcServer(
       {
         host,
@@ -118,9 +176,11 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
       stratum.registerMetrics(rest.metrics.registry);
     }
     mining.registerMetrics(rest.metrics.registry);
+    if (networker !== undefined) registerNetworkMetrics(networker, rest.metrics.registry);
     if (options.mine) mining.start();
   } catch (err) {
     await mining.close();
+    await networker?.stop().catch(() => undefined);
     await stratum?.close();
     await rest?.close();
     await rpc?.close();
@@ -131,20 +191,68 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
     { network: params.name, height: node.chain.height, rpcPort: rpc.port, apiPort: rest.port, stratumPort: stratum?.port, mining: mining.isMining() },
     'node started',
   );
+  const runtimeInfo: NodeRuntimeInfo = {
+    pid: process.pid,
+    network: params.name,
+    nodeName: options.nodeName ?? null,
+    peerId: networker?.peerId ?? null,
+    p2pAddrs: networker?.localAddresses() ?? [],
+    rpcPort: rpc.port,
+    apiPort: rest.port,
+    stratumPort: stratum?.port ?? null,
+    cookieFile: rpc.cookiePath ?? null,
+    startedAtSec: node.startedAtSec,
+  };
+  const runtimeFile = join(options.datadir, 'node.json');
+  writeFileSync(`${runtimeFile}.tmp`, JSON.stringify(runtimeInfo, null, 2) + '\n');
+  renameSync(`${runtimeFile}.tmp`, runtimeFile);
   let stopping: Promise<void> | undefined;
-  const started = { node, rpc, rest, stratum, mining };
+  const started = { node, rpc, rest, stratum, mining, networker, runtimeInfo };
   return {
     ...started,
     stop(): Promise<void> {
       stopping ??= (async () => {
         log.info('node stopping');
         await mining.close();
+        await networker?.stop().catch((err: unknown) => log.warn({ err }, 'p2p stop failed'));
         await started.stratum?.close();
         await started.rest.close();
         await started.rpc.close();
         await node.close();
+        rmSync(runtimeFile, { force: true });
       })();
       return stopping;
     },
   };
+}
+
+/** Prometheus gauges of the p2p layer: sync heights and rate, bans, gossip validation outcomes. */
+function registerNetworkMetrics(networker: Networker, registry: Registry): void {
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  gauge('cairn_sync_active', '1 while headers-first sync downloads headers or blocks', () => (networker.syncProgress.active ? 1 : 0));
+  gauge('cairn_sync_headers_height', 'Height of the best known header', () => networker.syncProgress.headersHeight);
+  gauge('cairn_sync_blocks_per_second', 'Blocks connected per second in the current sync round', () => networker.syncProgress.blocksPerSec);
+  gauge('cairn_p2p_bans_total', 'Peers banned since start', () => networker.bansIssued);
+  new Gauge({
+    name: 'cairn_p2p_gossip_messages',
+    help: 'Gossip messages by topic and validation outcome since start',
+    labelNames: ['topic', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      for (const topic of ['block', 'tx'] as const) {
+        for (const outcome of ['accept', 'ignore', 'reject'] as const) {
+          this.set({ topic, outcome }, networker.gossipStats[topic][outcome]);
+        }
+      }
+    },
+  });
 }

@@ -36,6 +36,7 @@ import { WalletError, isWalletError } from '../wallet/walletError.js';
 import { readChainSummary } from './chainSummary.js';
 import { CustodialWallets } from './custodialWallets.js';
 import { Faucet, FAUCET_NETWORKS, isFaucetNetwork } from './faucet.js';
+import { DEFAULT_FAUCET_AMOUNT_SATS } from './faucetDefaults.js';
 import { checkIdempotencyKey, computeRequestHash, IdempotencyStore } from './idempotency.js';
 import { DEFAULT_PASSWORD_SCRYPT, hashPassword, verifyPassword, type PasswordScryptParams } from './passwordHash.js';
 import { CredentialsBody, FaucetBody, LoginBody, SendBody, UsernameParams } from './schemas.js';
@@ -73,8 +74,8 @@ export const DEFAULT_RATE_LIMITS: WalletServiceRateLimits = Object.freeze({
   faucetPerIp: { max: 10, timeWindowMs: 3_600_000 },
 });
 
-/** Default faucet payment: 10 coins. */
-export const DEFAULT_FAUCET_AMOUNT_SATS: Sats = 10n * COIN;
+/** Default faucet payment: 10 coins (defined in faucetDefaults.ts, which the CLI help reads without loading this). */
+export { DEFAULT_FAUCET_AMOUNT_SATS };
 
 /** Files of the service's data dir. */
 export const SERVICE_FILES = Object.freeze({

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
- * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure).
+ * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
+ * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p).
  */
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';
@@ -9,6 +10,7 @@ import { runScriptVerifierBench } from './scriptVerifier.bench.js';
 import { runBlockConnectBench } from './blockConnect.bench.js';
 import { runMinerBench } from './miner.bench.js';
 import { runRestTxBench } from './restTx.bench.js';
+import { runP2pBench } from './p2p.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -18,12 +20,17 @@ if (!Number.isFinite(seconds) || seconds <= 0) {
   process.exit(1);
 }
 
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((args[onlyArg + 1] ?? '').split(',')) : undefined;
+const want = (name: string): boolean => only === undefined || only.has(name);
+
 console.log(`cairn bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${seconds} s per figure`);
 const results = {
-  crypto: runCryptoBench(seconds),
-  scriptVerifier: await runScriptVerifierBench(seconds),
-  blockConnect: await runBlockConnectBench(seconds),
-  miner: await runMinerBench(seconds),
-  restTx: await runRestTxBench(seconds),
+  ...(want('crypto') ? { crypto: runCryptoBench(seconds) } : {}),
+  ...(want('scriptVerifier') ? { scriptVerifier: await runScriptVerifierBench(seconds) } : {}),
+  ...(want('blockConnect') ? { blockConnect: await runBlockConnectBench(seconds) } : {}),
+  ...(want('miner') ? { miner: await runMinerBench(seconds) } : {}),
+  ...(want('restTx') ? { restTx: await runRestTxBench(seconds) } : {}),
+  ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
 };
 if (args.includes('--json')) console.log(JSON.stringify(results));

@@ -229,10 +229,11 @@ export class Networker implements NetworkInfoSource {
       streamMuxers: [yamux()],
       peerDiscovery,
       connectionManager: { maxConnections: this.options.maxConnections ?? 64 },
+      // Banned peers, and everyone while setnetworkactive is false, are refused before any protocol runs.
       connectionGater: {
-        denyDialPeer: (peerId: PeerId) => book.isBanned(peerId.toString()),
-        denyInboundEncryptedConnection: (peerId: PeerId) => book.isBanned(peerId.toString()),
-        denyOutboundEncryptedConnection: (peerId: PeerId) => book.isBanned(peerId.toString()),
+        denyDialPeer: (peerId: PeerId) => !this.networkActive || book.isBanned(peerId.toString()),
+        denyInboundEncryptedConnection: (peerId: PeerId) => !this.networkActive || book.isBanned(peerId.toString()),
+        denyOutboundEncryptedConnection: (peerId: PeerId) => !this.networkActive || book.isBanned(peerId.toString()),
       },
       services: {
         identify: identify(),
@@ -443,7 +444,8 @@ export class Networker implements NetworkInfoSource {
           { peer: id, addr: peer.addr, inbound: peer.inbound, height: peer.bestHeight, userAgent: peer.status?.userAgent },
           'peer connected',
         );
-        if (peer.bestWork > this.deps.chain.bestHeader.chainWork) this.sync.trigger();
+        // Compared with the tip, not the best header: headers may be known while their blocks are still missing.
+        if (peer.bestWork > this.deps.chain.tip.chainWork) this.sync.trigger();
       })
       .catch((err: unknown) => {
         this.deps.logger.info({ peer: id, addr: peer.addr, reason: (err as Error).message }, 'status handshake failed: disconnecting');

@@ -1,0 +1,96 @@
+/**
+ * In-process checks of the Networker's handshake rules: a node of another network (other protocol ids) and a peer that
+ * speaks our protocol ids but claims another genesis are both refused at status; two nodes of one network link.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import '../src/cli/shims.js';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import { tcp } from '@libp2p/tcp';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { silentLogger } from '../src/logging/logger.js';
+import { FullNode } from '../src/node/fullNode.js';
+import { devnet, regtest } from '../src/params/networks.js';
+import type { ChainParams } from '../src/params/chainParams.js';
+import { Networker } from '../src/p2p/networker.js';
+import { decodeStatus, encodeStatus, protocolIds } from '../src/p2p/wire.js';
+
+const dirs: string[] = [];
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function startNetworkedNode(params: ChainParams): Promise<{ node: FullNode; net: Networker }> {
+  const datadir = mkdtempSync(join(tmpdir(), `cairn-net-${params.name}-`));
+  dirs.push(datadir);
+  const node = await FullNode.open({ params, datadir, scriptThreads: 1 }, { logger: silentLogger() });
+  const net = new Networker({ params, datadir, port: 0, maintenanceIntervalMs: 200 }, { chain: node.chain, mempool: node.mempool, logger: silentLogger(), nowSec: node.nowSec });
+  await net.start();
+  closers.push(async () => {
+    await net.stop();
+    await node.close();
+  });
+  return { node, net };
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('two regtest nodes link; a devnet node dialing a regtest node is refused at status', async () => {
+  const a = await startNetworkedNode(regtest);
+  const b = await startNetworkedNode(regtest);
+  const d = await startNetworkedNode(devnet);
+  b.net.addNode(a.net.localAddresses()[0]!, 'add');
+  await waitFor('regtest peers', () => a.net.peers().length === 1 && b.net.peers().length === 1);
+  assert.equal(b.net.peers()[0]!.peerId, a.net.peerId);
+
+  d.net.addNode(a.net.localAddresses()[0]!, 'add');
+  // The devnet node connects at the transport level, fails the status handshake (regtest does not speak devnet's
+  // protocol ids) and hangs up; it keeps redialing, and is refused every time.
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(d.net.peers().length, 0);
+  assert.deepEqual(a.net.peers().map((p) => p.peerId), [b.net.peerId]);
+});
+
+test('a peer on our protocol ids that claims another genesis is disconnected at status', async () => {
+  const a = await startNetworkedNode(regtest);
+  const rogue = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+  });
+  closers.push(async () => { await rogue.stop(); });
+  const ids = protocolIds(regtest);
+  const bogusStatus = encodeStatus({ network: 'regtest', genesisHash: new Uint8Array(32).fill(7), tipHash: new Uint8Array(32), tipHeight: 0, chainWork: 1n, userAgent: '/rogue/' });
+  // The rogue answers the node's own status request with the same wrong genesis.
+  await rogue.handle(ids.status, async (inbound) => {
+    const lpIn = lpStream(inbound);
+    await lpIn.read();
+    await lpIn.write(bogusStatus);
+    await inbound.close().catch(() => undefined);
+  });
+  const stream = await rogue.dialProtocol(multiaddr(a.net.localAddresses()[0]!), ids.status);
+  const lp = lpStream(stream);
+  await lp.write(bogusStatus);
+  // The node answers with its own status before it checks ours (its own handshake may hang up first: both are fine).
+  const reply = await lp.read().then((r) => decodeStatus(r.subarray())).catch(() => undefined);
+  if (reply !== undefined) assert.equal(reply.network, 'regtest');
+  await waitFor('the rogue to be disconnected', () => rogue.getConnections().length === 0, 10_000);
+  assert.equal(a.net.peers().length, 0);
+});

@@ -3,13 +3,14 @@
  * like the other end-to-end tests, so no build is needed) on a temp dir: 3 node processes on the devnet chain with real
  * proof of work, linked, mining to the demo wallet, which sends transactions at 2 tx/s. The test waits (bounded) until
  * the nodes have mined, agree on one tip (read through each node's REST API from devnet.json) and a demo transaction
- * is in a block; then SIGINT: the devnet exits 0, every node process is gone and has removed its node.json, and the log
+ * is in a block; a user of the wallet service the devnet runs (registered, logged in) gets the faucet's coins, which
+ * node1's miner funded; then SIGINT: the devnet exits 0, every node process is gone and has removed its node.json, and the log
  * collector has consolidated the logs. A second run on the same dir resumes the same chain on the same ports.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +59,8 @@ async function portFree(port: number): Promise<boolean> {
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    const ports = [0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o));
+    // +1 of node1: the wallet service.
+    const ports = [base + 1, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
     let ok = true;
     for (const p of ports) if (!(await portFree(p))) ok = false;
     if (ok) return base;
@@ -70,6 +72,17 @@ async function get(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.text();
+}
+
+/** A JSON request to the wallet service: status and parsed body. */
+async function serviceCall(method: string, url: string, body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 function readManifest(dir: string): DevnetManifest | undefined {
@@ -116,7 +129,7 @@ async function findConfirmedDemoTx(m: DevnetManifest, walletAddresses: ReadonlyS
 }
 
 async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<void> {
-  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? []);
+  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? []);
   devnet.child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([devnet.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)))]);
@@ -124,6 +137,7 @@ async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<v
   assert.equal(code, 0, `devnet exit code; output:\n${devnet.output().slice(-4000)}`);
   assert.match(devnet.output(), /stopped\. demo wallet/);
   assert.match(devnet.output(), /resume: {2}cairn devnet --dir /);
+  assert.match(devnet.output(), /wallet-service: exited with code 0/);
   for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} still runs after the devnet stopped`);
   for (const n of m.nodes) assert.equal(existsSync(join(n.datadir, 'node.json')), false, `${n.name} left its node.json`);
   assert.equal(readManifest(m.dir)!.supervisor.running, false);
@@ -139,7 +153,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
     // On failure: nothing may outlive the test.
     const m = readManifest(dir);
     if (devnet && devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
-    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid]) {
+    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid]) {
       if (typeof pid === 'number' && isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
@@ -151,12 +165,16 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
 
   const m = await until('devnet.json with the node pids', 60_000, first, async () => {
     const v = readManifest(dir);
-    return v?.supervisor.running && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null ? v : undefined;
+    return v?.supervisor.running && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null && v.walletService?.pid != null ? v : undefined;
   });
   assert.deepEqual(m.nodes.map((n) => n.ports), [0, 1, 2].map((i) => ({ api: basePort + 10 * i, rpc: basePort + 10 * i + 2, p2p: basePort + 10 * i + 3, stratum: basePort + 10 * i + 4 })));
   assert.equal(new Set(m.nodes.map((n) => n.pid)).size, 3);
   const wallet = JSON.parse(readFileSync(m.demoWallet.file, 'utf8')) as { miningAddresses: string[]; demoAddresses: string[]; mnemonic: string };
-  assert.deepEqual(wallet.miningAddresses, m.nodes.map((n) => n.miningAddress));
+  // node1 mines to the faucet, the others to the demo wallet.
+  assert.deepEqual(wallet.miningAddresses.slice(1), m.nodes.slice(1).map((n) => n.miningAddress));
+  assert.equal(m.nodes[0]!.miningAddress, m.walletService!.faucetAddress);
+  assert.equal(m.walletService!.url, `http://127.0.0.1:${basePort + 1}`);
+  assert.equal(statSync(join(dir, 'faucet-mnemonic.txt')).mode & 0o777, 0o600);
   const walletAddresses = new Set([...wallet.miningAddresses, ...wallet.demoAddresses]);
 
   // Mined past coinbase maturity and all three on one tip.
@@ -169,6 +187,26 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   assert.ok(peers.every((p) => Number(p) >= 1), `peers: ${peers.join(',')}`);
   const demoTxid = await until('a confirmed demo transaction', COME_UP_MS - (Date.now() - startedMs), first, () => findConfirmedDemoTx(m, walletAddresses));
   t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+
+  // The wallet service's faucet, funded by node1's miner, pays a newly registered user.
+  const service = m.walletService!.url;
+  const faucet = await until('a funded faucet', Math.max(90_000, COME_UP_MS - (Date.now() - startedMs)), first, async () => {
+    const f = JSON.parse(await get(`${service}/v1/faucet`)) as { address: string; amountSats: number; balance: { confirmedSats: number } };
+    return f.balance.confirmedSats >= f.amountSats ? f : undefined;
+  });
+  assert.equal(faucet.address, m.nodes[0]!.miningAddress, 'the service derives the faucet address the devnet mines to');
+  const credentials = { username: 'newcomer', password: 'correct horse battery' };
+  assert.equal((await serviceCall('POST', `${service}/v1/register`, credentials)).status, 201);
+  const login = await serviceCall('POST', `${service}/v1/login`, credentials);
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  const token = String(login.body.token);
+  const paid = await serviceCall('POST', `${service}/v1/faucet`, {}, token);
+  assert.equal(paid.status, 200, JSON.stringify(paid.body));
+  assert.equal(paid.body.amountSats, faucet.amountSats);
+  const balance = await serviceCall('GET', `${service}/v1/wallet/balance`, undefined, token);
+  assert.equal(balance.status, 200, JSON.stringify(balance.body));
+  assert.equal(Number(balance.body.confirmedSats) + Number(balance.body.unconfirmedSats), faucet.amountSats, JSON.stringify(balance.body));
+  t.diagnostic(`faucet paid ${faucet.amountSats} sats in ${String(paid.body.txid)} after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
   const running = readManifest(dir)!;
   assert.ok(running.nodes.every((n) => n.peerId !== null && n.p2pMultiaddr.endsWith(`/p2p/${n.peerId}`)), 'peer ids in devnet.json');
 
@@ -190,6 +228,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   });
   assert.match(second.output(), /resumed in /);
   assert.deepEqual(resumed.nodes.map((n) => n.ports), running.nodes.map((n) => n.ports));
+  assert.deepEqual(resumed.walletService && { url: resumed.walletService.url, faucetAddress: resumed.walletService.faucetAddress }, { url: running.walletService!.url, faucetAddress: running.walletService!.faucetAddress });
   assert.equal(resumed.txRate, 2);
   assert.equal(JSON.parse(readFileSync(resumed.demoWallet.file, 'utf8')).mnemonic, wallet.mnemonic);
   const atHeight = (await get(`${resumed.nodes[1]!.apiUrl}block-height/${agreed.height}`)).trim();

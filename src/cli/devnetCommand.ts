@@ -92,7 +92,8 @@ function tipsLine(snapshot: DevnetSnapshot): string {
   const tips =
     up === 0 ? 'no node answers yet' : snapshot.distinctTips <= 1 ? `${up}/${snapshot.nodes.length} nodes up, on one tip` : `${up}/${snapshot.nodes.length} nodes up, ${snapshot.distinctTips} different tips`;
   const collector = snapshot.collector === undefined ? 'log collector: none' : `log collector: ${snapshot.collector.state}`;
-  return `${tips} | ${collector}`;
+  const service = snapshot.walletService === undefined ? '' : ` | wallet service: ${snapshot.walletService.state} ${snapshot.walletService.url}/v1/`;
+  return `${tips} | ${collector}${service}`;
 }
 
 /** The live table: a header, one row per node, the tips line and the wallet line. */
@@ -127,6 +128,13 @@ function banner(manifest: DevnetManifest, devnet: Devnet, collectorAvailable: bo
   for (const n of manifest.nodes) {
     lines.push(`  ${n.name}  REST ${n.apiUrl}  RPC ${n.rpcUrl} (cookie ${n.cookieFile})  p2p ${n.p2pMultiaddr}  stratum :${n.ports.stratum}`);
   }
+  const w = manifest.walletService;
+  if (w != null) {
+    lines.push(
+      `  wallet service ${w.url}/v1/ (register, login, POST /v1/faucet) — its faucet ${w.faucetAddress} is funded by node1's miner; ` +
+        `seed ${w.faucetMnemonicFile} (devnet only), data ${w.datadir}`,
+    );
+  }
   lines.push(
     `  devnet.json ${join(manifest.dir, 'devnet.json')} · demo wallet ${manifest.demoWallet.file} (devnet only, unencrypted)`,
     collectorAvailable && manifest.collector !== null
@@ -144,7 +152,8 @@ export function registerDevnetCommand(program: Command): void {
     .command('devnet')
     .description(
       'run a local network of real `cairn node` processes on the devnet chain (real proof of work), linked to each other, ' +
-        'mining to a demo wallet that sends signed transactions between its addresses; shows a live table; Ctrl-C stops ' +
+        'mining to a demo wallet that sends signed transactions between its addresses (node1 funds the faucet of a ' +
+        '`cairn wallet-service` the devnet also runs); shows a live table; Ctrl-C stops ' +
         'everything cleanly. <dir>/devnet.json lists every node (data dir, ports, p2p address, RPC cookie); running again ' +
         'on the same dir resumes the same chain. `npm start` runs this',
     )
@@ -172,6 +181,7 @@ export function registerDevnetCommand(program: Command): void {
       // What this build's command tree offers: the log collector and the p2p flags of `cairn node`.
       const siblings = command.parent?.commands ?? [];
       const collectorAvailable = siblings.some((c) => c.name() === 'log-collector');
+      const walletServiceAvailable = siblings.some((c) => c.name() === 'wallet-service');
       const nodeCommand = siblings.find((c) => c.name() === 'node');
       const hasNodeFlag = (long: string): boolean => nodeCommand?.options.some((o) => o.long === long) ?? false;
       const nodeFlags = { p2pPort: hasNodeFlag('--p2p-port'), connect: hasNodeFlag('--connect'), nodeName: hasNodeFlag('--node-name') };
@@ -192,6 +202,7 @@ export function registerDevnetCommand(program: Command): void {
           // Children run on the same Node binary and entry as this process: from dist/ (bin/cairn.js) or under tsx.
           cairn: { command: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]!] },
           logCollector: collectorAvailable,
+          walletService: walletServiceAvailable,
           nodeFlags,
         });
       } catch (err) {
@@ -247,7 +258,7 @@ export function registerDevnetCommand(program: Command): void {
       const why = await stopRequested;
       clearInterval(timer);
       if (live) draw();
-      out.write(`\nstopping (${why}): the demo wallet, then every node (SIGINT, then SIGKILL after 30 s), then the log collector…\n`);
+      out.write(`\nstopping (${why}): the demo wallet${manifest.walletService != null ? ', the wallet service' : ''}, then every node (SIGINT, then SIGKILL after 30 s), then the log collector…\n`);
       const report = await devnet.stop();
       for (const s of stopSignals) process.off(s, onSignal);
       const final = devnet.getManifest();
@@ -257,7 +268,8 @@ export function registerDevnetCommand(program: Command): void {
       }
       out.write(
         `stopped. ${formatWalletLine(snapshot.wallet)}\n` +
-          `  data:    ${final.dir} (node data dirs ${final.nodes.map((n) => n.name).join(', ')}; devnet.json; demo-wallet.json)\n` +
+          `  data:    ${final.dir} (node data dirs ${final.nodes.map((n) => n.name).join(', ')}; devnet.json; demo-wallet.json` +
+          `${final.walletService != null ? '; wallet-service/, faucet-mnemonic.txt' : ''})\n` +
           (final.collector !== null
             ? `  logs:    ${final.collector.dir} (cairn logs --dir ${final.collector.dir}); per node in ${join(final.dir, '<node>', 'logs')}\n`
             : `  logs:    per node in ${join(final.dir, '<node>', 'logs')}\n`) +

@@ -1,12 +1,15 @@
 /**
  * `cairn devnet`: a local network of N real `cairn node` processes on the devnet chain (real proof of work), each with
  * its own data dir and fixed ports under one dir, linked with --connect, mining to a demo wallet whose DemoSpender then
- * moves the mined coins around; plus a `cairn log-collector` child consolidating every process's logs. The cluster is
+ * moves the mined coins around — except node1's, which pays the faucet of a `cairn wallet-service` child (when the devnet
+ * has 2 or more nodes); plus a `cairn log-collector` child consolidating every process's logs. The cluster is
  * described in `<dir>/devnet.json`; running again on the same dir resumes the same chain, ports and wallet.
  *
  * Layout of the dir:
  *   devnet.json            the manifest (DevnetManifest)
  *   demo-wallet.json       the demo wallet (UNENCRYPTED mnemonic: devnet only)
+ *   faucet-mnemonic.txt    the wallet service's faucet mnemonic (UNENCRYPTED, mode 0600: devnet only)
+ *   wallet-service/        the wallet service's data dir; wallet-service.console.log its output
  *   node<i>/               node i's data dir: chain.sqlite, .cookie, node.json, logs/, console.log
  *   devnet/logs/           the supervisor's own logs
  *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector
@@ -29,8 +32,9 @@ import {
   type DevnetNodeRecord,
   type NodePorts,
 } from './devnetManifest.js';
+import { FAUCET_MNEMONIC_FILE, openFaucetMnemonic } from './faucetMnemonic.js';
 import { httpText, parseNodeGauges, type NodeGauges } from './nodeHttp.js';
-import { planNodePorts } from './portPlan.js';
+import { findFreePorts, isPortFree, planNodePorts } from './portPlan.js';
 import { SupervisedProcess, type ProcessExit } from './supervisedProcess.js';
 
 /** Nodes of a new devnet when --nodes is not given. */
@@ -77,6 +81,8 @@ export interface DevnetOptions {
   readonly cairn: CairnInvocation;
   /** Start `cairn log-collector` (false when this build has no such command). */
   readonly logCollector: boolean;
+  /** Start `cairn wallet-service` with a faucet node1 mines to (needs 2+ nodes; default false). */
+  readonly walletService?: boolean;
   readonly nodeFlags: NodeFlagSupport;
   /** Time a child gets to stop on SIGINT before SIGKILL, ms (default 30,000). */
   readonly stopTimeoutMs?: number;
@@ -111,6 +117,8 @@ export interface DevnetSnapshot {
   readonly distinctTips: number;
   readonly wallet: DemoSpenderStats;
   readonly collector: { readonly state: string; readonly pid: number | undefined } | undefined;
+  /** The wallet service child, if the devnet runs one. */
+  readonly walletService?: { readonly state: string; readonly pid: number | undefined; readonly url: string } | undefined;
 }
 
 /** How each child ended on stop(). */
@@ -157,6 +165,8 @@ async function stopLeftovers(previous: DevnetManifest, timeoutMs: number): Promi
   for (const n of previous.nodes) if (n.pid !== null && runsWithArg(n.pid, n.datadir)) leftovers.push({ name: n.name, pid: n.pid });
   const c = previous.collector;
   if (c !== null && c.pid !== null && runsWithArg(c.pid, c.dir)) leftovers.push({ name: 'log-collector', pid: c.pid });
+  const w = previous.walletService;
+  if (w != null && w.pid !== null && runsWithArg(w.pid, w.datadir)) leftovers.push({ name: 'wallet-service', pid: w.pid });
   for (const l of leftovers) process.kill(l.pid, 'SIGINT');
   const deadline = Date.now() + timeoutMs;
   while (leftovers.some((l) => isAlive(l.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -164,11 +174,23 @@ async function stopLeftovers(previous: DevnetManifest, timeoutMs: number): Promi
   return leftovers.map((l) => l.name);
 }
 
+/**
+ * The wallet service's port: the one devnet.json recorded, else `preferred` (node1's api port + 1, free in the
+ * base-port layout) when it is free, else a free port the OS hands out.
+ */
+async function planServicePort(recorded: number | undefined, preferred: number, taken: ReadonlySet<number>): Promise<number> {
+  if (recorded !== undefined) return recorded;
+  if (preferred <= 65535 && !taken.has(preferred) && (await isPortFree(preferred))) return preferred;
+  const free = (await findFreePorts(1 + taken.size)).filter((p) => !taken.has(p));
+  return free[0]!;
+}
+
 /** A devnet cluster: open() plans it (and writes devnet.json), start() runs it, stop() ends every child. */
 export class Devnet {
   private manifest: DevnetManifest;
   private readonly live: NodeLive[] = [];
   private collector: SupervisedProcess | undefined;
+  private walletService: SupervisedProcess | undefined;
   private spender: DemoSpender | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private logger: Logger | undefined;
@@ -212,9 +234,14 @@ export class Devnet {
 
     const walletFile = join(dir, DEMO_WALLET_FILE);
     const { keys, created } = openDemoWallet(walletFile, options.params, nodeCount);
+    // The faucet takes node1's coinbases; with a single node they stay with the demo wallet (its only source).
+    const withService = options.walletService === true && nodeCount >= 2;
+    const faucetMnemonicFile = join(dir, FAUCET_MNEMONIC_FILE);
+    const faucetAddress = withService ? openFaucetMnemonic(faucetMnemonicFile, options.params).address : undefined;
     const kept = (previous?.nodes ?? []).slice(0, nodeCount);
     const taken = new Set(kept.flatMap((n) => [n.ports.p2p, n.ports.rpc, n.ports.api, n.ports.stratum]));
     const newPorts = await planNodePorts(kept.length, nodeCount - kept.length, options.basePort, taken);
+    for (const p of newPorts) for (const port of Object.values(p)) taken.add(port);
     const nodes: DevnetNodeRecord[] = [];
     for (let i = 0; i < nodeCount; i++) {
       const ports: NodePorts = kept[i]?.ports ?? newPorts[i - kept.length]!;
@@ -232,11 +259,16 @@ export class Devnet {
         cookieFile: join(datadir, COOKIE_FILE),
         logDir: join(datadir, 'logs'),
         consoleLog: join(datadir, 'console.log'),
-        miningAddress: keys.miningAddress(i).address,
+        miningAddress: i === 0 && faucetAddress !== undefined ? faucetAddress : keys.miningAddress(i).address,
         pid: kept[i]?.pid ?? null,
       });
     }
     const supervisorLogDir = join(dir, 'devnet', 'logs');
+    let walletService: DevnetManifest['walletService'] = null;
+    if (faucetAddress !== undefined) {
+      const port = await planServicePort(previous?.walletService?.port, nodes[0]!.ports.api + 1, taken);
+      walletService = { url: `http://127.0.0.1:${port}`, port, datadir: join(dir, 'wallet-service'), faucetMnemonicFile, faucetAddress, pid: previous?.walletService?.pid ?? null };
+    }
     const manifest: DevnetManifest = {
       version: DEVNET_MANIFEST_VERSION,
       network: 'devnet',
@@ -249,6 +281,7 @@ export class Devnet {
       collector: options.logCollector
         ? { dir: join(dir, 'logs'), sources: [...nodes.map((n) => n.logDir), supervisorLogDir], pid: null }
         : null,
+      walletService,
       demoWallet: { file: walletFile },
     };
     writeManifest(manifest);
@@ -295,7 +328,22 @@ export class Devnet {
     return args;
   }
 
-  /** Starts the nodes, the log collector, the status poll and the demo spender. */
+  /** The `cairn wallet-service` arguments (undefined when the devnet runs none). */
+  walletServiceArgs(): string[] | undefined {
+    const w = this.manifest.walletService;
+    if (w == null) return undefined;
+    return [
+      'wallet-service',
+      '--network', this.options.params.name,
+      '--node', this.manifest.nodes[0]!.apiUrl.replace(/\/$/, ''),
+      '--port', String(w.port),
+      '--datadir', w.datadir,
+      '--faucet-mnemonic-file', w.faucetMnemonicFile,
+      '--log-level', this.options.logLevel,
+    ];
+  }
+
+  /** Starts the nodes, the log collector, the wallet service, the status poll and the demo spender. */
   start(deps: { logger?: Logger } = {}): void {
     this.logger = deps.logger;
     const { cairn } = this.options;
@@ -319,10 +367,20 @@ export class Devnet {
       this.collector.onStart = (pid) => this.update((m) => ({ ...m, collector: m.collector === null ? null : { ...m.collector, pid } }));
       this.collector.start();
     }
+    const serviceArgs = this.walletServiceArgs();
+    if (serviceArgs !== undefined) {
+      this.walletService = new SupervisedProcess(
+        { name: 'wallet-service', command: cairn.command, args: [...cairn.args, ...serviceArgs], consoleFile: join(this.manifest.dir, 'wallet-service.console.log') },
+        { ...(this.logger ? { logger: this.logger } : {}) },
+      );
+      this.walletService.onStart = (pid) => this.update((m) => ({ ...m, walletService: m.walletService == null ? null : { ...m.walletService, pid } }));
+      this.walletService.start();
+    }
     // If this process dies without stop() (an uncaught error), the children must not outlive it.
     this.exitHook = () => {
       for (const l of this.live) l.process.killNow();
       this.collector?.killNow();
+      this.walletService?.killNow();
     };
     process.on('exit', this.exitHook);
 
@@ -412,12 +470,17 @@ export class Devnet {
       distinctTips: tips.size,
       wallet,
       collector: this.collector ? { state: this.collector.state, pid: this.collector.pid } : undefined,
+      walletService:
+        this.walletService && this.manifest.walletService != null
+          ? { state: this.walletService.state, pid: this.walletService.pid, url: this.manifest.walletService.url }
+          : undefined,
     };
   }
 
   /**
-   * Stops everything: the demo spender, then every node (SIGINT, SIGKILL after stopTimeoutMs), then the log collector
-   * (so it takes the nodes' last lines), and marks devnet.json as not running.
+   * Stops everything: the demo spender, then the wallet service (a client of node1), then every node (SIGINT, SIGKILL
+   * after stopTimeoutMs), then the log collector (so it takes the nodes' last lines), and marks devnet.json as not
+   * running.
    */
   async stop(): Promise<DevnetStopReport> {
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
@@ -427,6 +490,7 @@ export class Devnet {
     const report = (name: string, r: { exit: ProcessExit | undefined; killed: boolean }): void => {
       children.push({ name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, killed: r.killed });
     };
+    if (this.walletService) report('wallet-service', await this.walletService.stop(Math.min(timeoutMs, 15_000)));
     const results = await Promise.all(this.live.map((l) => l.process.stop(timeoutMs)));
     results.forEach((r, i) => report(this.live[i]!.record.name, r));
     if (this.collector) report('log-collector', await this.collector.stop(Math.min(timeoutMs, 15_000)));

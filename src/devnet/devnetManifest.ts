@@ -1,7 +1,7 @@
 /**
  * `<dir>/devnet.json`: what a `cairn devnet` cluster is made of — every node with its data dir, ports, p2p multiaddr,
- * RPC cookie file and log dir, the log collector, the demo wallet — so scripts and tools can find and talk to it, and
- * a second run on the same dir resumes the same nodes on the same ports. Written atomically (temp file + rename).
+ * RPC cookie file and log dir, the log collector, the wallet service, the demo wallet — so scripts and tools can find
+ * and talk to it, and a second run on the same dir resumes the same nodes on the same ports. Written atomically (temp file + rename).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,7 +41,7 @@ export interface DevnetNodeRecord {
   readonly logDir: string;
   /** The node's console output (status lines, start-up errors). */
   readonly consoleLog: string;
-  /** Payout address of the node's miners (a demo wallet address). */
+  /** Payout address of the node's miners: the faucet's address for node1 when the devnet runs the wallet service, else a demo wallet address. */
   readonly miningAddress: string;
   /** Process id of the current (or last) node process; null before the first start. */
   readonly pid: number | null;
@@ -54,6 +54,21 @@ export interface DevnetCollectorRecord {
   /** Producer log dirs it reads. */
   readonly sources: readonly string[];
   /** Process id of the collector; null when it is not started (command missing). */
+  readonly pid: number | null;
+}
+
+/** The `cairn wallet-service` child, whose faucet node1's miner funds. */
+export interface DevnetWalletServiceRecord {
+  /** Base URL of its REST API, `http://127.0.0.1:<port>` (routes under /v1/). */
+  readonly url: string;
+  readonly port: number;
+  /** Its data dir: master key, token secret, SQLite file, wallet-service.ndjson. */
+  readonly datadir: string;
+  /** The faucet's BIP-39 mnemonic (devnet only, mode 0600), given to it with --faucet-mnemonic-file. */
+  readonly faucetMnemonicFile: string;
+  /** The faucet's receive address (node1's mining address). */
+  readonly faucetAddress: string;
+  /** Process id of the service; null before it is started. */
   readonly pid: number | null;
 }
 
@@ -72,6 +87,8 @@ export interface DevnetManifest {
   readonly txRate: number;
   readonly nodes: readonly DevnetNodeRecord[];
   readonly collector: DevnetCollectorRecord | null;
+  /** The wallet service with the funded faucet; null when this build has no `cairn wallet-service` (absent before it was added). */
+  readonly walletService?: DevnetWalletServiceRecord | null;
   readonly demoWallet: { readonly file: string };
 }
 

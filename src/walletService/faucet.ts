@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChainParams } from '../params/chainParams.js';
 import type { Sats } from '../primitives/types.js';
-import { EXTERNAL_CHAIN, HdAccount, mnemonicToWalletSeed } from '../wallet/hdAccount.js';
+import { mnemonicToWalletSeed } from '../wallet/hdAccount.js';
 import { createKeystore, openKeystore } from '../wallet/keystore.js';
 import type { NodeClient } from '../wallet/nodeClient.js';
 import { Wallet, type SignedTx, type WalletBalance } from '../wallet/wallet.js';
 import { isWalletError } from '../wallet/walletError.js';
 import { CUSTODIAL_ACCOUNTS, SERVICE_KEYSTORE_SCRYPT } from './custodialWallets.js';
+import { faucetReceiveAddress } from './faucetDefaults.js';
 import { KeyedMutex } from './keyedMutex.js';
 import { ServiceError } from './serviceError.js';
 
@@ -92,7 +93,7 @@ export class Faucet {
       source = path;
     }
     const wallet = Wallet.fromSeed(seed, { params, accounts: CUSTODIAL_ACCOUNTS }, walletDeps);
-    const address = HdAccount.fromSeed(seed, params, 'p2wpkh', 0).deriveAddress(EXTERNAL_CHAIN, 0).address;
+    const address = faucetReceiveAddress(seed, params);
     return new Faucet(wallet, address, options.amountSats, source);
   }
 

@@ -71,7 +71,7 @@ export function registerWalletServiceCommand(program: Command): void {
       const port = flags.port !== undefined ? parsePort(flags.port, '--port') : params.defaultPorts.api + 1;
       // The data dir holds secrets: the owner's only (created here, before the log file in it).
       mkdirSync(datadir, { recursive: true, mode: 0o700 });
-      const logger = createLogger({ level: flags.logLevel as LogLevel, file: join(datadir, 'wallet-service.ndjson'), base: { network: params.name } });
+      const logger = createLogger({ level: flags.logLevel as LogLevel, logDir: join(datadir, 'logs'), base: { network: params.name } });
       // Loaded here: fastify, kysely and pg are not needed by other commands.
       const { startWalletService } = await import('../walletService/walletService.js');
       const service = await startWalletService(
@@ -97,7 +97,7 @@ export function registerWalletServiceCommand(program: Command): void {
         `cairn wallet-service on ${params.name}: ${service.url}/v1/\n` +
           `  node      ${nodeUrl}\n` +
           `  database  ${service.dbDescription}\n` +
-          `  datadir   ${datadir}  (log wallet-service.ndjson)\n` +
+          `  datadir   ${datadir}  (logs in logs/)\n` +
           (service.faucetAddress !== undefined
             ? `  faucet    ${service.faucetAddress}  (mine to it to fund it; seed in ${service.faucetSource ?? ''})\n`
             : `  faucet    off (devnet and regtest only)\n`),

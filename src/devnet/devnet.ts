@@ -279,7 +279,15 @@ export class Devnet {
       txRate,
       nodes,
       collector: options.logCollector
-        ? { dir: join(dir, 'logs'), sources: [...nodes.map((n) => n.logDir), supervisorLogDir], pid: null }
+        ? {
+            dir: join(dir, 'logs'),
+            sources: [
+              ...nodes.map((n) => n.logDir),
+              supervisorLogDir,
+              ...(walletService !== null ? [join(walletService.datadir, 'logs')] : []),
+            ],
+            pid: null,
+          }
         : null,
       walletService,
       demoWallet: { file: walletFile },

@@ -62,7 +62,7 @@ export interface DevnetWalletServiceRecord {
   /** Base URL of its REST API, `http://127.0.0.1:<port>` (routes under /v1/). */
   readonly url: string;
   readonly port: number;
-  /** Its data dir: master key, token secret, SQLite file, wallet-service.ndjson. */
+  /** Its data dir: master key, token secret, SQLite file, logs/ (rotating NDJSON). */
   readonly datadir: string;
   /** The faucet's BIP-39 mnemonic (devnet only, mode 0600), given to it with --faucet-mnemonic-file. */
   readonly faucetMnemonicFile: string;

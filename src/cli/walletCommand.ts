@@ -430,7 +430,6 @@ Example (regtest, with 'cairn node --network regtest' running):
       .command('create')
       .description('create a wallet: a new 24-word BIP-39 mnemonic (shown once: write it down), BIP-84 P2WPKH and BIP-86 P2TR accounts, encrypted with the password')
       .option('--passphrase [words]', 'optional BIP-39 passphrase ("25th word"); without a value it is asked on the terminal'),
-    { node: false },
   ).action((flags: CreateFlags) => createOrRestore(flags, false));
 
   addCommonOptions(
@@ -439,7 +438,6 @@ Example (regtest, with 'cairn node --network regtest' running):
       .description('restore a wallet from its BIP-39 mnemonic (and passphrase, if it had one) into a new wallet file')
       .option('--mnemonic <words>', 'the 12..24 words in quotes (without it they are asked on the terminal, hidden)')
       .option('--passphrase [words]', 'the BIP-39 passphrase the wallet was created with; without a value it is asked on the terminal'),
-    { node: false },
   ).action((flags: CreateFlags) => createOrRestore(flags, true));
 
   addCommonOptions(

@@ -17,10 +17,11 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { silentLogger } from '../src/logging/logger.js';
 import { FullNode } from '../src/node/fullNode.js';
+import { hexToHash } from '../src/primitives/hex.js';
 import { devnet, regtest } from '../src/params/networks.js';
 import type { ChainParams } from '../src/params/chainParams.js';
 import { Networker } from '../src/p2p/networker.js';
-import { decodeStatus, encodeStatus, protocolIds } from '../src/p2p/wire.js';
+import { decodeHeaders, decodeStatus, encodeHeadersRequest, encodeStatus, protocolIds } from '../src/p2p/wire.js';
 
 const dirs: string[] = [];
 const closers: (() => Promise<void>)[] = [];
@@ -29,11 +30,11 @@ after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startNetworkedNode(params: ChainParams): Promise<{ node: FullNode; net: Networker }> {
+async function startNetworkedNode(params: ChainParams, requestsPerSec?: number): Promise<{ node: FullNode; net: Networker }> {
   const datadir = mkdtempSync(join(tmpdir(), `cairn-net-${params.name}-`));
   dirs.push(datadir);
   const node = await FullNode.open({ params, datadir, scriptThreads: 1 }, { logger: silentLogger() });
-  const net = new Networker({ params, datadir, port: 0, maintenanceIntervalMs: 200 }, { chain: node.chain, mempool: node.mempool, logger: silentLogger(), nowSec: node.nowSec });
+  const net = new Networker({ params, datadir, port: 0, maintenanceIntervalMs: 200, ...(requestsPerSec !== undefined ? { requestsPerSec } : {}) }, { chain: node.chain, mempool: node.mempool, logger: silentLogger(), nowSec: node.nowSec });
   await net.start();
   closers.push(async () => {
     await net.stop();
@@ -93,4 +94,49 @@ test('a peer on our protocol ids that claims another genesis is disconnected at 
   if (reply !== undefined) assert.equal(reply.network, 'regtest');
   await waitFor('the rogue to be disconnected', () => rogue.getConnections().length === 0, 10_000);
   assert.equal(a.net.peers().length, 0);
+});
+
+test('a peer flooding headers requests past the rate limit is scored 10 a request and banned at 100', async () => {
+  // 5 requests/s with a burst of 10: a tight loop of 40 requests overruns it by far more than 10 times.
+  const a = await startNetworkedNode(regtest, 5);
+  const rogue = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+  });
+  closers.push(async () => {
+    await rogue.stop();
+  });
+  const ids = protocolIds(regtest);
+  // A well-behaved status (right network and genesis), so the node keeps the connection and scores the peer.
+  await rogue.handle(ids.status, async (inbound) => {
+    const lpIn = lpStream(inbound);
+    await lpIn.read();
+    await lpIn.write(
+      encodeStatus({ network: 'regtest', genesisHash: hexToHash(regtest.genesisHashHex), tipHash: hexToHash(regtest.genesisHashHex), tipHeight: 0, chainWork: 2n, userAgent: '/flooder/' }),
+    );
+    await inbound.close().catch(() => undefined);
+  });
+  const target = multiaddr(a.net.localAddresses()[0]!);
+  await rogue.dial(target);
+  await waitFor('the node to take the flooder as a peer', () => a.net.peers().length === 1, 10_000);
+  let served = 0;
+  let refused = 0;
+  for (let i = 0; i < 40; i++) {
+    try {
+      const stream = await rogue.dialProtocol(target, ids.headers);
+      const lp = lpStream(stream);
+      await lp.write(encodeHeadersRequest({ locator: [new Uint8Array(32)], stopHash: new Uint8Array(32), maxCount: 10 }));
+      decodeHeaders((await lp.read()).subarray());
+      served++;
+    } catch {
+      refused++;
+    }
+  }
+  assert.ok(served >= 10 && served < 40, `the burst is served, then requests are refused (served ${served}, refused ${refused})`);
+  await waitFor('the ban', () => a.net.listBanned().some((b) => b.peerId === rogue.peerId.toString()), 10_000);
+  assert.match(a.net.listBanned()[0]!.reason, /rate limit/);
+  await waitFor('the rogue to be disconnected', () => rogue.getConnections().length === 0, 10_000);
 });

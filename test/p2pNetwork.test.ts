@@ -19,10 +19,9 @@
 import '../src/cli/shims.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub, StrictNoSign, type GossipSub, type Message } from '@libp2p/gossipsub';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
@@ -30,7 +29,8 @@ import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { computeBlockSubsidy } from '../src/consensus/subsidy.js';
-import { encodeStatus, maxBlockMessageBytes, MAX_REQUEST_BYTES, protocolIds } from '../src/p2p/wire.js';
+import { cairnGossipsubOptions } from '../src/p2p/networker.js';
+import { encodeStatus, MAX_REQUEST_BYTES, protocolIds } from '../src/p2p/wire.js';
 import { regtest } from '../src/params/networks.js';
 import { encodeBlock } from '../src/primitives/block.js';
 import { computeBlockHash } from '../src/primitives/blockHeader.js';
@@ -248,14 +248,7 @@ async function startRogue(): Promise<Libp2p<{ pubsub: GossipSub }>> {
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
-      pubsub: gossipsub({
-        globalSignaturePolicy: StrictNoSign,
-        msgIdFn: (msg: Message) => createHash('sha256').update(msg.topic).update(msg.data).digest(),
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        floodPublish: true,
-        maxInboundDataLength: maxBlockMessageBytes(params) + 4096,
-      }),
+      pubsub: gossipsub(cairnGossipsubOptions(params)),
     },
   });
   rogues.push(node);

@@ -20,6 +20,21 @@ export interface NodeMetrics {
 }
 
 /**
+ * Registers a gauge whose value is read at scrape time (prom-client's collect hook), for values another component
+ * already keeps (heights, sizes, rates).
+ */
+export function registerReadGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/**
  * Creates the metrics of a node. Gauges are read when scraped: cairn_chain_height, cairn_chain_tip_timestamp_seconds,
  * cairn_mempool_transactions, cairn_mempool_vsize_bytes, cairn_mempool_fees_sats, cairn_peers,
  * cairn_hashrate_hashes_per_second (node.mining). Counters follow chain events: cairn_blocks_connected_total,
@@ -29,16 +44,7 @@ export interface NodeMetrics {
 export function createMetrics(node: NodeContext): NodeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
+  const gauge = (name: string, help: string, read: () => number): void => registerReadGauge(registry, name, help, read);
   gauge('cairn_chain_height', 'Height of the main-chain tip', () => node.chain.height);
   gauge('cairn_chain_tip_timestamp_seconds', 'Header time of the main-chain tip, seconds since the epoch', () => node.chain.tip.header.time);
   gauge('cairn_mempool_transactions', 'Transactions in the mempool', () => node.mempool.size);

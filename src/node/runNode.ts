@@ -1,6 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
+import { registerReadGauge } from '../api/metrics.js';
 import { CAIRN_VERSION } from '../api/rpc/networkRpc.js';
 import { Networker } from '../p2p/networker.js';
 import { startRestServer, type RestServer } from '../api/restServer.js';
@@ -228,16 +229,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
 
 /** Prometheus gauges of the p2p layer: sync heights and rate, bans, gossip validation outcomes. */
 function registerNetworkMetrics(networker: Networker, registry: Registry): void {
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
+  const gauge = (name: string, help: string, read: () => number): void => registerReadGauge(registry, name, help, read);
   gauge('cairn_sync_active', '1 while headers-first sync downloads headers or blocks', () => (networker.syncProgress.active ? 1 : 0));
   gauge('cairn_sync_headers_height', 'Height of the best known header', () => networker.syncProgress.headersHeight);
   gauge('cairn_sync_blocks_per_second', 'Blocks connected per second in the current sync round', () => networker.syncProgress.blocksPerSec);

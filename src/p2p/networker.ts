@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { bootstrap } from '@libp2p/bootstrap';
-import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
+import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
@@ -139,6 +139,22 @@ function toBytes(data: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray();
 }
 
+/**
+ * cairn's gossipsub settings: unsigned messages (StrictNoSign; blocks and txs prove themselves), content-addressed
+ * message ids (sha256 of topic and data, so the same block or tx from two sources is one message), flood publishing,
+ * and inbound messages up to the largest block frame. Exported so test peers speak exactly what nodes speak.
+ */
+export function cairnGossipsubOptions(params: ChainParams): Partial<GossipsubOpts> {
+  return {
+    globalSignaturePolicy: StrictNoSign,
+    msgIdFn: (msg: Message) => createHash('sha256').update(msg.topic).update(msg.data).digest(),
+    allowPublishToZeroTopicPeers: true,
+    emitSelf: false,
+    floodPublish: true,
+    maxInboundDataLength: maxBlockMessageBytes(params) + 4096,
+  };
+}
+
 /** Multiaddr of `host:port` or a multiaddr string. @throws Error on an unparsable address */
 export function parsePeerAddress(addr: string): Multiaddr {
   if (addr.startsWith('/')) return multiaddr(addr);
@@ -237,15 +253,7 @@ export class Networker implements NetworkInfoSource {
       },
       services: {
         identify: identify(),
-        pubsub: gossipsub({
-          globalSignaturePolicy: StrictNoSign,
-          // Content addressing: the same block or tx from two sources is one message.
-          msgIdFn: (msg: Message) => createHash('sha256').update(msg.topic).update(msg.data).digest(),
-          allowPublishToZeroTopicPeers: true,
-          emitSelf: false,
-          floodPublish: true,
-          maxInboundDataLength: maxBlockMessageBytes(params) + 4096,
-        }),
+        pubsub: gossipsub(cairnGossipsubOptions(params)),
       },
     });
     const node = this.libp2p;

@@ -1,5 +1,6 @@
 import { isFinalTx } from '../consensus/contextualChecks.js';
 import type { ScriptVerifier } from '../chain/scriptVerifier.js';
+import { ScriptCheckBatcher } from './scriptCheckBatcher.js';
 import { checkTransaction } from '../consensus/checkTransaction.js';
 import { checkTxInputs } from '../consensus/checkTxInputs.js';
 import { isUnspendable } from '../consensus/scriptType.js';
@@ -169,6 +170,8 @@ export class Mempool {
   /** The policy in force: the options given over DEFAULT_MEMPOOL_OPTIONS. */
   readonly options: MempoolOptions;
   private readonly deps: MempoolDeps;
+  /** Script checks of concurrent accepts, batched onto the verifier per event-loop turn. */
+  private readonly scriptChecks: ScriptCheckBatcher;
   private readonly events: MempoolEventEmitter;
 
   private readonly byTxid = new Map<string, MempoolEntry>();
@@ -197,6 +200,7 @@ export class Mempool {
     this.deps = deps;
     this.events = new MempoolEventEmitter(deps.logger);
     this.lastRollingFeeUpdateSec = deps.nowSec();
+    this.scriptChecks = new ScriptCheckBatcher(deps.scriptVerifier);
   }
 
   // ── events ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -410,7 +414,7 @@ export class Mempool {
   private async accept(tx: Tx, testOnly: boolean, bypassLimits: boolean): Promise<MempoolAcceptResult> {
     const versionBefore = this.version;
     let ws = this.preChecks(tx, bypassLimits);
-    const check = await this.deps.scriptVerifier.verify([{ tx, prevouts: ws.prevouts, wtxidHex: ws.wtxidHex }]);
+    const check = await this.scriptChecks.verify({ tx, prevouts: ws.prevouts, wtxidHex: ws.wtxidHex });
     if (!check.ok) {
       throw new VerifyError(`mandatory-script-verify-flag-failed (${check.reason})`, 100, `input ${check.inputIndex}`);
     }

@@ -193,6 +193,7 @@ export class Networker implements NetworkInfoSource {
   private peerSeq = 0;
   private stopped = false;
   private networkActive = true;
+  private refreshingStatus = false;
   /** Gossip validation outcomes by topic kind, for /metrics. */
   readonly gossipStats = { block: { accept: 0, ignore: 0, reject: 0 }, tx: { accept: 0, ignore: 0, reject: 0 } };
   /** Peers banned since start. */
@@ -411,17 +412,17 @@ export class Networker implements NetworkInfoSource {
           added.dialing = false;
         });
     }
-    let behind = false;
-    for (const peer of this.peersById.values()) {
-      if (peer.status === undefined) continue;
-      try {
-        await this.exchangeStatus(peer);
-      } catch {
-        // A peer that stopped answering is dropped by libp2p's keep-alive; nothing to do here.
-      }
-      if (peer.bestWork > this.deps.chain.tip.chainWork) behind = true;
+    // Status refresh, in parallel and never overlapping itself (a slow peer must not stack up refresh rounds).
+    if (this.refreshingStatus) return;
+    this.refreshingStatus = true;
+    try {
+      const peers = [...this.peersById.values()].filter((p) => p.status !== undefined);
+      // A peer that stopped answering is dropped by libp2p's keep-alive; its failed refresh needs nothing here.
+      await Promise.allSettled(peers.map((peer) => this.exchangeStatus(peer)));
+      if (peers.some((peer) => peer.bestWork > this.deps.chain.tip.chainWork)) this.sync.trigger();
+    } finally {
+      this.refreshingStatus = false;
     }
-    if (behind) this.sync.trigger();
   }
 
   private onPeerConnect(peerId: PeerId): void {

@@ -1,6 +1,8 @@
 /**
- * In-process checks of the Networker's handshake rules: a node of another network (other protocol ids) and a peer that
- * speaks our protocol ids but claims another genesis are both refused at status; two nodes of one network link.
+ * In-process checks of the Networker's peer rules: a node of another network (other protocol ids) and a peer that
+ * speaks our protocol ids but claims another genesis are both refused at status; two nodes of one network link; the
+ * request rate limit bans a flooder; a child tx gossiped before its parent waits as an orphan and enters the mempool
+ * when the parent comes.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,13 +16,18 @@ import { identify } from '@libp2p/identify';
 import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { createLibp2p, type Libp2p } from 'libp2p';
 import { silentLogger } from '../src/logging/logger.js';
 import { FullNode } from '../src/node/fullNode.js';
 import { hexToHash } from '../src/primitives/hex.js';
 import { devnet, regtest } from '../src/params/networks.js';
 import type { ChainParams } from '../src/params/chainParams.js';
-import { Networker } from '../src/p2p/networker.js';
+import { cairnGossipsubOptions, Networker } from '../src/p2p/networker.js';
+import { solveBlockCpu } from '../src/mining/cpuSolver.js';
+import { encodeTx, computeTxid } from '../src/primitives/tx.js';
+import { hashToHex } from '../src/primitives/hex.js';
+import { buildSpend, coinsOf, makeTestKey } from '../src/testing/txFactory.js';
 import { decodeHeaders, decodeStatus, encodeHeadersRequest, encodeStatus, protocolIds } from '../src/p2p/wire.js';
 
 const dirs: string[] = [];
@@ -139,4 +146,48 @@ test('a peer flooding headers requests past the rate limit is scored 10 a reques
   await waitFor('the ban', () => a.net.listBanned().some((b) => b.peerId === rogue.peerId.toString()), 10_000);
   assert.match(a.net.listBanned()[0]!.reason, /rate limit/);
   await waitFor('the rogue to be disconnected', () => rogue.getConnections().length === 0, 10_000);
+});
+
+test('a child tx gossiped before its parent waits as an orphan and enters the mempool when the parent arrives', async () => {
+  const a = await startNetworkedNode(regtest);
+  const key = makeTestKey(77);
+  let coinbase;
+  for (let i = 0; i < 101; i++) {
+    const template = a.node.blockAssembler.createTemplate();
+    const block = solveBlockCpu(a.node.blockAssembler.buildBlock(template, { rewardScript: key.scriptPubKey }), regtest.powLimit);
+    assert.ok(block !== null);
+    assert.equal((await a.node.submitBlock(block)).status, 'connected');
+    if (i === 0) coinbase = block.txs[0]!;
+  }
+  const parent = buildSpend(coinsOf(coinbase!, key), { key, valueSats: 1_000_000_000n }, 10_000n).tx;
+  const child = buildSpend(coinsOf(parent, key).slice(0, 1), { key, valueSats: 500_000_000n }, 10_000n).tx;
+
+  const ids = protocolIds(regtest);
+  const rogue: Libp2p<{ pubsub: GossipSub }> = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: gossipsub(cairnGossipsubOptions(regtest)) },
+  });
+  closers.push(async () => {
+    await rogue.stop();
+  });
+  await rogue.handle(ids.status, async (inbound) => {
+    const lpIn = lpStream(inbound);
+    await lpIn.read();
+    await lpIn.write(
+      encodeStatus({ network: 'regtest', genesisHash: hexToHash(regtest.genesisHashHex), tipHash: hexToHash(regtest.genesisHashHex), tipHeight: 0, chainWork: 2n, userAgent: '/relayer/' }),
+    );
+    await inbound.close().catch(() => undefined);
+  });
+  rogue.services.pubsub.subscribe(ids.txTopic);
+  await rogue.dial(multiaddr(a.net.localAddresses()[0]!));
+  await waitFor('the node to subscribe the relayer to the tx topic', () => rogue.services.pubsub.getSubscribers(ids.txTopic).length === 1, 10_000);
+
+  await rogue.services.pubsub.publish(ids.txTopic, encodeTx(child));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(a.node.mempool.has(hashToHex(computeTxid(child))), false, 'the child alone cannot enter');
+  await rogue.services.pubsub.publish(ids.txTopic, encodeTx(parent));
+  await waitFor('parent and child in the mempool', () => a.node.mempool.has(hashToHex(computeTxid(parent))) && a.node.mempool.has(hashToHex(computeTxid(child))), 10_000);
 });

@@ -27,6 +27,7 @@ import type { BlockIndexEntry } from '../storage/chainStore.js';
 import { BlockSync, type SyncIo, type SyncPeer, type SyncProgress } from './blockSync.js';
 import { BAN_THRESHOLD, PeerBook, type BanEntry } from './peerBook.js';
 import { loadOrCreatePeerKey } from './peerKey.js';
+import { TxOrphanage } from './txOrphanage.js';
 import {
   decodeBlocksRequest,
   decodeHeaders,
@@ -188,6 +189,8 @@ export class Networker implements NetworkInfoSource {
   private readonly sync: BlockSync;
   private readonly addedNodes = new Map<string, { addr: Multiaddr; peerId?: string; dialing: boolean }>();
   private readonly fromNetwork = new RecentSet(20_000);
+  /** Relayed txs whose parents are not known yet. */
+  private readonly orphans = new TxOrphanage();
   private readonly unsubscribers: (() => void)[] = [];
   private maintenanceTimer: NodeJS.Timeout | undefined;
   private peerSeq = 0;
@@ -271,7 +274,14 @@ export class Networker implements NetworkInfoSource {
     pubsub.subscribe(this.ids.txTopic);
     this.unsubscribers.push(
       this.deps.chain.on('tipChanged', ({ tip }) => this.relayTip(tip)),
-      this.deps.mempool.on('added', (entry) => this.relayTx(entry.tx)),
+      // A parent may be confirmed without passing through our mempool.
+      this.deps.chain.on('blockConnected', ({ txids }) => {
+        if (this.orphans.size > 0) for (const txid of txids) this.retryOrphansOf(hashToHex(txid));
+      }),
+      this.deps.mempool.on('added', (entry) => {
+        this.relayTx(entry.tx);
+        this.retryOrphansOf(hashToHex(entry.txid));
+      }),
     );
     this.maintenanceTimer = setInterval(() => void this.maintain(), this.options.maintenanceIntervalMs ?? 2000);
     this.maintenanceTimer.unref();
@@ -775,6 +785,11 @@ export class Networker implements NetworkInfoSource {
       return this.count('tx', 'accept');
     } catch (err) {
       if (!(err instanceof VerifyError)) throw err;
+      if (err.reason === 'missing-inputs') {
+        // Its parent has not reached us yet (gossip does not keep a sender's order): keep it and retry when it does.
+        this.orphans.add(tx, txidHex, id);
+        return this.count('tx', 'ignore');
+      }
       // Consensus failures carry a score (Core's TxValidationResult::TX_CONSENSUS); policy and "already known"
       // rejections do not, and are not the sender's fault.
       if (err.score >= BAN_THRESHOLD) {
@@ -782,6 +797,16 @@ export class Networker implements NetworkInfoSource {
         return this.count('tx', 'reject');
       }
       return this.count('tx', 'ignore');
+    }
+  }
+
+  /** Retries the orphans waiting for this tx (each accepted one retries its own children in turn, via `added`). */
+  private retryOrphansOf(parentTxidHex: string): void {
+    for (const orphan of this.orphans.takeChildrenOf(parentTxidHex)) {
+      this.deps.mempool.acceptTransaction(orphan.tx).catch((err: unknown) => {
+        if (err instanceof VerifyError && err.reason === 'missing-inputs') this.orphans.add(orphan.tx, orphan.txidHex, orphan.fromPeer);
+        else this.deps.logger.debug({ txid: orphan.txidHex, err: (err as Error).message }, 'orphan tx refused');
+      });
     }
   }
 

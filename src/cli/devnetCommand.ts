@@ -8,7 +8,8 @@ import { createLogger, moduleLogger, type LogLevel, type Logger } from '../loggi
 import { devnet as devnetParams } from '../params/networks.js';
 import type { Sats } from '../primitives/types.js';
 import { CliError } from './input.js';
-import { formatHashRate, parsePort } from './nodeCommand.js';
+import { formatHashRate } from '../mining/hashRate.js';
+import { parsePort } from './nodeCommand.js';
 
 /** Default cluster dir of `cairn devnet`: ~/.cairn/devnet-cluster (~/.cairn/devnet is a single node's default datadir). */
 export function defaultDevnetDir(): string {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { LogLevel } from '../logging/logger.js';
+import { formatHashRate } from '../mining/hashRate.js';
 import { payoutScriptFromAddress } from '../mining/payoutAddress.js';
 import type { NodeRunOptions, RunningNode } from '../node/runNode.js';
 import type { ChainParams } from '../params/chainParams.js';
@@ -76,18 +77,6 @@ function showSyncProgressBar(running: RunningNode, minGap = 50): () => void {
     unsubscribe();
     bar?.stop();
   };
-}
-
-/** A hash rate with an SI prefix, e.g. "4.21 MH/s". */
-export function formatHashRate(hashesPerSecond: number): string {
-  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s'];
-  let v = hashesPerSecond;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
 }
 
 interface NodeFlags {

@@ -7,6 +7,7 @@ import { hashToHex } from '../primitives/hex.js';
 import { MinerPool, type FoundBlock } from './minerPool.js';
 import { StratumClient, type StratumClientOptions, type StratumSubscription } from './stratumClient.js';
 import { buildStratumHeader, difficultyToTarget, targetToDifficulty, u32ToStratumHex, type StratumJob } from './stratumProtocol.js';
+import { formatHashRate } from './hashRate.js';
 
 /** Default interval between hash-rate lines, ms. */
 export const DEFAULT_MINER_STATUS_INTERVAL_MS = 5_000;
@@ -138,7 +139,7 @@ export class StratumMiner {
     if (intervalMs > 0) {
       this.statusTimer = setInterval(() => {
         const { accepted, rejected, blocks, hashesPerSecond } = this.stats;
-        print(`hashrate ${formatRate(hashesPerSecond)} | shares accepted ${accepted} rejected ${rejected} | blocks ${blocks}`);
+        print(`hashrate ${formatHashRate(hashesPerSecond)} | shares accepted ${accepted} rejected ${rejected} | blocks ${blocks}`);
       }, intervalMs);
     }
     this.client.start();
@@ -220,17 +221,6 @@ export class StratumMiner {
       this.deps.print(`share not submitted: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-}
-
-function formatRate(hashesPerSecond: number): string {
-  const units = ['H/s', 'kH/s', 'MH/s', 'GH/s'];
-  let v = hashesPerSecond;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 2)} ${units[i]}`;
 }
 
 function formatDifficulty(d: number): string {

@@ -15,7 +15,9 @@
  *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector
  *   log-collector.console.log
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readNodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
+import { cookiePathOf } from '../api/rpc/rpcCookie.js';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../logging/logger.js';
@@ -43,10 +45,6 @@ export const DEFAULT_NODE_COUNT = 3;
 export const MAX_NODE_COUNT = 16;
 /** File name of the demo wallet in the devnet dir. */
 export const DEMO_WALLET_FILE = 'demo-wallet.json';
-/** Name of the RPC cookie file in a node's data dir (src/api/rpc/rpcCookie.ts COOKIE_FILE). */
-const COOKIE_FILE = '.cookie';
-/** The file a running node writes in its data dir (its pid, peer id, p2p addresses and ports). */
-export const NODE_INFO_FILE = 'node.json';
 
 /** How to run the `cairn` command: the same Node binary and entry as the current process. */
 export interface CairnInvocation {
@@ -256,7 +254,7 @@ export class Devnet {
         peerId,
         apiUrl: `http://127.0.0.1:${ports.api}/api/`,
         rpcUrl: `http://127.0.0.1:${ports.rpc}/`,
-        cookieFile: join(datadir, COOKIE_FILE),
+        cookieFile: cookiePathOf(datadir),
         logDir: join(datadir, 'logs'),
         consoleLog: join(datadir, 'console.log'),
         miningAddress: i === 0 && faucetAddress !== undefined ? faucetAddress : keys.miningAddress(i).address,
@@ -436,15 +434,10 @@ export class Devnet {
 
   /** Picks up the peer id from the node's node.json, for devnet.json's p2p multiaddr. */
   private readNodeInfo(index: number, live: NodeLive): void {
-    const path = join(live.record.datadir, NODE_INFO_FILE);
-    if (!existsSync(path)) return;
-    try {
-      const info = JSON.parse(readFileSync(path, 'utf8')) as { peerId?: unknown };
-      if (typeof info.peerId === 'string' && info.peerId.length > 0) {
-        this.setNodeRecord(index, { peerId: info.peerId, p2pMultiaddr: loopbackMultiaddr(live.record.ports.p2p, info.peerId) });
-      }
-    } catch {
-      // Being rewritten: next poll.
+    // Undefined while not written yet or being rewritten: next poll.
+    const info = readNodeRuntimeInfo(live.record.datadir);
+    if (typeof info?.peerId === 'string' && info.peerId.length > 0) {
+      this.setNodeRecord(index, { peerId: info.peerId, p2pMultiaddr: loopbackMultiaddr(live.record.ports.p2p, info.peerId) });
     }
   }
 

@@ -1,7 +1,6 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import { registerReadGauge } from '../api/metrics.js';
+import { removeNodeRuntimeInfo, writeNodeRuntimeInfo, type NodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
 import { CAIRN_VERSION } from '../api/rpc/networkRpc.js';
 import { Networker } from '../p2p/networker.js';
 import { startRestServer, type RestServer } from '../api/restServer.js';
@@ -13,6 +12,8 @@ import { payoutScriptFromAddress } from '../mining/payoutAddress.js';
 import { StratumServer } from '../mining/stratumServer.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { FullNode } from './fullNode.js';
+
+export type { NodeRuntimeInfo };
 
 /** Everything `cairn node` starts, as plain options (the CLI maps its flags onto this). */
 export interface NodeRunOptions {
@@ -53,26 +54,6 @@ export interface NodeRunOptions {
   readonly mdns?: boolean;
   /** Name of this node in logs and node.json (e.g. `node2` in a devnet). */
   readonly nodeName?: string;
-}
-
-/**
- * `<datadir>/node.json`: what a running node listens on, for scripts and `cairn devnet` (written atomically at start,
- * removed at a clean stop).
- */
-export interface NodeRuntimeInfo {
-  readonly pid: number;
-  readonly network: string;
-  readonly nodeName: string | null;
-  /** libp2p peer id, or null without networking. */
-  readonly peerId: string | null;
-  /** Full p2p multiaddrs with /p2p/<id>. */
-  readonly p2pAddrs: readonly string[];
-  readonly rpcPort: number;
-  readonly apiPort: number;
-  readonly stratumPort: number | null;
-  /** RPC cookie file, or null with --rpcuser. */
-  readonly cookieFile: string | null;
-  readonly startedAtSec: number;
 }
 
 /** A running node with its servers; stop() shuts everything down in order. */
@@ -204,9 +185,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
     cookieFile: rpc.cookiePath ?? null,
     startedAtSec: node.startedAtSec,
   };
-  const runtimeFile = join(options.datadir, 'node.json');
-  writeFileSync(`${runtimeFile}.tmp`, JSON.stringify(runtimeInfo, null, 2) + '\n');
-  renameSync(`${runtimeFile}.tmp`, runtimeFile);
+  writeNodeRuntimeInfo(options.datadir, runtimeInfo);
   let stopping: Promise<void> | undefined;
   const started = { node, rpc, rest, stratum, mining, networker, runtimeInfo };
   return {
@@ -220,7 +199,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
         await started.rest.close();
         await started.rpc.close();
         await node.close();
-        rmSync(runtimeFile, { force: true });
+        removeNodeRuntimeInfo(options.datadir);
       })();
       return stopping;
     },

@@ -5,24 +5,18 @@
  * tests and benchmarks only (production code never imports src/testing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readNodeRuntimeInfo, removeNodeRuntimeInfo, type NodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
+import { cookiePathOf } from '../api/rpc/rpcCookie.js';
 
 /** The repository root (src/testing/../..), from which `src/cli/run.ts` is spawned. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** What `<datadir>/node.json` holds (runNode's NodeRuntimeInfo), as far as the helpers read it. */
-export interface NodeJson {
-  readonly pid: number;
-  readonly peerId: string | null;
-  readonly p2pAddrs: readonly string[];
-  readonly rpcPort: number;
-  readonly apiPort: number;
-  readonly stratumPort: number | null;
-  readonly cookieFile: string | null;
-}
+/** What `<datadir>/node.json` holds (see src/api/nodeRuntimeInfo.ts). */
+export type NodeJson = NodeRuntimeInfo;
 
 /** A JSON-RPC error reply, thrown by NodeProcess.rpc. */
 export class NodeRpcError extends Error {
@@ -109,8 +103,7 @@ export class NodeProcess {
    * @throws Error with the process output when it exits or times out before that
    */
   static async start(options: StartNodeOptions): Promise<NodeProcess> {
-    const jsonPath = join(options.datadir, 'node.json');
-    rmSync(jsonPath, { force: true });
+    removeNodeRuntimeInfo(options.datadir);
     const args = [
       ...(options.nodeArgs ?? []),
       '--import',
@@ -145,8 +138,7 @@ export class NodeProcess {
         `${options.name} to write node.json`,
         () => {
           if (child.exitCode !== null || child.signalCode !== null) return 'exited' as const;
-          if (!existsSync(jsonPath)) return undefined;
-          return JSON.parse(readFileSync(jsonPath, 'utf8')) as NodeJson;
+          return readNodeRuntimeInfo(options.datadir);
         },
         options.startTimeoutMs ?? 90_000,
         100,
@@ -201,7 +193,7 @@ export class NodeProcess {
    * failure or when `timeoutMs` (default 120,000) passes
    */
   async rpc<T = unknown>(method: string, params: readonly unknown[] = [], timeoutMs = 120_000): Promise<T> {
-    this.cookie ??= readFileSync(this.info.cookieFile ?? join(this.datadir, '.cookie'), 'utf8').trim();
+    this.cookie ??= readFileSync(this.info.cookieFile ?? cookiePathOf(this.datadir), 'utf8').trim();
     const res = await fetch(`http://127.0.0.1:${this.info.rpcPort}/`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(this.cookie).toString('base64')}`, 'content-type': 'application/json' },

@@ -345,6 +345,11 @@ export class Chain {
     return this.store.readBlock(typeof hash === 'string' ? hexToHash(hash) : hash);
   }
 
+  /** The stored block's serialized bytes (with witnesses), as written, or undefined. For relaying without re-encoding. */
+  getRawBlock(hash: Hash256 | string): Uint8Array | undefined {
+    return this.store.readRawBlock(typeof hash === 'string' ? hexToHash(hash) : hash);
+  }
+
   /** The unspent coin at the outpoint in the main chain's UTXO set, or undefined. */
   getCoin(outpoint: Outpoint): Coin | undefined {
     return this.store.getCoin(outpoint);

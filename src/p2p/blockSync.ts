@@ -3,7 +3,7 @@ import type { Chain } from '../chain/chain.js';
 import { hasData, isFailed } from '../chain/blockIndex.js';
 import type { Logger } from '../logging/logger.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
-import { bytesEqual, hashToHex } from '../primitives/hex.js';
+import { bytesEqual } from '../primitives/hex.js';
 import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../storage/chainStore.js';
 import { MAX_BLOCKS_PER_REQUEST, MAX_HEADERS_PER_RESPONSE, type HeadersRequest } from './wire.js';
@@ -155,7 +155,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       if (!hinted && peer.chainWork <= this.chain.bestHeader.chainWork) continue;
       let from: BlockIndexEntry = this.chain.bestHeader;
       for (let rounds = 0; rounds < 100_000 && !this.closed; rounds++) {
-        const locator = this.locatorFor(from);
+        const locator = this.chain.getLocator(from);
         let headers: BlockHeader[];
         try {
           headers = await this.io.requestHeaders(peer.peerId, { locator, stopHash: ZERO_HASH, maxCount: MAX_HEADERS_PER_RESPONSE });
@@ -181,11 +181,6 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         if (headers.length < MAX_HEADERS_PER_RESPONSE) break;
       }
     }
-  }
-
-  /** Locator from an entry: its own hash first, then the chain's locator of it (which ends at genesis). */
-  private locatorFor(entry: BlockIndexEntry): Hash256[] {
-    return this.chain.getLocator(entry);
   }
 
   private linked(headers: readonly BlockHeader[]): boolean {
@@ -261,11 +256,11 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       queue.unshift(batch);
     };
 
-    const connectedIndex = { value: 0 };
+    let connected = 0;
     while (!this.closed && !aborted) {
       // Connect what is ready, in order.
-      while (connectedIndex.value < missing.length) {
-        const entry = missing[connectedIndex.value]!;
+      while (connected < missing.length) {
+        const entry = missing[connected]!;
         const got = received.get(entry.hashHex);
         if (got === undefined) break;
         received.delete(entry.hashHex);
@@ -276,15 +271,15 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
           aborted = true;
           break;
         }
-        connectedIndex.value++;
+        connected++;
         this.publish(true);
       }
-      if (aborted || connectedIndex.value >= missing.length) break;
+      if (aborted || connected >= missing.length) break;
       // Hand out batches inside the window to peers with capacity.
       const peers = this.io.peers().filter((p) => p.chainWork >= target.chainWork || p.tipHeight >= target.height);
       const candidates = peers.length > 0 ? peers : this.io.peers();
       let totalInFlight = [...inFlight.values()].reduce((a, b) => a + b, 0);
-      const windowEnd = missing[Math.min(missing.length - 1, connectedIndex.value + this.windowBlocks)]!.height;
+      const windowEnd = missing[Math.min(missing.length - 1, connected + this.windowBlocks)]!.height;
       let handedOut = false;
       for (let qi = 0; qi < queue.length && totalInFlight < this.maxInFlight; qi++) {
         const batch = queue[qi]!;
@@ -302,7 +297,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       }
       if (totalInFlight === 0 && !handedOut) {
         // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
-        if (queue.length > 0) this.logger.info({ left: missing.length - connectedIndex.value }, 'no peer can serve the missing blocks now');
+        if (queue.length > 0) this.logger.info({ left: missing.length - connected }, 'no peer can serve the missing blocks now');
         break;
       }
       await new Promise<void>((resolve) => {
@@ -320,7 +315,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       });
     }
     if (aborted) this.again = true;
-    this.logger.info({ height: this.chain.height, tip: hashToHex(this.chain.tip.hash) }, 'block download round done');
+    this.logger.info({ height: this.chain.height, tip: this.chain.tip.hashHex }, 'block download round done');
   }
 
   private snapshot(active: boolean): SyncProgress {

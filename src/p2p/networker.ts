@@ -18,7 +18,7 @@ import { VerifyError } from '../consensus/verifyError.js';
 import type { Logger } from '../logging/logger.js';
 import type { Mempool } from '../mempool/mempool.js';
 import type { ChainParams } from '../params/chainParams.js';
-import { decodeBlock, encodeBlock } from '../primitives/block.js';
+import { decodeBlock } from '../primitives/block.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { bytesEqual, hashToHex, hexToHash } from '../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx } from '../primitives/tx.js';
@@ -623,8 +623,7 @@ export class Networker implements NetworkInfoSource {
           throw new ProtocolViolation(`malformed blocks request: ${(err as Error).message}`, BAN_THRESHOLD);
         }
         for (const hash of hashes) {
-          const block = this.deps.chain.getBlock(hash);
-          const bytes = block === undefined ? new Uint8Array() : encodeBlock(block);
+          const bytes = this.deps.chain.getRawBlock(hash) ?? new Uint8Array();
           if (bytes.length > maxOut) throw new Error('stored block larger than the frame limit');
           await lp.write(bytes, { signal });
         }
@@ -812,10 +811,10 @@ export class Networker implements NetworkInfoSource {
 
   private relayTip(tip: BlockIndexEntry): void {
     if (this.stopped || this.libp2p === undefined || this.fromNetwork.has(tip.hashHex)) return;
-    const block = this.deps.chain.getBlock(tip.hash);
-    if (block === undefined) return;
+    const raw = this.deps.chain.getRawBlock(tip.hash);
+    if (raw === undefined) return;
     this.fromNetwork.add(tip.hashHex);
-    this.publish(this.ids.blockTopic, encodeBlock(block), tip.hashHex);
+    this.publish(this.ids.blockTopic, raw, tip.hashHex);
   }
 
   private relayTx(tx: Tx): void {

@@ -50,6 +50,36 @@ async function startNetworkedNode(params: ChainParams, requestsPerSec?: number):
   return { node, net };
 }
 
+/** A status of this regtest chain's genesis, as an honest fresh peer sends it. */
+function regtestStatus(userAgent: string): Uint8Array {
+  const genesisHash = hexToHash(regtest.genesisHashHex);
+  return encodeStatus({ network: 'regtest', genesisHash, tipHash: genesisHash, tipHeight: 0, chainWork: 2n, userAgent });
+}
+
+/**
+ * A libp2p peer written in the test: the node's transports and gossipsub settings, answering the node's status
+ * requests with `status`; stopped after the tests.
+ */
+async function startTestPeer(status: Uint8Array): Promise<Libp2p<{ pubsub: GossipSub }>> {
+  const peer = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: gossipsub(cairnGossipsubOptions(regtest)) },
+  });
+  closers.push(async () => {
+    await peer.stop();
+  });
+  await peer.handle(protocolIds(regtest).status, async (inbound) => {
+    const lp = lpStream(inbound);
+    await lp.read();
+    await lp.write(status);
+    await inbound.close().catch(() => undefined);
+  });
+  return peer;
+}
+
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -76,23 +106,10 @@ test('two regtest nodes link; a devnet node dialing a regtest node is refused at
 
 test('a peer on our protocol ids that claims another genesis is disconnected at status', async () => {
   const a = await startNetworkedNode(regtest);
-  const rogue = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() },
-  });
-  closers.push(async () => { await rogue.stop(); });
   const ids = protocolIds(regtest);
   const bogusStatus = encodeStatus({ network: 'regtest', genesisHash: new Uint8Array(32).fill(7), tipHash: new Uint8Array(32), tipHeight: 0, chainWork: 1n, userAgent: '/rogue/' });
   // The rogue answers the node's own status request with the same wrong genesis.
-  await rogue.handle(ids.status, async (inbound) => {
-    const lpIn = lpStream(inbound);
-    await lpIn.read();
-    await lpIn.write(bogusStatus);
-    await inbound.close().catch(() => undefined);
-  });
+  const rogue = await startTestPeer(bogusStatus);
   const stream = await rogue.dialProtocol(multiaddr(a.net.localAddresses()[0]!), ids.status);
   const lp = lpStream(stream);
   await lp.write(bogusStatus);
@@ -106,26 +123,9 @@ test('a peer on our protocol ids that claims another genesis is disconnected at 
 test('a peer flooding headers requests past the rate limit is scored 10 a request and banned at 100', async () => {
   // 5 requests/s with a burst of 10: a tight loop of 40 requests overruns it by far more than 10 times.
   const a = await startNetworkedNode(regtest, 5);
-  const rogue = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() },
-  });
-  closers.push(async () => {
-    await rogue.stop();
-  });
   const ids = protocolIds(regtest);
   // A well-behaved status (right network and genesis), so the node keeps the connection and scores the peer.
-  await rogue.handle(ids.status, async (inbound) => {
-    const lpIn = lpStream(inbound);
-    await lpIn.read();
-    await lpIn.write(
-      encodeStatus({ network: 'regtest', genesisHash: hexToHash(regtest.genesisHashHex), tipHash: hexToHash(regtest.genesisHashHex), tipHeight: 0, chainWork: 2n, userAgent: '/flooder/' }),
-    );
-    await inbound.close().catch(() => undefined);
-  });
+  const rogue = await startTestPeer(regtestStatus('/flooder/'));
   const target = multiaddr(a.net.localAddresses()[0]!);
   await rogue.dial(target);
   await waitFor('the node to take the flooder as a peer', () => a.net.peers().length === 1, 10_000);
@@ -163,24 +163,7 @@ test('a child tx gossiped before its parent waits as an orphan and enters the me
   const child = buildSpend(coinsOf(parent, key).slice(0, 1), { key, valueSats: 500_000_000n }, 10_000n).tx;
 
   const ids = protocolIds(regtest);
-  const rogue: Libp2p<{ pubsub: GossipSub }> = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: gossipsub(cairnGossipsubOptions(regtest)) },
-  });
-  closers.push(async () => {
-    await rogue.stop();
-  });
-  await rogue.handle(ids.status, async (inbound) => {
-    const lpIn = lpStream(inbound);
-    await lpIn.read();
-    await lpIn.write(
-      encodeStatus({ network: 'regtest', genesisHash: hexToHash(regtest.genesisHashHex), tipHash: hexToHash(regtest.genesisHashHex), tipHeight: 0, chainWork: 2n, userAgent: '/relayer/' }),
-    );
-    await inbound.close().catch(() => undefined);
-  });
+  const rogue = await startTestPeer(regtestStatus('/relayer/'));
   rogue.services.pubsub.subscribe(ids.txTopic);
   await rogue.dial(multiaddr(a.net.localAddresses()[0]!));
   await waitFor('the node to subscribe the relayer to the tx topic', () => rogue.services.pubsub.getSubscribers(ids.txTopic).length === 1, 10_000);

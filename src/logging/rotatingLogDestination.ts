@@ -249,16 +249,7 @@ export class RotatingLogDestination {
     if (this.closed) return;
     this.rotate();
     this.deleteAcked();
-    this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
-      }
-      this.fd = undefined;
-    }
+    this.stop();
     releasePidLock(this.lockPath);
     if (open.get(this.dir) === this) open.delete(this.dir);
   }
@@ -296,20 +287,24 @@ export class RotatingLogDestination {
     this.endsWithNewline = true;
   }
 
+  /** Marks the destination closed, stops its timer and closes current.ndjson. */
+  private stop(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = undefined;
+  }
+
   /** The dir is gone or unwritable: if it was deleted, stop for good; otherwise keep trying on later calls. */
   private failed(err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      this.closed = true;
-      if (this.timer) clearInterval(this.timer);
-      if (this.fd !== undefined) {
-        try {
-          closeSync(this.fd);
-        } catch {
-          // already closed
-        }
-        this.fd = undefined;
-      }
+      this.stop();
       if (open.get(this.dir) === this) open.delete(this.dir);
     }
   }

@@ -35,14 +35,14 @@ const FUNDING_VALUE = 990_000n;
 const FEE = 10_000n;
 
 /** The signed spends, their prevouts, and the blocks that carry them, on a stored chain at height 101. */
-interface Fixture {
+export interface Fixture {
   readonly dir: string;
   readonly basePath: string;
   readonly blocks: readonly Block[];
   readonly spends: readonly { readonly tx: Tx; readonly prevouts: readonly TxOut[]; readonly wtxidHex: string }[];
 }
 
-async function buildFixture(): Promise<Fixture> {
+export async function buildFixture(): Promise<Fixture> {
   const keys = [makeTestKey('bench/block-connect/wpkh', 'p2wpkh'), makeTestKey('bench/block-connect/tr', 'p2tr')];
   const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-connect-'));
   const base = await openTestChain({ dir: join(dir, 'base') });
@@ -72,13 +72,29 @@ async function buildFixture(): Promise<Fixture> {
   }
 }
 
-/** One timed connect of every fixture block onto a fresh copy of the base store; returns ms and the chain's split. */
-async function connectRound(
+/** Wall time and CPU time (every thread of the process, user + system) of a timed stretch, ms. */
+interface Timing {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/** Runs `body` and returns its wall and process CPU time. */
+async function timed(body: () => Promise<void> | void): Promise<Timing> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await body();
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** One timed connect of every fixture block onto a fresh copy of the base store; returns its timing and the chain's split. */
+export async function connectRound(
   fx: Fixture,
   round: number,
   pool: WorkerPoolScriptVerifier,
   cached: boolean,
-): Promise<{ ms: number; stats: ChainConnectStats }> {
+): Promise<Timing & { stats: ChainConnectStats }> {
   const dir = join(fx.dir, `round-${round}`);
   mkdirSync(dir);
   copyFileSync(fx.basePath, join(dir, 'chain.sqlite'));
@@ -88,30 +104,30 @@ async function connectRound(
     pool.cache.clear();
     if (cached) for (const s of fx.spends) pool.cache.add(s.wtxidHex);
     chain.resetConnectStats();
-    const start = performance.now();
-    for (const block of fx.blocks) {
-      const r = await chain.processBlock(block);
-      if (r.status !== 'connected') throw new Error(`block connect bench: block ${r.hashHex} was ${r.status} ${r.reason ?? ''}`);
-    }
-    const ms = performance.now() - start;
+    const timing = await timed(async () => {
+      for (const block of fx.blocks) {
+        const r = await chain.processBlock(block);
+        if (r.status !== 'connected') throw new Error(`block connect bench: block ${r.hashHex} was ${r.status} ${r.reason ?? ''}`);
+      }
+    });
     await chain.close();
-    return { ms, stats: chain.connectStats };
+    return { ...timing, stats: chain.connectStats };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** verifyInput over every spend on this thread (one SighashCache per tx); returns ms. */
-function singleCoreRound(fx: Fixture): number {
-  const start = performance.now();
-  for (const s of fx.spends) {
-    const cache = new SighashCache(s.tx, s.prevouts);
-    for (let i = 0; i < s.tx.inputs.length; i++) {
-      if (!verifyInput(s.tx, i, s.prevouts, cache).valid) throw new Error('block connect bench: a spend does not verify');
+/** verifyInput over every spend on this thread (one SighashCache per tx). */
+function singleCoreRound(fx: Fixture): Promise<Timing> {
+  return timed(() => {
+    for (const s of fx.spends) {
+      const cache = new SighashCache(s.tx, s.prevouts);
+      for (let i = 0; i < s.tx.inputs.length; i++) {
+        if (!verifyInput(s.tx, i, s.prevouts, cache).valid) throw new Error('block connect bench: a spend does not verify');
+      }
     }
-  }
-  return performance.now() - start;
+  });
 }
 
 function addStats(sum: ChainConnectStats, s: ChainConnectStats): void {
@@ -127,58 +143,78 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
     const inputs = fx.spends.reduce((n, s) => n + s.tx.inputs.length, 0);
     const txs = fx.spends.length;
     // Warm-up (not counted): starts the workers and lets the JIT settle.
-    singleCoreRound(fx);
+    await singleCoreRound(fx);
     await connectRound(fx, 0, pool, false);
 
     let round = 1;
-    let singleMs = 0;
-    let singleRounds = 0;
-    let coldMs = 0;
-    let cachedMs = 0;
-    let rounds = 0;
+    const single = { ms: 0, cpuMs: 0, rounds: 0 };
+    const cold = { ms: 0, cpuMs: 0, rounds: 0 };
+    const cached = { ms: 0, cpuMs: 0, rounds: 0 };
+    const add = (sum: typeof single, t: Timing): void => {
+      sum.ms += t.ms;
+      sum.cpuMs += t.cpuMs;
+      sum.rounds++;
+    };
     const split = emptyChainConnectStats();
     // Each round: single-core pass, cold connect, cached connect; interleaved so load changes hit all three alike.
     const end = performance.now() + seconds * 3000;
     do {
-      singleMs += singleCoreRound(fx);
-      singleRounds++;
-      const cold = await connectRound(fx, round++, pool, false);
-      coldMs += cold.ms;
-      addStats(split, cold.stats);
-      cachedMs += (await connectRound(fx, round++, pool, true)).ms;
-      rounds++;
+      add(single, await singleCoreRound(fx));
+      const c = await connectRound(fx, round++, pool, false);
+      add(cold, c);
+      addStats(split, c.stats);
+      add(cached, await connectRound(fx, round++, pool, true));
     } while (performance.now() < end);
 
-    const single: BenchResult = { name: 'verifyInput, one core', ops: inputs * singleRounds, seconds: singleMs / 1000, opsPerSec: (inputs * singleRounds * 1000) / singleMs };
-    const coldTx: BenchResult = { name: 'block connect, tx/s', ops: txs * rounds, seconds: coldMs / 1000, opsPerSec: (txs * rounds * 1000) / coldMs };
-    const coldSigs: BenchResult = { ...coldTx, name: 'block connect, sig verifications/s', ops: inputs * rounds, opsPerSec: (inputs * rounds * 1000) / coldMs };
-    const cachedTx: BenchResult = { name: 'block connect with cached scripts, tx/s', ops: txs * rounds, seconds: cachedMs / 1000, opsPerSec: (txs * rounds * 1000) / cachedMs };
-    const ratio = coldSigs.opsPerSec / (cores * single.opsPerSec);
+    const rate = (ops: number, ms: number): number => (ops * 1000) / ms;
+    const singleResult: BenchResult = { name: 'verifyInput, one core', ops: inputs * single.rounds, seconds: single.ms / 1000, opsPerSec: rate(inputs * single.rounds, single.ms) };
+    const coldTx: BenchResult = { name: 'block connect, tx/s', ops: txs * cold.rounds, seconds: cold.ms / 1000, opsPerSec: rate(txs * cold.rounds, cold.ms) };
+    const coldSigs: BenchResult = { ...coldTx, name: 'block connect, sig verifications/s', ops: inputs * cold.rounds, opsPerSec: rate(inputs * cold.rounds, cold.ms) };
+    const cachedTx: BenchResult = { name: 'block connect with cached scripts, tx/s', ops: txs * cached.rounds, seconds: cached.ms / 1000, opsPerSec: rate(txs * cached.rounds, cached.ms) };
+    const ratio = coldSigs.opsPerSec / (cores * singleResult.opsPerSec);
 
-    const perBlock = (ms: number): string => `${(ms / (rounds * BLOCKS)).toFixed(1)} ms`;
-    const scriptMs = split.scriptsMs;
-    const restMs = split.acceptMs + split.utxoMs + split.overlapMs + split.commitMs + split.otherMs;
+    // CPU accounting, per block: the CPU the verifications alone cost (at the single-core pass's CPU per input), and
+    // what the connects used on all threads. efficiency = verify CPU / connect CPU (the rest is overhead on some
+    // thread); utilization = connect CPU / (cores x wall) (below 1: a core idle or taken by another process).
+    const blocks = BLOCKS * cold.rounds;
+    const verifyCpuMs = (single.cpuMs / single.rounds) * cold.rounds;
+    const efficiency = verifyCpuMs / cold.cpuMs;
+    const utilization = cold.cpuMs / (cores * cold.ms);
+    const singleCpuShare = single.cpuMs / single.ms;
+
+    const perBlock = (ms: number): string => `${(ms / blocks).toFixed(1)} ms`;
     console.log(
       `\n## block connect (${BLOCKS} blocks x ${TXS_PER_BLOCK.toLocaleString('en-US')} one-input txs, half P2WPKH, half P2TR; ` +
-        `SQLite store; ${cores} cores; ${rounds} round(s))`,
+        `SQLite store; ${cores} cores; ${cold.rounds} round(s))`,
     );
-    console.log(`blocks ${BLOCKS * rounds}, txs ${(txs * rounds).toLocaleString('en-US')}, inputs ${(inputs * rounds).toLocaleString('en-US')}, ${(coldMs / 1000).toFixed(2)} s`);
+    console.log(`blocks ${blocks}, txs ${(txs * cold.rounds).toLocaleString('en-US')}, inputs ${(inputs * cold.rounds).toLocaleString('en-US')}, ${(cold.ms / 1000).toFixed(2)} s`);
     console.log(`tx/s:                                   ${formatRate(coldTx.opsPerSec, 'txs')}`);
     console.log(`signature verifications/s:              ${formatRate(coldSigs.opsPerSec, 'verifies')}`);
-    console.log(`verifyInput, one core (same inputs):    ${formatRate(single.opsPerSec, 'verifies')}`);
+    console.log(`verifyInput, one core (same inputs):    ${formatRate(singleResult.opsPerSec, 'verifies')} (it had ${(singleCpuShare * 100).toFixed(0)}% of a core)`);
     console.log(`ratio: ${ratio.toFixed(2)} x (${cores} cores x single-core verifyInput rate)`);
     console.log(
-      `main thread per block: scripts ${perBlock(scriptMs)} (its own share of the checks + waiting for the worker), ` +
-        `the rest ${perBlock(restMs)}:`,
+      `CPU per block: ${perBlock(cold.cpuMs)} on all threads, of which verification ${perBlock(verifyCpuMs)} ` +
+        `(efficiency ${efficiency.toFixed(2)}); cores busy ${(utilization * 100).toFixed(0)}% of the wall time`,
     );
-    console.log(`  tx hashes, coin lookups, checkTxInputs (workers idle):    ${perBlock(split.utxoMs)}`);
-    console.log(`  while the workers verify:`);
-    console.log(`    checkBlock, contextual checks, storing the block:       ${perBlock(split.acceptMs)}`);
-    console.log(`    BIP-30, coinbase amount, SQLite writes:                 ${perBlock(split.overlapMs)}`);
-    console.log(`  SQLite commit:                                            ${perBlock(split.commitMs)}`);
-    console.log(`  events:                                                   ${perBlock(split.otherMs)}`);
+    console.log(`main thread per block (wall), ${perBlock(split.acceptMs + split.coinsMs + split.rulesMs + split.writeMs + split.scriptsMs + split.commitMs + split.otherMs)}:`);
+    console.log(`  tx hashes, reading the coins (workers idle):                ${perBlock(split.coinsMs)}`);
+    console.log(`  connect rules, handing the scripts over (workers idle):     ${perBlock(split.rulesMs)}`);
+    console.log(`  checkBlock, contextual checks, storing the block:           ${perBlock(split.acceptMs)}`);
+    console.log(`  SQLite writes of the connect (workers verify):              ${perBlock(split.writeMs)}`);
+    console.log(`  scripts: the main thread's share, then waiting:             ${perBlock(split.scriptsMs)}`);
+    console.log(`  SQLite commit (workers idle):                               ${perBlock(split.commitMs)}`);
+    console.log(`  events:                                                     ${perBlock(split.otherMs)}`);
     console.log(`with every tx in the script cache:      ${formatRate(cachedTx.opsPerSec, 'txs')}`);
-    return { single, coldTx, coldSigs, cachedTx, ratio, ...Object.fromEntries(Object.entries(split).map(([k, v]) => [`split.${k}`, v])) };
+    return {
+      single: singleResult,
+      coldTx,
+      coldSigs,
+      cachedTx,
+      ratio,
+      efficiency,
+      utilization,
+      ...Object.fromEntries(Object.entries(split).map(([k, v]) => [`split.${k}`, v])),
+    };
   } finally {
     await pool.close();
     rmSync(fx.dir, { recursive: true, force: true });

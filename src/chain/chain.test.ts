@@ -24,7 +24,7 @@ import { ChainError } from './chainError.js';
 import type { ChainEvents } from './chainEvents.js';
 import { InlineScriptVerifier } from './inlineScriptVerifier.js';
 import { WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
 
 async function open(t: TestContext, options: OpenTestChainOptions = {}): Promise<TestChain> {
   const tc = await openTestChain(options);
@@ -230,9 +230,13 @@ describe('Chain: restart and recovery', () => {
   it('a script verifier crash is an internal error: the block is not marked invalid and connects on retry', async (t) => {
     const inner = new InlineScriptVerifier();
     let crash = false;
+    const workerExited = (): never => {
+      throw new Error('worker exited');
+    };
     const flaky: ScriptVerifier = {
-      verify: (jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> =>
-        crash ? Promise.reject(new Error('worker exited')) : inner.verify(jobs),
+      begin: (jobs: readonly ScriptCheckJob[]): ScriptCheckSession =>
+        crash ? { finishSync: workerExited, finish: async () => workerExited(), cancel: async () => {} } : inner.begin(jobs),
+      verify: (jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> => flaky.begin(jobs).finish(),
       isCached: (w) => inner.isCached(w),
       close: () => inner.close(),
     };

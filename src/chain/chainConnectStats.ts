@@ -1,7 +1,8 @@
 /**
- * Where the main thread's time went while a Chain connected blocks, by phase (milliseconds of performance.now()),
- * with the work done. For benchmarks and metrics: the phases are consecutive stretches of processBlock, so their sum
- * is the main thread's wall time; worker threads verify scripts during `overlapMs` and `scriptsMs`.
+ * Where the main thread's time went while a Chain processed blocks, by phase (milliseconds of performance.now()), with
+ * the work done. For benchmarks and metrics: the phases are consecutive stretches of processBlock, so their sum is the
+ * main thread's wall time in it. The script verifier's workers verify from the end of `rulesMs` to the end of
+ * `scriptsMs`; with an early connect (a block on the tip) that stretch includes `acceptMs`.
  */
 export interface ChainConnectStats {
   /** Blocks connected. */
@@ -12,22 +13,61 @@ export interface ChainConnectStats {
   inputs: number;
   /** processBlock before connecting: checkBlock, the contextual checks, storing the block data. */
   acceptMs: number;
-  /** Hashing the txs, reading the spent coins, checkTxInputs and the UTXO diff, until the scripts go to the verifier. */
-  utxoMs: number;
-  /**
-   * Non-script work after the scripts went to the verifier, while its workers verify: BIP-30 lookups, the coinbase
-   * amount, and (when the verifier can be joined synchronously) the SQLite writes of the block, not yet committed.
-   */
-  overlapMs: number;
+  /** Hashing the txs and reading the coins the block spends (and BIP-30's) from the store. */
+  coinsMs: number;
+  /** The connect rules (checkConnectBlock) and handing the script checks to the verifier. */
+  rulesMs: number;
+  /** The SQLite writes of the block connect, in a transaction not committed yet. */
+  writeMs: number;
   /** Joining the script checks: the main thread's own share of them, then waiting for the workers. */
   scriptsMs: number;
-  /** The SQLite commit; with a verifier joined asynchronously, the writes and the commit. */
+  /** The SQLite commit (or rollback). */
   commitMs: number;
   /** Bookkeeping and events after the commit. */
   otherMs: number;
 }
 
+/** The timed phases of ChainConnectStats. */
+export type ConnectPhase = 'acceptMs' | 'coinsMs' | 'rulesMs' | 'writeMs' | 'scriptsMs' | 'commitMs' | 'otherMs';
+
 /** A zeroed ChainConnectStats. */
 export function emptyChainConnectStats(): ChainConnectStats {
-  return { blocks: 0, txs: 0, inputs: 0, acceptMs: 0, utxoMs: 0, overlapMs: 0, scriptsMs: 0, commitMs: 0, otherMs: 0 };
+  return { blocks: 0, txs: 0, inputs: 0, acceptMs: 0, coinsMs: 0, rulesMs: 0, writeMs: 0, scriptsMs: 0, commitMs: 0, otherMs: 0 };
+}
+
+/**
+ * A stopwatch that books consecutive stretches of the main thread's time into the phases of a ChainConnectStats:
+ * restart() at the start of a timed stretch, then lap(phase) at the end of each phase.
+ */
+export class ConnectTimer {
+  private last = performance.now();
+
+  constructor(
+    /** The stats the laps are added to. */
+    readonly stats: ChainConnectStats,
+  ) {}
+
+  /** Starts the next lap now (the time since the previous lap is not booked). */
+  restart(): void {
+    this.last = performance.now();
+  }
+
+  /** Adds the time since the previous lap (or restart) to `phase`. */
+  lap(phase: ConnectPhase): void {
+    const now = performance.now();
+    this.stats[phase] += now - this.last;
+    this.last = now;
+  }
+
+  /** Counts one connected block with its txs and non-coinbase inputs. */
+  countBlock(txs: number, inputs: number): void {
+    this.stats.blocks++;
+    this.stats.txs += txs;
+    this.stats.inputs += inputs;
+  }
+
+  /** Zeroes the stats. */
+  reset(): void {
+    Object.assign(this.stats, emptyChainConnectStats());
+  }
 }

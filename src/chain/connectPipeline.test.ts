@@ -1,8 +1,10 @@
 /**
- * Block connect with the worker pool's pipeline: scripts start on the workers before BIP-30 and the coinbase check,
- * the SQLite writes run while they verify, and the join happens inside the write transaction. These tests check
- * that the outcome is the one the plain order gives (InlineScriptVerifier, joined after every other check): the same
- * reject reason when a block breaks several rules, nothing written when scripts fail, and the stall fallback.
+ * The block connect pipeline (connectPipeline.ts) on the worker pool, against the same pipeline on
+ * InlineScriptVerifier: with the pool, a block on the tip has its scripts verified on worker threads while checkBlock,
+ * the contextual checks, the storing of the block and the SQLite writes of its connect run, and the join happens
+ * inside the open write transaction. These tests check that the outcome is the one the inline verifier gives: the
+ * same reject reason when a block breaks several rules, nothing written when scripts fail; and the fallback when the
+ * workers stall.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -63,7 +65,7 @@ function forge(tx: Tx): Tx {
 }
 
 /** Every case: a block built from the funded coins, and what the chain must answer. */
-const CASES: { name: string; block: (tip: TestChain, coins: SpendableCoin[]) => Block; refusedAfterEarlyStart?: true; inputsFail?: true }[] = [
+const CASES: { name: string; block: (tip: TestChain, coins: SpendableCoin[]) => Block; refusedAfterEarlyStart?: true; rulesFail?: true }[] = [
   {
     name: 'a bad signature among 30 good spends',
     block: (tc, coins) => {
@@ -81,7 +83,7 @@ const CASES: { name: string; block: (tip: TestChain, coins: SpendableCoin[]) => 
       txs[19] = spend(ghost);
       return buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs });
     },
-    inputsFail: true,
+    rulesFail: true,
   },
   {
     name: 'a bad signature and a coinbase claiming one sat too many (the coinbase rule wins)',
@@ -90,6 +92,7 @@ const CASES: { name: string; block: (tip: TestChain, coins: SpendableCoin[]) => 
       txs[3] = forge(txs[3]!);
       return buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs, fees: 30n * 10_000n + 1n });
     },
+    rulesFail: true,
   },
   {
     name: 'a double spend in the block (tx 2 and tx 25)',
@@ -98,7 +101,7 @@ const CASES: { name: string; block: (tip: TestChain, coins: SpendableCoin[]) => 
       txs[24] = spend(coins[1]!, 99_980_000n);
       return buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs });
     },
-    inputsFail: true,
+    rulesFail: true,
   },
   {
     name: 'a header committing to other txs (bad-txnmrklroot, found after the early start; proof of work re-solved)',
@@ -136,8 +139,8 @@ describe('block connect through the worker-pool pipeline agrees with the plain o
       const batchesBefore = pool.stats.parallelBatches;
       const got = await piped.tc.chain.processBlock(block);
       // Every block extends the tip with valid proof of work: its scripts went to the workers before checkBlock, unless
-      // the inputs already failed (then no script is checked at all).
-      assert.equal(pool.stats.parallelBatches - batchesBefore, c.inputsFail ? 0 : 1);
+      // a connect rule already failed (then no script is checked at all: scripts come last).
+      assert.equal(pool.stats.parallelBatches - batchesBefore, c.rulesFail ? 0 : 1);
       if (c.refusedAfterEarlyStart) assert.equal(got.status, 'invalid');
       assert.deepEqual(got, want);
       assert.equal(piped.tc.chain.height, plain.tc.chain.height);
@@ -194,23 +197,28 @@ describe('a worker that stalls holding a chunk', () => {
   it('the chain then waits with finish(): the block connects when the verdict is ok, and an error leaves nothing written', async (t) => {
     for (const verdict of ['ok', 'error'] as const) {
       const inner = new InlineScriptVerifier({ cacheSize: 0 });
+      let stalling = false;
       let joins = 0;
       const stalls: ScriptVerifier = {
         verify: (jobs) => inner.verify(jobs),
-        begin: (jobs) => ({
-          finishSync: () => {
-            joins++;
-            return undefined;
-          },
-          finish: () => (verdict === 'ok' ? inner.verify(jobs) : Promise.reject(new Error('worker exited'))),
-          cancel: () => Promise.resolve(),
-        }),
+        begin: (jobs) =>
+          !stalling
+            ? inner.begin(jobs)
+            : {
+                finishSync: () => {
+                  joins++;
+                  return undefined;
+                },
+                finish: () => (verdict === 'ok' ? inner.verify(jobs) : Promise.reject(new Error('worker exited'))),
+                cancel: () => Promise.resolve(),
+              },
         isCached: () => false,
         close: () => Promise.resolve(),
       };
       const { tc, coins } = await fundedChain(t, stalls);
       const digest = tc.chain.computeUtxoDigest();
       const block = buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs: coins.slice(0, 5).map((c) => spend(c)) });
+      stalling = true;
       if (verdict === 'ok') {
         assert.equal((await tc.chain.processBlock(block)).status, 'connected');
         assert.equal(tc.chain.height, 102);

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { encodeTx } from '../primitives/tx.js';
 import {
+  createInlineSession,
   finishScriptCheck,
   selectUncachedJobs,
   wholeJobsWork,
@@ -228,21 +229,11 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
 
     if (inputs < this.parallelThresholdInputs || this.slots.length === 0) {
       this.counters.inlineBatches++;
-      let done = false;
-      const verifyInline = (): ScriptCheckResult => {
-        if (done) throw new Error('ScriptCheckSession finished twice');
-        done = true;
+      return createInlineSession(() => {
         const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
         this.counters.inputsVerified += outcome.inputsVerified;
         return finishScriptCheck(jobs, outcome.failure, this.cache);
-      };
-      return {
-        finishSync: verifyInline,
-        finish: async () => verifyInline(),
-        cancel: async () => {
-          done = true;
-        },
-      };
+      });
     }
 
     this.counters.parallelBatches++;

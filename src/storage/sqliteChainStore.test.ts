@@ -613,35 +613,36 @@ describe('SqliteChainStore: atomicity', () => {
     });
   }
 
-  test('connectBlock whose beforeCommit throws applies nothing (after every write); one that returns commits', () => {
-    const store = SqliteChainStore.open(freshPath(), params);
+  test('beginConnectBlock: rollback applies nothing (after every write); commit applies the block; a failed write leaves no transaction', () => {
+    const path = freshPath();
+    const store = SqliteChainStore.open(path, params);
     try {
       initGenesis(store);
       connect1(store);
       const before = snapshot(store);
       const update2 = { entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], spent: [op(cb1Id, 0)], created: created2, undo: undo2 };
-      let calls = 0;
-      assert.throws(
-        () =>
-          store.connectBlock(update2, {
-            beforeCommit: () => {
-              calls++;
-              throw new Error('scripts failed');
-            },
-          }),
-        /scripts failed/,
-      );
-      assert.equal(calls, 1);
-      assert.deepEqual(snapshot(store), before);
-      // A write that fails runs no hook: the error is the store's.
-      assertStorageError(
-        () => store.connectBlock({ ...update2, spent: [op(t2aId, 0)] }, { beforeCommit: () => void calls++ }),
-        'missing-coin',
-      );
-      assert.equal(calls, 1);
-      store.connectBlock(update2, { beforeCommit: () => void calls++ });
-      assert.equal(calls, 2);
+      const pending = store.beginConnectBlock(update2);
+      // Inside the open transaction the writes are visible to this connection only.
       assert.equal(store.getUtxoCount(), 3);
+      const other = new Database(path, { readonly: true });
+      try {
+        assert.equal(other.prepare('SELECT count(*) FROM utxo').pluck().get(), 1, 'another connection sees the committed state');
+      } finally {
+        other.close();
+      }
+      assertStorageError(() => store.beginConnectBlock(update2), 'bad-update');
+      pending.rollback();
+      pending.rollback();
+      assertStorageError(() => pending.commit(), 'bad-update');
+      assert.deepEqual(snapshot(store), before);
+      // A write that fails rolls its transaction back itself: the store takes the next update.
+      assertStorageError(() => store.beginConnectBlock({ ...update2, spent: [op(t2aId, 0)] }), 'missing-coin');
+      assert.deepEqual(snapshot(store), before);
+      const again = store.beginConnectBlock(update2);
+      again.commit();
+      again.rollback();
+      assert.equal(store.getUtxoCount(), 3);
+      assert.equal(store.getTipHash()?.join(), entry2.hash.join());
     } finally {
       store.close();
     }

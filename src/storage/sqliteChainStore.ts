@@ -16,9 +16,9 @@ import type {
   AddressHistoryRecord,
   BlockIndexEntry,
   ChainStore,
-  ConnectBlockOptions,
   ConnectBlockUpdate,
   DisconnectBlockUpdate,
+  PendingBlockConnect,
   SpendRecord,
   TxLocation,
   UtxoRecord,
@@ -198,7 +198,10 @@ export class SqliteChainStore implements ChainStore {
     | 'putHistory'
     | 'getHistory'
     | 'getHistoryBefore'
-    | 'deleteHistory',
+    | 'deleteHistory'
+    | 'begin'
+    | 'commit'
+    | 'rollback',
     Stmt
   >;
 
@@ -267,6 +270,9 @@ export class SqliteChainStore implements ChainStore {
           'ORDER BY height DESC, position DESC LIMIT ?',
       ).raw(),
       deleteHistory: p('DELETE FROM address_history WHERE script_hash = ? AND height = ? AND position = ?'),
+      begin: p('BEGIN IMMEDIATE'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
     };
     this.getCoinsTx = db.transaction((outpoints: readonly Outpoint[]) => outpoints.map((o) => this.getCoin(o)));
   }
@@ -497,67 +503,100 @@ export class SqliteChainStore implements ChainStore {
    * Address history gets one row per (scriptPubKey, tx) for every script the tx pays to (OP_RETURN excluded) or spends
    * from (scripts taken from `undo`).
    * Precondition: the block's parent is the tip; `undo` has one coin per non-coinbase input, in block order.
-   * `options.beforeCommit` runs after the writes, inside the transaction; if it throws, everything is rolled back and
-   * its error propagates.
    * PERF: scripts are hashed once per tx (shared by the coin and address rows) and outpoint keys are written into one
    * scratch buffer; what remains is SQLite's own b-tree work, about seven row writes per one-input tx.
    * @throws StorageError bad-update (parent is not the tip, hash/txids/undo do not match the block) | missing-coin |
-   *   coin-exists | bad-undo; whatever beforeCommit throws
+   *   coin-exists | bad-undo
    * @see Bitcoin Core Chainstate::ConnectBlock, CCoinsViewDB::BatchWrite, WriteUndoDataForBlock
    */
-  connectBlock(update: ConnectBlockUpdate, options: ConnectBlockOptions = {}): void {
-    this.db
-      .transaction(() => {
-        const { entry, block, txids } = update;
-        const tip = this.getTipHash();
-        if (tip === undefined) throw new StorageError('bad-update', 'the store has no tip: call initGenesis first');
-        if (!bytesEqual(entry.header.prevBlock, tip)) {
-          throw new StorageError(
-            'bad-update',
-            `block ${entry.hashHex} builds on ${hashToHex(entry.header.prevBlock)}, the tip is ${hashToHex(tip)}`,
-          );
-        }
-        const tipHeight = this.getTipHeight();
-        if (entry.height !== (tipHeight ?? -1) + 1) {
-          throw new StorageError(
-            'bad-update',
-            `block ${entry.hashHex} has height ${entry.height}, the tip has height ${String(tipHeight)}`,
-          );
-        }
-        this.checkBlockMatches(entry, block, txids);
-        const spendingInputs = countSpendingInputs(block);
-        if (update.undo.length !== spendingInputs) {
-          throw new StorageError(
-            'bad-update',
-            `undo has ${update.undo.length} coins, the block has ${spendingInputs} non-coinbase inputs`,
-          );
-        }
+  connectBlock(update: ConnectBlockUpdate): void {
+    this.beginConnectBlock(update).commit();
+  }
 
-        const hashes: ScriptHashes = new Map();
-        const rows = this.addressRows(block, txids, update.undo, hashes);
-        for (const outpoint of update.spent) this.deleteCoin(outpoint);
-        for (const record of update.created) this.insertCoin(record, hashes);
-        this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
+  /**
+   * Writes a block connect as connectBlock does, in a transaction (BEGIN IMMEDIATE) left open until the handle's
+   * commit() or rollback(). A write that fails rolls the transaction back and throws.
+   * @throws StorageError bad-update (as connectBlock, or a transaction is already open) | missing-coin | coin-exists |
+   *   bad-undo
+   */
+  beginConnectBlock(update: ConnectBlockUpdate): PendingBlockConnect {
+    if (this.db.inTransaction) throw new StorageError('bad-update', 'a transaction is already open on the store');
+    this.stmt.begin.run();
+    try {
+      this.writeConnect(update);
+    } catch (err) {
+      this.stmt.rollback.run();
+      throw err;
+    }
+    let open = true;
+    return {
+      commit: () => {
+        if (!open) throw new StorageError('bad-update', 'the block connect was already committed or rolled back');
+        open = false;
+        try {
+          this.stmt.commit.run();
+        } catch (err) {
+          if (this.db.inTransaction) this.stmt.rollback.run();
+          throw err;
+        }
+      },
+      rollback: () => {
+        if (!open) return;
+        open = false;
+        this.stmt.rollback.run();
+      },
+    };
+  }
 
-        const height = entry.height;
-        const { putTx, putSpend, putHistory } = this.stmt;
-        block.txs.forEach((tx, position) => {
-          const txid = txids[position]!;
-          putTx.run(txid, entry.hash, height, position);
-          if (isCoinbase(tx)) return;
-          tx.inputs.forEach((input, inputIndex) => {
-            putSpend.run(this.outpointKey(input.prevout), txid, inputIndex, height);
-          });
-        });
-        for (const row of rows) putHistory.run(row.scriptHash, height, row.position, row.txid);
+  /** The writes of a block connect (inside the caller's transaction). */
+  private writeConnect(update: ConnectBlockUpdate): void {
+    const { entry, block, txids } = update;
+    const tip = this.getTipHash();
+    if (tip === undefined) throw new StorageError('bad-update', 'the store has no tip: call initGenesis first');
+    if (!bytesEqual(entry.header.prevBlock, tip)) {
+      throw new StorageError(
+        'bad-update',
+        `block ${entry.hashHex} builds on ${hashToHex(entry.header.prevBlock)}, the tip is ${hashToHex(tip)}`,
+      );
+    }
+    const tipHeight = this.getTipHeight();
+    if (entry.height !== (tipHeight ?? -1) + 1) {
+      throw new StorageError(
+        'bad-update',
+        `block ${entry.hashHex} has height ${entry.height}, the tip has height ${String(tipHeight)}`,
+      );
+    }
+    this.checkBlockMatches(entry, block, txids);
+    const spendingInputs = countSpendingInputs(block);
+    if (update.undo.length !== spendingInputs) {
+      throw new StorageError(
+        'bad-update',
+        `undo has ${update.undo.length} coins, the block has ${spendingInputs} non-coinbase inputs`,
+      );
+    }
 
-        this.stmt.putMain.run(height, entry.hash);
-        this.stmt.setMeta.run('tip', entry.hash);
-        this.stmt.addUtxoCount.run(update.created.length - update.spent.length);
-        this.putBlockIndexEntry(entry);
-        options.beforeCommit?.();
-      })
-      .immediate();
+    const hashes: ScriptHashes = new Map();
+    const rows = this.addressRows(block, txids, update.undo, hashes);
+    for (const outpoint of update.spent) this.deleteCoin(outpoint);
+    for (const record of update.created) this.insertCoin(record, hashes);
+    this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
+
+    const height = entry.height;
+    const { putTx, putSpend, putHistory } = this.stmt;
+    block.txs.forEach((tx, position) => {
+      const txid = txids[position]!;
+      putTx.run(txid, entry.hash, height, position);
+      if (isCoinbase(tx)) return;
+      tx.inputs.forEach((input, inputIndex) => {
+        putSpend.run(this.outpointKey(input.prevout), txid, inputIndex, height);
+      });
+    });
+    for (const row of rows) putHistory.run(row.scriptHash, height, row.position, row.txid);
+
+    this.stmt.putMain.run(height, entry.hash);
+    this.stmt.setMeta.run('tip', entry.hash);
+    this.stmt.addUtxoCount.run(update.created.length - update.spent.length);
+    this.putBlockIndexEntry(entry);
   }
 
   /**

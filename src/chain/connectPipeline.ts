@@ -1,0 +1,150 @@
+import type { VerifyError } from '../consensus/verifyError.js';
+import type { ChainParams } from '../params/chainParams.js';
+import type { Block, Hash256 } from '../primitives/types.js';
+import { BlockStatus, type BlockIndexEntry, type ChainStore, type PendingBlockConnect } from '../storage/chainStore.js';
+import { BlockCoinView } from './blockCoinView.js';
+import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
+import type { ConnectTimer } from './chainConnectStats.js';
+import { ChainError } from './chainError.js';
+import { checkConnectBlock, scriptCheckFailure, type BlockToConnect, type ConnectBlockOutcome } from './connectBlock.js';
+import type { ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+
+/** What a ConnectPipeline works with (the Chain's own deps). */
+export interface ConnectPipelineDeps {
+  readonly params: ChainParams;
+  readonly store: ChainStore;
+  readonly verifier: ScriptVerifier;
+  /** Books the main thread's time per phase. */
+  readonly timer: ConnectTimer;
+}
+
+/**
+ * A block connect begun by ConnectPipeline.start on the store's tip of that moment: the block with its tx hashes, the
+ * verdict of its connect rules and, when they passed, its script checks under way. End it with finish() or cancel().
+ */
+export interface StartedConnect {
+  readonly target: BlockToConnect;
+  readonly outcome: ConnectBlockOutcome;
+  /** The script checks handed to the verifier, when the rules passed. */
+  readonly session?: ScriptCheckSession;
+}
+
+/** Result of ConnectPipeline.finish: the block is the store's tip now, or the rule it breaks (nothing written). */
+export type ConnectResult =
+  | { readonly ok: true; readonly txids: readonly Hash256[] }
+  | { readonly ok: false; readonly error: VerifyError };
+
+/**
+ * The performance machinery around checkConnectBlock: it overlaps a block's script checks with the rest of its
+ * connect, as Core's ConnectBlock queues the checks on CCheckQueue and goes on with the block.
+ * - start(): hash the txs (from the raw block), read the coins the block needs in one go, run the connect rules, and
+ *   hand the script checks to the verifier, whose worker threads begin at once. The chain calls it before checkBlock
+ *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
+ *   the workers verify.
+ * - finish(): write the block connect into a SQLite transaction left open (while the workers verify), join the script
+ *   checks without yielding to the event loop, and commit only when every script passed; otherwise roll back.
+ * One path whatever the verifier: InlineScriptVerifier simply verifies when joined.
+ * Crash safety: one transaction per block connect, never committed before its scripts passed.
+ * @see Bitcoin Core validation.cpp Chainstate::ConnectBlock, checkqueue.h CCheckQueueControl
+ */
+export class ConnectPipeline {
+  constructor(private readonly deps: ConnectPipelineDeps) {}
+
+  /**
+   * Starts connecting `block` (serialized as `raw` = encodeBlock(block)) at `height` on the store's current tip.
+   * The rules' failure, if any, is in the outcome; no script check is then started.
+   * @throws ChainError script-verifier-failed (the verifier refused the batch); StorageError from the store
+   */
+  start(block: Block, raw: Uint8Array, height: number): StartedConnect {
+    const { params, store, verifier, timer } = this.deps;
+    const hashes: BlockTxHashes = computeBlockTxHashes(block, raw);
+    const view = BlockCoinView.read(block, hashes.txids, (outpoints) => store.getCoins(outpoints));
+    timer.lap('coinsMs');
+    const target: BlockToConnect = { block, height, hashes };
+    const outcome = checkConnectBlock(target, view, params);
+    let session: ScriptCheckSession | undefined;
+    if (outcome.ok) {
+      try {
+        session = verifier.begin(outcome.scriptChecks);
+      } catch (err) {
+        throw new ChainError('script-verifier-failed', `script checks of the block at height ${height} could not start`, { cause: err });
+      }
+    }
+    timer.lap('rulesMs');
+    return { target, outcome, session };
+  }
+
+  /**
+   * Ends a started connect as the block of `entry` (whose parent must still be the store's tip): returns the rules'
+   * failure, or writes the connect, joins the script checks and commits when they passed (the entry gains
+   * VALID_SCRIPTS), or rolls back and returns the script failure. When the verifier's workers stall (finishSync gives
+   * up), the writes are rolled back first and the verdict awaited, since the transaction must not stay open while the
+   * event loop runs; the block is then written again.
+   * @throws ChainError script-verifier-failed (the verifier crashed: nothing written, the block not judged);
+   *   StorageError from the store
+   */
+  async finish(started: StartedConnect, entry: BlockIndexEntry): Promise<ConnectResult> {
+    const { outcome, session, target } = started;
+    if (!outcome.ok) return outcome;
+    if (session === undefined) throw new RangeError('a started connect whose rules passed has no script session');
+    const { store, timer } = this.deps;
+    const { spent, created, undo } = outcome.changes;
+    const update = { entry, block: target.block, txids: target.hashes.txids, spent, created, undo };
+    const statusBefore = entry.status;
+    entry.status |= BlockStatus.VALID_SCRIPTS;
+    let pending: PendingBlockConnect | undefined;
+    let committed = false;
+    try {
+      pending = store.beginConnectBlock(update);
+      timer.lap('writeMs');
+      let result = this.joinSync(session, entry);
+      if (result === undefined) {
+        pending.rollback();
+        pending = undefined;
+        result = await this.join(session, entry);
+      }
+      timer.lap('scriptsMs');
+      const failure = scriptCheckFailure(result, target.hashes);
+      if (failure !== undefined) return { ok: false, error: failure };
+      pending ??= store.beginConnectBlock(update);
+      pending.commit();
+      committed = true;
+      timer.countBlock(target.block.txs.length, undo.length);
+      return { ok: true, txids: target.hashes.txids };
+    } catch (err) {
+      await session.cancel();
+      throw err;
+    } finally {
+      if (!committed) {
+        pending?.rollback();
+        entry.status = statusBefore;
+      }
+      timer.lap('commitMs');
+    }
+  }
+
+  /** Drops a started connect that will not be finished: its script checks are cancelled. Never rejects. */
+  async cancel(started: StartedConnect): Promise<void> {
+    await started.session?.cancel();
+  }
+
+  private joinSync(session: ScriptCheckSession, entry: BlockIndexEntry): ScriptCheckResult | undefined {
+    try {
+      return session.finishSync();
+    } catch (err) {
+      throw verifierFailed(entry, err);
+    }
+  }
+
+  private async join(session: ScriptCheckSession, entry: BlockIndexEntry): Promise<ScriptCheckResult> {
+    try {
+      return await session.finish();
+    } catch (err) {
+      throw verifierFailed(entry, err);
+    }
+  }
+}
+
+function verifierFailed(entry: BlockIndexEntry, cause: unknown): ChainError {
+  return new ChainError('script-verifier-failed', `script checks of block ${entry.hashHex} did not complete`, { cause });
+}

@@ -15,6 +15,7 @@ import { computeTxid, isCoinbase } from '../primitives/tx.js';
 import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/types.js';
 import { BlockStatus, type BlockIndexEntry, type ChainStore, type UtxoRecord, type UtxoSetDigest } from '../storage/chainStore.js';
 import { BlockIndex, hasData, isFailed, prevHexOf, type IndexNode } from './blockIndex.js';
+import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
 import { ConnectTimer, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import { ChainEventEmitter, type ChainEvents, type ChainListener } from './chainEvents.js';
@@ -114,10 +115,17 @@ interface Batch {
   changed: boolean;
   /** Non-coinbase txs of disconnected blocks not reconnected yet, by txid display hex. */
   readonly disconnected: Map<string, { tx: Tx; height: number; position: number }>;
-  /** Blocks accepted in this batch with their raw bytes, by hash display hex, so connecting them reads no store. */
-  readonly blocks: Map<string, { readonly block: Block; readonly raw: Uint8Array }>;
+  /** Blocks accepted in this batch with their raw bytes and tx hashes, by hash display hex: connecting them reads no store. */
+  readonly blocks: Map<string, EncodedBlock>;
   /** The connect processBlock started before checkBlock, until connectTip takes it. */
   early?: EarlyConnect;
+}
+
+/** A block with its serialization (encodeBlock) and its txs' hashes, made once per block. */
+interface EncodedBlock {
+  readonly block: Block;
+  readonly raw: Uint8Array;
+  readonly hashes: BlockTxHashes;
 }
 
 /** A connect started before checkBlock for the block `hashHex` on the tip `parentHex`, until connectTip takes it. */
@@ -477,11 +485,13 @@ export class Chain {
     if (this.orphans.has(hashHex)) return { hashHex, status: 'duplicate', detail: 'already in the orphan pool' };
 
     const prevHex = hashToHex(block.header.prevBlock);
-    const raw = encodeBlock(block);
     this.timer.lap('acceptMs');
-    const early = this.startEarlyConnect(block, hash, hashHex, prevHex, raw);
+    const raw = encodeBlock(block);
+    const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
+    this.timer.lap('hashMs');
+    const early = this.startEarlyConnect(encoded, hash, hashHex, prevHex);
     try {
-      checkBlock(block, this.params);
+      checkBlock(block, this.params, encoded.hashes);
     } catch (err) {
       if (early !== undefined) await this.pipeline.cancel(early.started);
       if (err instanceof VerifyError) return this.invalidResult(hashHex, err, true);
@@ -495,7 +505,7 @@ export class Chain {
       const batch = this.currentBatch!;
       batch.early = early;
       try {
-        const accepted = this.acceptBlock(block, hash, hashHex, parent, existing, batch, raw);
+        const accepted = this.acceptBlock(block, hash, hashHex, parent, existing, batch, encoded);
         if (this.index.get(hashHex) !== undefined) this.acceptOrphansOf(hashHex, batch);
         this.timer.lap('acceptMs');
         if (!accepted.ok) {
@@ -519,7 +529,8 @@ export class Chain {
    * block can cause is one block's signature checks, which a block with valid proof of work and bad signatures causes
    * anyway. Not for a block with only a coinbase (nothing to overlap).
    */
-  private startEarlyConnect(block: Block, hash: Hash256, hashHex: string, prevHex: string, raw: Uint8Array): EarlyConnect | undefined {
+  private startEarlyConnect(encoded: EncodedBlock, hash: Hash256, hashHex: string, prevHex: string): EarlyConnect | undefined {
+    const { block, hashes } = encoded;
     const tip = this.index.tip;
     if (
       prevHex !== tip.entry.hashHex ||
@@ -530,7 +541,8 @@ export class Chain {
       return undefined;
     }
     try {
-      return { hashHex, parentHex: tip.entry.hashHex, started: this.pipeline.start(block, raw, tip.entry.height + 1) };
+      const started = this.pipeline.start({ block, height: tip.entry.height + 1, hashes });
+      return { hashHex, parentHex: tip.entry.hashHex, started };
     } catch {
       // Only a head start: connectTip starts the connect again in its place, and meets the same error there.
       return undefined;
@@ -558,7 +570,7 @@ export class Chain {
     parent: IndexNode,
     existing: IndexNode | undefined,
     batch: Batch,
-    encoded?: Uint8Array,
+    encoded?: EncodedBlock,
   ): { ok: true; node: IndexNode } | { ok: false; error: VerifyError } {
     if (existing !== undefined && (isFailed(existing.entry) || hasData(existing.entry))) {
       return isFailed(existing.entry)
@@ -590,7 +602,7 @@ export class Chain {
       return { ok: false, error: err };
     }
 
-    const raw = encoded ?? encodeBlock(block);
+    const raw = encoded?.raw ?? encodeBlock(block);
     let node: IndexNode;
     if (existing !== undefined) {
       node = existing;
@@ -616,7 +628,7 @@ export class Chain {
       node = this.index.add(entry, parent, this.nextSequenceId++);
       this.noteHeader(node);
     }
-    batch.blocks.set(hashHex, { block, raw });
+    batch.blocks.set(hashHex, encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw) });
     this.linkChainData(node);
     this.logger.debug({ hash: hashHex, height }, 'block accepted');
     return { ok: true, node };
@@ -873,8 +885,8 @@ export class Chain {
       batch.early = undefined;
       started = early.started;
     } else {
-      const { block, raw } = this.blockData(entry, batch);
-      started = this.pipeline.start(block, raw, entry.height);
+      const { block, hashes } = this.blockData(entry, batch);
+      started = this.pipeline.start({ block, height: entry.height, hashes });
     }
     const result = await this.pipeline.finish(started, entry);
     if (!result.ok) {
@@ -893,17 +905,19 @@ export class Chain {
     return true;
   }
 
-  /** The block of an entry with its raw bytes: accepted in this batch, or read from the store. */
-  private blockData(entry: BlockIndexEntry, batch: Batch): { readonly block: Block; readonly raw: Uint8Array } {
+  /** The block of an entry with its raw bytes and tx hashes: accepted in this batch, or read from the store. */
+  private blockData(entry: BlockIndexEntry, batch: Batch): EncodedBlock {
     const accepted = batch.blocks.get(entry.hashHex);
     if (accepted !== undefined) return accepted;
     const raw = this.store.readRawBlock(entry.hash);
     if (raw === undefined) throw new ChainError('corrupt', `block ${entry.hashHex} has HAVE_DATA but no stored data`);
+    let block: Block;
     try {
-      return { block: decodeBlock(raw), raw };
+      block = decodeBlock(raw);
     } catch (err) {
       throw new ChainError('corrupt', `stored block ${entry.hashHex} does not decode`, { cause: err });
     }
+    return { block, raw, hashes: computeBlockTxHashes(block, raw) };
   }
 
   /**

@@ -13,7 +13,9 @@ export interface ChainConnectStats {
   inputs: number;
   /** processBlock before connecting: checkBlock, the contextual checks, storing the block data. */
   acceptMs: number;
-  /** Hashing the txs and reading the coins the block spends (and BIP-30's) from the store. */
+  /** Serializing the block (when it came decoded) and hashing its txs (txids, wtxids), once per block. */
+  hashMs: number;
+  /** Reading the coins the block spends (and those BIP-30 looks for) from the store. */
   coinsMs: number;
   /** The connect rules (checkConnectBlock) and handing the script checks to the verifier. */
   rulesMs: number;
@@ -28,11 +30,11 @@ export interface ChainConnectStats {
 }
 
 /** The timed phases of ChainConnectStats. */
-export type ConnectPhase = 'acceptMs' | 'coinsMs' | 'rulesMs' | 'writeMs' | 'scriptsMs' | 'commitMs' | 'otherMs';
+export type ConnectPhase = 'acceptMs' | 'hashMs' | 'coinsMs' | 'rulesMs' | 'writeMs' | 'scriptsMs' | 'commitMs' | 'otherMs';
 
 /** A zeroed ChainConnectStats. */
 export function emptyChainConnectStats(): ChainConnectStats {
-  return { blocks: 0, txs: 0, inputs: 0, acceptMs: 0, coinsMs: 0, rulesMs: 0, writeMs: 0, scriptsMs: 0, commitMs: 0, otherMs: 0 };
+  return { blocks: 0, txs: 0, inputs: 0, acceptMs: 0, hashMs: 0, coinsMs: 0, rulesMs: 0, writeMs: 0, scriptsMs: 0, commitMs: 0, otherMs: 0 };
 }
 
 /**

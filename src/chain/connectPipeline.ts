@@ -1,9 +1,8 @@
 import type { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Block, Hash256 } from '../primitives/types.js';
+import type { Hash256 } from '../primitives/types.js';
 import { BlockStatus, type BlockIndexEntry, type ChainStore, type PendingBlockConnect } from '../storage/chainStore.js';
 import { BlockCoinView } from './blockCoinView.js';
-import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
 import type { ConnectTimer } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import { checkConnectBlock, scriptCheckFailure, type BlockToConnect, type ConnectBlockOutcome } from './connectBlock.js';
@@ -37,8 +36,8 @@ export type ConnectResult =
 /**
  * The performance machinery around checkConnectBlock: it overlaps a block's script checks with the rest of its
  * connect, as Core's ConnectBlock queues the checks on CCheckQueue and goes on with the block.
- * - start(): hash the txs (from the raw block), read the coins the block needs in one go, run the connect rules, and
- *   hand the script checks to the verifier, whose worker threads begin at once. The chain calls it before checkBlock
+ * - start(): read the coins the block needs in one go, run the connect rules, and hand the script checks to the
+ *   verifier, whose worker threads begin at once. The chain calls it before checkBlock
  *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
  *   the workers verify.
  * - finish(): write the block connect into a SQLite transaction left open (while the workers verify), join the script
@@ -51,16 +50,16 @@ export class ConnectPipeline {
   constructor(private readonly deps: ConnectPipelineDeps) {}
 
   /**
-   * Starts connecting `block` (serialized as `raw` = encodeBlock(block)) at `height` on the store's current tip.
-   * The rules' failure, if any, is in the outcome; no script check is then started.
+   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs, runs the
+   * connect rules, and when they pass hands its script checks to the verifier. The rules' failure, if any, is in the
+   * outcome; no script check is then started.
    * @throws ChainError script-verifier-failed (the verifier refused the batch); StorageError from the store
    */
-  start(block: Block, raw: Uint8Array, height: number): StartedConnect {
+  start(target: BlockToConnect): StartedConnect {
     const { params, store, verifier, timer } = this.deps;
-    const hashes: BlockTxHashes = computeBlockTxHashes(block, raw);
+    const { block, height, hashes } = target;
     const view = BlockCoinView.read(block, hashes.txids, (outpoints) => store.getCoins(outpoints));
     timer.lap('coinsMs');
-    const target: BlockToConnect = { block, height, hashes };
     const outcome = checkConnectBlock(target, view, params);
     let session: ScriptCheckSession | undefined;
     if (outcome.ok) {

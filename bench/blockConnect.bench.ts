@@ -201,7 +201,7 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
     console.log(`  reading the coins (workers idle):                           ${perBlock(split.coinsMs)}`);
     console.log(`  connect rules, handing the scripts over (workers idle):     ${perBlock(split.rulesMs)}`);
     console.log(`  checkBlock, contextual checks, storing the block:           ${perBlock(split.acceptMs)}`);
-    console.log(`  SQLite writes of the connect (workers verify):              ${perBlock(split.writeMs)}`);
+    console.log(`  WAL checkpoint, SQLite writes of the connect (workers verify): ${perBlock(split.writeMs)}`);
     console.log(`  scripts: the main thread's share, then waiting:             ${perBlock(split.scriptsMs)}`);
     console.log(`  SQLite commit (workers idle):                               ${perBlock(split.commitMs)}`);
     console.log(`  events:                                                     ${perBlock(split.otherMs)}`);

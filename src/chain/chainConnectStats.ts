@@ -19,7 +19,7 @@ export interface ChainConnectStats {
   coinsMs: number;
   /** The connect rules (checkConnectBlock) and handing the script checks to the verifier. */
   rulesMs: number;
-  /** The SQLite writes of the block connect, in a transaction not committed yet. */
+  /** Checkpointing the store's write-ahead log, then the SQLite writes of the block connect (not committed yet). */
   writeMs: number;
   /** Joining the script checks: the main thread's own share of them, then waiting for the workers. */
   scriptsMs: number;

@@ -40,8 +40,9 @@ export type ConnectResult =
  *   verifier, whose worker threads begin at once. The chain calls it before checkBlock
  *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
  *   the workers verify.
- * - finish(): write the block connect into a SQLite transaction left open (while the workers verify), join the script
- *   checks without yielding to the event loop, and commit only when every script passed; otherwise roll back.
+ * - finish(): checkpoint the store's write-ahead log and write the block connect into a SQLite transaction left open
+ *   (while the workers verify), join the script checks without yielding to the event loop, and commit only when every
+ *   script passed; otherwise roll back.
  * One path whatever the verifier: InlineScriptVerifier simply verifies when joined.
  * Crash safety: one transaction per block connect, never committed before its scripts passed.
  * @see Bitcoin Core validation.cpp Chainstate::ConnectBlock, checkqueue.h CCheckQueueControl
@@ -94,6 +95,7 @@ export class ConnectPipeline {
     let pending: PendingBlockConnect | undefined;
     let committed = false;
     try {
+      store.checkpoint();
       pending = store.beginConnectBlock(update);
       timer.lap('writeMs');
       let result = this.joinSync(session, entry);

@@ -175,6 +175,11 @@ export interface ChainStore {
    * nothing is committed before every script passed (as Core commits only after CCheckQueue's Wait).
    */
   beginConnectBlock(update: ConnectBlockUpdate): PendingBlockConnect;
+  /**
+   * Moves committed writes from the write-ahead log into the database file (never blocking on readers), so the log
+   * stays short and no commit has to do it. The chain calls it while worker threads verify a block's scripts.
+   */
+  checkpoint(): void;
   /** Applies a block disconnect in one transaction; the block's parent becomes the tip. */
   disconnectBlock(update: DisconnectBlockUpdate): void;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { computeMerkleRoot } from '../consensus/merkle.js';
@@ -643,6 +643,39 @@ describe('SqliteChainStore: atomicity', () => {
       again.rollback();
       assert.equal(store.getUtxoCount(), 3);
       assert.equal(store.getTipHash()?.join(), entry2.hash.join());
+    } finally {
+      store.close();
+    }
+  });
+
+  test('checkpoint moves committed writes from the write-ahead log into the database file', () => {
+    const path = freshPath();
+    const store = SqliteChainStore.open(path, params);
+    try {
+      initGenesis(store);
+      connect1(store);
+      // The database file alone (copied without its -wal) lacks the commits until a checkpoint.
+      const copyOfFile = (name: string): string => {
+        const to = join(dirname(path), name);
+        copyFileSync(path, to);
+        return to;
+      };
+      const tipOf = (file: string): unknown => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").pluck().get() === 0
+            ? undefined
+            : db.prepare("SELECT value FROM meta WHERE key = 'tip'").pluck().get();
+        } finally {
+          db.close();
+        }
+      };
+      assert.equal(tipOf(copyOfFile('before.sqlite')), undefined);
+      store.checkpoint();
+      assert.deepEqual(tipOf(copyOfFile('after.sqlite')), Buffer.from(entry1.hash));
+      const memory = SqliteChainStore.openMemory(params);
+      memory.checkpoint();
+      memory.close();
     } finally {
       store.close();
     }

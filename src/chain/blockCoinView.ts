@@ -1,6 +1,6 @@
 import { isUnspendable } from '../consensus/scriptType.js';
 import type { Coin, CoinLookup } from '../consensus/utxoView.js';
-import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type { Block, Hash256, Outpoint, TxOut } from '../primitives/types.js';
 import type { UtxoRecord } from '../storage/chainStore.js';
 
 /**
@@ -45,6 +45,8 @@ export class BlockCoinView {
     private readonly block: Block,
     private readonly txids: readonly Hash256[],
     private readonly txidKeys: readonly string[],
+    /** Index in the block of each tx, by txid key. */
+    private readonly txIndexByKey: ReadonlyMap<string, number>,
     /** Key of every non-coinbase input's prevout, in block order. */
     private readonly inputKeys: readonly string[],
     /** Index in inputKeys of each tx's first input. */
@@ -63,7 +65,10 @@ export class BlockCoinView {
   ): BlockCoinView {
     const txs = block.txs;
     const txidKeys = txids.map(txidKey);
-    const inBlock = new Set(txidKeys);
+    const inBlock = new Map<string, number>();
+    txidKeys.forEach((key, i) => {
+      if (!inBlock.has(key)) inBlock.set(key, i);
+    });
     const inputKeys: string[] = [];
     const firstInput: number[] = [];
     const wanted = new Set<string>();
@@ -94,7 +99,7 @@ export class BlockCoinView {
         keys.push(key);
       }
     }
-    const view = new BlockCoinView(block, txids, txidKeys, inputKeys, firstInput);
+    const view = new BlockCoinView(block, txids, txidKeys, inBlock, inputKeys, firstInput);
     const coins = readCoins(outpoints);
     for (let n = 0; n < outpoints.length; n++) {
       const coin = coins[n];
@@ -116,6 +121,32 @@ export class BlockCoinView {
       if (this.overwritten.has(`${this.txidKeys[txIndex]!}:${index}`)) return index;
     }
     return -1;
+  }
+
+  /**
+   * The outputs tx `txIndex`'s inputs spend, taken from the coins read from the set or from the outputs of any tx of
+   * the block, without regard to order or to other spends (the connect rules judge those); undefined when an input
+   * spends an output the block cannot see at all (the rules then refuse the block). For script checks started before
+   * the rules. Call it before connectTransaction changes the view.
+   */
+  prevoutsOf(txIndex: number): TxOut[] | undefined {
+    const inputs = this.block.txs[txIndex]!.inputs;
+    const first = this.firstInput[txIndex]!;
+    const prevouts: TxOut[] = [];
+    for (let k = 0; k < inputs.length; k++) {
+      const prevout = inputs[k]!.prevout;
+      const key = this.inputKeys[first + k]!;
+      const coin = this.live.get(key);
+      if (coin !== undefined) {
+        prevouts.push(coin.output);
+        continue;
+      }
+      const creator = this.txIndexByKey.get(key.slice(0, 32));
+      const output = creator === undefined ? undefined : this.block.txs[creator]!.outputs[prevout.index];
+      if (output === undefined || isUnspendable(output.scriptPubKey)) return undefined;
+      prevouts.push(output);
+    }
+    return prevouts;
   }
 
   /**

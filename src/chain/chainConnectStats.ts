@@ -1,7 +1,7 @@
 /**
  * Where the main thread's time went while a Chain processed blocks, by phase (milliseconds of performance.now()), with
  * the work done. For benchmarks and metrics: the phases are consecutive stretches of processBlock, so their sum is the
- * main thread's wall time in it. The script verifier's workers verify from the end of `rulesMs` to the end of
+ * main thread's wall time in it. The script verifier's workers verify from the end of `beginMs` to the end of
  * `scriptsMs`; with an early connect (a block on the tip) that stretch includes `acceptMs`.
  */
 export interface ChainConnectStats {
@@ -17,7 +17,9 @@ export interface ChainConnectStats {
   hashMs: number;
   /** Reading the coins the block spends (and those BIP-30 looks for) from the store. */
   coinsMs: number;
-  /** The connect rules (checkConnectBlock) and handing the script checks to the verifier. */
+  /** Listing the script checks and handing them to the verifier (its workers start at the end of it). */
+  beginMs: number;
+  /** The connect rules (checkConnectBlock), while the workers verify. */
   rulesMs: number;
   /** Checkpointing the store's write-ahead log, then the SQLite writes of the block connect (not committed yet). */
   writeMs: number;
@@ -30,11 +32,11 @@ export interface ChainConnectStats {
 }
 
 /** The timed phases of ChainConnectStats. */
-export type ConnectPhase = 'acceptMs' | 'hashMs' | 'coinsMs' | 'rulesMs' | 'writeMs' | 'scriptsMs' | 'commitMs' | 'otherMs';
+export type ConnectPhase = 'acceptMs' | 'hashMs' | 'coinsMs' | 'beginMs' | 'rulesMs' | 'writeMs' | 'scriptsMs' | 'commitMs' | 'otherMs';
 
 /** A zeroed ChainConnectStats. */
 export function emptyChainConnectStats(): ChainConnectStats {
-  return { blocks: 0, txs: 0, inputs: 0, acceptMs: 0, hashMs: 0, coinsMs: 0, rulesMs: 0, writeMs: 0, scriptsMs: 0, commitMs: 0, otherMs: 0 };
+  return { blocks: 0, txs: 0, inputs: 0, acceptMs: 0, hashMs: 0, coinsMs: 0, beginMs: 0, rulesMs: 0, writeMs: 0, scriptsMs: 0, commitMs: 0, otherMs: 0 };
 }
 
 /**

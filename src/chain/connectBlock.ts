@@ -23,11 +23,11 @@ export interface BlockConnectChanges {
 }
 
 /**
- * Outcome of checkConnectBlock: the first rule the block breaks, or its changes with the script checks that must
- * still pass (one job per non-coinbase tx, job j for tx j + 1) before the changes may be committed.
+ * Outcome of checkConnectBlock: the first rule the block breaks, or its changes, to be committed once the block's
+ * script checks (blockScriptChecks) passed too.
  */
 export type ConnectBlockOutcome =
-  | { readonly ok: true; readonly changes: BlockConnectChanges; readonly scriptChecks: readonly ScriptCheckJob[] }
+  | { readonly ok: true; readonly changes: BlockConnectChanges }
   | { readonly ok: false; readonly error: VerifyError };
 
 /** The block under connect: what it is, where, and its txs' hashes (computed once by the caller). */
@@ -51,9 +51,10 @@ function txFailure(hashes: BlockTxHashes, txIndex: number, reason: string, score
  *    mature, the amounts are in range and cover the outputs (checkTxInputs); then its inputs' coins are spent and its
  *    outputs added, so later txs see them.
  * 3. The coinbase pays at most subsidy + fees.
- * 4. Scripts, last (the costly checks only once the cheap ones passed): returned as script checks for the caller to
- *    verify; scriptCheckFailure turns their result into the block's failure.
- * Returns the first failure, or the changes to write. Pure: no I/O; it changes only the view.
+ * 4. Scripts, last: the signatures of every input (blockScriptChecks lists them). A script failure counts only when
+ *    rules 1-3 passed (scriptCheckFailure), so the caller may verify them at any time: the pipeline starts them
+ *    before the rules, on worker threads.
+ * Returns the first failure of rules 1-3, or the changes to write. Pure: no I/O; it changes only the view.
  * Precondition: checkBlock and the contextual block checks passed, or the outcome is used only once they pass.
  * @throws RangeError when the view does not match the block (a caller error)
  * @see Bitcoin Core validation.cpp Chainstate::ConnectBlock; btcd blockchain/validate.go checkConnectBlock
@@ -69,26 +70,16 @@ export function checkConnectBlock(target: BlockToConnect, view: BlockCoinView, p
 
   let fees = 0n;
   const undo: Coin[] = [];
-  const scriptChecks: ScriptCheckJob[] = [];
   for (let i = 0; i < txs.length; i++) {
-    const tx = txs[i]!;
     if (i > 0) {
       try {
-        fees += checkTxInputs(tx, view.inputCoinsOf(i), height, params.coinbaseMaturity);
+        fees += checkTxInputs(txs[i]!, view.inputCoinsOf(i), height, params.coinbaseMaturity);
       } catch (err) {
         if (!(err instanceof VerifyError)) throw err;
         return txFailure(hashes, i, err.reason, err.score, err.detail);
       }
     }
-    const spent = view.connectTransaction(i, height);
-    if (i === 0) continue;
-    for (const coin of spent) undo.push(coin);
-    scriptChecks.push({
-      tx,
-      prevouts: spent.map((coin) => coin.output),
-      wtxidHex: hashToHex(hashes.wtxids[i]!),
-      txBytes: hashes.txBytes[i],
-    });
+    for (const coin of view.connectTransaction(i, height)) undo.push(coin);
   }
 
   let coinbaseOut = 0n;
@@ -98,7 +89,24 @@ export function checkConnectBlock(target: BlockToConnect, view: BlockCoinView, p
     return { ok: false, error: new VerifyError('bad-cb-amount', 100, `coinbase pays too much (actual=${coinbaseOut} vs limit=${limit})`) };
   }
 
-  return { ok: true, changes: { ...view.changes(), undo, fees }, scriptChecks };
+  return { ok: true, changes: { ...view.changes(), undo, fees } };
+}
+
+/**
+ * The script checks of a block (rule 4 of checkConnectBlock): one job per non-coinbase tx, job j for tx j + 1, with
+ * the outputs its inputs spend as the view holds them before any tx connects. Undefined when some input spends an
+ * output the block cannot see at all: checkConnectBlock then refuses the block, and no script needs checking.
+ * Call it before checkConnectBlock changes the view.
+ */
+export function blockScriptChecks(target: BlockToConnect, view: BlockCoinView): ScriptCheckJob[] | undefined {
+  const { block, hashes } = target;
+  const jobs: ScriptCheckJob[] = [];
+  for (let i = 1; i < block.txs.length; i++) {
+    const prevouts = view.prevoutsOf(i);
+    if (prevouts === undefined) return undefined;
+    jobs.push({ tx: block.txs[i]!, prevouts, wtxidHex: hashToHex(hashes.wtxids[i]!), txBytes: hashes.txBytes[i] });
+  }
+  return jobs;
 }
 
 /**

@@ -5,8 +5,14 @@ import { BlockStatus, type BlockIndexEntry, type ChainStore, type PendingBlockCo
 import { BlockCoinView } from './blockCoinView.js';
 import type { ConnectTimer } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
-import { checkConnectBlock, scriptCheckFailure, type BlockToConnect, type ConnectBlockOutcome } from './connectBlock.js';
-import type { ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import {
+  blockScriptChecks,
+  checkConnectBlock,
+  scriptCheckFailure,
+  type BlockToConnect,
+  type ConnectBlockOutcome,
+} from './connectBlock.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
 
 /** What a ConnectPipeline works with (the Chain's own deps). */
 export interface ConnectPipelineDeps {
@@ -19,12 +25,12 @@ export interface ConnectPipelineDeps {
 
 /**
  * A block connect begun by ConnectPipeline.start on the store's tip of that moment: the block with its tx hashes, the
- * verdict of its connect rules and, when they passed, its script checks under way. End it with finish() or cancel().
+ * verdict of its connect rules, and its script checks under way. End it with finish() or cancel().
  */
 export interface StartedConnect {
   readonly target: BlockToConnect;
   readonly outcome: ConnectBlockOutcome;
-  /** The script checks handed to the verifier, when the rules passed. */
+  /** The script checks handed to the verifier; none when an input spends nothing the block can see (the rules failed). */
   readonly session?: ScriptCheckSession;
 }
 
@@ -36,8 +42,9 @@ export type ConnectResult =
 /**
  * The performance machinery around checkConnectBlock: it overlaps a block's script checks with the rest of its
  * connect, as Core's ConnectBlock queues the checks on CCheckQueue and goes on with the block.
- * - start(): read the coins the block needs in one go, run the connect rules, and hand the script checks to the
- *   verifier, whose worker threads begin at once. The chain calls it before checkBlock
+ * - start(): read the coins the block needs in one go, hand its script checks to the verifier, whose worker threads
+ *   begin at once, then run the connect rules while they verify (a rule failure cancels the checks and is the
+ *   block's verdict, scripts coming last in the rules' order). The chain calls it before checkBlock
  *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
  *   the workers verify.
  * - finish(): checkpoint the store's write-ahead log and write the block connect into a SQLite transaction left open
@@ -51,24 +58,23 @@ export class ConnectPipeline {
   constructor(private readonly deps: ConnectPipelineDeps) {}
 
   /**
-   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs, runs the
-   * connect rules, and when they pass hands its script checks to the verifier. The rules' failure, if any, is in the
-   * outcome; no script check is then started.
+   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs, hands
+   * its script checks to the verifier, then runs the connect rules. The rules' failure, if any, is in the outcome.
    * @throws ChainError script-verifier-failed (the verifier refused the batch); StorageError from the store
    */
   start(target: BlockToConnect): StartedConnect {
-    const { params, store, verifier, timer } = this.deps;
-    const { block, height, hashes } = target;
-    const view = BlockCoinView.read(block, hashes.txids, (outpoints) => store.getCoins(outpoints));
+    const { params, store, timer } = this.deps;
+    const view = BlockCoinView.read(target.block, target.hashes.txids, (outpoints) => store.getCoins(outpoints));
     timer.lap('coinsMs');
-    const outcome = checkConnectBlock(target, view, params);
-    let session: ScriptCheckSession | undefined;
-    if (outcome.ok) {
-      try {
-        session = verifier.begin(outcome.scriptChecks);
-      } catch (err) {
-        throw new ChainError('script-verifier-failed', `script checks of the block at height ${height} could not start`, { cause: err });
-      }
+    const scriptChecks = blockScriptChecks(target, view);
+    const session = scriptChecks === undefined ? undefined : this.begin(scriptChecks, target.height);
+    timer.lap('beginMs');
+    let outcome: ConnectBlockOutcome;
+    try {
+      outcome = checkConnectBlock(target, view, params);
+    } catch (err) {
+      void session?.cancel();
+      throw err;
     }
     timer.lap('rulesMs');
     return { target, outcome, session };
@@ -85,8 +91,11 @@ export class ConnectPipeline {
    */
   async finish(started: StartedConnect, entry: BlockIndexEntry): Promise<ConnectResult> {
     const { outcome, session, target } = started;
-    if (!outcome.ok) return outcome;
-    if (session === undefined) throw new RangeError('a started connect whose rules passed has no script session');
+    if (!outcome.ok) {
+      await session?.cancel();
+      return outcome;
+    }
+    if (session === undefined) throw new RangeError('a started connect whose rules passed has no script checks');
     const { store, timer } = this.deps;
     const { spent, created, undo } = outcome.changes;
     const update = { entry, block: target.block, txids: target.hashes.txids, spent, created, undo };
@@ -127,6 +136,14 @@ export class ConnectPipeline {
   /** Drops a started connect that will not be finished: its script checks are cancelled. Never rejects. */
   async cancel(started: StartedConnect): Promise<void> {
     await started.session?.cancel();
+  }
+
+  private begin(scriptChecks: readonly ScriptCheckJob[], height: number): ScriptCheckSession {
+    try {
+      return this.deps.verifier.begin(scriptChecks);
+    } catch (err) {
+      throw new ChainError('script-verifier-failed', `script checks of the block at height ${height} could not start`, { cause: err });
+    }
   }
 
   private joinSync(session: ScriptCheckSession, entry: BlockIndexEntry): ScriptCheckResult | undefined {

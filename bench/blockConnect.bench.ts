@@ -2,10 +2,16 @@
  * Block connect throughput: Chain.processBlock on blocks of 1,250 one-input transactions (half P2WPKH spends checked
  * with ECDSA, half P2TR key-path spends checked with Schnorr; one or two outputs each) on a regtest chain backed by a
  * SQLite store, with WorkerPoolScriptVerifier on every core and an empty script cache (these txs never went through a
- * mempool). Reported: tx/s, signature verifications/s, and their ratio to cores x the single-core rate of
- * consensus verifyInput over the same inputs (one SighashCache per tx, as a block connect needs), measured in the same
- * run and interleaved with the connects; the main thread's time split (Chain.connectStats); and tx/s when every tx is
- * already in the script cache (as after mempool acceptance).
+ * mempool). Reported, all from the same run:
+ * - tx/s, signature verifications/s, and their ratio to cores x the single-core rate of consensus verifyInput over
+ *   the same inputs (one SighashCache per tx, as a block connect needs), measured interleaved with the connects;
+ * - the CPU accounting of those connects: process CPU per block (every thread), the share the verifications alone
+ *   would cost at the single-core pass's CPU per input (efficiency), and how busy the cores were (utilization: below
+ *   1 when a core idles, or another process takes it);
+ * - where the time goes per phase (Chain.connectStats): the main thread's wall time and the process CPU with the
+ *   pool, and the CPU of the same connects on one thread with InlineScriptVerifier, which splits the work exactly
+ *   whatever else runs on the machine (the `scripts` phase is then the verification, the rest the overhead);
+ * - tx/s when every tx is already in the script cache (as after mempool acceptance).
  *
  * Setup (not timed): block 1's coinbase pays 5,000 outputs to the two bench keys, 100 empty blocks mature it, the
  * spends are signed with src/testing/txFactory and packed into 4 blocks; the store is then closed and copied for
@@ -15,7 +21,15 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chain } from '../src/chain/chain.js';
-import { emptyChainConnectStats, type ChainConnectStats } from '../src/chain/chainConnectStats.js';
+import {
+  addChainConnectStats,
+  CONNECT_PHASES,
+  emptyChainConnectStats,
+  type ChainConnectStats,
+  type ConnectPhase,
+} from '../src/chain/chainConnectStats.js';
+import { InlineScriptVerifier } from '../src/chain/inlineScriptVerifier.js';
+import type { ScriptVerifier } from '../src/chain/scriptVerifier.js';
 import { WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
 import { SighashCache } from '../src/consensus/sighash.js';
 import { verifyInput } from '../src/consensus/verifyInput.js';
@@ -88,11 +102,14 @@ async function timed(body: () => Promise<void> | void): Promise<Timing> {
   return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
-/** One timed connect of every fixture block onto a fresh copy of the base store; returns its timing and the chain's split. */
+/**
+ * One timed connect of every fixture block onto a fresh copy of the base store, with `verifier` (its cache emptied,
+ * then filled with every spend when `cached`); returns its timing and the chain's split.
+ */
 export async function connectRound(
   fx: Fixture,
   round: number,
-  pool: WorkerPoolScriptVerifier,
+  verifier: ScriptVerifier & { readonly cache: { clear(): void; add(wtxidHex: string): void } },
   cached: boolean,
 ): Promise<Timing & { stats: ChainConnectStats }> {
   const dir = join(fx.dir, `round-${round}`);
@@ -100,9 +117,9 @@ export async function connectRound(
   copyFileSync(fx.basePath, join(dir, 'chain.sqlite'));
   const store = SqliteChainStore.open(join(dir, 'chain.sqlite'), regtest);
   try {
-    const chain = await Chain.open({}, { params: regtest, store, scriptVerifier: pool, logger: silentLogger(), nowSec: () => TEST_NOW_SEC });
-    pool.cache.clear();
-    if (cached) for (const s of fx.spends) pool.cache.add(s.wtxidHex);
+    const chain = await Chain.open({}, { params: regtest, store, scriptVerifier: verifier, logger: silentLogger(), nowSec: () => TEST_NOW_SEC });
+    verifier.cache.clear();
+    if (cached) for (const s of fx.spends) verifier.cache.add(s.wtxidHex);
     chain.resetConnectStats();
     const timing = await timed(async () => {
       for (const block of fx.blocks) {
@@ -130,15 +147,43 @@ function singleCoreRound(fx: Fixture): Promise<Timing> {
   });
 }
 
-function addStats(sum: ChainConnectStats, s: ChainConnectStats): void {
-  for (const k of Object.keys(sum) as (keyof ChainConnectStats)[]) sum[k] += s[k];
+/** Sums of timed rounds. */
+class Rounds {
+  ms = 0;
+  cpuMs = 0;
+  count = 0;
+  readonly stats = emptyChainConnectStats();
+
+  add(t: Timing & { stats?: ChainConnectStats }): void {
+    this.ms += t.ms;
+    this.cpuMs += t.cpuMs;
+    this.count++;
+    if (t.stats !== undefined) addChainConnectStats(this.stats, t.stats);
+  }
 }
+
+/** What each phase does, for the table. */
+const PHASE_LABELS: Record<ConnectPhase, string> = {
+  hash: 'serializing the block, tx hashes',
+  coins: 'reading the coins',
+  begin: 'listing the script checks, handing them over',
+  rules: 'connect rules (workers verify)',
+  accept: 'checkBlock, contextual checks, storing the block',
+  write: 'WAL checkpoint, SQLite writes of the connect',
+  scripts: 'scripts: own share, then waiting',
+  commit: 'SQLite commit',
+  other: 'events',
+};
+
+/** The phases in the order a block on the tip goes through them (its connect starts before checkBlock). */
+const PHASE_ORDER: readonly ConnectPhase[] = ['hash', 'coins', 'begin', 'rules', 'accept', 'write', 'scripts', 'commit', 'other'];
 
 /** Runs the block connect benchmark and returns its results (also printed). */
 export async function runBlockConnectBench(seconds: number): Promise<Record<string, BenchResult | number>> {
   const cores = availableParallelism();
   const fx = await buildFixture();
   const pool = WorkerPoolScriptVerifier.create({ threads: cores });
+  const inline = new InlineScriptVerifier({ cacheSize: 0 });
   try {
     const inputs = fx.spends.reduce((n, s) => n + s.tx.inputs.length, 0);
     const txs = fx.spends.length;
@@ -147,66 +192,69 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
     await connectRound(fx, 0, pool, false);
 
     let round = 1;
-    const single = { ms: 0, cpuMs: 0, rounds: 0 };
-    const cold = { ms: 0, cpuMs: 0, rounds: 0 };
-    const cached = { ms: 0, cpuMs: 0, rounds: 0 };
-    const add = (sum: typeof single, t: Timing): void => {
-      sum.ms += t.ms;
-      sum.cpuMs += t.cpuMs;
-      sum.rounds++;
-    };
-    const split = emptyChainConnectStats();
-    // Each round: single-core pass, cold connect, cached connect; interleaved so load changes hit all three alike.
+    const single = new Rounds();
+    const cold = new Rounds();
+    const cached = new Rounds();
+    const oneThread = new Rounds();
+    // Each round: single-core pass, cold connect, cached connect, and every other round the connect on one thread;
+    // interleaved so load changes hit them alike.
     const end = performance.now() + seconds * 3000;
     do {
-      add(single, await singleCoreRound(fx));
-      const c = await connectRound(fx, round++, pool, false);
-      add(cold, c);
-      addStats(split, c.stats);
-      add(cached, await connectRound(fx, round++, pool, true));
+      single.add(await singleCoreRound(fx));
+      cold.add(await connectRound(fx, round++, pool, false));
+      cached.add(await connectRound(fx, round++, pool, true));
+      if (cold.count % 2 === 1) oneThread.add(await connectRound(fx, round++, inline, false));
     } while (performance.now() < end);
 
     const rate = (ops: number, ms: number): number => (ops * 1000) / ms;
-    const singleResult: BenchResult = { name: 'verifyInput, one core', ops: inputs * single.rounds, seconds: single.ms / 1000, opsPerSec: rate(inputs * single.rounds, single.ms) };
-    const coldTx: BenchResult = { name: 'block connect, tx/s', ops: txs * cold.rounds, seconds: cold.ms / 1000, opsPerSec: rate(txs * cold.rounds, cold.ms) };
-    const coldSigs: BenchResult = { ...coldTx, name: 'block connect, sig verifications/s', ops: inputs * cold.rounds, opsPerSec: rate(inputs * cold.rounds, cold.ms) };
-    const cachedTx: BenchResult = { name: 'block connect with cached scripts, tx/s', ops: txs * cached.rounds, seconds: cached.ms / 1000, opsPerSec: rate(txs * cached.rounds, cached.ms) };
+    const singleResult: BenchResult = { name: 'verifyInput, one core', ops: inputs * single.count, seconds: single.ms / 1000, opsPerSec: rate(inputs * single.count, single.ms) };
+    const coldTx: BenchResult = { name: 'block connect, tx/s', ops: txs * cold.count, seconds: cold.ms / 1000, opsPerSec: rate(txs * cold.count, cold.ms) };
+    const coldSigs: BenchResult = { ...coldTx, name: 'block connect, sig verifications/s', ops: inputs * cold.count, opsPerSec: rate(inputs * cold.count, cold.ms) };
+    const cachedTx: BenchResult = { name: 'block connect with cached scripts, tx/s', ops: txs * cached.count, seconds: cached.ms / 1000, opsPerSec: rate(txs * cached.count, cached.ms) };
     const ratio = coldSigs.opsPerSec / (cores * singleResult.opsPerSec);
 
     // CPU accounting, per block: the CPU the verifications alone cost (at the single-core pass's CPU per input), and
-    // what the connects used on all threads. efficiency = verify CPU / connect CPU (the rest is overhead on some
-    // thread); utilization = connect CPU / (cores x wall) (below 1: a core idle or taken by another process).
-    const blocks = BLOCKS * cold.rounds;
-    const verifyCpuMs = (single.cpuMs / single.rounds) * cold.rounds;
+    // what the connects used on all threads.
+    const blocks = BLOCKS * cold.count;
+    const verifyCpuMs = (single.cpuMs / single.count) * cold.count;
     const efficiency = verifyCpuMs / cold.cpuMs;
     const utilization = cold.cpuMs / (cores * cold.ms);
     const singleCpuShare = single.cpuMs / single.ms;
+    // On one thread: the verification is the `scripts` phase, everything else is overhead.
+    const inlineBlocks = BLOCKS * oneThread.count;
+    const inlineCpu = oneThread.stats.cpuMs;
+    const inlineTotal = CONNECT_PHASES.reduce((sum, p) => sum + inlineCpu[p], 0);
+    const inlineOverhead = inlineTotal - inlineCpu.scripts;
 
-    const perBlock = (ms: number): string => `${(ms / blocks).toFixed(1)} ms`;
+    const fmt = (ms: number, n: number): string => (ms / n).toFixed(1).padStart(7);
     console.log(
       `\n## block connect (${BLOCKS} blocks x ${TXS_PER_BLOCK.toLocaleString('en-US')} one-input txs, half P2WPKH, half P2TR; ` +
-        `SQLite store; ${cores} cores; ${cold.rounds} round(s))`,
+        `SQLite store; ${cores} cores; ${cold.count} round(s))`,
     );
-    console.log(`blocks ${blocks}, txs ${(txs * cold.rounds).toLocaleString('en-US')}, inputs ${(inputs * cold.rounds).toLocaleString('en-US')}, ${(cold.ms / 1000).toFixed(2)} s`);
+    console.log(`blocks ${blocks}, txs ${(txs * cold.count).toLocaleString('en-US')}, inputs ${(inputs * cold.count).toLocaleString('en-US')}, ${(cold.ms / 1000).toFixed(2)} s`);
     console.log(`tx/s:                                   ${formatRate(coldTx.opsPerSec, 'txs')}`);
     console.log(`signature verifications/s:              ${formatRate(coldSigs.opsPerSec, 'verifies')}`);
     console.log(`verifyInput, one core (same inputs):    ${formatRate(singleResult.opsPerSec, 'verifies')} (it had ${(singleCpuShare * 100).toFixed(0)}% of a core)`);
     console.log(`ratio: ${ratio.toFixed(2)} x (${cores} cores x single-core verifyInput rate)`);
     console.log(
-      `CPU per block: ${perBlock(cold.cpuMs)} on all threads, of which verification ${perBlock(verifyCpuMs)} ` +
-        `(efficiency ${efficiency.toFixed(2)}); cores busy ${(utilization * 100).toFixed(0)}% of the wall time`,
+      `CPU per block: ${fmt(cold.cpuMs, blocks).trim()} ms on all threads, of which the verifications ${fmt(verifyCpuMs, blocks).trim()} ms: ` +
+        `efficiency ${efficiency.toFixed(2)}; the cores were busy ${(utilization * 100).toFixed(0)}% of the wall time`,
     );
-    console.log(`main thread per block (wall), ${perBlock(split.acceptMs + split.hashMs + split.coinsMs + split.beginMs + split.rulesMs + split.writeMs + split.scriptsMs + split.commitMs + split.otherMs)}:`);
-    console.log(`  serializing the block, tx hashes (workers idle):            ${perBlock(split.hashMs)}`);
-    console.log(`  reading the coins (workers idle):                           ${perBlock(split.coinsMs)}`);
-    console.log(`  listing the script checks, handing them over (workers idle): ${perBlock(split.beginMs)}`);
-    console.log(`  connect rules (workers verify):                             ${perBlock(split.rulesMs)}`);
-    console.log(`  checkBlock, contextual checks, storing the block:           ${perBlock(split.acceptMs)}`);
-    console.log(`  WAL checkpoint, SQLite writes of the connect (workers verify): ${perBlock(split.writeMs)}`);
-    console.log(`  scripts: the main thread's share, then waiting:             ${perBlock(split.scriptsMs)}`);
-    console.log(`  SQLite commit (workers idle):                               ${perBlock(split.commitMs)}`);
-    console.log(`  events:                                                     ${perBlock(split.otherMs)}`);
+    console.log(
+      `on one thread (InlineScriptVerifier, ${oneThread.count} round(s)): ${fmt(inlineTotal, inlineBlocks).trim()} ms CPU per block, ` +
+        `verification ${fmt(inlineCpu.scripts, inlineBlocks).trim()} ms, overhead ${fmt(inlineOverhead, inlineBlocks).trim()} ms ` +
+        `(${((inlineOverhead / inlineCpu.scripts) * 100).toFixed(1)}% of the verification; 0.9 needs <= 11.1%)`,
+    );
+    console.log(`per block, ms:                                    main wall   process CPU   one thread CPU`);
+    console.log(`                                                  (pool)      (pool)        (inline)`);
+    for (const phase of PHASE_ORDER) {
+      console.log(
+        `  ${`${phase}: ${PHASE_LABELS[phase]}`.padEnd(48)}${fmt(cold.stats.wallMs[phase], blocks)}     ${fmt(cold.stats.cpuMs[phase], blocks)}       ${fmt(inlineCpu[phase], inlineBlocks)}`,
+      );
+    }
     console.log(`with every tx in the script cache:      ${formatRate(cachedTx.opsPerSec, 'txs')}`);
+    const perBlock = (record: Record<ConnectPhase, number>, n: number, prefix: string): Record<string, number> =>
+      Object.fromEntries(CONNECT_PHASES.map((p) => [`${prefix}.${p}`, record[p] / n]));
     return {
       single: singleResult,
       coldTx,
@@ -215,7 +263,10 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
       ratio,
       efficiency,
       utilization,
-      ...Object.fromEntries(Object.entries(split).map(([k, v]) => [`split.${k}`, v])),
+      inlineOverheadShare: inlineOverhead / inlineCpu.scripts,
+      ...perBlock(cold.stats.wallMs, blocks, 'wallMsPerBlock'),
+      ...perBlock(cold.stats.cpuMs, blocks, 'cpuMsPerBlock'),
+      ...perBlock(inlineCpu, inlineBlocks, 'inlineCpuMsPerBlock'),
     };
   } finally {
     await pool.close();

@@ -16,7 +16,7 @@ import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/ty
 import { BlockStatus, type BlockIndexEntry, type ChainStore, type UtxoRecord, type UtxoSetDigest } from '../storage/chainStore.js';
 import { BlockIndex, hasData, isFailed, prevHexOf, type IndexNode } from './blockIndex.js';
 import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
-import { ConnectTimer, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
+import { ConnectTimer, copyChainConnectStats, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import { ChainEventEmitter, type ChainEvents, type ChainListener } from './chainEvents.js';
 import { ConnectPipeline, type StartedConnect } from './connectPipeline.js';
@@ -229,9 +229,9 @@ export class Chain {
     return this.params;
   }
 
-  /** Main-thread time per phase of the blocks connected since open (or the last reset), and the work done; a copy. */
+  /** Time per phase (main-thread wall, process CPU) since open or the last reset, and the work done; a copy. */
   get connectStats(): ChainConnectStats {
-    return { ...this.timer.stats };
+    return copyChainConnectStats(this.timer.stats);
   }
 
   /** Zeroes connectStats. */
@@ -485,10 +485,10 @@ export class Chain {
     if (this.orphans.has(hashHex)) return { hashHex, status: 'duplicate', detail: 'already in the orphan pool' };
 
     const prevHex = hashToHex(block.header.prevBlock);
-    this.timer.lap('acceptMs');
+    this.timer.lap('accept');
     const raw = encodeBlock(block);
     const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
-    this.timer.lap('hashMs');
+    this.timer.lap('hash');
     const early = this.startEarlyConnect(encoded, hash, hashHex, prevHex);
     try {
       checkBlock(block, this.params, encoded.hashes);
@@ -507,7 +507,7 @@ export class Chain {
       try {
         const accepted = this.acceptBlock(block, hash, hashHex, parent, existing, batch, encoded);
         if (this.index.get(hashHex) !== undefined) this.acceptOrphansOf(hashHex, batch);
-        this.timer.lap('acceptMs');
+        this.timer.lap('accept');
         if (!accepted.ok) {
           // The failing block changed nothing, but orphans it freed may have (they were marked failed as its children).
           return this.invalidResult(hashHex, accepted.error, false);
@@ -901,7 +901,7 @@ export class Chain {
     }
     this.logger.debug({ height: entry.height, hash: entry.hashHex, txs: block.txs.length }, 'block connected');
     this.events.emit('blockConnected', { entry, block, txids: result.txids });
-    this.timer.lap('otherMs');
+    this.timer.lap('other');
     return true;
   }
 

@@ -153,7 +153,7 @@ describe('block connect through the worker-pool pipeline agrees with the plain o
       } else {
         const stats = piped.tc.chain.connectStats;
         assert.deepEqual([stats.blocks, stats.txs, stats.inputs], [1, 31, 30]);
-        assert.ok(stats.scriptsMs > 0 && stats.commitMs > 0);
+        assert.ok(stats.wallMs.scripts > 0 && stats.wallMs.commit > 0);
       }
     });
   }

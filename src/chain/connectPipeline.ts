@@ -65,10 +65,10 @@ export class ConnectPipeline {
   start(target: BlockToConnect): StartedConnect {
     const { params, store, timer } = this.deps;
     const view = BlockCoinView.read(target.block, target.hashes.txids, (outpoints) => store.getCoins(outpoints));
-    timer.lap('coinsMs');
+    timer.lap('coins');
     const scriptChecks = blockScriptChecks(target, view);
     const session = scriptChecks === undefined ? undefined : this.begin(scriptChecks, target.height);
-    timer.lap('beginMs');
+    timer.lap('begin');
     let outcome: ConnectBlockOutcome;
     try {
       outcome = checkConnectBlock(target, view, params);
@@ -76,7 +76,7 @@ export class ConnectPipeline {
       void session?.cancel();
       throw err;
     }
-    timer.lap('rulesMs');
+    timer.lap('rules');
     return { target, outcome, session };
   }
 
@@ -106,14 +106,14 @@ export class ConnectPipeline {
     try {
       store.checkpoint();
       pending = store.beginConnectBlock(update);
-      timer.lap('writeMs');
+      timer.lap('write');
       let result = this.joinSync(session, entry);
       if (result === undefined) {
         pending.rollback();
         pending = undefined;
         result = await this.join(session, entry);
       }
-      timer.lap('scriptsMs');
+      timer.lap('scripts');
       const failure = scriptCheckFailure(result, target.hashes);
       if (failure !== undefined) return { ok: false, error: failure };
       pending ??= store.beginConnectBlock(update);
@@ -129,7 +129,7 @@ export class ConnectPipeline {
         pending?.rollback();
         entry.status = statusBefore;
       }
-      timer.lap('commitMs');
+      timer.lap('commit');
     }
   }
 

@@ -419,6 +419,15 @@ describe('SqliteChainStore: connect and disconnect', () => {
         undefined,
         created2[2]!.coin,
       ]);
+      // Repeated outpoints each get their answer; an index past the coins, or of another byte order, finds nothing.
+      assert.deepEqual(store.getCoins([op(t2bId, 0), op(t2bId, 0), op(t2bId, 7), op(t2bId, 0x01000000), op(cb2Id, 0)]), [
+        created2[2]!.coin,
+        created2[2]!.coin,
+        undefined,
+        undefined,
+        created2[0]!.coin,
+      ]);
+      assert.deepEqual(store.getCoins([]), []);
       assert.equal(store.getUtxoCount(), 3);
       const value = store.getCoin(op(cb2Id, 0))!.output.value;
       assert.equal(typeof value, 'bigint');

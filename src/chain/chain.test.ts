@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { regtest } from '../params/networks.js';
+import { encodeBlock } from '../primitives/block.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
 import type { Block } from '../primitives/types.js';
@@ -84,6 +85,20 @@ describe('Chain: open, mine, accessors', () => {
     assert.equal(digest.hashSerialized, replay.hashSerialized);
     assert.equal(digest.txouts, replay.txouts);
     assert.equal(digest.totalAmount, replay.totalAmount);
+  });
+
+  it('stores a block given with its serialization (as from the network) as those bytes, and connects it', async (t) => {
+    const tc = await open(t);
+    await mineBlocks(tc.chain, 101);
+    const [coin] = spendableCoinbases(tc.chain);
+    const spend = buildSpend([coin!], { key: bob, valueSats: 50_000n }, 1_000n).tx;
+    const block = buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs: [spend], fees: 1_000n });
+    const raw = encodeBlock(block);
+    const r = await tc.chain.processBlock(block, raw);
+    assert.equal(r.status, 'connected', JSON.stringify(r));
+    assert.deepEqual(tc.chain.getRawBlock(r.hashHex), raw);
+    assert.deepEqual(tc.chain.getBlock(r.hashHex), block);
+    assert.equal(tc.chain.getCoin(coin!.outpoint), undefined);
   });
 
   it('accessors: entries by hash and height, ancestors, median-time-past, next bits, locator, duplicates', async (t) => {

@@ -354,12 +354,14 @@ export class Chain {
   /**
    * Validates a block and, when it makes a branch with more work than the tip, reorganises to it. Calls are queued and
    * run one at a time. An invalid block is a result, not an error.
+   * `raw`, when the caller has it, is the serialization `block` was decoded from (a block from the network): it is
+   * stored and hashed as is instead of encoding the block again. Precondition: decodeBlock(raw) gives `block`.
    * @throws ChainError script-verifier-failed (the verifier crashed: the block is not marked invalid) | corrupt |
    *   closed; StorageError on database failures
    */
-  processBlock(block: Block): Promise<ProcessBlockResult> {
+  processBlock(block: Block, raw?: Uint8Array): Promise<ProcessBlockResult> {
     if (this.closed) return Promise.reject(new ChainError('closed', 'the chain is closed'));
-    return this.queue.run(() => this.processBlockNow(block));
+    return this.queue.run(() => this.processBlockNow(block, raw));
   }
 
   /**
@@ -466,7 +468,7 @@ export class Chain {
     }
   }
 
-  private async processBlockNow(block: Block): Promise<ProcessBlockResult> {
+  private async processBlockNow(block: Block, received: Uint8Array | undefined): Promise<ProcessBlockResult> {
     this.timer.restart();
     const hash = computeBlockHash(block.header);
     const hashHex = hashToHex(hash);
@@ -486,7 +488,7 @@ export class Chain {
 
     const prevHex = hashToHex(block.header.prevBlock);
     this.timer.lap('accept');
-    const raw = encodeBlock(block);
+    const raw = received ?? encodeBlock(block);
     const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
     this.timer.lap('hash');
     const early = this.startEarlyConnect(encoded, hash, hashHex, prevHex);

@@ -58,17 +58,17 @@ export function finishScriptCheck(
  * finish(); cancel() before that means it never runs. Used by InlineScriptVerifier and by the pool for small batches.
  */
 export function createInlineSession(verifyNow: () => ScriptCheckResult): ScriptCheckSession {
-  let state: 'open' | 'joined' | 'cancelled' = 'open';
+  let done = false;
   const join = (): ScriptCheckResult => {
-    if (state !== 'open') throw new Error(`ScriptCheckSession already ${state}`);
-    state = 'joined';
+    if (done) throw new Error('ScriptCheckSession finished twice (or after cancel)');
+    done = true;
     return verifyNow();
   };
   return {
     finishSync: join,
     finish: async () => join(),
     cancel: async () => {
-      if (state === 'open') state = 'cancelled';
+      done = true;
     },
   };
 }

@@ -278,7 +278,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     const session: ScriptCheckSession & { readonly batch: SharedScriptCheckBatch } = {
       batch,
       finishSync: () => {
-        if (done) throw new Error('ScriptCheckSession finished twice');
+        if (done) throw new Error('ScriptCheckSession finished twice (or after cancel)');
         joinOnMainThread();
         if (!waitForChunks(batch, this.syncJoinStallMs)) return undefined;
         done = true;
@@ -297,7 +297,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
         return finishScriptCheck(jobs, failure, this.cache);
       },
       finish: async () => {
-        if (done) throw new Error('ScriptCheckSession finished twice');
+        if (done) throw new Error('ScriptCheckSession finished twice (or after cancel)');
         done = true;
         joinOnMainThread();
         const workers = await settle();

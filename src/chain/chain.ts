@@ -525,7 +525,7 @@ export class Chain {
 
   /**
    * For a new block that extends the tip directly and meets its proof of work, starts its connect at once (coins,
-   * connect rules, script checks handed to the verifier) before checkBlock and the contextual checks, so those run
+   * script checks handed to the verifier, connect rules) before checkBlock and the contextual checks, so those run
    * while the workers verify. Its outcome is used only once the block has passed them, so the reject reason is the
    * one the plain order gives; a block that fails them has its script checks cancelled. The extra work an invalid
    * block can cause is one block's signature checks, which a block with valid proof of work and bad signatures causes

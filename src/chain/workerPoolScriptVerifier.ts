@@ -125,8 +125,8 @@ function toError(e: unknown): Error {
  * fails tells later chunks to stop (a shared abort slot), since they can no longer hold the first failure.
  * Concurrent batches are allowed; each worker takes part in them in order.
  *
- * begin() posts the batch and returns, so the caller can do other work while the workers verify (the chain does its
- * BIP-30 lookups and SQLite writes then); finish() makes the main thread claim what is left and awaits the workers;
+ * begin() posts the batch and returns, so the caller can do other work while the workers verify (the chain runs its
+ * connect rules, checkBlock and its SQLite writes then: see connectPipeline.ts); finish() makes the main thread claim what is left and awaits the workers;
  * finishSync() does the same but blocks on the shared counter instead of awaiting (the chain joins inside its write
  * transaction). verify() is begin().finish(). With `mainThreadVerifies: false` the main thread only waits.
  *

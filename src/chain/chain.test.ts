@@ -242,15 +242,25 @@ describe('Chain: restart and recovery', () => {
     assert.ok((tc.chain.tip.status & BlockStatus.VALID_SCRIPTS) !== 0);
   });
 
-  it('a script verifier crash is an internal error: the block is not marked invalid and connects on retry', async (t) => {
+  it('a script verifier crash is an internal error: the block is not marked invalid, nothing uncommitted is seen, it connects on retry', async (t) => {
     const inner = new InlineScriptVerifier();
     let crash = false;
+    /** What the chain showed of the spent coin while the crashed session was being cancelled (an await). */
+    let seenWhileCancelling: unknown = 'not cancelled';
     const workerExited = (): never => {
       throw new Error('worker exited');
     };
     const flaky: ScriptVerifier = {
       begin: (jobs: readonly ScriptCheckJob[]): ScriptCheckSession =>
-        crash ? { finishSync: workerExited, finish: async () => workerExited(), cancel: async () => {} } : inner.begin(jobs),
+        crash
+          ? {
+              finishSync: workerExited,
+              finish: async () => workerExited(),
+              cancel: async () => {
+                seenWhileCancelling = tc.chain.getCoin(coin!.outpoint)?.output.value;
+              },
+            }
+          : inner.begin(jobs),
       verify: (jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> => flaky.begin(jobs).finish(),
       isCached: (w) => inner.isCached(w),
       close: () => inner.close(),
@@ -263,6 +273,7 @@ describe('Chain: restart and recovery', () => {
     const before = tc.chain.tip.hashHex;
     crash = true;
     await assert.rejects(tc.chain.processBlock(block), (e: unknown) => e instanceof ChainError && e.code === 'script-verifier-failed');
+    assert.equal(seenWhileCancelling, coin!.output.value, 'the block\'s writes were rolled back before the chain yielded');
     assert.equal(tc.chain.tip.hashHex, before);
     const entry = tc.chain.getEntry(computeBlockHash(block.header))!;
     assert.equal(entry.status & (BlockStatus.FAILED | BlockStatus.FAILED_CHILD), 0, 'not marked invalid');

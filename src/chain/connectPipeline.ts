@@ -122,6 +122,9 @@ export class ConnectPipeline {
       timer.countBlock(target.block.txs.length, undo.length);
       return { ok: true, txids: target.hashes.txids };
     } catch (err) {
+      // Never yield to the event loop with the transaction open.
+      pending?.rollback();
+      pending = undefined;
       await session.cancel();
       throw err;
     } finally {

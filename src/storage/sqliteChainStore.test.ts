@@ -657,7 +657,7 @@ describe('SqliteChainStore: atomicity', () => {
     }
   });
 
-  test('checkpoint moves committed writes from the write-ahead log into the database file', () => {
+  test('checkpoint moves committed writes from the write-ahead log into the database file once 1,000 rows or pages were written', () => {
     const path = freshPath();
     const store = SqliteChainStore.open(path, params);
     try {
@@ -680,6 +680,9 @@ describe('SqliteChainStore: atomicity', () => {
         }
       };
       assert.equal(tipOf(copyOfFile('before.sqlite')), undefined);
+      store.checkpoint(); // a few rows written so far: nothing to do yet
+      assert.equal(tipOf(copyOfFile('early.sqlite')), undefined);
+      store.putBlock(entry2, new Uint8Array(1_000 * 4096)); // 1,000 pages of block data
       store.checkpoint();
       assert.deepEqual(tipOf(copyOfFile('after.sqlite')), Buffer.from(entry1.hash));
       const memory = SqliteChainStore.openMemory(params);

@@ -94,6 +94,14 @@ CREATE TABLE IF NOT EXISTS address_history (
  * between two of its own checkpoints (see checkpoint()).
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/**
+ * checkpoint() acts once block connects, disconnects and block data wrote at least this many rows (or pages of block
+ * data) since the last one: a bound on the pages they dirtied, so the log is checkpointed about as often as SQLite's
+ * default 1,000-page autocheckpoint would, instead of after every small block (each checkpoint costs two fsyncs).
+ */
+const CHECKPOINT_AFTER_ROWS = 1_000;
+/** SQLite's default page size: what a row count stands for when block data is counted in pages. */
+const PAGE_SIZE_BYTES = 4096;
 /** SQLite page cache per connection, in KiB (negative cache_size = KiB). */
 const CACHE_SIZE_KIB = 32 * 1024;
 /** Size of the buffer the UTXO digest serializes coins into before hashing. */
@@ -217,6 +225,9 @@ export class SqliteChainStore implements ChainStore {
    * serves every statement and no 36-byte array is allocated per row.
    */
   private readonly outpointScratch = Buffer.allocUnsafe(36);
+
+  /** Rows (and pages of block data) written since the last checkpoint: see CHECKPOINT_AFTER_ROWS. */
+  private rowsSinceCheckpoint = 0;
 
   private constructor(
     db: Database.Database,
@@ -427,6 +438,7 @@ export class SqliteChainStore implements ChainStore {
         this.stmt.putBlock.run(entry.hash, rawBlock);
       })
       .immediate();
+    this.rowsSinceCheckpoint += 1 + Math.ceil(rawBlock.length / PAGE_SIZE_BYTES);
   }
 
   /** Raw serialized block (with witnesses), or undefined when not stored. */
@@ -609,6 +621,7 @@ export class SqliteChainStore implements ChainStore {
     this.stmt.setMeta.run('tip', entry.hash);
     this.stmt.addUtxoCount.run(update.created.length - update.spent.length);
     this.putBlockIndexEntry(entry);
+    this.rowsSinceCheckpoint += update.spent.length + update.created.length + block.txs.length + update.undo.length + rows.length + 5;
   }
 
   /**
@@ -659,6 +672,7 @@ export class SqliteChainStore implements ChainStore {
         this.stmt.setMeta.run('tip', entry.header.prevBlock);
         this.stmt.addUtxoCount.run(update.restored.length - update.removed.length);
         this.stmt.setStatus.run(entry.status, entry.hash);
+        this.rowsSinceCheckpoint += update.removed.length + update.restored.length + block.txs.length + undo.length + rows.length + 5;
       })
       .immediate();
   }
@@ -887,13 +901,16 @@ export class SqliteChainStore implements ChainStore {
 
   /**
    * Copies the committed pages of the write-ahead log into the database file, without waiting for readers (a PASSIVE
-   * checkpoint); nothing for a read-only or in-memory store.
+   * checkpoint), once connects, disconnects and block data wrote CHECKPOINT_AFTER_ROWS rows since the last one;
+   * otherwise, and for a read-only or in-memory store, nothing.
    * PERF: SQLite's own checkpoint would run inside a commit once the log reaches 1,000 pages (every two blocks of 1,250
-   * txs on the bench), while the script workers sit idle; here it is put off to WAL_AUTOCHECKPOINT_PAGES so the chain
-   * can checkpoint while workers verify.
+   * txs on the bench), while the script workers sit idle; it is put off to WAL_AUTOCHECKPOINT_PAGES so the chain can
+   * checkpoint while workers verify.
    */
   checkpoint(): void {
-    if (!this.db.readonly && !this.db.memory) this.stmt.checkpoint.run();
+    if (this.rowsSinceCheckpoint < CHECKPOINT_AFTER_ROWS || this.db.readonly || this.db.memory) return;
+    this.stmt.checkpoint.run();
+    this.rowsSinceCheckpoint = 0;
   }
 
   /** Closes the database (idempotent); the WAL is checkpointed by SQLite on close. */

@@ -34,7 +34,21 @@ interface Child {
   readonly stopStage: number;
 }
 
-/** A group of supervised child processes (see the module comment). */
+/**
+ * A group of supervised child processes (see the module comment). In a composition root:
+ * ```ts
+ * const supervisor = new Supervisor({ logger });
+ * supervisor.add({ name: 'engine', command: process.execPath, args: [...cairnArgs, 'exchange', 'engine'], consoleFile, stopStage: 1 });
+ * supervisor.add({ name: 'gateway', command: process.execPath, args: [...cairnArgs, 'exchange', 'gateway'], consoleFile, stopStage: 0 });
+ * supervisor.startAll();
+ * const stop = waitForStopSignal(); // stopSignals.ts
+ * await stop.signal;
+ * const results = await supervisor.stop();
+ * stop.dispose();
+ * ```
+ * A child stops itself when its supervisor goes only if it watches the link (every `cairn` command does, from its
+ * entry); another program would be left to leftoverProcesses.ts.
+ */
 export class Supervisor {
   private readonly members: Child[] = [];
   private readonly logger: Logger | undefined;

@@ -37,8 +37,6 @@ export interface SupervisorWatch {
   readonly stopRequested: boolean;
   /** True once the link has closed: the supervisor is gone. */
   readonly supervisorGone: boolean;
-  /** Stops watching (the link is closed on this side; the supervisor's going no longer stops this process). */
-  close(): void;
 }
 
 /** Options of watchSupervisor; the defaults are what a cairn command wants. */
@@ -96,10 +94,9 @@ export function watchSupervisor(options: WatchSupervisorOptions = {}): Superviso
     });
   let stopRequested = false;
   let gone = false;
-  let closed = false;
   let received = '';
   const lost = (reason: SupervisorGoneReason): void => {
-    if (gone || closed) return;
+    if (gone) return;
     gone = true;
     link.destroy();
     write(
@@ -126,10 +123,6 @@ export function watchSupervisor(options: WatchSupervisorOptions = {}): Superviso
     },
     get supervisorGone() {
       return gone;
-    },
-    close() {
-      closed = true;
-      link.destroy();
     },
   };
 }

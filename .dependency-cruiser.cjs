@@ -6,7 +6,7 @@
 const L0 = '^src/(primitives|params|crypto)/';
 const L1 = '^src/(consensus|matching)/';
 const CORE = '^src/(primitives|params|crypto|consensus|matching)/';
-const L2 = '^src/(storage|chain|mempool|mining|p2p|api|node|wallet|walletService|devnet|exchange|elect|sim|logging|workers)/';
+const L2 = '^src/(storage|chain|mempool|mining|p2p|api|node|wallet|walletService|devnet|supervisor|exchange|elect|sim|logging|workers)/';
 const NOT_TEST = '\\.test\\.ts$';
 
 module.exports = {

@@ -98,6 +98,13 @@ test('websocket: cairn subscribe and mempool.space want receive blocks and mempo
   assert.match((await cairn.next((m) => 'error' in m)).error, /invalid JSON/);
   cairn.send({ action: 'dance' });
   assert.match((await cairn.next((m) => 'error' in m)).error, /unknown action/);
+  // A 16 KB action nested 8,000 deep once overflowed the stack inside ws's event handler and stopped the node.
+  cairn.send(`{"action":${'['.repeat(8000)}${']'.repeat(8000)}}`);
+  assert.deepEqual(await cairn.next((m) => 'error' in m), { error: 'invalid JSON: nested deeper than 4 levels' });
+  cairn.send({ action: { a: [1] } });
+  assert.deepEqual(await cairn.next((m) => 'error' in m), { error: 'action must be a string' });
+  cairn.send({ action: 'x'.repeat(10_000) });
+  assert.deepEqual(await cairn.next((m) => 'error' in m), { error: `unknown action "${'x'.repeat(64)}"` });
 
   space.send({ action: 'want', data: ['blocks', 'stats', 'mempool-blocks'] });
   const snapshot = await space.next((m) => 'blocks' in m);

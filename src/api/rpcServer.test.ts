@@ -284,6 +284,13 @@ describe('JSON-RPC server on a regtest node', () => {
     assert.equal(tooDear['reject-reason'], 'max-fee-exceeded');
     assert.equal(node.mempool.size, 0, 'testmempoolaccept adds nothing');
 
+    // sendrawtransaction's maxfeerate (Core's BroadcastTransaction): over it, -25 and nothing enters the mempool.
+    assert.deepEqual(await rpcError('sendrawtransaction', [hex, 0.00001]), {
+      code: -25,
+      message: 'Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)',
+    });
+    assert.deepEqual(await rpcError('sendrawtransaction', [hex, 1]), { code: -8, message: 'Fee rates larger than or equal to 1BTC/kvB are not accepted' });
+    assert.equal(node.mempool.size, 0);
     assert.equal(await result('sendrawtransaction', [hex]), spendTxid);
     assert.equal(await result('sendrawtransaction', [hex]), spendTxid, 'resending a mempool tx answers its txid');
     assert.deepEqual(await result('getrawmempool'), [spendTxid]);

@@ -4,12 +4,7 @@ import { computeTxid } from '../primitives/tx.js';
 import type { Tx } from '../primitives/types.js';
 import type { NodeContext } from './nodeContext.js';
 
-/**
- * The fee-rate ceiling of a transaction a client broadcasts, unless the call names another: 0.10 coin/kvB, in
- * sat/kvB (10,000 sat/vB: a 141-vB payment paying more than 0.0141 coin of fee is refused as a likely unit mistake).
- * @see Bitcoin Core node/transaction.h DEFAULT_MAX_RAW_TX_FEE_RATE
- */
-export const DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB = 10_000_000n;
+export { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../mempool/feeRate.js';
 
 /**
  * The message sendrawtransaction and POST /api/tx answer a `max-fee-exceeded` reject with (RPC_VERIFY_ERROR, -25).

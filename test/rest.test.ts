@@ -181,7 +181,8 @@ test('REST after a reorg: the tx is unconfirmed again, the old block is stale, r
     await node.submitBlock(block);
   }
   assert.equal(node.chain.height, forkParent.height + 2);
-  await new Promise((r) => setTimeout(r, 50)); // the node re-adds disconnected txs after tipChanged
+  // The node re-adds the disconnected txs from its tipChanged handler: wait for that update to finish.
+  await node.mempool.whenReorgUpdatesDone();
   assert.deepEqual(await getJson(`${url}/api/tx/${txid}/status`), { confirmed: false });
   assert.deepEqual(await getJson(`${url}/api/block/${minedHash}/status`), { in_best_chain: false });
   const v1 = await getJson(`${url}/api/v1/block/${minedHash}`);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cookiePathOf } from '../src/api/rpc/rpcCookie.js';
 import { regtest } from '../src/params/networks.js';
+import { waitFor } from '../src/testing/waitFor.js';
 import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
@@ -67,14 +68,15 @@ async function startNode(datadir: string): Promise<RunningNode> {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`node did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Ends at the banner or at an early exit, whichever comes first.
+  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : /REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out) && 'up'), {
+    timeoutMs: 60_000,
+    what: 'the node banner',
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  if (started !== 'up') throw new Error(`node did not start:\n${out}`);
   const rpcPort = Number(/JSON-RPC\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
   const apiPort = Number(/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
   return { child, rpcPort, apiPort, exited };

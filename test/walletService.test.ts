@@ -16,6 +16,7 @@ import { entropyToMnemonic } from '../src/crypto/hd.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { COIN, main, regtest } from '../src/params/networks.js';
 import { makeTestKey } from '../src/testing/txFactory.js';
+import { waitFor } from '../src/testing/waitFor.js';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
 import { startWalletService, type WalletService, type WalletServiceOptions } from '../src/walletService/walletService.js';
@@ -301,12 +302,10 @@ test('cairn wallet-service: a real process prints its URL, serves, and stops cle
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
   const urlLine = /wallet-service on regtest: (http:\/\/127\.0\.0\.1:\d+)\/v1\//;
-  while (!urlLine.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`wallet-service did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Ends at the URL line or at an early exit, whichever comes first.
+  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : urlLine.test(out) && 'up'), { timeoutMs: 60_000, what: 'the wallet-service URL line' });
+  if (started !== 'up') throw new Error(`wallet-service did not start:\n${out}`);
   assert.match(out, /faucet +rcrn1q[a-z0-9]+ +\(mine to it/);
   assert.match(out, /database +sqlite .*wallet-service\.sqlite/);
   const api = client(urlLine.exec(out)![1]!);

@@ -180,6 +180,8 @@ export class Mempool {
   /** Script checks of concurrent accepts, batched onto the verifier per event-loop turn. */
   private readonly scriptChecks: ScriptCheckBatcher;
   private readonly events: MempoolEventEmitter;
+  /** Tail of the addDisconnectedTxs queue (never rejects). */
+  private reorgUpdates: Promise<void> = Promise.resolve();
 
   private readonly byTxid = new Map<string, MempoolEntry>();
   private readonly txidByWtxid = new Map<string, string>();
@@ -752,9 +754,27 @@ export class Mempool {
    * inputs mature), failures leave with their descendants (`reorg`), and the size cap is enforced.
    * Works whether it runs before the new branch's blocks are connected (then removeForBlock removes what they
    * confirm or conflict with) or after them (Core's order). Call it after every disconnect, even with no txs.
+   * Calls run one after another in call order (a second reorg's txs wait for the first's); the promise resolves when
+   * this call's update is done, and whenReorgUpdatesDone() resolves when every update started so far is.
    * @see Bitcoin Core Chainstate::MaybeUpdateMempoolForReorg, CTxMemPool::removeForReorg
    */
-  async addDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
+  addDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
+    const update = this.reorgUpdates.then(() => this.applyDisconnectedTxs(txs));
+    // The queue goes on after a failed update; the caller of that update gets its error.
+    this.reorgUpdates = update.catch(() => undefined);
+    return update;
+  }
+
+  /**
+   * Resolves when every addDisconnectedTxs started before this call has finished (successfully or not): what a
+   * caller that fired the update without awaiting it (the node's tipChanged handler) waits on before reading the
+   * mempool after a reorg. Never rejects.
+   */
+  whenReorgUpdatesDone(): Promise<void> {
+    return this.reorgUpdates;
+  }
+
+  private async applyDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
     const ordered = sortParentsFirst(txs);
     for (const { txidHex } of ordered) this.recentConfirmed.delete(txidHex);
     this.version++;

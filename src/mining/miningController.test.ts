@@ -62,12 +62,12 @@ test('mining controller: mines paced regtest blocks paying the reward script, pi
   assert.throws(() => new MiningController({}, { node, logger: silentLogger() }).start(), /reward script/);
   assert.equal(controller.isMining(), false);
 
-  const started = performance.now();
   controller.start();
   assert.equal(controller.isMining(), true);
   await waitFor('4 blocks', () => node.chain.height >= startHeight + 4);
-  // Pacing: at least 150 ms between found blocks on a trivial target (the first one is not delayed).
-  assert.ok(performance.now() - started >= 3 * 150 - 20, `4 blocks in ${performance.now() - started} ms`);
+  // Pacing on a trivial target: a block is found within microseconds of its job, so every job after a find waited
+  // for the 150 ms interval (the first one did not).
+  assert.ok(controller.stats.pacedWaits >= 3, `paced waits ${controller.stats.pacedWaits} for ${controller.stats.blocksFound} blocks`);
   const tipBlock = node.chain.getBlock(node.chain.tip.hash)!;
   assert.equal(bytesToHex(tipBlock.txs[0]!.outputs[0]!.scriptPubKey), bytesToHex(MINER.scriptPubKey));
   assert.ok(Buffer.from(tipBlock.txs[0]!.inputs[0]!.scriptSig).includes(Buffer.from('/cairn/')), 'coinbase tag');

@@ -281,7 +281,8 @@ export async function startRpcServer(options: RpcServerOptions, deps: RpcServerD
     } else if (status < 500) {
       error = new RpcError(RPC_ERROR.INVALID_REQUEST, `Invalid HTTP request (${err.code ?? status})`);
     } else {
-      error = toRpcError(err, logger, { url: request.url });
+      logger.error({ err, url: request.url }, 'rpc request failed outside a method');
+      error = new RpcError(RPC_ERROR.INTERNAL_ERROR, 'Internal error');
     }
     return send(reply, status, replyObject({ id: undefined, v2: false }, undefined, error));
   });

@@ -24,7 +24,7 @@ import { buildCoinbase } from '../testing/blockBuilder.js';
 import { spendableCoinbases } from '../testing/chainFactory.js';
 import { buildSpend, makeTestKey, testKeyAddress } from '../testing/txFactory.js';
 import { waitFor } from '../testing/waitFor.js';
-import { MAX_JSON_DEPTH } from './jsonDepth.js';
+import { MAX_JSON_DEPTH } from './jsonShape.js';
 import { MAX_BATCH_REQUESTS, startRpcServer, type RpcServer } from './rpcServer.js';
 
 const NOW = 2_000_000_000;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import type { Logger } from '../logging/logger.js';
 import { formatCoreJson } from './coreJson.js';
-import { inspectJsonShape, MAX_JSON_DEPTH } from './jsonDepth.js';
+import { inspectJsonShape, MAX_JSON_DEPTH } from './jsonShape.js';
 import type { NodeContext } from './nodeContext.js';
 import type { ActiveRpcCommand, LastTemplateStats, RpcContext } from './rpc/rpcContext.js';
 import { COOKIE_USER, writeCookie } from './rpc/rpcCookie.js';

@@ -7,7 +7,7 @@ import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
 import { txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import { textResponse } from '../esploraSchemas.js';
 import { minimumFeeRateSatPerVb, projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
-import { inspectJsonShape } from '../jsonDepth.js';
+import { inspectJsonShape } from '../jsonShape.js';
 import { extendedBlockOf } from './blockRoutes.js';
 import type { RestApp, RestContext } from './restContext.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { inspectJsonShape, MAX_JSON_DEPTH } from './jsonDepth.js';
+import { inspectJsonShape, MAX_JSON_DEPTH } from './jsonShape.js';
 
 /** Depth of a parsed JSON value (0 for a scalar), computed on the value itself as an oracle. */
 function depthOf(value: unknown): number {

@@ -397,8 +397,9 @@ export class Mempool {
    * known (a mempool tx or a recently confirmed one: the output was spent or never existed), else `missing-inputs`
    * (an orphan: the parents are unknown) → checkTxInputs (`bad-txns-premature-spend-of-coinbase` at the next
    * height, `bad-txns-in-belowout` (100), …) → `bad-witness-nonstandard` (taproot annex) → `mempool min fee not
-   * met` → `min relay fee not met` → `max-fee-exceeded` (above options.maxFeeRateSatPerKvb) → `too-long-mempool-chain` (ancestor/descendant counts and sizes, counted as if
-   * the conflicts were already gone) → `bad-txns-spends-conflicting-tx` (100) → full-RBF rules when it conflicts:
+   * met` → `min relay fee not met` → `max-fee-exceeded` (above options.maxFeeRateSatPerKvb) →
+   * `too-long-mempool-chain` (ancestor/descendant counts and sizes, counted as if the conflicts were already gone) →
+   * `bad-txns-spends-conflicting-tx` (100) → full-RBF rules when it conflicts:
    * `insufficient fee` (rule 6: feerate above each direct conflict's), `too many potential replacements` (rule 5),
    * `replacement-adds-unconfirmed` (rule 2), `insufficient fee` (rules 3 and 4: pays all evicted fees plus its own
    * vsize at the incremental relay rate) → scripts: `mandatory-script-verify-flag-failed (<verifyInput reason>)`

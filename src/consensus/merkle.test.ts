@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeBlock } from '../primitives/block.js';
-import { bytesEqual, hexToBytes } from '../primitives/hex.js';
+import { hexToBytes } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block } from '../primitives/types.js';
 import { arbHash256 } from '../testing/arbitraries.js';

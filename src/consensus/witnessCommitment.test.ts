@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeBlock } from '../primitives/block.js';
-import { bytesEqual, hexToBytes } from '../primitives/hex.js';
+import { hexToBytes } from '../primitives/hex.js';
 import { computeWtxid, hasWitness } from '../primitives/tx.js';
 import type { Block, Tx, TxIn, TxOut } from '../primitives/types.js';
 import { readVectorText, VectorTally } from '../testing/vectors.js';

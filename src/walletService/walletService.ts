@@ -29,7 +29,6 @@ import Fastify, { LogController, type FastifyError, type FastifyRequest } from '
 import { isP2trScript, isP2wpkhScript } from '../consensus/scriptType.js';
 import { addressToScriptPubKey } from '../crypto/address.js';
 import { moduleLogger, type Logger } from '../logging/logger.js';
-import { COIN } from '../params/networks.js';
 import type { ChainParams } from '../params/chainParams.js';
 import type { Sats } from '../primitives/types.js';
 import { EsploraClient, type NodeClient } from '../wallet/nodeClient.js';

@@ -75,6 +75,8 @@ export interface MiningStats {
   readonly blocksRejected: number;
   /** Pool jobs started for background mining. */
   readonly jobs: number;
+  /** Times the next job waited for minBlockIntervalMs after a find (pacing on a trivial target). */
+  readonly pacedWaits: number;
 }
 
 /**
@@ -108,7 +110,7 @@ export class MiningController implements MiningInfoSource {
   private pacingTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private hashRateTimer: NodeJS.Timeout | undefined;
-  private counters = { blocksFound: 0, blocksAccepted: 0, blocksRejected: 0, jobs: 0 };
+  private counters = { blocksFound: 0, blocksAccepted: 0, blocksRejected: 0, jobs: 0, pacedWaits: 0 };
 
   /** @throws RangeError when threads is not a positive integer */
   constructor(
@@ -266,6 +268,7 @@ export class MiningController implements MiningInfoSource {
       const waitMs = this.lastFoundAtMs + this.minBlockIntervalMs - performance.now();
       if (waitMs > 0) {
         pool.stopJob();
+        if (this.pacingTimer === undefined) this.counters.pacedWaits++;
         this.pacingTimer ??= setTimeout(() => {
           this.pacingTimer = undefined;
           this.mineNext();

@@ -168,3 +168,39 @@ test('Wallet against a real cairn REST node: discovery, balances, send with P2WP
     }
   });
 });
+
+test('Wallet fee ceilings: above 10,000 sat/vB or maxTxFeeSats a payment or bump is refused unless allowHighFee', async (t) => {
+  const env = await openRestTestNode();
+  t.after(() => env.close());
+  const params = env.params;
+  const client = new EsploraClient({ baseUrl: `${env.url}/api` });
+  const wallet = Wallet.fromMnemonic(MNEMONIC, '', { params, maxTxFeeSats: 1_000_000n }, { client });
+  const p2wpkh = HdAccount.fromSeed(SEED, params, 'p2wpkh');
+  const payee = HdAccount.fromSeed(sha256(new TextEncoder().encode('payee')), params, 'p2wpkh').deriveAddress(0, 0).address;
+  await env.mine(102, minerKey(p2wpkh, 0));
+  const refused = (reason: RegExp) => (e: unknown) => isWalletError(e, 'fee-too-high') && reason.test(e.message) && e.feeSats !== undefined;
+
+  // The rate ceiling (10,000 sat/vB): 10,001 sat/vB is refused before anything is broadcast, for a PSBT too.
+  await assert.rejects(
+    wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }),
+    refused(/^the fee of \d+ sats \(10001 sat\/vB\) is above the ceiling of 10000 sat\/vB \(\d+ sats for \d+ vB\): refused as a likely mistake$/),
+  );
+  await assert.rejects(wallet.createPsbt({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }), refused(/ceiling of 10000 sat\/vB/));
+  // The absolute ceiling (maxTxFeeSats, here 0.01 coin): 9,000 sat/vB is under the rate ceiling but over 1,000,000 sats.
+  await assert.rejects(wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 9_000 }), refused(/ceiling of 1000000 sats per transaction/));
+  assert.equal(env.node.mempool.size, 0);
+
+  // Under the ceilings it goes. A bump to 20,000 sat/vB is refused without allowHighFee, then made with it, through
+  // the node's own ceiling (0.10 coin/kvB).
+  const cheap = await wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 5_000 });
+  assert.ok(cheap.feeSats <= 1_000_000n && cheap.feeRateSatPerVb >= 5_000);
+  await assert.rejects(wallet.bumpFee(cheap.txid, 20_000), refused(/ceiling of 10000 sat\/vB/));
+  assert.ok(env.node.mempool.has(cheap.txid), 'the original stays');
+  const bump = await wallet.bumpFee(cheap.txid, 20_000, { allowHighFee: true });
+  assert.equal(bump.replacesTxid, cheap.txid);
+  assert.ok(env.node.mempool.has(bump.txid) && !env.node.mempool.has(cheap.txid));
+  assert.ok(bump.feeRateSatPerVb >= 20_000);
+  const dear = await wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 50_000, allowHighFee: true });
+  assert.ok(dear.feeRateSatPerVb >= 50_000, `rate ${dear.feeRateSatPerVb}`);
+  assert.equal(env.node.mempool.get(dear.txid)?.fee, dear.feeSats);
+});

@@ -4,7 +4,7 @@ import { computeTxid } from '../primitives/tx.js';
 import type { Tx } from '../primitives/types.js';
 import type { NodeContext } from './nodeContext.js';
 
-export { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../mempool/feeRate.js';
+export { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../policy/feeRate.js';
 
 /**
  * The message sendrawtransaction and POST /api/tx answer a `max-fee-exceeded` reject with (RPC_VERIFY_ERROR, -25).

@@ -13,7 +13,7 @@ import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, computeWtxid, getTxBaseSize, getTxWeight, isCoinbase } from '../primitives/tx.js';
 import type { Block, Hash256, Outpoint, Sats, Tx, TxOut } from '../primitives/types.js';
 import { BinaryHeap } from './binaryHeap.js';
-import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from './feeRate.js';
+import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from '../policy/feeRate.js';
 import { MempoolEntry } from './mempoolEntry.js';
 import {
   MempoolEventEmitter,
@@ -22,7 +22,7 @@ import {
   type MempoolRemovalReason,
 } from './mempoolEvents.js';
 import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from './mempoolOptions.js';
-import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from './policy.js';
+import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from '../policy/policy.js';
 import { checkReplacementFeeRate, checkReplacementFees } from './replacement.js';
 
 /**
@@ -366,21 +366,39 @@ export class Mempool {
   }
 
   /**
-   * A simple mempool-depth fee estimate, sat/vB: the package fee rate found `targetBlocks` blocks deep (targetBlocks
-   * × maxBlockWeight/4 vbytes) in ancestor-fee-rate order, floored at the min relay fee and the rolling minimum
-   * fee; the floor when the mempool is shallower. Not a real estimator (Core's CBlockPolicyEstimator comes later).
-   * `targetBlocks` below 1 counts as 1.
+   * The lowest fee rate a tx can enter the mempool with now, sat/vB: the min relay fee or the rolling minimum fee,
+   * whichever is higher.
    */
-  estimateFeeRateSatPerVb(targetBlocks: number): number {
-    const blocks = Number.isFinite(targetBlocks) ? Math.max(1, Math.floor(targetBlocks)) : 1;
-    const floor = Math.max(this.options.minRelayFeeRateSatPerKvb, this.getMinFeeRateSatPerKvb()) / 1000;
-    const depth = (blocks * this.deps.params.maxBlockWeight) / 4;
+  getMinimumFeeRateSatPerVb(): number {
+    return Math.max(this.options.minRelayFeeRateSatPerKvb, this.getMinFeeRateSatPerKvb()) / 1000;
+  }
+
+  /**
+   * The node's fee estimator (one for RPC estimatesmartfee, Esplora's /fee-estimates, mempool.space's
+   * /v1/fees/recommended and the wallets): for each confirmation target (blocks; below 1 counts as 1), the fee rate of
+   * the package found `target` blocks deep (target × maxBlockWeight/4 vbytes) in ancestor-fee-rate order, floored at
+   * getMinimumFeeRateSatPerVb(); the floor when the backlog is shallower. sat/vB (floats: estimates, not money),
+   * keyed by the targets as given. A mempool-depth estimate, not Core's CBlockPolicyEstimator (which needs history).
+   * PERF: one selectAncestorPackages walk (O(n log n)) per call, whatever the number of targets.
+   */
+  estimateFeeRates(targets: readonly number[]): Map<number, number> {
+    const floor = this.getMinimumFeeRateSatPerVb();
+    const blockVsize = this.deps.params.maxBlockWeight / 4;
+    const depthOf = (target: number): number => (Number.isFinite(target) ? Math.max(1, Math.floor(target)) : 1) * blockVsize;
+    const pending = [...new Set(targets)].sort((a, b) => depthOf(a) - depthOf(b));
+    const result = new Map<number, number>();
     let cumulative = 0;
+    let next = 0;
     for (const p of this.selectAncestorPackages()) {
+      if (next >= pending.length) break;
       cumulative += p.vsize;
-      if (cumulative >= depth) return Math.max(floor, feeRateSatPerVb(p.fee, p.vsize));
+      while (next < pending.length && cumulative >= depthOf(pending[next]!)) {
+        result.set(pending[next]!, Math.max(floor, feeRateSatPerVb(p.fee, p.vsize)));
+        next++;
+      }
     }
-    return floor;
+    for (; next < pending.length; next++) result.set(pending[next]!, floor);
+    return result;
   }
 
   // ── accepting ─────────────────────────────────────────────────────────────────────────────────────────────────

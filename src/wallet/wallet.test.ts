@@ -9,7 +9,7 @@ import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { encodeSegwitAddress } from '../crypto/address.js';
 import { sha256 } from '../crypto/hash.js';
-import { feeForVsize } from '../mempool/feeRate.js';
+import { feeForVsize } from '../policy/feeRate.js';
 import { checkReplacementFeeRate, checkReplacementFees } from '../mempool/replacement.js';
 import { COIN } from '../params/networks.js';
 import { bytesToHex } from '../primitives/hex.js';

@@ -10,7 +10,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { addressToScriptPubKey, decodeSegwitAddress } from '../crypto/address.js';
 import { CryptoError } from '../crypto/cryptoError.js';
-import { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../mempool/feeRate.js';
+import { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../policy/feeRate.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex, hexToBytes, hexToHash } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';

@@ -6,7 +6,7 @@ import type { BlockIndexEntry } from '../../storage/chainStore.js';
 import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
 import { txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import { textResponse } from '../esploraSchemas.js';
-import { minimumFeeRateSatPerVb, projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
+import { projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
 import { inspectJsonShape } from '../jsonShape.js';
 import { extendedBlockOf } from './blockRoutes.js';
 import type { RestApp, RestContext } from './restContext.js';
@@ -318,7 +318,7 @@ export class WebsocketHub {
       usage: mempool.totalVsize,
       total_fee: Number(mempool.totalFees) / COIN,
       maxmempool: o.maxSizeVbytes,
-      mempoolminfee: (minimumFeeRateSatPerVb(mempool) * 1000) / COIN,
+      mempoolminfee: (mempool.getMinimumFeeRateSatPerVb() * 1000) / COIN,
       minrelaytxfee: o.minRelayFeeRateSatPerKvb / COIN,
       incrementalrelayfee: o.incrementalRelayFeeRateSatPerKvb / COIN,
       unbroadcastcount: 0,

@@ -1,7 +1,7 @@
 import { isUnspendable } from '../../consensus/scriptType.js';
 import { VerifyError } from '../../consensus/verifyError.js';
 import type { MempoolAcceptResult } from '../../mempool/mempool.js';
-import { feeForVsize } from '../../mempool/feeRate.js';
+import { feeForVsize } from '../../policy/feeRate.js';
 import { DecodeError } from '../../primitives/decodeError.js';
 import { bytesEqual, bytesToHex } from '../../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx, isCoinbase } from '../../primitives/tx.js';

@@ -33,7 +33,7 @@ test('devnet table: one row per node, crashed nodes say so, tips and wallet line
   assert.match(lines[1]!, /^node1\s+up\s+152\s+00000012ab34cd56\s+2\s+3\s+5\.12 MH\/s\s+4s ago\s+17$/);
   assert.match(lines[3]!, /^node3\s+crashed \(exit code 1\), restart in 4s\s+-/);
   assert.equal(lines[4], '2/3 nodes up, on one tip | log collector: running');
-  assert.equal(lines[5], 'demo wallet: sending | 1234.50 coins spendable, 250.00 immature | txs sent 120, confirmed 115, pending 5, refused 0');
+  assert.equal(lines[5], 'demo wallet: sending | 1,234.50 coins spendable, 250.00 immature | txs sent 120, confirmed 115, pending 5, refused 0');
   const plain = formatDevnetStatusLine(snapshot);
   assert.match(plain, /heights 152\/152\/- \| one tip \| peers 2\/2\/- \| mempool 3\/3\/- \| node3 restarting \| demo txs sent 120 confirmed 115 pending 5 refused 0$/);
 });

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { formatCoins } from '../consensus/amount.js';
 import { DEFAULT_NODE_COUNT, Devnet, type DevnetSnapshot, type NodeStatusRow } from '../devnet/devnet.js';
 import { DevnetError } from '../devnet/devnetError.js';
 import type { DevnetManifest } from '../devnet/devnetManifest.js';
@@ -38,9 +39,9 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return Number(value);
 }
 
-/** Sats as coins with two decimals, e.g. "1234.50". */
+/** Sats as coins with two decimals (truncated, exact), e.g. "1,234.50". */
 function coins(sats: Sats): string {
-  return (Number(sats) / 1e8).toFixed(2);
+  return formatCoins(sats, { decimals: 2, grouping: true });
 }
 
 function exitText(row: NodeStatusRow): string {

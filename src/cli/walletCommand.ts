@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { COIN, MAX_MONEY } from '../consensus/amount.js';
+import { formatCoins, MAX_MONEY } from '../consensus/amount.js';
 import { getNetworkParams, NETWORK_NAMES } from '../params/networks.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex } from '../primitives/hex.js';
@@ -35,7 +35,7 @@ import { EsploraClient } from '../wallet/nodeClient.js';
 import { Wallet, type SignedBump, type SignedTx } from '../wallet/wallet.js';
 import { WalletError } from '../wallet/walletError.js';
 import { defaultDatadir } from './datadir.js';
-import { CliError, readHexOrFileArg } from './input.js';
+import { CliError, parseCoinsArg, readHexOrFileArg } from './input.js';
 import { confirmOnTerminal, isInteractive, readHiddenLine } from './prompt.js';
 
 /** Environment variable a script can pass the wallet password in. */
@@ -152,31 +152,14 @@ export function resolveWalletTarget(flags: CommonFlags, purpose: 'existing' | 'n
 }
 
 /**
- * Formats sats as coins with 8 decimals, e.g. 150000000n → "1.50000000", -141n → "-0.00000141".
- */
-export function formatCoins(sats: Sats): string {
-  const negative = sats < 0n;
-  const abs = negative ? -sats : sats;
-  return `${negative ? '-' : ''}${abs / COIN}.${(abs % COIN).toString().padStart(8, '0')}`;
-}
-
-/**
  * Parses an amount given on the command line into sats: coins with up to 8 decimals ("1.5", "0.00001"), or whole
  * sats when `inSats`. Must be positive and at most MAX_MONEY.
  * @throws CliError with the accepted forms
  */
 export function parseAmount(text: string, inSats: boolean): Sats {
-  let sats: bigint;
-  if (inSats) {
-    if (!/^\d{1,16}$/.test(text)) throw new CliError(`amount '${text}' is not a whole number of sats`);
-    sats = BigInt(text);
-  } else {
-    const m = /^(\d{1,8})(?:\.(\d{0,8}))?$|^\.(\d{1,8})$/.exec(text);
-    if (m === null) throw new CliError(`amount '${text}' is not a number of coins with at most 8 decimals (e.g. 1.5; use --sats for sats)`);
-    const whole = m[1] ?? '0';
-    const fraction = m[2] ?? m[3] ?? '';
-    sats = BigInt(whole) * COIN + BigInt(fraction.padEnd(8, '0'));
-  }
+  if (!inSats) return parseCoinsArg(text, 'amount');
+  if (!/^\d{1,16}$/.test(text)) throw new CliError(`amount '${text}' is not a whole number of sats`);
+  const sats = BigInt(text);
   if (sats <= 0n) throw new CliError('the amount must be more than zero');
   if (sats > MAX_MONEY) throw new CliError(`amount ${formatCoins(sats)} is more than the 21,000,000 coins that can exist`);
   return sats;

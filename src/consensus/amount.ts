@@ -1,7 +1,6 @@
-import type { Sats } from '../primitives/types.js';
+import { COIN, type Sats } from '../primitives/types.js';
 
-/** Base units per coin: 1 coin = 100,000,000 sats. @see Bitcoin Core consensus/amount.h COIN */
-export const COIN: Sats = 100_000_000n;
+export { COIN };
 
 /** Decimals of a coin amount: 1 sat = 0.00000001 coin. */
 export const COIN_DECIMALS = 8;

@@ -4,6 +4,7 @@
  * any Esplora-compatible server. Txids are display (reversed) hex, as Esplora writes them; amounts are bigint sats.
  * @see Blockstream esplora API.md
  */
+import { formatCoins } from '../consensus/amount.js';
 import { hexToBytes } from '../primitives/hex.js';
 import type { Sats } from '../primitives/types.js';
 import { WalletError } from './walletError.js';
@@ -78,7 +79,7 @@ export interface BroadcastOptions {
 
 /** A rate in sat/kvB as coins per kvB with 8 decimals, e.g. 10,000,000n → "0.10000000" (Core's amount text). */
 function formatCoinsPerKvb(rateSatPerKvb: bigint): string {
-  return `${rateSatPerKvb / 100_000_000n}.${(rateSatPerKvb % 100_000_000n).toString().padStart(8, '0')}`;
+  return formatCoins(rateSatPerKvb);
 }
 
 /**

@@ -11,7 +11,7 @@ import { encodeSegwitAddress } from '../crypto/address.js';
 import { sha256 } from '../crypto/hash.js';
 import { feeForVsize } from '../policy/feeRate.js';
 import { checkReplacementFeeRate, checkReplacementFees } from '../mempool/replacement.js';
-import { COIN } from '../params/networks.js';
+import { COIN } from '../consensus/amount.js';
 import { bytesToHex } from '../primitives/hex.js';
 import { getTxVsize } from '../primitives/tx.js';
 import type { TestKey } from '../testing/txFactory.js';

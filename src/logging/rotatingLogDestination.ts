@@ -6,7 +6,6 @@ import {
   PRODUCER_LOCK_FILE,
   ROTATED_DIR,
   fsyncDir,
-  parseRotatedFileName,
   rotatedFileName,
 } from './logDirLayout.js';
 import { acquirePidLock, releasePidLock } from './pidLock.js';

@@ -19,7 +19,6 @@ import { openRestTestNode } from '../../test/fixtures/restTestNode.js';
 import { HdAccount, mnemonicToWalletSeed } from './hdAccount.js';
 import { createKeystore } from './keystore.js';
 import { EsploraClient } from './nodeClient.js';
-import { fromPsbt } from './psbt.js';
 import { RBF_SEQUENCE } from './txBuilder.js';
 import { Wallet } from './wallet.js';
 import { isWalletError } from './walletError.js';
@@ -91,11 +90,10 @@ test('Wallet against a real cairn REST node: discovery, balances, send with P2WP
     assert.equal(latest!.feeSats, payment.feeSats);
     assert.equal(latest!.status.confirmed, false);
 
-    // The next payment may spend the unconfirmed own change; as a PSBT it carries the change coin and its origin.
-    const { psbt } = await wallet.createPsbt({ to: payee.address, amountSats: COIN, feeRateSatPerVb: 1 });
-    const decoded = fromPsbt(psbt);
-    assert.equal(bytesToHex(decoded.tx.inputs[0]!.prevout.txid.slice().reverse()), payment.txid);
-    assert.deepEqual(decoded.inputs[0]!.bip32Derivations[0]!.publicKey, p2wpkh.deriveAddress(1, 0).publicKey);
+    // The next payment may spend the unconfirmed own change (created, signed, not broadcast).
+    const next = await wallet.createPayment({ to: payee.address, amountSats: COIN, feeRateSatPerVb: 1 });
+    assert.equal(bytesToHex(next.tx.inputs[0]!.prevout.txid.slice().reverse()), payment.txid);
+    assert.equal(next.inputs[0]!.output.value, payment.changeSats);
 
   });
 
@@ -180,12 +178,12 @@ test('Wallet fee ceilings: above 10,000 sat/vB or maxTxFeeSats a payment or bump
   await env.mine(102, minerKey(p2wpkh, 0));
   const refused = (reason: RegExp) => (e: unknown) => isWalletError(e, 'fee-too-high') && reason.test(e.message) && e.feeSats !== undefined;
 
-  // The rate ceiling (10,000 sat/vB): 10,001 sat/vB is refused before anything is broadcast, for a PSBT too.
+  // The rate ceiling (10,000 sat/vB): 10,001 sat/vB is refused before anything is broadcast.
   await assert.rejects(
     wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }),
     refused(/^the fee of \d+ sats \(10001 sat\/vB\) is above the ceiling of 10000 sat\/vB \(\d+ sats for \d+ vB\): refused as a likely mistake$/),
   );
-  await assert.rejects(wallet.createPsbt({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }), refused(/ceiling of 10000 sat\/vB/));
+  await assert.rejects(wallet.createPayment({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }), refused(/ceiling of 10000 sat\/vB/));
   // The absolute ceiling (maxTxFeeSats, here 0.01 coin): 9,000 sat/vB is under the rate ceiling but over 1,000,000 sats.
   await assert.rejects(wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 9_000 }), refused(/ceiling of 1000000 sats per transaction/));
   assert.equal(env.node.mempool.size, 0);

@@ -4,7 +4,7 @@
  * payments (coin selection, change to a fresh change address, RBF signalled, anti-fee-sniping locktime, fee rate from
  * the node's estimates when none is given), broadcasting, fee bumps, and PSBT export. Secrets stay inside: nothing
  * here logs or returns a key, seed or password.
- * @see Bitcoin Core wallet/ (getbalances, listtransactions, getnewaddress, send, bumpfee, walletcreatefundedpsbt)
+ * @see Bitcoin Core wallet/ (getbalances, listtransactions, getnewaddress, send, bumpfee,)
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -21,7 +21,6 @@ import { satPerVbToSatPerKvb } from './coinSelection.js';
 import { HdAccount, INTERNAL_CHAIN, mnemonicToWalletSeed, type AccountKind, type DerivedAddress } from './hdAccount.js';
 import { openKeystore } from './keystore.js';
 import type { ChainTx, NodeClient, TxStatus } from './nodeClient.js';
-import { toPsbt } from './psbt.js';
 import {
   buildBumpFee,
   buildPayment,
@@ -446,7 +445,7 @@ export class Wallet {
     };
   }
 
-  private async buildUnsignedPayment(options: PaymentOptions): Promise<{ unsigned: UnsignedTx; changeAddress: DerivedAddress }> {
+  private async buildUnsignedPayment(options: PaymentOptions): Promise<UnsignedTx> {
     // Bad input is refused before any request: no sync, and the error does not depend on the node being up.
     const scriptPubKey = this.parseDestination(options.to);
     if (typeof options.amountSats !== 'bigint' || options.amountSats <= 0n) throw new WalletError('bad-amount', 'the amount must be a positive number of sats');
@@ -463,7 +462,7 @@ export class Wallet {
       changePosition: randomInt(2),
       dustRelayFeeRateSatPerKvb: this.dustRate,
     });
-    return { unsigned, changeAddress };
+    return unsigned;
   }
 
   /**
@@ -473,21 +472,8 @@ export class Wallet {
    *   fee-too-high | node client errors
    */
   async createPayment(options: PaymentOptions): Promise<SignedTx> {
-    const { unsigned } = await this.buildUnsignedPayment(options);
+    const unsigned = await this.buildUnsignedPayment(options);
     return this.finishSigned(unsigned, options.allowHighFee);
-  }
-
-  /**
-   * The unsigned payment as a base64 BIP-174 PSBT (witness UTXOs and key origins included), as Core's
-   * walletcreatefundedpsbt.
-   * @throws WalletError as createPayment
-   */
-  async createPsbt(options: PaymentOptions): Promise<{ psbt: string; feeSats: Sats; changeIndex: number }> {
-    const { unsigned, changeAddress } = await this.buildUnsignedPayment(options);
-    // Unsigned: the estimated weight (an upper bound of the signed one) gives the vsize.
-    this.checkFeeCeiling(unsigned.feeSats, Math.ceil(unsigned.estimatedWeight / 4), options.allowHighFee);
-    const change = unsigned.changeIndex >= 0 ? { index: unsigned.changeIndex, address: changeAddress } : undefined;
-    return { psbt: toPsbt(unsigned.tx, unsigned.inputs, this.masterFingerprint, change), feeSats: unsigned.feeSats, changeIndex: unsigned.changeIndex };
   }
 
   /**

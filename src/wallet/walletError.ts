@@ -13,7 +13,6 @@ import type { Sats } from '../primitives/types.js';
  *   ceiling: refused as a likely mistake unless the payment allows high fees; `feeSats` says what it would pay);
  * - fee bumping: `not-own-tx` (an input is not the wallet's), `tx-confirmed`, `has-descendants` (an output is
  *   already spent: replacing would evict the spender too), `fee-rate-too-low`;
- * - PSBT: `bad-psbt`;
  * - keys: `bad-seed`, `bad-mnemonic`, `bad-account`, `bad-index` (not in 0..2^31-1), `watch-only` (a signing key
  *   was asked of a public-only account), `unknown-script` (a coin the wallet has no key for).
  */
@@ -39,7 +38,6 @@ export type WalletErrorReason =
   | 'tx-confirmed'
   | 'has-descendants'
   | 'fee-rate-too-low'
-  | 'bad-psbt'
   | 'bad-seed'
   | 'bad-mnemonic'
   | 'bad-account'

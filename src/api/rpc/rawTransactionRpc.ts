@@ -9,7 +9,6 @@ import type { Block, Hash256, Tx } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../storage/chainStore.js';
 import { CoreAmount, txToCoreJson } from '../coreJson.js';
 import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, MAX_FEE_EXCEEDED_MESSAGE } from '../broadcastTransaction.js';
-import type { NodeContext } from '../nodeContext.js';
 import { splitUndo, txWithUndoToJson } from './blockchainRpc.js';
 import { parseAmountArg, parseFeeRateArg, parseHashArg, parseVerbosityArg, tryParseHex } from './rpcArgs.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';

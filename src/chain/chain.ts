@@ -30,7 +30,7 @@ import { ChainEventEmitter, type ChainEvents, type ChainListener } from './chain
 import { checkBlockContext, checkBlockHeaderContext } from '../consensus/contextualChecks.js';
 import { OrphanPool } from './orphanPool.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
-import { SerialQueue } from './serialQueue.js';
+import { SerialQueue } from '../async/serialQueue.js';
 
 /** Default most orphan blocks kept. */
 export const DEFAULT_MAX_ORPHAN_BLOCKS = 100;

@@ -1,3 +1,4 @@
+import { SerialQueue } from '../async/serialQueue.js';
 import { isFinalTx } from '../consensus/contextualChecks.js';
 import type { ScriptVerifier } from '../chain/scriptVerifier.js';
 import { ScriptCheckBatcher } from './scriptCheckBatcher.js';
@@ -181,7 +182,7 @@ export class Mempool {
   private readonly scriptChecks: ScriptCheckBatcher;
   private readonly events: MempoolEventEmitter;
   /** Tail of the addDisconnectedTxs queue (never rejects). */
-  private reorgUpdates: Promise<void> = Promise.resolve();
+  private readonly reorgUpdates = new SerialQueue();
 
   private readonly byTxid = new Map<string, MempoolEntry>();
   private readonly txidByWtxid = new Map<string, string>();
@@ -778,10 +779,8 @@ export class Mempool {
    * @see Bitcoin Core Chainstate::MaybeUpdateMempoolForReorg, CTxMemPool::removeForReorg
    */
   addDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
-    const update = this.reorgUpdates.then(() => this.applyDisconnectedTxs(txs));
     // The queue goes on after a failed update; the caller of that update gets its error.
-    this.reorgUpdates = update.catch(() => undefined);
-    return update;
+    return this.reorgUpdates.run(() => this.applyDisconnectedTxs(txs));
   }
 
   /**
@@ -790,7 +789,7 @@ export class Mempool {
    * mempool after a reorg. Never rejects.
    */
   whenReorgUpdatesDone(): Promise<void> {
-    return this.reorgUpdates;
+    return this.reorgUpdates.idle();
   }
 
   private async applyDisconnectedTxs(txs: readonly Tx[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { SerialQueue } from '../async/serialQueue.js';
 import { randomBytes } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { MiningInfoSource, NodeContext } from '../api/nodeContext.js';
@@ -105,7 +106,7 @@ export class MiningController implements MiningInfoSource {
   private jobSeq = 0;
   private extraNonce = 0;
   private solving = false;
-  private solveQueue: Promise<unknown> = Promise.resolve();
+  private readonly solveQueue = new SerialQueue();
   private lastFoundAtMs = Number.NEGATIVE_INFINITY;
   private pacingTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -205,9 +206,7 @@ export class MiningController implements MiningInfoSource {
       if (tried >= 2 ** 32) return Promise.resolve(null);
       block = { header: { ...block.header, nonce: tried }, txs: block.txs };
     }
-    const run = this.solveQueue.then(() => this.solveOnPool(block, target));
-    this.solveQueue = run.catch(() => undefined);
-    return run;
+    return this.solveQueue.run(() => this.solveOnPool(block, target));
   }
 
   private async solveOnPool(block: Block, target: bigint): Promise<Block | null> {

@@ -1,12 +1,12 @@
 /**
  * cairn's layering rule (DESIGN.md "Layers and folders"): imports point down only, and the pure core does no I/O.
- *   L0 primitives, params, crypto   L1 consensus, matching   L2 services (storage … sim, logging)   L3 cli
+ *   L0 primitives, params, crypto   L1 consensus, policy, matching, interfaces, async   L2 services (storage … sim, logging)   L3 cli
  * `node/` is the composition root: only cli may import it. `testing/` holds test helpers: production code never imports it.
  */
 const L0 = '^src/(primitives|params|crypto)/';
-const L1 = '^src/(consensus|matching)/';
-const CORE = '^src/(primitives|params|crypto|consensus|matching)/';
-const L2 = '^src/(storage|chain|mempool|mining|p2p|api|node|wallet|walletService|devnet|exchange|elect|sim|logging|workers)/';
+const L1 = '^src/(consensus|policy|matching|interfaces|async)/';
+const CORE = '^src/(primitives|params|crypto|consensus|policy|matching|interfaces|async)/';
+const L2 = '^src/(storage|chain|mempool|mining|p2p|api|node|wallet|walletService|devnet|supervisor|exchange|elect|sim|logging|workers)/';
 const NOT_TEST = '\\.test\\.ts$';
 
 module.exports = {
@@ -14,7 +14,7 @@ module.exports = {
     {
       name: 'core-no-io',
       comment:
-        'primitives/params/crypto/consensus/matching are pure: no file system, network, processes, threads, clock, ' +
+        'primitives/params/crypto/consensus/policy/matching/interfaces/async are pure: no file system, network, processes, threads, clock, ' +
         'database or logger. Only hashing (node:crypto) and the chosen crypto libraries are allowed from outside.',
       severity: 'error',
       from: { path: CORE, pathNot: NOT_TEST },

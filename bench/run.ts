@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
- * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p).
+ * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, crash).
+ * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) runs only when named
+ * in --only.
  */
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';
@@ -11,6 +13,7 @@ import { runBlockConnectBench } from './blockConnect.bench.js';
 import { runMinerBench } from './miner.bench.js';
 import { runRestTxBench } from './restTx.bench.js';
 import { runP2pBench } from './p2p.bench.js';
+import { DEFAULT_CRASH_CYCLES, runCrashSafetyBench } from './crashSafety.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -23,6 +26,12 @@ if (!Number.isFinite(seconds) || seconds <= 0) {
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((args[onlyArg + 1] ?? '').split(',')) : undefined;
 const want = (name: string): boolean => only === undefined || only.has(name);
+const crashCyclesArg = args.indexOf('--crash-cycles');
+const crashCycles = crashCyclesArg >= 0 ? Number(args[crashCyclesArg + 1]) : DEFAULT_CRASH_CYCLES;
+if (!Number.isSafeInteger(crashCycles) || crashCycles < 20) {
+  console.error('error: --crash-cycles must be an integer >= 20');
+  process.exit(1);
+}
 
 console.log(`cairn bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${seconds} s per figure`);
 const results = {
@@ -32,5 +41,7 @@ const results = {
   ...(want('miner') ? { miner: await runMinerBench(seconds) } : {}),
   ...(want('restTx') ? { restTx: await runRestTxBench(seconds) } : {}),
   ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
+  // Minutes long: only when asked for by name.
+  ...(only?.has('crash') === true ? { crash: await runCrashSafetyBench(crashCycles) } : {}),
 };
 if (args.includes('--json')) console.log(JSON.stringify(results));

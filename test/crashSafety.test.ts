@@ -10,7 +10,9 @@
  *   check again, and nothing committed is lost: every block the driver reported connected is still stored, and the
  *   tip is at least as high as the highest of them (regtest blocks have equal work, so height orders chainWork).
  * Then the driver restarts on the same store and must continue. Reproduce with CRASH_SEED=<seed printed>;
- * CRASH_CYCLES sets the number of kills (default 24; the test requires at least 20).
+ * CRASH_CYCLES sets the number of kills (default 24; the test requires at least 20). The long mode (50 kills and
+ * more) runs from `npm run bench -- --only crash` (bench/crashSafety.bench.ts), which reads the `[crash] summary`
+ * JSON line this test prints.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,6 +49,8 @@ const PROGRESS_TIMEOUT_MS = 30_000;
 const EXIT_TIMEOUT_MS = 10_000;
 /** The driver never plans a deeper reorg (it uses the workload's default). */
 const MAX_REORG_DEPTH = DEFAULT_MAX_REORG_DEPTH;
+/** Time budget of the whole test: 180 s for the default 24 cycles, 7.5 s a cycle for longer runs (a hang still fails). */
+const TEST_TIMEOUT_MS = Math.max(180_000, CYCLES * 7_500);
 
 /** A running driver with the lines it printed so far. */
 interface DriverRun {
@@ -176,7 +180,7 @@ function checkAgainstReplay(store: SqliteChainStore, digestOf: () => UtxoSetDige
   return { height, tipHex: hashToHex(tip) };
 }
 
-test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and resumes`, { timeout: 180_000 }, async (t) => {
+test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and resumes`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-crash-'));
   const dbPath = join(dir, 'chain.sqlite');
   let run: DriverRun | undefined;
@@ -205,6 +209,8 @@ test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and
   /** The tip this process verified after the last kill: the next driver must start from exactly it. */
   let verifiedTip: { height: number; hashHex: string } | undefined;
   let finalHeight = 0;
+  const cycleMs: number[] = [];
+  const verifyMs: number[] = [];
 
   for (let cycle = 1; cycle <= CYCLES && !stopped; cycle++) {
     const cycleStart = Date.now();
@@ -235,6 +241,7 @@ test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and
       deepestReorg = Math.max(deepestReorg, d);
     }
 
+    const verifyStart = Date.now();
     const store = SqliteChainStore.open(dbPath, regtest);
     try {
       const raw = checkAgainstReplay(store, () => store.computeUtxoDigest(), `cycle ${cycle} (store after kill)`);
@@ -261,6 +268,8 @@ test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and
         }
         finalHeight = chain.height;
         verifiedTip = { height: chain.height, hashHex: chain.tip.hashHex };
+        cycleMs.push(Date.now() - cycleStart);
+        verifyMs.push(Date.now() - verifyStart);
         console.log(
           `[crash] cycle ${cycle}: killed ${killDelayMs} ms after progress (${run.lines.length} lines, last "${report.lastLine}"), ` +
             `store tip ${raw.height} -> ${chain.height} after open, ${report.reorgDepths.length} reorgs, ${Date.now() - cycleStart} ms`,
@@ -280,6 +289,24 @@ test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and
     `[crash] ${cycles} SIGKILL cycles, final height ${finalHeight}, reorgs ${reorgs} (deepest ${deepestReorg}, ` +
       `${branches} branches started), ${spends} spends connected, digest checks ${digestChecks} passed, ${interruptedActivations} kills left an ` +
       `activation for Chain.open to finish, ${committed.size} committed blocks all kept, ${seconds} s`,
+  );
+  // One machine-readable line for bench/crashSafety.bench.ts (the long mode).
+  t.diagnostic(
+    `[crash] summary ${JSON.stringify({
+      seed: SEED,
+      cycles,
+      finalHeight,
+      reorgs,
+      deepestReorg,
+      branches,
+      spends,
+      digestChecks,
+      interruptedActivations,
+      committedBlocks: committed.size,
+      seconds: Number(seconds),
+      cycleMs,
+      verifyMs,
+    })}`,
   );
   assert.ok(cycles >= 20, `only ${cycles} cycles ran`);
   assert.equal(digestChecks, 2 * cycles);

@@ -6,15 +6,21 @@
  * is in a block; a user of the wallet service the devnet runs (registered, logged in) gets the faucet's coins, which
  * node1's miner funded; then SIGINT: the devnet exits 0, every node process is gone and has removed its node.json, and the log
  * collector has consolidated the logs. A second run on the same dir resumes the same chain on the same ports.
+ *
+ * Issue 16: a devnet supervisor SIGKILLed during start-up, while running and while stopping leaves no process of the
+ * devnet behind (each child stops itself when its link to the supervisor closes); a resume then keeps the chain, and
+ * tells which processes an earlier run left running and what it did with them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DevnetManifest } from '../src/devnet/devnetManifest.js';
+import { waitFor } from '../src/testing/nodeCluster.js';
+import { isLiveProcess, liveProcessesMentioning } from '../src/testing/processTable.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
 /** Bound of each phase on a loaded 2-core machine. */
@@ -36,15 +42,6 @@ function startDevnet(dir: string, extra: string[]): DevnetProcess {
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function portFree(port: number): Promise<boolean> {
@@ -138,7 +135,7 @@ async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<v
   assert.match(devnet.output(), /stopped\. demo wallet/);
   assert.match(devnet.output(), /resume: {2}cairn devnet --dir /);
   assert.match(devnet.output(), /wallet-service: exited with code 0/);
-  for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} still runs after the devnet stopped`);
+  for (const pid of pids) assert.equal(isLiveProcess(pid), false, `process ${pid} still runs after the devnet stopped`);
   for (const n of m.nodes) assert.equal(existsSync(join(n.datadir, 'node.json')), false, `${n.name} left its node.json`);
   assert.equal(readManifest(m.dir)!.supervisor.running, false);
 }
@@ -154,7 +151,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
     const m = readManifest(dir);
     if (devnet && devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
     for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid]) {
-      if (typeof pid === 'number' && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (typeof pid === 'number' && isLiveProcess(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
   });
@@ -234,5 +231,98 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   const atHeight = (await get(`${resumed.nodes[1]!.apiUrl}block-height/${agreed.height}`)).trim();
   assert.equal(atHeight, tip);
   await stopAndCheck(second, readManifest(dir)!);
+  t.diagnostic(`total ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+});
+
+/** Every live process of the devnet in `dir`: the pids devnet.json names, and any whose command line mentions the dir. */
+function devnetProcesses(dir: string): number[] {
+  const m = readManifest(dir);
+  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid].filter((p): p is number => typeof p === 'number');
+  return [...new Set([...recorded.filter(isLiveProcess), ...liveProcessesMentioning(dir).keys()])];
+}
+
+/** The issue's bound: no process of a devnet left this long after its supervisor was killed. */
+const LEFT_BEHIND_MS = 10_000;
+
+/** SIGKILLs the supervisor and waits (bounded by the issue's 10 s) until no process of the devnet is left. */
+async function killSupervisor(devnet: DevnetProcess, dir: string, moment: string, minLive: number): Promise<void> {
+  const before = devnetProcesses(dir).length;
+  devnet.child.kill('SIGKILL');
+  await devnet.exited;
+  await waitFor(`no process of the devnet left after a SIGKILL of its supervisor ${moment}`, () => devnetProcesses(dir).length === 0, LEFT_BEHIND_MS, 100).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}; still running: ${JSON.stringify([...liveProcessesMentioning(dir).values()].map((a) => a.slice(0, 6).join(' ')))}`);
+    },
+  );
+  assert.ok(before >= minLive, `${before} processes of the devnet ran ${moment}, expected at least ${minLive}`);
+}
+
+/** The devnet.json of `devnet` once it runs every child, as recorded by this supervisor. */
+function untilRunning(devnet: DevnetProcess, dir: string): Promise<DevnetManifest> {
+  return until('devnet.json with every child pid', 60_000, devnet, async () => {
+    const v = readManifest(dir);
+    return v?.supervisor.running && v.supervisor.pid === devnet.child.pid && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null && v.walletService?.pid != null
+      ? v
+      : undefined;
+  });
+}
+
+test('a SIGKILLed devnet supervisor leaves no process (during start-up, while running, while stopping); a resume keeps the chain and reports leftovers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-devnet-kill-'));
+  let devnet: DevnetProcess | undefined;
+  t.after(() => {
+    if (devnet && devnet.child.exitCode === null && devnet.child.signalCode === null) devnet.child.kill('SIGKILL');
+    for (const pid of liveProcessesMentioning(dir).keys()) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const startedMs = Date.now();
+
+  // During start-up: killed right after it has spawned its children, before any has come up.
+  devnet = startDevnet(dir, ['--nodes', '2', '--tx-rate', '0']);
+  await untilRunning(devnet, dir);
+  await killSupervisor(devnet, dir, 'during start-up', 4);
+
+  // While running: the two nodes have mined and agree on a tip, which the chain must keep.
+  devnet = startDevnet(dir, []);
+  const running = await untilRunning(devnet, dir);
+  const kept = await until('2 nodes on one tip above the genesis block', COME_UP_MS, devnet, async () => {
+    const ts = await tips(running);
+    return ts.every((x) => x.height >= 1 && x.hash === ts[0]!.hash) ? ts[0]! : undefined;
+  });
+  await killSupervisor(devnet, dir, 'while running', 4);
+  t.diagnostic(`kept tip ${kept.hash} at height ${kept.height} after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+
+  // While stopping: killed just after Ctrl-C, when the wallet service has its SIGINT and the nodes do not yet.
+  devnet = startDevnet(dir, []);
+  const resumed = await untilRunning(devnet, dir);
+  const atKept = await until('node2 back up', COME_UP_MS, devnet, async () => (await get(`${resumed.nodes[1]!.apiUrl}block-height/${kept.height}`)).trim());
+  assert.equal(atKept, kept.hash, 'the resumed chain has the kept tip');
+  devnet.child.kill('SIGINT');
+  const stopping = devnet;
+  await waitFor('the devnet to begin stopping', () => /stopping \(SIGINT\)/.test(stopping.output()), STOP_MS, 20);
+  await killSupervisor(devnet, dir, 'while stopping', 2);
+
+  // A process an earlier run left running (a log collector of this dir, started here without a supervisor, so it
+  // does not stop by itself), as devnet.json records it: the resume says what it found and stops it.
+  const m = readManifest(dir)!;
+  const leftover = spawn(process.execPath, [...CLI, 'log-collector', '--dir', m.collector!.dir, '--source', m.nodes[0]!.logDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let leftoverOut = '';
+  leftover.stdout!.on('data', (d: Buffer) => (leftoverOut += d.toString()));
+  await waitFor('the leftover log collector to run', () => leftover.exitCode === null && /^log collector: /m.test(leftoverOut), 60_000, 50);
+  writeFileSync(join(dir, 'devnet.json'), JSON.stringify({ ...m, collector: { ...m.collector!, pid: leftover.pid } }, null, 2));
+  devnet = startDevnet(dir, []);
+  const last = devnet;
+  await until('the leftover stopped', 60_000, last, async () => (/stopped log-collector \(pid \d+\) \(ended on SIGINT\)/.test(last.output()) ? true : undefined));
+  assert.match(last.output(), new RegExp(`found log-collector \\(pid ${leftover.pid}\\) of an earlier cairn devnet on ${dir} still running`));
+  assert.equal(isLiveProcess(leftover.pid!), false);
+  const final = await untilRunning(last, dir);
+  const ts = await until('both nodes back at the kept height', COME_UP_MS, last, async () => {
+    const v = await tips(final);
+    return v.every((x) => x.height >= kept.height) ? v : undefined;
+  });
+  assert.ok(ts.length === 2);
+  for (const n of final.nodes) assert.equal((await get(`${n.apiUrl}block-height/${kept.height}`)).trim(), kept.hash, `${n.name} kept the chain`);
+  await stopAndCheck(last, readManifest(dir)!);
+  assert.deepEqual(devnetProcesses(dir), []);
   t.diagnostic(`total ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
 });

@@ -64,7 +64,8 @@ test('full node: templates from the mempool confirm txs; reorg returns them to t
     for (const block of branch) await node.submitBlock(block);
     assert.equal(node.chain.tip.hashHex, hashToHex(computeBlockHash(branch[1]!.header)));
     assert.equal(node.chain.height, forkParent.height + 2);
-    await new Promise((r) => setTimeout(r, 50)); // addDisconnectedTxs runs asynchronously after tipChanged
+    // The node re-adds the disconnected txs from its tipChanged handler: wait for that update to finish.
+    await node.mempool.whenReorgUpdatesDone();
     assert.ok(node.mempool.has(txid), 'tx of the disconnected block is back in the mempool');
     assert.equal(node.store.getTxLocation(computeTxid(tx)), undefined, 'tx index forgot the disconnected tx');
 

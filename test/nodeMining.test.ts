@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { encodeSegwitAddress } from '../src/crypto/address.js';
 import { main, regtest } from '../src/params/networks.js';
 import { makeTestKey, testKeyAddress } from '../src/testing/txFactory.js';
+import { waitFor } from '../src/testing/waitFor.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
 const MINER = makeTestKey('e2e/node-mining/miner', 'p2tr');
@@ -35,33 +36,39 @@ test('cairn node --mine on regtest mines paced blocks to the mining address and 
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-  const deadline = Date.now() + 60_000;
-  while (!/mining\s+1 thread\(s\) paying rcrn1/.test(out)) {
-    assert.ok(Date.now() < deadline && child.exitCode === null, `node did not start mining:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const startedAt = Date.now();
+  // Ends at the mining banner or at an early exit, whichever comes first.
+  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : /mining\s+1 thread\(s\) paying rcrn1/.test(out) && 'mining'), {
+    timeoutMs: 60_000,
+    what: 'the node to start mining',
+  });
+  assert.equal(started, 'mining', `the node exited:\n${out}`);
   const apiPort = Number(/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
   const rest = async (path: string): Promise<string> => (await fetch(`http://127.0.0.1:${apiPort}/api${path}`)).text();
 
-  let height = 0;
-  while (height < 3) {
-    assert.ok(Date.now() - startedAt < 60_000, `no blocks mined:\n${out}`);
-    await new Promise((r) => setTimeout(r, 250));
-    height = Number(await rest('/blocks/tip/height'));
+  const height = await waitFor(
+    async () => {
+      const h = Number(await rest('/blocks/tip/height'));
+      return h >= 3 ? h : undefined;
+    },
+    { timeoutMs: 60_000, what: 'three mined blocks', intervalMs: 250 },
+  );
+  // Paced: at most one block per second, not thousands. A job starts at least --mine-interval (1 s) after the last
+  // find and stamps its block with the time it was built, so the mined blocks' timestamps strictly increase.
+  const times: number[] = [];
+  for (let h = 1; h <= height; h++) {
+    const block = JSON.parse(await rest(`/block/${await rest(`/block-height/${h}`)}`)) as { timestamp: number };
+    times.push(block.timestamp);
   }
-  // Paced: at most one block per second (plus the first one at once), not thousands.
-  const elapsedSec = (Date.now() - startedAt) / 1000;
-  assert.ok(height <= Math.ceil(elapsedSec) + 2, `${height} blocks in ${elapsedSec} s`);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!, `block ${i + 1} has the second of block ${i}: ${times.join(', ')}`);
 
   const tipTxs = JSON.parse(await rest(`/block/${await rest('/blocks/tip/hash')}/txs`)) as { vout: { scriptpubkey_address?: string }[] }[];
   assert.equal(tipTxs[0]!.vout[0]!.scriptpubkey_address, address);
 
   // The status line carries the miners' hash rate and the blocks they mined.
-  while (!/height [1-9]\d* \|.*\| hashrate [\d.]+ [kMG]?H\/s \| mined [1-9]/.test(out)) {
-    assert.ok(Date.now() - startedAt < 60_000, `no status line with mining:\n${out}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(() => /height [1-9]\d* \|.*\| hashrate [\d.]+ [kMG]?H\/s \| mined [1-9]/.test(out), {
+    timeoutMs: 60_000,
+    what: 'a status line with mining',
+  });
 
   child.kill('SIGINT');
   assert.equal(await exited, 0, out);

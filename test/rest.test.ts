@@ -98,6 +98,13 @@ test('websocket: cairn subscribe and mempool.space want receive blocks and mempo
   assert.match((await cairn.next((m) => 'error' in m)).error, /invalid JSON/);
   cairn.send({ action: 'dance' });
   assert.match((await cairn.next((m) => 'error' in m)).error, /unknown action/);
+  // A 16 KB action nested 8,000 deep once overflowed the stack inside ws's event handler and stopped the node.
+  cairn.send(`{"action":${'['.repeat(8000)}${']'.repeat(8000)}}`);
+  assert.deepEqual(await cairn.next((m) => 'error' in m), { error: 'invalid JSON: nested deeper than 4 levels' });
+  cairn.send({ action: { a: [1] } });
+  assert.deepEqual(await cairn.next((m) => 'error' in m), { error: 'action must be a string' });
+  cairn.send({ action: 'x'.repeat(10_000) });
+  assert.deepEqual(await cairn.next((m) => 'error' in m), { error: `unknown action "${'x'.repeat(64)}"` });
 
   space.send({ action: 'want', data: ['blocks', 'stats', 'mempool-blocks'] });
   const snapshot = await space.next((m) => 'blocks' in m);
@@ -174,7 +181,8 @@ test('REST after a reorg: the tx is unconfirmed again, the old block is stale, r
     await node.submitBlock(block);
   }
   assert.equal(node.chain.height, forkParent.height + 2);
-  await new Promise((r) => setTimeout(r, 50)); // the node re-adds disconnected txs after tipChanged
+  // The node re-adds the disconnected txs from its tipChanged handler: wait for that update to finish.
+  await node.mempool.whenReorgUpdatesDone();
   assert.deepEqual(await getJson(`${url}/api/tx/${txid}/status`), { confirmed: false });
   assert.deepEqual(await getJson(`${url}/api/block/${minedHash}/status`), { in_best_chain: false });
   const v1 = await getJson(`${url}/api/v1/block/${minedHash}`);

@@ -10,11 +10,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cookiePathOf } from '../src/api/rpc/rpcCookie.js';
 import { regtest } from '../src/params/networks.js';
+import { waitFor } from '../src/testing/waitFor.js';
 import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
@@ -67,14 +68,15 @@ async function startNode(datadir: string): Promise<RunningNode> {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`node did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Ends at the banner or at an early exit, whichever comes first.
+  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : /REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out) && 'up'), {
+    timeoutMs: 60_000,
+    what: 'the node banner',
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  if (started !== 'up') throw new Error(`node did not start:\n${out}`);
   const rpcPort = Number(/JSON-RPC\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
   const apiPort = Number(/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
   return { child, rpcPort, apiPort, exited };
@@ -158,7 +160,7 @@ test('cairn wallet against a real regtest node process: create, mine, pay, confi
 
   // create: A with --json (mnemonic as a field), B in human form (the words shown once, with the warning).
   const [createA, createB] = await Promise.all([
-    cairn(['wallet', 'create', '--network', 'regtest', '--wallet', walletA, '--json'], envA),
+    cairn(['wallet', 'create', '--network', 'regtest', '--wallet', walletA, '--json', '--yes'], envA),
     cairn(['wallet', 'create', '--network', 'regtest', '--password-file', passwordFileB], envB),
   ]);
   const createdA = parseJson<Created>(createA, 'create A');
@@ -180,7 +182,7 @@ test('cairn wallet against a real regtest node process: create, mine, pay, confi
   // refusals (wrong password, an unreachable node, an address of another network).
   const walletR = join(dir, 'restored.json');
   const offline = Promise.all([
-    cairn(['wallet', 'restore', '--network', 'regtest', '--wallet', walletR, '--mnemonic', createdA.mnemonic!, '--json'], envA),
+    cairn(['wallet', 'restore', '--network', 'regtest', '--wallet', walletR, '--mnemonic', createdA.mnemonic!, '--json', '--yes'], envA),
     cairn(['wallet', 'balance', '--wallet', walletA, '--node', nodeUrl], { HOME: home, CAIRN_WALLET_PASSWORD: 'not the password' }),
     cairn(['wallet', 'balance', '--wallet', walletA, '--node', 'http://127.0.0.1:1/api'], envA),
     a('send', 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq', '1', '--yes'),
@@ -190,7 +192,7 @@ test('cairn wallet against a real regtest node process: create, mine, pay, confi
   // 101 blocks to A's first address: the coinbases of heights 1 and 2 are mature for block 102.
   const hashes = (await rpc('generatetoaddress', [101, createdA.firstAddress])) as string[];
   assert.equal(hashes.length, 101);
-  const balanceA0 = await a('balance', '--json');
+  const balanceA0 = await a('balance', '--json', '--yes');
   assert.deepEqual(parseJson<Balance>(balanceA0, 'balance A'), { confirmedSats: 100 * COIN, unconfirmedSats: 0, immatureSats: 99 * 50 * COIN, tipHeight: 101 });
   const [restoreRun, wrongPassword, unreachable, badAddress] = await offline;
   assertFails(wrongPassword, /wrong password for .*a\.json/, 'wrong password');
@@ -209,14 +211,14 @@ test('cairn wallet against a real regtest node process: create, mine, pay, confi
   assert.equal(sent.broadcast, true);
   assert.ok(sent.feeSats >= 2 * 141 && sent.feeSats < 2 * 200, `fee ${sent.feeSats} at 2 sat/vB for one P2WPKH input`);
   assert.deepEqual(await mempoolTxids(), [sent.txid]);
-  const [balanceB1, historyB1] = await Promise.all([b('balance', '--json'), b('history', '--json')]);
+  const [balanceB1, historyB1] = await Promise.all([b('balance', '--json'), b('history', '--json', '--yes')]);
   assert.deepEqual(parseJson<Balance>(balanceB1, 'balance B'), { confirmedSats: 0, unconfirmedSats: 150_000_000, immatureSats: 0, tipHeight: 101 });
   const history1 = parseJson<{ txid: string; netSats: number; confirmed: boolean }[]>(historyB1, 'history B');
   assert.deepEqual(history1.map((r) => [r.txid, r.netSats, r.confirmed]), [[sent.txid, 150_000_000, false]]);
   mark('paid, seen unconfirmed');
   await rpc('generatetoaddress', [1, createdA.firstAddress]);
   assert.deepEqual(await mempoolTxids(), []);
-  const [balanceB2, utxosB2] = await Promise.all([b('balance', '--json'), b('utxos', '--json')]);
+  const [balanceB2, utxosB2] = await Promise.all([b('balance', '--json'), b('utxos', '--json', '--yes')]);
   assert.deepEqual(parseJson<Balance>(balanceB2, 'balance B after a block'), { confirmedSats: 150_000_000, unconfirmedSats: 0, immatureSats: 0, tipHeight: 102 });
   const utxos = parseJson<{ txid: string; valueSats: number; address: string; confirmations: number }[]>(utxosB2, 'utxos B');
   assert.deepEqual(utxos.map((u) => [u.txid, u.valueSats, u.address, u.confirmations]), [[sent.txid, 150_000_000, addressB, 1]]);
@@ -265,7 +267,7 @@ test('cairn wallet against a real regtest node process: create, mine, pay, confi
     a('balance', '--json'),
     r('balance', '--json'),
     r('address'),
-    cairn(['wallet', 'info', '--wallet', walletR, '--json'], { HOME: home, CAIRN_WALLET_PASSWORD: undefined }), // no password needed
+    cairn(['wallet', 'info', '--wallet', walletR, '--json', '--yes'], { HOME: home, CAIRN_WALLET_PASSWORD: undefined }), // no password needed
   ]);
   const balanceA = parseJson<Balance>(balA, 'balance A');
   assert.deepEqual(parseJson<Balance>(balR, 'balance restored'), balanceA);
@@ -276,6 +278,35 @@ test('cairn wallet against a real regtest node process: create, mine, pay, confi
   const info = parseJson<{ network: string; file: string; masterFingerprint: string; accounts: unknown[]; mnemonic?: string }>(infoR, 'info');
   assert.deepEqual([info.network, info.file, info.masterFingerprint, info.mnemonic], ['regtest', walletR, createdA.masterFingerprint, undefined]);
   assert.deepEqual(info.accounts, createdA.accounts);
+
+  // A keystore others can read: ssh's warning on stderr, the file tightened to 0600, once.
+  chmodSync(walletR, 0o644);
+  const [exposed, again] = [await r('address', '--json', '--yes'), await r('address', '--json', '--yes')];
+  assert.equal(exposed.code, 0, exposed.stderr);
+  assert.match(exposed.stderr, /WARNING: UNPROTECTED PRIVATE KEY FILE!/);
+  assert.ok(exposed.stderr.includes(`Permissions 0644 for '${walletR}' are too open.`), exposed.stderr);
+  assert.match(exposed.stderr, /cairn changed them to 0600/);
+  assert.equal(statSync(walletR).mode & 0o777, 0o600);
+  assert.deepEqual(JSON.parse(exposed.stdout), { address: accountA.deriveAddress(0, 1).address }, '--json output unaffected by the warning');
+  assert.equal(again.stderr, '', 'no warning once the file is private');
+  mark('keystore permissions');
+
+  // Absurd fees: 100,000 sat/vB (the wallet service once paid it: 141x the payment) is refused unless allowed, by
+  // the wallet and, for a tx signed elsewhere, by the node's maxfeerate.
+  const absurd = await a('send', addressB, '0.001', '--fee-rate', '100000', '--yes', '--json');
+  assertFails(absurd, /the fee of \d+ sats \(100000 sat\/vB\) is above the ceiling of 10000 sat\/vB .*likely mistake; pass --allow-high-fee to pay it/, 'absurd fee');
+  const signedDear = parseJson<Sent>(
+    await a('send', addressB, '0.001', '--fee-rate', '100000', '--allow-high-fee', '--no-broadcast', '--json', '--yes'),
+    'absurd fee allowed, not broadcast',
+  );
+  assert.ok(signedDear.feeSats > 100_000 * 100, `fee ${signedDear.feeSats} sats`);
+  const refusedByNode = await cairn(['wallet', 'broadcast', signedDear.hex!, '--network', 'regtest', '--node', nodeUrl, '--yes', '--json'], envB);
+  assertFails(refusedByNode, /the node rejected the transaction: Fee exceeds maximum configured by user \(e\.g\. -maxtxfee, maxfeerate\) \(pass --allow-high-fee/, 'node maxfeerate');
+  assert.ok(!(await mempoolTxids()).includes(signedDear.txid));
+  const allowed = await cairn(['wallet', 'broadcast', signedDear.hex!, '--network', 'regtest', '--node', nodeUrl, '--allow-high-fee', '--yes', '--json'], envB);
+  assert.deepEqual(parseJson<{ txid: string }>(allowed, 'broadcast with --allow-high-fee'), { txid: signedDear.txid });
+  assert.ok((await mempoolTxids()).includes(signedDear.txid));
+  mark('absurd fees');
 
   // No secret in any output but create's (and none of the passwords anywhere).
   for (const { args, out } of outputs) {

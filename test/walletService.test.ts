@@ -14,8 +14,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { entropyToMnemonic } from '../src/crypto/hd.js';
 import { silentLogger } from '../src/logging/logger.js';
-import { COIN, main, regtest } from '../src/params/networks.js';
+import { COIN } from '../src/consensus/amount.js';
+import { main, regtest } from '../src/params/networks.js';
 import { makeTestKey } from '../src/testing/txFactory.js';
+import { waitFor } from '../src/testing/waitFor.js';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
 import { startWalletService, type WalletService, type WalletServiceOptions } from '../src/walletService/walletService.js';
@@ -158,6 +160,13 @@ async function runServiceFlow(t: TestContext, env: RestTestNode, options: Pick<W
   assertError(poor, 422, 'insufficient-funds');
   assert.ok(poor.body.shortfallSats > Number(FAUCET_SATS));
   assert.equal(env.node.mempool.size, 0, 'nothing sent');
+  // 100,000 sat/vB (a probe once paid a fee 141x its payment this way): refused unless the request allows it.
+  const absurd = await send({ address: bobAddress, amountSats: 100_000, feeRateSatPerVb: 100_000 }, 'k-absurd');
+  assertError(absurd, 422, 'fee-too-high');
+  assert.match(absurd.body.error, /the fee of \d+ sats \(100000 sat\/vB\) is above the ceiling of 10000 sat\/vB.*send "allowHighFee": true to pay it/);
+  assert.ok(absurd.body.feeSats > 100_000 * 100, `feeSats ${absurd.body.feeSats}`);
+  assertError(await send({ address: bobAddress, amountSats: 100_000, allowHighFee: 'yes' }, 'k-absurd-2'), 400, 'bad-request');
+  assert.equal(env.node.mempool.size, 0, 'nothing sent');
 
   // An idempotent payment, retried: one tx, debited once.
   const amount = 3n * COIN;
@@ -229,6 +238,16 @@ async function runServiceFlow(t: TestContext, env: RestTestNode, options: Pick<W
   assert.ok(!aliceAddresses.includes(fresh), 'a fresh address after a restart');
   assert.deepEqual((await api('GET', '/v1/wallet', { token: again })).body.addresses, [...aliceAddresses, fresh]);
   assert.equal((await api('GET', '/v1/wallet/balance', { token: again })).body.confirmedSats, Number(FAUCET_SATS) - spent);
+
+  // Allowed explicitly, the high fee is paid, and the node's broadcast ceiling is lifted for it.
+  const dear = await api('POST', '/v1/wallet/send', {
+    token: again,
+    headers: { 'idempotency-key': 'k-absurd' },
+    body: { address: bobAddress, amountSats: 100_000, feeRateSatPerVb: 20_000, allowHighFee: true },
+  });
+  assert.equal(dear.status, 200, JSON.stringify(dear.body));
+  assert.ok(dear.body.feeRateSatPerVb >= 20_000, `rate ${dear.body.feeRateSatPerVb}`);
+  assert.equal(env.node.mempool.get(dear.body.txid)?.fee, BigInt(dear.body.feeSats));
 }
 
 test('wallet service against a real regtest node, on SQLite and on PostgreSQL', async (t) => {
@@ -284,12 +303,10 @@ test('cairn wallet-service: a real process prints its URL, serves, and stops cle
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
   const urlLine = /wallet-service on regtest: (http:\/\/127\.0\.0\.1:\d+)\/v1\//;
-  while (!urlLine.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`wallet-service did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Ends at the URL line or at an early exit, whichever comes first.
+  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : urlLine.test(out) && 'up'), { timeoutMs: 60_000, what: 'the wallet-service URL line' });
+  if (started !== 'up') throw new Error(`wallet-service did not start:\n${out}`);
   assert.match(out, /faucet +rcrn1q[a-z0-9]+ +\(mine to it/);
   assert.match(out, /database +sqlite .*wallet-service\.sqlite/);
   const api = client(urlLine.exec(out)![1]!);

@@ -1,5 +1,5 @@
 import { scriptPubKeyToAddress } from '../crypto/address.js';
-import { feeRateSatPerVb } from '../mempool/feeRate.js';
+import { feeRateSatPerVb } from '../policy/feeRate.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { encodeBlockHeader } from '../primitives/blockHeader.js';
 import { bytesToHex } from '../primitives/hex.js';

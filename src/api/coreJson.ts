@@ -1,3 +1,4 @@
+import { formatCoins } from '../consensus/amount.js';
 import { scriptPubKeyToAddress } from '../crypto/address.js';
 import { classifyScript } from '../consensus/scriptType.js';
 import type { ChainParams } from '../params/chainParams.js';
@@ -19,9 +20,7 @@ export class CoreAmount {
 
   /** Decimal coin string with 8 decimals, e.g. 5000000000n → "50.00000000". */
   toDecimal(): string {
-    const negative = this.sats < 0n;
-    const abs = negative ? -this.sats : this.sats;
-    return `${negative ? '-' : ''}${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0')}`;
+    return formatCoins(this.sats);
   }
 
   toJSON(): string {

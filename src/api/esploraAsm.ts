@@ -1,4 +1,5 @@
 import { bytesToHex } from '../primitives/hex.js';
+import { readScriptOp } from '../primitives/script.js';
 
 /** Opcode names as rust-bitcoin's `Opcode` Debug prints them (the names Esplora's electrs shows), 0x61..0xba. */
 const NAMES: readonly string[] = [
@@ -35,31 +36,17 @@ function opcodeName(op: number): string {
  */
 export function esploraAsm(script: Uint8Array): string {
   const parts: string[] = [];
-  let i = 0;
-  while (i < script.length) {
-    const op = script[i++]!;
-    let len = 0;
-    if (op >= 0x01 && op <= 0x4b) {
-      len = op;
-    } else if (op >= 0x4c && op <= 0x4e) {
-      const width = op === 0x4c ? 1 : op === 0x4d ? 2 : 4;
-      if (i + width > script.length) {
-        parts.push('<unexpected end>');
-        break;
-      }
-      for (let k = 0; k < width; k++) len += script[i + k]! * 2 ** (8 * k);
-      i += width;
+  for (let i = 0; i < script.length; ) {
+    const op = readScriptOp(script, i);
+    const { opcode } = op;
+    const name =
+      opcode === 0x00 ? 'OP_0' : opcode <= 0x4b ? `OP_PUSHBYTES_${opcode}` : opcode <= 0x4e ? `OP_PUSHDATA${opcode === 0x4c ? 1 : opcode === 0x4d ? 2 : 4}` : opcodeName(opcode);
+    if ('error' in op) {
+      parts.push(op.error === 'length-past-end' ? '<unexpected end>' : `${name} <push past end>`);
+      break;
     }
-    let text = op === 0x00 ? 'OP_0' : op <= 0x4b ? `OP_PUSHBYTES_${op}` : op <= 0x4e ? `OP_PUSHDATA${op === 0x4c ? 1 : op === 0x4d ? 2 : 4}` : opcodeName(op);
-    if (len > 0) {
-      if (i + len > script.length) {
-        parts.push(`${text} <push past end>`);
-        break;
-      }
-      text += ` ${bytesToHex(script.subarray(i, i + len))}`;
-      i += len;
-    }
-    parts.push(text);
+    i = op.next;
+    parts.push(op.data !== undefined && op.data.length > 0 ? `${name} ${bytesToHex(op.data)}` : name);
   }
   return parts.join(' ');
 }

@@ -1,4 +1,3 @@
-import { feeRateSatPerVb } from '../mempool/feeRate.js';
 import type { Mempool } from '../mempool/mempool.js';
 import { getTxSize } from '../primitives/tx.js';
 import type { ChainParams } from '../params/chainParams.js';
@@ -8,37 +7,6 @@ import type { FeesRecommended, MempoolBlock } from './esploraSchemas.js';
 export const ESPLORA_FEE_TARGETS: readonly number[] = [...Array.from({ length: 25 }, (_, i) => i + 1), 144, 504, 1008];
 /** Projected mempool blocks reported (mempool.space shows 8; the last one holds the rest of the backlog). */
 const MEMPOOL_BLOCKS = 8;
-
-/** The lowest fee rate a tx can enter the mempool with now, sat/vB: the min relay fee or the rolling minimum. */
-export function minimumFeeRateSatPerVb(mempool: Mempool): number {
-  return Math.max(mempool.options.minRelayFeeRateSatPerKvb, mempool.getMinFeeRateSatPerKvb()) / 1000;
-}
-
-/**
- * Fee-rate estimates for several confirmation targets from one walk of the mempool in block-template order (the same
- * rule as Mempool.estimateFeeRateSatPerVb, computed once for all targets): the fee rate of the package found
- * `target` blocks deep (target × maxBlockWeight/4 vbytes), floored at the minimum fee rate; the floor when the
- * backlog is shallower. sat/vB, keyed by target.
- * PERF: one selectAncestorPackages (O(n log n)) per call, whatever the number of targets.
- */
-export function estimateFeeRates(mempool: Mempool, params: ChainParams, targets: readonly number[]): Map<number, number> {
-  const floor = minimumFeeRateSatPerVb(mempool);
-  const blockVsize = params.maxBlockWeight / 4;
-  const pending = [...new Set(targets)].sort((a, b) => a - b);
-  const result = new Map<number, number>();
-  let cumulative = 0;
-  let next = 0;
-  for (const p of mempool.selectAncestorPackages()) {
-    if (next >= pending.length) break;
-    cumulative += p.vsize;
-    while (next < pending.length && cumulative >= pending[next]! * blockVsize) {
-      result.set(pending[next]!, Math.max(floor, feeRateSatPerVb(p.fee, p.vsize)));
-      next++;
-    }
-  }
-  for (; next < pending.length; next++) result.set(pending[next]!, floor);
-  return result;
-}
 
 /** Rounds a fee rate up to 3 decimals (sat/vB), so a recommendation is never below the rate it stands for. */
 function roundUpRate(rate: number): number {
@@ -54,8 +22,8 @@ function roundUpRate(rate: number): number {
 export function recommendFees(mempool: Mempool, params: ChainParams): FeesRecommended {
   const halfHour = Math.max(1, Math.round(1800 / params.targetSpacingSec));
   const hour = Math.max(halfHour, Math.round(3600 / params.targetSpacingSec));
-  const est = estimateFeeRates(mempool, params, [1, halfHour, hour]);
-  const minimumFee = roundUpRate(minimumFeeRateSatPerVb(mempool));
+  const est = mempool.estimateFeeRates([1, halfHour, hour]);
+  const minimumFee = roundUpRate(mempool.getMinimumFeeRateSatPerVb());
   const hourFee = Math.max(minimumFee, roundUpRate(est.get(hour)!));
   const halfHourFee = Math.max(hourFee, roundUpRate(est.get(halfHour)!));
   const fastestFee = Math.max(halfHourFee, roundUpRate(est.get(1)!));

@@ -1,6 +1,6 @@
 import type { Chain, ProcessBlockResult } from '../chain/chain.js';
 import type { Logger } from '../logging/logger.js';
-import type { Mempool, MempoolAcceptResult } from '../mempool/mempool.js';
+import type { AcceptTransactionOptions, Mempool, MempoolAcceptResult } from '../mempool/mempool.js';
 import type { BlockAssembler } from '../mining/blockAssembler.js';
 import type { ChainParams } from '../params/chainParams.js';
 import type { Block, Tx } from '../primitives/types.js';
@@ -67,7 +67,8 @@ export interface NodeContext {
   readonly network: NetworkInfoSource;
   readonly mining: MiningInfoSource;
   submitBlock(block: Block): Promise<ProcessBlockResult>;
-  submitTransaction(tx: Tx): Promise<MempoolAcceptResult>;
+  /** Offers a tx to the mempool (options: testOnly, the client's fee-rate ceiling). @throws VerifyError */
+  submitTransaction(tx: Tx, options?: AcceptTransactionOptions): Promise<MempoolAcceptResult>;
   /**
    * Finds a nonce for the block (generatetoaddress): the node's miner pool when it has one, else the CPU solver.
    * Resolves with the solved block, or null when the nonce space ran out (the caller changes time or extra nonce).

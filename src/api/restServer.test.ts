@@ -8,6 +8,7 @@ import type { Block, Tx } from '../primitives/types.js';
 import { spendableCoinbases } from '../testing/chainFactory.js';
 import { buildSpend, makeTestKey, testKeyAddress, type SpendableCoin } from '../testing/txFactory.js';
 import { openRestTestNode, type RestTestNode } from '../../test/fixtures/restTestNode.js';
+import { MAX_TX_HEX_BODY } from './rest/txRoutes.js';
 
 const MINER = makeTestKey('rest/miner', 'p2wpkh');
 const ALICE = makeTestKey('rest/alice', 'p2tr');
@@ -413,6 +414,16 @@ test('REST API: Esplora routes over a regtest node, from mempool to confirmation
     await expectStatus(url, `/api/address/${aliceAddress}/txs/chain/zz`, 400, /Invalid hex string/);
     assert.deepEqual(await getJson(url, `/api/address/${aliceAddress}/txs/chain/${zeros}`), []);
     await expectStatus(url, '/api/nope', 404, /Not found/);
+    // Errors from the router and the HTTP parser are plain text too (they were Fastify's JSON).
+    const badUrl = await request(url, '/api/tx/%');
+    assert.deepEqual([badUrl.status, badUrl.type, badUrl.text], [400, 'text/plain', 'Invalid URL encoding']);
+    const longUrl = await request(url, `/api/address/${'q'.repeat(100_000)}`);
+    assert.deepEqual([longUrl.status, longUrl.type, longUrl.text], [431, 'text/plain', 'Request Header Fields Too Large']);
+    // A body over the limit is refused before it is decoded.
+    const huge = await request(url, '/api/tx', { method: 'POST', body: 'a'.repeat(MAX_TX_HEX_BODY + 1) });
+    assert.deepEqual([huge.status, huge.type], [413, 'text/plain']);
+    assert.match(huge.text, /too large/);
+    await expectStatus(url, '/api/tx', 400, /"code":-22.*TX decode failed/, { method: 'POST', body: '['.repeat(100_001) });
   });
 
   await t.test('OpenAPI document lists every route with its schemas', async () => {
@@ -474,4 +485,36 @@ test('REST API: rate limit off sustains a burst; CORS preflight', async (t) => {
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
+});
+
+test('REST API: POST /api/tx refuses absurd fees above maxfeerate (default 0.10 coin/kvB) unless raised', async (t) => {
+  const env = await openRestTestNode();
+  t.after(() => env.close());
+  await env.mine(102, MINER);
+  const [first, second] = spendableCoinbases(env.node.chain, MINER);
+  // 0.02 coin of fee on a ~110 vB payment: about 18,000 sat/vB, above the 10,000 sat/vB default ceiling.
+  const dear = buildSpend([first!], { key: ALICE, valueSats: SEND }, 2_000_000n).tx;
+  const dearRate = (2_000_000 * 1000) / getTxVsize(dear);
+  assert.ok(dearRate > 10_000_000, `test tx pays ${dearRate} sat/kvB`);
+  const refused = await postTx(env.url, dear);
+  assert.equal(refused.status, 400);
+  assert.equal(refused.text, 'sendrawtransaction RPC error: {"code":-25,"message":"Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)"}');
+  assert.equal(env.node.mempool.size, 0);
+
+  const post = (tx: Tx, query: string): Promise<Reply> =>
+    request(env.url, `/api/tx?${query}`, { method: 'POST', body: bytesToHex(encodeTx(tx)) });
+  await expectStatus(env.url, '/api/tx?maxfeerate=abc', 400, /^sendrawtransaction RPC error: \{"code":-3,"message":"maxfeerate: Invalid amount"\}$/, {
+    method: 'POST',
+    body: bytesToHex(encodeTx(dear)),
+  });
+  assert.match((await post(dear, 'maxfeerate=1')).text, /"code":-8,"message":"maxfeerate: Fee rates larger than or equal to 1BTC\/kvB are not accepted"/);
+  // A ceiling that allows 1 sat less than the fee still refuses it; one at its rate accepts it.
+  const underRate = Math.floor(((2_000_000 - 1) * 1000) / getTxVsize(dear)) / 1e8;
+  assert.match((await post(dear, `maxfeerate=${underRate.toFixed(8)}`)).text, /"code":-25/);
+  const accepted = await post(dear, `maxfeerate=${(Math.ceil(dearRate) / 1e8).toFixed(8)}`);
+  assert.deepEqual([accepted.status, accepted.text], [200, hashToHex(computeTxid(dear))]);
+  // 0 lifts the ceiling, as Core's maxfeerate=0.
+  const dearer = buildSpend([second!], { key: ALICE, valueSats: SEND }, 50_000_000n).tx;
+  assert.equal((await post(dearer, 'maxfeerate=0')).text, hashToHex(computeTxid(dearer)));
+  assert.equal(env.node.mempool.size, 2);
 });

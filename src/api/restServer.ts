@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply } from 'fastify';
 import { moduleLogger, type Logger } from '../logging/logger.js';
 import { HttpError } from './httpError.js';
 import { MempoolTracker } from './mempoolTracker.js';
@@ -81,6 +81,17 @@ export async function startRestServer(options: RestServerOptions, deps: RestServ
     forceCloseConnections: true,
     // Esplora's routes have no trailing slash; a stray one is tolerated.
     routerOptions: { ignoreTrailingSlash: true },
+    // Requests the router or the HTTP parser refuse ('/api/tx/%', headers over 16 KiB) answer plain text like every
+    // other error of this API, not Fastify's JSON.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      void reply.code(400).type('text/plain').send(err.code === 'FST_ERR_BAD_URL' ? 'Invalid URL encoding' : 'Bad request');
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const [status, reason] =
+        err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\nConnection: close\r\n\r\n${reason}`);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const cleanup = (): void => {
     hub.close();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { computeMerkleRoot } from '../consensus/merkle.js';
@@ -22,7 +23,9 @@ import type { Block, Tx } from '../primitives/types.js';
 import { buildCoinbase } from '../testing/blockBuilder.js';
 import { spendableCoinbases } from '../testing/chainFactory.js';
 import { buildSpend, makeTestKey, testKeyAddress } from '../testing/txFactory.js';
-import { startRpcServer, type RpcServer } from './rpcServer.js';
+import { waitFor } from '../testing/waitFor.js';
+import { MAX_JSON_DEPTH } from './jsonShape.js';
+import { MAX_BATCH_REQUESTS, startRpcServer, type RpcServer } from './rpcServer.js';
 
 const NOW = 2_000_000_000;
 const MINER = makeTestKey('rpc/miner', 'p2wpkh');
@@ -281,6 +284,13 @@ describe('JSON-RPC server on a regtest node', () => {
     assert.equal(tooDear['reject-reason'], 'max-fee-exceeded');
     assert.equal(node.mempool.size, 0, 'testmempoolaccept adds nothing');
 
+    // sendrawtransaction's maxfeerate (Core's BroadcastTransaction): over it, -25 and nothing enters the mempool.
+    assert.deepEqual(await rpcError('sendrawtransaction', [hex, 0.00001]), {
+      code: -25,
+      message: 'Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)',
+    });
+    assert.deepEqual(await rpcError('sendrawtransaction', [hex, 1]), { code: -8, message: 'Fee rates larger than or equal to 1BTC/kvB are not accepted' });
+    assert.equal(node.mempool.size, 0);
     assert.equal(await result('sendrawtransaction', [hex]), spendTxid);
     assert.equal(await result('sendrawtransaction', [hex]), spendTxid, 'resending a mempool tx answers its txid');
     assert.deepEqual(await result('getrawmempool'), [spendTxid]);
@@ -479,7 +489,16 @@ describe('JSON-RPC server on a regtest node', () => {
     const waiting = result('getblocktemplate', [{ rules: ['segwit'], longpollid: template.longpollid }]);
     let answered = false;
     void waiting.then(() => (answered = true));
-    await new Promise((r) => setTimeout(r, 100));
+    // The positive signal that the longpoll is in place: getrpcinfo lists it among the active commands.
+    const info = await waitFor(
+      async () => {
+        const r = await result('getrpcinfo');
+        return r.active_commands.some((c: { method: string }) => c.method === 'getblocktemplate') ? r : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the longpoll among the active commands' },
+    );
+    assert.deepEqual(info.active_commands.map((c: { method: string }) => c.method).sort(), ['getblocktemplate', 'getrpcinfo']);
+    assert.ok(info.active_commands.every((c: { duration: number }) => Number.isInteger(c.duration) && c.duration >= 0));
     assert.equal(answered, false, 'no change yet: still waiting');
     const [hash] = await result('generatetoaddress', [1, MINER_ADDRESS]);
     const fresh = await waiting;
@@ -626,6 +645,79 @@ describe('JSON-RPC server on a regtest node', () => {
     const empty = await post('[]');
     assert.equal(empty.status, 200);
     assert.deepEqual(empty.body, []);
+  });
+
+  it('refuses abuse with JSON-RPC errors that say why: deep nesting, non-scalar ids, oversized batches', async () => {
+    const parseError = (message: string) => ({ result: null, error: { code: -32700, message } });
+    const tooDeep = parseError(`Parse error: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    // An id nested 10,000 deep used to answer 500 "Cannot read properties of undefined (reading 'v2')".
+    const deepId = await post(`{"id":${'['.repeat(10_000)}${']'.repeat(10_000)},"method":"getblockcount"}`);
+    assert.equal(deepId.status, 500);
+    assert.deepEqual(deepId.body, tooDeep);
+    // Inside a batch it used to answer 500 "Maximum call stack size exceeded".
+    const deepInBatch = await post(`[{"id":${'['.repeat(10_000)}${']'.repeat(10_000)},"method":"getblockcount"}]`);
+    assert.deepEqual(deepInBatch.body, tooDeep);
+    assert.deepEqual((await post(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`)).body, tooDeep);
+    // Brackets inside strings are data, not nesting.
+    assert.deepEqual((await post(JSON.stringify({ id: '['.repeat(10_000), method: 'getblockcount' }))).body, {
+      result: node.chain.height,
+      error: null,
+      id: '['.repeat(10_000),
+    });
+
+    // Ids must be a number, a string or null (JSON-RPC 2.0 §4); the error reply carries id null.
+    const invalidId = { code: -32600, message: 'Invalid Request object: id must be a number, a string or null' };
+    for (const id of [{ a: 1 }, [1], true, `${'['.repeat(500)}${']'.repeat(500)}`]) {
+      const body = typeof id === 'string' ? `{"id":${id},"method":"getblockcount"}` : JSON.stringify({ id, method: 'getblockcount' });
+      const reply = await post(body);
+      assert.equal(reply.status, 400, `id ${body.slice(0, 20)}`);
+      assert.deepEqual(reply.body, { result: null, error: invalidId, id: null });
+    }
+    const v2BadId = await post(JSON.stringify([{ jsonrpc: '2.0', id: { a: 1 }, method: 'getblockcount' }, { id: null, method: 'getblockcount' }]));
+    assert.deepEqual(v2BadId.body, [
+      { jsonrpc: '2.0', error: invalidId, id: null },
+      { result: node.chain.height, error: null, id: null },
+    ]);
+
+    // A batch over the cap is refused whole, before any of it runs; at the cap it runs.
+    const stopsBefore = shutdownRequests;
+    const atCap = await post(JSON.stringify(Array.from({ length: MAX_BATCH_REQUESTS }, (_, i) => ({ id: i, method: 'getblockcount' }))));
+    assert.equal(atCap.status, 200);
+    assert.equal(atCap.body.length, MAX_BATCH_REQUESTS);
+    assert.deepEqual(atCap.body[MAX_BATCH_REQUESTS - 1], { result: node.chain.height, error: null, id: MAX_BATCH_REQUESTS - 1 });
+    const overCap = await post(JSON.stringify(Array.from({ length: MAX_BATCH_REQUESTS + 1 }, () => ({ method: 'stop' }))));
+    assert.equal(overCap.status, 400);
+    assert.deepEqual(overCap.body, {
+      result: null,
+      error: { code: -32600, message: `Batch of ${MAX_BATCH_REQUESTS + 1} requests is over the limit of ${MAX_BATCH_REQUESTS} requests per batch; split it` },
+    });
+    const zeros = await post(`[${Array(2_000_000).fill('0').join(',')}]`);
+    assert.equal(zeros.status, 400);
+    assert.match(zeros.body.error.message, /^Batch of 2000000 requests is over the limit of 1000/);
+    assert.equal(shutdownRequests, stopsBefore, 'no stop in the refused batch ran');
+  });
+
+  it('refuses a request without valid credentials before reading its body', async () => {
+    // Headers announce a 32 MB body that never comes: only a server that answers before reading it can reply.
+    const exchange = (method: string, headers = ''): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const head = `${method} / HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: 32000000\r\n\r\n`;
+        const socket = connect(server.port, '127.0.0.1', () => socket.write(head));
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const none = await exchange('POST');
+    assert.match(none, /^HTTP\/1\.1 401 /);
+    assert.match(none, /\r\nwww-authenticate: Basic realm="jsonrpc"\r\n/i);
+    assert.match(none, /\r\nconnection: close\r\n/i);
+    const wrong = await exchange('POST', `Authorization: Basic ${Buffer.from('__cookie__:wrong').toString('base64')}\r\n`);
+    assert.match(wrong, /^HTTP\/1\.1 401 /);
+    // Other methods answer 405 at once, whatever their body, as Core's.
+    const put = await exchange('PUT');
+    assert.match(put, /^HTTP\/1\.1 405 /);
+    assert.match(put, /JSONRPC server handles only POST requests$/);
   });
 
   it('generatetoaddress is refused where mining on demand is not allowed; the old tip means initial download', async () => {

@@ -22,7 +22,7 @@ import { ChainEventEmitter, type ChainEvents, type ChainListener } from './chain
 import { ConnectPipeline, type StartedConnect } from './connectPipeline.js';
 import { OrphanPool } from './orphanPool.js';
 import type { ScriptVerifier } from './scriptVerifier.js';
-import { SerialQueue } from './serialQueue.js';
+import { SerialQueue } from '../async/serialQueue.js';
 
 /** Default most orphan blocks kept. */
 export const DEFAULT_MAX_ORPHAN_BLOCKS = 100;

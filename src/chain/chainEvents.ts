@@ -1,3 +1,4 @@
+import { TypedEmitter, type Listener } from '../async/typedEmitter.js';
 import type { Logger } from '../logging/logger.js';
 import type { BlockIndexEntry } from '../storage/chainStore.js';
 import type { Block, Hash256, Tx } from '../primitives/types.js';
@@ -52,47 +53,14 @@ export interface ChainEvents {
 }
 
 /** A listener of one chain event. */
-export type ChainListener<K extends keyof ChainEvents> = (payload: ChainEvents[K]) => void;
+export type ChainListener<K extends keyof ChainEvents> = Listener<ChainEvents, K>;
 
 /**
- * A tiny typed event emitter for ChainEvents. Listeners run synchronously in registration order; a listener that
- * throws is logged and does not stop the chain or the other listeners (a mempool bug must not corrupt block
- * processing).
+ * The chain's emitter of ChainEvents: a TypedEmitter whose listener errors are logged (a mempool bug must not
+ * corrupt block processing).
  */
-export class ChainEventEmitter {
-  private readonly listeners: { [K in keyof ChainEvents]: Set<ChainListener<K>> } = {
-    blockConnected: new Set(),
-    blockDisconnected: new Set(),
-    tipChanged: new Set(),
-    blockInvalid: new Set(),
-  };
-
-  constructor(private readonly logger: Logger) {}
-
-  /** Adds a listener; returns a function that removes it. */
-  on<K extends keyof ChainEvents>(event: K, listener: ChainListener<K>): () => void {
-    this.listeners[event].add(listener);
-    return () => this.off(event, listener);
-  }
-
-  /** Removes a listener (no-op when it is not registered). */
-  off<K extends keyof ChainEvents>(event: K, listener: ChainListener<K>): void {
-    this.listeners[event].delete(listener);
-  }
-
-  /** Number of listeners of an event. */
-  listenerCount(event: keyof ChainEvents): number {
-    return this.listeners[event].size;
-  }
-
-  /** Calls every listener of `event` with `payload`, logging (not rethrowing) listener errors. */
-  emit<K extends keyof ChainEvents>(event: K, payload: ChainEvents[K]): void {
-    for (const listener of [...this.listeners[event]]) {
-      try {
-        listener(payload);
-      } catch (err) {
-        this.logger.error({ err, event }, 'chain event listener threw');
-      }
-    }
+export class ChainEventEmitter extends TypedEmitter<ChainEvents> {
+  constructor(logger: Logger) {
+    super((err, event) => logger.error({ err, event }, 'chain event listener threw'));
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DevnetSnapshot, NodeStatusRow } from '../devnet/devnet.js';
-import { formatDevnetStatusLine, formatDevnetTable } from './devnetCommand.js';
+import { formatDevnetStatusLine, formatDevnetTable, formatLeftoversFound, formatLeftoversStopped } from './devnetCommand.js';
 
 const up = (name: string, height: number, tip: string): NodeStatusRow => ({
   name,
@@ -33,7 +33,23 @@ test('devnet table: one row per node, crashed nodes say so, tips and wallet line
   assert.match(lines[1]!, /^node1\s+up\s+152\s+00000012ab34cd56\s+2\s+3\s+5\.12 MH\/s\s+4s ago\s+17$/);
   assert.match(lines[3]!, /^node3\s+crashed \(exit code 1\), restart in 4s\s+-/);
   assert.equal(lines[4], '2/3 nodes up, on one tip | log collector: running');
-  assert.equal(lines[5], 'demo wallet: sending | 1234.50 coins spendable, 250.00 immature | txs sent 120, confirmed 115, pending 5, refused 0');
+  assert.equal(lines[5], 'demo wallet: sending | 1,234.50 coins spendable, 250.00 immature | txs sent 120, confirmed 115, pending 5, refused 0');
   const plain = formatDevnetStatusLine(snapshot);
   assert.match(plain, /heights 152\/152\/- \| one tip \| peers 2\/2\/- \| mempool 3\/3\/- \| node3 restarting \| demo txs sent 120 confirmed 115 pending 5 refused 0$/);
+});
+
+test('leftovers of an earlier devnet: what was found before the wait, what was done after it', () => {
+  const found = [
+    { name: 'node1', pid: 4242 },
+    { name: 'log-collector', pid: 4250 },
+  ];
+  assert.equal(
+    formatLeftoversFound(found, '/tmp/dn', 4200, 30_000),
+    'found node1 (pid 4242), log-collector (pid 4250) of an earlier cairn devnet on /tmp/dn still running, though its supervisor (pid 4200) is gone; stopping them: SIGINT, then SIGKILL after 30 s…',
+  );
+  assert.equal(
+    formatLeftoversStopped([{ ...found[0]!, outcome: 'stopped' }, { ...found[1]!, outcome: 'killed' }], 30_000),
+    'stopped node1 (pid 4242) (ended on SIGINT); killed log-collector (pid 4250) (still running 30 s after SIGINT)',
+  );
+  assert.equal(formatLeftoversStopped([{ ...found[1]!, outcome: 'stopped' }], 30_000), 'stopped log-collector (pid 4250) (ended on SIGINT)');
 });

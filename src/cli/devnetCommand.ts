@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { formatCoins } from '../consensus/amount.js';
 import { DEFAULT_NODE_COUNT, Devnet, type DevnetSnapshot, type NodeStatusRow } from '../devnet/devnet.js';
 import { DevnetError } from '../devnet/devnetError.js';
 import type { DevnetManifest } from '../devnet/devnetManifest.js';
@@ -9,6 +10,8 @@ import { devnet as devnetParams } from '../params/networks.js';
 import type { Sats } from '../primitives/types.js';
 import { CliError } from './input.js';
 import { formatHashRate } from '../mining/hashRate.js';
+import type { Leftover, LeftoverOutcome } from '../supervisor/leftoverProcesses.js';
+import { waitForStopSignal } from '../supervisor/stopSignals.js';
 import { parsePort } from './nodeCommand.js';
 
 /** Default cluster dir of `cairn devnet`: ~/.cairn/devnet-cluster (~/.cairn/devnet is a single node's default datadir). */
@@ -36,9 +39,9 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return Number(value);
 }
 
-/** Sats as coins with two decimals, e.g. "1234.50". */
+/** Sats as coins with two decimals (truncated, exact), e.g. "1,234.50". */
 function coins(sats: Sats): string {
-  return (Number(sats) / 1e8).toFixed(2);
+  return formatCoins(sats, { decimals: 2, grouping: true });
 }
 
 function exitText(row: NodeStatusRow): string {
@@ -121,6 +124,29 @@ export function formatDevnetStatusLine(snapshot: DevnetSnapshot): string {
   ].join(' | ');
 }
 
+/** "node1 (pid 4242), log-collector (pid 4250)". */
+function processList(ps: readonly Leftover[]): string {
+  return ps.map((p) => `${p.name} (pid ${p.pid})`).join(', ');
+}
+
+/** What the devnet says when it finds processes of an earlier run of the dir still running, before it stops them. */
+export function formatLeftoversFound(found: readonly Leftover[], dir: string, previousSupervisorPid: number, timeoutMs: number): string {
+  return (
+    `found ${processList(found)} of an earlier cairn devnet on ${dir} still running, though its supervisor (pid ` +
+    `${previousSupervisorPid}) is gone; stopping ${found.length === 1 ? 'it' : 'them'}: SIGINT, then SIGKILL after ${Math.round(timeoutMs / 1000)} s…`
+  );
+}
+
+/** What the devnet says once it has stopped them. */
+export function formatLeftoversStopped(outcomes: readonly LeftoverOutcome[], timeoutMs: number): string {
+  const stopped = outcomes.filter((o) => o.outcome === 'stopped');
+  const killed = outcomes.filter((o) => o.outcome === 'killed');
+  return [
+    ...(stopped.length > 0 ? [`stopped ${processList(stopped)} (ended on SIGINT)`] : []),
+    ...(killed.length > 0 ? [`killed ${processList(killed)} (still running ${Math.round(timeoutMs / 1000)} s after SIGINT)`] : []),
+  ].join('; ');
+}
+
 function banner(manifest: DevnetManifest, devnet: Devnet, collectorAvailable: boolean): string {
   const lines = [
     `cairn devnet: ${manifest.nodes.length} nodes on the devnet chain (real proof of work, ${devnetParams.targetSpacingSec} s blocks), ` +
@@ -190,22 +216,30 @@ export function registerDevnetCommand(program: Command): void {
       const dir = resolve(flags.dir ?? defaultDevnetDir());
       const nodes = positiveInt(flags.nodes, '--nodes');
       const minersPerNode = positiveInt(flags.minersPerNode, '--miners-per-node');
+      const stopTimeoutMs = 30_000;
       let devnet: Devnet;
       try {
-        devnet = await Devnet.open({
-          params: devnetParams,
-          dir,
-          ...(nodes !== undefined ? { nodes } : {}),
-          ...(minersPerNode !== undefined ? { minersPerNode } : {}),
-          ...(txRate !== undefined ? { txRate } : {}),
-          ...(basePort !== undefined ? { basePort } : {}),
-          logLevel: flags.logLevel as LogLevel,
-          // Children run on the same Node binary and entry as this process: from dist/ (bin/cairn.js) or under tsx.
-          cairn: { command: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]!] },
-          logCollector: collectorAvailable,
-          walletService: walletServiceAvailable,
-          nodeFlags,
-        });
+        devnet = await Devnet.open(
+          {
+            params: devnetParams,
+            dir,
+            ...(nodes !== undefined ? { nodes } : {}),
+            ...(minersPerNode !== undefined ? { minersPerNode } : {}),
+            ...(txRate !== undefined ? { txRate } : {}),
+            ...(basePort !== undefined ? { basePort } : {}),
+            logLevel: flags.logLevel as LogLevel,
+            // Children run on the same Node binary and entry as this process: from dist/ (bin/cairn.js) or under tsx.
+            cairn: { command: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]!] },
+            logCollector: collectorAvailable,
+            walletService: walletServiceAvailable,
+            nodeFlags,
+            stopTimeoutMs,
+          },
+          {
+            // Said before the wait (up to the stop timeout), so the user knows what the pause is.
+            onLeftovers: (found, previousPid) => process.stderr.write(formatLeftoversFound(found, dir, previousPid, stopTimeoutMs) + '\n'),
+          },
+        );
       } catch (err) {
         if (err instanceof DevnetError) throw new CliError(err.message);
         throw err;
@@ -224,9 +258,7 @@ export function registerDevnetCommand(program: Command): void {
       out.write(banner(manifest, devnet, collectorAvailable));
       if (!collectorAvailable) process.stderr.write('warning: this build has no `cairn log-collector`; logs stay in each node\'s dir\n');
       if (!nodeFlags.connect) process.stderr.write('warning: this build\'s `cairn node` has no --connect; the nodes will not link\n');
-      if (devnet.leftoversStopped.length > 0) {
-        process.stderr.write(`warning: stopped ${devnet.leftoversStopped.join(', ')} left running by an earlier devnet process that did not stop them\n`);
-      }
+      if (devnet.leftovers.length > 0) process.stderr.write(formatLeftoversStopped(devnet.leftovers, stopTimeoutMs) + '\n');
       if (devnet.walletCreated) out.write(`created the demo wallet ${manifest.demoWallet.file}\n`);
       logger.info({ dir, nodes: manifest.nodes.length, resumed: devnet.resumed, nodeFlags, collector: collectorAvailable }, 'devnet starting');
       devnet.start({ logger });
@@ -247,21 +279,16 @@ export function registerDevnetCommand(program: Command): void {
 
       // Every stop signal, including a second Ctrl-C or the terminal closing (SIGHUP) while stopping, goes through
       // here, so the supervisor is never ended by a signal before its children.
-      const stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-      let requestStop: (why: string) => void = () => undefined;
-      const stopRequested = new Promise<string>((r) => (requestStop = r));
-      let signalCount = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (++signalCount === 1) requestStop(signal);
-        else out.write('still stopping…\n');
-      };
-      for (const s of stopSignals) process.on(s, onSignal);
-      const why = await stopRequested;
+      const stopSignal = waitForStopSignal(() => out.write('still stopping…\n'));
+      const why = await stopSignal.signal;
       clearInterval(timer);
       if (live) draw();
-      out.write(`\nstopping (${why}): the demo wallet${manifest.walletService != null ? ', the wallet service' : ''}, then every node (SIGINT, then SIGKILL after 30 s), then the log collector…\n`);
+      out.write(
+        `\nstopping (${why}): the demo wallet${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
+          `(SIGINT, then SIGKILL after ${stopTimeoutMs / 1000} s), then the log collector…\n`,
+      );
       const report = await devnet.stop();
-      for (const s of stopSignals) process.off(s, onSignal);
+      stopSignal.dispose();
       const final = devnet.getManifest();
       const snapshot = devnet.snapshot();
       for (const c of report.children) {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { AmountError, parseCoins } from '../consensus/amount.js';
 import { hexToBytes } from '../primitives/hex.js';
+import type { Sats } from '../primitives/types.js';
 
 /** A CLI usage or input problem: printed as `error: <message>` with exit code 1 (never a stack trace). */
 export class CliError extends Error {
@@ -71,5 +73,31 @@ export function readJsonOrFileArg(arg: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw new CliError(`invalid JSON in ${arg.startsWith('@') ? arg : 'argument'}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses a command-line amount of coins ("10", "0.5", at most 8 decimals) into sats, exactly (consensus/amount's
+ * parseCoins); `what` names the flag or argument in the error. Must be more than zero.
+ * @throws CliError naming `what` and the reason (not a number, more than 8 decimals, over 21,000,000 coins, not positive)
+ */
+export function parseCoinsArg(text: string, what: string): Sats {
+  try {
+    // Exponents are for JSON numbers; on a command line "1e3" is more likely a typo than a thousand coins.
+    if (/[eE]/.test(text)) throw new AmountError('amount-syntax', 'exponent');
+    return parseCoins(text.trim(), { allowZero: false });
+  } catch (err) {
+    if (!(err instanceof AmountError)) throw err;
+    const why =
+      err.code === 'amount-too-precise'
+        ? 'has more than 8 decimals (1 sat = 0.00000001)'
+        : err.code === 'amount-out-of-range' && /zero/.test(err.message)
+          ? 'must be more than zero'
+          : err.code === 'amount-out-of-range'
+            ? 'is more than the 21,000,000 coins that can exist'
+            : err.code === 'amount-negative'
+              ? 'must be more than zero'
+              : 'is not an amount in coins (e.g. 10 or 0.5)';
+    throw new CliError(`${what} '${text}' ${why}`);
   }
 }

@@ -98,6 +98,7 @@ interface NodeFlags {
   stratumDifficulty?: string;
   p2p: boolean;
   p2pPort?: string;
+  port?: string;
   connect: string[];
   bootstrap: string[];
   mdns?: boolean;
@@ -150,6 +151,20 @@ function miningOptions(flags: NodeFlags, params: ChainParams): Partial<NodeRunOp
   };
 }
 
+/**
+ * The p2p listen port from --p2p-port or its alias --port (Bitcoin Core's -port): undefined when neither is given
+ * (the network default applies), the same port when both name it.
+ * @throws CliError when the two flags disagree or the value is not a port
+ */
+export function resolveP2pPortFlag(flags: { p2pPort?: string; port?: string }): number | undefined {
+  const p2p = flags.p2pPort !== undefined ? parsePort(flags.p2pPort, '--p2p-port') : undefined;
+  const port = flags.port !== undefined ? parsePort(flags.port, '--port') : undefined;
+  if (p2p !== undefined && port !== undefined && p2p !== port) {
+    throw new CliError(`--port ${port} and --p2p-port ${p2p} disagree: --port is another name of --p2p-port, give one`);
+  }
+  return p2p ?? port;
+}
+
 /** Registers `cairn node`. */
 export function registerNodeCommand(program: Command): void {
   program
@@ -175,6 +190,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--stratum-port <port>', 'Stratum V1 port for external miners (default: the network default; 0 = any free port)')
     .option('--stratum-difficulty <d>', 'share difficulty given to Stratum miners (default 0.0009765625 = 2^-10, ~2^22 hashes a share)')
     .option('--p2p-port <port>', 'libp2p TCP port peers connect to (default: the network default; 0 = any free port)')
+    .option('--port <port>', "the same as --p2p-port (Bitcoin Core's -port)")
     .option('--connect <addr>', 'peer to keep connected, redialed while down: /ip4/<ip>/tcp/<port>[/p2p/<id>] or host:port (repeatable)', collect, [])
     .option('--bootstrap <multiaddr>', 'bootstrap peer with its id, /ip4/<ip>/tcp/<port>/p2p/<id> (repeatable)', collect, [])
     .option('--mdns', 'discover peers on the local network with mDNS')
@@ -190,6 +206,8 @@ export function registerNodeCommand(program: Command): void {
       if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
       const datadir = flags.datadir ?? defaultDatadir(params.name);
       const mining = miningOptions(flags, params);
+      const p2pPort = resolveP2pPortFlag(flags);
+      if (!flags.p2p && p2pPort !== undefined) throw new CliError('--no-p2p runs without a p2p listener: drop --port / --p2p-port');
       // Loaded here, not at the top: the node stack (REST server, libp2p) costs seconds that other commands skip.
       const { startNode } = await import('../node/runNode.js');
       const running = await startNode({
@@ -202,7 +220,7 @@ export function registerNodeCommand(program: Command): void {
         ...(flags.apiPort !== undefined ? { apiPort: parsePort(flags.apiPort, '--api-port') } : {}),
         ...(flags.rpcuser !== undefined ? { rpcUser: flags.rpcuser, rpcPassword: flags.rpcpassword } : {}),
         ...(flags.scriptThreads !== undefined ? { scriptThreads: Number(flags.scriptThreads) } : {}),
-        p2pPort: flags.p2p ? (flags.p2pPort !== undefined ? parsePort(flags.p2pPort, '--p2p-port') : params.defaultPorts.p2p) : null,
+        p2pPort: flags.p2p ? (p2pPort ?? params.defaultPorts.p2p) : null,
         connect: flags.connect,
         bootstrap: flags.bootstrap,
         ...(flags.mdns ? { mdns: true } : {}),

@@ -1,6 +1,10 @@
 /** Executable entry of the `cairn` command: shims first, then the CLI; the exit code is the command's. */
 import './shims.js';
-import { runCli } from './main.js';
+import { watchSupervisor } from '../supervisor/supervisorLink.js';
+
+// A command started by a cairn supervisor (a devnet's node, log collector, wallet service, …) stops as on Ctrl-C when
+// that supervisor goes away. Watched before the CLI loads, so a supervisor gone during start-up is noticed at once.
+watchSupervisor();
 
 // `cairn … | head` closes the pipe early: that ends the output, it is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -10,4 +14,5 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+const { runCli } = await import('./main.js');
 process.exitCode = await runCli(process.argv.slice(2));

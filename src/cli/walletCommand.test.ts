@@ -9,7 +9,6 @@ import { WalletError } from '../wallet/walletError.js';
 import { CliError } from './input.js';
 import {
   extractRejectReason,
-  formatCoins,
   obtainPassword,
   parseAmount,
   parseFeeRate,
@@ -31,13 +30,6 @@ test('parseAmount: coins with up to 8 decimals or whole sats; positive and at mo
     assert.throws(() => parseAmount(bad, false), CliError, bad);
   }
   for (const bad of ['1.5', '0', '-5', '2100000000000001']) assert.throws(() => parseAmount(bad, true), CliError, bad);
-});
-
-test('formatCoins: 8 decimals, sign kept', () => {
-  assert.equal(formatCoins(0n), '0.00000000');
-  assert.equal(formatCoins(150_000_000n), '1.50000000');
-  assert.equal(formatCoins(-141n), '-0.00000141');
-  assert.equal(formatCoins(2_100_000_000_000_000n), '21000000.00000000');
 });
 
 test('parseFeeRate: positive sat/vB, fractions allowed, absurd values refused', () => {

@@ -3,10 +3,12 @@
  * (scrypt + AES-256-GCM, mode 0600) and transactions are signed in this process; the node is only asked for chain data
  * and to relay, through its Esplora REST API (so any Esplora-compatible server works).
  *
- * Subcommands: create, restore, info, address, balance, utxos, send, bump-fee, history, broadcast. Common flags:
- * `--wallet <file>` (default `<defaultDatadir(network)>/wallet.json`), `--node <url>` (default
- * `http://127.0.0.1:<api port of the network>/api`), `--network` (default: the wallet file's, else main), `--json`,
- * `--password-file <file>`. The password comes from --password-file, else CAIRN_WALLET_PASSWORD, else a prompt on
+ * Subcommands: create, restore, info, address, balance, utxos, send, bump-fee, history, broadcast. Common flags (every
+ * subcommand takes them, so one flag set serves a script): `--wallet <file>` (default
+ * `<defaultDatadir(network)>/wallet.json`), `--node <url>` (default `http://127.0.0.1:<api port of the network>/api`),
+ * `--network` (default: the wallet file's, else main), `--json`, `--yes`, `--password-file <file>`.
+ * A keystore file that group or others can read is tightened to 0600 with ssh's warning on stderr. A payment paying
+ * more than 10,000 sat/vB or 0.10 coin of fee is refused as a likely mistake unless `--allow-high-fee`. The password comes from --password-file, else CAIRN_WALLET_PASSWORD, else a prompt on
  * the terminal without echo; without any of them the command refuses. No secret is printed unless asked for: the
  * mnemonic once at `create`, and at `info --show-mnemonic`.
  * @see Bitcoin Core wallet RPCs (getbalances, listunspent, listtransactions, getnewaddress, send, bumpfee); Electrum's CLI
@@ -15,18 +17,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { COIN, MAX_MONEY } from '../consensus/amount.js';
+import { formatCoins, MAX_MONEY } from '../consensus/amount.js';
 import { getNetworkParams, NETWORK_NAMES } from '../params/networks.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex } from '../primitives/hex.js';
 import type { Sats } from '../primitives/types.js';
 import { HdAccount, mnemonicToWalletSeed } from '../wallet/hdAccount.js';
-import { createKeystore, openKeystore, parseKeystoreFile, type KeystoreFile, type UnlockedKeystore } from '../wallet/keystore.js';
+import {
+  createKeystore,
+  openKeystore,
+  parseKeystoreFile,
+  protectKeystoreFile,
+  type KeystoreFile,
+  type UnlockedKeystore,
+} from '../wallet/keystore.js';
 import { EsploraClient } from '../wallet/nodeClient.js';
 import { Wallet, type SignedBump, type SignedTx } from '../wallet/wallet.js';
 import { WalletError } from '../wallet/walletError.js';
 import { defaultDatadir } from './datadir.js';
-import { CliError, readHexOrFileArg } from './input.js';
+import { CliError, parseCoinsArg, readHexOrFileArg } from './input.js';
 import { confirmOnTerminal, isInteractive, readHiddenLine } from './prompt.js';
 
 /** Environment variable a script can pass the wallet password in. */
@@ -38,6 +47,8 @@ interface CommonFlags {
   node?: string;
   network?: string;
   json?: boolean;
+  /** Answer yes to every question (the confirmation before a broadcast); commands that ask nothing accept it too. */
+  yes?: boolean;
   passwordFile?: string;
 }
 
@@ -66,8 +77,30 @@ function paramsOf(name: string): ChainParams {
   }
 }
 
+/**
+ * ssh's warning for a private key file others can read, with what cairn did about it (written to stderr, so --json
+ * output stays clean).
+ */
+export function formatUnprotectedKeystoreWarning(path: string, modeBefore: number, tightened: boolean, error?: string): string {
+  const octal = modeBefore.toString(8).padStart(4, '0');
+  return [
+    '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+    '@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @',
+    '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+    `Permissions ${octal} for '${path}' are too open.`,
+    'It is required that your wallet file is NOT accessible by others.',
+    tightened
+      ? `cairn changed them to 0600 (owner read/write only). The encrypted seed may have been copied while they were ${octal}.`
+      : `cairn could not change them (${error ?? 'unknown error'}): run chmod 600 '${path}'.`,
+  ].join('\n');
+}
+
 /** Reads a keystore's public header (no password needed). @throws CliError when the file is not a keystore */
 function readKeystoreHeader(path: string): KeystoreFile {
+  if (existsSync(path)) {
+    const fixed = protectKeystoreFile(path);
+    if (fixed !== undefined) process.stderr.write(`${formatUnprotectedKeystoreWarning(path, fixed.modeBefore, fixed.tightened, fixed.error)}\n`);
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -119,31 +152,14 @@ export function resolveWalletTarget(flags: CommonFlags, purpose: 'existing' | 'n
 }
 
 /**
- * Formats sats as coins with 8 decimals, e.g. 150000000n → "1.50000000", -141n → "-0.00000141".
- */
-export function formatCoins(sats: Sats): string {
-  const negative = sats < 0n;
-  const abs = negative ? -sats : sats;
-  return `${negative ? '-' : ''}${abs / COIN}.${(abs % COIN).toString().padStart(8, '0')}`;
-}
-
-/**
  * Parses an amount given on the command line into sats: coins with up to 8 decimals ("1.5", "0.00001"), or whole
  * sats when `inSats`. Must be positive and at most MAX_MONEY.
  * @throws CliError with the accepted forms
  */
 export function parseAmount(text: string, inSats: boolean): Sats {
-  let sats: bigint;
-  if (inSats) {
-    if (!/^\d{1,16}$/.test(text)) throw new CliError(`amount '${text}' is not a whole number of sats`);
-    sats = BigInt(text);
-  } else {
-    const m = /^(\d{1,8})(?:\.(\d{0,8}))?$|^\.(\d{1,8})$/.exec(text);
-    if (m === null) throw new CliError(`amount '${text}' is not a number of coins with at most 8 decimals (e.g. 1.5; use --sats for sats)`);
-    const whole = m[1] ?? '0';
-    const fraction = m[2] ?? m[3] ?? '';
-    sats = BigInt(whole) * COIN + BigInt(fraction.padEnd(8, '0'));
-  }
+  if (!inSats) return parseCoinsArg(text, 'amount');
+  if (!/^\d{1,16}$/.test(text)) throw new CliError(`amount '${text}' is not a whole number of sats`);
+  const sats = BigInt(text);
   if (sats <= 0n) throw new CliError('the amount must be more than zero');
   if (sats > MAX_MONEY) throw new CliError(`amount ${formatCoins(sats)} is more than the 21,000,000 coins that can exist`);
   return sats;
@@ -240,6 +256,8 @@ export function walletErrorToCliError(e: WalletError, target: WalletTarget): Cli
       return new CliError(`invalid address: ${e.message} (${target.params.name} addresses start with ${target.params.bech32Hrp}1)`);
     case 'bad-mnemonic':
       return new CliError(`invalid mnemonic: ${e.message}`);
+    case 'fee-too-high':
+      return new CliError(`${e.message}; pass --allow-high-fee to pay it`);
     case 'not-found':
       return new CliError(`not found on the node: ${e.message}`);
     case 'http-error':
@@ -272,14 +290,19 @@ async function openWallet(flags: CommonFlags, target: WalletTarget): Promise<{ w
   return { wallet, client };
 }
 
-/** Broadcasts a signed tx; the node's refusal becomes a CliError with its reject reason. */
-async function broadcastHex(client: EsploraClient, hex: string, expectedTxid: string | undefined): Promise<string> {
+/**
+ * Broadcasts a signed tx; the node's refusal becomes a CliError with its reject reason. `allowHighFee` lifts the
+ * node's fee-rate ceiling (maxfeerate=0).
+ */
+async function broadcastHex(client: EsploraClient, hex: string, expectedTxid: string | undefined, allowHighFee: boolean): Promise<string> {
   let txid: string;
   try {
-    txid = await client.broadcast(hex);
+    txid = await client.broadcast(hex, allowHighFee ? { maxFeeRateSatPerKvb: 0n } : {});
   } catch (e) {
     if (e instanceof WalletError && e.reason === 'http-error') {
-      throw new CliError(`the node rejected the transaction: ${extractRejectReason(e.message)}`);
+      const reason = extractRejectReason(e.message);
+      const hint = /maxfeerate/.test(reason) ? ' (pass --allow-high-fee to pay that fee)' : '';
+      throw new CliError(`the node rejected the transaction: ${reason}${hint}`);
     }
     throw e;
   }
@@ -330,7 +353,7 @@ function paymentSummary(signed: SignedTx, to: string, amountSats: Sats): string 
 }
 
 /** Shows a summary and asks; --yes skips the question. With --json the summary goes to stderr. */
-async function confirmOrAbort(summary: string, question: string, flags: CommonFlags & { yes?: boolean }): Promise<void> {
+async function confirmOrAbort(summary: string, question: string, flags: CommonFlags): Promise<void> {
   if (flags.yes === true) return;
   if (!isInteractive()) throw new CliError('nothing broadcast: confirmation needed, but stdin is not a terminal (pass --yes to skip the question)');
   (flags.json === true ? process.stderr : process.stdout).write(`${summary}\n`);
@@ -343,7 +366,9 @@ function addCommonOptions(cmd: Command, options: { password?: boolean; node?: bo
     .option('--network <name>', `${NETWORK_NAMES.join(' | ')} (default: the wallet file's network, else main)`);
   if (options.node !== false) cmd.option('--node <url>', "the node's Esplora REST API (default: http://127.0.0.1:<network's api port>/api)");
   if (options.password !== false) cmd.option('--password-file <file>', `file holding the wallet password (else $${PASSWORD_ENV}, else asked on the terminal)`);
-  return cmd.option('--json', 'print JSON for scripts (amounts in sats)');
+  return cmd
+    .option('--json', 'print JSON for scripts (amounts in sats)')
+    .option('-y, --yes', 'answer yes to every question (send and bump-fee ask before broadcasting)');
 }
 
 interface CreateFlags extends CommonFlags {
@@ -414,8 +439,9 @@ export function registerWalletCommand(program: Command): void {
       'after',
       `
 Every subcommand takes --wallet <file> (default ~/.cairn/<network>/wallet.json), --network (default: the
-wallet file's, else main), --node <url> (default http://127.0.0.1:<api port>/api, e.g. 38730 on regtest) and
---json. The password comes from --password-file <file>, else $${PASSWORD_ENV}, else a prompt without echo.
+wallet file's, else main), --node <url> (default http://127.0.0.1:<api port>/api, e.g. 38730 on regtest),
+--json and --yes, so one flag set serves scripts. The password comes from --password-file <file>, else
+$${PASSWORD_ENV}, else a prompt without echo. A fee above 10,000 sat/vB or 0.10 coin needs --allow-high-fee.
 
 Example (regtest, with 'cairn node --network regtest' running):
   cairn wallet create --network regtest            # prints 24 words: write them down
@@ -585,15 +611,16 @@ Example (regtest, with 'cairn node --network regtest' running):
       .argument('<amount>', 'amount in coins (e.g. 1.5), or in sats with --sats')
       .option('--sats', 'the amount is in sats')
       .option('--fee-rate <sat/vB>', 'fee rate in sat/vB (may be fractional)')
-      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--allow-high-fee', 'pay a fee above 10,000 sat/vB or 0.10 coin (refused as a likely mistake without it)')
       .option('--no-broadcast', 'sign but do not broadcast: print the transaction (hex) instead'),
-  ).action(async (to: string, amountText: string, flags: CommonFlags & { sats?: boolean; feeRate?: string; yes?: boolean; broadcast: boolean }) => {
+  ).action(async (to: string, amountText: string, flags: CommonFlags & { sats?: boolean; feeRate?: string; allowHighFee?: boolean; broadcast: boolean }) => {
     const amountSats = parseAmount(amountText, flags.sats === true);
     const feeRateSatPerVb = flags.feeRate !== undefined ? parseFeeRate(flags.feeRate) : undefined;
     const target = resolveWalletTarget(flags, 'existing');
     await withTarget(target, async () => {
       const { wallet: w, client } = await openWallet(flags, target);
-      const signed = await w.createPayment({ to, amountSats, ...(feeRateSatPerVb !== undefined ? { feeRateSatPerVb } : {}) });
+      const allowHighFee = flags.allowHighFee === true;
+      const signed = await w.createPayment({ to, amountSats, ...(feeRateSatPerVb !== undefined ? { feeRateSatPerVb } : {}), allowHighFee });
       const result = {
         txid: signed.txid,
         to,
@@ -610,7 +637,7 @@ Example (regtest, with 'cairn node --network regtest' running):
         return;
       }
       await confirmOrAbort(paymentSummary(signed, to, amountSats), 'Send it? [y/N] ', flags);
-      await broadcastHex(client, signed.hex, signed.txid);
+      await broadcastHex(client, signed.hex, signed.txid, allowHighFee);
       if (flags.json === true) return printJson({ ...result, broadcast: true });
       process.stdout.write(`sent ${formatCoins(amountSats)} to ${to}, fee ${formatCoins(signed.feeSats)}\ntxid ${signed.txid}\n`);
     });
@@ -622,8 +649,8 @@ Example (regtest, with 'cairn node --network regtest' running):
       .description("replace an unconfirmed payment of this wallet by one paying a higher fee (BIP-125 RBF: same payments, less change)")
       .argument('<txid>', 'the unconfirmed transaction to replace')
       .requiredOption('--fee-rate <sat/vB>', 'the new fee rate in sat/vB (above the old one by at least 1 sat/vB)')
-      .option('-y, --yes', 'do not ask for confirmation'),
-  ).action(async (txid: string, flags: CommonFlags & { feeRate: string; yes?: boolean }) => {
+      .option('--allow-high-fee', 'pay a fee above 10,000 sat/vB or 0.10 coin (refused as a likely mistake without it)'),
+  ).action(async (txid: string, flags: CommonFlags & { feeRate: string; allowHighFee?: boolean }) => {
     const feeRateSatPerVb = parseFeeRate(flags.feeRate);
     if (!/^[0-9a-fA-F]{64}$/.test(txid)) throw new CliError(`'${txid}' is not a txid (64 hex digits)`);
     const target = resolveWalletTarget(flags, 'existing');
@@ -631,7 +658,7 @@ Example (regtest, with 'cairn node --network regtest' running):
       const { wallet: w, client } = await openWallet(flags, target);
       let bump: SignedBump;
       try {
-        bump = await w.createBumpFee(txid.toLowerCase(), feeRateSatPerVb);
+        bump = await w.createBumpFee(txid.toLowerCase(), feeRateSatPerVb, { allowHighFee: flags.allowHighFee === true });
       } catch (e) {
         if (e instanceof WalletError && e.reason === 'not-found') {
           throw new CliError(`transaction ${txid} is not known to the node: never broadcast, or already replaced`);
@@ -644,7 +671,7 @@ Example (regtest, with 'cairn node --network regtest' running):
         `change   ${bump.changeIndex >= 0 ? formatCoins(bump.changeSats) : 'none'}`,
       ].join('\n');
       await confirmOrAbort(summary, 'Broadcast the replacement? [y/N] ', flags);
-      await broadcastHex(client, bump.hex, bump.txid);
+      await broadcastHex(client, bump.hex, bump.txid, flags.allowHighFee === true);
       if (flags.json === true) {
         return printJson({
           txid: bump.txid,
@@ -663,13 +690,14 @@ Example (regtest, with 'cairn node --network regtest' running):
     wallet
       .command('broadcast')
       .description('send a signed transaction (e.g. from send --no-broadcast) to the node; prints its txid or the node\'s reject reason')
-      .argument('<hex|@file>', 'the transaction as hex, or @path to a file holding it'),
+      .argument('<hex|@file>', 'the transaction as hex, or @path to a file holding it')
+      .option('--allow-high-fee', "lift the node's fee-rate ceiling (0.10 coin/kvB) for this transaction"),
     { password: false },
-  ).action(async (input: string, flags: CommonFlags) => {
+  ).action(async (input: string, flags: CommonFlags & { allowHighFee?: boolean }) => {
     const bytes = readHexOrFileArg(input);
     const target = resolveWalletTarget(flags, 'any');
     await withTarget(target, async () => {
-      const txid = await broadcastHex(clientOf(target), bytesToHex(bytes), undefined);
+      const txid = await broadcastHex(clientOf(target), bytesToHex(bytes), undefined, flags.allowHighFee === true);
       if (flags.json === true) printJson({ txid });
       else process.stdout.write(`${txid}\n`);
     });

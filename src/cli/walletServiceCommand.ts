@@ -1,25 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { formatCoins } from '../consensus/amount.js';
 import { createLogger, type LogLevel } from '../logging/logger.js';
-import type { Sats } from '../primitives/types.js';
 import { DEFAULT_FAUCET_AMOUNT_SATS } from '../walletService/faucetDefaults.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
-import { CliError } from './input.js';
+import { CliError, parseCoinsArg } from './input.js';
 import { parsePort } from './nodeCommand.js';
-
-/**
- * Parses an amount in coins ("10", "0.5", at most 8 decimals) to sats.
- * @throws CliError when it is not a positive amount
- */
-export function parseCoinsToSats(value: string, flag: string): Sats {
-  const m = /^(\d{1,9})(?:\.(\d{1,8}))?$/.exec(value.trim());
-  if (m === null) throw new CliError(`${flag} must be an amount in coins with at most 8 decimals, e.g. 10 or 0.5; got '${value}'`);
-  const sats = BigInt(m[1]!) * 100_000_000n + BigInt((m[2] ?? '').padEnd(8, '0'));
-  if (sats <= 0n) throw new CliError(`${flag} must be more than 0`);
-  return sats as Sats;
-}
 
 interface WalletServiceFlags {
   network: string;
@@ -52,7 +40,7 @@ export function registerWalletServiceCommand(program: Command): void {
     .option('--datadir <dir>', 'data directory: master key, token secret, faucet keystore, SQLite file, log (default ~/.cairn/<network>/wallet-service)')
     .option('--db <url>', 'postgres://user@host:port/database to store in PostgreSQL (default SQLite <datadir>/wallet-service.sqlite)')
     .option('--db-schema <name>', 'with --db: PostgreSQL schema of the tables (created if missing)')
-    .option('--faucet-amount <coins>', `what the faucet pays per request, in coins (default ${Number(DEFAULT_FAUCET_AMOUNT_SATS) / 1e8})`)
+    .option('--faucet-amount <coins>', `what the faucet pays per request, in coins (default ${formatCoins(DEFAULT_FAUCET_AMOUNT_SATS, { trim: true })})`)
     .option('--faucet-mnemonic-file <file>', 'the faucet wallet\'s BIP-39 mnemonic (default a keystore made in the data dir on first start)')
     .option('--token-ttl <sec>', 'lifetime of login tokens, seconds', '3600')
     .option('--trust-proxy', 'take client IPs from X-Forwarded-For (behind a reverse proxy)')
@@ -84,7 +72,7 @@ export function registerWalletServiceCommand(program: Command): void {
           tokenTtlSec: Number(flags.tokenTtl),
           ...(flags.db !== undefined ? { dbUrl: flags.db } : {}),
           ...(flags.dbSchema !== undefined ? { pgSchema: flags.dbSchema } : {}),
-          ...(flags.faucetAmount !== undefined ? { faucetAmountSats: parseCoinsToSats(flags.faucetAmount, '--faucet-amount') } : {}),
+          ...(flags.faucetAmount !== undefined ? { faucetAmountSats: parseCoinsArg(flags.faucetAmount, '--faucet-amount') } : {}),
           ...(flags.faucetMnemonicFile !== undefined ? { faucetMnemonicFile: flags.faucetMnemonicFile } : {}),
           ...(flags.trustProxy ? { trustProxy: true } : {}),
         },

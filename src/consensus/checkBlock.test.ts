@@ -242,8 +242,7 @@ describe('checkBlock on real Bitcoin blocks', () => {
           else failures.push(`block ${i} with cairn rules: ${e instanceof VerifyError ? e.reason : String(e)}`);
         }
       });
-      assert.deepEqual(failures.slice(0, 5), []);
-      reportVectors(t, file, passed, blocks.length, expectedCounts[file]);
+      reportVectors(t, file, passed, blocks.length, expectedCounts[file], failures);
     });
   }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChainParams } from '../params/chainParams.js';
 import { bitcoin as bitcoinParamsForTests } from '../params/networks.js';
-import { readVectorJson, readVectorText, reportVectors } from '../testing/vectors.js';
+import { readVectorJson, readVectorText, reportVectors, VectorTally } from '../testing/vectors.js';
 import { calculateBitcoinRetarget, computeAsertBits, computeAsertTarget, getNextWorkRequired } from './difficulty.js';
 import { bitsToTarget, targetToBits } from './pow.js';
 
@@ -21,7 +21,7 @@ interface RetargetCase {
 test('Bitcoin retarget: Core pow_tests cases', (t) => {
   const file = 'bitcoin-core-pow-retarget-cases.json';
   const { cases } = readVectorJson<{ cases: RetargetCase[] }>(file);
-  let passed = 0;
+  const tally = new VectorTally(file);
   for (const c of cases) {
     const lastBits = Number(c.lastBits);
     const expected = Number(c.expectedNextBits);
@@ -39,11 +39,14 @@ test('Bitcoin retarget: Core pow_tests cases', (t) => {
         return { time: c.lastRetargetTime, bits: lastBits };
       },
     );
-    const ok = direct === expected && viaParams === expected && askedHeight === c.lastHeight - 2015;
-    if (ok) passed++;
-    else t.diagnostic(`${c.name}: got 0x${direct.toString(16)} / 0x${viaParams.toString(16)}, want ${c.expectedNextBits}`);
+    const hex = (bits: number): string => `0x${bits.toString(16).padStart(8, '0')}`;
+    tally.check(c.name, {
+      'calculateBitcoinRetarget bits': [hex(direct), hex(expected)],
+      'getNextWorkRequired bits': [hex(viaParams), hex(expected)],
+      'ancestor height asked': [askedHeight, c.lastHeight - 2015],
+    });
   }
-  reportVectors(t, file, passed, cases.length, 4);
+  tally.report(t, 4);
 });
 
 test('Bitcoin rules keep the bits between retargets and never consult ancestors there', () => {
@@ -81,8 +84,9 @@ test('ASERT aserti3-2d: all 12 BCHN runs (JSON)', (t) => {
   assert.equal(data.runs.length, 12);
   let passedAll = 0;
   let totalAll = 0;
+  const allFailures: string[] = [];
   for (const run of data.runs) {
-    let passed = 0;
+    const tally = new VectorTally(`${file} run${String(run.run).padStart(2, '0')}`);
     for (const [height, time, nBits] of run.vectors) {
       const got = computeAsertBits(
         Number(run.anchorNBits),
@@ -94,14 +98,14 @@ test('ASERT aserti3-2d: all 12 BCHN runs (JSON)', (t) => {
         POW_LIMIT,
         idealBlockTime,
       );
-      if (got === Number(nBits)) passed++;
-      else if (passed + 5 > run.vectors.length) t.diagnostic(`run${run.run} h=${height}: 0x${got.toString(16)} != ${nBits}`);
+      tally.check(`run${run.run} height ${height} time ${time}`, { nBits: [`0x${got.toString(16)}`, `0x${Number(nBits).toString(16)}`] });
     }
-    reportVectors(t, `${file} run${String(run.run).padStart(2, '0')}`, passed, run.vectors.length, run.iterations);
-    passedAll += passed;
-    totalAll += run.vectors.length;
+    tally.report(t, run.iterations);
+    passedAll += tally.passed;
+    totalAll += tally.total;
+    allFailures.push(...tally.failures);
   }
-  reportVectors(t, file, passedAll, totalAll, 13998);
+  reportVectors(t, file, passedAll, totalAll, 13998, allFailures);
 });
 
 /** Parses BCHN's run-file format: `##   anchor ...: value` headers, then `iteration height time nBits` lines. */
@@ -139,12 +143,12 @@ test('ASERT aserti3-2d: BCHN run files run01..run12', (t) => {
   for (let n = 1; n <= 12; n++) {
     const file = `aserti3-2d/run${String(n).padStart(2, '0')}`;
     const run = parseRunFile(readVectorText(file));
-    let passed = 0;
+    const tally = new VectorTally(file);
     for (const [height, time, nBits] of run.lines) {
       const got = computeAsertBits(run.anchorBits, run.anchorParentTime, run.anchorHeight, height, time, 172800, POW_LIMIT, 600);
-      if (got === nBits) passed++;
+      tally.check(`height ${height} time ${time}`, { nBits: [`0x${got.toString(16)}`, `0x${nBits.toString(16)}`] });
     }
-    reportVectors(t, file, passed, run.lines.length, run.iterations);
+    tally.report(t, run.iterations);
     totalAll += run.lines.length;
   }
   assert.equal(totalAll, 13998);
@@ -167,12 +171,13 @@ test('ASERT through getNextWorkRequired with an anchor in params (run06)', (t) =
     },
   };
   const never = (): never => assert.fail('ASERT needs no ancestors');
-  let passed = 0;
+  const tally = new VectorTally('asert-aserti3-2d-runs.json run06 (via getNextWorkRequired)');
   for (const [height, time, nBits] of run.vectors) {
     // The tip's own bits do not matter to ASERT; pass something unrelated.
-    if (getNextWorkRequired(params, { height: Number(height), time, bits: 0x1d00ffff }, never) === Number(nBits)) passed++;
+    const got = getNextWorkRequired(params, { height: Number(height), time, bits: 0x1d00ffff }, never);
+    tally.check(`height ${height} time ${time}`, { nBits: [`0x${got.toString(16)}`, `0x${Number(nBits).toString(16)}`] });
   }
-  reportVectors(t, 'asert-aserti3-2d-runs.json run06 (via getNextWorkRequired)', passed, run.vectors.length, 1000);
+  tally.report(t, 1000);
   // The block at the anchor height (tip = its parent) carries the anchor's bits.
   assert.equal(getNextWorkRequired(params, { height: 0, time: 0, bits: 0x1d00ffff }, never), Number(run.anchorNBits));
 });

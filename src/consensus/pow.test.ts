@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeBlockHeader, computeBlockHash } from '../primitives/blockHeader.js';
 import { hexToBytes } from '../primitives/hex.js';
-import { readVectorText, reportVectors } from '../testing/vectors.js';
+import { readVectorText, VectorTally } from '../testing/vectors.js';
 import {
   bitsToTarget,
   checkProofOfWork,
@@ -97,17 +97,18 @@ test('checkProofOfWork matches Core pow_tests CheckProofOfWork_test_*', () => {
 test('checkProofOfWork on the real mainnet headers 0..255', (t) => {
   const file = 'mainnet/headers-0-255.hex';
   const lines = readVectorText(file).split('\n').filter((l) => l.trim() !== '');
-  let passed = 0;
-  for (const line of lines) {
+  const tally = new VectorTally(`${file} (proof of work)`);
+  lines.forEach((line, height) => {
     const header = decodeBlockHeader(hexToBytes(line.trim()));
     const hash = computeBlockHash(header);
     // Each real header meets its own bits, and fails a target 2^16 times harder.
     const harder = targetToBits(bitsToTarget(header.bits).target >> 16n);
-    if (checkProofOfWork(hash, header.bits, BITCOIN_POW_LIMIT) && !checkProofOfWork(hash, harder, BITCOIN_POW_LIMIT)) {
-      passed++;
-    }
-  }
-  reportVectors(t, `${file} (proof of work)`, passed, lines.length, 256);
+    tally.check(`height ${height}`, {
+      'meets its bits': [checkProofOfWork(hash, header.bits, BITCOIN_POW_LIMIT), true],
+      'meets bits 2^16 times harder': [checkProofOfWork(hash, harder, BITCOIN_POW_LIMIT), false],
+    });
+  });
+  tally.report(t, 256);
 });
 
 test('computeWork is Core GetBlockProof', () => {

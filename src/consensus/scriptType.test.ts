@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hexToBytes } from '../primitives/hex.js';
-import { readVectorJson, reportVectors } from '../testing/vectors.js';
+import { readVectorJson, VectorTally } from '../testing/vectors.js';
 import {
   classifyScript,
   getWitnessProgram,
@@ -27,34 +27,36 @@ function witnessTypeBySpec(version: number, length: number): ScriptType {
 test('bech32 validAddress scriptPubKeys classify by witness version and program length', (t) => {
   const file = 'bech32-bech32m-vectors.json';
   const { validAddress } = readVectorJson<{ validAddress: { address: string; scriptPubKeyHex: string }[] }>(file);
-  let passed = 0;
+  const tally = new VectorTally(file);
   for (const v of validAddress) {
     const spk = hexToBytes(v.scriptPubKeyHex);
     const wp = getWitnessProgram(spk);
     // The address's data part starts with the witness version character (q = 0, p = 1, …, l = 31 → version 16).
     const versionChar = v.address.toLowerCase()[v.address.lastIndexOf('1') + 1]!;
     const version = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.indexOf(versionChar);
-    const ok =
-      wp !== null &&
-      wp.version === version &&
-      wp.program.length === spk.length - 2 &&
-      classifyScript(spk) === witnessTypeBySpec(version, spk.length - 2) &&
-      isCairnOutputScript(spk) === (version === 0 ? spk.length === 22 : version === 1 && spk.length === 34);
-    if (ok) passed++;
-    else t.diagnostic(`${v.address}: ${classifyScript(spk)}`);
+    tally.check(v.address, {
+      'witness version': [wp?.version, version],
+      'program length': [wp?.program.length, spk.length - 2],
+      classifyScript: [classifyScript(spk), witnessTypeBySpec(version, spk.length - 2)],
+      isCairnOutputScript: [isCairnOutputScript(spk), version === 0 ? spk.length === 22 : version === 1 && spk.length === 34],
+    });
   }
-  reportVectors(t, file, passed, validAddress.length);
+  tally.report(t);
 });
 
 test('BIP-341 scriptPubKey vectors are witness_v1_taproot and valid cairn outputs', (t) => {
   const file = 'bip341-wallet-test-vectors.json';
   const { scriptPubKey } = readVectorJson<{ scriptPubKey: { expected: { scriptPubKey: string } }[] }>(file);
-  let passed = 0;
-  for (const v of scriptPubKey) {
+  const tally = new VectorTally(`${file} scriptPubKey`);
+  scriptPubKey.forEach((v, i) => {
     const spk = hexToBytes(v.expected.scriptPubKey);
-    if (classifyScript(spk) === 'witness_v1_taproot' && isCairnOutputScript(spk) && !isUnspendable(spk)) passed++;
-  }
-  reportVectors(t, file, passed, scriptPubKey.length);
+    tally.check(`#${i} ${v.expected.scriptPubKey}`, {
+      classifyScript: [classifyScript(spk), 'witness_v1_taproot'],
+      isCairnOutputScript: [isCairnOutputScript(spk), true],
+      isUnspendable: [isUnspendable(spk), false],
+    });
+  });
+  tally.report(t);
 });
 
 test("classifyScript follows Core's Solver templates", () => {

@@ -1,3 +1,5 @@
+import { readScriptOp, type ScriptOp } from '../primitives/script.js';
+
 /**
  * The standard output-script templates, with the names Bitcoin Core prints in decoderawtransaction / decodescript
  * (`scriptPubKey.type`).
@@ -17,9 +19,6 @@ export type ScriptType =
   | 'anchor';
 
 const OP_0 = 0x00;
-const OP_PUSHDATA1 = 0x4c;
-const OP_PUSHDATA2 = 0x4d;
-const OP_PUSHDATA4 = 0x4e;
 const OP_1 = 0x51;
 const OP_16 = 0x60;
 const OP_RETURN = 0x6a;
@@ -41,37 +40,11 @@ const MAX_SCRIPT_SIZE = 10_000;
  */
 export const MAX_OP_RETURN_SCRIPT_SIZE = 83;
 
-interface ScriptOp {
-  readonly opcode: number;
-  /** The pushed bytes for push opcodes (0x01..0x4e), else undefined. */
-  readonly data: Uint8Array | undefined;
-  readonly next: number;
-}
-
-/** One opcode at `pos`, or null when a push runs past the end (Core's GetScriptOp returning false). */
+/** One opcode at `pos`, or null at the end or when a push runs past the end (Core's GetScriptOp returning false). */
 function getOp(script: Uint8Array, pos: number): ScriptOp | null {
   if (pos >= script.length) return null;
-  const opcode = script[pos]!;
-  let p = pos + 1;
-  if (opcode > OP_PUSHDATA4) return { opcode, data: undefined, next: p };
-  let size: number;
-  if (opcode < OP_PUSHDATA1) {
-    size = opcode;
-  } else if (opcode === OP_PUSHDATA1) {
-    if (p + 1 > script.length) return null;
-    size = script[p]!;
-    p += 1;
-  } else if (opcode === OP_PUSHDATA2) {
-    if (p + 2 > script.length) return null;
-    size = script[p]! | (script[p + 1]! << 8);
-    p += 2;
-  } else {
-    if (p + 4 > script.length) return null;
-    size = (script[p]! | (script[p + 1]! << 8) | (script[p + 2]! << 16) | (script[p + 3]! << 24)) >>> 0;
-    p += 4;
-  }
-  if (size > script.length - p) return null;
-  return { opcode, data: script.subarray(p, p + size), next: p + size };
+  const op = readScriptOp(script, pos);
+  return 'error' in op ? null : op;
 }
 
 /** Core's CScript::IsPushOnly from `start`: every opcode is a push or OP_1NEGATE..OP_16 (incl. OP_RESERVED). */

@@ -7,7 +7,7 @@ import { tweakPrivateKey, tweakPublicKey } from '../crypto/taproot.js';
 import { bytesToHex, hexToBytes } from '../primitives/hex.js';
 import { decodeTx } from '../primitives/tx.js';
 import type { Tx, TxIn, TxOut } from '../primitives/types.js';
-import { readVectorJson, reportVectors } from '../testing/vectors.js';
+import { readVectorJson, VectorTally } from '../testing/vectors.js';
 import {
   computeSegwitV0Sighash,
   computeTaprootKeyPathSighash,
@@ -44,14 +44,12 @@ interface Bip143Example {
 
 test('BIP-143 examples: the P2WPKH spend verifies; P2PK and P2SH-P2WPKH are unsupported on cairn', (t) => {
   const examples = readVectorJson<{ examples: Bip143Example[] }>(BIP143_FILE).examples;
-  let passed = 0;
-  let total = 0;
+  const tally = new VectorTally(BIP143_FILE);
   for (const ex of examples) {
     const tx = decodeTx(hexToBytes(ex.signedTx));
     const prevouts = ex.inputs.map(toTxOut);
     const cache = new SighashCache(tx, prevouts);
     for (const input of ex.inputs) {
-      total++;
       const r = verifyInput(tx, input.index, prevouts, cache);
       const want: InputVerification =
         input.type === 'P2WPKH'
@@ -61,11 +59,14 @@ test('BIP-143 examples: the P2WPKH spend verifies; P2PK and P2SH-P2WPKH are unsu
               valid: false,
               reason: 'unsupported-script-type',
             };
-      if (r.valid === want.valid && r.type === want.type && r.reason === want.reason) passed++;
-      else t.diagnostic(`${ex.name} input ${input.index} (${input.type}): got ${JSON.stringify(r)}`);
+      tally.check(`${ex.name} input ${input.index} (${input.type})`, {
+        valid: [r.valid, want.valid],
+        type: [r.type, want.type],
+        reason: [r.reason, want.reason],
+      });
     }
   }
-  reportVectors(t, BIP143_FILE, passed, total);
+  tally.report(t);
 });
 
 interface Bip341File {
@@ -87,27 +88,25 @@ test('BIP-341 fullySignedTx: every P2TR key-path input and the P2WPKH input veri
   const { tx, prevouts, spend } = loadBip341();
   const cache = new SighashCache(tx, prevouts);
   const keyPathInputs = new Set(spend.inputSpending.map((s) => s.given.txinIndex));
-  let passed = 0;
-  let total = 0;
+  const tally = new VectorTally(BIP341_FILE);
   for (let i = 0; i < tx.inputs.length; i++) {
-    total++;
     const r = verifyInput(tx, i, prevouts, cache);
     const spk = prevouts[i]!.scriptPubKey;
-    let ok: boolean;
     if (keyPathInputs.has(i)) {
       // The signed tx carries exactly the vector's expected witness for this input.
       const expected = spend.inputSpending.find((s) => s.given.txinIndex === i)!.expected.witness;
-      ok =
-        r.valid && r.type === 'witness_v1_taproot' && bytesToHex(cat(...tx.inputs[i]!.witness)) === expected.join('');
+      tally.check(`input ${i} (P2TR key path)`, {
+        valid: [r.valid, true],
+        type: [r.type, 'witness_v1_taproot'],
+        witness: [bytesToHex(cat(...tx.inputs[i]!.witness)), expected.join('')],
+      });
     } else if (spk[0] === 0x00 && spk.length === 22) {
-      ok = r.valid && r.type === 'witness_v0_keyhash';
+      tally.check(`input ${i} (P2WPKH)`, { valid: [r.valid, true], type: [r.type, 'witness_v0_keyhash'] });
     } else {
-      ok = !r.valid && r.type === 'pubkeyhash' && r.reason === 'unsupported-script-type';
+      tally.check(`input ${i} (P2PKH)`, { valid: [r.valid, false], type: [r.type, 'pubkeyhash'], reason: [r.reason, 'unsupported-script-type'] });
     }
-    if (ok) passed++;
-    else t.diagnostic(`input ${i}: got ${JSON.stringify(r)}`);
   }
-  reportVectors(t, BIP341_FILE, passed, total);
+  tally.report(t);
 });
 
 test('BIP-341 fullySignedTx: a signature moved to a changed tx or amount no longer verifies', () => {

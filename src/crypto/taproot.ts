@@ -1,5 +1,4 @@
 import * as ecc from 'tiny-secp256k1';
-import { BufferWriter } from '../primitives/bufferWriter.js';
 import { CryptoError } from './cryptoError.js';
 import { isValidPrivateKey } from './ecdsa.js';
 import { taggedHash } from './hash.js';
@@ -72,35 +71,3 @@ export function tweakPrivateKey(privateKey32: Uint8Array, merkleRoot?: Uint8Arra
   return tweaked;
 }
 
-/**
- * The BIP-341 leaf hash hash_TapLeaf(leafVersion || compactSize(script.length) || script) of one script-tree leaf.
- * `leafVersion` is the full byte (0xc0 for tapscript), its low bit clear.
- * @throws CryptoError bad-leaf-version
- * @see BIP-341 taproot_tree_helper, Bitcoin Core ComputeTapleafHash
- */
-export function computeTapLeafHash(leafVersion: number, script: Uint8Array): Uint8Array {
-  if (!Number.isInteger(leafVersion) || leafVersion < 0 || leafVersion > 0xfe || (leafVersion & 1) !== 0) {
-    throw new CryptoError('bad-leaf-version', 'leaf version must be an even byte');
-  }
-  const w = new BufferWriter(script.length + 10);
-  w.writeU8(leafVersion).writeVarBytes(script);
-  return taggedHash('TapLeaf', w.finish());
-}
-
-/**
- * The BIP-341 branch hash hash_TapBranch(min(a, b) || max(a, b)) of two 32-byte child hashes (byte-wise order).
- * @throws CryptoError bad-merkle-root (lengths)
- * @see BIP-341 taproot_tree_helper, Bitcoin Core ComputeTapbranchHash
- */
-export function computeTapBranchHash(a: Uint8Array, b: Uint8Array): Uint8Array {
-  checkHash32(a, 'bad-merkle-root', 'child hash');
-  checkHash32(b, 'bad-merkle-root', 'child hash');
-  let aFirst = true;
-  for (let i = 0; i < 32; i++) {
-    if (a[i] !== b[i]) {
-      aFirst = a[i]! < b[i]!;
-      break;
-    }
-  }
-  return aFirst ? taggedHash('TapBranch', a, b) : taggedHash('TapBranch', b, a);
-}

@@ -15,7 +15,6 @@
  *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector
  *   log-collector.console.log
  */
-import { readFileSync } from 'node:fs';
 import { readNodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
 import { cookiePathOf } from '../api/rpc/rpcCookie.js';
 import { join, resolve } from 'node:path';
@@ -37,7 +36,9 @@ import {
 import { FAUCET_MNEMONIC_FILE, openFaucetMnemonic } from './faucetMnemonic.js';
 import { httpText, parseNodeGauges, type NodeGauges } from './nodeHttp.js';
 import { findFreePorts, isPortFree, planNodePorts } from './portPlan.js';
-import { SupervisedProcess, type ProcessExit } from './supervisedProcess.js';
+import { commandLineOf, findLeftovers, isProcessRunning, stopLeftovers, type Leftover, type LeftoverOutcome, type RecordedProcess } from '../supervisor/leftoverProcesses.js';
+import type { ProcessExit, SupervisedProcess } from '../supervisor/supervisedProcess.js';
+import { Supervisor } from '../supervisor/supervisor.js';
 
 /** Nodes of a new devnet when --nodes is not given. */
 export const DEFAULT_NODE_COUNT = 3;
@@ -82,7 +83,10 @@ export interface DevnetOptions {
   /** Start `cairn wallet-service` with a faucet node1 mines to (needs 2+ nodes; default false). */
   readonly walletService?: boolean;
   readonly nodeFlags: NodeFlagSupport;
-  /** Time a child gets to stop on SIGINT before SIGKILL, ms (default 30,000). */
+  /**
+   * Time a node gets to stop on SIGINT before SIGKILL, ms (default 30,000; the wallet service and the log collector
+   * get at most 15,000). A child whose supervisor is gone holds itself to the same bound.
+   */
   readonly stopTimeoutMs?: number;
   /** Status poll period, ms (default 1,000). */
   readonly pollIntervalMs?: number;
@@ -124,6 +128,16 @@ export interface DevnetStopReport {
   readonly children: readonly { name: string; code: number | null; signal: string | null; killed: boolean }[];
 }
 
+/** Hooks of Devnet.open. */
+export interface DevnetOpenHooks {
+  /**
+   * Called before open() stops the processes an earlier supervisor of the dir left running (it was killed and they
+   * could not stop themselves): what was found, and that supervisor's pid. open() then stops them (see
+   * Devnet.leftovers for the outcome).
+   */
+  readonly onLeftovers?: (found: readonly Leftover[], previousSupervisorPid: number) => void;
+}
+
 interface NodeLive {
   record: DevnetNodeRecord;
   readonly process: SupervisedProcess;
@@ -134,42 +148,20 @@ interface NodeLive {
   polling: boolean;
 }
 
-/** True when a process with this pid exists. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The children devnet.json records, each with the argument that tells it from an unrelated process: its dir. */
+function recordedChildren(m: DevnetManifest): RecordedProcess[] {
+  return [
+    ...m.nodes.map((n) => ({ name: n.name, pid: n.pid, marker: n.datadir })),
+    ...(m.collector !== null ? [{ name: 'log-collector', pid: m.collector.pid, marker: m.collector.dir }] : []),
+    ...(m.walletService != null ? [{ name: 'wallet-service', pid: m.walletService.pid, marker: m.walletService.datadir }] : []),
+  ];
 }
 
-/** True when /proc shows process `pid` running with `arg` among its arguments (Linux; false where unknown). */
-function runsWithArg(pid: number, arg: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Stops the children a supervisor that died without stopping them left behind (they run in their own process groups):
- * the pids devnet.json recorded that still run with this devnet's dirs in their command line get SIGINT, then SIGKILL
- * after `timeoutMs`. Returns their names.
- */
-async function stopLeftovers(previous: DevnetManifest, timeoutMs: number): Promise<string[]> {
-  const leftovers: { name: string; pid: number }[] = [];
-  for (const n of previous.nodes) if (n.pid !== null && runsWithArg(n.pid, n.datadir)) leftovers.push({ name: n.name, pid: n.pid });
-  const c = previous.collector;
-  if (c !== null && c.pid !== null && runsWithArg(c.pid, c.dir)) leftovers.push({ name: 'log-collector', pid: c.pid });
-  const w = previous.walletService;
-  if (w != null && w.pid !== null && runsWithArg(w.pid, w.datadir)) leftovers.push({ name: 'wallet-service', pid: w.pid });
-  for (const l of leftovers) process.kill(l.pid, 'SIGINT');
-  const deadline = Date.now() + timeoutMs;
-  while (leftovers.some((l) => isAlive(l.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const l of leftovers) if (isAlive(l.pid)) process.kill(l.pid, 'SIGKILL');
-  return leftovers.map((l) => l.name);
+/** True when `pid` runs and is (or, without /proc, may be) a `cairn devnet` process. */
+function isDevnetSupervisor(pid: number): boolean {
+  if (!isProcessRunning(pid)) return false;
+  const args = commandLineOf(pid);
+  return args === undefined || args.includes('devnet');
 }
 
 /**
@@ -187,12 +179,12 @@ async function planServicePort(recorded: number | undefined, preferred: number, 
 export class Devnet {
   private manifest: DevnetManifest;
   private readonly live: NodeLive[] = [];
+  private supervisor: Supervisor | undefined;
   private collector: SupervisedProcess | undefined;
   private walletService: SupervisedProcess | undefined;
   private spender: DemoSpender | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private logger: Logger | undefined;
-  private exitHook: (() => void) | undefined;
 
   private constructor(
     private readonly options: DevnetOptions,
@@ -202,8 +194,8 @@ export class Devnet {
     readonly resumed: boolean,
     /** True when the demo wallet was created now. */
     readonly walletCreated: boolean,
-    /** Children of an earlier supervisor that died, stopped by open(). */
-    readonly leftoversStopped: readonly string[],
+    /** Children an earlier supervisor of the dir left running, and how open() stopped them. */
+    readonly leftovers: readonly LeftoverOutcome[],
   ) {
     this.manifest = manifest;
   }
@@ -211,16 +203,19 @@ export class Devnet {
   /**
    * Plans the devnet in `options.dir`: reads devnet.json (resume: same nodes, ports, data dirs) or chooses ports for
    * a new one, opens or creates the demo wallet, and writes devnet.json. Starts nothing.
-   * Children an earlier supervisor left running (it was killed) are stopped first (see leftoversStopped).
- * @throws DevnetError dir-busy (another live `cairn devnet` supervises the dir) | bad-manifest | port-unavailable | bad-option
+   * Children an earlier supervisor left running (it was killed, and they could not stop themselves) are reported to
+   * `hooks.onLeftovers` and stopped first (see leftovers).
+   * @throws DevnetError dir-busy (another live `cairn devnet` supervises the dir) | bad-manifest | port-unavailable | bad-option
    */
-  static async open(options: DevnetOptions): Promise<Devnet> {
+  static async open(options: DevnetOptions, hooks: DevnetOpenHooks = {}): Promise<Devnet> {
     const dir = resolve(options.dir);
     const previous = readManifest(dir);
-    if (previous !== undefined && previous.supervisor.running && previous.supervisor.pid !== process.pid && isAlive(previous.supervisor.pid)) {
+    if (previous !== undefined && previous.supervisor.running && previous.supervisor.pid !== process.pid && isDevnetSupervisor(previous.supervisor.pid)) {
       throw new DevnetError('dir-busy', `a cairn devnet (pid ${previous.supervisor.pid}) already runs on ${dir}; stop it first (Ctrl-C in its terminal, or kill -INT ${previous.supervisor.pid})`);
     }
-    const leftovers = previous !== undefined ? await stopLeftovers(previous, options.stopTimeoutMs ?? 30_000) : [];
+    const found = previous !== undefined ? findLeftovers(recordedChildren(previous)) : [];
+    if (found.length > 0) hooks.onLeftovers?.(found, previous!.supervisor.pid);
+    const leftovers = await stopLeftovers(found, options.stopTimeoutMs ?? 30_000);
     const nodeCount = options.nodes ?? previous?.nodes.length ?? DEFAULT_NODE_COUNT;
     if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODE_COUNT) {
       throw new DevnetError('bad-option', `--nodes must be 1..${MAX_NODE_COUNT}, got ${nodeCount}`);
@@ -354,41 +349,50 @@ export class Devnet {
     this.logger = deps.logger;
     const { cairn } = this.options;
     this.update((m) => ({ ...m, supervisor: { ...m.supervisor, pid: process.pid, running: true, startedAtSec: Math.floor(Date.now() / 1000) } }));
+    // Started in this order; stopped wallet service first (a client of node1), then the nodes, then the collector.
+    const supervisor = new Supervisor(this.logger !== undefined ? { logger: this.logger } : {});
+    this.supervisor = supervisor;
+    const nodeStopTimeoutMs = this.options.stopTimeoutMs ?? 30_000;
+    const serviceStopTimeoutMs = Math.min(nodeStopTimeoutMs, 15_000);
     this.manifest.nodes.forEach((record, index) => {
-      const proc = new SupervisedProcess(
-        { name: record.name, command: cairn.command, args: [...cairn.args, ...this.nodeArgs(index)], consoleFile: record.consoleLog },
-        { ...(this.logger ? { logger: this.logger } : {}) },
-      );
+      const proc = supervisor.add({
+        name: record.name,
+        command: cairn.command,
+        args: [...cairn.args, ...this.nodeArgs(index)],
+        consoleFile: record.consoleLog,
+        stopTimeoutMs: nodeStopTimeoutMs,
+        stopStage: 1,
+      });
       proc.onStart = (pid) => this.setNodeRecord(index, { pid });
       this.live.push({ record, process: proc, gauges: undefined, tipHash: undefined, okAtMs: 0, everUp: false, polling: false });
     });
-    for (const live of this.live) live.process.start();
     const collectorRecord = this.manifest.collector;
     if (collectorRecord !== null) {
       const args = ['log-collector', '--dir', collectorRecord.dir, ...collectorRecord.sources.flatMap((s) => ['--source', s])];
-      this.collector = new SupervisedProcess(
-        { name: 'log-collector', command: cairn.command, args: [...cairn.args, ...args], consoleFile: join(this.manifest.dir, 'log-collector.console.log') },
-        { ...(this.logger ? { logger: this.logger } : {}) },
-      );
+      this.collector = supervisor.add({
+        name: 'log-collector',
+        command: cairn.command,
+        args: [...cairn.args, ...args],
+        consoleFile: join(this.manifest.dir, 'log-collector.console.log'),
+        stopTimeoutMs: serviceStopTimeoutMs,
+        stopStage: 2,
+      });
       this.collector.onStart = (pid) => this.update((m) => ({ ...m, collector: m.collector === null ? null : { ...m.collector, pid } }));
-      this.collector.start();
     }
     const serviceArgs = this.walletServiceArgs();
     if (serviceArgs !== undefined) {
-      this.walletService = new SupervisedProcess(
-        { name: 'wallet-service', command: cairn.command, args: [...cairn.args, ...serviceArgs], consoleFile: join(this.manifest.dir, 'wallet-service.console.log') },
-        { ...(this.logger ? { logger: this.logger } : {}) },
-      );
+      this.walletService = supervisor.add({
+        name: 'wallet-service',
+        command: cairn.command,
+        args: [...cairn.args, ...serviceArgs],
+        consoleFile: join(this.manifest.dir, 'wallet-service.console.log'),
+        stopTimeoutMs: serviceStopTimeoutMs,
+        stopStage: 0,
+      });
       this.walletService.onStart = (pid) => this.update((m) => ({ ...m, walletService: m.walletService == null ? null : { ...m.walletService, pid } }));
-      this.walletService.start();
     }
-    // If this process dies without stop() (an uncaught error), the children must not outlive it.
-    this.exitHook = () => {
-      for (const l of this.live) l.process.killNow();
-      this.collector?.killNow();
-      this.walletService?.killNow();
-    };
-    process.on('exit', this.exitHook);
+    // However this process ends — stop(), a crash, a SIGKILL — the children's links close and they stop themselves.
+    supervisor.startAll();
 
     this.spender = new DemoSpender(
       { params: this.options.params, txRate: this.manifest.txRate, nodeCount: this.manifest.nodes.length },
@@ -486,18 +490,10 @@ export class Devnet {
   async stop(): Promise<DevnetStopReport> {
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     await this.spender?.stop();
-    const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
-    const children: DevnetStopReport['children'][number][] = [];
-    const report = (name: string, r: { exit: ProcessExit | undefined; killed: boolean }): void => {
-      children.push({ name, code: r.exit?.code ?? null, signal: r.exit?.signal ?? null, killed: r.killed });
-    };
-    if (this.walletService) report('wallet-service', await this.walletService.stop(Math.min(timeoutMs, 15_000)));
-    const results = await Promise.all(this.live.map((l) => l.process.stop(timeoutMs)));
-    results.forEach((r, i) => report(this.live[i]!.record.name, r));
-    if (this.collector) report('log-collector', await this.collector.stop(Math.min(timeoutMs, 15_000)));
-    if (this.exitHook) process.off('exit', this.exitHook);
+    const children = (await this.supervisor?.stop()) ?? [];
+    const report = children.map(({ name, code, signal, killed }) => ({ name, code, signal, killed }));
     this.update((m) => ({ ...m, supervisor: { ...m.supervisor, running: false } }));
-    this.logger?.info({ children }, 'devnet stopped');
-    return { children };
+    this.logger?.info({ children: report }, 'devnet stopped');
+    return { children: report };
   }
 }

@@ -6,7 +6,6 @@ import {
   PRODUCER_LOCK_FILE,
   ROTATED_DIR,
   fsyncDir,
-  parseRotatedFileName,
   rotatedFileName,
 } from './logDirLayout.js';
 import { acquirePidLock, releasePidLock } from './pidLock.js';
@@ -38,6 +37,8 @@ export interface RotatingLogStats {
   readonly rotations: number;
   /** Rotated files deleted after their ack marker appeared. */
   readonly deletedAcked: number;
+  /** Timer ticks run (each checks the age rotation and deletes acked files): tests wait on it instead of sleeping. */
+  readonly ticks: number;
 }
 
 const open = new Map<string, RotatingLogDestination>();
@@ -72,7 +73,7 @@ export class RotatingLogDestination {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastRotationMs = Date.now();
-  private counters = { writes: 0, droppedWrites: 0, rotations: 0, deletedAcked: 0 };
+  private counters = { writes: 0, droppedWrites: 0, rotations: 0, deletedAcked: 0, ticks: 0 };
   /** Start time of this producer (ms since the epoch); the first part of its rotated file names. */
   readonly startMs = Date.now();
   readonly dir: string;
@@ -256,6 +257,7 @@ export class RotatingLogDestination {
 
   private tick(): void {
     if (this.closed) return;
+    this.counters.ticks++;
     if (this.rotateIntervalMs > 0 && this.sizeBytes > 0 && Date.now() - this.lastRotationMs >= this.rotateIntervalMs / 2) {
       this.rotate();
     } else {

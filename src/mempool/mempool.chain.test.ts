@@ -106,6 +106,25 @@ test('reorg: spends of a disconnected coinbase leave the mempool', async () => {
   assert.deepEqual(h.removed, [{ txid: txidOf(spendCb.tx), reason: 'reorg' }]);
 });
 
+test('reorg updates fired without awaiting run in call order; whenReorgUpdatesDone waits for all of them', async () => {
+  const h = makeHarness();
+  const t1 = pay([h.fund(100_000n)], 1_000n);
+  const t2 = pay([t1.coin], 1_000n);
+  const first = h.connect([t1.tx]);
+  const second = h.connect([t2.tx]);
+  h.disconnect(second);
+  h.disconnect(first);
+  // As the node's tipChanged handler does: fire and forget, child's block first (two reorgs in a row).
+  const order: string[] = [];
+  void h.mempool.addDisconnectedTxs([t2.tx]).then(() => order.push('second'));
+  void h.mempool.addDisconnectedTxs([t1.tx]).then(() => order.push('first'));
+  assert.equal(h.mempool.size, 0, 'nothing re-added synchronously');
+  await h.mempool.whenReorgUpdatesDone();
+  assert.deepEqual(order, ['second', 'first']);
+  // t2 came back before its parent did, so it was dropped as an orphan; t1 is back.
+  assert.deepEqual([...h.mempool.entries()].map((e) => e.txidHex), [txidOf(t1.tx)]);
+});
+
 test('expire: txs older than expirySec leave with their descendants', async () => {
   const day = 24 * 3600;
   const h = makeHarness();

@@ -87,6 +87,10 @@ test('eviction: evicting a parent takes its descendants with it', async () => {
   assert.ok(h.removed.every((r) => r.reason === 'sizelimit'));
 });
 
+/** The mempool's estimate for one target, sat/vB. */
+const estimate = (h: { mempool: { estimateFeeRates(t: readonly number[]): Map<number, number> } }, target: number): number =>
+  h.mempool.estimateFeeRates([target]).get(target)!;
+
 test('ordering: txidsByAncestorFeeRate puts CPFP packages by package rate, parents first', async () => {
   const h = makeHarness({}, { maxBlockWeight: 1000 });
   const x = await addAtRate(h, 10);
@@ -100,15 +104,15 @@ test('ordering: txidsByAncestorFeeRate puts CPFP packages by package rate, paren
   assert.deepEqual(packages[1], { txids: [txidOf(p.tx), txidOf(c.tx)], fee: p.fee + c.fee, vsize: p.vsize + c.vsize });
 
   // Mempool-depth estimate with 250 vB blocks: 1 block deep lands in the P+C package, 2 blocks in K, 3 beyond all.
-  assert.equal(h.mempool.estimateFeeRateSatPerVb(1), Number(p.fee + c.fee) / (p.vsize + c.vsize));
-  assert.equal(h.mempool.estimateFeeRateSatPerVb(2), 2);
-  assert.equal(h.mempool.estimateFeeRateSatPerVb(3), 1, 'floored at the min relay fee');
-  assert.equal(h.mempool.estimateFeeRateSatPerVb(0), h.mempool.estimateFeeRateSatPerVb(1));
+  assert.equal(estimate(h, 1), Number(p.fee + c.fee) / (p.vsize + c.vsize));
+  assert.equal(estimate(h, 2), 2);
+  assert.equal(estimate(h, 3), 1, 'floored at the min relay fee');
+  assert.equal(estimate(h, 0), estimate(h, 1));
 });
 
 test('estimate: an empty mempool gives the min relay fee rate', () => {
   const h = makeHarness({ minRelayFeeRateSatPerKvb: 2000 });
-  assert.equal(h.mempool.estimateFeeRateSatPerVb(1), 2);
+  assert.equal(estimate(h, 1), 2);
   assert.equal(h.state.now, START_NOW);
 });
 

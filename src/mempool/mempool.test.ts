@@ -259,6 +259,24 @@ test('reject: min relay fee not met (1 sat/vB), accepted at exactly 1 sat/vB', a
   await h.mempool.acceptTransaction(exact.tx);
 });
 
+test('reject: max-fee-exceeded above the caller\'s maxFeeRateSatPerKvb; accepted at exactly that rate or without one', async () => {
+  const h = makeHarness();
+  const rate = 10_000_000n; // 0.10 coin/kvB = 10,000 sat/vB, Core's sendrawtransaction default
+  // fee = ceil(rate × vsize / 1000) is the most the ceiling allows.
+  const atCeiling = payAtVsize([h.fund(10_000_000n)], (v) => (rate * BigInt(v) + 999n) / 1000n);
+  const over = payAtVsize([h.fund(10_000_000n)], (v) => (rate * BigInt(v) + 999n) / 1000n + 1n);
+  let caught: unknown;
+  await assert.rejects(h.mempool.acceptTransaction(over.tx, { maxFeeRateSatPerKvb: rate }), (e: unknown) => (caught = e) !== undefined);
+  assert.ok(caught instanceof VerifyError);
+  assert.equal(caught.reason, 'max-fee-exceeded');
+  assert.equal(caught.score, 0, 'the sender chose the ceiling: no peer to punish');
+  assert.match(caught.message, /sat\/kvB for \d+ vB/);
+  assert.equal(h.mempool.size, 0);
+  await h.mempool.acceptTransaction(atCeiling.tx, { maxFeeRateSatPerKvb: rate });
+  await h.mempool.acceptTransaction(over.tx, { maxFeeRateSatPerKvb: 0n });
+  assert.equal(h.mempool.size, 2, 'no ceiling: accepted');
+});
+
 test('reject: too-long-mempool-chain — ancestor count', async () => {
   const h = makeHarness({ ancestorCountLimit: 3 });
   let coin = h.fund(100_000n);

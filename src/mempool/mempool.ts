@@ -1,3 +1,4 @@
+import { SerialQueue } from '../async/serialQueue.js';
 import { isFinalTx } from '../consensus/contextualChecks.js';
 import type { ScriptVerifier } from '../chain/scriptVerifier.js';
 import { ScriptCheckBatcher } from './scriptCheckBatcher.js';
@@ -13,7 +14,7 @@ import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, computeWtxid, getTxBaseSize, getTxWeight, isCoinbase } from '../primitives/tx.js';
 import type { Block, Hash256, Outpoint, Sats, Tx, TxOut } from '../primitives/types.js';
 import { BinaryHeap } from './binaryHeap.js';
-import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from './feeRate.js';
+import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from '../policy/feeRate.js';
 import { MempoolEntry } from './mempoolEntry.js';
 import {
   MempoolEventEmitter,
@@ -22,7 +23,7 @@ import {
   type MempoolRemovalReason,
 } from './mempoolEvents.js';
 import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from './mempoolOptions.js';
-import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from './policy.js';
+import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from '../policy/policy.js';
 import { checkReplacementFeeRate, checkReplacementFees } from './replacement.js';
 
 /**
@@ -63,6 +64,13 @@ export interface MempoolDeps {
 export interface AcceptTransactionOptions {
   /** Run every check, scripts included, but do not add the tx (Core's testmempoolaccept). */
   readonly testOnly?: boolean;
+  /**
+   * The caller's ceiling on the fee rate, sat/kvB: a tx paying more than ceil(rate × vsize / 1000) sats is refused
+   * with `max-fee-exceeded` (a fee typed in the wrong unit would otherwise be lost to the miners). Undefined or 0:
+   * no ceiling. sendrawtransaction and POST /api/tx pass 10,000,000 (0.10 coin/kvB) unless told otherwise.
+   * @see Bitcoin Core MemPoolAccept::ATMPArgs m_client_maxfeerate, DEFAULT_MAX_RAW_TX_FEE_RATE
+   */
+  readonly maxFeeRateSatPerKvb?: bigint;
 }
 
 /** An accepted (or, with testOnly, acceptable) transaction. Txids are display (reversed) hex. */
@@ -173,6 +181,8 @@ export class Mempool {
   /** Script checks of concurrent accepts, batched onto the verifier per event-loop turn. */
   private readonly scriptChecks: ScriptCheckBatcher;
   private readonly events: MempoolEventEmitter;
+  /** Tail of the addDisconnectedTxs queue (never rejects). */
+  private readonly reorgUpdates = new SerialQueue();
 
   private readonly byTxid = new Map<string, MempoolEntry>();
   private readonly txidByWtxid = new Map<string, string>();
@@ -357,21 +367,39 @@ export class Mempool {
   }
 
   /**
-   * A simple mempool-depth fee estimate, sat/vB: the package fee rate found `targetBlocks` blocks deep (targetBlocks
-   * × maxBlockWeight/4 vbytes) in ancestor-fee-rate order, floored at the min relay fee and the rolling minimum
-   * fee; the floor when the mempool is shallower. Not a real estimator (Core's CBlockPolicyEstimator comes later).
-   * `targetBlocks` below 1 counts as 1.
+   * The lowest fee rate a tx can enter the mempool with now, sat/vB: the min relay fee or the rolling minimum fee,
+   * whichever is higher.
    */
-  estimateFeeRateSatPerVb(targetBlocks: number): number {
-    const blocks = Number.isFinite(targetBlocks) ? Math.max(1, Math.floor(targetBlocks)) : 1;
-    const floor = Math.max(this.options.minRelayFeeRateSatPerKvb, this.getMinFeeRateSatPerKvb()) / 1000;
-    const depth = (blocks * this.deps.params.maxBlockWeight) / 4;
+  getMinimumFeeRateSatPerVb(): number {
+    return Math.max(this.options.minRelayFeeRateSatPerKvb, this.getMinFeeRateSatPerKvb()) / 1000;
+  }
+
+  /**
+   * The node's fee estimator (one for RPC estimatesmartfee, Esplora's /fee-estimates, mempool.space's
+   * /v1/fees/recommended and the wallets): for each confirmation target (blocks; below 1 counts as 1), the fee rate of
+   * the package found `target` blocks deep (target × maxBlockWeight/4 vbytes) in ancestor-fee-rate order, floored at
+   * getMinimumFeeRateSatPerVb(); the floor when the backlog is shallower. sat/vB (floats: estimates, not money),
+   * keyed by the targets as given. A mempool-depth estimate, not Core's CBlockPolicyEstimator (which needs history).
+   * PERF: one selectAncestorPackages walk (O(n log n)) per call, whatever the number of targets.
+   */
+  estimateFeeRates(targets: readonly number[]): Map<number, number> {
+    const floor = this.getMinimumFeeRateSatPerVb();
+    const blockVsize = this.deps.params.maxBlockWeight / 4;
+    const depthOf = (target: number): number => (Number.isFinite(target) ? Math.max(1, Math.floor(target)) : 1) * blockVsize;
+    const pending = [...new Set(targets)].sort((a, b) => depthOf(a) - depthOf(b));
+    const result = new Map<number, number>();
     let cumulative = 0;
+    let next = 0;
     for (const p of this.selectAncestorPackages()) {
+      if (next >= pending.length) break;
       cumulative += p.vsize;
-      if (cumulative >= depth) return Math.max(floor, feeRateSatPerVb(p.fee, p.vsize));
+      while (next < pending.length && cumulative >= depthOf(pending[next]!)) {
+        result.set(pending[next]!, Math.max(floor, feeRateSatPerVb(p.fee, p.vsize)));
+        next++;
+      }
     }
-    return floor;
+    for (; next < pending.length; next++) result.set(pending[next]!, floor);
+    return result;
   }
 
   // ── accepting ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -388,8 +416,9 @@ export class Mempool {
    * known (a mempool tx or a recently confirmed one: the output was spent or never existed), else `missing-inputs`
    * (an orphan: the parents are unknown) → checkTxInputs (`bad-txns-premature-spend-of-coinbase` at the next
    * height, `bad-txns-in-belowout` (100), …) → `bad-witness-nonstandard` (taproot annex) → `mempool min fee not
-   * met` → `min relay fee not met` → `too-long-mempool-chain` (ancestor/descendant counts and sizes, counted as if
-   * the conflicts were already gone) → `bad-txns-spends-conflicting-tx` (100) → full-RBF rules when it conflicts:
+   * met` → `min relay fee not met` → `max-fee-exceeded` (above options.maxFeeRateSatPerKvb) →
+   * `too-long-mempool-chain` (ancestor/descendant counts and sizes, counted as if the conflicts were already gone) →
+   * `bad-txns-spends-conflicting-tx` (100) → full-RBF rules when it conflicts:
    * `insufficient fee` (rule 6: feerate above each direct conflict's), `too many potential replacements` (rule 5),
    * `replacement-adds-unconfirmed` (rule 2), `insufficient fee` (rules 3 and 4: pays all evicted fees plus its own
    * vsize at the incremental relay rate) → scripts: `mandatory-script-verify-flag-failed (<verifyInput reason>)`
@@ -401,7 +430,7 @@ export class Mempool {
    */
   async acceptTransaction(tx: Tx, options: AcceptTransactionOptions = {}): Promise<MempoolAcceptResult> {
     try {
-      const result = await this.accept(tx, options.testOnly ?? false, false);
+      const result = await this.accept(tx, options.testOnly ?? false, false, options.maxFeeRateSatPerKvb ?? 0n);
       const fields = { txid: result.txid, fee: result.fee.toString(), vsize: result.vsize };
       this.deps.logger.debug(fields, options.testOnly ? 'tx acceptable' : 'tx accepted');
       return result;
@@ -411,16 +440,16 @@ export class Mempool {
     }
   }
 
-  private async accept(tx: Tx, testOnly: boolean, bypassLimits: boolean): Promise<MempoolAcceptResult> {
+  private async accept(tx: Tx, testOnly: boolean, bypassLimits: boolean, maxFeeRateSatPerKvb = 0n): Promise<MempoolAcceptResult> {
     const versionBefore = this.version;
-    let ws = this.preChecks(tx, bypassLimits);
+    let ws = this.preChecks(tx, bypassLimits, maxFeeRateSatPerKvb);
     const check = await this.scriptChecks.verify({ tx, prevouts: ws.prevouts, wtxidHex: ws.wtxidHex });
     if (!check.ok) {
       throw new VerifyError(`mandatory-script-verify-flag-failed (${check.reason})`, 100, `input ${check.inputIndex}`);
     }
     // The pool or the tip moved while the scripts were checked: the coins an outpoint names never change, so the
     // script result stands, but everything else is checked again.
-    if (this.version !== versionBefore) ws = this.preChecks(tx, bypassLimits);
+    if (this.version !== versionBefore) ws = this.preChecks(tx, bypassLimits, maxFeeRateSatPerKvb);
     const result: MempoolAcceptResult = {
       txid: ws.txidHex,
       wtxid: ws.wtxidHex,
@@ -434,7 +463,7 @@ export class Mempool {
   }
 
   /** Everything but scripts, without side effects. @see Bitcoin Core MemPoolAccept::PreChecks */
-  private preChecks(tx: Tx, bypassLimits: boolean): Workspace {
+  private preChecks(tx: Tx, bypassLimits: boolean, maxFeeRateSatPerKvb: bigint): Workspace {
     const { params } = this.deps;
     checkTransaction(tx, { outputScriptRule: params.outputScriptRule });
     if (isCoinbase(tx)) throw new VerifyError('coinbase', 100, 'coinbase as individual tx');
@@ -493,6 +522,12 @@ export class Mempool {
     const weight = getTxWeight(tx);
     const vsize = Math.ceil(weight / 4);
     if (!bypassLimits) this.checkFeeRate(fee, vsize);
+    if (maxFeeRateSatPerKvb > 0n) {
+      const maxFee = (maxFeeRateSatPerKvb * BigInt(vsize) + 999n) / 1000n;
+      if (fee > maxFee) {
+        throw new VerifyError('max-fee-exceeded', 0, `fee ${fee} sats > ${maxFee} sats (${maxFeeRateSatPerKvb} sat/kvB for ${vsize} vB)`);
+      }
+    }
 
     const allConflicts = this.calculateDescendantsOf(directConflicts);
     const ancestors = this.checkPackageLimits(parents, vsize, allConflicts);
@@ -739,9 +774,25 @@ export class Mempool {
    * inputs mature), failures leave with their descendants (`reorg`), and the size cap is enforced.
    * Works whether it runs before the new branch's blocks are connected (then removeForBlock removes what they
    * confirm or conflict with) or after them (Core's order). Call it after every disconnect, even with no txs.
+   * Calls run one after another in call order (a second reorg's txs wait for the first's); the promise resolves when
+   * this call's update is done, and whenReorgUpdatesDone() resolves when every update started so far is.
    * @see Bitcoin Core Chainstate::MaybeUpdateMempoolForReorg, CTxMemPool::removeForReorg
    */
-  async addDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
+  addDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
+    // The queue goes on after a failed update; the caller of that update gets its error.
+    return this.reorgUpdates.run(() => this.applyDisconnectedTxs(txs));
+  }
+
+  /**
+   * Resolves when every addDisconnectedTxs started before this call has finished (successfully or not): what a
+   * caller that fired the update without awaiting it (the node's tipChanged handler) waits on before reading the
+   * mempool after a reorg. Never rejects.
+   */
+  whenReorgUpdatesDone(): Promise<void> {
+    return this.reorgUpdates.idle();
+  }
+
+  private async applyDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
     const ordered = sortParentsFirst(txs);
     for (const { txidHex } of ordered) this.recentConfirmed.delete(txidHex);
     this.version++;

@@ -1,6 +1,6 @@
 import { hashToHex } from '../primitives/hex.js';
 import type { Hash256, Sats, Tx } from '../primitives/types.js';
-import { feeRateSatPerVb } from './feeRate.js';
+import { feeRateSatPerVb } from '../policy/feeRate.js';
 
 /** What the mempool knows about one transaction when it enters: everything but the package statistics. */
 export interface MempoolEntryInit {

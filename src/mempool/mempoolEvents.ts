@@ -1,3 +1,4 @@
+import { TypedEmitter, type Listener } from '../async/typedEmitter.js';
 import type { Logger } from '../logging/logger.js';
 import type { MempoolEntry } from './mempoolEntry.js';
 
@@ -26,39 +27,11 @@ export interface MempoolEvents {
 }
 
 /** A listener of one mempool event. */
-export type MempoolListener<K extends keyof MempoolEvents> = (payload: MempoolEvents[K]) => void;
+export type MempoolListener<K extends keyof MempoolEvents> = Listener<MempoolEvents, K>;
 
-/**
- * A tiny typed emitter for MempoolEvents. Listeners run synchronously in registration order; a listener that throws
- * is logged and does not disturb the mempool or the other listeners.
- */
-export class MempoolEventEmitter {
-  private readonly listeners: { [K in keyof MempoolEvents]: Set<MempoolListener<K>> } = {
-    added: new Set(),
-    removed: new Set(),
-  };
-
-  constructor(private readonly logger: Logger) {}
-
-  /** Adds a listener; returns a function that removes it. */
-  on<K extends keyof MempoolEvents>(event: K, listener: MempoolListener<K>): () => void {
-    this.listeners[event].add(listener);
-    return () => this.off(event, listener);
-  }
-
-  /** Removes a listener (no-op when it is not registered). */
-  off<K extends keyof MempoolEvents>(event: K, listener: MempoolListener<K>): void {
-    this.listeners[event].delete(listener);
-  }
-
-  /** Calls every listener of `event` with `payload`, logging (not rethrowing) listener errors. */
-  emit<K extends keyof MempoolEvents>(event: K, payload: MempoolEvents[K]): void {
-    for (const listener of [...this.listeners[event]]) {
-      try {
-        listener(payload);
-      } catch (err) {
-        this.logger.error({ err, event }, 'mempool event listener threw');
-      }
-    }
+/** The mempool's emitter of MempoolEvents: a TypedEmitter whose listener errors are logged. */
+export class MempoolEventEmitter extends TypedEmitter<MempoolEvents> {
+  constructor(logger: Logger) {
+    super((err, event) => logger.error({ err, event }, 'mempool event listener threw'));
   }
 }

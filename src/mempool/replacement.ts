@@ -6,7 +6,7 @@
  */
 import { VerifyError } from '../consensus/verifyError.js';
 import type { Sats } from '../primitives/types.js';
-import { compareFeeRates, feeForVsize, feeRateSatPerVb } from './feeRate.js';
+import { compareFeeRates, feeForVsize, feeRateSatPerVb } from '../policy/feeRate.js';
 
 /** The fee and vsize of one transaction the replacement would evict. */
 export interface ReplacedTx {

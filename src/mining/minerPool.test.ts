@@ -48,7 +48,6 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_00
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('finds a block at regtest bits and at a 1-in-2^20 target; the header it returns meets the target', async () => {
   const pool = new MinerPool({ threads: 2, chunkNonces: 1 << 14 });
@@ -87,9 +86,22 @@ test('stopJob stops the workers within a chunk; hashRate reports the work while 
     assert.equal(pool.currentJobId, 'never');
     pool.stopJob();
     assert.equal(pool.currentJobId, undefined);
-    await sleep(300);
+    // A round trip through every worker: a job with an empty nonce range is answered "exhausted" at once, after the
+    // stop before it (each worker handles its messages in order, and its progress reports arrive in order too).
+    const roundTrip = async (jobId: string): Promise<void> => {
+      const exhausted = new Promise<void>((resolve) => {
+        const off = pool.onExhausted((id) => {
+          if (id !== jobId) return;
+          off();
+          resolve();
+        });
+      });
+      pool.startJob({ jobId, header80: header('pool/stop'), target: 0n, startNonce: 0, endNonce: 0 });
+      await exhausted;
+    };
+    await roundTrip('probe-1');
     const after = pool.stats.hashes;
-    await sleep(300);
+    await roundTrip('probe-2');
     assert.equal(pool.stats.hashes, after, 'workers kept hashing after stopJob');
     assert.equal(founds, 0);
   } finally {

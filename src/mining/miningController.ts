@@ -1,3 +1,4 @@
+import { SerialQueue } from '../async/serialQueue.js';
 import { randomBytes } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { MiningInfoSource, NodeContext } from '../api/nodeContext.js';
@@ -75,6 +76,8 @@ export interface MiningStats {
   readonly blocksRejected: number;
   /** Pool jobs started for background mining. */
   readonly jobs: number;
+  /** Times the next job waited for minBlockIntervalMs after a find (pacing on a trivial target). */
+  readonly pacedWaits: number;
 }
 
 /**
@@ -103,12 +106,12 @@ export class MiningController implements MiningInfoSource {
   private jobSeq = 0;
   private extraNonce = 0;
   private solving = false;
-  private solveQueue: Promise<unknown> = Promise.resolve();
+  private readonly solveQueue = new SerialQueue();
   private lastFoundAtMs = Number.NEGATIVE_INFINITY;
   private pacingTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private hashRateTimer: NodeJS.Timeout | undefined;
-  private counters = { blocksFound: 0, blocksAccepted: 0, blocksRejected: 0, jobs: 0 };
+  private counters = { blocksFound: 0, blocksAccepted: 0, blocksRejected: 0, jobs: 0, pacedWaits: 0 };
 
   /** @throws RangeError when threads is not a positive integer */
   constructor(
@@ -203,9 +206,7 @@ export class MiningController implements MiningInfoSource {
       if (tried >= 2 ** 32) return Promise.resolve(null);
       block = { header: { ...block.header, nonce: tried }, txs: block.txs };
     }
-    const run = this.solveQueue.then(() => this.solveOnPool(block, target));
-    this.solveQueue = run.catch(() => undefined);
-    return run;
+    return this.solveQueue.run(() => this.solveOnPool(block, target));
   }
 
   private async solveOnPool(block: Block, target: bigint): Promise<Block | null> {
@@ -266,6 +267,7 @@ export class MiningController implements MiningInfoSource {
       const waitMs = this.lastFoundAtMs + this.minBlockIntervalMs - performance.now();
       if (waitMs > 0) {
         pool.stopJob();
+        if (this.pacingTimer === undefined) this.counters.pacedWaits++;
         this.pacingTimer ??= setTimeout(() => {
           this.pacingTimer = undefined;
           this.mineNext();

@@ -51,7 +51,7 @@ test('a Stratum job cut from a real mainnet block rebuilds that block header byt
     const parsed = parseNotifyParams(wire);
     const nonce = stratumHexToU32(u32ToStratumHex(block.header.nonce), 'nonce');
     const header = buildStratumHeader(parsed, extranonce1, extranonce2, parsed.time, nonce);
-    assert.equal(bytesToHex(encodeBlockHeader(header)), bytesToHex(encodeBlockHeader(block.header)), file);
+    assert.equal(bytesToHex(encodeBlockHeader(header)), bytesToHex(encodeBlockHeader(block.header)), `${file}: header rebuilt from the stratum job`);
     assert.ok(hashToBigInt(computeBlockHash(header)) <= bitsToTarget(block.header.bits).target, `${file}: PoW`);
     reportVectors(t, file, 1, 1);
   }

@@ -99,6 +99,8 @@ export interface StratumStats {
   /** Shares that met the block target, and how many of them became the tip. */
   readonly blocksFound: number;
   readonly blocksAccepted: number;
+  /** Connections closed for saying nothing for idleTimeoutMs. */
+  readonly idleCloses: number;
 }
 
 /** One template handed to the miners, with the coinbase's merkle branch (shared by every connection). */
@@ -189,6 +191,7 @@ export class StratumServer {
     sharesAccepted: 0,
     sharesRejected: { stale: 0, duplicate: 0, lowDifficulty: 0, other: 0 },
     blocksFound: 0,
+    idleCloses: 0,
     blocksAccepted: 0,
   };
 
@@ -254,6 +257,7 @@ export class StratumServer {
       sharesRejected: { ...this.counters.sharesRejected },
       blocksFound: this.counters.blocksFound,
       blocksAccepted: this.counters.blocksAccepted,
+      idleCloses: this.counters.idleCloses,
     };
   }
 
@@ -342,6 +346,7 @@ export class StratumServer {
     socket.setNoDelay(true);
     conn.idleTimer = setTimeout(() => {
       this.deps.logger.info({ remote }, 'stratum connection idle: closing');
+      this.counters.idleCloses++;
       socket.destroy();
     }, this.limits.idleTimeoutMs);
     conn.idleTimer.unref();

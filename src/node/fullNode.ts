@@ -4,7 +4,7 @@ import type { MiningInfoSource, NetworkInfoSource, NodeContext } from '../api/no
 import { Chain, type ChainOptions, type ProcessBlockResult } from '../chain/chain.js';
 import { WorkerPoolScriptVerifier } from '../chain/workerPoolScriptVerifier.js';
 import { createLogger, moduleLogger, type Logger, type LogLevel } from '../logging/logger.js';
-import { Mempool, type MempoolAcceptResult } from '../mempool/mempool.js';
+import { Mempool, type AcceptTransactionOptions, type MempoolAcceptResult } from '../mempool/mempool.js';
 import type { MempoolOptions } from '../mempool/mempoolOptions.js';
 import { BlockAssembler, type BlockAssemblerOptions } from '../mining/blockAssembler.js';
 import { solveBlockCpu } from '../mining/cpuSolver.js';
@@ -162,8 +162,8 @@ export class FullNode implements NodeContext {
   }
 
   /** Submits a transaction to the mempool. @throws VerifyError with Core's reject reason */
-  submitTransaction(tx: Tx): Promise<MempoolAcceptResult> {
-    return this.mempool.acceptTransaction(tx);
+  submitTransaction(tx: Tx, options?: AcceptTransactionOptions): Promise<MempoolAcceptResult> {
+    return this.mempool.acceptTransaction(tx, options);
   }
 
   /** Stops timers, waits for queued chain work, stops worker threads and closes the database (idempotent). */

@@ -1,12 +1,9 @@
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex, hexToBytes } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
-import type { Block, Tx } from '../primitives/types.js';
+import { COIN, type Block, type Tx } from '../primitives/types.js';
 import type { ChainParams, NetworkName } from './chainParams.js';
 import { buildGenesisBlock, type GenesisSpec } from './genesis.js';
-
-/** 1 coin in base units. */
-export const COIN = 100_000_000n;
 
 /** Expands compact bits to the target (positive, in-range values only: params are chosen, never parsed). */
 function bitsToTargetForParams(bits: number): bigint {

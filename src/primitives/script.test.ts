@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readVectorText, reportVectors } from '../testing/vectors.js';
+import { readVectorText, VectorTally } from '../testing/vectors.js';
 import { decodeBlock } from './block.js';
 import { bytesToHex, hexToBytes } from './hex.js';
 import { disassembleScript } from './script.js';
@@ -125,20 +125,20 @@ describe('disassembleScript on mainnet scripts', () => {
       ['mainnet/block-100000.hex', block100000],
       ['mainnet/block-482683.hex', block482683],
     ] as const) {
-      let total = 0;
-      let passed = 0;
-      for (const tx of block.txs) {
-        if (isCoinbase(tx)) continue;
-        for (const input of tx.inputs) {
+      const tally = new VectorTally(`${file} (P2PKH scriptSigs)`);
+      block.txs.forEach((tx, txIndex) => {
+        if (isCoinbase(tx)) return;
+        tx.inputs.forEach((input, inputIndex) => {
           const pushes = directPushes(input.scriptSig);
-          if (pushes?.length !== 2 || (pushes[1]!.length !== 33 && pushes[1]!.length !== 65)) continue;
-          total++;
+          if (pushes?.length !== 2 || (pushes[1]!.length !== 33 && pushes[1]!.length !== 65)) return;
           const [sig, pubkey] = pushes as [Uint8Array, Uint8Array];
-          const expected = `${bytesToHex(sig.subarray(0, -1))}[ALL] ${bytesToHex(pubkey)}`;
-          if (sig.at(-1) === 0x01 && disassembleScript(input.scriptSig, decode) === expected) passed++;
-        }
-      }
-      reportVectors(t, `${file} (P2PKH scriptSigs)`, passed, total);
+          tally.check(`tx ${txIndex} input ${inputIndex}`, {
+            'sighash type': [sig.at(-1), 0x01],
+            asm: [disassembleScript(input.scriptSig, decode), `${bytesToHex(sig.subarray(0, -1))}[ALL] ${bytesToHex(pubkey)}`],
+          });
+        });
+      });
+      tally.report(t);
     }
   });
 });

@@ -22,6 +22,52 @@ const OP_NAMES: Readonly<Record<number, string>> = {
   0xba: 'OP_CHECKSIGADD', 0xff: 'OP_INVALIDOPCODE',
 };
 
+const OP_PUSHDATA1 = 0x4c;
+const OP_PUSHDATA2 = 0x4d;
+const OP_PUSHDATA4 = 0x4e;
+
+/**
+ * One opcode of a script: `opcode` is its byte; for a push (0x00..0x4e) `data` is a view of the pushed bytes (empty
+ * for OP_0), else undefined; `next` is the position after it.
+ */
+export interface ScriptOp {
+  readonly opcode: number;
+  readonly data: Uint8Array | undefined;
+  readonly next: number;
+}
+
+/**
+ * Why an opcode could not be read: `length-past-end` when an OP_PUSHDATA1/2/4 length field is cut off,
+ * `push-past-end` when the pushed data is.
+ */
+export interface ScriptOpError {
+  readonly opcode: number;
+  readonly error: 'length-past-end' | 'push-past-end';
+}
+
+/**
+ * Reads the opcode at `pos` (0 <= pos < script.length): the one script-op reader behind script classification and
+ * both disassemblers. Push lengths are little-endian (1, 2 or 4 bytes after OP_PUSHDATA1/2/4).
+ * @see Bitcoin Core script/script.cpp GetScriptOp
+ */
+export function readScriptOp(script: Uint8Array, pos: number): ScriptOp | ScriptOpError {
+  const opcode = script[pos]!;
+  let p = pos + 1;
+  if (opcode > OP_PUSHDATA4) return { opcode, data: undefined, next: p };
+  let size: number;
+  if (opcode < OP_PUSHDATA1) {
+    size = opcode;
+  } else {
+    const width = opcode === OP_PUSHDATA1 ? 1 : opcode === OP_PUSHDATA2 ? 2 : 4;
+    if (p + width > script.length) return { opcode, error: 'length-past-end' };
+    size = 0;
+    for (let k = 0; k < width; k++) size += script[p + k]! * 2 ** (8 * k);
+    p += width;
+  }
+  if (size > script.length - p) return { opcode, error: 'push-past-end' };
+  return { opcode, data: script.subarray(p, p + size), next: p + size };
+}
+
 /** Decodes a minimally-or-not encoded script number of up to 4 bytes (little-endian, sign bit in the last byte). */
 function scriptNumToString(bytes: Uint8Array): string {
   if (bytes.length === 0) return '0';
@@ -84,33 +130,20 @@ export function disassembleScript(script: Uint8Array, options: DisassembleOption
     options.attemptSighashDecode === true &&
     !((script.length > 0 && script[0] === OP_RETURN) || script.length > MAX_SCRIPT_SIZE);
   const parts: string[] = [];
-  let i = 0;
-  while (i < script.length) {
-    const op = script[i++]!;
-    if (op <= 0x4e) {
-      let len = op;
-      if (op === 0x4c || op === 0x4d || op === 0x4e) {
-        const width = op === 0x4c ? 1 : op === 0x4d ? 2 : 4;
-        if (i + width > script.length) {
-          parts.push('[error]');
-          break;
-        }
-        len = 0;
-        for (let k = 0; k < width; k++) len += script[i + k]! * 2 ** (8 * k);
-        i += width;
-      }
-      if (i + len > script.length) {
-        parts.push('[error]');
-        break;
-      }
-      const data = script.subarray(i, i + len);
-      i += len;
-      if (data.length <= 4) parts.push(scriptNumToString(data));
-      else parts.push(decodeSighash ? pushToAsmWithSighash(data) : bytesToHex(data));
-    } else if (op >= 0x51 && op <= 0x60) {
-      parts.push(String(op - 0x50));
+  for (let i = 0; i < script.length; ) {
+    const op = readScriptOp(script, i);
+    if ('error' in op) {
+      parts.push('[error]');
+      break;
+    }
+    i = op.next;
+    if (op.data !== undefined) {
+      if (op.data.length <= 4) parts.push(scriptNumToString(op.data));
+      else parts.push(decodeSighash ? pushToAsmWithSighash(op.data) : bytesToHex(op.data));
+    } else if (op.opcode >= 0x51 && op.opcode <= 0x60) {
+      parts.push(String(op.opcode - 0x50));
     } else {
-      parts.push(OP_NAMES[op] ?? 'OP_UNKNOWN');
+      parts.push(OP_NAMES[op.opcode] ?? 'OP_UNKNOWN');
     }
   }
   return parts.join(' ');

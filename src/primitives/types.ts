@@ -6,6 +6,9 @@
 /** Amount in base units (1 coin = 100,000,000). A signed 64-bit quantity on the wire; may be negative in invalid txs. */
 export type Sats = bigint;
 
+/** Base units per coin: 1 coin = 100,000,000 sats. @see Bitcoin Core consensus/amount.h COIN */
+export const COIN: Sats = 100_000_000n;
+
 /** A 32-byte hash in internal byte order (as serialized). */
 export type Hash256 = Uint8Array;
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { feeForVsize } from '../mempool/feeRate.js';
-import { DUST_RELAY_TX_FEE_SAT_PER_KVB, getDustThreshold } from '../mempool/policy.js';
+import { feeForVsize } from '../policy/feeRate.js';
+import { DUST_RELAY_TX_FEE_SAT_PER_KVB, getDustThreshold } from '../policy/policy.js';
 import {
   feeForWeight,
   P2TR_INPUT_WEIGHT,

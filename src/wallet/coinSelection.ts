@@ -10,7 +10,7 @@
  * witness 1 + 65 with a 64-byte signature). Fee rates are integer sat/kvB (1000 = 1 sat/vB), as the mempool's.
  * @see Bitcoin Core wallet/coinselection.cpp SelectCoinsBnB, KnapsackSolver, GetSelectionWaste; wallet/spend.cpp
  */
-import { feeForVsize } from '../mempool/feeRate.js';
+import { feeForVsize } from '../policy/feeRate.js';
 import type { Sats } from '../primitives/types.js';
 import { WalletError } from './walletError.js';
 

@@ -7,7 +7,7 @@ import { addressToScriptPubKey, decodeSegwitAddress } from '../crypto/address.js
 import { hdRootFromSeed } from '../crypto/hd.js';
 import { bytesToHex } from '../primitives/hex.js';
 import { bitcoin, devnet, main, regtest, test as testnet } from '../params/networks.js';
-import { readVectorJson, reportVectors } from '../testing/vectors.js';
+import { readVectorJson, VectorTally } from '../testing/vectors.js';
 import {
   getAccountPath,
   getAccountVersions,
@@ -113,19 +113,15 @@ function decodeWif(wif: string): Uint8Array {
   return bytes.subarray(1, 33);
 }
 
-/** Counts one vector field per call; records a diagnostic for each mismatch. */
-function checker(t: import('node:test').TestContext) {
-  const state = { passed: 0, total: 0 };
-  const check = (label: string, actual: string, expected: string): void => {
-    state.total++;
-    if (actual === expected) state.passed++;
-    else t.diagnostic(`${label}: got ${actual}, expected ${expected}`);
-  };
-  return { state, check };
+/** Counts one vector field per call; records a failure naming the vector and field for each mismatch. */
+function checker(file: string) {
+  const tally = new VectorTally(file);
+  const check = (label: string, actual: string, expected: string): void => void tally.check(label, { value: [actual, expected] });
+  return { tally, check };
 }
 
 test('BIP-84 test vectors (bip-0084.mediawiki "Test vectors"): root, account 0 zprv/zpub, keys and addresses', (t) => {
-  const { state, check } = checker(t);
+  const { tally, check } = checker('bip-0084.mediawiki Test vectors (transcribed)');
   const seed = mnemonicToWalletSeed(ABANDON_MNEMONIC);
   const root = hdRootFromSeed(seed, getAccountVersions(bitcoin, 'p2wpkh'));
   check('rootpriv', root.privateExtendedKey, BIP84.rootpriv);
@@ -145,11 +141,11 @@ test('BIP-84 test vectors (bip-0084.mediawiki "Test vectors"): root, account 0 z
     check(`${v.label} address from zpub`, watchOnly.deriveAddress(v.chain, v.index).address, v.address);
     assert.equal(derived.path, `m/84'/0'/0'/${v.chain}/${v.index}`);
   }
-  reportVectors(t, 'bip-0084.mediawiki Test vectors (transcribed)', state.passed, state.total, 4 + 3 * 4);
+  tally.report(t, 4 + 3 * 4);
 });
 
 test('BIP-86 test vectors (bip-0086.mediawiki "Test vectors"): account 0 xprv/xpub, internal and output keys, addresses', (t) => {
-  const { state, check } = checker(t);
+  const { tally, check } = checker('bip-0086.mediawiki Test vectors (transcribed)');
   const seed = mnemonicToWalletSeed(ABANDON_MNEMONIC);
   const root = hdRootFromSeed(seed, getAccountVersions(bitcoin, 'p2tr'));
   check('rootpriv', root.privateExtendedKey, BIP86.rootpriv);
@@ -171,20 +167,18 @@ test('BIP-86 test vectors (bip-0086.mediawiki "Test vectors"): account 0 xprv/xp
     check(`${v.label} address`, derived.address, v.address);
     check(`${v.label} address from xpub`, watchOnly.deriveAddress(v.chain, v.index).address, v.address);
   }
-  reportVectors(t, 'bip-0086.mediawiki Test vectors (transcribed)', state.passed, state.total, 4 + 3 * 7);
+  tally.report(t, 4 + 3 * 7);
 });
 
 test('BIP-39 Trezor vectors through mnemonicToWalletSeed (passphrase "TREZOR"): seed and root xprv', (t) => {
   const file = 'bip39-vectors-trezor.json';
   const vectors = readVectorJson<{ english: [string, string, string, string][] }>(file);
-  let passed = 0;
-  for (const [, mnemonic, seedHex, xprv] of vectors.english) {
+  const tally = new VectorTally(`${file} english`);
+  vectors.english.forEach(([entropyHex, mnemonic, seedHex, xprv], i) => {
     const seed = mnemonicToWalletSeed(mnemonic, 'TREZOR');
-    const root = hdRootFromSeed(seed);
-    if (bytesToHex(seed) === seedHex && root.privateExtendedKey === xprv) passed++;
-    else t.diagnostic(`${mnemonic.slice(0, 30)}…: seed or xprv differs`);
-  }
-  reportVectors(t, `${file} english`, passed, vectors.english.length, 24);
+    tally.check(`#${i} entropy ${entropyHex}`, { seed: [bytesToHex(seed), seedHex], 'root xprv': [hdRootFromSeed(seed).privateExtendedKey, xprv] });
+  });
+  tally.report(t, 24);
 });
 
 test('mnemonicToWalletSeed refuses a mnemonic with a bad checksum or an unknown word', () => {

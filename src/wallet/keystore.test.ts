@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -9,9 +9,9 @@ import { sha256 } from '../crypto/hash.js';
 import { validateMnemonic } from '../crypto/hd.js';
 import { regtest } from '../params/networks.js';
 import { bytesToHex, hexToBytes } from '../primitives/hex.js';
-import { readVectorJson, reportVectors } from '../testing/vectors.js';
+import { readVectorJson, VectorTally } from '../testing/vectors.js';
 import { HdAccount } from './hdAccount.js';
-import { createKeystore, openKeystore, parseKeystoreFile, type ScryptParams } from './keystore.js';
+import { createKeystore, openKeystore, parseKeystoreFile, protectKeystoreFile, type ScryptParams } from './keystore.js';
 import { isWalletError } from './walletError.js';
 
 /** Small scrypt cost so the tests run fast; the file must record it and openKeystore must use it. */
@@ -28,20 +28,20 @@ test('keystore round trip with a BIP-39 passphrase reproduces the Trezor vectors
   const file = 'bip39-vectors-trezor.json';
   const vectors = readVectorJson<{ english: [string, string, string, string][] }>(file).english;
   const dir = tempDir(t);
-  let passed = 0;
-  for (const [i, [, mnemonic, seedHex]] of vectors.entries()) {
+  const tally = new VectorTally(`${file} english through the keystore`);
+  for (const [i, [entropyHex, mnemonic, seedHex]] of vectors.entries()) {
     const path = join(dir, `w${i}.json`);
     await createKeystore(path, { params: regtest, password: PASSWORD, mnemonic, bip39Passphrase: 'TREZOR', scrypt: FAST });
     const opened = await openKeystore(path, PASSWORD);
-    const ok =
-      opened.revealMnemonic() === mnemonic &&
-      opened.revealBip39Passphrase() === 'TREZOR' &&
-      bytesToHex(opened.computeSeed()) === seedHex &&
-      opened.file.bip39Passphrase;
-    if (ok) passed++;
-    else t.diagnostic(`vector ${i}: round trip differs`);
+    // Secrets are compared, never printed: a mismatch names the field only.
+    tally.check(`#${i} entropy ${entropyHex}`, {
+      'mnemonic matches': [opened.revealMnemonic() === mnemonic, true],
+      'passphrase matches': [opened.revealBip39Passphrase() === 'TREZOR', true],
+      seed: [bytesToHex(opened.computeSeed()), seedHex],
+      'file.bip39Passphrase': [opened.file.bip39Passphrase, true],
+    });
   }
-  reportVectors(t, `${file} english through the keystore`, passed, vectors.length, 24);
+  tally.report(t, 24);
 });
 
 test('keystore file: mode 0600, scrypt parameters and salt stored, no secret in clear, no temp file left', async (t) => {
@@ -153,4 +153,19 @@ test('createKeystore refuses to overwrite unless asked, an empty password, and a
     (e) => isWalletError(e, 'bad-mnemonic'),
   );
   assert.deepEqual(readdirSync(dir), ['w.json']);
+});
+
+test('protectKeystoreFile: a keystore others can read is tightened to 0600 and reported; a private one is left alone', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'wallet.json');
+  writeFileSync(path, '{}', { mode: 0o600 });
+  assert.equal(protectKeystoreFile(path), undefined, 'already private');
+  for (const mode of [0o644, 0o640, 0o604, 0o660, 0o666]) {
+    chmodSync(path, mode);
+    assert.deepEqual(protectKeystoreFile(path), { modeBefore: mode, tightened: true }, `mode ${mode.toString(8)}`);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  }
+  chmodSync(path, 0o400);
+  assert.equal(protectKeystoreFile(path), undefined, 'owner-only read is private enough');
+  assert.throws(() => protectKeystoreFile(join(dir, 'missing.json')), (e) => isWalletError(e, 'keystore-io'));
 });

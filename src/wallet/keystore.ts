@@ -12,7 +12,7 @@
  * @see RFC 7914 (scrypt), NIST SP 800-38D (GCM); Ethereum's keystore v3 for the password check idea
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import { constants } from 'node:fs';
+import { chmodSync, constants, statSync } from 'node:fs';
 import { chmod, link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { sha256 } from '../crypto/hash.js';
@@ -223,6 +223,40 @@ async function writeFileAtomic(path: string, text: string, overwrite: boolean): 
     await unlink(tmp).catch(() => undefined);
     if (e instanceof WalletError) throw e;
     throw new WalletError('keystore-io', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** What protectKeystoreFile found wrong with a keystore file's permissions, and what it did. */
+export interface KeystoreFileProtection {
+  /** The permission bits the file had, e.g. 0o644. */
+  readonly modeBefore: number;
+  /** True when the file is now 0600. */
+  readonly tightened: boolean;
+  /** Why chmod failed (e.g. EPERM: the file belongs to another user), when it did. */
+  readonly error?: string;
+}
+
+/**
+ * Makes a keystore file private to its owner, as ssh demands of private keys: when group or others hold any
+ * permission bit, chmod it to 0600 and report what it was (the caller warns). Returns undefined when the file was
+ * already private, and on Windows, whose files have no such bits.
+ * @throws WalletError keystore-io when the file cannot be stat-ed
+ * @see OpenSSH authfile.c sshkey_perm_ok ("UNPROTECTED PRIVATE KEY FILE!")
+ */
+export function protectKeystoreFile(path: string): KeystoreFileProtection | undefined {
+  if (process.platform === 'win32') return undefined;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch (e) {
+    throw new WalletError('keystore-io', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  try {
+    chmodSync(path, 0o600);
+    return { modeBefore: mode, tightened: true };
+  } catch (e) {
+    return { modeBefore: mode, tightened: false, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
   }
 }
 

@@ -4,6 +4,7 @@
  * any Esplora-compatible server. Txids are display (reversed) hex, as Esplora writes them; amounts are bigint sats.
  * @see Blockstream esplora API.md
  */
+import { formatCoins } from '../consensus/amount.js';
 import { hexToBytes } from '../primitives/hex.js';
 import type { Sats } from '../primitives/types.js';
 import { WalletError } from './walletError.js';
@@ -70,6 +71,17 @@ export interface Outspend {
 /** Fee-rate estimates: confirmation target (blocks) → sat/vB (may be fractional). */
 export type FeeEstimates = ReadonlyMap<number, number>;
 
+/** Options of NodeClient.broadcast. */
+export interface BroadcastOptions {
+  /** Fee-rate ceiling the node applies, sat/kvB; 0n lifts it. Sent as POST /tx?maxfeerate=<coins per kvB>. */
+  readonly maxFeeRateSatPerKvb?: bigint;
+}
+
+/** A rate in sat/kvB as coins per kvB with 8 decimals, e.g. 10,000,000n → "0.10000000" (Core's amount text). */
+function formatCoinsPerKvb(rateSatPerKvb: bigint): string {
+  return formatCoins(rateSatPerKvb);
+}
+
 /**
  * What the wallet needs from a node. Every method may throw WalletError http-error | not-found | network-error |
  * timeout | bad-response.
@@ -83,8 +95,12 @@ export interface NodeClient {
   getTx(txid: string): Promise<ChainTx>;
   /** The serialized transaction, hex. @throws WalletError not-found */
   getTxHex(txid: string): Promise<string>;
-  /** Broadcasts a serialized transaction; returns its txid. @throws WalletError http-error with the node's reject reason */
-  broadcast(txHex: string): Promise<string>;
+  /**
+   * Broadcasts a serialized transaction; returns its txid. `maxFeeRateSatPerKvb` is the node's fee-rate ceiling for it
+   * (sendrawtransaction's maxfeerate; 0n = none; undefined = the node's default, 0.10 coin/kvB on cairn).
+   * @throws WalletError http-error with the node's reject reason
+   */
+  broadcast(txHex: string, options?: BroadcastOptions): Promise<string>;
   /** Height of the best block. */
   getTipHeight(): Promise<number>;
   /** Fee-rate estimates by confirmation target, sat/vB. */
@@ -292,9 +308,12 @@ export class EsploraClient implements NodeClient {
     return hex;
   }
 
-  /** POST /tx with the hex body; the answer is the txid as text. */
-  async broadcast(txHex: string): Promise<string> {
-    const text = await this.getText('/tx', { method: 'POST', body: txHex, headers: { 'content-type': 'text/plain' } });
+  /** POST /tx with the hex body (and ?maxfeerate= when given; servers that do not know it ignore it); answers the txid. */
+  async broadcast(txHex: string, options: BroadcastOptions = {}): Promise<string> {
+    const rate = options.maxFeeRateSatPerKvb;
+    if (rate !== undefined && rate < 0n) throw new WalletError('bad-fee-rate', 'the fee-rate ceiling cannot be negative');
+    const path = rate === undefined ? '/tx' : `/tx?maxfeerate=${formatCoinsPerKvb(rate)}`;
+    const text = await this.getText(path, { method: 'POST', body: txHex, headers: { 'content-type': 'text/plain' } });
     return asTxid(text, 'broadcast answer');
   }
 

@@ -12,8 +12,8 @@ import { ecdsaSign, encodeDerSignature, publicKeyFromPrivate } from '../crypto/e
 import { hash160 } from '../crypto/hash.js';
 import { schnorrSign } from '../crypto/schnorr.js';
 import { tweakPrivateKey } from '../crypto/taproot.js';
-import { feeForVsize } from '../mempool/feeRate.js';
-import { getDustThreshold, MAX_STANDARD_TX_WEIGHT } from '../mempool/policy.js';
+import { feeForVsize } from '../policy/feeRate.js';
+import { getDustThreshold, MAX_STANDARD_TX_WEIGHT } from '../policy/policy.js';
 import { compactSizeLength } from '../primitives/bufferWriter.js';
 import { bytesEqual } from '../primitives/hex.js';
 import { getTxOutSize, getTxVsize } from '../primitives/tx.js';

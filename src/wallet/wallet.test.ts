@@ -9,9 +9,9 @@ import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { encodeSegwitAddress } from '../crypto/address.js';
 import { sha256 } from '../crypto/hash.js';
-import { feeForVsize } from '../mempool/feeRate.js';
+import { feeForVsize } from '../policy/feeRate.js';
 import { checkReplacementFeeRate, checkReplacementFees } from '../mempool/replacement.js';
-import { COIN } from '../params/networks.js';
+import { COIN } from '../consensus/amount.js';
 import { bytesToHex } from '../primitives/hex.js';
 import { getTxVsize } from '../primitives/tx.js';
 import type { TestKey } from '../testing/txFactory.js';
@@ -19,7 +19,6 @@ import { openRestTestNode } from '../../test/fixtures/restTestNode.js';
 import { HdAccount, mnemonicToWalletSeed } from './hdAccount.js';
 import { createKeystore } from './keystore.js';
 import { EsploraClient } from './nodeClient.js';
-import { fromPsbt } from './psbt.js';
 import { RBF_SEQUENCE } from './txBuilder.js';
 import { Wallet } from './wallet.js';
 import { isWalletError } from './walletError.js';
@@ -91,11 +90,10 @@ test('Wallet against a real cairn REST node: discovery, balances, send with P2WP
     assert.equal(latest!.feeSats, payment.feeSats);
     assert.equal(latest!.status.confirmed, false);
 
-    // The next payment may spend the unconfirmed own change; as a PSBT it carries the change coin and its origin.
-    const { psbt } = await wallet.createPsbt({ to: payee.address, amountSats: COIN, feeRateSatPerVb: 1 });
-    const decoded = fromPsbt(psbt);
-    assert.equal(bytesToHex(decoded.tx.inputs[0]!.prevout.txid.slice().reverse()), payment.txid);
-    assert.deepEqual(decoded.inputs[0]!.bip32Derivations[0]!.publicKey, p2wpkh.deriveAddress(1, 0).publicKey);
+    // The next payment may spend the unconfirmed own change (created, signed, not broadcast).
+    const next = await wallet.createPayment({ to: payee.address, amountSats: COIN, feeRateSatPerVb: 1 });
+    assert.equal(bytesToHex(next.tx.inputs[0]!.prevout.txid.slice().reverse()), payment.txid);
+    assert.equal(next.inputs[0]!.output.value, payment.changeSats);
 
   });
 
@@ -167,4 +165,40 @@ test('Wallet against a real cairn REST node: discovery, balances, send with P2WP
       for (const s of secrets) assert.ok(!shown.includes(s), 'a secret was printed');
     }
   });
+});
+
+test('Wallet fee ceilings: above 10,000 sat/vB or maxTxFeeSats a payment or bump is refused unless allowHighFee', async (t) => {
+  const env = await openRestTestNode();
+  t.after(() => env.close());
+  const params = env.params;
+  const client = new EsploraClient({ baseUrl: `${env.url}/api` });
+  const wallet = Wallet.fromMnemonic(MNEMONIC, '', { params, maxTxFeeSats: 1_000_000n }, { client });
+  const p2wpkh = HdAccount.fromSeed(SEED, params, 'p2wpkh');
+  const payee = HdAccount.fromSeed(sha256(new TextEncoder().encode('payee')), params, 'p2wpkh').deriveAddress(0, 0).address;
+  await env.mine(102, minerKey(p2wpkh, 0));
+  const refused = (reason: RegExp) => (e: unknown) => isWalletError(e, 'fee-too-high') && reason.test(e.message) && e.feeSats !== undefined;
+
+  // The rate ceiling (10,000 sat/vB): 10,001 sat/vB is refused before anything is broadcast.
+  await assert.rejects(
+    wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }),
+    refused(/^the fee of \d+ sats \(10001 sat\/vB\) is above the ceiling of 10000 sat\/vB \(\d+ sats for \d+ vB\): refused as a likely mistake$/),
+  );
+  await assert.rejects(wallet.createPayment({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 10_001 }), refused(/ceiling of 10000 sat\/vB/));
+  // The absolute ceiling (maxTxFeeSats, here 0.01 coin): 9,000 sat/vB is under the rate ceiling but over 1,000,000 sats.
+  await assert.rejects(wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 9_000 }), refused(/ceiling of 1000000 sats per transaction/));
+  assert.equal(env.node.mempool.size, 0);
+
+  // Under the ceilings it goes. A bump to 20,000 sat/vB is refused without allowHighFee, then made with it, through
+  // the node's own ceiling (0.10 coin/kvB).
+  const cheap = await wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 5_000 });
+  assert.ok(cheap.feeSats <= 1_000_000n && cheap.feeRateSatPerVb >= 5_000);
+  await assert.rejects(wallet.bumpFee(cheap.txid, 20_000), refused(/ceiling of 10000 sat\/vB/));
+  assert.ok(env.node.mempool.has(cheap.txid), 'the original stays');
+  const bump = await wallet.bumpFee(cheap.txid, 20_000, { allowHighFee: true });
+  assert.equal(bump.replacesTxid, cheap.txid);
+  assert.ok(env.node.mempool.has(bump.txid) && !env.node.mempool.has(cheap.txid));
+  assert.ok(bump.feeRateSatPerVb >= 20_000);
+  const dear = await wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 50_000, allowHighFee: true });
+  assert.ok(dear.feeRateSatPerVb >= 50_000, `rate ${dear.feeRateSatPerVb}`);
+  assert.equal(env.node.mempool.get(dear.txid)?.fee, dear.feeSats);
 });

@@ -4,12 +4,13 @@
  * payments (coin selection, change to a fresh change address, RBF signalled, anti-fee-sniping locktime, fee rate from
  * the node's estimates when none is given), broadcasting, fee bumps, and PSBT export. Secrets stay inside: nothing
  * here logs or returns a key, seed or password.
- * @see Bitcoin Core wallet/ (getbalances, listtransactions, getnewaddress, send, bumpfee, walletcreatefundedpsbt)
+ * @see Bitcoin Core wallet/ (getbalances, listtransactions, getnewaddress, send, bumpfee,)
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { addressToScriptPubKey, decodeSegwitAddress } from '../crypto/address.js';
 import { CryptoError } from '../crypto/cryptoError.js';
+import { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../policy/feeRate.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex, hexToBytes, hexToHash } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
@@ -20,7 +21,6 @@ import { satPerVbToSatPerKvb } from './coinSelection.js';
 import { HdAccount, INTERNAL_CHAIN, mnemonicToWalletSeed, type AccountKind, type DerivedAddress } from './hdAccount.js';
 import { openKeystore } from './keystore.js';
 import type { ChainTx, NodeClient, TxStatus } from './nodeClient.js';
-import { toPsbt } from './psbt.js';
 import {
   buildBumpFee,
   buildPayment,
@@ -32,6 +32,12 @@ import {
   type WalletCoin,
 } from './txBuilder.js';
 import { WalletError } from './walletError.js';
+
+/**
+ * The most fee one wallet transaction may pay unless the payment allows high fees: 0.10 coin.
+ * @see Bitcoin Core wallet/wallet.h DEFAULT_TRANSACTION_MAXFEE (-maxtxfee)
+ */
+export const DEFAULT_WALLET_MAX_TX_FEE_SATS: Sats = 10_000_000n;
 
 /** Options of a Wallet (a plain struct; the CLI maps flags onto it). */
 export interface WalletOptions {
@@ -53,6 +59,13 @@ export interface WalletOptions {
   readonly dustRelayFeeRateSatPerKvb?: number;
   /** nLockTime = tip height (default true) or 0. @see Bitcoin Core wallet/spend.cpp DiscourageFeeSniping */
   readonly antiFeeSniping?: boolean;
+  /**
+   * Highest fee rate a payment or fee bump may pay without `allowHighFee`, sat/kvB (default 10,000,000 = 10,000
+   * sat/vB = 0.10 coin/kvB, the node's sendrawtransaction ceiling).
+   */
+  readonly maxFeeRateSatPerKvb?: bigint;
+  /** Highest fee one transaction may pay without `allowHighFee`, sats (default 0.10 coin, Core's -maxtxfee). */
+  readonly maxTxFeeSats?: Sats;
 }
 
 /** Services a Wallet uses. */
@@ -102,6 +115,17 @@ export interface PaymentOptions {
   readonly amountSats: Sats;
   /** Fee rate, sat/vB (may be fractional); default the node's estimate for feeTargetBlocks. */
   readonly feeRateSatPerVb?: number;
+  /**
+   * Pay a fee above the wallet's ceilings (maxFeeRateSatPerKvb, maxTxFeeSats) and lift the node's broadcast ceiling.
+   * Without it such a payment is refused with `fee-too-high`.
+   */
+  readonly allowHighFee?: boolean;
+}
+
+/** Options of a fee bump. */
+export interface BumpFeeOptions {
+  /** As PaymentOptions.allowHighFee. */
+  readonly allowHighFee?: boolean;
 }
 
 /** A signed payment or fee bump, not necessarily broadcast. */
@@ -157,6 +181,8 @@ export class Wallet {
   private readonly dustRate: number;
   private readonly feeTargetBlocks: number;
   private readonly antiFeeSniping: boolean;
+  private readonly maxFeeRate: bigint;
+  private readonly maxTxFee: Sats;
   private history = new Map<string, ChainTx>();
   private utxos: WalletUtxo[] = [];
   private tipHeight = -1;
@@ -178,6 +204,8 @@ export class Wallet {
     this.dustRate = options.dustRelayFeeRateSatPerKvb ?? DEFAULT_DUST_RELAY_FEE_SAT_PER_KVB;
     this.feeTargetBlocks = options.feeTargetBlocks ?? 6;
     this.antiFeeSniping = options.antiFeeSniping ?? true;
+    this.maxFeeRate = options.maxFeeRateSatPerKvb ?? DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB;
+    this.maxTxFee = options.maxTxFeeSats ?? DEFAULT_WALLET_MAX_TX_FEE_SATS;
   }
 
   /**
@@ -378,9 +406,32 @@ export class Wallet {
     return Math.max(rate, this.minRelayRate);
   }
 
-  private finishSigned(unsigned: UnsignedTx): SignedTx {
+  /**
+   * Refuses a fee above the wallet's ceilings unless allowed: more than ceil(maxFeeRate × vsize / 1000) sats, or more
+   * than maxTxFee sats.
+   * @throws WalletError fee-too-high (with feeSats)
+   * @see Bitcoin Core wallet/spend.cpp CreateTransactionInternal (MAX_FEE_EXCEEDED), node/transaction.cpp
+   */
+  private checkFeeCeiling(feeSats: Sats, vsize: number, allowHighFee: boolean | undefined): void {
+    if (allowHighFee === true) return;
+    const maxByRate = (this.maxFeeRate * BigInt(vsize) + 999n) / 1000n;
+    if (feeSats <= maxByRate && feeSats <= this.maxTxFee) return;
+    const rateSatPerVb = Math.round((Number(feeSats) / vsize) * 1000) / 1000;
+    const limit =
+      feeSats > maxByRate
+        ? `the ceiling of ${Number(this.maxFeeRate) / 1000} sat/vB (${maxByRate} sats for ${vsize} vB)`
+        : `the ceiling of ${this.maxTxFee} sats per transaction`;
+    throw new WalletError(
+      'fee-too-high',
+      `the fee of ${feeSats} sats (${rateSatPerVb} sat/vB) is above ${limit}: refused as a likely mistake`,
+      { feeSats },
+    );
+  }
+
+  private finishSigned(unsigned: UnsignedTx, allowHighFee: boolean | undefined): SignedTx {
     const tx = signTransaction(unsigned.tx, unsigned.inputs, this.getPrivateKey, { auxRand: () => new Uint8Array(randomBytes(32)) });
     const vsize = getTxVsize(tx);
+    this.checkFeeCeiling(unsigned.feeSats, vsize, allowHighFee);
     return {
       tx,
       txid: hashToHex(computeTxid(tx)),
@@ -394,7 +445,7 @@ export class Wallet {
     };
   }
 
-  private async buildUnsignedPayment(options: PaymentOptions): Promise<{ unsigned: UnsignedTx; changeAddress: DerivedAddress }> {
+  private async buildUnsignedPayment(options: PaymentOptions): Promise<UnsignedTx> {
     // Bad input is refused before any request: no sync, and the error does not depend on the node being up.
     const scriptPubKey = this.parseDestination(options.to);
     if (typeof options.amountSats !== 'bigint' || options.amountSats <= 0n) throw new WalletError('bad-amount', 'the amount must be a positive number of sats');
@@ -411,34 +462,26 @@ export class Wallet {
       changePosition: randomInt(2),
       dustRelayFeeRateSatPerKvb: this.dustRate,
     });
-    return { unsigned, changeAddress };
+    return unsigned;
   }
 
   /**
    * Builds and signs a payment (not broadcast): coins selected at the fee rate, change to a fresh change address,
-   * RBF signalled, nLockTime = tip height.
+   * RBF signalled, nLockTime = tip height. A fee above the wallet's ceilings is refused unless options.allowHighFee.
    * @throws WalletError bad-address | bad-amount | dust-output | bad-fee-rate | insufficient-funds | too-many-inputs |
-   *   node client errors
+   *   fee-too-high | node client errors
    */
   async createPayment(options: PaymentOptions): Promise<SignedTx> {
-    const { unsigned } = await this.buildUnsignedPayment(options);
-    return this.finishSigned(unsigned);
+    const unsigned = await this.buildUnsignedPayment(options);
+    return this.finishSigned(unsigned, options.allowHighFee);
   }
 
   /**
-   * The unsigned payment as a base64 BIP-174 PSBT (witness UTXOs and key origins included), as Core's
-   * walletcreatefundedpsbt.
-   * @throws WalletError as createPayment
+   * Broadcasts a signed tx and records its effect until the next sync: inputs spent, change used and spendable.
+   * A tx whose high fee the caller allowed goes out with the node's ceiling lifted too.
    */
-  async createPsbt(options: PaymentOptions): Promise<{ psbt: string; feeSats: Sats; changeIndex: number }> {
-    const { unsigned, changeAddress } = await this.buildUnsignedPayment(options);
-    const change = unsigned.changeIndex >= 0 ? { index: unsigned.changeIndex, address: changeAddress } : undefined;
-    return { psbt: toPsbt(unsigned.tx, unsigned.inputs, this.masterFingerprint, change), feeSats: unsigned.feeSats, changeIndex: unsigned.changeIndex };
-  }
-
-  /** Broadcasts a signed tx and records its effect until the next sync: inputs spent, change used and spendable. */
-  private async broadcast(signed: SignedTx): Promise<void> {
-    const txid = await this.client.broadcast(signed.hex);
+  private async broadcast(signed: SignedTx, allowHighFee: boolean | undefined): Promise<void> {
+    const txid = await this.client.broadcast(signed.hex, allowHighFee === true ? { maxFeeRateSatPerKvb: 0n } : {});
     if (txid !== signed.txid) throw new WalletError('bad-response', `the node answered txid ${txid} for ${signed.txid}`);
     for (const c of signed.inputs) this.spentLocally.add(outpointKey(c.outpoint));
     signed.tx.outputs.forEach((output, index) => {
@@ -473,18 +516,19 @@ export class Wallet {
    */
   async send(options: PaymentOptions): Promise<SignedTx> {
     const signed = await this.createPayment(options);
-    await this.broadcast(signed);
+    await this.broadcast(signed, options.allowHighFee);
     return signed;
   }
 
   /**
    * Builds and signs a replacement of the wallet's unconfirmed tx `txid` at `feeRateSatPerVb` (not broadcast): same
-   * inputs, same payments, less change (or more confirmed inputs), meeting BIP-125 rules 3, 4 and 6.
+   * inputs, same payments, less change (or more confirmed inputs), meeting BIP-125 rules 3, 4 and 6. A fee above the
+   * wallet's ceilings is refused unless options.allowHighFee.
    * @throws WalletError not-found | tx-confirmed | not-own-tx | has-descendants | fee-rate-too-low | bad-fee-rate |
-   *   insufficient-funds
+   *   insufficient-funds | fee-too-high
    * @see Bitcoin Core wallet/feebumper.cpp
    */
-  async createBumpFee(txid: string, feeRateSatPerVb: number): Promise<SignedBump> {
+  async createBumpFee(txid: string, feeRateSatPerVb: number, options: BumpFeeOptions = {}): Promise<SignedBump> {
     await this.ensureSynced();
     // Ask the node, not the last sync: the tx may have confirmed or been replaced since.
     const info = await this.client.getTx(txid);
@@ -510,16 +554,16 @@ export class Wallet {
       incrementalRelayFeeRateSatPerKvb: this.incrementalRate,
       dustRelayFeeRateSatPerKvb: this.dustRate,
     });
-    return { ...this.finishSigned(unsigned), replacesTxid: info.txid, originalFeeSats: unsigned.originalFeeSats };
+    return { ...this.finishSigned(unsigned, options.allowHighFee), replacesTxid: info.txid, originalFeeSats: unsigned.originalFeeSats };
   }
 
   /**
    * createBumpFee, then broadcast the replacement (the node evicts the original).
    * @throws WalletError as createBumpFee | http-error
    */
-  async bumpFee(txid: string, feeRateSatPerVb: number): Promise<SignedBump> {
-    const bump = await this.createBumpFee(txid, feeRateSatPerVb);
-    await this.broadcast(bump);
+  async bumpFee(txid: string, feeRateSatPerVb: number, options: BumpFeeOptions = {}): Promise<SignedBump> {
+    const bump = await this.createBumpFee(txid, feeRateSatPerVb, options);
+    await this.broadcast(bump, options.allowHighFee);
     // The replaced tx's outputs are gone with it.
     this.utxos = this.utxos.filter((u) => hashToHex(u.coin.outpoint.txid) !== bump.replacesTxid);
     this.history.delete(bump.replacesTxid);

@@ -9,10 +9,10 @@ import type { Sats } from '../primitives/types.js';
  * - node client: `http-error` (the server answered 4xx/5xx; `httpStatus` and the server's message), `not-found`
  *   (404), `network-error` (no answer), `timeout`, `bad-response` (a body that is not the Esplora shape);
  * - payments: `insufficient-funds` (`shortfallSats` says how much is missing), `bad-address`, `bad-amount`,
- *   `dust-output`, `bad-fee-rate`, `too-many-inputs`;
+ *   `dust-output`, `bad-fee-rate`, `too-many-inputs`, `fee-too-high` (above the wallet's fee-rate or absolute fee
+ *   ceiling: refused as a likely mistake unless the payment allows high fees; `feeSats` says what it would pay);
  * - fee bumping: `not-own-tx` (an input is not the wallet's), `tx-confirmed`, `has-descendants` (an output is
  *   already spent: replacing would evict the spender too), `fee-rate-too-low`;
- * - PSBT: `bad-psbt`;
  * - keys: `bad-seed`, `bad-mnemonic`, `bad-account`, `bad-index` (not in 0..2^31-1), `watch-only` (a signing key
  *   was asked of a public-only account), `unknown-script` (a coin the wallet has no key for).
  */
@@ -33,11 +33,11 @@ export type WalletErrorReason =
   | 'dust-output'
   | 'bad-fee-rate'
   | 'too-many-inputs'
+  | 'fee-too-high'
   | 'not-own-tx'
   | 'tx-confirmed'
   | 'has-descendants'
   | 'fee-rate-too-low'
-  | 'bad-psbt'
   | 'bad-seed'
   | 'bad-mnemonic'
   | 'bad-account'
@@ -51,6 +51,8 @@ export interface WalletErrorExtra {
   readonly shortfallSats?: Sats;
   /** http-error / not-found: the HTTP status the server answered with. */
   readonly httpStatus?: number;
+  /** fee-too-high: the fee the refused transaction would have paid, sats. */
+  readonly feeSats?: Sats;
   /** The error this one wraps (e.g. a fetch failure), never one that carries a secret. */
   readonly cause?: unknown;
 }
@@ -67,12 +69,15 @@ export class WalletError extends Error {
   readonly shortfallSats: Sats | undefined;
   /** http-error / not-found: the HTTP status. */
   readonly httpStatus: number | undefined;
+  /** fee-too-high: the fee the refused transaction would have paid. */
+  readonly feeSats: Sats | undefined;
 
   constructor(reason: WalletErrorReason, message?: string, extra: WalletErrorExtra = {}) {
     super(message ?? reason, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.reason = reason;
     this.shortfallSats = extra.shortfallSats;
     this.httpStatus = extra.httpStatus;
+    this.feeSats = extra.feeSats;
   }
 }
 

@@ -12,7 +12,7 @@ import type { AccountKind } from '../wallet/hdAccount.js';
 import { parseKeystoreFile, sealKeystore, unsealKeystore, type ScryptParams } from '../wallet/keystore.js';
 import type { NodeClient } from '../wallet/nodeClient.js';
 import { Wallet } from '../wallet/wallet.js';
-import { KeyedMutex } from './keyedMutex.js';
+import { KeyedSerialQueue } from '../async/serialQueue.js';
 import { nowIso, type WalletServiceTables } from './walletDb.js';
 
 /**
@@ -52,7 +52,7 @@ export class CustodialWallets {
   private readonly client: NodeClient;
   private readonly logger: Logger | undefined;
   private readonly cache = new Map<string, Wallet>();
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex = new KeyedSerialQueue();
 
   constructor(options: CustodialWalletsOptions, deps: CustodialWalletsDeps) {
     if (options.masterKey.length !== 32) throw new RangeError('the master key must be 32 bytes');
@@ -106,7 +106,7 @@ export class CustodialWallets {
    * @throws Error when the account has no wallet or its keystore does not open (a wrong master key)
    */
   withWallet<T>(accountId: string, fn: (wallet: Wallet) => Promise<T>): Promise<T> {
-    return this.mutex.runExclusive(accountId, async () => fn(await this.open(accountId)));
+    return this.mutex.run(accountId, async () => fn(await this.open(accountId)));
   }
 
   /** Hands out a fresh receive address of the account's wallet and records it; returns it and its sequence number. */

@@ -16,7 +16,7 @@ import { Wallet, type SignedTx, type WalletBalance } from '../wallet/wallet.js';
 import { isWalletError } from '../wallet/walletError.js';
 import { CUSTODIAL_ACCOUNTS, SERVICE_KEYSTORE_SCRYPT } from './custodialWallets.js';
 import { faucetReceiveAddress } from './faucetDefaults.js';
-import { KeyedMutex } from './keyedMutex.js';
+import { KeyedSerialQueue } from '../async/serialQueue.js';
 import { ServiceError } from './serviceError.js';
 
 /** Networks the faucet runs on: coins there are worth nothing. */
@@ -51,7 +51,7 @@ export interface FaucetDeps {
 
 /** The faucet wallet. */
 export class Faucet {
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex = new KeyedSerialQueue();
   private lastBalance: { atMs: number; balance: WalletBalance } | undefined;
 
   private constructor(
@@ -102,7 +102,7 @@ export class Faucet {
    * @throws ServiceError 503 faucet-empty; WalletError bad-address and node client errors
    */
   pay(to: string): Promise<SignedTx> {
-    return this.mutex.runExclusive('faucet', async () => {
+    return this.mutex.run('faucet', async () => {
       this.lastBalance = undefined;
       await this.wallet.sync();
       try {
@@ -121,7 +121,7 @@ export class Faucet {
    * public, and a sync costs the node dozens of requests).
    */
   readBalance(maxAgeMs = 5_000): Promise<WalletBalance> {
-    return this.mutex.runExclusive('faucet', async () => {
+    return this.mutex.run('faucet', async () => {
       if (this.lastBalance !== undefined && Date.now() - this.lastBalance.atMs < maxAgeMs) return this.lastBalance.balance;
       await this.wallet.sync();
       const balance = this.wallet.getBalance();

@@ -40,6 +40,9 @@ export const SendBody = Type.Object(
     address: Address,
     amountSats: Type.Integer({ minimum: 1, maximum: Number(MAX_MONEY), description: 'sats to pay' }),
     feeRateSatPerVb: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: "sat/vB; default the node's estimate" })),
+    allowHighFee: Type.Optional(
+      Type.Boolean({ description: 'pay a fee above 10,000 sat/vB or 0.10 coin (refused as a likely mistake without it; default false)' }),
+    ),
   },
   { additionalProperties: false },
 );

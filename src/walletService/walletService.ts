@@ -12,7 +12,9 @@
  *   POST /v1/wallet/address                  auth   201 {address}: a fresh receive address
  *   GET  /v1/wallet/balance                  auth   {confirmedSats, unconfirmedSats, immatureSats, totalSats, tipHeight}
  *   GET  /v1/wallet/history                  auth   {tipHeight, txs: [...]}, mempool first, then newest confirmed
- *   POST /v1/wallet/send {address, amountSats, feeRateSatPerVb?} + Idempotency-Key   auth   {txid, feeSats, …}
+ *   POST /v1/wallet/send {address, amountSats, feeRateSatPerVb?, allowHighFee?} + Idempotency-Key
+ *                                            auth   {txid, feeSats, …}; 422 fee-too-high above 10,000 sat/vB or 0.10
+ *                                                   coin unless allowHighFee
  *   the same under /v1/wallets/:username/… (403 for another account's wallet)
  *   GET  /v1/faucet                                 faucet address, amount, balance (devnet/regtest)
  *   POST /v1/faucet {address?}               auth   pays the faucet amount (default to a fresh address of the caller)
@@ -27,7 +29,6 @@ import Fastify, { LogController, type FastifyError, type FastifyRequest } from '
 import { isP2trScript, isP2wpkhScript } from '../consensus/scriptType.js';
 import { addressToScriptPubKey } from '../crypto/address.js';
 import { moduleLogger, type Logger } from '../logging/logger.js';
-import { COIN } from '../params/networks.js';
 import type { ChainParams } from '../params/chainParams.js';
 import type { Sats } from '../primitives/types.js';
 import { EsploraClient, type NodeClient } from '../wallet/nodeClient.js';
@@ -166,6 +167,8 @@ export function serviceErrorOfWalletError(e: WalletError): ServiceError {
       return new ServiceError(422, 'insufficient-funds', e.message, e.shortfallSats !== undefined ? { shortfallSats: Number(e.shortfallSats) } : {});
     case 'too-many-inputs':
       return new ServiceError(422, 'too-many-inputs', e.message);
+    case 'fee-too-high':
+      return new ServiceError(422, 'fee-too-high', `${e.message}; send "allowHighFee": true to pay it`, e.feeSats !== undefined ? { feeSats: Number(e.feeSats) } : {});
     case 'network-error':
     case 'timeout':
       return new ServiceError(503, 'node-unavailable', `the node does not answer: ${e.message}`);
@@ -370,18 +373,32 @@ export async function startWalletService(options: WalletServiceOptions, deps: Wa
       app.post(`${base}/send`, { schema: { ...params_, body: SendBody } }, async (req, reply) => {
         const session = await authorizeWallet(req);
         const key = checkIdempotencyKey(req.headers['idempotency-key']);
-        const { address, amountSats, feeRateSatPerVb } = req.body;
+        const { address, amountSats, feeRateSatPerVb, allowHighFee } = req.body;
         checkPayableAddress(address, params);
-        const result = await send(session.accountId, key, { address, amountSats, ...(feeRateSatPerVb !== undefined ? { feeRateSatPerVb } : {}) });
+        const result = await send(session.accountId, key, {
+          address,
+          amountSats,
+          ...(feeRateSatPerVb !== undefined ? { feeRateSatPerVb } : {}),
+          ...(allowHighFee === true ? { allowHighFee } : {}),
+        });
         if (result.replayed) void reply.header('idempotent-replayed', 'true');
         return reply.code(result.status).send(result.body);
       });
     }
 
-    /** Broadcasts a signed payment and stores the outcome under its key; answers what a retry will get too. */
-    const broadcastAndComplete = async (accountId: string, key: string, txid: string, txHex: string, body: unknown): Promise<{ status: number; body: unknown }> => {
+    /**
+     * Broadcasts a signed payment and stores the outcome under its key; answers what a retry will get too. A payment
+     * whose high fee the request allowed goes out with the node's fee-rate ceiling lifted as well.
+     */
+    const broadcastAndComplete = async (
+      accountId: string,
+      key: string,
+      signed: { txid: string; txHex: string; body: unknown },
+      allowHighFee: boolean,
+    ): Promise<{ status: number; body: unknown }> => {
+      const { txid, txHex, body } = signed;
       try {
-        const answered = await client.broadcast(txHex);
+        const answered = await client.broadcast(txHex, allowHighFee ? { maxFeeRateSatPerKvb: 0n } : {});
         if (answered !== txid) throw new WalletError('bad-response', `the node answered txid ${answered} for ${txid}`);
       } catch (e) {
         // Refused, perhaps because the node already has it (an earlier attempt got through and was mined since).
@@ -405,13 +422,15 @@ export async function startWalletService(options: WalletServiceOptions, deps: Wa
     const send = async (
       accountId: string,
       key: string,
-      request: { address: string; amountSats: number; feeRateSatPerVb?: number },
+      request: { address: string; amountSats: number; feeRateSatPerVb?: number; allowHighFee?: boolean },
     ): Promise<{ status: number; body: unknown; replayed: boolean }> => {
+      // The request hash covers allowHighFee, so a replay of a signed payment carries the same answer to it.
+      const allowHighFee = request.allowHighFee === true;
       const reservation = await idempotency.reserve(accountId, key, computeRequestHash({ op: 'send', ...request }));
       if (reservation.kind === 'replay') return { status: reservation.status, body: reservation.body, replayed: true };
       return wallets.withWallet(accountId, async (wallet) => {
         if (reservation.kind === 'signed') {
-          return { ...(await broadcastAndComplete(accountId, key, reservation.txid, reservation.txHex, reservation.body)), replayed: true };
+          return { ...(await broadcastAndComplete(accountId, key, reservation, allowHighFee)), replayed: true };
         }
         let signed: Awaited<ReturnType<Wallet['createPayment']>>;
         let body: Record<string, unknown>;
@@ -421,6 +440,7 @@ export async function startWalletService(options: WalletServiceOptions, deps: Wa
             to: request.address,
             amountSats: BigInt(request.amountSats),
             ...(request.feeRateSatPerVb !== undefined ? { feeRateSatPerVb: request.feeRateSatPerVb } : {}),
+            allowHighFee,
           });
           body = {
             txid: signed.txid,
@@ -437,7 +457,7 @@ export async function startWalletService(options: WalletServiceOptions, deps: Wa
           if (isWalletError(e, 'insufficient-funds')) throw insufficientFunds(e, wallet);
           throw e;
         }
-        return { ...(await broadcastAndComplete(accountId, key, signed.txid, signed.hex, body)), replayed: false };
+        return { ...(await broadcastAndComplete(accountId, key, { txid: signed.txid, txHex: signed.hex, body }, allowHighFee)), replayed: false };
       });
     };
 

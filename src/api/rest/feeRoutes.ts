@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { FeeEstimatesSchema, FeesRecommendedSchema, MempoolBlockSchema, type FeeEstimates } from '../esploraSchemas.js';
-import { ESPLORA_FEE_TARGETS, estimateFeeRates, projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
+import { ESPLORA_FEE_TARGETS, projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
 import type { RestApp, RestContext } from './restContext.js';
 
 const TAGS = ['fees'];
@@ -23,7 +23,7 @@ export function registerFeeRoutes(app: RestApp, ctx: RestContext): void {
   app.get('/api/fee-estimates', {
     schema: { tags: TAGS, summary: 'Esplora: fee rate (sat/vB) by confirmation target (1..25, 144, 504, 1008 blocks)', response: { 200: FeeEstimatesSchema } },
   }, (): FeeEstimates => {
-    const estimates = estimateFeeRates(mempool, params, ESPLORA_FEE_TARGETS);
+    const estimates = mempool.estimateFeeRates(ESPLORA_FEE_TARGETS);
     return Object.fromEntries(ESPLORA_FEE_TARGETS.map((t) => [String(t), estimates.get(t)!]));
   });
 }

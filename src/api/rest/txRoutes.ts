@@ -3,7 +3,7 @@ import { computeMerkleBranch } from '../../consensus/merkle.js';
 import { VerifyError } from '../../consensus/verifyError.js';
 import { DecodeError } from '../../primitives/decodeError.js';
 import { bytesEqual, bytesToHex, hashToHex, hexToBytes } from '../../primitives/hex.js';
-import { computeTxid, decodeTx, encodeTx } from '../../primitives/tx.js';
+import { decodeTx, encodeTx } from '../../primitives/tx.js';
 import type { Hash256, Tx } from '../../primitives/types.js';
 import { confirmedStatus, txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import {
@@ -16,7 +16,10 @@ import {
   textResponse,
   type EsploraOutspend,
 } from '../esploraSchemas.js';
+import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, MAX_FEE_EXCEEDED_MESSAGE } from '../broadcastTransaction.js';
 import { HttpError } from '../httpError.js';
+import { parseFeeRateArg } from '../rpc/rpcArgs.js';
+import { RpcError } from '../rpc/rpcError.js';
 import { parseHashParam, parseIndexParam } from '../restParams.js';
 import type { ResolvedTx } from '../txLookup.js';
 import { sendText, type RestApp, type RestContext } from './restContext.js';
@@ -40,14 +43,15 @@ function broadcastError(code: number, message: string): HttpError {
 
 /**
  * The HttpError for a transaction the mempool refused, with Core's sendrawtransaction code and message: missing or
- * spent inputs -25 (the reason), outputs already confirmed -27, every other reject -26 "reason, detail" (Core's
- * TxValidationState::ToString).
+ * spent inputs -25 (the reason), a fee over maxfeerate -25 (Core's MAX_FEE_EXCEEDED text), outputs already
+ * confirmed -27, every other reject -26 "reason, detail" (Core's TxValidationState::ToString).
  * @see Bitcoin Core node/transaction.cpp BroadcastTransaction, rpc/util.cpp JSONRPCTransactionError
  */
 export function rejectToHttpError(err: VerifyError): HttpError {
   if (err.reason === 'missing-inputs' || err.reason === 'bad-txns-inputs-missingorspent') {
     return broadcastError(RPC_VERIFY_ERROR, err.reason);
   }
+  if (err.reason === 'max-fee-exceeded') return broadcastError(RPC_VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
   if (err.reason === 'txn-already-known') {
     return broadcastError(RPC_VERIFY_ALREADY_IN_CHAIN, `Transaction outputs already in utxo set (${err.reason})`);
   }
@@ -70,8 +74,24 @@ export function decodeTxBody(body: unknown): Tx {
 }
 
 /**
+ * The `maxfeerate` query parameter of POST /api/tx: coins per kvB as sendrawtransaction's second argument (a decimal
+ * string, 0 = no ceiling), in sat/kvB; the default when absent.
+ * @throws HttpError 400 `sendrawtransaction RPC error: {"code":-3|-8,…}` with Core's ParseFeeRate messages
+ */
+export function parseMaxFeeRateQuery(text: string | undefined): bigint {
+  if (text === undefined) return DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB;
+  try {
+    return parseFeeRateArg(text);
+  } catch (err) {
+    if (err instanceof RpcError) throw broadcastError(err.code, `maxfeerate: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
  * Transaction routes (Esplora): GET /tx/:txid (+ /status, /hex, /raw, /outspends, /outspend/:vout, /merkle-proof) and
- * POST /tx (hex body, any content type; answers the txid as text, or 400 with Core's reject reason).
+ * POST /tx (hex body, any content type; answers the txid as text, or 400 with Core's reject reason; `?maxfeerate=`
+ * coins/kvB as sendrawtransaction's, default 0.10, 0 = any fee rate).
  */
 export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
   const { node, txLookup } = ctx;
@@ -177,20 +197,22 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
     schema: {
       tags: TAGS,
       summary: 'Broadcast a transaction: body = raw tx hex (text/plain); answers its txid',
+      description:
+        'As Core\'s sendrawtransaction: a tx paying more than `maxfeerate` coins per kvB (default 0.10, 0 = no ceiling) ' +
+        'is refused with code -25 "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".',
       consumes: ['text/plain'],
+      querystring: Type.Object({
+        maxfeerate: Type.Optional(Type.String({ description: 'fee-rate ceiling in coins/kvB (default 0.10; 0 = none)', maxLength: 32 })),
+      }),
       body: Type.String({ description: 'raw transaction, hex' }),
       response: { 200: textResponse('txid'), 400: textResponse('"sendrawtransaction RPC error: {code, message}" with the reject reason'), 429: ERROR_RESPONSES[429] },
     },
   }, async (req, reply) => {
+    const maxFeeRate = parseMaxFeeRateQuery(req.query.maxfeerate);
     const tx = decodeTxBody(req.body);
     try {
-      const result = await node.submitTransaction(tx);
-      return sendText(reply, result.txid);
+      return sendText(reply, await broadcastTransaction(node, tx, maxFeeRate));
     } catch (err) {
-      // Core's BroadcastTransaction: a tx whose txid is already in the mempool is not an error (it is relayed again).
-      if (err instanceof VerifyError && (err.reason === 'txn-already-in-mempool' || err.reason === 'txn-same-nonwitness-data-in-mempool')) {
-        return sendText(reply, hashToHex(computeTxid(tx)));
-      }
       if (err instanceof VerifyError) throw rejectToHttpError(err);
       throw err;
     }

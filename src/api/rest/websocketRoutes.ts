@@ -6,7 +6,8 @@ import type { BlockIndexEntry } from '../../storage/chainStore.js';
 import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
 import { txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import { textResponse } from '../esploraSchemas.js';
-import { minimumFeeRateSatPerVb, projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
+import { projectMempoolBlocks, recommendFees } from '../feeEstimates.js';
+import { inspectJsonShape } from '../jsonShape.js';
 import { extendedBlockOf } from './blockRoutes.js';
 import type { RestApp, RestContext } from './restContext.js';
 
@@ -22,6 +23,10 @@ const STATS_TRANSACTIONS = 6;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Largest message a client may send, bytes. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+/** Deepest nesting a client message may have: `{"action":…,"data":[…]}` needs 2. */
+export const MAX_CLIENT_MESSAGE_DEPTH = 4;
+/** Longest action name echoed back in an "unknown action" error, characters. */
+const MAX_ECHOED_ACTION_CHARS = 64;
 
 /**
  * The topics a client can follow. mempool.space's `want` names: `blocks`, `mempool-blocks`, `stats`; cairn's
@@ -60,7 +65,8 @@ const COIN = 100_000_000;
  *   mempoolInfo, vBytesPerSecond, blocks, mempool-blocks, transactions, fees, da);
  * - cairn style `{"action":"subscribe","topics":["blocks","mempool"]}` / `{"action":"unsubscribe","topics":[…]}`
  *   (answered with `{"subscribed":[current topics]}`);
- * - `{"action":"ping"}` → `{"pong":true}`. Anything else → `{"error":"…"}`.
+ * - `{"action":"ping"}` → `{"pong":true}`. Anything else (not JSON, nested deeper than MAX_CLIENT_MESSAGE_DEPTH, an
+ *   unknown action) → `{"error":"…"}`; a message never crashes the node or closes other clients.
  * Pushes: `blocks` → `{"block": <mempool.space extended block>}` on every block connected to the main chain (with
  * mempoolInfo/fees/da added for `stats` clients and `mempool-blocks` for those); `mempool` → `{"tx": <Esplora tx>}`
  * for every tx entering the mempool and `{"txRemoved": {"txid","reason"}}` for every tx leaving it, plus
@@ -113,7 +119,13 @@ export class WebsocketHub {
     this.clients.add(client);
     socket.on('message', (data, isBinary) => {
       if (isBinary) return this.send(client, { error: 'send JSON text messages' });
-      this.onMessage(client, data.toString());
+      try {
+        this.onMessage(client, data.toString());
+      } catch (err) {
+        // A throw here would be an uncaught exception in ws's event loop: the whole node would stop.
+        this.ctx.logger.error({ err }, 'websocket message handling failed');
+        this.send(client, { error: 'internal error' });
+      }
     });
     socket.on('close', () => this.clients.delete(client));
     socket.on('error', () => this.clients.delete(client));
@@ -129,6 +141,9 @@ export class WebsocketHub {
   }
 
   private onMessage(client: Client, text: string): void {
+    if (inspectJsonShape(text, MAX_CLIENT_MESSAGE_DEPTH).tooDeep) {
+      return this.send(client, { error: `invalid JSON: nested deeper than ${MAX_CLIENT_MESSAGE_DEPTH} levels` });
+    }
     let msg: unknown;
     try {
       msg = JSON.parse(text);
@@ -174,7 +189,8 @@ export class WebsocketHub {
       case 'ping':
         return this.send(client, { pong: true });
       default:
-        return this.send(client, { error: `unknown action ${JSON.stringify(action)}` });
+        if (typeof action !== 'string') return this.send(client, { error: 'action must be a string' });
+        return this.send(client, { error: `unknown action ${JSON.stringify(action.slice(0, MAX_ECHOED_ACTION_CHARS))}` });
     }
   }
 
@@ -302,7 +318,7 @@ export class WebsocketHub {
       usage: mempool.totalVsize,
       total_fee: Number(mempool.totalFees) / COIN,
       maxmempool: o.maxSizeVbytes,
-      mempoolminfee: (minimumFeeRateSatPerVb(mempool) * 1000) / COIN,
+      mempoolminfee: (mempool.getMinimumFeeRateSatPerVb() * 1000) / COIN,
       minrelaytxfee: o.minRelayFeeRateSatPerKvb / COIN,
       incrementalrelayfee: o.incrementalRelayFeeRateSatPerKvb / COIN,
       unbroadcastcount: 0,

@@ -1,6 +1,6 @@
 import type { RpcTable } from './rpcTable.js';
 
-/** Registers help, stop and uptime. */
+/** Registers help, stop, uptime and getrpcinfo. */
 export function registerControlRpc(table: RpcTable): void {
   table.register({
     name: 'help',
@@ -32,5 +32,21 @@ export function registerControlRpc(table: RpcTable): void {
     args: [],
     result: 'n    (numeric) The number of seconds that the server has been running',
     handler: (_args, ctx) => Math.max(0, ctx.node.nowSec() - ctx.node.startedAtSec),
+  });
+
+  table.register({
+    name: 'getrpcinfo',
+    category: 'control',
+    description: 'Returns details of the RPC server (cairn has no debug.log path to show: its logs are NDJSON files under <datadir>/logs/).',
+    args: [],
+    result:
+      '{\n  "active_commands" : [ (json array) All active commands\n    { "method" : "str", (string) The name of the RPC command\n' +
+      '      "duration" : n } (numeric) The running time in microseconds\n  ]\n}',
+    handler: (_args, ctx) => {
+      const now = performance.now();
+      return {
+        active_commands: ctx.activeCommands().map((c) => ({ method: c.method, duration: Math.round((now - c.startedMs) * 1000) })),
+      };
+    },
   });
 }

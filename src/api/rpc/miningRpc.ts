@@ -1,3 +1,4 @@
+import { SerialQueue } from '../../async/serialQueue.js';
 import { isP2trScript, isP2wpkhScript } from '../../consensus/scriptType.js';
 import { addressToScriptPubKey } from '../../crypto/address.js';
 import { COINBASE_RESERVED_WEIGHT } from '../../mining/blockAssembler.js';
@@ -277,7 +278,7 @@ export function registerMiningRpc(table: RpcTable): void {
   });
 
   // generatetoaddress calls run one at a time, so two callers never build on the same tip and orphan each other.
-  let generating: Promise<unknown> = Promise.resolve();
+  const generating = new SerialQueue();
   table.register({
     name: 'generatetoaddress',
     category: 'generating',
@@ -311,9 +312,7 @@ export function registerMiningRpc(table: RpcTable): void {
       if (!isP2wpkhScript(rewardScript) && !isP2trScript(rewardScript)) {
         throw new RpcError(RPC_ERROR.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address (cairn pays block rewards to P2WPKH or P2TR only)');
       }
-      const run = generating.then(() => generateBlocks(ctx, nblocks, rewardScript, maxtries));
-      generating = run.catch(() => undefined);
-      return run;
+      return generating.run(() => generateBlocks(ctx, nblocks, rewardScript, maxtries));
     },
   });
 }

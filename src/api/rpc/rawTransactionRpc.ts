@@ -1,21 +1,19 @@
 import { isUnspendable } from '../../consensus/scriptType.js';
 import { VerifyError } from '../../consensus/verifyError.js';
 import type { MempoolAcceptResult } from '../../mempool/mempool.js';
-import { feeForVsize } from '../../mempool/feeRate.js';
+import { feeForVsize } from '../../policy/feeRate.js';
 import { DecodeError } from '../../primitives/decodeError.js';
-import { bytesEqual, bytesToHex, hashToHex } from '../../primitives/hex.js';
+import { bytesEqual, bytesToHex } from '../../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx, isCoinbase } from '../../primitives/tx.js';
 import type { Block, Hash256, Tx } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../storage/chainStore.js';
 import { CoreAmount, txToCoreJson } from '../coreJson.js';
-import type { NodeContext } from '../nodeContext.js';
+import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, MAX_FEE_EXCEEDED_MESSAGE } from '../broadcastTransaction.js';
 import { splitUndo, txWithUndoToJson } from './blockchainRpc.js';
 import { parseAmountArg, parseFeeRateArg, parseHashArg, parseVerbosityArg, tryParseHex } from './rpcArgs.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
 
-/** Core's DEFAULT_MAX_RAW_TX_FEE_RATE: 0.10 coin/kvB, in sat/kvB. */
-const DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB = 10_000_000n;
 /** Core's MAX_PACKAGE_COUNT: most transactions testmempoolaccept takes. */
 const MAX_PACKAGE_COUNT = 25;
 
@@ -32,8 +30,10 @@ function tryDecodeTx(value: unknown): Tx | undefined {
 }
 
 /**
- * Maps a mempool rejection onto Core's error: missing inputs → RPC_VERIFY_ERROR (-25), any other rule →
- * RPC_VERIFY_REJECTED (-26) with "reason, detail" (Core's TxValidationState::ToString).
+ * Maps a mempool rejection onto Core's error: missing inputs → RPC_VERIFY_ERROR (-25), a fee over the caller's
+ * maxfeerate → RPC_VERIFY_ERROR (-25) with Core's MAX_FEE_EXCEEDED text, outputs already confirmed →
+ * RPC_VERIFY_ALREADY_IN_CHAIN (-27), any other rule → RPC_VERIFY_REJECTED (-26) with "reason, detail" (Core's
+ * TxValidationState::ToString).
  * @see Bitcoin Core node/transaction.cpp HandleATMPError, rpc/util.cpp JSONRPCTransactionError
  */
 function rejectionError(err: VerifyError): RpcError {
@@ -41,14 +41,9 @@ function rejectionError(err: VerifyError): RpcError {
   if (err.reason === 'missing-inputs' || err.reason === 'bad-txns-inputs-missingorspent') {
     return new RpcError(RPC_ERROR.VERIFY_ERROR, message);
   }
+  if (err.reason === 'max-fee-exceeded') return new RpcError(RPC_ERROR.VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
   if (err.reason === 'txn-already-known') return new RpcError(RPC_ERROR.VERIFY_ALREADY_IN_CHAIN, 'Transaction already in block chain');
   return new RpcError(RPC_ERROR.VERIFY_REJECTED, message);
-}
-
-/** Whether a transaction is confirmed: in the tx index, or one of its outputs is in the UTXO set (Core's check). */
-function isInChain(node: NodeContext, tx: Tx, txid: Hash256): boolean {
-  if (node.store.getTxLocation(txid) !== undefined) return true;
-  return tx.outputs.some((_, index) => node.chain.getCoin({ txid, index }) !== undefined);
 }
 
 /** Where getrawtransaction found a transaction. */
@@ -185,8 +180,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
     ],
     result: '"hex"    (string) The transaction hash in hex',
     examples: ['"signedhex"'],
-    handler: async ([hexstring, maxFeeRateArg, maxBurnArg], ctx) => {
-      const { node } = ctx;
+    handler: async ([hexstring, maxFeeRateArg, maxBurnArg], { node }) => {
       const tx = tryDecodeTx(hexstring);
       if (tx === undefined) {
         throw new RpcError(RPC_ERROR.DESERIALIZATION_ERROR, 'TX decode failed. Make sure the tx has at least one input.');
@@ -198,19 +192,8 @@ export function registerRawTransactionRpc(table: RpcTable): void {
           throw new RpcError(RPC_ERROR.VERIFY_ERROR, 'Unspendable output exceeds maximum configured by user (maxburnamount)');
         }
       }
-      const txid = computeTxid(tx);
-      // Already in the mempool: Core answers with the txid (and re-announces it).
-      if (node.mempool.has(txid)) return hashToHex(txid);
-      if (isInChain(node, tx, txid)) throw new RpcError(RPC_ERROR.VERIFY_ALREADY_IN_CHAIN, 'Transaction already in block chain');
       try {
-        if (maxFeeRate > 0n) {
-          const test = await node.mempool.acceptTransaction(tx, { testOnly: true });
-          if (test.fee > feeForVsize(Number(maxFeeRate), test.vsize)) {
-            throw new RpcError(RPC_ERROR.VERIFY_ERROR, 'Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)');
-          }
-        }
-        const accepted = await node.submitTransaction(tx);
-        return accepted.txid;
+        return await broadcastTransaction(node, tx, maxFeeRate);
       } catch (err) {
         if (err instanceof VerifyError) throw rejectionError(err);
         throw err;

@@ -23,7 +23,8 @@ test('parseAmountArg: coins as numbers or strings, 8 decimals at most, within th
   assert.equal(parseAmountArg('21000000'), 2_100_000_000_000_000n);
   assert.equal(parseAmountArg('0.10000000000'), 10_000_000n, 'trailing zeros beyond 8 decimals are fine');
   throwsRpc(() => parseAmountArg('0.123456789'), -3, 'Invalid amount');
-  throwsRpc(() => parseAmountArg('1e3'), -3, 'Invalid amount');
+  assert.equal(parseAmountArg('1e3'), 100_000_000_000n, 'Core ParseFixedPoint takes an exponent in a string too');
+  throwsRpc(() => parseAmountArg('1e-9'), -3, 'Invalid amount');
   throwsRpc(() => parseAmountArg('abc'), -3, 'Invalid amount');
   throwsRpc(() => parseAmountArg(true), -3, 'Amount is not a number or string');
   throwsRpc(() => parseAmountArg(-1), -3, 'Amount out of range');

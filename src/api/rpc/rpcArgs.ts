@@ -1,6 +1,6 @@
-import { moneyRange } from '../../consensus/amount.js';
+import { AmountError, coinsFromNumber, moneyRange, parseCoins } from '../../consensus/amount.js';
 import { hexToBytes, hexToHash } from '../../primitives/hex.js';
-import type { Hash256, Sats } from '../../primitives/types.js';
+import { COIN, type Hash256, type Sats } from '../../primitives/types.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 
 /**
@@ -24,34 +24,24 @@ export function tryParseHex(value: unknown): Uint8Array | undefined {
   return hexToBytes(value);
 }
 
-/** The decimal text of a JSON number as the client most likely wrote it (no exponent). */
-function numberText(value: number): string {
-  const text = String(value);
-  if (!/e/i.test(text)) return text;
-  // 1e-8 and friends: expand the exponent; 20 more digits than any amount needs, then drop trailing zeros.
-  return value.toFixed(20).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
-}
-
 /**
- * Parses an amount of coins (a JSON number or a decimal string, at most `decimals` decimals) into sats.
+ * Parses an amount of coins (a JSON number or a decimal string, at most 8 decimals) into sats, exactly: a number is
+ * read from its shortest round-trip text, so 0.1 is 10,000,000 sats, never 9,999,999.
  * @throws RpcError TYPE_ERROR "Amount is not a number or string" | "Invalid amount" | "Amount out of range"
  * @see Bitcoin Core rpc/util.cpp AmountFromValue
  */
-export function parseAmountArg(value: unknown, decimals = 8): Sats {
+export function parseAmountArg(value: unknown): Sats {
   if (typeof value !== 'number' && typeof value !== 'string') {
     throw new RpcError(RPC_ERROR.TYPE_ERROR, 'Amount is not a number or string');
   }
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new RpcError(RPC_ERROR.TYPE_ERROR, 'Invalid amount');
-  const text = typeof value === 'number' ? numberText(value) : value;
-  const match = /^(-?)(\d{1,17})(?:\.(\d+))?$/.exec(text);
-  if (match === null) throw new RpcError(RPC_ERROR.TYPE_ERROR, 'Invalid amount');
-  const fraction = (match[3] ?? '').replace(/0+$/, '');
-  if (fraction.length > decimals) throw new RpcError(RPC_ERROR.TYPE_ERROR, 'Invalid amount');
-  // Amounts are in coins: 8 decimals make sats; fewer allowed decimals still count in sats.
-  const sats = BigInt(match[2]!) * 100_000_000n + BigInt(fraction.padEnd(8, '0') || '0');
-  const signed = match[1] === '-' ? -sats : sats;
-  if (!moneyRange(signed)) throw new RpcError(RPC_ERROR.TYPE_ERROR, 'Amount out of range');
-  return signed;
+  try {
+    const sats = typeof value === 'number' ? coinsFromNumber(value, { allowNegative: true }) : parseCoins(value, { allowNegative: true });
+    if (!moneyRange(sats)) throw new RpcError(RPC_ERROR.TYPE_ERROR, 'Amount out of range');
+    return sats;
+  } catch (err) {
+    if (!(err instanceof AmountError)) throw err;
+    throw new RpcError(RPC_ERROR.TYPE_ERROR, err.code === 'amount-out-of-range' ? 'Amount out of range' : 'Invalid amount');
+  }
 }
 
 /**
@@ -61,7 +51,7 @@ export function parseAmountArg(value: unknown, decimals = 8): Sats {
  */
 export function parseFeeRateArg(value: unknown): Sats {
   const rate = parseAmountArg(value);
-  if (rate >= 100_000_000n) {
+  if (rate >= COIN) {
     throw new RpcError(RPC_ERROR.INVALID_PARAMETER, 'Fee rates larger than or equal to 1BTC/kvB are not accepted');
   }
   return rate;

@@ -9,6 +9,13 @@ export interface LastTemplateStats {
   readonly txCount: number;
 }
 
+/** A call the server is executing (getrpcinfo's active_commands). */
+export interface ActiveRpcCommand {
+  readonly method: string;
+  /** When it started, performance.now() milliseconds. */
+  readonly startedMs: number;
+}
+
 /**
  * What a JSON-RPC method handler sees: the node, the server's data dir and logger, and the little state the server
  * keeps across calls (mempool change counter, tip waits for longpolling, the last template's size, help rendering).
@@ -29,4 +36,6 @@ export interface RpcContext {
   lastTemplate: LastTemplateStats | undefined;
   /** Help text: the method list by category, or one method's full help (Core's `help [command]`). */
   help(method?: string): string;
+  /** The calls being executed now, oldest first, the caller's own included. */
+  activeCommands(): readonly ActiveRpcCommand[];
 }

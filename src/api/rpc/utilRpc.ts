@@ -107,7 +107,7 @@ export function registerUtilRpc(table: RpcTable): void {
           'Invalid estimate_mode parameter, must be one of: "unset", "economical", "conservative"',
         );
       }
-      const satPerVb = ctx.node.mempool.estimateFeeRateSatPerVb(target);
+      const satPerVb = ctx.node.mempool.estimateFeeRates([target]).get(target)!;
       return { feerate: new CoreAmount(BigInt(Math.ceil(satPerVb * 1000))), blocks: target };
     },
   });

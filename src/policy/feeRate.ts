@@ -6,6 +6,14 @@
 import type { Sats } from '../primitives/types.js';
 
 /**
+ * The fee-rate ceiling of a transaction a client broadcasts (sendrawtransaction, POST /api/tx) or a wallet pays,
+ * unless explicitly raised: 0.10 coin/kvB = 10,000,000 sat/kvB = 10,000 sat/vB. A fee rate above it is almost always
+ * a unit mistake (sat/kvB typed as sat/vB), whose fee would be lost to the miners.
+ * @see Bitcoin Core node/transaction.h DEFAULT_MAX_RAW_TX_FEE_RATE
+ */
+export const DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB = 10_000_000n;
+
+/**
  * The fee a transaction of `vsize` vbytes must pay at `rateSatPerKvb` sat/kvB: ceil(rate * vsize / 1000) sats.
  * `rateSatPerKvb` must be a non-negative integer (fractions are truncated).
  * @see Bitcoin Core policy/feerate.cpp CFeeRate::GetFee (rounds up)

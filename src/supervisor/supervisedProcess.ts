@@ -1,13 +1,15 @@
 /**
- * A child process the devnet supervisor owns: started in its own process group (so a Ctrl-C on the terminal reaches
+ * A child process a cairn supervisor owns: started in its own process group (so a Ctrl-C on the terminal reaches
  * only the supervisor, which then stops the children in order), its standard output and error appended to a console
- * file, restarted with exponential backoff when it exits on its own, and stopped with SIGINT then SIGKILL after a
- * timeout.
+ * file, linked to the supervisor by a pipe whose close tells it the supervisor is gone (supervisorLink.ts), restarted
+ * with exponential backoff when it exits on its own, and stopped with SIGINT then SIGKILL after a timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { DEFAULT_STOP_TIMEOUT_MS, STOP_NOTICE, SUPERVISOR_FD, supervisorLinkEnv } from './supervisorLink.js';
 
 /** What to run. */
 export interface SupervisedProcessOptions {
@@ -18,6 +20,13 @@ export interface SupervisedProcessOptions {
   readonly args: readonly string[];
   /** Where the child's standard output and error are appended. */
   readonly consoleFile: string;
+  /** Environment variables on top of the supervisor's own. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Time the child gets to stop on SIGINT before SIGKILL, ms (default 30,000). The child learns it too: once its
+   * supervisor is gone, it holds itself to the same bound.
+   */
+  readonly stopTimeoutMs?: number;
   /** Restart after an exit that stop() did not ask for (default true). */
   readonly restart?: boolean;
   /** First restart delay, ms (default 1,000); doubles up to maxBackoffMs, back to the first after a stable minute. */
@@ -45,6 +54,8 @@ export class SupervisedProcess {
   private readonly options: SupervisedProcessOptions;
   private readonly logger: Logger | undefined;
   private child: ChildProcess | undefined;
+  /** The supervisor's end of the link pipe of the running child. */
+  private link: Socket | undefined;
   private exitPromise: Promise<ProcessExit> | undefined;
   private currentState: ProcessState = 'stopped';
   private restartTimer: NodeJS.Timeout | undefined;
@@ -76,18 +87,34 @@ export class SupervisedProcess {
     return this.currentState;
   }
 
+  /** Time the child gets to stop on SIGINT before SIGKILL, ms. */
+  get stopTimeoutMs(): number {
+    return this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  }
+
   /** Starts the child. @throws Error when it cannot be spawned (no pid) */
   start(): void {
     mkdirSync(dirname(this.options.consoleFile), { recursive: true });
     const fd = openSync(this.options.consoleFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(this.options.command, this.options.args, { stdio: ['ignore', fd, fd], detached: true });
+      // Descriptor 3 (SUPERVISOR_FD) is the link: a pipe whose other end only this process holds (libuv opens it
+      // close-on-exec, so later children do not inherit it).
+      child = spawn(this.options.command, this.options.args, {
+        stdio: ['ignore', fd, fd, 'pipe'],
+        detached: true,
+        env: { ...process.env, ...this.options.env, ...supervisorLinkEnv(this.stopTimeoutMs) },
+      });
     } finally {
       // The child holds its own copy of the descriptor.
       closeSync(fd);
     }
     if (child.pid === undefined) throw new Error(`cannot start ${this.name}`);
+    const link = child.stdio[SUPERVISOR_FD] as Socket;
+    // Nothing is read from the child; reading lets the link close when the child ends. A child gone early is no error.
+    link.on('error', () => undefined);
+    link.resume();
+    this.link = link;
     this.child = child;
     this.currentState = 'running';
     this.startedAtMs = Date.now();
@@ -96,6 +123,7 @@ export class SupervisedProcess {
     this.exitPromise = new Promise<ProcessExit>((resolve) => {
       child.once('error', (err) => this.logger?.error({ err: err.message, process: this.name }, 'child process error'));
       child.once('exit', (code, signal) => {
+        link.destroy();
         const exit = { code, signal, atMs: Date.now() };
         this.lastExit = exit;
         resolve(exit);
@@ -132,10 +160,11 @@ export class SupervisedProcess {
   }
 
   /**
-   * Stops the child: SIGINT (a cairn process shuts down cleanly on it), then SIGKILL after `timeoutMs`. Resolves with
-   * how it ended and whether it had to be killed; at once when nothing runs.
+   * Stops the child: the stop notice on the link, SIGINT (a cairn process shuts down cleanly on it), then SIGKILL after
+   * `timeoutMs` (default the stopTimeoutMs option). Resolves with how it ended and whether it had to be killed; at once
+   * when nothing runs.
    */
-  async stop(timeoutMs: number): Promise<{ exit: ProcessExit | undefined; killed: boolean }> {
+  async stop(timeoutMs: number = this.stopTimeoutMs): Promise<{ exit: ProcessExit | undefined; killed: boolean }> {
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const running = this.currentState === 'running';
@@ -144,6 +173,8 @@ export class SupervisedProcess {
       this.currentState = 'stopped';
       return { exit: this.lastExit, killed: false };
     }
+    // The notice first: a child that loses this supervisor after it knows it is stopping is not signalled twice.
+    this.link?.write(STOP_NOTICE);
     this.child.kill('SIGINT');
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
@@ -158,10 +189,5 @@ export class SupervisedProcess {
     const exit = await this.exitPromise;
     this.currentState = 'stopped';
     return { exit, killed };
-  }
-
-  /** Last-resort synchronous signal (process 'exit' handler): SIGTERM to a child still running. */
-  killNow(): void {
-    if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
   }
 }

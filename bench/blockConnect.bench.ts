@@ -167,13 +167,13 @@ class Rounds {
 
 /** What each phase does, for the table. */
 const PHASE_LABELS: Record<ConnectPhase, string> = {
-  hash: 'serializing the block, tx hashes',
+  hash: 'tx hashes (and serializing a decoded block)',
   coins: 'reading the coins',
   begin: 'listing the script checks, handing them over',
-  rules: 'connect rules (workers verify)',
+  rules: 'connect rules (while the workers verify)',
   accept: 'checkBlock, contextual checks, storing the block',
   write: 'WAL checkpoint, SQLite writes of the connect',
-  scripts: 'scripts: own share, then waiting',
+  scripts: 'own share of the checks, then waiting',
   commit: 'SQLite commit',
   other: 'events',
 };
@@ -248,11 +248,11 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
         `verification ${fmt(inlineCpu.scripts, inlineBlocks).trim()} ms, overhead ${fmt(inlineOverhead, inlineBlocks).trim()} ms ` +
         `(${((inlineOverhead / inlineCpu.scripts) * 100).toFixed(1)}% of the verification; 0.9 needs <= 11.1%)`,
     );
-    console.log(`per block, ms:                                    main wall   process CPU   one thread CPU`);
-    console.log(`                                                  (pool)      (pool)        (inline)`);
+    console.log(`${'per block, ms:'.padEnd(62)}main wall   process CPU   one thread CPU`);
+    console.log(`${''.padEnd(62)}(pool)      (pool)        (inline)`);
     for (const phase of PHASE_ORDER) {
       console.log(
-        `  ${`${phase}: ${PHASE_LABELS[phase]}`.padEnd(48)}${fmt(cold.stats.wallMs[phase], blocks)}     ${fmt(cold.stats.cpuMs[phase], blocks)}       ${fmt(inlineCpu[phase], inlineBlocks)}`,
+        `  ${`${phase}: ${PHASE_LABELS[phase]}`.padEnd(60)}${fmt(cold.stats.wallMs[phase], blocks)}     ${fmt(cold.stats.cpuMs[phase], blocks)}       ${fmt(inlineCpu[phase], inlineBlocks)}`,
       );
     }
     console.log(`with every tx in the script cache:      ${formatRate(cachedTx.opsPerSec, 'txs')}`);

@@ -1,11 +1,17 @@
 /**
  * Block connect throughput: Chain.processBlock on blocks of 1,250 one-input transactions (half P2WPKH spends checked
- * with ECDSA, half P2TR key-path spends checked with Schnorr; one or two outputs each) on a regtest chain backed by a
- * SQLite store, with WorkerPoolScriptVerifier on every core and an empty script cache (these txs never went through a
- * mempool). Reported: tx/s, signature verifications/s, and their ratio to cores x the single-core rate of
- * consensus verifyInput over the same inputs (one SighashCache per tx, as a block connect needs), measured in the same
- * run and interleaved with the connects; the main thread's time split (Chain.connectStats); and tx/s when every tx is
- * already in the script cache (as after mempool acceptance).
+ * with ECDSA, half P2TR key-path spends checked with Schnorr; one or two outputs each), given with their serialization
+ * as a block from the network (or submitblock) comes, on a regtest chain backed by a SQLite store, with WorkerPoolScriptVerifier on every core and an empty script cache (these txs never went through a
+ * mempool). Reported, all from the same run:
+ * - tx/s, signature verifications/s, and their ratio to cores x the single-core rate of consensus verifyInput over
+ *   the same inputs (one SighashCache per tx, as a block connect needs), measured interleaved with the connects;
+ * - the CPU accounting of those connects: process CPU per block (every thread), the share the verifications alone
+ *   would cost at the single-core pass's CPU per input (efficiency), and how busy the cores were (utilization: below
+ *   1 when a core idles, or another process takes it);
+ * - where the time goes per phase (Chain.connectStats): the main thread's wall time and the process CPU with the
+ *   pool, and the CPU of the same connects on one thread with InlineScriptVerifier, which splits the work exactly
+ *   whatever else runs on the machine (the `scripts` phase is then the verification, the rest the overhead);
+ * - tx/s when every tx is already in the script cache (as after mempool acceptance).
  *
  * Setup (not timed): block 1's coinbase pays 5,000 outputs to the two bench keys, 100 empty blocks mature it, the
  * spends are signed with src/testing/txFactory and packed into 4 blocks; the store is then closed and copied for
@@ -15,12 +21,21 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chain } from '../src/chain/chain.js';
-import { emptyChainConnectStats, type ChainConnectStats } from '../src/chain/chainConnectStats.js';
+import {
+  addChainConnectStats,
+  CONNECT_PHASES,
+  emptyChainConnectStats,
+  type ChainConnectStats,
+  type ConnectPhase,
+} from '../src/chain/chainConnectStats.js';
+import { InlineScriptVerifier } from '../src/chain/inlineScriptVerifier.js';
+import type { ScriptVerifier } from '../src/chain/scriptVerifier.js';
 import { WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
 import { SighashCache } from '../src/consensus/sighash.js';
 import { verifyInput } from '../src/consensus/verifyInput.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { regtest } from '../src/params/networks.js';
+import { encodeBlock } from '../src/primitives/block.js';
 import { hashToHex } from '../src/primitives/hex.js';
 import { computeTxid, computeWtxid } from '../src/primitives/tx.js';
 import type { Block, Tx, TxOut } from '../src/primitives/types.js';
@@ -35,14 +50,16 @@ const FUNDING_VALUE = 990_000n;
 const FEE = 10_000n;
 
 /** The signed spends, their prevouts, and the blocks that carry them, on a stored chain at height 101. */
-interface Fixture {
+export interface Fixture {
   readonly dir: string;
   readonly basePath: string;
   readonly blocks: readonly Block[];
+  /** Each block's serialization, handed to processBlock as a block from the network comes. */
+  readonly rawBlocks: readonly Uint8Array[];
   readonly spends: readonly { readonly tx: Tx; readonly prevouts: readonly TxOut[]; readonly wtxidHex: string }[];
 }
 
-async function buildFixture(): Promise<Fixture> {
+export async function buildFixture(): Promise<Fixture> {
   const keys = [makeTestKey('bench/block-connect/wpkh', 'p2wpkh'), makeTestKey('bench/block-connect/tr', 'p2tr')];
   const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-connect-'));
   const base = await openTestChain({ dir: join(dir, 'base') });
@@ -66,119 +83,194 @@ async function buildFixture(): Promise<Fixture> {
       txs: spends.slice(b * TXS_PER_BLOCK, (b + 1) * TXS_PER_BLOCK).map((s) => s.tx),
       fees: FEE * BigInt(TXS_PER_BLOCK),
     }));
-    return { dir, basePath: base.path, blocks, spends };
+    return { dir, basePath: base.path, blocks, rawBlocks: blocks.map((b) => encodeBlock(b)), spends };
   } finally {
     await base.close();
   }
 }
 
-/** One timed connect of every fixture block onto a fresh copy of the base store; returns ms and the chain's split. */
-async function connectRound(
+/** Wall time and CPU time (every thread of the process, user + system) of a timed stretch, ms. */
+interface Timing {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/** Runs `body` and returns its wall and process CPU time. */
+async function timed(body: () => Promise<void> | void): Promise<Timing> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await body();
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/**
+ * One timed connect of every fixture block onto a fresh copy of the base store, with `verifier` (its cache emptied,
+ * then filled with every spend when `cached`); returns its timing and the chain's split.
+ */
+export async function connectRound(
   fx: Fixture,
   round: number,
-  pool: WorkerPoolScriptVerifier,
+  verifier: ScriptVerifier & { readonly cache: { clear(): void; add(wtxidHex: string): void } },
   cached: boolean,
-): Promise<{ ms: number; stats: ChainConnectStats }> {
+): Promise<Timing & { stats: ChainConnectStats }> {
   const dir = join(fx.dir, `round-${round}`);
   mkdirSync(dir);
   copyFileSync(fx.basePath, join(dir, 'chain.sqlite'));
   const store = SqliteChainStore.open(join(dir, 'chain.sqlite'), regtest);
   try {
-    const chain = await Chain.open({}, { params: regtest, store, scriptVerifier: pool, logger: silentLogger(), nowSec: () => TEST_NOW_SEC });
-    pool.cache.clear();
-    if (cached) for (const s of fx.spends) pool.cache.add(s.wtxidHex);
+    const chain = await Chain.open({}, { params: regtest, store, scriptVerifier: verifier, logger: silentLogger(), nowSec: () => TEST_NOW_SEC });
+    verifier.cache.clear();
+    if (cached) for (const s of fx.spends) verifier.cache.add(s.wtxidHex);
     chain.resetConnectStats();
-    const start = performance.now();
-    for (const block of fx.blocks) {
-      const r = await chain.processBlock(block);
-      if (r.status !== 'connected') throw new Error(`block connect bench: block ${r.hashHex} was ${r.status} ${r.reason ?? ''}`);
-    }
-    const ms = performance.now() - start;
+    const timing = await timed(async () => {
+      for (const [i, block] of fx.blocks.entries()) {
+        const r = await chain.processBlock(block, fx.rawBlocks[i]);
+        if (r.status !== 'connected') throw new Error(`block connect bench: block ${r.hashHex} was ${r.status} ${r.reason ?? ''}`);
+      }
+    });
     await chain.close();
-    return { ms, stats: chain.connectStats };
+    return { ...timing, stats: chain.connectStats };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** verifyInput over every spend on this thread (one SighashCache per tx); returns ms. */
-function singleCoreRound(fx: Fixture): number {
-  const start = performance.now();
-  for (const s of fx.spends) {
-    const cache = new SighashCache(s.tx, s.prevouts);
-    for (let i = 0; i < s.tx.inputs.length; i++) {
-      if (!verifyInput(s.tx, i, s.prevouts, cache).valid) throw new Error('block connect bench: a spend does not verify');
+/** verifyInput over every spend on this thread (one SighashCache per tx). */
+function singleCoreRound(fx: Fixture): Promise<Timing> {
+  return timed(() => {
+    for (const s of fx.spends) {
+      const cache = new SighashCache(s.tx, s.prevouts);
+      for (let i = 0; i < s.tx.inputs.length; i++) {
+        if (!verifyInput(s.tx, i, s.prevouts, cache).valid) throw new Error('block connect bench: a spend does not verify');
+      }
     }
-  }
-  return performance.now() - start;
+  });
 }
 
-function addStats(sum: ChainConnectStats, s: ChainConnectStats): void {
-  for (const k of Object.keys(sum) as (keyof ChainConnectStats)[]) sum[k] += s[k];
+/** Sums of timed rounds. */
+class Rounds {
+  ms = 0;
+  cpuMs = 0;
+  count = 0;
+  readonly stats = emptyChainConnectStats();
+
+  add(t: Timing & { stats?: ChainConnectStats }): void {
+    this.ms += t.ms;
+    this.cpuMs += t.cpuMs;
+    this.count++;
+    if (t.stats !== undefined) addChainConnectStats(this.stats, t.stats);
+  }
 }
+
+/** What each phase does, for the table. */
+const PHASE_LABELS: Record<ConnectPhase, string> = {
+  hash: 'tx hashes (and serializing a decoded block)',
+  coins: 'reading the coins',
+  begin: 'listing the script checks, handing them over',
+  rules: 'connect rules (while the workers verify)',
+  accept: 'checkBlock, contextual checks, storing the block',
+  write: 'WAL checkpoint, SQLite writes of the connect',
+  scripts: 'own share of the checks, then waiting',
+  commit: 'SQLite commit',
+  other: 'events',
+};
+
+/** The phases in the order a block on the tip goes through them (its connect starts before checkBlock). */
+const PHASE_ORDER: readonly ConnectPhase[] = ['hash', 'coins', 'begin', 'rules', 'accept', 'write', 'scripts', 'commit', 'other'];
 
 /** Runs the block connect benchmark and returns its results (also printed). */
 export async function runBlockConnectBench(seconds: number): Promise<Record<string, BenchResult | number>> {
   const cores = availableParallelism();
   const fx = await buildFixture();
   const pool = WorkerPoolScriptVerifier.create({ threads: cores });
+  const inline = new InlineScriptVerifier({ cacheSize: 0 });
   try {
     const inputs = fx.spends.reduce((n, s) => n + s.tx.inputs.length, 0);
     const txs = fx.spends.length;
     // Warm-up (not counted): starts the workers and lets the JIT settle.
-    singleCoreRound(fx);
+    await singleCoreRound(fx);
     await connectRound(fx, 0, pool, false);
 
     let round = 1;
-    let singleMs = 0;
-    let singleRounds = 0;
-    let coldMs = 0;
-    let cachedMs = 0;
-    let rounds = 0;
-    const split = emptyChainConnectStats();
-    // Each round: single-core pass, cold connect, cached connect; interleaved so load changes hit all three alike.
+    const single = new Rounds();
+    const cold = new Rounds();
+    const cached = new Rounds();
+    const oneThread = new Rounds();
+    // Each round: single-core pass, cold connect, cached connect, and every other round the connect on one thread;
+    // interleaved so load changes hit them alike.
     const end = performance.now() + seconds * 3000;
     do {
-      singleMs += singleCoreRound(fx);
-      singleRounds++;
-      const cold = await connectRound(fx, round++, pool, false);
-      coldMs += cold.ms;
-      addStats(split, cold.stats);
-      cachedMs += (await connectRound(fx, round++, pool, true)).ms;
-      rounds++;
+      single.add(await singleCoreRound(fx));
+      cold.add(await connectRound(fx, round++, pool, false));
+      cached.add(await connectRound(fx, round++, pool, true));
+      if (cold.count % 2 === 1) oneThread.add(await connectRound(fx, round++, inline, false));
     } while (performance.now() < end);
 
-    const single: BenchResult = { name: 'verifyInput, one core', ops: inputs * singleRounds, seconds: singleMs / 1000, opsPerSec: (inputs * singleRounds * 1000) / singleMs };
-    const coldTx: BenchResult = { name: 'block connect, tx/s', ops: txs * rounds, seconds: coldMs / 1000, opsPerSec: (txs * rounds * 1000) / coldMs };
-    const coldSigs: BenchResult = { ...coldTx, name: 'block connect, sig verifications/s', ops: inputs * rounds, opsPerSec: (inputs * rounds * 1000) / coldMs };
-    const cachedTx: BenchResult = { name: 'block connect with cached scripts, tx/s', ops: txs * rounds, seconds: cachedMs / 1000, opsPerSec: (txs * rounds * 1000) / cachedMs };
-    const ratio = coldSigs.opsPerSec / (cores * single.opsPerSec);
+    const rate = (ops: number, ms: number): number => (ops * 1000) / ms;
+    const singleResult: BenchResult = { name: 'verifyInput, one core', ops: inputs * single.count, seconds: single.ms / 1000, opsPerSec: rate(inputs * single.count, single.ms) };
+    const coldTx: BenchResult = { name: 'block connect, tx/s', ops: txs * cold.count, seconds: cold.ms / 1000, opsPerSec: rate(txs * cold.count, cold.ms) };
+    const coldSigs: BenchResult = { ...coldTx, name: 'block connect, sig verifications/s', ops: inputs * cold.count, opsPerSec: rate(inputs * cold.count, cold.ms) };
+    const cachedTx: BenchResult = { name: 'block connect with cached scripts, tx/s', ops: txs * cached.count, seconds: cached.ms / 1000, opsPerSec: rate(txs * cached.count, cached.ms) };
+    const ratio = coldSigs.opsPerSec / (cores * singleResult.opsPerSec);
 
-    const perBlock = (ms: number): string => `${(ms / (rounds * BLOCKS)).toFixed(1)} ms`;
-    const scriptMs = split.scriptsMs;
-    const restMs = split.acceptMs + split.utxoMs + split.overlapMs + split.commitMs + split.otherMs;
+    // CPU accounting, per block: the CPU the verifications alone cost (at the single-core pass's CPU per input), and
+    // what the connects used on all threads.
+    const blocks = BLOCKS * cold.count;
+    const verifyCpuMs = (single.cpuMs / single.count) * cold.count;
+    const efficiency = verifyCpuMs / cold.cpuMs;
+    const utilization = cold.cpuMs / (cores * cold.ms);
+    const singleCpuShare = single.cpuMs / single.ms;
+    // On one thread: the verification is the `scripts` phase, everything else is overhead.
+    const inlineBlocks = BLOCKS * oneThread.count;
+    const inlineCpu = oneThread.stats.cpuMs;
+    const inlineTotal = CONNECT_PHASES.reduce((sum, p) => sum + inlineCpu[p], 0);
+    const inlineOverhead = inlineTotal - inlineCpu.scripts;
+
+    const fmt = (ms: number, n: number): string => (ms / n).toFixed(1).padStart(7);
     console.log(
       `\n## block connect (${BLOCKS} blocks x ${TXS_PER_BLOCK.toLocaleString('en-US')} one-input txs, half P2WPKH, half P2TR; ` +
-        `SQLite store; ${cores} cores; ${rounds} round(s))`,
+        `SQLite store; ${cores} cores; ${cold.count} round(s))`,
     );
-    console.log(`blocks ${BLOCKS * rounds}, txs ${(txs * rounds).toLocaleString('en-US')}, inputs ${(inputs * rounds).toLocaleString('en-US')}, ${(coldMs / 1000).toFixed(2)} s`);
+    console.log(`blocks ${blocks}, txs ${(txs * cold.count).toLocaleString('en-US')}, inputs ${(inputs * cold.count).toLocaleString('en-US')}, ${(cold.ms / 1000).toFixed(2)} s`);
     console.log(`tx/s:                                   ${formatRate(coldTx.opsPerSec, 'txs')}`);
     console.log(`signature verifications/s:              ${formatRate(coldSigs.opsPerSec, 'verifies')}`);
-    console.log(`verifyInput, one core (same inputs):    ${formatRate(single.opsPerSec, 'verifies')}`);
+    console.log(`verifyInput, one core (same inputs):    ${formatRate(singleResult.opsPerSec, 'verifies')} (it had ${(singleCpuShare * 100).toFixed(0)}% of a core)`);
     console.log(`ratio: ${ratio.toFixed(2)} x (${cores} cores x single-core verifyInput rate)`);
     console.log(
-      `main thread per block: scripts ${perBlock(scriptMs)} (its own share of the checks + waiting for the worker), ` +
-        `the rest ${perBlock(restMs)}:`,
+      `CPU per block: ${fmt(cold.cpuMs, blocks).trim()} ms on all threads, of which the verifications ${fmt(verifyCpuMs, blocks).trim()} ms: ` +
+        `efficiency ${efficiency.toFixed(2)}; the cores were busy ${(utilization * 100).toFixed(0)}% of the wall time`,
     );
-    console.log(`  tx hashes, coin lookups, checkTxInputs (workers idle):    ${perBlock(split.utxoMs)}`);
-    console.log(`  while the workers verify:`);
-    console.log(`    checkBlock, contextual checks, storing the block:       ${perBlock(split.acceptMs)}`);
-    console.log(`    BIP-30, coinbase amount, SQLite writes:                 ${perBlock(split.overlapMs)}`);
-    console.log(`  SQLite commit:                                            ${perBlock(split.commitMs)}`);
-    console.log(`  events:                                                   ${perBlock(split.otherMs)}`);
+    console.log(
+      `on one thread (InlineScriptVerifier, ${oneThread.count} round(s)): ${fmt(inlineTotal, inlineBlocks).trim()} ms CPU per block, ` +
+        `verification ${fmt(inlineCpu.scripts, inlineBlocks).trim()} ms, overhead ${fmt(inlineOverhead, inlineBlocks).trim()} ms ` +
+        `(${((inlineOverhead / inlineCpu.scripts) * 100).toFixed(1)}% of the verification; 0.9 needs <= 11.1%)`,
+    );
+    console.log(`${'per block, ms:'.padEnd(62)}main wall   process CPU   one thread CPU`);
+    console.log(`${''.padEnd(62)}(pool)      (pool)        (inline)`);
+    for (const phase of PHASE_ORDER) {
+      console.log(
+        `  ${`${phase}: ${PHASE_LABELS[phase]}`.padEnd(60)}${fmt(cold.stats.wallMs[phase], blocks)}     ${fmt(cold.stats.cpuMs[phase], blocks)}       ${fmt(inlineCpu[phase], inlineBlocks)}`,
+      );
+    }
     console.log(`with every tx in the script cache:      ${formatRate(cachedTx.opsPerSec, 'txs')}`);
-    return { single, coldTx, coldSigs, cachedTx, ratio, ...Object.fromEntries(Object.entries(split).map(([k, v]) => [`split.${k}`, v])) };
+    const perBlock = (record: Record<ConnectPhase, number>, n: number, prefix: string): Record<string, number> =>
+      Object.fromEntries(CONNECT_PHASES.map((p) => [`${prefix}.${p}`, record[p] / n]));
+    return {
+      single: singleResult,
+      coldTx,
+      coldSigs,
+      cachedTx,
+      ratio,
+      efficiency,
+      utilization,
+      inlineOverheadShare: inlineOverhead / inlineCpu.scripts,
+      ...perBlock(cold.stats.wallMs, blocks, 'wallMsPerBlock'),
+      ...perBlock(cold.stats.cpuMs, blocks, 'cpuMsPerBlock'),
+      ...perBlock(inlineCpu, inlineBlocks, 'inlineCpuMsPerBlock'),
+    };
   } finally {
     await pool.close();
     rmSync(fx.dir, { recursive: true, force: true });

@@ -3,7 +3,9 @@
  * half P2TR key path) against InlineScriptVerifier (one core) in the same run, stated as the ratio to
  * cores x the single-core rate (1.00 = perfect scaling). Both pool layouts are measured: the main thread verifying a
  * chunk beside threads - 1 workers (the default), and `threads` workers with the main thread only waiting.
- * The caches are off (cacheSize 0) so every round verifies every input.
+ * The caches are off (cacheSize 0) so every round verifies every input. Beside the wall-clock rates: the process CPU per
+ * input (what the pool's hand-off to workers costs over inline) and how busy the cores were (below 100% when a core
+ * idles or another process takes it).
  */
 import { availableParallelism } from 'node:os';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
@@ -40,19 +42,23 @@ async function measureInterleaved(
   verifiers: readonly { name: string; verifier: ScriptVerifier }[],
   jobs: readonly ScriptCheckJob[],
   seconds: number,
-): Promise<BenchResult[]> {
+): Promise<(BenchResult & { readonly cpuMs: number })[]> {
   for (const { name, verifier } of verifiers) {
     const warmup = await verifier.verify(jobs.slice(0, jobs.length / 10));
     if (!warmup.ok) throw new Error(`${name}: warm-up batch failed: ${JSON.stringify(warmup)}`);
   }
   const elapsedMs = verifiers.map(() => 0);
+  const cpuMs = verifiers.map(() => 0);
   const ops = verifiers.map(() => 0);
   const end = performance.now() + seconds * 1000 * verifiers.length;
   do {
     for (const [k, { name, verifier }] of verifiers.entries()) {
+      const cpu = process.cpuUsage();
       const start = performance.now();
       const result = await verifier.verify(jobs);
       elapsedMs[k]! += performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      cpuMs[k]! += (used.user + used.system) / 1000;
       if (!result.ok) throw new Error(`${name}: batch failed: ${JSON.stringify(result)}`);
       ops[k]! += jobs.length;
     }
@@ -62,6 +68,7 @@ async function measureInterleaved(
     ops: ops[k]!,
     seconds: elapsedMs[k]! / 1000,
     opsPerSec: (ops[k]! * 1000) / elapsedMs[k]!,
+    cpuMs: cpuMs[k]!,
   }));
 }
 
@@ -76,7 +83,7 @@ export async function runScriptVerifierBench(seconds: number): Promise<Record<st
   const pools = layouts.map((l) =>
     WorkerPoolScriptVerifier.create({ threads: cores, cacheSize: 0, mainThreadVerifies: l.mainThreadVerifies }),
   );
-  let measured: BenchResult[];
+  let measured: (BenchResult & { readonly cpuMs: number })[];
   try {
     measured = await measureInterleaved(
       [
@@ -89,19 +96,30 @@ export async function runScriptVerifierBench(seconds: number): Promise<Record<st
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
-  const inline = measured[0]!;
+  const { cpuMs: inlineCpuMs, ...inline } = measured[0]!;
   const results: Record<string, BenchResult> = { inline };
   layouts.forEach((l, k) => {
-    results[l.key] = measured[k + 1]!;
+    const { cpuMs: _cpuMs, ...result } = measured[k + 1]!;
+    results[l.key] = result;
   });
+  const cpuPerInputUs = (m: BenchResult & { readonly cpuMs: number }): number => (m.cpuMs * 1000) / m.ops;
 
   const ideal = cores * inline.opsPerSec;
   console.log(`\n## script verification (${BATCH_TXS.toLocaleString('en-US')} one-input txs, half P2WPKH, half P2TR; ${cores} cores)`);
-  console.log(`inline, one core:                       ${formatRate(inline.opsPerSec, 'verifies')}`);
-  for (const layout of layouts) {
+  const inlineCpuUs = (inlineCpuMs * 1000) / inline.ops;
+  console.log(
+    `inline, one core:                       ${formatRate(inline.opsPerSec, 'verifies')} ` +
+      `(${inlineCpuUs.toFixed(0)} us CPU per input; it had ${((inlineCpuMs / 1000 / inline.seconds) * 100).toFixed(0)}% of a core)`,
+  );
+  layouts.forEach((layout, k) => {
     const r = results[layout.key]!;
     const ratio = r.opsPerSec / ideal;
-    console.log(`pool, ${layout.label.padEnd(33)} ${formatRate(r.opsPerSec, 'verifies')} = ${ratio.toFixed(2)} x (${cores} cores x inline)`);
-  }
+    const m = measured[k + 1]!;
+    console.log(
+      `pool, ${layout.label.padEnd(33)} ${formatRate(r.opsPerSec, 'verifies')} = ${ratio.toFixed(2)} x (${cores} cores x inline); ` +
+        `${cpuPerInputUs(m).toFixed(0)} us CPU per input (${((cpuPerInputUs(m) / inlineCpuUs - 1) * 100).toFixed(1)}% over inline), ` +
+        `cores busy ${((m.cpuMs / (cores * m.seconds * 1000)) * 100).toFixed(0)}%`,
+    );
+  });
   return results;
 }

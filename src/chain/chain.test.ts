@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { regtest } from '../params/networks.js';
+import { encodeBlock } from '../primitives/block.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
 import type { Block } from '../primitives/types.js';
@@ -24,7 +25,7 @@ import { ChainError } from './chainError.js';
 import type { ChainEvents } from './chainEvents.js';
 import { InlineScriptVerifier } from './inlineScriptVerifier.js';
 import { WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
 
 async function open(t: TestContext, options: OpenTestChainOptions = {}): Promise<TestChain> {
   const tc = await openTestChain(options);
@@ -84,6 +85,20 @@ describe('Chain: open, mine, accessors', () => {
     assert.equal(digest.hashSerialized, replay.hashSerialized);
     assert.equal(digest.txouts, replay.txouts);
     assert.equal(digest.totalAmount, replay.totalAmount);
+  });
+
+  it('stores a block given with its serialization (as from the network) as those bytes, and connects it', async (t) => {
+    const tc = await open(t);
+    await mineBlocks(tc.chain, 101);
+    const [coin] = spendableCoinbases(tc.chain);
+    const spend = buildSpend([coin!], { key: bob, valueSats: 50_000n }, 1_000n).tx;
+    const block = buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs: [spend], fees: 1_000n });
+    const raw = encodeBlock(block);
+    const r = await tc.chain.processBlock(block, raw);
+    assert.equal(r.status, 'connected', JSON.stringify(r));
+    assert.deepEqual(tc.chain.getRawBlock(r.hashHex), raw);
+    assert.deepEqual(tc.chain.getBlock(r.hashHex), block);
+    assert.equal(tc.chain.getCoin(coin!.outpoint), undefined);
   });
 
   it('accessors: entries by hash and height, ancestors, median-time-past, next bits, locator, duplicates', async (t) => {
@@ -227,12 +242,26 @@ describe('Chain: restart and recovery', () => {
     assert.ok((tc.chain.tip.status & BlockStatus.VALID_SCRIPTS) !== 0);
   });
 
-  it('a script verifier crash is an internal error: the block is not marked invalid and connects on retry', async (t) => {
+  it('a script verifier crash is an internal error: the block is not marked invalid, nothing uncommitted is seen, it connects on retry', async (t) => {
     const inner = new InlineScriptVerifier();
     let crash = false;
+    /** What the chain showed of the spent coin while the crashed session was being cancelled (an await). */
+    let seenWhileCancelling: unknown = 'not cancelled';
+    const workerExited = (): never => {
+      throw new Error('worker exited');
+    };
     const flaky: ScriptVerifier = {
-      verify: (jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> =>
-        crash ? Promise.reject(new Error('worker exited')) : inner.verify(jobs),
+      begin: (jobs: readonly ScriptCheckJob[]): ScriptCheckSession =>
+        crash
+          ? {
+              finishSync: workerExited,
+              finish: async () => workerExited(),
+              cancel: async () => {
+                seenWhileCancelling = tc.chain.getCoin(coin!.outpoint)?.output.value;
+              },
+            }
+          : inner.begin(jobs),
+      verify: (jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> => flaky.begin(jobs).finish(),
       isCached: (w) => inner.isCached(w),
       close: () => inner.close(),
     };
@@ -244,6 +273,7 @@ describe('Chain: restart and recovery', () => {
     const before = tc.chain.tip.hashHex;
     crash = true;
     await assert.rejects(tc.chain.processBlock(block), (e: unknown) => e instanceof ChainError && e.code === 'script-verifier-failed');
+    assert.equal(seenWhileCancelling, coin!.output.value, 'the block\'s writes were rolled back before the chain yielded');
     assert.equal(tc.chain.tip.hashHex, before);
     const entry = tc.chain.getEntry(computeBlockHash(block.header))!;
     assert.equal(entry.status & (BlockStatus.FAILED | BlockStatus.FAILED_CHILD), 0, 'not marked invalid');

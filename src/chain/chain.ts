@@ -1,35 +1,27 @@
 import { checkBlock, checkBlockHeader } from '../consensus/checkBlock.js';
-import { checkTxInputs } from '../consensus/checkTxInputs.js';
+import { checkBlockContext, checkBlockHeaderContext } from '../consensus/contextualChecks.js';
 import { getNextWorkRequired } from '../consensus/difficulty.js';
 import { checkProofOfWork, computeWork } from '../consensus/pow.js';
 import { isUnspendable } from '../consensus/scriptType.js';
-import { computeBlockSubsidy } from '../consensus/subsidy.js';
-import { UtxoView, type Coin } from '../consensus/utxoView.js';
+import type { Coin } from '../consensus/utxoView.js';
 import { VerifyError } from '../consensus/verifyError.js';
 import type { Logger } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
-import { encodeBlock, getBlockSize, getBlockWeight } from '../primitives/block.js';
+import { decodeBlock, encodeBlock, getBlockSize, getBlockWeight } from '../primitives/block.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex, hexToHash } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
-import type { Block, BlockHeader, Hash256, Outpoint, Tx, TxOut } from '../primitives/types.js';
-import {
-  BlockStatus,
-  type BlockIndexEntry,
-  type ChainStore,
-  type ConnectBlockUpdate,
-  type UtxoRecord,
-  type UtxoSetDigest,
-} from '../storage/chainStore.js';
+import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/types.js';
+import { BlockStatus, type BlockIndexEntry, type ChainStore, type UtxoRecord, type UtxoSetDigest } from '../storage/chainStore.js';
 import { BlockIndex, hasData, isFailed, prevHexOf, type IndexNode } from './blockIndex.js';
-import { computeBlockTxHashes } from './blockTxHashes.js';
-import { emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
+import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
+import { ConnectTimer, copyChainConnectStats, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import { ChainEventEmitter, type ChainEvents, type ChainListener } from './chainEvents.js';
-import { checkBlockContext, checkBlockHeaderContext } from '../consensus/contextualChecks.js';
+import { ConnectPipeline, type StartedConnect } from './connectPipeline.js';
 import { OrphanPool } from './orphanPool.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptVerifier } from './scriptVerifier.js';
 import { SerialQueue } from '../async/serialQueue.js';
 
 /** Default most orphan blocks kept. */
@@ -123,69 +115,24 @@ interface Batch {
   changed: boolean;
   /** Non-coinbase txs of disconnected blocks not reconnected yet, by txid display hex. */
   readonly disconnected: Map<string, { tx: Tx; height: number; position: number }>;
-  /** Blocks accepted in this batch with their raw bytes, by hash display hex, so connecting them reads no store. */
-  readonly blocks: Map<string, { readonly block: Block; readonly raw: Uint8Array }>;
+  /** Blocks accepted in this batch with their raw bytes and tx hashes, by hash display hex: connecting them reads no store. */
+  readonly blocks: Map<string, EncodedBlock>;
   /** The connect processBlock started before checkBlock, until connectTip takes it. */
   early?: EarlyConnect;
 }
 
-/** Script checks of a block whose other checks passed: handed to the verifier (`session`) or still to hand over. */
-interface PendingScripts {
-  readonly jobs: readonly ScriptCheckJob[];
-  readonly session?: ScriptCheckSession;
+/** A block with its serialization (encodeBlock) and its txs' hashes, made once per block. */
+interface EncodedBlock {
+  readonly block: Block;
+  readonly raw: Uint8Array;
+  readonly hashes: BlockTxHashes;
 }
 
-/** A consensus failure found while connecting a block, or the store update (less the entry) with the script checks still to join. */
-type ConnectOutcome =
-  | { ok: true; update: Omit<ConnectBlockUpdate, 'entry'>; scripts?: PendingScripts }
-  | { ok: false; error: VerifyError };
-
-/** A connect computed before the block's context-free checks, for the block `hashHex` on the tip `parentHex`. */
+/** A connect started before checkBlock for the block `hashHex` on the tip `parentHex`, until connectTip takes it. */
 interface EarlyConnect {
   readonly hashHex: string;
   readonly parentHex: string;
-  readonly outcome: Promise<ConnectOutcome>;
-}
-
-/** Drops an early connect that will not be used: its script checks are cancelled, its errors ignored. */
-async function dropEarlyConnect(early: EarlyConnect | undefined): Promise<void> {
-  if (early === undefined) return;
-  const outcome = await early.outcome.catch(() => undefined);
-  if (outcome?.ok) await outcome.scripts?.session?.cancel();
-}
-
-/** Thrown inside the store's beforeCommit to roll the block's writes back when its scripts did not (yet) pass. */
-const NOT_COMMITTED = new Error('block connect not committed: its scripts did not pass');
-
-/**
- * Map key of a txid: its 32 bytes as a latin1 string (internal byte order). Cheaper than display hex, and only ever
- * compared with other keys made here.
- */
-function txidMapKey(txid: Hash256): string {
-  return Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1');
-}
-
-/** Adds the time since `start` to one phase of the stats; returns now. */
-function lap(times: ChainConnectStats, phase: 'acceptMs' | 'utxoMs' | 'overlapMs' | 'scriptsMs' | 'commitMs' | 'otherMs', start: number): number {
-  const now = performance.now();
-  times[phase] += now - start;
-  return now;
-}
-
-/**
- * The UtxoView checkTxInputs sees for one tx: its inputs' coins keyed by the prevout objects themselves (filled and
- * cleared per tx by computeConnect), so each lookup is an identity Map hit instead of building a string key.
- */
-class TxInputsView extends UtxoView {
-  readonly byPrevout = new Map<Outpoint, Coin>();
-
-  override has(outpoint: Outpoint): boolean {
-    return this.byPrevout.has(outpoint);
-  }
-
-  override getCoin(outpoint: Outpoint): Coin | undefined {
-    return this.byPrevout.get(outpoint);
-  }
+  readonly started: StartedConnect;
 }
 
 /**
@@ -198,8 +145,9 @@ class TxInputsView extends UtxoView {
  * Validation order per block, as Bitcoin Core's ProcessNewBlock → AcceptBlock → ActivateBestChain:
  * duplicate check; checkBlock (context-free); parent lookup (unknown → orphan pool); parent invalid → bad-prevblk;
  * contextual header checks (bits, median-time-past, future limit); contextual block checks (final txs, BIP-34);
- * store; then activate the best chain: connect (inputs, BIP-30, coinbase amount, scripts) block by block, marking a
- * failing block FAILED and its descendants FAILED_CHILD, until the tip is the most-work valid candidate.
+ * store; then activate the best chain: connect block by block (connectBlock.ts: BIP-30, inputs, coinbase amount,
+ * then scripts; run by connectPipeline.ts), marking a failing block FAILED and its descendants FAILED_CHILD, until the
+ * tip is the most-work valid candidate.
  * Events: see ChainEvents.
  * @see Bitcoin Core validation.cpp ChainstateManager::ProcessNewBlock, AcceptBlock, Chainstate::ActivateBestChain,
  *   ConnectBlock, DisconnectBlock; btcd blockchain/chain.go; bcoin lib/blockchain/chain.js
@@ -207,7 +155,6 @@ class TxInputsView extends UtxoView {
 export class Chain {
   private readonly params: ChainParams;
   private readonly store: ChainStore;
-  private readonly verifier: ScriptVerifier;
   private readonly logger: Logger;
   private readonly nowSec: () => number;
   private readonly index = new BlockIndex();
@@ -219,16 +166,17 @@ export class Chain {
   private readonly failures = new Map<string, Failure>();
   private bestHeaderNode!: IndexNode;
   private nextSequenceId = 2;
-  private readonly connectTimes: ChainConnectStats = emptyChainConnectStats();
+  private readonly timer = new ConnectTimer(emptyChainConnectStats());
+  private readonly pipeline: ConnectPipeline;
   private closed = false;
 
   private constructor(options: ChainOptions, deps: ChainDeps) {
     this.params = deps.params;
     this.store = deps.store;
-    this.verifier = deps.scriptVerifier;
     this.logger = deps.logger;
     this.nowSec = deps.nowSec;
     this.events = new ChainEventEmitter(deps.logger);
+    this.pipeline = new ConnectPipeline({ params: deps.params, store: deps.store, verifier: deps.scriptVerifier, timer: this.timer });
     this.orphans = new OrphanPool({
       maxBlocks: options.maxOrphanBlocks ?? DEFAULT_MAX_ORPHAN_BLOCKS,
       maxBytes: options.maxOrphanBytes ?? DEFAULT_MAX_ORPHAN_BYTES,
@@ -244,6 +192,7 @@ export class Chain {
   static async open(options: ChainOptions, deps: ChainDeps): Promise<Chain> {
     const chain = new Chain(options, deps);
     chain.load();
+    chain.timer.restart();
     await chain.queue.run(() => chain.runBatch(() => chain.activateBestChain(chain.currentBatch!)));
     return chain;
   }
@@ -280,14 +229,14 @@ export class Chain {
     return this.params;
   }
 
-  /** Main-thread time per phase of the blocks connected since open (or the last reset), and the work done; a copy. */
+  /** Time per phase (main-thread wall, process CPU) since open or the last reset, and the work done; a copy. */
   get connectStats(): ChainConnectStats {
-    return { ...this.connectTimes };
+    return copyChainConnectStats(this.timer.stats);
   }
 
   /** Zeroes connectStats. */
   resetConnectStats(): void {
-    Object.assign(this.connectTimes, emptyChainConnectStats());
+    this.timer.reset();
   }
 
   /** Subscribes to a chain event; returns the unsubscribe function. */
@@ -405,12 +354,14 @@ export class Chain {
   /**
    * Validates a block and, when it makes a branch with more work than the tip, reorganises to it. Calls are queued and
    * run one at a time. An invalid block is a result, not an error.
+   * `raw`, when the caller has it, is the serialization `block` was decoded from (a block from the network): it is
+   * stored and hashed as is instead of encoding the block again. Precondition: decodeBlock(raw) gives `block`.
    * @throws ChainError script-verifier-failed (the verifier crashed: the block is not marked invalid) | corrupt |
    *   closed; StorageError on database failures
    */
-  processBlock(block: Block): Promise<ProcessBlockResult> {
+  processBlock(block: Block, raw?: Uint8Array): Promise<ProcessBlockResult> {
     if (this.closed) return Promise.reject(new ChainError('closed', 'the chain is closed'));
-    return this.queue.run(() => this.processBlockNow(block));
+    return this.queue.run(() => this.processBlockNow(block, raw));
   }
 
   /**
@@ -517,7 +468,8 @@ export class Chain {
     }
   }
 
-  private async processBlockNow(block: Block): Promise<ProcessBlockResult> {
+  private async processBlockNow(block: Block, received: Uint8Array | undefined): Promise<ProcessBlockResult> {
+    this.timer.restart();
     const hash = computeBlockHash(block.header);
     const hashHex = hashToHex(hash);
     const existing = this.index.get(hashHex);
@@ -535,26 +487,29 @@ export class Chain {
     if (this.orphans.has(hashHex)) return { hashHex, status: 'duplicate', detail: 'already in the orphan pool' };
 
     const prevHex = hashToHex(block.header.prevBlock);
-    const { raw, early } = this.startEarlyConnect(block, hash, hashHex, prevHex);
-    const acceptStart = performance.now();
+    this.timer.lap('accept');
+    const raw = received ?? encodeBlock(block);
+    const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
+    this.timer.lap('hash');
+    const early = this.startEarlyConnect(encoded, hash, hashHex, prevHex);
     try {
-      checkBlock(block, this.params);
+      checkBlock(block, this.params, encoded.hashes);
     } catch (err) {
-      await dropEarlyConnect(early);
+      if (early !== undefined) await this.pipeline.cancel(early.started);
       if (err instanceof VerifyError) return this.invalidResult(hashHex, err, true);
       throw err;
     }
 
     const parent = this.index.get(prevHex);
-    if (parent === undefined) return this.addOrphan(block, hashHex, prevHex);
+    if (parent === undefined) return this.addOrphan(block, hashHex, prevHex, raw.length);
 
     return this.runBatch(async () => {
       const batch = this.currentBatch!;
       batch.early = early;
       try {
-        const accepted = this.acceptBlock(block, hash, hashHex, parent, existing, batch, raw);
-        this.connectTimes.acceptMs += performance.now() - acceptStart;
+        const accepted = this.acceptBlock(block, hash, hashHex, parent, existing, batch, encoded);
         if (this.index.get(hashHex) !== undefined) this.acceptOrphansOf(hashHex, batch);
+        this.timer.lap('accept');
         if (!accepted.ok) {
           // The failing block changed nothing, but orphans it freed may have (they were marked failed as its children).
           return this.invalidResult(hashHex, accepted.error, false);
@@ -562,44 +517,42 @@ export class Chain {
         await this.activateBestChain(batch);
         return this.resultFor(accepted.node, batch);
       } finally {
-        await dropEarlyConnect(batch.early);
+        if (batch.early !== undefined) await this.pipeline.cancel(batch.early.started);
         batch.early = undefined;
       }
     });
   }
 
   /**
-   * For a new block that extends the tip directly and meets its proof of work, starts its connect at once (UTXO pass,
-   * scripts handed to the verifier, BIP-30 and coinbase checks) before checkBlock and the contextual checks, so those
-   * run while the workers verify. Its outcome is used only once the block has passed them, so the reject reason is
-   * the one the plain order gives; a block that fails them has its script checks cancelled. The extra work an
-   * invalid block can cause is one block's signature checks, which a block with valid proof of work and bad
-   * signatures causes anyway. Only with a verifier that has begin(), for a block not stored yet (new, or a header
-   * from headers-first sync); also returns the raw block when it encoded it.
+   * For a new block that extends the tip directly and meets its proof of work, starts its connect at once (coins,
+   * script checks handed to the verifier, connect rules) before checkBlock and the contextual checks, so those run
+   * while the workers verify. Its outcome is used only once the block has passed them, so the reject reason is the
+   * one the plain order gives; a block that fails them has its script checks cancelled. The extra work an invalid
+   * block can cause is one block's signature checks, which a block with valid proof of work and bad signatures causes
+   * anyway. Not for a block with only a coinbase (nothing to overlap).
    */
-  private startEarlyConnect(
-    block: Block,
-    hash: Hash256,
-    hashHex: string,
-    prevHex: string,
-  ): { raw?: Uint8Array; early?: EarlyConnect } {
+  private startEarlyConnect(encoded: EncodedBlock, hash: Hash256, hashHex: string, prevHex: string): EarlyConnect | undefined {
+    const { block, hashes } = encoded;
     const tip = this.index.tip;
     if (
-      this.verifier.begin === undefined ||
       prevHex !== tip.entry.hashHex ||
       block.txs.length < 2 ||
       !isCoinbase(block.txs[0]!) ||
       !checkProofOfWork(hash, block.header.bits, this.params.powLimit)
     ) {
-      return {};
+      return undefined;
     }
-    const raw = encodeBlock(block);
-    const outcome = this.computeConnect({ height: tip.entry.height + 1, hashHex }, block, raw);
-    return { raw, early: { hashHex, parentHex: tip.entry.hashHex, outcome } };
+    try {
+      const started = this.pipeline.start({ block, height: tip.entry.height + 1, hashes });
+      return { hashHex, parentHex: tip.entry.hashHex, started };
+    } catch {
+      // Only a head start: connectTip starts the connect again in its place, and meets the same error there.
+      return undefined;
+    }
   }
 
-  private addOrphan(block: Block, hashHex: string, prevHex: string): ProcessBlockResult {
-    const { added, evicted } = this.orphans.add({ block, hashHex, prevHex, sizeBytes: getBlockSize(block) });
+  private addOrphan(block: Block, hashHex: string, prevHex: string, sizeBytes: number): ProcessBlockResult {
+    const { added, evicted } = this.orphans.add({ block, hashHex, prevHex, sizeBytes });
     if (evicted.length > 0) this.logger.debug({ evicted }, 'orphan pool full: evicted the oldest orphans');
     const root = this.orphans.getRoot(hashHex);
     const missing = root?.prevHex ?? prevHex;
@@ -619,7 +572,7 @@ export class Chain {
     parent: IndexNode,
     existing: IndexNode | undefined,
     batch: Batch,
-    encoded?: Uint8Array,
+    encoded?: EncodedBlock,
   ): { ok: true; node: IndexNode } | { ok: false; error: VerifyError } {
     if (existing !== undefined && (isFailed(existing.entry) || hasData(existing.entry))) {
       return isFailed(existing.entry)
@@ -651,7 +604,7 @@ export class Chain {
       return { ok: false, error: err };
     }
 
-    const raw = encoded ?? encodeBlock(block);
+    const raw = encoded?.raw ?? encodeBlock(block);
     let node: IndexNode;
     if (existing !== undefined) {
       node = existing;
@@ -677,7 +630,7 @@ export class Chain {
       node = this.index.add(entry, parent, this.nextSequenceId++);
       this.noteHeader(node);
     }
-    batch.blocks.set(hashHex, { block, raw });
+    batch.blocks.set(hashHex, encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw) });
     this.linkChainData(node);
     this.logger.debug({ hash: hashHex, height }, 'block accepted');
     return { ok: true, node };
@@ -922,287 +875,51 @@ export class Chain {
     }
   }
 
-  /** Connects `node` (a child of the tip); false when the block is invalid (it is then marked). */
+  /**
+   * Connects `node` (a child of the tip) through the pipeline, taking over the connect processBlock started early when
+   * it is this block on this tip; false when the block is invalid (it is then marked).
+   */
   private async connectTip(node: IndexNode, batch: Batch): Promise<boolean> {
     const entry = node.entry;
-    const accepted = batch.blocks.get(entry.hashHex);
-    const block = accepted?.block ?? this.store.readBlock(entry.hash);
-    if (block === undefined) throw new ChainError('corrupt', `block ${entry.hashHex} has HAVE_DATA but no stored data`);
-    let outcome: ConnectOutcome;
     const early = batch.early;
+    let started: StartedConnect;
     if (early !== undefined && early.hashHex === entry.hashHex && early.parentHex === this.index.tip.entry.hashHex) {
       batch.early = undefined;
-      outcome = await early.outcome;
+      started = early.started;
     } else {
-      outcome = await this.computeConnect(entry, block, accepted?.raw ?? encodeBlock(block));
+      const { block, hashes } = this.blockData(entry, batch);
+      started = this.pipeline.start({ block, height: entry.height, hashes });
     }
-    if (!outcome.ok) {
-      this.markFailed(node, BlockStatus.FAILED, outcome.error);
+    const result = await this.pipeline.finish(started, entry);
+    if (!result.ok) {
+      this.markFailed(node, BlockStatus.FAILED, result.error);
       return false;
     }
-    const update: ConnectBlockUpdate = { ...outcome.update, entry };
-    const scriptError = await this.commitConnect(entry, update, outcome.scripts);
-    if (scriptError !== undefined) {
-      this.markFailed(node, BlockStatus.FAILED, scriptError);
-      return false;
-    }
-    const times = this.connectTimes;
-    let t = performance.now();
+    const block = started.target.block;
     this.index.setTip(node);
     batch.changed = true;
     if (batch.disconnected.size > 0) {
-      for (const txid of update.txids) batch.disconnected.delete(hashToHex(txid));
+      for (const txid of result.txids) batch.disconnected.delete(hashToHex(txid));
     }
     this.logger.debug({ height: entry.height, hash: entry.hashHex, txs: block.txs.length }, 'block connected');
-    this.events.emit('blockConnected', { entry, block, txids: update.txids });
-    times.blocks++;
-    times.txs += block.txs.length;
-    times.inputs += update.undo.length;
-    t = lap(times, 'otherMs', t);
+    this.events.emit('blockConnected', { entry, block, txids: result.txids });
+    this.timer.lap('other');
     return true;
   }
 
-  /**
-   * Writes the block connect, committing only once its scripts passed. With a verifier session that can be joined
-   * synchronously, the SQLite writes run while the workers verify and the join happens inside the write transaction
-   * (beforeCommit), so the event loop never sees uncommitted state and a script failure rolls everything back.
-   * Otherwise (or when the workers stall) it awaits the scripts first, then writes. Returns the script failure, if any.
-   * @throws ChainError script-verifier-failed; StorageError from the store
-   */
-  private async commitConnect(
-    entry: BlockIndexEntry,
-    update: ConnectBlockUpdate,
-    scripts: PendingScripts | undefined,
-  ): Promise<VerifyError | undefined> {
-    const times = this.connectTimes;
-    const session = scripts?.session;
-    const scriptError = (result: ScriptCheckResult): VerifyError | undefined => {
-      if (result.ok) return undefined;
-      const i = result.txIndex + 1;
-      return new VerifyError(
-        `mandatory-script-verify-flag-failed (${result.reason})`,
-        100,
-        `tx ${i} (${hashToHex(update.txids[i]!)}) input ${result.inputIndex}`,
-      );
-    };
-    const verifierFailed = (err: unknown): ChainError =>
-      new ChainError('script-verifier-failed', `script checks of block ${entry.hashHex} did not complete`, { cause: err });
-    const before = entry.status;
-    entry.status |= BlockStatus.VALID_SCRIPTS;
-    let committed = false;
-    let t = performance.now();
+  /** The block of an entry with its raw bytes and tx hashes: accepted in this batch, or read from the store. */
+  private blockData(entry: BlockIndexEntry, batch: Batch): EncodedBlock {
+    const accepted = batch.blocks.get(entry.hashHex);
+    if (accepted !== undefined) return accepted;
+    const raw = this.store.readRawBlock(entry.hash);
+    if (raw === undefined) throw new ChainError('corrupt', `block ${entry.hashHex} has HAVE_DATA but no stored data`);
+    let block: Block;
     try {
-      if (scripts !== undefined && session?.finishSync !== undefined) {
-        const finishSync = session.finishSync.bind(session);
-        let joined: ScriptCheckResult | undefined;
-        try {
-          this.store.connectBlock(update, {
-            beforeCommit: () => {
-              t = lap(times, 'overlapMs', t);
-              try {
-                joined = finishSync();
-              } catch (err) {
-                throw verifierFailed(err);
-              } finally {
-                t = lap(times, 'scriptsMs', t);
-              }
-              if (joined === undefined || !joined.ok) throw NOT_COMMITTED;
-            },
-          });
-          committed = true;
-          lap(times, 'commitMs', t);
-          return undefined;
-        } catch (err) {
-          if (err !== NOT_COMMITTED) throw err;
-        }
-        if (joined !== undefined) return scriptError(joined);
-        // The workers stalled: the writes were rolled back; wait for the verdict the ordinary way, then write again.
-        t = performance.now();
-      }
-      if (scripts !== undefined) {
-        let result: ScriptCheckResult;
-        try {
-          result = await (session !== undefined ? session.finish() : this.verifier.verify(scripts.jobs));
-        } catch (err) {
-          throw verifierFailed(err);
-        } finally {
-          t = lap(times, 'scriptsMs', t);
-        }
-        const error = scriptError(result);
-        if (error !== undefined) return error;
-      }
-      this.store.connectBlock(update);
-      committed = true;
-      lap(times, 'commitMs', t);
-      return undefined;
+      block = decodeBlock(raw);
     } catch (err) {
-      await session?.cancel();
-      throw err;
-    } finally {
-      if (!committed) entry.status = before;
+      throw new ChainError('corrupt', `stored block ${entry.hashHex} does not decode`, { cause: err });
     }
-  }
-
-  /**
-   * ConnectBlock without the writes: fills a view with the coins the block spends (from the store, or created
-   * earlier in the block), runs checkTxInputs per tx at the block's height, refuses outputs that would overwrite an
-   * unspent coin (BIP-30), checks the coinbase claims at most subsidy + fees, and checks every script in one verifier
-   * batch. Returns the store update (net UTXO diff, undo coins in block order) or the consensus failure; when a block
-   * breaks several rules, the one Core's ConnectBlock meets first (tx by tx: inputs, then BIP-30 per output; then the
-   * coinbase amount; scripts last).
-   * As Core queues script checks while it goes on with the block, the scripts are handed to the verifier as soon as
-   * the inputs are known (verifier.begin), and the BIP-30 lookups and the coinbase check run while workers verify;
-   * the main thread then joins the checks. `raw` is encodeBlock(block): txs are hashed from it, not re-serialized.
-   * @throws ChainError script-verifier-failed when the verifier throws
-   * @see Bitcoin Core validation.cpp Chainstate::ConnectBlock
-   */
-  private async computeConnect(
-    entry: { readonly height: number; readonly hashHex: string },
-    block: Block,
-    raw: Uint8Array,
-  ): Promise<ConnectOutcome> {
-    const times = this.connectTimes;
-    let t = performance.now();
-    const height = entry.height;
-    const txs = block.txs;
-    const { txids, wtxids, txBytes } = computeBlockTxHashes(block, raw);
-    const txidKeys = txids.map(txidMapKey);
-    const txidsInBlock = new Set(txidKeys);
-    const fail = (error: VerifyError, i: number): ConnectOutcome => ({
-      ok: false,
-      error: new VerifyError(error.reason, error.score, `tx ${i} (${hashToHex(txids[i]!)})${error.detail ? `: ${error.detail}` : ''}`),
-    });
-
-    // Read every coin the block spends from outside itself in one read transaction. Coins spent inside the block
-    // then leave `live`, so a second spend finds nothing. Keys: txidMapKey(txid) + ':' + index, made once per input.
-    const inputKeys: string[] = [];
-    const fetched = new Set<string>();
-    const external: Outpoint[] = [];
-    const externalKeys: string[] = [];
-    for (let i = 1; i < txs.length; i++) {
-      for (const input of txs[i]!.inputs) {
-        const txidKey = txidMapKey(input.prevout.txid);
-        const key = `${txidKey}:${input.prevout.index}`;
-        inputKeys.push(key);
-        if (fetched.has(key) || txidsInBlock.has(txidKey)) continue;
-        fetched.add(key);
-        external.push(input.prevout);
-        externalKeys.push(key);
-      }
-    }
-    /** The unspent coins the block can see, by outpoint key (Core's CCoinsViewCache for this block). */
-    const live = new Map<string, Coin>();
-    this.store.getCoins(external).forEach((coin, n) => {
-      if (coin !== undefined) live.set(externalKeys[n]!, coin);
-    });
-
-    const view = new TxInputsView();
-    const created = new Map<string, UtxoRecord>();
-    const spent: Outpoint[] = [];
-    const undo: Coin[] = [];
-    const jobs: ScriptCheckJob[] = [];
-    /** Every spendable output the loop reached, for the BIP-30 lookup in the store. */
-    const outputs: { outpoint: Outpoint; key: string; tx: number }[] = [];
-    let fees = 0n;
-    let failure: ConnectOutcome | undefined;
-    let u = 0;
-    txLoop: for (let i = 0; i < txs.length; i++) {
-      const tx = txs[i]!;
-      const txid = txids[i]!;
-      if (i > 0) {
-        const first = u;
-        for (const input of tx.inputs) {
-          const coin = live.get(inputKeys[u++]!);
-          if (coin !== undefined) view.byPrevout.set(input.prevout, coin);
-        }
-        try {
-          fees += checkTxInputs(tx, view, height, this.params.coinbaseMaturity);
-        } catch (err) {
-          if (!(err instanceof VerifyError)) throw err;
-          failure = fail(err, i);
-          break;
-        } finally {
-          view.byPrevout.clear();
-        }
-        const prevouts: TxOut[] = [];
-        for (let k = 0; k < tx.inputs.length; k++) {
-          const key = inputKeys[first + k]!;
-          const coin = live.get(key)!;
-          live.delete(key);
-          undo.push(coin);
-          if (!created.delete(key)) spent.push(tx.inputs[k]!.prevout);
-          prevouts.push(coin.output);
-        }
-        jobs.push({ tx, prevouts, wtxidHex: hashToHex(wtxids[i]!), txBytes: txBytes[i] });
-      }
-      for (let index = 0; index < tx.outputs.length; index++) {
-        const output = tx.outputs[index]!;
-        if (isUnspendable(output.scriptPubKey)) continue;
-        const key = `${txidKeys[i]!}:${index}`;
-        // BIP-30: never overwrite an unspent coin (here: one in the view; the store's are looked up below).
-        if (live.has(key)) {
-          failure = fail(new VerifyError('bad-txns-BIP30', 100, `tried to overwrite transaction output ${index}`), i);
-          break txLoop;
-        }
-        const outpoint = { txid, index };
-        const coin: Coin = { output, height, isCoinbase: i === 0 };
-        live.set(key, coin);
-        created.set(key, { outpoint, coin });
-        outputs.push({ outpoint, key, tx: i });
-      }
-    }
-    t = lap(times, 'utxoMs', t);
-
-    // BIP-30 against the store: an unspent coin there that the block did not spend. Each output the loop reached
-    // comes before the loop's failure (if any) in Core's order, so a hit here is the block's first failure.
-    // PERF: one batched lookup per block, while the workers verify; Core skips BIP-30 under BIP-34, cairn keeps the
-    // check as its DESIGN says.
-    const overwrite = (): ConnectOutcome | undefined => {
-      const found = this.store.getCoins(outputs.map((o) => o.outpoint));
-      for (let n = 0; n < outputs.length; n++) {
-        const o = outputs[n]!;
-        if (found[n] !== undefined && !fetched.has(o.key)) {
-          return fail(new VerifyError('bad-txns-BIP30', 100, `tried to overwrite transaction output ${o.outpoint.index}`), o.tx);
-        }
-      }
-      return undefined;
-    };
-    if (failure !== undefined) {
-      const result = overwrite() ?? failure;
-      lap(times, 'overlapMs', t);
-      return result;
-    }
-
-    let session: ScriptCheckSession | undefined;
-    try {
-      session = jobs.length > 0 ? this.verifier.begin?.(jobs) : undefined;
-    } catch (err) {
-      throw new ChainError('script-verifier-failed', `script checks of block ${entry.hashHex} could not start`, { cause: err });
-    }
-    try {
-      failure = overwrite();
-      if (failure === undefined) {
-        const coinbaseOut = txs[0]!.outputs.reduce((sum, o) => sum + o.value, 0n);
-        const limit = computeBlockSubsidy(height, this.params) + fees;
-        if (coinbaseOut > limit) {
-          failure = { ok: false, error: new VerifyError('bad-cb-amount', 100, `coinbase pays too much (actual=${coinbaseOut} vs limit=${limit})`) };
-        }
-      }
-    } catch (err) {
-      await session?.cancel();
-      throw err;
-    }
-    lap(times, 'overlapMs', t);
-    if (failure !== undefined) {
-      await session?.cancel();
-      return failure;
-    }
-
-    return {
-      ok: true,
-      update: { block, txids, spent, created: [...created.values()], undo },
-      scripts: jobs.length > 0 ? { jobs, session } : undefined,
-    };
+    return { block, raw, hashes: computeBlockTxHashes(block, raw) };
   }
 
   /**

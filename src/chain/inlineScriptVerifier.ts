@@ -1,7 +1,7 @@
 import { VerifyError } from '../consensus/verifyError.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyScriptCheckWork, type ScriptCheckOutcome, type ScriptCheckWork } from './scriptCheckChunk.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
 
 /** Work counters of a script verifier since it was made: inputs run through verifyInput, jobs skipped by the cache. */
 export interface ScriptVerifierStats {
@@ -53,6 +53,26 @@ export function finishScriptCheck(
   return { ok: true };
 }
 
+/**
+ * A session whose checks run on the calling thread when it is joined: `verifyNow` runs once, at finishSync() or
+ * finish(); cancel() before that means it never runs. Used by InlineScriptVerifier and by the pool for small batches.
+ */
+export function createInlineSession(verifyNow: () => ScriptCheckResult): ScriptCheckSession {
+  let done = false;
+  const join = (): ScriptCheckResult => {
+    if (done) throw new Error('ScriptCheckSession finished twice (or after cancel)');
+    done = true;
+    return verifyNow();
+  };
+  return {
+    finishSync: join,
+    finish: async () => join(),
+    cancel: async () => {
+      done = true;
+    },
+  };
+}
+
 /** Options of InlineScriptVerifier. */
 export interface InlineScriptVerifierOptions {
   /** Most wtxids the script cache holds; default DEFAULT_SCRIPT_CACHE_SIZE (100,000); 0 disables caching. */
@@ -61,8 +81,9 @@ export interface InlineScriptVerifierOptions {
 
 /**
  * ScriptVerifier that checks every input on the calling thread, one after the other, with the same cache semantics as
- * WorkerPoolScriptVerifier: cached jobs are skipped, and on ok every job's wtxid is cached. For small batches, tools
- * and as the reference the pool is tested against.
+ * WorkerPoolScriptVerifier: cached jobs are skipped, and on ok every job's wtxid is cached. Its sessions verify when
+ * joined (finishSync() never gives up), so a chain on it runs the same connect path as on the pool. For small
+ * batches, tools and tests, and as the reference the pool is tested against.
  * @see Bitcoin Core validation.cpp CheckInputScripts (without a CCheckQueue)
  */
 export class InlineScriptVerifier implements ScriptVerifier {
@@ -80,26 +101,28 @@ export class InlineScriptVerifier implements ScriptVerifier {
   }
 
   /**
+   * Checks the jobs' shape and skips cached ones now; verifies the others on the calling thread when joined.
+   * @throws VerifyError sighash-missing-prevouts (score 0)
+   */
+  begin(jobs: readonly ScriptCheckJob[]): ScriptCheckSession {
+    const pending = selectUncachedJobs(jobs, this.cache, this.counters);
+    return createInlineSession(() => {
+      const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
+      this.counters.inputsVerified += outcome.inputsVerified;
+      return finishScriptCheck(jobs, outcome.failure, this.cache);
+    });
+  }
+
+  /**
    * Verifies every input of every uncached job; resolves with the first failure (job, then input order) or ok.
    * Rejects with VerifyError sighash-missing-prevouts when a job's prevouts do not match its inputs.
    */
   verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> {
     try {
-      return Promise.resolve(this.verifySync(jobs));
+      return this.begin(jobs).finish();
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-  }
-
-  /**
-   * Synchronous form of verify.
-   * @throws VerifyError sighash-missing-prevouts (score 0)
-   */
-  verifySync(jobs: readonly ScriptCheckJob[]): ScriptCheckResult {
-    const pending = selectUncachedJobs(jobs, this.cache, this.counters);
-    const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
-    this.counters.inputsVerified += outcome.inputsVerified;
-    return finishScriptCheck(jobs, outcome.failure, this.cache);
   }
 
   isCached(wtxidHex: string): boolean {

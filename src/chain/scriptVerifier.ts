@@ -22,39 +22,46 @@ export type ScriptCheckResult =
 
 /**
  * Script checks handed to a verifier by begin() and not joined yet: worker threads may be verifying them while the
- * caller does other work.
+ * caller does other work. Join with finishSync() or finish(), or drop with cancel(); once.
  */
 export interface ScriptCheckSession {
   /**
-   * Joins the checks: the calling thread verifies what no worker has started yet, then the result comes as verify's
-   * would (the first failure in job, then input order, or ok, after which every job is cached). Call it once.
+   * Joins the checks without yielding to the event loop (the chain joins while its SQLite write transaction is open):
+   * the calling thread verifies what no worker has started yet, then blocks until the workers are done. Returns the
+   * first failure in job, then input order, or ok (after which every job is cached). Returns undefined, leaving the
+   * session open for finish() or cancel(), only when worker threads made no progress for a long time (one died holding
+   * a chunk, or is stuck); a verifier without workers never does.
+   * @throws Error when called twice or after cancel()
+   */
+  finishSync(): ScriptCheckResult | undefined;
+  /**
+   * Joins the checks as finishSync() does, but awaits the workers instead of blocking, and never gives up: it rejects
+   * with an Error when a worker fails (an internal error, not an invalid block).
    */
   finish(): Promise<ScriptCheckResult>;
-  /**
-   * Optional synchronous join, for a caller that must not yield to the event loop (the chain joins inside its SQLite
-   * write transaction): the calling thread verifies what is left, then blocks until the workers are done, and returns
-   * the result as finish() would. Returns undefined, leaving the session open for finish() or cancel(), when the
-   * workers made no progress for a long time (e.g. one died holding a chunk).
-   */
-  finishSync?(): ScriptCheckResult | undefined;
   /** Drops the batch (its result no longer matters): nothing more is started, nothing is cached. Never rejects. */
   cancel(): Promise<void>;
 }
 
 /**
- * Checks the scripts of a batch of transactions (consensus/verifyInput on every input), possibly in parallel on
- * worker threads, skipping transactions found in the script cache and adding those that pass.
+ * Checks the scripts of batches of transactions (consensus verifyInput on every input), possibly in parallel on
+ * worker threads, skipping transactions found in the script cache and adding those that pass. Every implementation
+ * offers the same begin/join contract, so the chain runs one connect path whatever the verifier: InlineScriptVerifier
+ * verifies on the calling thread when joined; WorkerPoolScriptVerifier starts worker threads at begin().
+ * @see Bitcoin Core checkqueue.h CCheckQueue (Add, then the master thread joins with Wait)
  */
 export interface ScriptVerifier {
-  /** Verifies every input of every job; resolves with the first failure (in job, then input order) or ok. */
-  verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult>;
   /**
-   * Optional: starts the checks (on worker threads) and returns at once, so the caller can do other work before it
-   * joins with finish(), as Core's ConnectBlock queues script checks and goes on with the block. `verify(jobs)` is
-   * `begin(jobs).finish()`.
-   * @throws VerifyError sighash-missing-prevouts (a job's prevouts do not match its inputs)
+   * Starts the checks of a batch and returns at once, so the caller can do other work before it joins, as Core's
+   * ConnectBlock queues script checks and goes on with the block.
+   * @throws VerifyError sighash-missing-prevouts (a job's prevouts do not match its inputs); Error when closed
    */
-  begin?(jobs: readonly ScriptCheckJob[]): ScriptCheckSession;
+  begin(jobs: readonly ScriptCheckJob[]): ScriptCheckSession;
+  /**
+   * Verifies every input of every job: `begin(jobs).finish()`. Resolves with the first failure (in job, then input
+   * order) or ok; rejects as begin throws or finish rejects.
+   */
+  verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult>;
   /** True when the tx (by wtxid) already passed its script checks. */
   isCached(wtxidHex: string): boolean;
   /** Stops worker threads (idempotent). */

@@ -262,18 +262,22 @@ test('concurrent verify calls on one pool each get their own result', async () =
   assert.deepEqual(results, [{ ok: true }, await inlineResult(bad), { ok: true }]);
 });
 
-test('begin + finishSync and begin + finish give what verify gives; a finished or cancelled session cannot finish again', async () => {
-  const batches = [BATCH, corrupt(BATCH, 150, 0), corrupt(corrupt(BATCH, 50, 33), 200, 0)];
-  for (const { name, pool: p } of POOLS) {
+test('every verifier keeps the session contract: begin + finishSync and begin + finish give what verify gives; a finished or cancelled session cannot finish again', async () => {
+  const batches = [BATCH, corrupt(BATCH, 150, 0), corrupt(corrupt(BATCH, 50, 33), 200, 0), BATCH.slice(0, 3)];
+  const verifiers = [...POOLS, { name: 'inline', pool: new InlineScriptVerifier({ cacheSize: 0 }) }];
+  for (const { name, pool: p } of verifiers) {
     for (const jobs of batches) {
       const want = await inlineResult(jobs);
       const sync = p.begin(jobs);
-      assert.deepEqual(sync.finishSync!(), want, `${name} finishSync`);
+      assert.deepEqual(sync.finishSync(), want, `${name} finishSync`);
       await sync.cancel(); // no-op once finished
-      assert.throws(() => sync.finishSync!(), /twice/);
+      assert.throws(() => sync.finishSync(), /twice/);
       const async = p.begin(jobs);
       assert.deepEqual(await async.finish(), want, `${name} finish`);
       await assert.rejects(async.finish(), /twice/);
+      const dropped = p.begin(jobs);
+      await dropped.cancel();
+      assert.throws(() => dropped.finishSync(), /twice/, `${name} finishSync after cancel`);
     }
   }
 });

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { encodeTx } from '../primitives/tx.js';
 import {
+  createInlineSession,
   finishScriptCheck,
   selectUncachedJobs,
   wholeJobsWork,
@@ -124,8 +125,8 @@ function toError(e: unknown): Error {
  * fails tells later chunks to stop (a shared abort slot), since they can no longer hold the first failure.
  * Concurrent batches are allowed; each worker takes part in them in order.
  *
- * begin() posts the batch and returns, so the caller can do other work while the workers verify (the chain does its
- * BIP-30 lookups and SQLite writes then); finish() makes the main thread claim what is left and awaits the workers;
+ * begin() posts the batch and returns, so the caller can do other work while the workers verify (the chain runs its
+ * connect rules, checkBlock and its SQLite writes then: see connectPipeline.ts); finish() makes the main thread claim what is left and awaits the workers;
  * finishSync() does the same but blocks on the shared counter instead of awaiting (the chain joins inside its write
  * transaction). verify() is begin().finish(). With `mainThreadVerifies: false` the main thread only waits.
  *
@@ -228,21 +229,11 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
 
     if (inputs < this.parallelThresholdInputs || this.slots.length === 0) {
       this.counters.inlineBatches++;
-      let done = false;
-      const verifyInline = (): ScriptCheckResult => {
-        if (done) throw new Error('ScriptCheckSession finished twice');
-        done = true;
+      return createInlineSession(() => {
         const outcome = verifyScriptCheckWork(wholeJobsWork(jobs, pending));
         this.counters.inputsVerified += outcome.inputsVerified;
         return finishScriptCheck(jobs, outcome.failure, this.cache);
-      };
-      return {
-        finishSync: verifyInline,
-        finish: async () => verifyInline(),
-        cancel: async () => {
-          done = true;
-        },
-      };
+      });
     }
 
     this.counters.parallelBatches++;
@@ -287,7 +278,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     const session: ScriptCheckSession & { readonly batch: SharedScriptCheckBatch } = {
       batch,
       finishSync: () => {
-        if (done) throw new Error('ScriptCheckSession finished twice');
+        if (done) throw new Error('ScriptCheckSession finished twice (or after cancel)');
         joinOnMainThread();
         if (!waitForChunks(batch, this.syncJoinStallMs)) return undefined;
         done = true;
@@ -306,7 +297,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
         return finishScriptCheck(jobs, failure, this.cache);
       },
       finish: async () => {
-        if (done) throw new Error('ScriptCheckSession finished twice');
+        if (done) throw new Error('ScriptCheckSession finished twice (or after cancel)');
         done = true;
         joinOnMainThread();
         const workers = await settle();

@@ -10,6 +10,12 @@ import { checkProofOfWork } from './pow.js';
 import { VerifyError } from './verifyError.js';
 import { getWitnessCommitmentError } from './witnessCommitment.js';
 
+/** The txids and wtxids of a block's txs, in block order (internal byte order). */
+export interface BlockTxHashList {
+  readonly txids: readonly Hash256[];
+  readonly wtxids: readonly Hash256[];
+}
+
 /**
  * Checks a header on its own: its hash meets the target its bits encode, and those bits are within powLimit.
  * @throws VerifyError high-hash
@@ -22,12 +28,12 @@ export function checkBlockHeader(header: BlockHeader, params: ChainParams, block
 /**
  * Checks the block's witness data against the commitment in its coinbase (BIP-141): when the coinbase has a
  * commitment, its witness must be one 32-byte reserved value and sha256d(witness root || reserved) must match; without
- * a commitment no transaction may carry witness data.
+ * a commitment no transaction may carry witness data. `wtxids` as for checkBlock.
  * @throws VerifyError bad-witness-nonce-size | bad-witness-merkle-match | unexpected-witness
  * @see Bitcoin Core validation.cpp CheckWitnessMalleation
  */
-export function checkBlockWitness(block: Block): void {
-  const reason = getWitnessCommitmentError(block);
+export function checkBlockWitness(block: Block, wtxids?: readonly Hash256[]): void {
+  const reason = getWitnessCommitmentError(block, wtxids);
   if (reason !== null) throw new VerifyError(reason, 100, 'witness commitment check failed');
 }
 
@@ -35,16 +41,16 @@ export function checkBlockWitness(block: Block): void {
  * Context-free block checks, in Bitcoin Core's order: proof of work, merkle root (and CVE-2012-2459 mutation), size
  * limits, exactly one coinbase in first place, every transaction's checkTransaction; then the segwit checks that Core
  * runs with the block's context but need none here (witness commitment, weight). Contextual checks (bits, time,
- * BIP-34 height, inputs) are the chain's.
+ * BIP-34 height, inputs) are the chain's. `txHashes` saves hashing every tx again when the caller has the hashes.
  * @throws VerifyError high-hash | bad-txnmrklroot | bad-txns-duplicate | bad-blk-length | bad-cb-missing |
  *   bad-cb-multiple | any checkTransaction reason | bad-witness-nonce-size | bad-witness-merkle-match |
  *   unexpected-witness | bad-blk-weight
  * @see Bitcoin Core validation.cpp CheckBlock, ContextualCheckBlock (witness part)
  */
-export function checkBlock(block: Block, params: ChainParams): void {
+export function checkBlock(block: Block, params: ChainParams, txHashes?: BlockTxHashList): void {
   checkBlockHeader(block.header, params);
 
-  const txids = block.txs.map(computeTxid);
+  const txids = txHashes?.txids ?? block.txs.map(computeTxid);
   const { root, mutated } = computeMerkleRoot(txids);
   if (!bytesEqual(root, block.header.merkleRoot)) throw new VerifyError('bad-txnmrklroot', 100, 'hashMerkleRoot mismatch');
   // A duplicated trailing pair gives the same root as the honest block: the block is invalid, but its hash is not.
@@ -72,7 +78,7 @@ export function checkBlock(block: Block, params: ChainParams): void {
     }
   }
 
-  checkBlockWitness(block);
+  checkBlockWitness(block, txHashes?.wtxids);
 
   if (getBlockWeight(block) > params.maxBlockWeight) throw new VerifyError('bad-blk-weight', 100, 'weight limit failed');
 }

@@ -1,12 +1,13 @@
 import type { Sats, Tx } from '../primitives/types.js';
 import { moneyRange } from './amount.js';
-import type { UtxoView } from './utxoView.js';
+import type { CoinLookup } from './utxoView.js';
 import { VerifyError } from './verifyError.js';
 
 /**
- * Checks the transaction's inputs against the UTXO view: every prevout is an unspent coin, coinbase coins are at
- * least `coinbaseMaturity` blocks deep at `spendHeight` (the height of the block the tx would be in), each input
- * value and the running sum are in money range, inputs cover outputs, and the fee is in range.
+ * Checks the transaction's inputs against a view of the UTXO set (any CoinLookup, e.g. a UtxoView): every prevout is
+ * an unspent coin, coinbase coins are at least `coinbaseMaturity` blocks deep at `spendHeight` (the height of the
+ * block the tx would be in), each input value and the running sum are in money range, inputs cover outputs, and the
+ * fee is in range.
  * Returns the fee in sats. Does not check scripts and does not modify the view.
  * Precondition: checkTransaction(tx) passed (outputs in range, not a coinbase).
  * Ban scores: missing inputs and premature coinbase spends score 0 (the tx may become valid later: an orphan, or a
@@ -15,10 +16,10 @@ import { VerifyError } from './verifyError.js';
  *   bad-txns-inputvalues-outofrange | bad-txns-in-belowout | bad-txns-fee-outofrange
  * @see Bitcoin Core consensus/tx_verify.cpp Consensus::CheckTxInputs
  */
-export function checkTxInputs(tx: Tx, view: UtxoView, spendHeight: number, coinbaseMaturity: number): Sats {
+export function checkTxInputs(tx: Tx, view: CoinLookup, spendHeight: number, coinbaseMaturity: number): Sats {
   // Core checks that all inputs exist before looking at any of them.
   tx.inputs.forEach((input, n) => {
-    if (!view.has(input.prevout)) {
+    if (view.getCoin(input.prevout) === undefined) {
       throw new VerifyError('bad-txns-inputs-missingorspent', 0, `input ${n}: inputs missing/spent`);
     }
   });

@@ -46,11 +46,12 @@ export function computeBlockMerkleRoot(block: Block): { root: Hash256; mutated: 
 /**
  * BIP-141 witness merkle root: the merkle root of the block's wtxids with the coinbase's replaced by 32 zero bytes.
  * A block without txs gives 32 zero bytes. No `mutated` flag: as Core notes, the tx tree's check already rules out
- * the duplication in the witness tree.
+ * the duplication in the witness tree. `wtxids` (of block.txs, in order) saves hashing them again when the caller
+ * has them.
  * @see BIP-141 "Commitment structure"; Bitcoin Core consensus/merkle.cpp BlockWitnessMerkleRoot, CheckWitnessMalleation
  */
-export function computeWitnessMerkleRoot(block: Block): Hash256 {
-  const leaves = block.txs.map((tx, i) => (i === 0 ? new Uint8Array(32) : computeWtxid(tx)));
+export function computeWitnessMerkleRoot(block: Block, wtxids?: readonly Hash256[]): Hash256 {
+  const leaves = block.txs.map((tx, i) => (i === 0 ? new Uint8Array(32) : (wtxids?.[i] ?? computeWtxid(tx))));
   return computeMerkleRoot(leaves).root;
 }
 

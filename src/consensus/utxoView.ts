@@ -15,6 +15,11 @@ export interface Coin {
   readonly isCoinbase: boolean;
 }
 
+/** Where a check reads coins from: the unspent coin at an outpoint, or undefined when missing or spent. */
+export interface CoinLookup {
+  getCoin(outpoint: Outpoint): Coin | undefined;
+}
+
 /** One entry of a UtxoView: the outpoint and its coin. */
 export interface UtxoEntry {
   readonly outpoint: Outpoint;
@@ -27,7 +32,7 @@ export interface UtxoEntry {
  * PERF: all operations are O(1) Map lookups.
  * @see Bitcoin Core coins.h CCoinsViewCache; btcd blockchain.UtxoViewpoint
  */
-export class UtxoView {
+export class UtxoView implements CoinLookup {
   private readonly coins = new Map<string, UtxoEntry>();
 
   /** Number of unspent coins held. */

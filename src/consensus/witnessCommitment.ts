@@ -45,12 +45,13 @@ export type WitnessCommitmentError = 'bad-witness-nonce-size' | 'bad-witness-mer
  * Checks the block's witness data against its coinbase commitment and says why it fails, with Core's reason:
  * with a commitment, the coinbase's first input must have a witness of exactly one 32-byte item (the reserved value,
  * else bad-witness-nonce-size) and the commitment must match (else bad-witness-merkle-match); without one, no tx
- * may have witness data (else unexpected-witness). Returns null when the block passes.
+ * may have witness data (else unexpected-witness). Returns null when the block passes. `wtxids` (of block.txs, in
+ * order) saves hashing them again when the caller has them.
  * Assumes segwit is active (cairn networks have it from genesis). Does not check the tx merkle root.
  * @see Bitcoin Core validation.cpp CheckWitnessMalleation
  */
-export function getWitnessCommitmentError(block: Block): WitnessCommitmentError | null {
-  const status = witnessCommitmentStatus(block);
+export function getWitnessCommitmentError(block: Block, wtxids?: readonly Hash256[]): WitnessCommitmentError | null {
+  const status = witnessCommitmentStatus(block, wtxids);
   return status === 'ok' || status === 'none' ? null : status;
 }
 
@@ -67,14 +68,14 @@ export function checkWitnessCommitment(block: Block): boolean | null {
   return status === 'ok';
 }
 
-function witnessCommitmentStatus(block: Block): 'ok' | 'none' | WitnessCommitmentError {
+function witnessCommitmentStatus(block: Block, wtxids?: readonly Hash256[]): 'ok' | 'none' | WitnessCommitmentError {
   const coinbase = block.txs[0];
   const pos = coinbase ? findWitnessCommitmentIndex(coinbase) : -1;
   if (coinbase && pos >= 0) {
     const stack = coinbase.inputs[0]?.witness;
     const reserved = stack?.[0];
     if (stack?.length !== 1 || reserved?.length !== 32) return 'bad-witness-nonce-size';
-    const commitment = computeWitnessCommitment(computeWitnessMerkleRoot(block), reserved);
+    const commitment = computeWitnessCommitment(computeWitnessMerkleRoot(block, wtxids), reserved);
     const script = coinbase.outputs[pos]!.scriptPubKey;
     return bytesEqual(script.subarray(6, 38), commitment) ? 'ok' : 'bad-witness-merkle-match';
   }

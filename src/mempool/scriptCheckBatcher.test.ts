@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InlineScriptVerifier } from '../chain/inlineScriptVerifier.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from '../chain/scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../chain/scriptVerifier.js';
 import { hashToHex } from '../primitives/hex.js';
 import { computeWtxid } from '../primitives/tx.js';
 import { buildSpend, makeTestKey, type SpendableCoin } from '../testing/txFactory.js';
@@ -11,6 +11,9 @@ import { ScriptCheckBatcher } from './scriptCheckBatcher.js';
 class CountingVerifier implements ScriptVerifier {
   readonly inner = new InlineScriptVerifier({ cacheSize: 0 });
   batches: number[] = [];
+  begin(jobs: readonly ScriptCheckJob[]): ScriptCheckSession {
+    return this.inner.begin(jobs);
+  }
   verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult> {
     this.batches.push(jobs.length);
     return this.inner.verify(jobs);

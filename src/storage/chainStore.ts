@@ -68,15 +68,18 @@ export interface ConnectBlockUpdate {
   readonly undo: readonly Coin[];
 }
 
-/** Options of ChainStore.connectBlock. */
-export interface ConnectBlockOptions {
+/**
+ * A block connect written in an open SQLite transaction and not committed yet (ChainStore.beginConnectBlock): exactly
+ * one of commit() or rollback() ends it.
+ */
+export interface PendingBlockConnect {
   /**
-   * Runs inside the transaction after every write, just before the commit; when it throws, nothing of the block is
-   * applied and its error propagates. The chain joins its script checks here, so the writes overlap the worker
-   * threads' verification while the commit still waits for every script to pass (as Core commits only after
-   * CCheckQueue's Wait). It must not call the store.
+   * Commits the block connect: the block becomes the tip.
+   * @throws StorageError when already ended; a database error (then nothing of the block is applied)
    */
-  readonly beforeCommit?: () => void;
+  commit(): void;
+  /** Discards every write of the block connect (nothing of it is applied). Does nothing once ended. */
+  rollback(): void;
 }
 
 /**
@@ -163,8 +166,20 @@ export interface ChainStore {
   getMainChainHash(height: number): Hash256 | undefined;
   /** Records the genesis block as the tip of an empty store (its coinbase is not added to the UTXO set, as in Bitcoin). */
   initGenesis(entry: BlockIndexEntry, rawBlock: Uint8Array): void;
-  /** Applies a block connect in one transaction; the block becomes the tip. See ConnectBlockOptions.beforeCommit. */
-  connectBlock(update: ConnectBlockUpdate, options?: ConnectBlockOptions): void;
+  /** Applies a block connect in one transaction; the block becomes the tip. */
+  connectBlock(update: ConnectBlockUpdate): void;
+  /**
+   * Writes a block connect in one transaction and leaves it open; the returned handle commits or rolls it back. Until
+   * then the caller must not yield to the event loop nor call the store (others would see uncommitted state). The
+   * chain joins the block's script checks in between: the writes overlap the worker threads' verification, and
+   * nothing is committed before every script passed (as Core commits only after CCheckQueue's Wait).
+   */
+  beginConnectBlock(update: ConnectBlockUpdate): PendingBlockConnect;
+  /**
+   * Moves committed writes from the write-ahead log into the database file (never blocking on readers), so the log
+   * stays short and no commit has to do it. The chain calls it while worker threads verify a block's scripts.
+   */
+  checkpoint(): void;
   /** Applies a block disconnect in one transaction; the block's parent becomes the tip. */
   disconnectBlock(update: DisconnectBlockUpdate): void;
 

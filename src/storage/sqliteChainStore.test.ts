@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { computeMerkleRoot } from '../consensus/merkle.js';
@@ -420,6 +420,15 @@ describe('SqliteChainStore: connect and disconnect', () => {
         undefined,
         created2[2]!.coin,
       ]);
+      // Repeated outpoints each get their answer; an index past the coins, or of another byte order, finds nothing.
+      assert.deepEqual(store.getCoins([op(t2bId, 0), op(t2bId, 0), op(t2bId, 7), op(t2bId, 0x01000000), op(cb2Id, 0)]), [
+        created2[2]!.coin,
+        created2[2]!.coin,
+        undefined,
+        undefined,
+        created2[0]!.coin,
+      ]);
+      assert.deepEqual(store.getCoins([]), []);
       assert.equal(store.getUtxoCount(), 3);
       const value = store.getCoin(op(cb2Id, 0))!.output.value;
       assert.equal(typeof value, 'bigint');
@@ -614,35 +623,72 @@ describe('SqliteChainStore: atomicity', () => {
     });
   }
 
-  test('connectBlock whose beforeCommit throws applies nothing (after every write); one that returns commits', () => {
-    const store = SqliteChainStore.open(freshPath(), params);
+  test('beginConnectBlock: rollback applies nothing (after every write); commit applies the block; a failed write leaves no transaction', () => {
+    const path = freshPath();
+    const store = SqliteChainStore.open(path, params);
     try {
       initGenesis(store);
       connect1(store);
       const before = snapshot(store);
       const update2 = { entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], spent: [op(cb1Id, 0)], created: created2, undo: undo2 };
-      let calls = 0;
-      assert.throws(
-        () =>
-          store.connectBlock(update2, {
-            beforeCommit: () => {
-              calls++;
-              throw new Error('scripts failed');
-            },
-          }),
-        /scripts failed/,
-      );
-      assert.equal(calls, 1);
-      assert.deepEqual(snapshot(store), before);
-      // A write that fails runs no hook: the error is the store's.
-      assertStorageError(
-        () => store.connectBlock({ ...update2, spent: [op(t2aId, 0)] }, { beforeCommit: () => void calls++ }),
-        'missing-coin',
-      );
-      assert.equal(calls, 1);
-      store.connectBlock(update2, { beforeCommit: () => void calls++ });
-      assert.equal(calls, 2);
+      const pending = store.beginConnectBlock(update2);
+      // Inside the open transaction the writes are visible to this connection only.
       assert.equal(store.getUtxoCount(), 3);
+      const other = new Database(path, { readonly: true });
+      try {
+        assert.equal(other.prepare('SELECT count(*) FROM utxo').pluck().get(), 1, 'another connection sees the committed state');
+      } finally {
+        other.close();
+      }
+      assertStorageError(() => store.beginConnectBlock(update2), 'bad-update');
+      pending.rollback();
+      pending.rollback();
+      assertStorageError(() => pending.commit(), 'bad-update');
+      assert.deepEqual(snapshot(store), before);
+      // A write that fails rolls its transaction back itself: the store takes the next update.
+      assertStorageError(() => store.beginConnectBlock({ ...update2, spent: [op(t2aId, 0)] }), 'missing-coin');
+      assert.deepEqual(snapshot(store), before);
+      const again = store.beginConnectBlock(update2);
+      again.commit();
+      again.rollback();
+      assert.equal(store.getUtxoCount(), 3);
+      assert.equal(store.getTipHash()?.join(), entry2.hash.join());
+    } finally {
+      store.close();
+    }
+  });
+
+  test('checkpoint moves committed writes from the write-ahead log into the database file once 1,000 rows or pages were written', () => {
+    const path = freshPath();
+    const store = SqliteChainStore.open(path, params);
+    try {
+      initGenesis(store);
+      connect1(store);
+      // The database file alone (copied without its -wal) lacks the commits until a checkpoint.
+      const copyOfFile = (name: string): string => {
+        const to = join(dirname(path), name);
+        copyFileSync(path, to);
+        return to;
+      };
+      const tipOf = (file: string): unknown => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").pluck().get() === 0
+            ? undefined
+            : db.prepare("SELECT value FROM meta WHERE key = 'tip'").pluck().get();
+        } finally {
+          db.close();
+        }
+      };
+      assert.equal(tipOf(copyOfFile('before.sqlite')), undefined);
+      store.checkpoint(); // a few rows written so far: nothing to do yet
+      assert.equal(tipOf(copyOfFile('early.sqlite')), undefined);
+      store.putBlock(entry2, new Uint8Array(1_000 * 4096)); // 1,000 pages of block data
+      store.checkpoint();
+      assert.deepEqual(tipOf(copyOfFile('after.sqlite')), Buffer.from(entry1.hash));
+      const memory = SqliteChainStore.openMemory(params);
+      memory.checkpoint();
+      memory.close();
     } finally {
       store.close();
     }

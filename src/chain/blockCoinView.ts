@@ -1,0 +1,207 @@
+import { isUnspendable } from '../consensus/scriptType.js';
+import type { Coin, CoinLookup } from '../consensus/utxoView.js';
+import type { Block, Hash256, Outpoint, TxOut } from '../primitives/types.js';
+import type { UtxoRecord } from '../storage/chainStore.js';
+
+/**
+ * Map key of a txid: its 32 bytes as a latin1 string (internal byte order). Cheaper than display hex, and only ever
+ * compared with other keys made here.
+ */
+function txidKey(txid: Hash256): string {
+  return Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1');
+}
+
+/** The coins of one tx's inputs, by the prevout objects themselves: each lookup is an identity Map hit. */
+class TxInputCoins implements CoinLookup {
+  readonly byPrevout = new Map<Outpoint, Coin>();
+
+  getCoin(outpoint: Outpoint): Coin | undefined {
+    return this.byPrevout.get(outpoint);
+  }
+}
+
+/**
+ * The coins one block's connect sees, as Core's CCoinsViewCache over the UTXO set at the block's parent (btcd's
+ * UtxoViewpoint): made with every coin the block's inputs spend from the set and every coin of the set at one of
+ * the block's own outpoints (for BIP-30), read in one go; then connectTransaction spends and adds coins tx by tx, so
+ * a tx sees the outputs of earlier txs of the block and not the coins they spent. The net change to the set and the
+ * undo data come out at the end. Txs are addressed by their index in the block.
+ * PERF: every outpoint key is made once (a latin1 string of the txid and the index); a tx's coins are handed to
+ * checkTxInputs by prevout identity.
+ * @see Bitcoin Core coins.h CCoinsViewCache, validation.cpp ConnectBlock; btcd blockchain/utxoviewpoint.go
+ */
+export class BlockCoinView {
+  /** The unspent coins the block can see: those read from the set, then as changed by the connected txs. */
+  private readonly live = new Map<string, Coin>();
+  /** Coins of the set at one of the block's outpoints (BIP-30), by key. */
+  private readonly overwritten = new Set<string>();
+  /** Coins created by the block and not spent inside it, by key. */
+  private readonly created = new Map<string, UtxoRecord>();
+  /** Coins of the set the block spent. */
+  private readonly spent: Outpoint[] = [];
+  private readonly inputCoins = new TxInputCoins();
+
+  private constructor(
+    private readonly block: Block,
+    private readonly txids: readonly Hash256[],
+    private readonly txidKeys: readonly string[],
+    /** Index in the block of each tx, by txid key. */
+    private readonly txIndexByKey: ReadonlyMap<string, number>,
+    /** Key of every non-coinbase input's prevout, in block order. */
+    private readonly inputKeys: readonly string[],
+    /** Index in inputKeys of each tx's first input. */
+    private readonly firstInput: readonly number[],
+  ) {}
+
+  /**
+   * Reads the coins a block needs from the set in one call: every prevout of its non-coinbase inputs that is not an
+   * output of the block itself, and every spendable outpoint the block creates (an unspent coin there breaks BIP-30).
+   * `readCoins` answers aligned with its argument, from one state of the set.
+   */
+  static read(
+    block: Block,
+    txids: readonly Hash256[],
+    readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
+  ): BlockCoinView {
+    const txs = block.txs;
+    const txidKeys = txids.map(txidKey);
+    const inBlock = new Map<string, number>();
+    txidKeys.forEach((key, i) => {
+      if (!inBlock.has(key)) inBlock.set(key, i);
+    });
+    const inputKeys: string[] = [];
+    const firstInput: number[] = [];
+    const wanted = new Set<string>();
+    const outpoints: Outpoint[] = [];
+    const keys: string[] = [];
+    for (let i = 0; i < txs.length; i++) {
+      firstInput.push(inputKeys.length);
+      if (i === 0) continue;
+      for (const { prevout } of txs[i]!.inputs) {
+        const prevKey = txidKey(prevout.txid);
+        const key = `${prevKey}:${prevout.index}`;
+        inputKeys.push(key);
+        if (inBlock.has(prevKey) || wanted.has(key)) continue;
+        wanted.add(key);
+        outpoints.push(prevout);
+        keys.push(key);
+      }
+    }
+    const ownFrom = outpoints.length;
+    for (let i = 0; i < txs.length; i++) {
+      const outputs = txs[i]!.outputs;
+      for (let index = 0; index < outputs.length; index++) {
+        if (isUnspendable(outputs[index]!.scriptPubKey)) continue;
+        const key = `${txidKeys[i]!}:${index}`;
+        if (wanted.has(key)) continue;
+        wanted.add(key);
+        outpoints.push({ txid: txids[i]!, index });
+        keys.push(key);
+      }
+    }
+    const view = new BlockCoinView(block, txids, txidKeys, inBlock, inputKeys, firstInput);
+    const coins = readCoins(outpoints);
+    for (let n = 0; n < outpoints.length; n++) {
+      const coin = coins[n];
+      if (coin === undefined) continue;
+      if (n < ownFrom) view.live.set(keys[n]!, coin);
+      else view.overwritten.add(keys[n]!);
+    }
+    return view;
+  }
+
+  /**
+   * The first output index of tx `txIndex` at which the set held an unspent coin before the block (creating it would
+   * overwrite that coin: BIP-30), or -1.
+   */
+  findOverwrittenOutput(txIndex: number): number {
+    if (this.overwritten.size === 0) return -1;
+    const outputs = this.block.txs[txIndex]!.outputs;
+    for (let index = 0; index < outputs.length; index++) {
+      if (this.overwritten.has(`${this.txidKeys[txIndex]!}:${index}`)) return index;
+    }
+    return -1;
+  }
+
+  /**
+   * The outputs tx `txIndex`'s inputs spend, taken from the coins read from the set or from the outputs of any tx of
+   * the block, without regard to order or to other spends (the connect rules judge those); undefined when an input
+   * spends an output the block cannot see at all (the rules then refuse the block). For script checks started before
+   * the rules. Call it before connectTransaction changes the view.
+   */
+  prevoutsOf(txIndex: number): TxOut[] | undefined {
+    const inputs = this.block.txs[txIndex]!.inputs;
+    const first = this.firstInput[txIndex]!;
+    const prevouts: TxOut[] = [];
+    for (let k = 0; k < inputs.length; k++) {
+      const prevout = inputs[k]!.prevout;
+      const key = this.inputKeys[first + k]!;
+      const coin = this.live.get(key);
+      if (coin !== undefined) {
+        prevouts.push(coin.output);
+        continue;
+      }
+      const creator = this.txIndexByKey.get(key.slice(0, 32));
+      const output = creator === undefined ? undefined : this.block.txs[creator]!.outputs[prevout.index];
+      if (output === undefined || isUnspendable(output.scriptPubKey)) return undefined;
+      prevouts.push(output);
+    }
+    return prevouts;
+  }
+
+  /**
+   * The coins tx `txIndex`'s inputs spend as the view stands (undefined where missing or already spent), for
+   * checkTxInputs. Valid until the next call.
+   */
+  inputCoinsOf(txIndex: number): CoinLookup {
+    const view = this.inputCoins;
+    view.byPrevout.clear();
+    const inputs = this.block.txs[txIndex]!.inputs;
+    const first = this.firstInput[txIndex]!;
+    for (let k = 0; k < inputs.length; k++) {
+      const coin = this.live.get(this.inputKeys[first + k]!);
+      if (coin !== undefined) view.byPrevout.set(inputs[k]!.prevout, coin);
+    }
+    return view;
+  }
+
+  /**
+   * Connects tx `txIndex` at `height`: spends the coins of its inputs (none for the coinbase) and adds its spendable
+   * outputs. Returns the spent coins in input order (the tx's undo data).
+   * Precondition: checkTxInputs passed on inputCoinsOf(txIndex), so every input's coin is in the view.
+   * @see Bitcoin Core coins.cpp UpdateCoins, AddCoins; btcd UtxoViewpoint.connectTransaction
+   */
+  connectTransaction(txIndex: number, height: number): Coin[] {
+    const tx = this.block.txs[txIndex]!;
+    const undo: Coin[] = [];
+    if (txIndex > 0) {
+      const first = this.firstInput[txIndex]!;
+      for (let k = 0; k < tx.inputs.length; k++) {
+        const key = this.inputKeys[first + k]!;
+        const coin = this.live.get(key);
+        if (coin === undefined) throw new RangeError(`tx ${txIndex} input ${k} spends a coin the view does not hold`);
+        this.live.delete(key);
+        undo.push(coin);
+        if (!this.created.delete(key)) this.spent.push(tx.inputs[k]!.prevout);
+      }
+    }
+    const txid = this.txids[txIndex]!;
+    for (let index = 0; index < tx.outputs.length; index++) {
+      const output = tx.outputs[index]!;
+      if (isUnspendable(output.scriptPubKey)) continue;
+      const key = `${this.txidKeys[txIndex]!}:${index}`;
+      const coin: Coin = { output, height, isCoinbase: txIndex === 0 };
+      this.live.set(key, coin);
+      this.created.set(key, { outpoint: { txid, index }, coin });
+    }
+    return undo;
+  }
+
+  /**
+   * The net change to the set so far: `spent` = coins of the set spent by the block, `created` = coins it added and
+   * did not spend itself (coins created and spent inside the block appear in neither).
+   */
+  changes(): { readonly spent: readonly Outpoint[]; readonly created: readonly UtxoRecord[] } {
+    return { spent: this.spent, created: [...this.created.values()] };
+  }
+}

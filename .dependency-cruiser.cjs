@@ -6,8 +6,34 @@
 const L0 = '^src/(primitives|params|crypto)/';
 const L1 = '^src/(consensus|policy|matching|interfaces|async)/';
 const CORE = '^src/(primitives|params|crypto|consensus|policy|matching|interfaces|async)/';
-const L2 = '^src/(storage|chain|mempool|mining|p2p|api|node|wallet|walletService|devnet|supervisor|exchange|elect|sim|logging|workers)/';
 const NOT_TEST = '\\.test\\.ts$';
+
+/**
+ * The allowed edges between L2 folders (services and shared infrastructure): a service may import another L2 folder
+ * only when it is listed here, so the service boundaries are checked like the pure core's. Contracts between services
+ * live in interfaces/ (L1), which every L2 folder may import; node/ and devnet/ are composition roots; testing/ (test
+ * helpers) and cli/ (L3) may import any L2 folder. A new folder gets a line here.
+ */
+const L2_ALLOWED_EDGES = {
+  logging: [],
+  workers: [],
+  supervisor: [],
+  storage: [],
+  chain: ['storage', 'workers', 'logging'],
+  mempool: ['logging'],
+  mining: ['workers', 'logging'],
+  p2p: ['chain', 'mempool', 'logging'],
+  api: ['mining', 'logging'],
+  wallet: [],
+  walletService: ['wallet', 'logging'],
+  exchange: ['logging', 'supervisor'],
+  elect: ['logging', 'mining', 'workers'],
+  sim: ['chain', 'mempool', 'mining', 'storage', 'wallet', 'logging'],
+  node: ['storage', 'chain', 'mempool', 'mining', 'p2p', 'api', 'logging', 'workers'],
+  devnet: ['api', 'wallet', 'walletService', 'logging', 'supervisor'],
+};
+const L2_FOLDERS = Object.keys(L2_ALLOWED_EDGES);
+const L2 = `^src/(${L2_FOLDERS.join('|')})/`;
 
 module.exports = {
   forbidden: [
@@ -58,6 +84,13 @@ module.exports = {
       from: { path: '^src/', pathNot: ['^src/testing/', NOT_TEST] },
       to: { path: '^src/testing/' },
     },
+    ...Object.entries(L2_ALLOWED_EDGES).map(([from, allowed]) => ({
+      name: `L2-edges-${from}`,
+      comment: `${from}/ may import only ${allowed.length > 0 ? allowed.join(', ') : 'no other L2 folder'} among the L2 folders (L2_ALLOWED_EDGES)`,
+      severity: 'error',
+      from: { path: `^src/${from}/`, pathNot: NOT_TEST },
+      to: { path: `^src/(${L2_FOLDERS.filter((f) => f !== from && !allowed.includes(f)).join('|')})/` },
+    })),
     {
       name: 'no-circular',
       severity: 'error',

@@ -29,7 +29,7 @@ import {
   type ConnectPhase,
 } from '../src/chain/chainConnectStats.js';
 import { InlineScriptVerifier } from '../src/chain/inlineScriptVerifier.js';
-import type { ScriptVerifier } from '../src/chain/scriptVerifier.js';
+import type { ScriptVerifier } from '../src/interfaces/scriptVerifier.js';
 import { WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
 import { SighashCache } from '../src/consensus/sighash.js';
 import { verifyInput } from '../src/consensus/verifyInput.js';

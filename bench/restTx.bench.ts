@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startRestServer } from '../src/api/restServer.js';
 import { InlineScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
-import type { ScriptCheckJob } from '../src/chain/scriptVerifier.js';
+import type { ScriptCheckJob } from '../src/interfaces/scriptVerifier.js';
 import { silentLogger } from '../src/logging/logger.js';
-import { FullNode } from '../src/node/fullNode.js';
+import { createNodeContext, FullNode } from '../src/node/fullNode.js';
 import { regtest } from '../src/params/networks.js';
 import { bytesToHex, hashToHex } from '../src/primitives/hex.js';
 import { computeTxid, computeWtxid, encodeTx } from '../src/primitives/tx.js';
@@ -138,7 +138,7 @@ export async function runRestTxBench(seconds: number): Promise<Record<string, Be
   const datadir = mkdtempSync(join(tmpdir(), 'cairn-bench-rest-'));
   const logger = silentLogger();
   const node = await FullNode.open({ params, datadir }, { nowSec: () => TEST_NOW_SEC, logger });
-  const server = await startRestServer({ port: 0, rateLimit: false }, { node, logger });
+  const server = await startRestServer({ port: 0, rateLimit: false }, { node: createNodeContext(node), logger });
   try {
     // Fund 2n coins from one coinbase, then mature it.
     const keys = [makeTestKey('bench/rest/wpkh', 'p2wpkh'), makeTestKey('bench/rest/tr', 'p2tr')];

@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
-import type { ScriptCheckJob, ScriptVerifier } from '../src/chain/scriptVerifier.js';
+import type { ScriptCheckJob, ScriptVerifier } from '../src/interfaces/scriptVerifier.js';
 import { sha256 } from '../src/crypto/hash.js';
 import { hashToHex } from '../src/primitives/hex.js';
 import { computeWtxid } from '../src/primitives/tx.js';

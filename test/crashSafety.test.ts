@@ -29,7 +29,7 @@ import { regtest } from '../src/params/networks.js';
 import { bytesEqual, hashToHex, hexToHash } from '../src/primitives/hex.js';
 import { isCoinbase } from '../src/primitives/tx.js';
 import type { Block } from '../src/primitives/types.js';
-import type { UtxoSetDigest } from '../src/storage/chainStore.js';
+import type { UtxoSetDigest } from '../src/interfaces/chainTypes.js';
 import { SqliteChainStore } from '../src/storage/sqliteChainStore.js';
 import { TEST_NOW_SEC } from '../src/testing/chainFactory.js';
 import { DEFAULT_MAX_REORG_DEPTH } from '../src/testing/chainWorkload.js';

@@ -21,8 +21,8 @@ const NOW = 2_000_000_000;
 /** Mines one block from the node's own template (mempool txs by ancestor fee rate) and submits it. */
 async function mineFromTemplate(node: FullNode, n = 1): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const template = node.blockAssembler.createTemplate();
-    const block = solveBlockCpu(node.blockAssembler.buildBlock(template, { rewardScript: MINER.scriptPubKey, tag: '/cairn-test/' }), regtest.powLimit);
+    const template = node.blockTemplates.createTemplate();
+    const block = solveBlockCpu(node.blockTemplates.buildBlock(template, { rewardScript: MINER.scriptPubKey, tag: '/cairn-test/' }), regtest.powLimit);
     assert.ok(block, 'regtest PoW is trivial');
     const result = await node.submitBlock(block);
     assert.equal(result.status, 'connected', `${result.reason ?? ''} ${result.detail ?? ''}`);
@@ -50,13 +50,13 @@ test('full node: templates from the mempool confirm txs; reorg returns them to t
 
     // The next template carries it; once mined it leaves the mempool and its scripts come from the cache.
     const hitsBefore = node.scriptVerifier.stats.cacheHits;
-    const template = node.blockAssembler.createTemplate();
+    const template = node.blockTemplates.createTemplate();
     assert.deepEqual(template.txs.map((x) => hashToHex(x.txid)), [txid]);
     assert.equal(template.totalFees, 5_000n);
     const forkParent = node.chain.tip;
     await mineFromTemplate(node);
     assert.equal(node.mempool.size, 0);
-    assert.ok(node.store.getTxLocation(computeTxid(tx)), 'tx index has the confirmed tx');
+    assert.ok(node.chainIndex.getTxLocation(computeTxid(tx)), 'tx index has the confirmed tx');
     assert.ok(node.scriptVerifier.stats.cacheHits > hitsBefore, 'block validation reused the mempool script check');
 
     // A longer competing branch without the tx: the tx comes back to the mempool.
@@ -67,7 +67,7 @@ test('full node: templates from the mempool confirm txs; reorg returns them to t
     // The node re-adds the disconnected txs from its tipChanged handler: wait for that update to finish.
     await node.mempool.whenReorgUpdatesDone();
     assert.ok(node.mempool.has(txid), 'tx of the disconnected block is back in the mempool');
-    assert.equal(node.store.getTxLocation(computeTxid(tx)), undefined, 'tx index forgot the disconnected tx');
+    assert.equal(node.chainIndex.getTxLocation(computeTxid(tx)), undefined, 'tx index forgot the disconnected tx');
 
     // The stored state equals an independent replay of the stored main chain, before and after a restart.
     const digest = node.chain.computeUtxoDigest();

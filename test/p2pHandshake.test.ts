@@ -153,8 +153,8 @@ test('a child tx gossiped before its parent waits as an orphan and enters the me
   const key = makeTestKey(77);
   let coinbase;
   for (let i = 0; i < 101; i++) {
-    const template = a.node.blockAssembler.createTemplate();
-    const block = solveBlockCpu(a.node.blockAssembler.buildBlock(template, { rewardScript: key.scriptPubKey }), regtest.powLimit);
+    const template = a.node.blockTemplates.createTemplate();
+    const block = solveBlockCpu(a.node.blockTemplates.buildBlock(template, { rewardScript: key.scriptPubKey }), regtest.powLimit);
     assert.ok(block !== null);
     assert.equal((await a.node.submitBlock(block)).status, 'connected');
     if (i === 0) coinbase = block.txs[0]!;

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startRpcServer, type RpcServer } from '../src/api/rpcServer.js';
 import { silentLogger } from '../src/logging/logger.js';
-import { FullNode } from '../src/node/fullNode.js';
+import { createNodeContext, FullNode } from '../src/node/fullNode.js';
 import { regtest } from '../src/params/networks.js';
 import { makeTestKey, testKeyAddress } from '../src/testing/txFactory.js';
 
@@ -58,7 +58,7 @@ describe('cairn rpc against a running node', () => {
   before(async () => {
     datadir = mkdtempSync(join(tmpdir(), 'cairn-rpc-cli-'));
     node = await FullNode.open({ params: regtest, datadir, scriptThreads: 1 }, { nowSec: () => NOW, logger: silentLogger() });
-    server = await startRpcServer({ port: 0, datadir }, { node, logger: silentLogger() });
+    server = await startRpcServer({ port: 0, datadir }, { node: createNodeContext(node), logger: silentLogger() });
     base = ['rpc', '--network', 'regtest', '--rpcport', String(server.port), '--datadir', datadir];
   });
 

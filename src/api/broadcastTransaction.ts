@@ -2,7 +2,7 @@ import { VerifyError } from '../consensus/verifyError.js';
 import { hashToHex } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Tx } from '../primitives/types.js';
-import type { NodeContext } from './nodeContext.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 
 export { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../policy/feeRate.js';
 
@@ -26,7 +26,7 @@ export async function broadcastTransaction(node: NodeContext, tx: Tx, maxFeeRate
   const txidHex = hashToHex(txid);
   if (node.mempool.has(txid)) return txidHex;
   const confirmed =
-    node.store.getTxLocation(txid) !== undefined || tx.outputs.some((_, index) => node.chain.getCoin({ txid, index }) !== undefined);
+    node.chainIndex.getTxLocation(txid) !== undefined || tx.outputs.some((_, index) => node.chain.getCoin({ txid, index }) !== undefined);
   if (confirmed) throw new VerifyError('txn-already-known', 0, txidHex);
   try {
     return (await node.submitTransaction(tx, { maxFeeRateSatPerKvb })).txid;

@@ -1,4 +1,4 @@
-import type { Chain } from '../chain/chain.js';
+import type { ChainReader } from '../interfaces/chainReader.js';
 import { getNextWorkRequired } from '../consensus/difficulty.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { difficultyFromBits } from './coreJson.js';
@@ -30,7 +30,7 @@ const ESTIMATE_LAG_FRACTION = 146 / 2016;
  * Times in ms except previousTime (seconds), as mempool.space.
  * @see mempool.space backend/src/api/difficulty-adjustment.ts calcDifficultyAdjustment
  */
-export function computeDifficultyAdjustment(chain: Chain, params: ChainParams, nowSec: number): DifficultyAdjustment {
+export function computeDifficultyAdjustment(chain: ChainReader, params: ChainParams, nowSec: number): DifficultyAdjustment {
   const rule = params.difficulty;
   const spacing = params.targetSpacingSec;
   const tip = chain.tip;

@@ -4,7 +4,7 @@ import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex } from '../primitives/hex.js';
 import { computeTxid, getTxSize, getTxWeight, isCoinbase } from '../primitives/tx.js';
 import type { Sats, Tx, TxOut } from '../primitives/types.js';
-import type { BlockIndexEntry } from '../storage/chainStore.js';
+import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { difficultyFromBits } from './coreJson.js';
 import { esploraAsm } from './esploraAsm.js';
 import type { EsploraBlock, EsploraTx, EsploraTxIn, EsploraTxOut, EsploraTxStatus } from './esploraSchemas.js';

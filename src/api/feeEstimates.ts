@@ -1,4 +1,4 @@
-import type { Mempool } from '../mempool/mempool.js';
+import type { MempoolReader } from '../interfaces/mempoolReader.js';
 import { getTxSize } from '../primitives/tx.js';
 import type { ChainParams } from '../params/chainParams.js';
 import type { FeesRecommended, MempoolBlock } from './esploraSchemas.js';
@@ -19,11 +19,11 @@ function roundUpRate(rate: number): number {
  * 2 × minimumFee), minimumFee = the mempool's minimum fee rate. Monotone: fastest ≥ halfHour ≥ hour ≥ economy ≥
  * minimum. sat/vB, rounded up to 3 decimals.
  */
-export function recommendFees(mempool: Mempool, params: ChainParams): FeesRecommended {
+export function recommendFees(mempool: MempoolReader, params: ChainParams): FeesRecommended {
   const halfHour = Math.max(1, Math.round(1800 / params.targetSpacingSec));
   const hour = Math.max(halfHour, Math.round(3600 / params.targetSpacingSec));
   const est = mempool.estimateFeeRates([1, halfHour, hour]);
-  const minimumFee = roundUpRate(mempool.getMinimumFeeRateSatPerVb());
+  const minimumFee = roundUpRate(mempool.getMinimumFeeRateSatPerKvb() / 1000);
   const hourFee = Math.max(minimumFee, roundUpRate(est.get(hour)!));
   const halfHourFee = Math.max(hourFee, roundUpRate(est.get(halfHour)!));
   const fastestFee = Math.max(halfHourFee, roundUpRate(est.get(1)!));
@@ -55,7 +55,7 @@ export function median(values: readonly number[]): number {
  * maxBlockWeight/4 vbytes; at most 8, the last holding the rest of the backlog. blockSize is bytes with witnesses,
  * blockVSize vbytes, medianFee and feeRange in sat/vB of the txs' own fee rates.
  */
-export function projectMempoolBlocks(mempool: Mempool, params: ChainParams): MempoolBlock[] {
+export function projectMempoolBlocks(mempool: MempoolReader, params: ChainParams): MempoolBlock[] {
   const blockVsize = params.maxBlockWeight / 4;
   const blocks: MempoolBlock[] = [];
   let rates: number[] = [];

@@ -1,8 +1,8 @@
-import type { MempoolEntry } from '../mempool/mempoolEntry.js';
-import type { MempoolRemoval } from '../mempool/mempoolEvents.js';
+import type { MempoolEntryView } from '../interfaces/mempoolTypes.js';
+import type { MempoolRemoval } from '../interfaces/mempoolTypes.js';
 import { bytesToHex } from '../primitives/hex.js';
 import type { EsploraMempoolRecent } from './esploraSchemas.js';
-import type { NodeContext } from './nodeContext.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 
 /** Esplora's /mempool/recent length. */
 const RECENT_COUNT = 10;
@@ -61,7 +61,7 @@ export class MempoolTracker {
     for (const off of this.unsubscribe) off();
   }
 
-  private onAdded(entry: MempoolEntry): void {
+  private onAdded(entry: MempoolEntryView): void {
     this.indexEntry(entry);
     this.recentTxs.unshift({
       txid: entry.txidHex,
@@ -86,7 +86,7 @@ export class MempoolTracker {
     }
   }
 
-  private indexEntry(entry: MempoolEntry): void {
+  private indexEntry(entry: MempoolEntryView): void {
     const keys = new Set<string>();
     for (const output of entry.tx.outputs) keys.add(bytesToHex(output.scriptPubKey));
     const { mempool, chain } = this.node;

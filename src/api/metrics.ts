@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { NodeContext } from './nodeContext.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 
 /**
  * The Prometheus metrics of one node: a registry of its own (never prom-client's global one, so several nodes in one

@@ -1,28 +1,9 @@
+import type { NodeRuntimeInfo } from '../interfaces/nodeRuntimeInfo.js';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Name of the file a running node writes in its data dir. */
 export const NODE_RUNTIME_FILE = 'node.json';
-
-/**
- * `<datadir>/node.json`: what a running node listens on, for scripts, `cairn devnet` and tests (written atomically
- * once the node is up, removed at a clean stop; a file left by a killed node is stale: check `pid`).
- */
-export interface NodeRuntimeInfo {
-  readonly pid: number;
-  readonly network: string;
-  readonly nodeName: string | null;
-  /** libp2p peer id, or null without networking. */
-  readonly peerId: string | null;
-  /** Full p2p multiaddrs with /p2p/<id>. */
-  readonly p2pAddrs: readonly string[];
-  readonly rpcPort: number;
-  readonly apiPort: number;
-  readonly stratumPort: number | null;
-  /** RPC cookie file, or null with --rpcuser. */
-  readonly cookieFile: string | null;
-  readonly startedAtSec: number;
-}
 
 /** Path of node.json in a data dir. */
 export function nodeRuntimeFile(datadir: string): string {

@@ -282,7 +282,7 @@ test('REST API: Esplora routes over a regtest node, from mempool to confirmation
     await expectStatus(url, `/api/block/${hash}/txid/9`, 404, /not found/);
     const raw = await request(url, `/api/block/${hash}/raw`);
     assert.equal(raw.type, 'application/octet-stream');
-    assert.ok(bytesEqual(raw.bytes, node.store.readRawBlock(tip.hash)!));
+    assert.ok(bytesEqual(raw.bytes, node.chain.getRawBlock(tip.hash)!));
     assert.equal(await getText(url, `/api/block/${hash}/header`), bytesToHex(encodeBlockHeader(confirming.header)));
 
     const list = await getJson(url, '/api/blocks');

@@ -7,7 +7,7 @@ import { moduleLogger, type Logger } from '../logging/logger.js';
 import { HttpError } from './httpError.js';
 import { MempoolTracker } from './mempoolTracker.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
-import type { NodeContext } from './nodeContext.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 import { registerAddressRoutes } from './rest/addressRoutes.js';
 import { registerBlockRoutes } from './rest/blockRoutes.js';
 import { registerFeeRoutes } from './rest/feeRoutes.js';

@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { computeMerkleRoot } from '../consensus/merkle.js';
 import { silentLogger } from '../logging/logger.js';
 import { solveBlockCpu } from '../mining/cpuSolver.js';
-import { FullNode } from '../node/fullNode.js';
+import { createNodeContext, FullNode } from '../node/fullNode.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 import { regtest, test } from '../params/networks.js';
 import { encodeBlock } from '../primitives/block.js';
 import { bytesToHex, hashToHex, hexToBytes } from '../primitives/hex.js';
@@ -52,6 +53,7 @@ interface Reply {
 describe('JSON-RPC server on a regtest node', () => {
   let datadir: string;
   let node: FullNode;
+  let context: NodeContext;
   let server: RpcServer;
   let cookie: string;
   let shutdownRequests = 0;
@@ -94,8 +96,8 @@ describe('JSON-RPC server on a regtest node', () => {
   before(async () => {
     datadir = mkdtempSync(join(tmpdir(), 'cairn-rpc-'));
     node = await FullNode.open({ params: regtest, datadir, scriptThreads: 1 }, { nowSec: () => NOW, logger: silentLogger() });
-    node.onShutdownRequest(() => shutdownRequests++);
-    server = await startRpcServer({ port: 0, datadir }, { node, logger: silentLogger() });
+    context = createNodeContext(node, { requestShutdown: () => shutdownRequests++ });
+    server = await startRpcServer({ port: 0, datadir }, { node: context, logger: silentLogger() });
     cookie = readFileSync(join(datadir, '.cookie'), 'utf8');
   });
 
@@ -129,7 +131,7 @@ describe('JSON-RPC server on a regtest node', () => {
     const otherDir = mkdtempSync(join(tmpdir(), 'cairn-rpc-pw-'));
     const pwServer = await startRpcServer(
       { port: 0, datadir: otherDir, rpcUser: 'alice', rpcPassword: 's3cret:with:colons' },
-      { node, logger: silentLogger() },
+      { node: context, logger: silentLogger() },
     );
     try {
       assert.equal(pwServer.cookiePath, undefined);
@@ -159,7 +161,7 @@ describe('JSON-RPC server on a regtest node', () => {
     // getblock 0: the raw block; its first 80 bytes hash (sha256d here) to the block hash.
     const raw: string = await result('getblock', [hashes[4], 0]);
     assert.equal(displayHash(hexToBytes(raw.slice(0, 160))), hashes[4]);
-    assert.equal(raw, bytesToHex(node.store.readRawBlock(node.chain.getEntry(hashes[4]!)!.hash)!));
+    assert.equal(raw, bytesToHex(node.chain.getRawBlock(node.chain.getEntry(hashes[4]!)!.hash)!));
 
     // getblock 1: header fields with chain context, txids.
     const b1 = await result('getblock', [hashes[4]]);
@@ -723,7 +725,7 @@ describe('JSON-RPC server on a regtest node', () => {
   it('generatetoaddress is refused where mining on demand is not allowed; the old tip means initial download', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cairn-rpc-test-'));
     const testNode = await FullNode.open({ params: test, datadir: dir, scriptThreads: 1 }, { nowSec: () => NOW, logger: silentLogger() });
-    const s = await startRpcServer({ port: 0, datadir: dir }, { node: testNode, logger: silentLogger() });
+    const s = await startRpcServer({ port: 0, datadir: dir }, { node: createNodeContext(testNode), logger: silentLogger() });
     try {
       const body = JSON.stringify({ id: 1, method: 'generatetoaddress', params: [1, testKeyAddress(MINER, test.bech32Hrp)] });
       const reply = await post(body, readFileSync(join(dir, '.cookie'), 'utf8'), s.url);
@@ -743,7 +745,7 @@ describe('JSON-RPC server on a regtest node', () => {
   it('close() deletes the cookie', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cairn-rpc-close-'));
     try {
-      const s = await startRpcServer({ port: 0, datadir: dir, bodyLimitBytes: 1000 }, { node, logger: silentLogger() });
+      const s = await startRpcServer({ port: 0, datadir: dir, bodyLimitBytes: 1000 }, { node: context, logger: silentLogger() });
       assert.equal(existsSync(join(dir, '.cookie')), true);
       const big = JSON.stringify({ id: 1, method: 'decoderawtransaction', params: ['00'.repeat(1000)] });
       assert.equal((await post(big, readFileSync(join(dir, '.cookie'), 'utf8'), s.url)).status, 413, 'body over the limit');

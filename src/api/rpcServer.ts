@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import type { Logger } from '../logging/logger.js';
 import { formatCoreJson } from './coreJson.js';
 import { inspectJsonShape, MAX_JSON_DEPTH } from './jsonShape.js';
-import type { NodeContext } from './nodeContext.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 import type { ActiveRpcCommand, LastTemplateStats, RpcContext } from './rpc/rpcContext.js';
 import { COOKIE_USER, writeCookie } from './rpc/rpcCookie.js';
 import { RPC_ERROR, RpcError } from './rpc/rpcError.js';

@@ -2,9 +2,9 @@ import type { Coin } from '../consensus/utxoView.js';
 import { hashToHex } from '../primitives/hex.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
 import type { Block, Hash256, Sats, Tx, TxOut } from '../primitives/types.js';
-import type { BlockIndexEntry } from '../storage/chainStore.js';
+import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { confirmedStatus, UNCONFIRMED_STATUS, type EsploraTxStatus } from './esploraJson.js';
-import type { NodeContext } from './nodeContext.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
 
 /** Decoded blocks (with undo data) kept for repeated lookups: paging through a block reads it once. */
 const DEFAULT_BLOCK_CACHE_SIZE = 16;
@@ -75,7 +75,7 @@ export class TxLookup {
 
   /** A main-chain transaction by txid (tx index), with prevouts from its block's undo data. */
   getConfirmedTx(txid: Hash256): ResolvedTx | undefined {
-    const location = this.node.store.getTxLocation(txid);
+    const location = this.node.chainIndex.getTxLocation(txid);
     if (location === undefined) return undefined;
     const entry = this.node.chain.getEntry(location.blockHash);
     if (entry === undefined) return undefined;
@@ -108,9 +108,9 @@ export class TxLookup {
       this.cache.set(entry.hashHex, cached);
       return cached;
     }
-    const block = this.node.store.readBlock(entry.hash);
+    const block = this.node.chain.getBlock(entry.hash);
     if (block === undefined) return undefined;
-    const undo = this.node.store.readUndo(entry.hash) ?? [];
+    const undo = this.node.chain.getBlockUndo(entry.hash) ?? [];
     const undoOffsets: number[] = [];
     let offset = 0;
     block.txs.forEach((tx, i) => {

@@ -1,7 +1,7 @@
 import { isUnspendable } from '../consensus/scriptType.js';
 import type { Coin, CoinLookup } from '../consensus/utxoView.js';
 import type { Block, Hash256, Outpoint, TxOut } from '../primitives/types.js';
-import type { UtxoRecord } from '../storage/chainStore.js';
+import type { UtxoRecord } from '../interfaces/chainTypes.js';
 
 /**
  * Map key of a txid: its 32 bytes as a latin1 string (internal byte order). Cheaper than display hex, and only ever

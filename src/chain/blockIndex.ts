@@ -1,7 +1,7 @@
 import { MEDIAN_TIME_SPAN, computeMedianTimePast } from '../consensus/medianTimePast.js';
 import { hashToHex } from '../primitives/hex.js';
 import type { Hash256 } from '../primitives/types.js';
-import { BLOCK_FAILED_MASK, BlockStatus, type BlockIndexEntry } from '../storage/chainStore.js';
+import { BLOCK_FAILED_MASK, BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
 
 /**
  * One block index entry in memory, linked into the tree of known headers.

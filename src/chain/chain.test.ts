@@ -6,7 +6,7 @@ import { encodeBlock } from '../primitives/block.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
 import type { Block } from '../primitives/types.js';
-import { BlockStatus } from '../storage/chainStore.js';
+import { BlockStatus } from '../interfaces/chainTypes.js';
 import {
   buildBranch,
   buildChildBlock,
@@ -22,10 +22,10 @@ import {
 import { buildSpend, makeTestKey } from '../testing/txFactory.js';
 import { replayUtxoDigest } from '../testing/utxoReplay.js';
 import { ChainError } from './chainError.js';
-import type { ChainEvents } from './chainEvents.js';
+import type { ChainEvents } from '../interfaces/chainTypes.js';
 import { InlineScriptVerifier } from './inlineScriptVerifier.js';
 import { WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 
 async function open(t: TestContext, options: OpenTestChainOptions = {}): Promise<TestChain> {
   const tc = await openTestChain(options);

@@ -13,16 +13,20 @@ import { hashToHex, hexToHash } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
 import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/types.js';
-import { BlockStatus, type BlockIndexEntry, type ChainStore, type UtxoRecord, type UtxoSetDigest } from '../storage/chainStore.js';
+import type { ChainStore } from '../storage/chainStore.js';
+import { BlockStatus, type BlockIndexEntry, type UtxoRecord, type UtxoSetDigest } from '../interfaces/chainTypes.js';
 import { BlockIndex, hasData, isFailed, prevHexOf, type IndexNode } from './blockIndex.js';
 import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
 import { ConnectTimer, copyChainConnectStats, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
-import { ChainEventEmitter, type ChainEvents, type ChainListener } from './chainEvents.js';
+import { ChainEventEmitter, type ChainListener } from './chainEvents.js';
+import type { ChainEvents } from '../interfaces/chainTypes.js';
 import { ConnectPipeline, type StartedConnect } from './connectPipeline.js';
 import { OrphanPool } from './orphanPool.js';
-import type { ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptVerifier } from '../interfaces/scriptVerifier.js';
 import { SerialQueue } from '../async/serialQueue.js';
+import type { ChainReader } from '../interfaces/chainReader.js';
+import type { ChainTip, ChainTipStatus, ProcessBlockResult } from '../interfaces/chainTypes.js';
 
 /** Default most orphan blocks kept. */
 export const DEFAULT_MAX_ORPHAN_BLOCKS = 100;
@@ -52,33 +56,6 @@ export interface ChainDeps {
   readonly nowSec: () => number;
 }
 
-/**
- * Outcome of processBlock for the block given:
- * - `connected`: it is on the main chain now (possibly after a reorg, see `reorg`);
- * - `side-chain`: valid so far and stored, but its branch has no more work than the main chain;
- * - `orphan`: its parent is unknown; it waits in the orphan pool (`missing` = the block to ask peers for);
- * - `duplicate`: already stored (or already an orphan); nothing was done;
- * - `invalid`: it breaks a consensus rule; `reason` is Bitcoin Core's reject string, `score` the sender's ban score.
- */
-export type ProcessBlockStatus = 'connected' | 'side-chain' | 'orphan' | 'duplicate' | 'invalid';
-
-/** Result of processBlock. */
-export interface ProcessBlockResult {
-  /** Display hex of the block hash. */
-  readonly hashHex: string;
-  readonly status: ProcessBlockStatus;
-  /** Reject reason (Core's string) when invalid; e.g. `bad-txns-inputs-missingorspent`, `duplicate-invalid`. */
-  readonly reason?: string;
-  /** Human-readable context. */
-  readonly detail?: string;
-  /** Ban score of the block's sender (0..100) when invalid. */
-  readonly score?: number;
-  /** When connecting it disconnected main-chain blocks: how many, and the height of the fork point. */
-  readonly reorg?: { readonly depth: number; readonly forkHeight: number };
-  /** For an orphan: display hex of the missing ancestor (parent of the oldest orphan of its run) to request. */
-  readonly missing?: string;
-}
-
 /** Result of acceptHeaders. */
 export interface AcceptHeadersResult {
   /** Number of headers newly added to the index. */
@@ -87,19 +64,6 @@ export interface AcceptHeadersResult {
   readonly last?: BlockIndexEntry;
   /** The first header that was refused (later headers were not looked at). */
   readonly invalid?: { readonly hashHex: string; readonly reason: string; readonly detail?: string; readonly score: number };
-}
-
-/** Status of a chain tip, as Core's getchaintips. */
-export type ChainTipStatus = 'active' | 'valid-fork' | 'valid-headers' | 'headers-only' | 'invalid';
-
-/** One tip of the block tree, as Core's getchaintips reports it. */
-export interface ChainTip {
-  readonly height: number;
-  /** Display hex of the tip's hash. */
-  readonly hash: string;
-  /** Blocks between the tip and its fork point with the main chain (0 for the active tip). */
-  readonly branchlen: number;
-  readonly status: ChainTipStatus;
 }
 
 /** A remembered failure: why a block was found invalid. */
@@ -152,7 +116,7 @@ interface EarlyConnect {
  * @see Bitcoin Core validation.cpp ChainstateManager::ProcessNewBlock, AcceptBlock, Chainstate::ActivateBestChain,
  *   ConnectBlock, DisconnectBlock; btcd blockchain/chain.go; bcoin lib/blockchain/chain.js
  */
-export class Chain {
+export class Chain implements ChainReader {
   private readonly params: ChainParams;
   private readonly store: ChainStore;
   private readonly logger: Logger;
@@ -298,6 +262,14 @@ export class Chain {
   getRawBlock(hash: Hash256 | string): Uint8Array | undefined {
     return this.store.readRawBlock(typeof hash === 'string' ? hexToHash(hash) : hash);
   }
+  /**
+   * The undo data of a main-chain block: the coins its non-coinbase inputs spent, in block order; undefined for a
+   * block not on the main chain.
+   */
+  getBlockUndo(hash: Hash256): readonly Coin[] | undefined {
+    return this.store.readUndo(hash);
+  }
+
 
   /** The unspent coin at the outpoint in the main chain's UTXO set, or undefined. */
   getCoin(outpoint: Outpoint): Coin | undefined {

@@ -23,7 +23,7 @@ import { buildSpend, makeTestKey, type SpendableCoin } from '../testing/txFactor
 import { BlockCoinView } from './blockCoinView.js';
 import { computeBlockTxHashes } from './blockTxHashes.js';
 import { blockScriptChecks, checkConnectBlock, type ConnectBlockOutcome } from './connectBlock.js';
-import type { ScriptCheckJob } from './scriptVerifier.js';
+import type { ScriptCheckJob } from '../interfaces/scriptVerifier.js';
 
 const alice = makeTestKey('connect/alice');
 const bob = makeTestKey('connect/bob', 'p2tr');

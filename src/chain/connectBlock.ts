@@ -5,10 +5,10 @@ import { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { hashToHex } from '../primitives/hex.js';
 import type { Block, Outpoint, Sats } from '../primitives/types.js';
-import type { UtxoRecord } from '../storage/chainStore.js';
+import type { UtxoRecord } from '../interfaces/chainTypes.js';
 import type { BlockCoinView } from './blockCoinView.js';
 import type { BlockTxHashes } from './blockTxHashes.js';
-import type { ScriptCheckJob, ScriptCheckResult } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult } from '../interfaces/scriptVerifier.js';
 
 /** What connecting a block changes in the UTXO set, once its rules passed (scripts aside). */
 export interface BlockConnectChanges {

@@ -11,7 +11,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { regtest } from '../params/networks.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import type { Block, Tx } from '../primitives/types.js';
-import { BlockStatus } from '../storage/chainStore.js';
+import { BlockStatus } from '../interfaces/chainTypes.js';
 import {
   buildChildBlock,
   mineBlocks,
@@ -26,7 +26,7 @@ import { waitFor } from '../testing/waitFor.js';
 import { ChainError } from './chainError.js';
 import { InlineScriptVerifier } from './inlineScriptVerifier.js';
 import { CONTROL_NEXT, type SharedScriptCheckBatch } from './scriptCheckChunk.js';
-import type { ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 import { WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
 
 const KEYS = [makeTestKey('pipeline/a', 'p2wpkh'), makeTestKey('pipeline/b', 'p2tr')];

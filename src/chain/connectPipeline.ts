@@ -1,7 +1,8 @@
 import type { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
 import type { Hash256 } from '../primitives/types.js';
-import { BlockStatus, type BlockIndexEntry, type ChainStore, type PendingBlockConnect } from '../storage/chainStore.js';
+import type { ChainStore, PendingBlockConnect } from '../storage/chainStore.js';
+import { BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { BlockCoinView } from './blockCoinView.js';
 import type { ConnectTimer } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
@@ -12,7 +13,7 @@ import {
   type BlockToConnect,
   type ConnectBlockOutcome,
 } from './connectBlock.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 
 /** What a ConnectPipeline works with (the Chain's own deps). */
 export interface ConnectPipelineDeps {

@@ -1,7 +1,7 @@
 import { VerifyError } from '../consensus/verifyError.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyScriptCheckWork, type ScriptCheckOutcome, type ScriptCheckWork } from './scriptCheckChunk.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 
 /** Work counters of a script verifier since it was made: inputs run through verifyInput, jobs skipped by the cache. */
 export interface ScriptVerifierStats {

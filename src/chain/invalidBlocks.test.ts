@@ -15,7 +15,8 @@ import { hexToBytes } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, Outpoint, Tx, TxIn } from '../primitives/types.js';
-import { BlockStatus, type ChainStore } from '../storage/chainStore.js';
+import type { ChainStore } from '../storage/chainStore.js';
+import { BlockStatus } from '../interfaces/chainTypes.js';
 import { SqliteChainStore } from '../storage/sqliteChainStore.js';
 import { buildBlock, buildCoinbase, solveBlock } from '../testing/blockBuilder.js';
 import {
@@ -31,7 +32,8 @@ import {
   type TestChain,
 } from '../testing/chainFactory.js';
 import { buildSignedTx, buildSpend, coinsOf, makeTestKey, type SpendableCoin } from '../testing/txFactory.js';
-import { Chain, type ProcessBlockResult } from './chain.js';
+import { Chain } from './chain.js';
+import type { ProcessBlockResult } from '../interfaces/chainTypes.js';
 import { InlineScriptVerifier } from './inlineScriptVerifier.js';
 
 const alice = makeTestKey('alice');

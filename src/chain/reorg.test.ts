@@ -12,7 +12,7 @@ import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, Tx } from '../primitives/types.js';
-import { BlockStatus, type UtxoSetDigest } from '../storage/chainStore.js';
+import { BlockStatus, type UtxoSetDigest } from '../interfaces/chainTypes.js';
 import {
   buildBranch,
   MINER_KEY,
@@ -25,7 +25,7 @@ import {
 } from '../testing/chainFactory.js';
 import { buildSpend, coinsOf, makeTestKey, type SpendableCoin } from '../testing/txFactory.js';
 import { replayUtxoDigest } from '../testing/utxoReplay.js';
-import type { TipChangedEvent } from './chainEvents.js';
+import type { TipChangedEvent } from '../interfaces/chainTypes.js';
 
 const alice = makeTestKey('alice');
 const bob = makeTestKey('bob', 'p2tr');

@@ -12,7 +12,7 @@ import type { Tx } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
 import { decodeScriptCheckChunk, encodeScriptCheckChunk, planScriptCheckChunks } from './scriptCheckChunk.js';
-import type { ScriptCheckJob, ScriptCheckResult } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult } from '../interfaces/scriptVerifier.js';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import {
   type ScriptCheckResponse,
   type SharedScriptCheckBatch,
 } from './scriptCheckChunk.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from './scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 
 export { InlineScriptVerifier, type InlineScriptVerifierOptions, type ScriptVerifierStats } from './inlineScriptVerifier.js';
 

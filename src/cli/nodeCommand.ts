@@ -18,7 +18,7 @@ export function parsePort(value: string, flag: string): number {
 
 /** The one-line status `cairn node` prints every few seconds. */
 export function formatStatusLine(running: RunningNode): string {
-  const { node } = running;
+  const node = running.context;
   const tip = node.chain.tip;
   const ageSec = Math.max(0, node.nowSec() - tip.header.time);
   const hashRate = node.mining.hashesPerSecond();
@@ -263,7 +263,7 @@ export function registerNodeCommand(program: Command): void {
         };
         process.once('SIGINT', () => shutdown('SIGINT'));
         process.once('SIGTERM', () => shutdown('SIGTERM'));
-        running.node.onShutdownRequest(() => shutdown('stop RPC'));
+        running.onShutdownRequest(() => shutdown('stop RPC'));
       });
     });
 }

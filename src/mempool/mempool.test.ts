@@ -14,7 +14,7 @@ import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid, computeWtxid, getTxBaseSize, getTxVsize, getTxWeight } from '../primitives/tx.js';
 import type { Tx, TxOut } from '../primitives/types.js';
 import { buildSignedTx } from '../testing/txFactory.js';
-import { MEMPOOL_HEIGHT } from './mempool.js';
+import { MEMPOOL_HEIGHT } from '../interfaces/mempoolTypes.js';
 import {
   ALICE,
   BOB,

@@ -1,6 +1,6 @@
 import { SerialQueue } from '../async/serialQueue.js';
 import { isFinalTx } from '../consensus/contextualChecks.js';
-import type { ScriptVerifier } from '../chain/scriptVerifier.js';
+import type { ScriptVerifier } from '../interfaces/scriptVerifier.js';
 import { ScriptCheckBatcher } from './scriptCheckBatcher.js';
 import { checkTransaction } from '../consensus/checkTransaction.js';
 import { checkTxInputs } from '../consensus/checkTxInputs.js';
@@ -16,21 +16,20 @@ import type { Block, Hash256, Outpoint, Sats, Tx, TxOut } from '../primitives/ty
 import { BinaryHeap } from './binaryHeap.js';
 import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from '../policy/feeRate.js';
 import { MempoolEntry } from './mempoolEntry.js';
+import { MempoolEventEmitter, type MempoolListener } from './mempoolEvents.js';
+import type { MempoolReader } from '../interfaces/mempoolReader.js';
 import {
-  MempoolEventEmitter,
+  type AcceptTransactionOptions,
+  type AncestorPackage,
+  MEMPOOL_HEIGHT,
+  type MempoolAcceptResult,
   type MempoolEvents,
-  type MempoolListener,
   type MempoolRemovalReason,
-} from './mempoolEvents.js';
-import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from './mempoolOptions.js';
+  type TxidRef,
+} from '../interfaces/mempoolTypes.js';
+import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from '../policy/mempoolOptions.js';
 import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from '../policy/policy.js';
 import { checkReplacementFeeRate, checkReplacementFees } from './replacement.js';
-
-/**
- * Height reported for coins created by mempool transactions (they are in no block yet).
- * @see Bitcoin Core txmempool.h MEMPOOL_HEIGHT
- */
-export const MEMPOOL_HEIGHT = 0x7fffffff;
 
 /**
  * Half-life of the rolling minimum fee once a block has arrived since its last bump, seconds (12 h).
@@ -58,46 +57,6 @@ export interface MempoolDeps {
   /** Checks input scripts, with a cache shared with block validation. */
   readonly scriptVerifier: ScriptVerifier;
   readonly logger: Logger;
-}
-
-/** Options of acceptTransaction. */
-export interface AcceptTransactionOptions {
-  /** Run every check, scripts included, but do not add the tx (Core's testmempoolaccept). */
-  readonly testOnly?: boolean;
-  /**
-   * The caller's ceiling on the fee rate, sat/kvB: a tx paying more than ceil(rate × vsize / 1000) sats is refused
-   * with `max-fee-exceeded` (a fee typed in the wrong unit would otherwise be lost to the miners). Undefined or 0:
-   * no ceiling. sendrawtransaction and POST /api/tx pass 10,000,000 (0.10 coin/kvB) unless told otherwise.
-   * @see Bitcoin Core MemPoolAccept::ATMPArgs m_client_maxfeerate, DEFAULT_MAX_RAW_TX_FEE_RATE
-   */
-  readonly maxFeeRateSatPerKvb?: bigint;
-}
-
-/** An accepted (or, with testOnly, acceptable) transaction. Txids are display (reversed) hex. */
-export interface MempoolAcceptResult {
-  readonly txid: string;
-  readonly wtxid: string;
-  /** Fee in sats. */
-  readonly fee: Sats;
-  /** Virtual size, vbytes. */
-  readonly vsize: number;
-  /** Own fee rate, sat/vB (display). */
-  readonly feeRateSatPerVb: number;
-  /** Txids of the transactions it replaced (direct conflicts and their descendants); with testOnly, would replace. */
-  readonly replaced: readonly string[];
-}
-
-/** A txid as bytes (internal order) or as display (reversed) hex. */
-export type TxidRef = Hash256 | string;
-
-/**
- * A set of transactions selected together by ancestor fee rate: a tx and its not yet selected ancestors, parents
- * first; `fee` and `vsize` are their sums.
- */
-export interface AncestorPackage {
-  readonly txids: readonly string[];
-  readonly fee: Sats;
-  readonly vsize: number;
 }
 
 /** Everything PreChecks learns about a candidate tx (Core's MemPoolAccept::Workspace). */
@@ -174,7 +133,7 @@ function compareForSelection(a: SelectionCandidate, b: SelectionCandidate): numb
  * checks are run again before the tx is added, so interleaved calls stay consistent.
  * @see Bitcoin Core txmempool.cpp CTxMemPool, validation.cpp MemPoolAccept; bcoin lib/mempool/mempool.js
  */
-export class Mempool {
+export class Mempool implements MempoolReader {
   /** The policy in force: the options given over DEFAULT_MEMPOOL_OPTIONS. */
   readonly options: MempoolOptions;
   private readonly deps: MempoolDeps;
@@ -367,23 +326,23 @@ export class Mempool {
   }
 
   /**
-   * The lowest fee rate a tx can enter the mempool with now, sat/vB: the min relay fee or the rolling minimum fee,
-   * whichever is higher.
+   * The lowest fee rate a tx can enter the mempool with now, sat/kvB (an integer): the min relay fee or the rolling
+   * minimum fee, whichever is higher (Core's getmempoolinfo mempoolminfee).
    */
-  getMinimumFeeRateSatPerVb(): number {
-    return Math.max(this.options.minRelayFeeRateSatPerKvb, this.getMinFeeRateSatPerKvb()) / 1000;
+  getMinimumFeeRateSatPerKvb(): number {
+    return Math.max(this.options.minRelayFeeRateSatPerKvb, this.getMinFeeRateSatPerKvb());
   }
 
   /**
    * The node's fee estimator (one for RPC estimatesmartfee, Esplora's /fee-estimates, mempool.space's
    * /v1/fees/recommended and the wallets): for each confirmation target (blocks; below 1 counts as 1), the fee rate of
    * the package found `target` blocks deep (target × maxBlockWeight/4 vbytes) in ancestor-fee-rate order, floored at
-   * getMinimumFeeRateSatPerVb(); the floor when the backlog is shallower. sat/vB (floats: estimates, not money),
+   * getMinimumFeeRateSatPerKvb() / 1000; the floor when the backlog is shallower. sat/vB (floats: estimates, not money),
    * keyed by the targets as given. A mempool-depth estimate, not Core's CBlockPolicyEstimator (which needs history).
    * PERF: one selectAncestorPackages walk (O(n log n)) per call, whatever the number of targets.
    */
   estimateFeeRates(targets: readonly number[]): Map<number, number> {
-    const floor = this.getMinimumFeeRateSatPerVb();
+    const floor = this.getMinimumFeeRateSatPerKvb() / 1000;
     const blockVsize = this.deps.params.maxBlockWeight / 4;
     const depthOf = (target: number): number => (Number.isFinite(target) ? Math.max(1, Math.floor(target)) : 1) * blockVsize;
     const pending = [...new Set(targets)].sort((a, b) => depthOf(a) - depthOf(b));

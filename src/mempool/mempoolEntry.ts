@@ -1,5 +1,6 @@
 import { hashToHex } from '../primitives/hex.js';
 import type { Hash256, Sats, Tx } from '../primitives/types.js';
+import type { MempoolEntryView } from '../interfaces/mempoolTypes.js';
 import { feeRateSatPerVb } from '../policy/feeRate.js';
 
 /** What the mempool knows about one transaction when it enters: everything but the package statistics. */
@@ -28,7 +29,7 @@ export interface MempoolEntryInit {
  * caller of the update methods.
  * @see Bitcoin Core kernel/mempool_entry.h CTxMemPoolEntry
  */
-export class MempoolEntry {
+export class MempoolEntry implements MempoolEntryView {
   readonly tx: Tx;
   readonly txid: Hash256;
   /** txid as displayed (reversed hex); the mempool's key. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InlineScriptVerifier } from '../chain/inlineScriptVerifier.js';
-import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../chain/scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 import { hashToHex } from '../primitives/hex.js';
 import { computeWtxid } from '../primitives/tx.js';
 import { buildSpend, makeTestKey, type SpendableCoin } from '../testing/txFactory.js';

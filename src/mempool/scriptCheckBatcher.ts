@@ -1,4 +1,4 @@
-import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from '../chain/scriptVerifier.js';
+import type { ScriptCheckJob, ScriptCheckResult, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 
 interface Waiting {
   readonly job: ScriptCheckJob;

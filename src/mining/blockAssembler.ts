@@ -6,6 +6,7 @@ import { buildWitnessCommitmentOutput } from '../consensus/witnessCommitment.js'
 import type { ChainParams } from '../params/chainParams.js';
 import { computeTxid, hasWitness } from '../primitives/tx.js';
 import type { Block, Hash256, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { BlockTemplate, BlockTemplateSource, CoinbaseSpec, TemplateTx } from '../interfaces/blockTemplate.js';
 
 /** Weight reserved for the block header, tx count and coinbase (Core's DEFAULT_BLOCK_MAX_WEIGHT leaves 4,000). */
 export const COINBASE_RESERVED_WEIGHT = 4_000;
@@ -13,41 +14,6 @@ export const COINBASE_RESERVED_WEIGHT = 4_000;
 export const DEFAULT_BLOCK_VERSION = 0x20000000;
 /** Witness reserved value committed in the coinbase witness (BIP-141): 32 zero bytes, as Core uses. */
 const WITNESS_RESERVED_VALUE = new Uint8Array(32);
-
-/** One transaction of a template, with what miners and getblocktemplate report about it. */
-export interface TemplateTx {
-  readonly tx: Tx;
-  readonly txid: Hash256;
-  readonly wtxid: Hash256;
-  /** Fee in sats. */
-  readonly fee: Sats;
-  readonly weight: number;
-}
-
-/**
- * What a miner needs to build the next block: the parent, height, bits/target, time bounds and the transactions chosen
- * from the mempool (parents before children), with their total fees and the coinbase value (subsidy + fees).
- * @see BIP-22/23 getblocktemplate; Bitcoin Core node/miner.h CBlockTemplate
- */
-export interface BlockTemplate {
-  readonly height: number;
-  readonly prevBlock: Hash256;
-  readonly version: number;
-  readonly bits: number;
-  readonly target: bigint;
-  /** Earliest valid block time: median-time-past of the parent + 1, seconds. */
-  readonly minTimeSec: number;
-  /** Suggested block time: max(minTimeSec, now), seconds. */
-  readonly curTimeSec: number;
-  readonly txs: readonly TemplateTx[];
-  readonly totalFees: Sats;
-  /** Subsidy + fees, sats: the most the coinbase may pay. */
-  readonly coinbaseValue: Sats;
-  /** Total weight of the selected transactions (without coinbase and header). */
-  readonly txWeight: number;
-  /** The witness commitment output the coinbase must carry, or null when no selected tx has witness data. */
-  readonly witnessCommitment: TxOut | null;
-}
 
 /** A mempool package as BlockAssembler consumes it: txids in dependency order plus their entries. */
 export interface TemplateSource {
@@ -78,23 +44,13 @@ export interface BlockAssemblerOptions {
   readonly version?: number;
 }
 
-/** What goes into the coinbase of a block built from a template. */
-export interface CoinbaseSpec {
-  /** Script the block reward is paid to (the miner's address). */
-  readonly rewardScript: Uint8Array;
-  /** Extra nonce bytes pushed after the height (miners roll it when the 32-bit nonce space is exhausted). */
-  readonly extraNonce?: Uint8Array;
-  /** Text pushed after the extra nonce (e.g. "/cairn/"); the whole scriptSig stays within 100 bytes. */
-  readonly tag?: string;
-}
-
 /**
  * Builds block templates: transactions picked from the mempool by ancestor fee rate (child-pays-for-parent) within
  * the weight limit, and the block around them (coinbase with BIP-34 height, extra nonce and the reward, witness
  * commitment, merkle root). The header nonce is left at 0 for the miner.
  * @see Bitcoin Core node/miner.cpp BlockAssembler::CreateNewBlock, addPackageTxs
  */
-export class BlockAssembler {
+export class BlockAssembler implements BlockTemplateSource {
   private readonly maxTxWeight: number;
   private readonly version: number;
 

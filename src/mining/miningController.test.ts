@@ -48,8 +48,8 @@ test('mining controller: mines paced regtest blocks paying the reward script, pi
   const node = await openNode(t);
   // Mature coinbases first (the CPU solver; regtest PoW is trivial), so a spend can enter the mempool later.
   for (let i = 0; i < regtest.coinbaseMaturity; i++) {
-    const template = node.blockAssembler.createTemplate();
-    const block = solveBlockCpu(node.blockAssembler.buildBlock(template, { rewardScript: MINER.scriptPubKey }), regtest.powLimit);
+    const template = node.blockTemplates.createTemplate();
+    const block = solveBlockCpu(node.blockTemplates.buildBlock(template, { rewardScript: MINER.scriptPubKey }), regtest.powLimit);
     assert.equal((await node.submitBlock(block!)).status, 'connected');
   }
   const startHeight = node.chain.height;
@@ -81,7 +81,7 @@ test('mining controller: mines paced regtest blocks paying the reward script, pi
   const txid = hashToHex(computeTxid(tx));
   controller.start();
   await node.submitTransaction(tx);
-  await waitFor('the spend to be mined', () => node.store.getTxLocation(computeTxid(tx)) !== undefined, 30_000);
+  await waitFor('the spend to be mined', () => node.chainIndex.getTxLocation(computeTxid(tx)) !== undefined, 30_000);
   assert.equal(node.mempool.get(txid), undefined);
 
   controller.stop();
@@ -105,8 +105,8 @@ test('mining controller: solveBlock grinds a real-PoW target on the miner pool a
   const node = await openNode(t);
   const controller = new MiningController({ threads: 2 }, { node, logger: silentLogger() });
   t.after(() => controller.close());
-  const template = node.blockAssembler.createTemplate();
-  const unsolved = node.blockAssembler.buildBlock(template, { rewardScript: MINER.scriptPubKey });
+  const template = node.blockTemplates.createTemplate();
+  const unsolved = node.blockTemplates.buildBlock(template, { rewardScript: MINER.scriptPubKey });
 
   // Bits 0x1f00ffff: target 0xffff · 2^224, about 2^16 hashes; the pool must find a nonce meeting it.
   const hard = { header: { ...unsolved.header, bits: 0x1f00ffff }, txs: unsolved.txs };

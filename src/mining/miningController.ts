@@ -1,12 +1,13 @@
 import { SerialQueue } from '../async/serialQueue.js';
 import { randomBytes } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
-import type { MiningInfoSource, NodeContext } from '../api/nodeContext.js';
+import type { MiningNode } from './miningNode.js';
+import type { MiningInfoSource } from '../interfaces/miningInfo.js';
 import { bitsToTarget, deriveTarget } from '../consensus/pow.js';
 import type { Logger } from '../logging/logger.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
 import type { Block } from '../primitives/types.js';
-import type { BlockTemplate } from './blockAssembler.js';
+import type { BlockTemplate } from '../interfaces/blockTemplate.js';
 import { solveBlockCpu } from './cpuSolver.js';
 import { MinerPool, type FoundBlock } from './minerPool.js';
 import { TemplateWatcher } from './templateWatcher.js';
@@ -53,9 +54,6 @@ export interface MiningControllerOptions {
   /** Interval of the hash-rate log line while mining, ms (default 60,000). */
   readonly hashRateLogIntervalMs?: number;
 }
-
-/** The part of the node the miners use. */
-export type MiningNode = Pick<NodeContext, 'params' | 'chain' | 'mempool' | 'blockAssembler' | 'submitBlock' | 'nowSec'>;
 
 /** Collaborators of MiningController. */
 export interface MiningControllerDeps {
@@ -279,7 +277,7 @@ export class MiningController implements MiningInfoSource {
     extraNonce.set(this.extraNoncePrefix, 0);
     new DataView(extraNonce.buffer).setUint32(4, this.extraNonce++ >>> 0);
     const timeSec = Math.max(template.minTimeSec, this.deps.node.nowSec());
-    const block = this.deps.node.blockAssembler.buildBlock(template, { rewardScript, extraNonce, tag: this.tag }, timeSec);
+    const block = this.deps.node.blockTemplates.buildBlock(template, { rewardScript, extraNonce, tag: this.tag }, timeSec);
     const jobId = `mine-${++this.jobSeq}`;
     this.jobs.set(jobId, block);
     if (this.jobs.size > JOBS_KEPT) this.jobs.delete(this.jobs.keys().next().value as string);

@@ -198,8 +198,8 @@ class RawClient {
 
 async function mineBlocks(node: FullNode, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const template = node.blockAssembler.createTemplate();
-    const block = solveBlockCpu(node.blockAssembler.buildBlock(template, { rewardScript: MINER.scriptPubKey }), regtest.powLimit);
+    const template = node.blockTemplates.createTemplate();
+    const block = solveBlockCpu(node.blockTemplates.buildBlock(template, { rewardScript: MINER.scriptPubKey }), regtest.powLimit);
     assert.ok(block);
     assert.equal((await node.submitBlock(block)).status, 'connected');
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { NodeContext } from '../api/nodeContext.js';
+import type { MiningNode } from './miningNode.js';
 import { encodeBip34HeightPush } from '../consensus/contextualChecks.js';
 import { computeMerkleBranch } from '../consensus/merkle.js';
 import { hashToBigInt } from '../consensus/pow.js';
@@ -11,7 +11,8 @@ import { computeBlockHash } from '../primitives/blockHeader.js';
 import { bytesEqual, bytesToHex, hashToHex } from '../primitives/hex.js';
 import { decodeTx } from '../primitives/tx.js';
 import type { Block, Hash256, Tx } from '../primitives/types.js';
-import { buildCoinbaseTx, type BlockTemplate } from './blockAssembler.js';
+import { buildCoinbaseTx } from './blockAssembler.js';
+import type { BlockTemplate } from '../interfaces/blockTemplate.js';
 import { DEFAULT_COINBASE_TAG } from './miningController.js';
 import { payoutScriptFromAddress } from './payoutAddress.js';
 import {
@@ -80,12 +81,9 @@ export interface StratumServerOptions {
   readonly tag?: string;
 }
 
-/** The part of the node the Stratum server uses. */
-export type StratumNode = Pick<NodeContext, 'params' | 'chain' | 'mempool' | 'blockAssembler' | 'submitBlock' | 'nowSec'>;
-
 /** Collaborators of the Stratum server. */
 export interface StratumServerDeps {
-  readonly node: StratumNode;
+  readonly node: MiningNode;
   /** Logger of module 'stratum'. */
   readonly logger: Logger;
 }

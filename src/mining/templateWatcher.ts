@@ -1,6 +1,6 @@
-import type { NodeContext } from '../api/nodeContext.js';
+import type { MiningNode } from './miningNode.js';
 import { bytesEqual } from '../primitives/hex.js';
-import type { BlockTemplate } from './blockAssembler.js';
+import type { BlockTemplate } from '../interfaces/blockTemplate.js';
 
 /** Default shortest time between two mempool-driven template refreshes, ms. */
 export const DEFAULT_TEMPLATE_REFRESH_MS = 2_000;
@@ -22,7 +22,7 @@ export interface TemplateWatcherOptions {
 }
 
 /** The part of the node a TemplateWatcher follows. */
-export type TemplateWatcherNode = Pick<NodeContext, 'chain' | 'mempool' | 'blockAssembler'>;
+export type TemplateWatcherNode = Pick<MiningNode, 'chain' | 'mempool' | 'blockTemplates'>;
 
 /**
  * Keeps miners' work current: a new template on every new tip (clean: earlier jobs are stale), and, when
@@ -58,10 +58,10 @@ export class TemplateWatcher {
     this.stop();
     this.listener = listener;
     this.unsubscribe = [
-      this.node.chain.on('tipChanged', () => this.emit(this.node.blockAssembler.createTemplate(), true, 'tip')),
+      this.node.chain.on('tipChanged', () => this.emit(this.node.blockTemplates.createTemplate(), true, 'tip')),
       this.node.mempool.on('added', () => this.scheduleMempoolRefresh()),
     ];
-    this.emit(this.node.blockAssembler.createTemplate(), true, 'start');
+    this.emit(this.node.blockTemplates.createTemplate(), true, 'start');
   }
 
   /** Stops following the node (idempotent). */
@@ -84,7 +84,7 @@ export class TemplateWatcher {
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.lastRefreshMs = performance.now();
-      const template = this.node.blockAssembler.createTemplate();
+      const template = this.node.blockTemplates.createTemplate();
       const current = this.currentTemplate;
       if (current === undefined || !bytesEqual(template.prevBlock, current.prevBlock)) return;
       if (template.totalFees > current.totalFees) this.emit(template, false, 'mempool');

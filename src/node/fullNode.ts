@@ -1,11 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MiningInfoSource, NetworkInfoSource, NodeContext } from '../api/nodeContext.js';
-import { Chain, type ChainOptions, type ProcessBlockResult } from '../chain/chain.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
+import type { MiningInfoSource } from '../interfaces/miningInfo.js';
+import type { NetworkInfoSource } from '../interfaces/networkInfo.js';
+import { Chain, type ChainOptions } from '../chain/chain.js';
+import type { BlockTemplateSource } from '../interfaces/blockTemplate.js';
+import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
+import type { ProcessBlockResult } from '../interfaces/chainTypes.js';
 import { WorkerPoolScriptVerifier } from '../chain/workerPoolScriptVerifier.js';
 import { createLogger, moduleLogger, type Logger, type LogLevel } from '../logging/logger.js';
-import { Mempool, type AcceptTransactionOptions, type MempoolAcceptResult } from '../mempool/mempool.js';
-import type { MempoolOptions } from '../mempool/mempoolOptions.js';
+import { Mempool } from '../mempool/mempool.js';
+import type { AcceptTransactionOptions, MempoolAcceptResult } from '../interfaces/mempoolTypes.js';
+import type { MempoolOptions } from '../policy/mempoolOptions.js';
 import { BlockAssembler, type BlockAssemblerOptions } from '../mining/blockAssembler.js';
 import { solveBlockCpu } from '../mining/cpuSolver.js';
 import type { ChainParams } from '../params/chainParams.js';
@@ -42,23 +48,19 @@ export interface FullNodeDeps {
 }
 
 /**
- * The composition root of a cairn node: opens the chain store, the script verifier, the Chain, the Mempool and the
- * BlockAssembler, and wires the chain's events to the mempool (confirmed and conflicting txs leave it; txs of
- * disconnected blocks come back after a reorg). Blocks from miners and from the network enter through the same path,
- * submitBlock. The mempool and the chain share one script verifier, so signatures checked on mempool entry are not
- * checked again when the block arrives (script cache by wtxid).
+ * The core of a cairn node: opens the chain store (with its Esplora indexes), the script verifier, the Chain, the
+ * Mempool and the BlockAssembler, and wires the chain's events to the mempool (confirmed and conflicting txs leave it;
+ * txs of disconnected blocks come back after a reorg). Blocks from miners and from the network enter through the same
+ * path, submitBlock. The mempool and the chain share one script verifier, so signatures checked on mempool entry are
+ * not checked again when the block arrives (script cache by wtxid). The interfaces (RPC, REST, Stratum) see it through
+ * a NodeContext that node/runNode builds once with createNodeContext.
  * @see Bitcoin Core node/kernel_notifications.cpp, init.cpp; bcoin lib/node/fullnode.js
  */
-export class FullNode implements NodeContext {
+export class FullNode {
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Unix time the node opened, seconds. */
   readonly startedAtSec: number;
-  /** Peers and addresses; reports no peers until the p2p layer replaces it. */
-  network: NetworkInfoSource = { peers: () => [], localAddresses: () => [] };
-  /** Local miners; reports no mining until a miner pool replaces it. */
-  mining: MiningInfoSource = { hashesPerSecond: () => 0, isMining: () => false };
-  private readonly shutdownListeners: (() => void)[] = [];
 
   private constructor(
     readonly params: ChainParams,
@@ -67,21 +69,16 @@ export class FullNode implements NodeContext {
     readonly scriptVerifier: WorkerPoolScriptVerifier,
     readonly chain: Chain,
     readonly mempool: Mempool,
-    readonly blockAssembler: BlockAssembler,
+    readonly blockTemplates: BlockAssembler,
     private readonly ownsLogger: boolean,
     readonly nowSec: () => number,
   ) {
     this.startedAtSec = nowSec();
   }
 
-  /** Registers what to run when an interface (the `stop` RPC) asks the node to shut down. */
-  onShutdownRequest(listener: () => void): void {
-    this.shutdownListeners.push(listener);
-  }
-
-  /** Asks the process that owns the node to shut it down (the owner registered with onShutdownRequest). */
-  requestShutdown(): void {
-    for (const listener of this.shutdownListeners) listener();
+  /** The Esplora indexes the store keeps with every block (tx locations, spends, address histories). */
+  get chainIndex(): ChainIndexReader {
+    return this.store.chainIndex;
   }
 
   /** Opens (or creates) the node's state in options.datadir and wires its services. */
@@ -150,12 +147,6 @@ export class FullNode implements NodeContext {
     this.expiryTimer.unref();
   }
 
-  /**
-   * Finds a nonce for a block: on the calling thread with the CPU solver (regtest: a try or two). The node command
-   * replaces this with its WebAssembly miner pool for real-PoW networks.
-   */
-  solveBlock: (block: Block) => Promise<Block | null> = (block) => Promise.resolve(solveBlockCpu(block, this.params.powLimit));
-
   /** Submits a block found by a miner or received from a peer: the same validation path for both. */
   submitBlock(block: Block): Promise<ProcessBlockResult> {
     return this.chain.processBlock(block);
@@ -176,4 +167,46 @@ export class FullNode implements NodeContext {
     this.store.close();
     if (this.ownsLogger) this.logger.flush();
   }
+}
+
+/** The parts of a NodeContext that do not come from the FullNode itself; each has a default for tests and tools. */
+export interface NodeContextParts {
+  /** Peers and network admin (default: no peers, no networking). */
+  readonly network?: NetworkInfoSource;
+  /** The node's miners (default: not mining). */
+  readonly mining?: MiningInfoSource;
+  /** Nonce search for generatetoaddress (default: the CPU solver on the calling thread, enough for regtest). */
+  readonly solveBlock?: (block: Block) => Promise<Block | null>;
+  /** What the `stop` RPC does (default: nothing). */
+  readonly requestShutdown?: () => void;
+}
+
+/** A NodeContext that reports no peers: the node runs without p2p. */
+const NO_NETWORK: NetworkInfoSource = Object.freeze({ peers: () => [], localAddresses: () => [] });
+/** A MiningInfoSource of a node without miners. */
+const NO_MINING: MiningInfoSource = Object.freeze({ hashesPerSecond: () => 0, isMining: () => false });
+
+/**
+ * The NodeContext the node's interfaces see: the FullNode's chain, mempool, indexes and templates as read-only views,
+ * its submit paths, and the parts the composition root adds (network, miners, solver, shutdown). Built once; nothing
+ * is patched afterwards.
+ */
+export function createNodeContext(node: FullNode, parts: NodeContextParts = {}): NodeContext {
+  const solveBlock = parts.solveBlock ?? ((block: Block) => Promise.resolve(solveBlockCpu(block, node.params.powLimit)));
+  const requestShutdown = parts.requestShutdown ?? ((): void => undefined);
+  return Object.freeze({
+    params: node.params,
+    chain: node.chain,
+    mempool: node.mempool,
+    chainIndex: node.chainIndex,
+    blockTemplates: node.blockTemplates satisfies BlockTemplateSource,
+    startedAtSec: node.startedAtSec,
+    network: parts.network ?? NO_NETWORK,
+    mining: parts.mining ?? NO_MINING,
+    submitBlock: (block: Block): Promise<ProcessBlockResult> => node.submitBlock(block),
+    submitTransaction: (tx: Tx, options?: AcceptTransactionOptions): Promise<MempoolAcceptResult> => node.submitTransaction(tx, options),
+    solveBlock,
+    nowSec: () => node.nowSec(),
+    requestShutdown,
+  });
 }

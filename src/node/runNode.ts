@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { registerReadGauge } from '../api/metrics.js';
-import { removeNodeRuntimeInfo, writeNodeRuntimeInfo, type NodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
+import { removeNodeRuntimeInfo, writeNodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
+import type { NodeRuntimeInfo } from '../interfaces/nodeRuntimeInfo.js';
 import { CAIRN_VERSION } from '../api/rpc/networkRpc.js';
 import { Networker } from '../p2p/networker.js';
 import { startRestServer, type RestServer } from '../api/restServer.js';
@@ -11,7 +12,8 @@ import { MiningController } from '../mining/miningController.js';
 import { payoutScriptFromAddress } from '../mining/payoutAddress.js';
 import { StratumServer } from '../mining/stratumServer.js';
 import type { ChainParams } from '../params/chainParams.js';
-import { FullNode } from './fullNode.js';
+import type { NodeContext } from '../interfaces/nodeContext.js';
+import { createNodeContext, FullNode } from './fullNode.js';
 
 export type { NodeRuntimeInfo };
 
@@ -59,6 +61,8 @@ export interface NodeRunOptions {
 /** A running node with its servers; stop() shuts everything down in order. */
 export interface RunningNode {
   readonly node: FullNode;
+  /** What the node's interfaces see of it (built once at start). */
+  readonly context: NodeContext;
   readonly rpc: RpcServer;
   readonly rest: RestServer;
   /** The Stratum server, unless stratumPort was null. */
@@ -71,6 +75,8 @@ export interface RunningNode {
   readonly runtimeInfo: NodeRuntimeInfo;
   /** Stops the servers, then the node (idempotent). */
   stop(): Promise<void>;
+  /** Registers what to run when the `stop` RPC asks the node to shut down (the process owner stops it). */
+  onShutdownRequest(listener: () => void): void;
 }
 
 /**
@@ -102,12 +108,12 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
     },
     { node, logger: moduleLogger(node.logger, 'mining') },
   );
-  node.mining = mining;
-  node.solveBlock = (block) => mining.solveBlock(block);
+  const shutdownListeners: (() => void)[] = [];
   let rpc: RpcServer | undefined;
   let rest: RestServer | undefined;
   let stratum: StratumServer | undefined;
   let networker: Networker | undefined;
+  let context: NodeContext;
   try {
     if (options.p2pPort !== null) {
       networker = new Networker(
@@ -124,8 +130,15 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
         { chain: node.chain, mempool: node.mempool, logger: moduleLogger(node.logger, 'p2p'), nowSec: node.nowSec },
       );
       await networker.start();
-      node.network = networker;
     }
+    context = createNodeContext(node, {
+      ...(networker !== undefined ? { network: networker } : {}),
+      mining,
+      solveBlock: (block) => mining.solveBlock(block),
+      requestShutdown: () => {
+        for (const listener of shutdownListeners) listener();
+      },
+    });
     rpc = await startRpcServer(
       {
         host,
@@ -134,7 +147,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
         ...(options.rpcUser !== undefined ? { rpcUser: options.rpcUser } : {}),
         ...(options.rpcPassword !== undefined ? { rpcPassword: options.rpcPassword } : {}),
       },
-      { node, logger: moduleLogger(node.logger, 'rpc') },
+      { node: context, logger: moduleLogger(node.logger, 'rpc') },
     );
     rest = await startRestServer(
       {
@@ -144,7 +157,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
           ? { rateLimit: { max: options.apiRateLimitPerMinute, timeWindowMs: 60_000 } }
           : {}),
       },
-      { node, logger: moduleLogger(node.logger, 'api') },
+      { node: context, logger: moduleLogger(node.logger, 'api') },
     );
     if (options.stratumPort !== null) {
       stratum = await StratumServer.start(
@@ -153,7 +166,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
           port: options.stratumPort ?? params.defaultPorts.stratum,
           ...(options.stratumDifficulty !== undefined ? { shareDifficulty: options.stratumDifficulty } : {}),
         },
-        { node, logger: moduleLogger(node.logger, 'stratum') },
+        { node: context, logger: moduleLogger(node.logger, 'stratum') },
       );
       stratum.registerMetrics(rest.metrics.registry);
     }
@@ -187,9 +200,12 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
   };
   writeNodeRuntimeInfo(options.datadir, runtimeInfo);
   let stopping: Promise<void> | undefined;
-  const started = { node, rpc, rest, stratum, mining, networker, runtimeInfo };
+  const started = { node, context, rpc, rest, stratum, mining, networker, runtimeInfo };
   return {
     ...started,
+    onShutdownRequest(listener: () => void): void {
+      shutdownListeners.push(listener);
+    },
     stop(): Promise<void> {
       stopping ??= (async () => {
         log.info('node stopping');

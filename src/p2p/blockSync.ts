@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { bytesEqual } from '../primitives/hex.js';
 import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
-import type { BlockIndexEntry } from '../storage/chainStore.js';
+import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { MAX_BLOCKS_PER_REQUEST, MAX_HEADERS_PER_RESPONSE, type HeadersRequest } from './wire.js';
 
 /** What the sync needs to know of one connected peer. */

@@ -1,54 +1,7 @@
 import type { Coin } from '../consensus/utxoView.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Block, BlockHeader, Hash256, Outpoint } from '../primitives/types.js';
-
-/**
- * Validation status bits of a block index entry, as Bitcoin Core's BlockStatus (chain.h) reduced to what cairn needs.
- * An entry may carry several bits; FAILED and FAILED_CHILD mark blocks that can never be part of the best chain.
- */
-export const BlockStatus = Object.freeze({
-  /** The header passed context-free and contextual header checks (PoW, bits, time). */
-  VALID_HEADER: 1,
-  /** The full block is stored and passed checkBlock and the contextual block checks. */
-  HAVE_DATA: 2,
-  /** The block was connected at least once: inputs and scripts are valid. */
-  VALID_SCRIPTS: 4,
-  /** The block itself broke a consensus rule. */
-  FAILED: 8,
-  /** An ancestor broke a consensus rule. */
-  FAILED_CHILD: 16,
-} as const);
-
-/** Mask of the failure bits. */
-export const BLOCK_FAILED_MASK = BlockStatus.FAILED | BlockStatus.FAILED_CHILD;
-
-/**
- * One entry of the block index: a header the node knows, with its place in the tree of headers.
- * `chainWork` is the total work of the chain from genesis up to and including this block.
- * @see Bitcoin Core chain.h CBlockIndex
- */
-export interface BlockIndexEntry {
-  readonly hash: Hash256;
-  /** Display (reversed) hex of `hash`, cached because maps and logs key on it. */
-  readonly hashHex: string;
-  readonly header: BlockHeader;
-  readonly height: number;
-  readonly chainWork: bigint;
-  /** BlockStatus bits. */
-  status: number;
-  /** Number of transactions (0 until the block data is stored). */
-  txCount: number;
-  /** Serialized size in bytes with witnesses (0 until the block data is stored). */
-  sizeBytes: number;
-  /** Block weight (0 until the block data is stored). */
-  weight: number;
-}
-
-/** A coin in the UTXO set together with its outpoint. */
-export interface UtxoRecord {
-  readonly outpoint: Outpoint;
-  readonly coin: Coin;
-}
+import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type { BlockIndexEntry, UtxoRecord, UtxoSetDigest } from '../interfaces/chainTypes.js';
 
 /**
  * Everything one block connect changes, applied by ChainStore.connectBlock in ONE SQLite transaction so that a kill -9
@@ -85,7 +38,7 @@ export interface PendingBlockConnect {
 /**
  * Everything one block disconnect changes, in ONE transaction: the UTXO net diff (`removed` = the block's outputs still
  * in the set; `restored` = the coins its inputs had spent, from its undo data, except coins created in the block
- * itself), the tx/address/spend index rows of the block removed, and the tip moved to the block's parent.
+ * itself), the index rows of the block removed, and the tip moved to the block's parent.
  */
 export interface DisconnectBlockUpdate {
   readonly entry: BlockIndexEntry;
@@ -95,48 +48,11 @@ export interface DisconnectBlockUpdate {
   readonly restored: readonly UtxoRecord[];
 }
 
-/** Where a confirmed transaction is: block, height and position in the block. */
-export interface TxLocation {
-  readonly txid: Hash256;
-  readonly blockHash: Hash256;
-  readonly height: number;
-  /** Index of the tx in the block (0 = coinbase). */
-  readonly position: number;
-}
-
-/** The input that spent an outpoint on the main chain (for Esplora's /tx/:txid/outspends). */
-export interface SpendRecord {
-  readonly outpoint: Outpoint;
-  readonly spendingTxid: Hash256;
-  readonly inputIndex: number;
-  readonly height: number;
-}
-
-/** One main-chain transaction that touched a scriptPubKey (received to it or spent from it). */
-export interface AddressHistoryRecord {
-  readonly txid: Hash256;
-  readonly height: number;
-  readonly position: number;
-}
-
 /**
- * A deterministic digest of the whole UTXO set, like Core's `gettxoutsetinfo` (hash_type "hash_serialized"):
- * two nodes, or one node before and after a crash, hold the same set exactly when these are equal.
- * `hashSerialized` is the display hex of sha256d over every coin in outpoint order, each serialized as
- * outpoint (36 bytes) || u32 LE (height * 2 + isCoinbase) || i64 LE value || compact-size script length || script.
- * @see Bitcoin Core rpc/blockchain.cpp gettxoutsetinfo, kernel/coinstats.cpp
- */
-export interface UtxoSetDigest {
-  readonly height: number;
-  readonly bestBlock: string;
-  readonly txouts: number;
-  readonly totalAmount: bigint;
-  readonly hashSerialized: string;
-}
-
-/**
- * Persistent chain state: block index, raw blocks, undo data, UTXO set, main chain and tip, tx index, address index and
- * spend index. Synchronous (better-sqlite3). Every method that writes more than one row does so in one transaction.
+ * Persistent chain state, what the Chain reads and writes: block index, raw blocks, undo data, UTXO set, main chain
+ * and tip. Synchronous (better-sqlite3). Every method that writes more than one row does so in one transaction.
+ * The Esplora indexes (tx, spend and address indexes) are not part of it: an implementation keeps them in the same
+ * transaction as each connect/disconnect and serves them through ChainIndexReader (SqliteChainStore.chainIndex).
  * Implementations: SqliteChainStore (default, WAL mode).
  */
 export interface ChainStore {
@@ -192,18 +108,6 @@ export interface ChainStore {
   getUtxoCount(): number;
   /** The digest of the whole UTXO set at the current tip. */
   computeUtxoDigest(): UtxoSetDigest;
-
-  // --- indexes (main chain only) -------------------------------------------------------------------------------
-  getTxLocation(txid: Hash256): TxLocation | undefined;
-  /** The spend of an outpoint on the main chain, if any. */
-  getSpend(outpoint: Outpoint): SpendRecord | undefined;
-  /** Main-chain history of a scriptPubKey, newest first; `limit` rows after the (height, position) cursor when given. */
-  getAddressHistory(
-    scriptPubKey: Uint8Array,
-    options?: { limit?: number; before?: { height: number; position: number } },
-  ): AddressHistoryRecord[];
-  /** Unspent coins paying to a scriptPubKey. */
-  getAddressUtxos(scriptPubKey: Uint8Array, limit?: number): UtxoRecord[];
 
   /** Closes the database (idempotent). */
   close(): void;

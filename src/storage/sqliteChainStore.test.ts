@@ -14,7 +14,8 @@ import { hashToHex } from '../primitives/hex.js';
 import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, Hash256, Outpoint, Tx, TxOut } from '../primitives/types.js';
-import { BlockStatus, type BlockIndexEntry, type ChainStore, type UtxoRecord } from './chainStore.js';
+import type { ChainStore } from './chainStore.js';
+import { BlockStatus, type BlockIndexEntry, type UtxoRecord } from '../interfaces/chainTypes.js';
 import { SqliteChainStore } from './sqliteChainStore.js';
 import { StorageError } from './storageError.js';
 
@@ -162,10 +163,10 @@ function chainState(store: SqliteChainStore): Record<string, unknown> {
     digest: store.computeUtxoDigest(),
     count: store.getUtxoCount(),
     coins: store.getCoins(outpoints),
-    spends: outpoints.map((o) => store.getSpend(o)),
-    txs: [cb1Id, cb2Id, t2aId, t2bId].map((t) => store.getTxLocation(t)),
-    history: [A, B, C].map((s) => store.getAddressHistory(s)),
-    utxos: [A, B, C].map((s) => store.getAddressUtxos(s)),
+    spends: outpoints.map((o) => store.chainIndex.getSpend(o)),
+    txs: [cb1Id, cb2Id, t2aId, t2bId].map((t) => store.chainIndex.getTxLocation(t)),
+    history: [A, B, C].map((s) => store.chainIndex.getAddressHistory(s)),
+    utxos: [A, B, C].map((s) => store.chainIndex.getAddressUtxos(s)),
     undo: [entry1.hash, entry2.hash].map((h) => store.readUndo(h)),
   };
 }
@@ -375,7 +376,7 @@ describe('SqliteChainStore: block index and block data', () => {
       assert.deepEqual(store.getMainChainHash(0), genesisEntry.hash);
       assert.deepEqual(store.readBlock(genesisEntry.hash), genesis);
       assert.equal(store.getUtxoCount(), 0);
-      assert.equal(store.getTxLocation(computeTxid(genesis.txs[0]!)), undefined);
+      assert.equal(store.chainIndex.getTxLocation(computeTxid(genesis.txs[0]!)), undefined);
       assertStorageError(() => initGenesis(store), 'bad-update');
     } finally {
       store.close();
@@ -444,45 +445,45 @@ describe('SqliteChainStore: connect and disconnect', () => {
 
       // undo and tx index
       assert.deepEqual(store.readUndo(entry2.hash), undo2);
-      assert.deepEqual(store.getTxLocation(cb1Id), { txid: cb1Id, blockHash: entry1.hash, height: 1, position: 0 });
-      assert.deepEqual(store.getTxLocation(cb2Id), { txid: cb2Id, blockHash: entry2.hash, height: 2, position: 0 });
-      assert.deepEqual(store.getTxLocation(t2aId), { txid: t2aId, blockHash: entry2.hash, height: 2, position: 1 });
-      assert.deepEqual(store.getTxLocation(t2bId), { txid: t2bId, blockHash: entry2.hash, height: 2, position: 2 });
+      assert.deepEqual(store.chainIndex.getTxLocation(cb1Id), { txid: cb1Id, blockHash: entry1.hash, height: 1, position: 0 });
+      assert.deepEqual(store.chainIndex.getTxLocation(cb2Id), { txid: cb2Id, blockHash: entry2.hash, height: 2, position: 0 });
+      assert.deepEqual(store.chainIndex.getTxLocation(t2aId), { txid: t2aId, blockHash: entry2.hash, height: 2, position: 1 });
+      assert.deepEqual(store.chainIndex.getTxLocation(t2bId), { txid: t2bId, blockHash: entry2.hash, height: 2, position: 2 });
 
       // spends
-      assert.deepEqual(store.getSpend(op(cb1Id, 0)), {
+      assert.deepEqual(store.chainIndex.getSpend(op(cb1Id, 0)), {
         outpoint: op(cb1Id, 0),
         spendingTxid: t2aId,
         inputIndex: 0,
         height: 2,
       });
-      assert.deepEqual(store.getSpend(op(t2aId, 0)), {
+      assert.deepEqual(store.chainIndex.getSpend(op(t2aId, 0)), {
         outpoint: op(t2aId, 0),
         spendingTxid: t2bId,
         inputIndex: 0,
         height: 2,
       });
-      assert.equal(store.getSpend(op(t2aId, 1)), undefined);
-      assert.equal(store.getSpend(NULL_OUTPOINT), undefined, 'coinbase inputs are not spends');
+      assert.equal(store.chainIndex.getSpend(op(t2aId, 1)), undefined);
+      assert.equal(store.chainIndex.getSpend(NULL_OUTPOINT), undefined, 'coinbase inputs are not spends');
 
       // address history: newest first, one row per (script, tx)
       const h = (txid: Hash256, height: number, position: number) => ({ txid, height, position });
-      assert.deepEqual(store.getAddressHistory(A), [h(t2aId, 2, 1), h(cb1Id, 1, 0)]);
-      assert.deepEqual(store.getAddressHistory(B), [h(t2bId, 2, 2), h(t2aId, 2, 1), h(cb2Id, 2, 0)]);
-      assert.deepEqual(store.getAddressHistory(C), [h(t2bId, 2, 2)]);
-      assert.deepEqual(store.getAddressHistory(OP_RETURN), []);
-      assert.deepEqual(store.getAddressHistory(B, { limit: 2 }), [h(t2bId, 2, 2), h(t2aId, 2, 1)]);
-      assert.deepEqual(store.getAddressHistory(B, { before: { height: 2, position: 1 } }), [h(cb2Id, 2, 0)]);
-      assert.deepEqual(store.getAddressHistory(A, { before: { height: 2, position: 0 } }), [h(cb1Id, 1, 0)]);
-      assert.deepEqual(store.getAddressHistory(B, { before: { height: 2, position: 2 }, limit: 1 }), [h(t2aId, 2, 1)]);
-      assert.deepEqual(store.getAddressHistory(B, { limit: 0 }), []);
-      assertStorageError(() => store.getAddressHistory(B, { limit: -1 }), 'bad-argument');
+      assert.deepEqual(store.chainIndex.getAddressHistory(A), [h(t2aId, 2, 1), h(cb1Id, 1, 0)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(B), [h(t2bId, 2, 2), h(t2aId, 2, 1), h(cb2Id, 2, 0)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(C), [h(t2bId, 2, 2)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(OP_RETURN), []);
+      assert.deepEqual(store.chainIndex.getAddressHistory(B, { limit: 2 }), [h(t2bId, 2, 2), h(t2aId, 2, 1)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(B, { before: { height: 2, position: 1 } }), [h(cb2Id, 2, 0)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(A, { before: { height: 2, position: 0 } }), [h(cb1Id, 1, 0)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(B, { before: { height: 2, position: 2 }, limit: 1 }), [h(t2aId, 2, 1)]);
+      assert.deepEqual(store.chainIndex.getAddressHistory(B, { limit: 0 }), []);
+      assertStorageError(() => store.chainIndex.getAddressHistory(B, { limit: -1 }), 'bad-argument');
 
       // address utxos
-      assert.deepEqual(store.getAddressUtxos(A), [created2[1]]);
-      assert.deepEqual(store.getAddressUtxos(B), [created2[0]]);
-      assert.deepEqual(store.getAddressUtxos(C), [created2[2]]);
-      assert.deepEqual(store.getAddressUtxos(C, 0), []);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(A), [created2[1]]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(B), [created2[0]]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(C), [created2[2]]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(C, 0), []);
 
       // disconnect brings back exactly state 1
       disconnect2(store);

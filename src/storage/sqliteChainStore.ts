@@ -1,29 +1,19 @@
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { isUnspendable } from '../consensus/scriptType.js';
 import type { Coin } from '../consensus/utxoView.js';
-import { sha256 } from '../crypto/hash.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { computeBlockHash, decodeBlock } from '../primitives/block.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
 import { bytesEqual, hashToHex } from '../primitives/hex.js';
-import { decodeOutpoint } from '../primitives/outpoint.js';
 import { isCoinbase } from '../primitives/tx.js';
 import type { Block, Hash256, Outpoint } from '../primitives/types.js';
-import type {
-  AddressHistoryRecord,
-  BlockIndexEntry,
-  ChainStore,
-  ConnectBlockUpdate,
-  DisconnectBlockUpdate,
-  PendingBlockConnect,
-  SpendRecord,
-  TxLocation,
-  UtxoRecord,
-  UtxoSetDigest,
-} from './chainStore.js';
+import type { ChainStore, ConnectBlockUpdate, DisconnectBlockUpdate, PendingBlockConnect } from './chainStore.js';
+import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
+import type { BlockIndexEntry, UtxoRecord, UtxoSetDigest } from '../interfaces/chainTypes.js';
+import { SqliteChainIndex } from './sqliteChainIndex.js';
+import { asBytes, coinFromRow, memoScriptHash, scriptHashOf, writeOutpointKey, type ScriptHashFn, type UtxoRow } from './sqliteRows.js';
 import { StorageError } from './storageError.js';
 import { decodeUndo, encodeUndo } from './undo.js';
 
@@ -123,12 +113,7 @@ interface BlockIndexRow {
 
 /** A utxo row read with safe integers: value, height and coinbase come back as bigint. */
 type CoinRow = [value: bigint, script: Buffer, height: bigint, coinbase: bigint];
-type UtxoRow = [outpoint: Buffer, value: bigint, script: Buffer, height: bigint, coinbase: bigint];
 
-/** A plain Uint8Array view of a Buffer returned by SQLite (so deepStrictEqual and decoders see plain bytes). */
-function asBytes(buf: Buffer): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
 
 function encodeChainWork(chainWork: bigint): Uint8Array {
   if (chainWork < 0n || chainWork >= TWO_256) {
@@ -141,9 +126,6 @@ function decodeChainWork(bytes: Buffer): bigint {
   return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
 }
 
-function coinFromRow(value: bigint, script: Buffer, height: bigint, coinbase: bigint): Coin {
-  return { output: { value, scriptPubKey: asBytes(script) }, height: Number(height), isCoinbase: coinbase !== 0n };
-}
 
 /** Number of non-coinbase inputs of the block: the length its undo data must have. */
 function countSpendingInputs(block: Block): number {
@@ -159,13 +141,6 @@ function putCompactSize(buf: Buffer, offset: number, n: number): number {
   return buf.writeUInt32LE(n, buf.writeUInt8(0xfe, offset));
 }
 
-/** SHA-256 of a script for the script_hash column. PERF: node:crypto's one-shot hash, no Hash object per call. */
-function scriptHashOf(script: Uint8Array): Buffer {
-  return oneShotHash('sha256', script, 'buffer');
-}
-
-/** Script hashes of one block being connected or disconnected, by script object, so each script is hashed once. */
-type ScriptHashes = Map<Uint8Array, Uint8Array>;
 
 /**
  * The chain state of a node on SQLite (better-sqlite3, synchronous): block index, raw blocks, undo data, UTXO set,
@@ -202,17 +177,6 @@ export class SqliteChainStore implements ChainStore {
     | 'insertCoin'
     | 'deleteCoin'
     | 'iterateUtxo'
-    | 'getAddressUtxos'
-    | 'putTx'
-    | 'getTx'
-    | 'deleteTx'
-    | 'putSpend'
-    | 'getSpend'
-    | 'deleteSpend'
-    | 'putHistory'
-    | 'getHistory'
-    | 'getHistoryBefore'
-    | 'deleteHistory'
     | 'begin'
     | 'commit'
     | 'rollback'
@@ -220,11 +184,11 @@ export class SqliteChainStore implements ChainStore {
     Stmt
   >;
 
-  /**
-   * Scratch for serialized outpoints bound as keys: SQLite copies a bound blob (SQLITE_TRANSIENT), so one buffer
-   * serves every statement and no 36-byte array is allocated per row.
-   */
+  /** Scratch for serialized outpoints bound as keys (see writeOutpointKey). */
   private readonly outpointScratch = Buffer.allocUnsafe(36);
+
+  /** The Esplora indexes, written in each block's transaction (see SqliteChainIndex). */
+  private readonly indexes: SqliteChainIndex;
 
   /** Rows (and pages of block data) written since the last checkpoint: see CHECKPOINT_AFTER_ROWS. */
   private rowsSinceCheckpoint = 0;
@@ -270,33 +234,17 @@ export class SqliteChainStore implements ChainStore {
       iterateUtxo: p('SELECT outpoint, value, script, height, coinbase FROM utxo ORDER BY outpoint')
         .raw()
         .safeIntegers(),
-      getAddressUtxos: p(
-        'SELECT outpoint, value, script, height, coinbase FROM utxo WHERE script_hash = ? ' +
-          'ORDER BY height, outpoint LIMIT ?',
-      )
-        .raw()
-        .safeIntegers(),
-      putTx: p('INSERT OR REPLACE INTO tx_index (txid, block_hash, height, position) VALUES (?, ?, ?, ?)'),
-      getTx: p('SELECT block_hash, height, position FROM tx_index WHERE txid = ?').raw(),
-      deleteTx: p('DELETE FROM tx_index WHERE txid = ? AND block_hash = ?'),
-      putSpend: p('INSERT OR REPLACE INTO spends (outpoint, spending_txid, input_index, height) VALUES (?, ?, ?, ?)'),
-      getSpend: p('SELECT spending_txid, input_index, height FROM spends WHERE outpoint = ?').raw(),
-      deleteSpend: p('DELETE FROM spends WHERE outpoint = ? AND height = ?'),
-      putHistory: p('INSERT OR REPLACE INTO address_history (script_hash, height, position, txid) VALUES (?, ?, ?, ?)'),
-      getHistory: p(
-        'SELECT txid, height, position FROM address_history WHERE script_hash = ? ' +
-          'ORDER BY height DESC, position DESC LIMIT ?',
-      ).raw(),
-      getHistoryBefore: p(
-        'SELECT txid, height, position FROM address_history WHERE script_hash = ? AND (height, position) < (?, ?) ' +
-          'ORDER BY height DESC, position DESC LIMIT ?',
-      ).raw(),
-      deleteHistory: p('DELETE FROM address_history WHERE script_hash = ? AND height = ? AND position = ?'),
       begin: p('BEGIN IMMEDIATE'),
       commit: p('COMMIT'),
       rollback: p('ROLLBACK'),
       checkpoint: p('PRAGMA wal_checkpoint(PASSIVE)'),
     };
+    this.indexes = new SqliteChainIndex(db);
+  }
+
+  /** The read side of the Esplora indexes this store keeps in each block's transaction (for the API). */
+  get chainIndex(): ChainIndexReader {
+    return this.indexes;
   }
 
   /**
@@ -599,29 +547,18 @@ export class SqliteChainStore implements ChainStore {
       );
     }
 
-    const hashes: ScriptHashes = new Map();
-    const rows = this.addressRows(block, txids, update.undo, hashes);
+    const scriptHash = memoScriptHash();
     for (const outpoint of update.spent) this.deleteCoin(outpoint);
-    for (const record of update.created) this.insertCoin(record, hashes);
+    for (const record of update.created) this.insertCoin(record, scriptHash);
     this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
+    const indexRows = this.indexes.indexConnect(update, scriptHash);
 
     const height = entry.height;
-    const { putTx, putSpend, putHistory } = this.stmt;
-    block.txs.forEach((tx, position) => {
-      const txid = txids[position]!;
-      putTx.run(txid, entry.hash, height, position);
-      if (isCoinbase(tx)) return;
-      tx.inputs.forEach((input, inputIndex) => {
-        putSpend.run(this.outpointKey(input.prevout), txid, inputIndex, height);
-      });
-    });
-    for (const row of rows) putHistory.run(row.scriptHash, height, row.position, row.txid);
-
     this.stmt.putMain.run(height, entry.hash);
     this.stmt.setMeta.run('tip', entry.hash);
     this.stmt.addUtxoCount.run(update.created.length - update.spent.length);
     this.putBlockIndexEntry(entry);
-    this.rowsSinceCheckpoint += update.spent.length + update.created.length + block.txs.length + update.undo.length + rows.length + 5;
+    this.rowsSinceCheckpoint += update.spent.length + update.created.length + update.undo.length + indexRows + 5;
   }
 
   /**
@@ -652,27 +589,18 @@ export class SqliteChainStore implements ChainStore {
           throw new StorageError('corrupt', `undo data of ${entry.hashHex} does not match the block's inputs`);
         }
 
-        const hashes: ScriptHashes = new Map();
-        const rows = this.addressRows(block, txids, undo, hashes);
+        const scriptHash = memoScriptHash();
         for (const outpoint of update.removed) this.deleteCoin(outpoint);
-        for (const record of update.restored) this.insertCoin(record, hashes);
+        for (const record of update.restored) this.insertCoin(record, scriptHash);
+        const indexRows = this.indexes.indexDisconnect(update, undo, scriptHash);
 
         const height = entry.height;
-        block.txs.forEach((tx, position) => {
-          this.stmt.deleteTx.run(txids[position]!, entry.hash);
-          if (isCoinbase(tx)) return;
-          for (const input of tx.inputs) this.stmt.deleteSpend.run(this.outpointKey(input.prevout), height);
-        });
-        for (const row of rows) {
-          this.stmt.deleteHistory.run(row.scriptHash, height, row.position);
-        }
-
         this.stmt.deleteMain.run(height);
         this.stmt.deleteUndo.run(entry.hash);
         this.stmt.setMeta.run('tip', entry.header.prevBlock);
         this.stmt.addUtxoCount.run(update.restored.length - update.removed.length);
         this.stmt.setStatus.run(entry.status, entry.hash);
-        this.rowsSinceCheckpoint += update.removed.length + update.restored.length + block.txs.length + undo.length + rows.length + 5;
+        this.rowsSinceCheckpoint += update.removed.length + update.restored.length + undo.length + indexRows + 5;
       })
       .immediate();
   }
@@ -689,10 +617,7 @@ export class SqliteChainStore implements ChainStore {
 
   /** The outpoint serialized into the shared scratch buffer (valid until the next call; SQLite copies it on bind). */
   private outpointKey(outpoint: Outpoint): Buffer {
-    const buf = this.outpointScratch;
-    buf.set(outpoint.txid, 0);
-    buf.writeUInt32LE(outpoint.index, 32);
-    return buf;
+    return writeOutpointKey(this.outpointScratch, outpoint);
   }
 
   /** Deletes one coin; it must exist. */
@@ -702,8 +627,8 @@ export class SqliteChainStore implements ChainStore {
     }
   }
 
-  /** Inserts one coin; the outpoint must be free. `hashes` may already hold its script's hash. */
-  private insertCoin({ outpoint, coin }: UtxoRecord, hashes?: ScriptHashes): void {
+  /** Inserts one coin; the outpoint must be free. `scriptHash` hashes its script (memoized per block). */
+  private insertCoin({ outpoint, coin }: UtxoRecord, scriptHash: ScriptHashFn = scriptHashOf): void {
     const script = coin.output.scriptPubKey;
     try {
       this.stmt.insertCoin.run(
@@ -712,7 +637,7 @@ export class SqliteChainStore implements ChainStore {
         script,
         coin.height,
         coin.isCoinbase ? 1 : 0,
-        hashes?.get(script) ?? scriptHashOf(script),
+        scriptHash(script),
       );
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -722,53 +647,6 @@ export class SqliteChainStore implements ChainStore {
       }
       throw err;
     }
-  }
-
-  /**
-   * The address_history keys of a block: per tx, one row per distinct scriptPubKey it pays to (OP_RETURN and other
-   * unspendable outputs excluded) or spends from (the undo coins, consumed in block order). Records each script's
-   * hash in `hashes` (keyed by the script object) for the coin inserts that follow.
-   * PERF: each script is hashed once per tx; distinct scripts are found by comparing bytes, not via hex keys.
-   */
-  private addressRows(
-    block: Block,
-    txids: readonly Hash256[],
-    undo: readonly Coin[],
-    hashes: ScriptHashes,
-  ): { scriptHash: Uint8Array; position: number; txid: Hash256 }[] {
-    const rows: { scriptHash: Uint8Array; position: number; txid: Hash256 }[] = [];
-    let undoIndex = 0;
-    const scripts: Uint8Array[] = [];
-    block.txs.forEach((tx, position) => {
-      scripts.length = 0;
-      let byKey: Set<string> | undefined;
-      const txid = txids[position]!;
-      const add = (script: Uint8Array): void => {
-        // Most txs touch a handful of scripts: compare bytes; past 16 a Set of keys keeps it linear.
-        if (byKey === undefined && scripts.length >= 16) {
-          byKey = new Set(scripts.map((s) => Buffer.from(s.buffer, s.byteOffset, s.length).toString('latin1')));
-        }
-        if (byKey !== undefined) {
-          const key = Buffer.from(script.buffer, script.byteOffset, script.length).toString('latin1');
-          if (byKey.has(key)) return;
-          byKey.add(key);
-        } else {
-          for (const s of scripts) if (bytesEqual(s, script)) return;
-        }
-        scripts.push(script);
-        let scriptHash = hashes.get(script);
-        if (scriptHash === undefined) {
-          scriptHash = scriptHashOf(script);
-          hashes.set(script, scriptHash);
-        }
-        rows.push({ scriptHash, position, txid });
-      };
-      if (!isCoinbase(tx)) {
-        for (let i = 0; i < tx.inputs.length; i++) add(undo[undoIndex++]!.output.scriptPubKey);
-      }
-      for (const output of tx.outputs) if (!isUnspendable(output.scriptPubKey)) add(output.scriptPubKey);
-    });
-    return rows;
   }
 
   // --- UTXO set -------------------------------------------------------------------------------------------------
@@ -852,53 +730,6 @@ export class SqliteChainStore implements ChainStore {
     })();
   }
 
-  // --- indexes --------------------------------------------------------------------------------------------------
-
-  /** Where a main-chain tx is (block, height, position), or undefined. */
-  getTxLocation(txid: Hash256): TxLocation | undefined {
-    const row = this.stmt.getTx.get(txid) as [Buffer, number, number] | undefined;
-    if (row === undefined) return undefined;
-    return { txid, blockHash: asBytes(row[0]), height: row[1], position: row[2] };
-  }
-
-  /** The main-chain input that spent the outpoint, or undefined. */
-  getSpend(outpoint: Outpoint): SpendRecord | undefined {
-    const row = this.stmt.getSpend.get(this.outpointKey(outpoint)) as [Buffer, number, number] | undefined;
-    if (row === undefined) return undefined;
-    return { outpoint, spendingTxid: asBytes(row[0]), inputIndex: row[1], height: row[2] };
-  }
-
-  /**
-   * Main-chain history of a scriptPubKey, newest first (height, then position in the block, descending). With
-   * `before`, only txs strictly older than that (height, position); with `limit`, at most that many rows.
-   * @throws StorageError bad-argument (limit not a non-negative integer)
-   */
-  getAddressHistory(
-    scriptPubKey: Uint8Array,
-    options: { limit?: number; before?: { height: number; position: number } } = {},
-  ): AddressHistoryRecord[] {
-    const limit = sqlLimit(options.limit);
-    const scriptHash = sha256(scriptPubKey);
-    const rows = (
-      options.before === undefined
-        ? this.stmt.getHistory.all(scriptHash, limit)
-        : this.stmt.getHistoryBefore.all(scriptHash, options.before.height, options.before.position, limit)
-    ) as [Buffer, number, number][];
-    return rows.map(([txid, height, position]) => ({ txid: asBytes(txid), height, position }));
-  }
-
-  /**
-   * Unspent coins paying to a scriptPubKey, oldest first (by height, then outpoint bytes), at most `limit`.
-   * @throws StorageError bad-argument (limit not a non-negative integer)
-   */
-  getAddressUtxos(scriptPubKey: Uint8Array, limit?: number): UtxoRecord[] {
-    const rows = this.stmt.getAddressUtxos.all(sha256(scriptPubKey), sqlLimit(limit)) as UtxoRow[];
-    return rows.map(([outpoint, value, script, height, coinbase]) => ({
-      outpoint: decodeOutpoint(asBytes(outpoint)),
-      coin: coinFromRow(value, script, height, coinbase),
-    }));
-  }
-
   /**
    * Copies the committed pages of the write-ahead log into the database file, without waiting for readers (a PASSIVE
    * checkpoint), once connects, disconnects and block data wrote CHECKPOINT_AFTER_ROWS rows since the last one;
@@ -919,11 +750,3 @@ export class SqliteChainStore implements ChainStore {
   }
 }
 
-/** SQLite LIMIT for an optional limit (-1 = no limit). */
-function sqlLimit(limit: number | undefined): number {
-  if (limit === undefined) return -1;
-  if (!Number.isSafeInteger(limit) || limit < 0) {
-    throw new StorageError('bad-argument', `limit must be a non-negative integer, got ${limit}`);
-  }
-  return limit;
-}

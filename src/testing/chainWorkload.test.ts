@@ -34,8 +34,8 @@ test('chain workload: valid spends and reorgs, digest matches a replay, steps ar
   let reorgSteps = 0;
   let spends = 0;
   while (chain.height < 130) {
-    const step = planWorkloadStep({ chain, store }, options);
-    const again = planWorkloadStep({ chain, store }, options);
+    const step = planWorkloadStep({ chain, chainIndex: store.chainIndex }, options);
+    const again = planWorkloadStep({ chain, chainIndex: store.chainIndex }, options);
     assert.deepEqual(again.blocks.map((b) => bytesToHex(encodeBlock(b))), step.blocks.map((b) => bytesToHex(encodeBlock(b))));
     const startHeight = chain.height;
     const reorgs: { depth: number; forkHeight: number }[] = [];

@@ -16,7 +16,7 @@ import { bytesToHex } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, Outpoint, Sats, Tx, TxOut } from '../primitives/types.js';
-import type { ChainStore } from '../storage/chainStore.js';
+import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
 import { buildChildBlock, MINER_KEY, parentOf, parentOfEntry, type BlockParent } from './chainFactory.js';
 import { SeededRng } from './seededRng.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from './txFactory.js';
@@ -56,10 +56,10 @@ export type WorkloadStep =
   | { readonly kind: 'extend'; readonly height: number; readonly blocks: readonly Block[] }
   | { readonly kind: 'reorg'; readonly forkHeight: number; readonly depth: number; readonly blocks: readonly Block[] };
 
-/** What the workload reads: the chain (tip, main-chain blocks) and its store (address index, undo data). */
+/** What the workload reads: the chain (tip, main-chain blocks, undo data) and the address index. */
 export interface WorkloadSource {
   readonly chain: Chain;
-  readonly store: ChainStore;
+  readonly chainIndex: ChainIndexReader;
 }
 
 /** A coin of the workload's keys, with the height and coinbase flag that decide when it may be spent. */
@@ -75,7 +75,7 @@ export interface WalletCoin extends SpendableCoin {
  * @throws RangeError when `height` is above the tip or a main-chain block above it lacks data or undo data
  */
 export function walletCoinsAt(source: WorkloadSource, keys: readonly TestKey[], height: number): Map<string, WalletCoin> {
-  const { chain, store } = source;
+  const { chain, chainIndex } = source;
   if (height > chain.height) throw new RangeError(`walletCoinsAt: height ${height} is above the tip ${chain.height}`);
   const byScript = new Map(keys.map((k) => [bytesToHex(k.scriptPubKey), k]));
   const coins = new Map<string, WalletCoin>();
@@ -84,11 +84,11 @@ export function walletCoinsAt(source: WorkloadSource, keys: readonly TestKey[], 
     if (key === undefined || coin.height > height) return;
     coins.set(outpointKey(outpoint), { outpoint, output: coin.output, key, height: coin.height, isCoinbase: coin.isCoinbase });
   };
-  for (const key of keys) for (const { outpoint, coin } of store.getAddressUtxos(key.scriptPubKey)) add(outpoint, coin);
+  for (const key of keys) for (const { outpoint, coin } of chainIndex.getAddressUtxos(key.scriptPubKey)) add(outpoint, coin);
   for (let h = height + 1; h <= chain.height; h++) {
     const entry = chain.getEntryByHeight(h)!;
     const block = chain.getBlock(entry.hash);
-    const undo = store.readUndo(entry.hash);
+    const undo = chain.getBlockUndo(entry.hash);
     if (block === undefined || undo === undefined) throw new RangeError(`walletCoinsAt: no block or undo data at height ${h}`);
     let u = 0;
     for (const tx of block.txs.slice(1)) for (const input of tx.inputs) add(input.prevout, undo[u++]!);

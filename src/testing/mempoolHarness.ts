@@ -16,8 +16,8 @@ import { computeTxid, getTxVsize, isCoinbase } from '../primitives/tx.js';
 import type { Block, Sats, Tx, TxOut } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type BuildTxOptions, type SpendableCoin, type TestKey } from './txFactory.js';
 import { Mempool } from '../mempool/mempool.js';
-import type { MempoolRemovalReason } from '../mempool/mempoolEvents.js';
-import type { MempoolOptions } from '../mempool/mempoolOptions.js';
+import type { MempoolRemovalReason } from '../interfaces/mempoolTypes.js';
+import type { MempoolOptions } from '../policy/mempoolOptions.js';
 
 export const ALICE: TestKey = makeTestKey('mempool/alice', 'p2wpkh');
 export const BOB: TestKey = makeTestKey('mempool/bob', 'p2tr');

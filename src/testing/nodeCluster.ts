@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNodeRuntimeInfo, removeNodeRuntimeInfo, type NodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
+import { readNodeRuntimeInfo, removeNodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
+import type { NodeRuntimeInfo } from '../interfaces/nodeRuntimeInfo.js';
 import { cookiePathOf } from '../api/rpc/rpcCookie.js';
 
 /** The repository root (src/testing/../..), from which `src/cli/run.ts` is spawned. */

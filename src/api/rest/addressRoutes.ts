@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { bytesEqual, hashToHex } from '../../primitives/hex.js';
-import type { AddressHistoryRecord } from '../../storage/chainStore.js';
+import type { AddressHistoryRecord } from '../../interfaces/chainTypes.js';
 import { confirmedStatus, satsToNumber, txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import {
   ERROR_RESPONSES,
@@ -65,7 +65,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     schema: { tags: TAGS, summary: 'Funded/spent output counts and sums of an address, on chain and in the mempool', params: AddressParams, response: { 200: EsploraAddressSchema, ...ERROR_RESPONSES } },
   }, (req) => {
     const script = parseAddressParam(req.params.address, node.params);
-    const history = node.store.getAddressHistory(script, { limit: MAX_HISTORY_FOR_STATS + 1 });
+    const history = node.chainIndex.getAddressHistory(script, { limit: MAX_HISTORY_FOR_STATS + 1 });
     if (history.length > MAX_HISTORY_FOR_STATS) {
       throw new HttpError(400, `Too many history entries (more than ${MAX_HISTORY_FOR_STATS})`);
     }
@@ -78,7 +78,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
         chainStats.funded_txo_count++;
         chainStats.funded_txo_sum += satsToNumber(output.value);
         // Funded and spent are both main-chain facts: a funded output's spend (if any) is in the spend index.
-        if (node.store.getSpend({ txid: record.txid, index }) !== undefined) {
+        if (node.chainIndex.getSpend({ txid: record.txid, index }) !== undefined) {
           chainStats.spent_txo_count++;
           chainStats.spent_txo_sum += satsToNumber(output.value);
         }
@@ -107,7 +107,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     schema: { tags: TAGS, summary: `Up to ${MEMPOOL_TXS_LIMIT} mempool txs (newest first), then the ${CHAIN_TXS_PAGE} newest confirmed txs`, params: AddressParams, response: { 200: Type.Array(EsploraTxSchema), ...ERROR_RESPONSES } },
   }, (req) => {
     const script = parseAddressParam(req.params.address, node.params);
-    const confirmed = node.store.getAddressHistory(script, { limit: CHAIN_TXS_PAGE }).map(confirmedOf);
+    const confirmed = node.chainIndex.getAddressHistory(script, { limit: CHAIN_TXS_PAGE }).map(confirmedOf);
     return [...mempoolTxs(script), ...confirmed].map(toJson);
   });
 
@@ -115,12 +115,12 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     const script = parseAddressParam(address, node.params);
     let before: { height: number; position: number } | undefined;
     if (lastSeen !== undefined) {
-      const location = node.store.getTxLocation(parseHashParam(lastSeen));
+      const location = node.chainIndex.getTxLocation(parseHashParam(lastSeen));
       // electrs walks the history until it meets last_seen_txid: an unknown one yields an empty page.
       if (location === undefined) return [];
       before = { height: location.height, position: location.position };
     }
-    return node.store
+    return node.chainIndex
       .getAddressHistory(script, { limit: CHAIN_TXS_PAGE, ...(before ? { before } : {}) })
       .map(confirmedOf)
       .map(toJson);
@@ -145,7 +145,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     schema: { tags: TAGS, summary: 'Unspent outputs (confirmed and mempool), less those spent in the mempool', params: AddressParams, response: { 200: Type.Array(EsploraUtxoSchema), ...ERROR_RESPONSES } },
   }, (req) => {
     const script = parseAddressParam(req.params.address, node.params);
-    const confirmed = node.store.getAddressUtxos(script, MAX_UTXOS + 1);
+    const confirmed = node.chainIndex.getAddressUtxos(script, MAX_UTXOS + 1);
     if (confirmed.length > MAX_UTXOS) throw new HttpError(400, `Too many unspent transaction outputs (more than ${MAX_UTXOS})`);
     const out: EsploraUtxo[] = [];
     for (const { outpoint, coin } of confirmed) {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { encodeBlockHeader } from '../../primitives/blockHeader.js';
 import { bytesToHex } from '../../primitives/hex.js';
-import type { BlockIndexEntry } from '../../storage/chainStore.js';
+import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { blockToExtended } from '../blockExtended.js';
 import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
 import { blockToEsplora, txToEsplora } from '../esploraJson.js';
@@ -147,7 +147,7 @@ export function registerBlockRoutes(app: RestApp, ctx: RestContext): void {
   app.get('/api/block/:hash/raw', {
     schema: { tags: TAGS, summary: 'The serialized block (binary)', params: HashParams, response: { 200: binaryResponse('block bytes'), ...ERROR_RESPONSES } },
   }, (req, reply) => {
-    const raw = ctx.node.store.readRawBlock(requireBlockEntry(ctx, req.params.hash).hash);
+    const raw = ctx.node.chain.getRawBlock(requireBlockEntry(ctx, req.params.hash).hash);
     if (raw === undefined) throw new HttpError(404, 'Block not found');
     return reply.type('application/octet-stream').send(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
   });

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { EsploraMempoolRecentSchema, EsploraMempoolSchema, type EsploraMempool } from '../esploraSchemas.js';
-import type { NodeContext } from '../nodeContext.js';
+import type { NodeContext } from '../../interfaces/nodeContext.js';
 import type { RestApp, RestContext } from './restContext.js';
 
 /** Width of one fee_histogram bin, vbytes (electrs's VSIZE_BIN_WIDTH). */

@@ -7,10 +7,10 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Logger } from '../../logging/logger.js';
-import { BlockStatus, type BlockIndexEntry } from '../../storage/chainStore.js';
+import { BlockStatus, type BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { HttpError } from '../httpError.js';
 import type { MempoolTracker } from '../mempoolTracker.js';
-import type { NodeContext } from '../nodeContext.js';
+import type { NodeContext } from '../../interfaces/nodeContext.js';
 import { parseHashParam } from '../restParams.js';
 import type { TxLookup } from '../txLookup.js';
 

@@ -124,7 +124,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
   }, (req) => {
     const txid = parseHashParam(req.params.txid);
     if (node.mempool.has(txid)) return UNCONFIRMED_STATUS;
-    const location = node.store.getTxLocation(txid);
+    const location = node.chainIndex.getTxLocation(txid);
     const entry = location === undefined ? undefined : node.chain.getEntry(location.blockHash);
     if (entry === undefined) throw new HttpError(404, 'Transaction not found');
     return confirmedStatus(entry);
@@ -145,7 +145,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
       const vin = spender.tx.inputs.findIndex((i) => i.prevout.index === index && bytesEqual(i.prevout.txid, txid));
       return { spent: true, txid: spender.txidHex, vin, status: UNCONFIRMED_STATUS };
     }
-    const spend = node.store.getSpend(outpoint);
+    const spend = node.chainIndex.getSpend(outpoint);
     const entry = spend === undefined ? undefined : node.chain.getEntryByHeight(spend.height);
     if (spend === undefined || entry === undefined) return { spent: false };
     return { spent: true, txid: hashToHex(spend.spendingTxid), vin: spend.inputIndex, status: confirmedStatus(entry) };
@@ -182,7 +182,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
     },
   }, (req) => {
     const txid = parseHashParam(req.params.txid);
-    const location = node.store.getTxLocation(txid);
+    const location = node.chainIndex.getTxLocation(txid);
     const entry = location === undefined ? undefined : node.chain.getEntry(location.blockHash);
     const data = entry === undefined ? undefined : txLookup.readBlockData(entry);
     if (location === undefined || data === undefined) {

@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
-import type { BlockConnectedEvent } from '../../chain/chainEvents.js';
-import type { MempoolEntry } from '../../mempool/mempoolEntry.js';
-import type { MempoolRemoval } from '../../mempool/mempoolEvents.js';
-import type { BlockIndexEntry } from '../../storage/chainStore.js';
+import type { BlockConnectedEvent } from '../../interfaces/chainTypes.js';
+import type { MempoolEntryView } from '../../interfaces/mempoolTypes.js';
+import type { MempoolRemoval } from '../../interfaces/mempoolTypes.js';
+import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
 import { txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import { textResponse } from '../esploraSchemas.js';
@@ -78,7 +78,7 @@ export class WebsocketHub {
   private readonly clients = new Set<Client>();
   private readonly unsubscribe: (() => void)[];
   private pendingBlocks: BlockIndexEntry[] = [];
-  private pendingAdded: MempoolEntry[] = [];
+  private pendingAdded: MempoolEntryView[] = [];
   private pendingRemoved: MempoolRemoval[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -318,7 +318,7 @@ export class WebsocketHub {
       usage: mempool.totalVsize,
       total_fee: Number(mempool.totalFees) / COIN,
       maxmempool: o.maxSizeVbytes,
-      mempoolminfee: (mempool.getMinimumFeeRateSatPerVb() * 1000) / COIN,
+      mempoolminfee: mempool.getMinimumFeeRateSatPerKvb() / COIN,
       minrelaytxfee: o.minRelayFeeRateSatPerKvb / COIN,
       incrementalrelayfee: o.incrementalRelayFeeRateSatPerKvb / COIN,
       unbroadcastcount: 0,

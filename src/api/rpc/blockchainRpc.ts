@@ -7,10 +7,10 @@ import { getBlockSize, getBlockWeight } from '../../primitives/block.js';
 import { bytesToHex, hashToHex } from '../../primitives/hex.js';
 import { computeTxid, isCoinbase } from '../../primitives/tx.js';
 import type { Block, Tx } from '../../primitives/types.js';
-import type { BlockIndexEntry } from '../../storage/chainStore.js';
-import { MEMPOOL_HEIGHT } from '../../mempool/mempool.js';
+import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
+import { MEMPOOL_HEIGHT } from '../../interfaces/mempoolTypes.js';
 import { bitsToHex, CoreAmount, difficultyFromBits, scriptPubKeyToCoreJson, txToCoreJson } from '../coreJson.js';
-import type { NodeContext } from '../nodeContext.js';
+import type { NodeContext } from '../../interfaces/nodeContext.js';
 import { parseHashArg, parseIntArg, parseVerbosityArg } from './rpcArgs.js';
 import type { RpcContext } from './rpcContext.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
@@ -249,7 +249,7 @@ export function registerBlockchainRpc(table: RpcTable): void {
       const entry = requireEntry(node, blockhash);
       const verbosity = parseVerbosityArg(verbosityArg, 1);
       if (verbosity <= 0) {
-        const raw = node.store.readRawBlock(entry.hash);
+        const raw = node.chain.getRawBlock(entry.hash);
         if (raw === undefined) throw new RpcError(RPC_ERROR.MISC_ERROR, 'Block not available (not fully downloaded)');
         return bytesToHex(raw);
       }
@@ -261,7 +261,7 @@ export function registerBlockchainRpc(table: RpcTable): void {
       if (verbosity === 1) {
         json['tx'] = block.txs.map((tx) => hashToHex(computeTxid(tx)));
       } else {
-        const undo = node.store.readUndo(entry.hash);
+        const undo = node.chain.getBlockUndo(entry.hash);
         const spent = undo === undefined ? undefined : splitUndo(block, undo);
         json['tx'] = block.txs.map((tx, i) => txWithUndoToJson(node, tx, spent?.[i], verbosity >= 3));
       }

@@ -1,7 +1,7 @@
-import type { MempoolEntry } from '../../mempool/mempoolEntry.js';
+import type { MempoolEntryView } from '../../interfaces/mempoolTypes.js';
 import { hashToHex } from '../../primitives/hex.js';
 import { CoreAmount } from '../coreJson.js';
-import type { NodeContext } from '../nodeContext.js';
+import type { NodeContext } from '../../interfaces/nodeContext.js';
 import { parseHashArg } from './rpcArgs.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
@@ -14,7 +14,7 @@ const ENTRY_OVERHEAD_BYTES = 400;
  * true for every entry: cairn's mempool replaces by fee (full RBF) whatever the sequence numbers say.
  * @see Bitcoin Core rpc/mempool.cpp entryToJSON
  */
-export function mempoolEntryToJson(node: NodeContext, entry: MempoolEntry): Record<string, unknown> {
+export function mempoolEntryToJson(node: NodeContext, entry: MempoolEntryView): Record<string, unknown> {
   const depends = new Set<string>();
   for (const input of entry.tx.inputs) {
     const parent = hashToHex(input.prevout.txid);
@@ -65,7 +65,7 @@ export function registerMempoolRpc(table: RpcTable): void {
       const { options } = mempool;
       let usage = 0;
       for (const entry of mempool.entries()) usage += entry.weight + ENTRY_OVERHEAD_BYTES;
-      const minFee = Math.max(mempool.getMinFeeRateSatPerKvb(), options.minRelayFeeRateSatPerKvb);
+      const minFee = mempool.getMinimumFeeRateSatPerKvb();
       return {
         loaded: true,
         size: mempool.size,

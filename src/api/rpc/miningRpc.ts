@@ -9,7 +9,7 @@ import { bytesToHex, hashToHex } from '../../primitives/hex.js';
 import { encodeTx, isCoinbase } from '../../primitives/tx.js';
 import type { Block, Tx } from '../../primitives/types.js';
 import { bitsToHex, difficultyFromBits } from '../coreJson.js';
-import type { NodeContext } from '../nodeContext.js';
+import type { NodeContext } from '../../interfaces/nodeContext.js';
 import { parseIntArg, tryParseHex } from './rpcArgs.js';
 import type { RpcContext } from './rpcContext.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
@@ -150,7 +150,7 @@ export function registerMiningRpc(table: RpcTable): void {
         await waitLongpoll(ctx, watchedTip, watchedSequence);
         if (ctx.signal.aborted) throw new RpcError(RPC_ERROR.CLIENT_NOT_CONNECTED, 'Shutting down');
       }
-      const template = node.blockAssembler.createTemplate();
+      const template = node.blockTemplates.createTemplate();
       const indexOf = new Map(template.txs.map((t, i) => [hashToHex(t.txid), i + 1]));
       const transactions = template.txs.map((t) => {
         const depends = new Set<number>();
@@ -328,11 +328,11 @@ async function generateBlocks(ctx: RpcContext, nblocks: number, rewardScript: Ui
   const hashes: string[] = [];
   const roundsPerBlock = Math.max(1, Math.ceil(maxtries / NONCES_PER_SOLVE));
   for (let i = 0; i < nblocks && !ctx.signal.aborted; i++) {
-    const template = node.blockAssembler.createTemplate();
+    const template = node.blockTemplates.createTemplate();
     let solved: Block | null = null;
     for (let round = 0; round < roundsPerBlock && solved === null; round++) {
       const extraNonce = round === 0 ? undefined : Uint8Array.of(round & 0xff, (round >>> 8) & 0xff, (round >>> 16) & 0xff);
-      const block = node.blockAssembler.buildBlock(template, { rewardScript, ...(extraNonce ? { extraNonce } : {}) });
+      const block = node.blockTemplates.buildBlock(template, { rewardScript, ...(extraNonce ? { extraNonce } : {}) });
       solved = await node.solveBlock(block);
     }
     if (solved === null) break;

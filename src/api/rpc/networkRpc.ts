@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { CoreAmount } from '../coreJson.js';
-import type { NetworkInfoSource, PeerInfo } from '../nodeContext.js';
+import type { NetworkInfoSource, PeerInfo } from '../../interfaces/networkInfo.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
 

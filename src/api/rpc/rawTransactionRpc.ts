@@ -1,12 +1,12 @@
 import { isUnspendable } from '../../consensus/scriptType.js';
 import { VerifyError } from '../../consensus/verifyError.js';
-import type { MempoolAcceptResult } from '../../mempool/mempool.js';
+import type { MempoolAcceptResult } from '../../interfaces/mempoolTypes.js';
 import { feeForVsize } from '../../policy/feeRate.js';
 import { DecodeError } from '../../primitives/decodeError.js';
 import { bytesEqual, bytesToHex } from '../../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx, isCoinbase } from '../../primitives/tx.js';
 import type { Block, Hash256, Tx } from '../../primitives/types.js';
-import type { BlockIndexEntry } from '../../storage/chainStore.js';
+import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { CoreAmount, txToCoreJson } from '../coreJson.js';
 import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, MAX_FEE_EXCEEDED_MESSAGE } from '../broadcastTransaction.js';
 import { splitUndo, txWithUndoToJson } from './blockchainRpc.js';
@@ -109,7 +109,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
         if (pooled !== undefined) {
           found = { tx: pooled.tx };
         } else {
-          const location = node.store.getTxLocation(txid);
+          const location = node.chainIndex.getTxLocation(txid);
           const entry = location && node.chain.getEntry(location.blockHash);
           const block = entry && node.chain.getBlock(entry.hash);
           const tx = block?.txs[location!.position];
@@ -131,7 +131,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
       let spent;
       // Prevouts come from the block's undo data (main-chain blocks only), as Core's; mempool txs show verbosity 1.
       if (verbosity >= 2 && inBlock !== undefined && !isCoinbase(found.tx)) {
-        const undo = node.store.readUndo(inBlock.entry.hash);
+        const undo = node.chain.getBlockUndo(inBlock.entry.hash);
         spent = undo === undefined ? undefined : splitUndo(inBlock.block, undo)[inBlock.position];
       }
       Object.assign(json, txWithUndoToJson(node, found.tx, spent, true));
@@ -236,7 +236,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
         const row: Record<string, unknown> = { txid: base['txid'], wtxid: base['hash'] };
         let accepted: MempoolAcceptResult;
         try {
-          accepted = await node.mempool.acceptTransaction(tx, { testOnly: true });
+          accepted = await node.submitTransaction(tx, { testOnly: true });
         } catch (err) {
           if (!(err instanceof VerifyError)) throw err;
           results.push({ ...row, allowed: false, 'reject-reason': err.reason, 'reject-details': err.message });

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logging/logger.js';
-import type { NodeContext } from '../nodeContext.js';
+import type { NodeContext } from '../../interfaces/nodeContext.js';
 
 /** What the last getblocktemplate served held (getmininginfo's currentblockweight / currentblocktx). */
 export interface LastTemplateStats {

@@ -1,0 +1,60 @@
+/** Row helpers shared by the SQLite chain store and its indexes (same database, same row encodings). */
+import { hash as oneShotHash } from 'node:crypto';
+import type { Coin } from '../consensus/utxoView.js';
+import type { Outpoint } from '../primitives/types.js';
+import { StorageError } from './storageError.js';
+
+/** A utxo row read with safe integers: value, height and coinbase come back as bigint. */
+export type UtxoRow = [outpoint: Buffer, value: bigint, script: Buffer, height: bigint, coinbase: bigint];
+
+/** Memoized script hashes of one block being connected or disconnected (see memoScriptHash). */
+export type ScriptHashFn = (script: Uint8Array) => Uint8Array;
+
+/** A plain Uint8Array view of a Buffer returned by SQLite (so deepStrictEqual and decoders see plain bytes). */
+export function asBytes(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export function coinFromRow(value: bigint, script: Buffer, height: bigint, coinbase: bigint): Coin {
+  return { output: { value, scriptPubKey: asBytes(script) }, height: Number(height), isCoinbase: coinbase !== 0n };
+}
+
+/** SHA-256 of a script for the script_hash column. PERF: node:crypto's one-shot hash, no Hash object per call. */
+export function scriptHashOf(script: Uint8Array): Buffer {
+  return oneShotHash('sha256', script, 'buffer');
+}
+
+/** SQLite LIMIT for an optional limit (-1 = no limit). */
+export function sqlLimit(limit: number | undefined): number {
+  if (limit === undefined) return -1;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new StorageError('bad-argument', `limit must be a non-negative integer, got ${limit}`);
+  }
+  return limit;
+}
+
+/**
+ * A script-hash function for one block's writes that hashes each script object once: the UTXO rows' script_hash
+ * column and the address-history rows of the same block share it.
+ */
+export function memoScriptHash(): ScriptHashFn {
+  const hashes = new Map<Uint8Array, Uint8Array>();
+  return (script) => {
+    let hash = hashes.get(script);
+    if (hash === undefined) {
+      hash = scriptHashOf(script);
+      hashes.set(script, hash);
+    }
+    return hash;
+  };
+}
+
+/**
+ * A 36-byte outpoint key (txid || u32 LE index) written into `scratch` (valid until the next call; SQLite copies a
+ * bound blob, so one scratch buffer serves every statement and no array is allocated per row).
+ */
+export function writeOutpointKey(scratch: Buffer, outpoint: Outpoint): Buffer {
+  scratch.set(outpoint.txid, 0);
+  scratch.writeUInt32LE(outpoint.index, 32);
+  return scratch;
+}

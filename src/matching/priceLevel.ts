@@ -1,0 +1,60 @@
+/**
+ * A price level of the optimized book: an intrusive doubly-linked FIFO of resting order nodes at one price, with
+ * the level's total lots. Append, unlink and head access are O(1).
+ * @see nautilus_trader crates/model/src/orderbook/level.rs (BookLevel); exchange-core OrderBookDirectImpl (Bucket)
+ */
+import type { Side } from './matchCommand.js';
+
+/** A resting order, linked into its level's queue. Mutable: the book updates it in place. */
+export class OrderNode {
+  prev: OrderNode | null = null;
+  next: OrderNode | null = null;
+  level: PriceLevel | null = null;
+
+  constructor(
+    readonly orderId: number,
+    readonly userId: number,
+    readonly side: Side,
+    readonly priceTicks: number,
+    /** Current total quantity (lowered by amends). */
+    public quantityLots: number,
+    /** Unfilled lots. */
+    public remainingLots: number,
+  ) {}
+}
+
+/** FIFO queue of the orders resting at one price. */
+export class PriceLevel {
+  head: OrderNode | null = null;
+  tail: OrderNode | null = null;
+  /** Sum of the remaining lots of its orders. */
+  totalLots = 0;
+  orderCount = 0;
+
+  constructor(readonly priceTicks: number) {}
+
+  /** Adds the order at the back of the queue (it has the lowest time priority). */
+  append(node: OrderNode): void {
+    node.level = this;
+    node.prev = this.tail;
+    node.next = null;
+    if (this.tail === null) this.head = node;
+    else this.tail.next = node;
+    this.tail = node;
+    this.totalLots += node.remainingLots;
+    this.orderCount++;
+  }
+
+  /** Takes the order out of the queue; its remaining lots leave the level's total. */
+  unlink(node: OrderNode): void {
+    if (node.prev === null) this.head = node.next;
+    else node.prev.next = node.next;
+    if (node.next === null) this.tail = node.prev;
+    else node.next.prev = node.prev;
+    node.prev = null;
+    node.next = null;
+    node.level = null;
+    this.totalLots -= node.remainingLots;
+    this.orderCount--;
+  }
+}

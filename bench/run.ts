@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
- * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p).
+ * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, matching).
  */
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';
@@ -11,6 +11,7 @@ import { runBlockConnectBench } from './blockConnect.bench.js';
 import { runMinerBench } from './miner.bench.js';
 import { runRestTxBench } from './restTx.bench.js';
 import { runP2pBench } from './p2p.bench.js';
+import { runMatchingBench } from './matching.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -32,5 +33,6 @@ const results = {
   ...(want('miner') ? { miner: await runMinerBench(seconds) } : {}),
   ...(want('restTx') ? { restTx: await runRestTxBench(seconds) } : {}),
   ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
+  ...(want('matching') ? { matching: runMatchingBench(seconds) } : {}),
 };
 if (args.includes('--json')) console.log(JSON.stringify(results));

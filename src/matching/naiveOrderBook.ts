@@ -189,8 +189,11 @@ export class NaiveOrderBook implements OrderBookApi {
   }
 
   cancelReplace(cancelOrderId: number, mode: CancelReplaceMode, order: NewOrder, sink: MatchEventSink): void {
-    const userId = typeof order === 'object' && order !== null ? order.userId : -1;
-    if (!this.tryCancel(cancelOrderId, userId, sink) && mode === 'STOP_ON_FAILURE') {
+    if (checkNewOrder(this.grid, this.lastOrderId, order) !== 'NONE') {
+      this.place(order, sink); // refuses it, with its reason, before anything is canceled
+      return;
+    }
+    if (!this.tryCancel(cancelOrderId, order.userId, sink) && mode === 'STOP_ON_FAILURE') {
       this.reject(sink, order, 'NOT_ATTEMPTED');
       return;
     }

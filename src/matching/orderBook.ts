@@ -29,6 +29,9 @@ type TakerMode = TimeInForce | 'MARKET';
 
 type StopType = 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT_LIMIT';
 
+/** Recycled order nodes kept at most (about 1 MB); beyond that, freed nodes go to the garbage collector. */
+const MAX_FREE_NODES = 16_384;
+
 /** A stop order waiting for its trigger. */
 class StopOrder {
   constructor(
@@ -46,7 +49,9 @@ class StopOrder {
 
 /**
  * The production order book. Follows the rules documented on OrderBookApi.
- * PERF: best bid/ask O(1); cancel by id O(1) plus an O(levels) splice when it empties a level; a fill is O(1).
+ * PERF: best bid/ask O(1); cancel by id O(1); a fill O(1); a new price level O(1) when its price was used before
+ * (see BookSide), else a binary search and splice. Order nodes are recycled through a bounded free list, so resting
+ * orders do not churn the old-generation heap.
  */
 export class OrderBook implements OrderBookApi {
   private readonly bids = new BookSide('BUY');
@@ -58,6 +63,8 @@ export class OrderBook implements OrderBookApi {
   /** Stops that trigger when the price falls to them, sorted by ascending stop price (next to trigger last). */
   private readonly fallStops: StopOrder[] = [];
   private readonly out = new EventWriter();
+  /** Nodes of orders that left the book, reused by `rest` (never while a command still reads them: see execute). */
+  private readonly freeNodes: OrderNode[] = [];
   private _lastOrderId = 0;
   private _lastTradeId = 0;
   private _lastPriceTicks = 0;
@@ -211,8 +218,14 @@ export class OrderBook implements OrderBookApi {
   }
 
   cancelReplace(cancelOrderId: number, mode: CancelReplaceMode, order: NewOrder, sink: MatchEventSink): void {
-    const userId = typeof order === 'object' && order !== null ? order.userId : -1;
-    const canceled = this.cancelOrReject(cancelOrderId, userId, sink);
+    // The new order's own checks come first: if they fail, nothing is canceled (Binance evaluates filters first).
+    const reason = checkNewOrder(this.grid, this._lastOrderId, order);
+    if (reason !== 'NONE') {
+      this.noteOrderId(order);
+      this.reject(sink, order, reason);
+      return;
+    }
+    const canceled = this.cancelOrReject(cancelOrderId, order.userId, sink);
     if (!canceled && mode === 'STOP_ON_FAILURE') {
       this.reject(sink, order, 'NOT_ATTEMPTED');
       return;
@@ -227,6 +240,7 @@ export class OrderBook implements OrderBookApi {
     for (let i = levels.length - 1; i >= 0 && lots < maxLots; i--) {
       const level = levels[i]!;
       const price = level.priceTicks;
+      // Empty levels (orderCount 0) have no nodes: the inner loop skips them.
       for (let node = level.head; node !== null; node = node.next) {
         if (stpMode === 'EXPIRE_MAKER' && node.userId === userId) continue;
         // Exact: both operands are integers ≤ 2^53 − 1, where floor of the double quotient is the integer quotient.
@@ -264,7 +278,7 @@ export class OrderBook implements OrderBookApi {
     const levels = (side === 'BUY' ? this.bids : this.asks).levels;
     const out: DepthLevel[] = [];
     for (let i = levels.length - 1; i >= 0 && out.length < maxLevels; i--) {
-      out.push([levels[i]!.priceTicks, levels[i]!.totalLots]);
+      if (levels[i]!.orderCount !== 0) out.push([levels[i]!.priceTicks, levels[i]!.totalLots]);
     }
     return out;
   }
@@ -308,9 +322,17 @@ export class OrderBook implements OrderBookApi {
     let seen = 0;
     for (const side of [this.bids, this.asks]) {
       let prev: number | undefined;
+      const last = side.levels[side.levels.length - 1];
+      if (last !== undefined && last.orderCount === 0) fail('the best level is empty');
+      let live = 0;
       for (const level of side.levels) {
         if (prev !== undefined && (side.side === 'BUY' ? level.priceTicks <= prev : level.priceTicks >= prev)) fail('levels out of order');
         prev = level.priceTicks;
+        if (level.orderCount === 0) {
+          if (level.head !== null || level.tail !== null || level.totalLots !== 0) fail(`empty level ${level.priceTicks} holds orders`);
+          continue;
+        }
+        live++;
         if (side.get(level.priceTicks) !== level) fail(`level ${level.priceTicks} missing from the price map`);
         let total = 0;
         let count = 0;
@@ -327,6 +349,8 @@ export class OrderBook implements OrderBookApi {
         if (count === 0 || count !== level.orderCount || total !== level.totalLots) fail(`totals of level ${level.priceTicks}`);
         seen += count;
       }
+      if (live !== side.size) fail('live level count');
+      if (!side.emptyLevelsWithinBound()) fail('too many empty levels kept');
     }
     if (seen !== this.orders.size) fail('id map holds orders that are not on the book');
     if (this.bestBidTicks !== 0 && this.bestAskTicks !== 0 && this.bestBidTicks >= this.bestAskTicks) fail('crossed book');
@@ -375,11 +399,13 @@ export class OrderBook implements OrderBookApi {
     const level = node.level!;
     level.unlink(node);
     this.orders.delete(node.orderId);
-    if (level.orderCount === 0) (node.side === 'BUY' ? this.bids : this.asks).remove(level);
+    if (level.orderCount === 0) (node.side === 'BUY' ? this.bids : this.asks).emptied(level);
+    if (this.freeNodes.length < MAX_FREE_NODES) this.freeNodes.push(node);
   }
 
   private rest(orderId: number, userId: number, side: Side, price: number, qty: number, remaining: number, sink: MatchEventSink): void {
-    const node = new OrderNode(orderId, userId, side, price, qty, remaining);
+    const free = this.freeNodes.pop();
+    const node = free === undefined ? new OrderNode(orderId, userId, side, price, qty, remaining) : free.reset(orderId, userId, side, price, qty, remaining);
     (side === 'BUY' ? this.bids : this.asks).levelFor(price).append(node);
     this.orders.set(orderId, node);
     this.out.order(sink, 'RESTED', orderId, userId, side, price, remaining, remaining, remaining === qty ? 'NEW' : 'PARTIALLY_FILLED', 'NONE', remaining);
@@ -425,7 +451,7 @@ export class OrderBook implements OrderBookApi {
           this.removeRestingFromLevel(maker, level);
           out.prevented(sink, maker.orderId, maker.userId, maker.side, price, makerRemaining, orderId, userId, remaining, -makerRemaining);
           if (stpMode === 'EXPIRE_BOTH') {
-            if (level.orderCount === 0) opposite.remove(level);
+            if (level.orderCount === 0) opposite.emptied(level);
             out.prevented(sink, orderId, userId, side, price, remaining, maker.orderId, maker.userId, 0, 0);
             return;
           }
@@ -442,7 +468,7 @@ export class OrderBook implements OrderBookApi {
         out.trade(sink, ++this._lastTradeId, orderId, userId, side, price, fill, remaining, maker.orderId, maker.userId, maker.remainingLots);
         maker = next;
       }
-      if (level.orderCount === 0) opposite.remove(level);
+      if (level.orderCount === 0) opposite.emptied(level);
     }
     if (remaining === 0) return;
     if (mode === 'GTC') this.rest(orderId, userId, side, limit, qty, remaining, sink);
@@ -452,10 +478,15 @@ export class OrderBook implements OrderBookApi {
     }
   }
 
-  /** Unlinks a maker from the level being matched; the caller removes the level once it is empty. */
+  /**
+   * Unlinks a maker from the level being matched; the caller reports the level once it is empty. The node goes to
+   * the free list but keeps its fields until `rest` reuses it, which no matching loop does, so the caller may still
+   * read it for the event.
+   */
   private removeRestingFromLevel(node: OrderNode, level: PriceLevel): void {
     level.unlink(node);
     this.orders.delete(node.orderId);
+    if (this.freeNodes.length < MAX_FREE_NODES) this.freeNodes.push(node);
   }
 
   /** FOK pre-check: can the taker fill `qty` whole, given what STP would skip or stop at? */
@@ -464,6 +495,7 @@ export class OrderBook implements OrderBookApi {
     const levels = opposite.levels;
     for (let i = levels.length - 1; i >= 0; i--) {
       const level = levels[i]!;
+      if (level.orderCount === 0) continue;
       if (isBuy ? level.priceTicks > limit : level.priceTicks < limit) return false;
       if (stpMode === 'NONE') {
         need -= level.totalLots;

@@ -86,7 +86,10 @@ export interface OrderBookApi {
   amendKeepPriority(orderId: number, userId: number, newQuantityLots: number, sink: MatchEventSink): void;
   /**
    * Cancels `cancelOrderId` of `order.userId`, then places `order` — unless the cancel failed and the mode is
-   * STOP_ON_FAILURE, in which case the new order is REJECTED NOT_ATTEMPTED.
+   * STOP_ON_FAILURE, in which case the new order is REJECTED NOT_ATTEMPTED. A new order that fails its own checks
+   * (checkNewOrder: fields, ranges, a reused id) is REJECTED first and nothing is canceled, as Binance evaluates
+   * filters before the cancel; book-dependent refusals (WOULD_TAKE, WOULD_TRIGGER_IMMEDIATELY) come after it.
+   * @see binance-spot-api-docs rest-api.md "Cancel an Existing Order and Send a New Order"
    */
   cancelReplace(cancelOrderId: number, mode: CancelReplaceMode, order: NewOrder, sink: MatchEventSink): void;
 

@@ -306,10 +306,24 @@ for (const { name, create, restore } of IMPLEMENTATIONS) {
         'NEW #5 SELL 1@101 rem 1 NEW',
         'RESTED #5 SELL 1@101 rem 1 NEW',
       ]);
+      // A new order that fails its own checks cancels nothing; one refused by the book comes after the cancel.
+      assert.deepEqual(h.run({ type: 'CANCEL_REPLACE', cancelOrderId: 3, mode: 'STOP_ON_FAILURE', order: { ...next, orderId: 6, priceTicks: 0 } }), [
+        'REJECTED #6 INVALID_PRICE',
+      ]);
+      assert.deepEqual(h.run({ type: 'CANCEL_REPLACE', cancelOrderId: 3, mode: 'ALLOW_FAILURE', order: { ...next, orderId: 6 } }), [
+        'REJECTED #6 DUPLICATE_ORDER_ID',
+      ]);
+      assert.equal(h.book.getOrder(3)?.remainingLots, 1);
       // Another user's order cannot be canceled through cancel-replace either.
-      assert.deepEqual(h.run({ type: 'CANCEL_REPLACE', cancelOrderId: 3, mode: 'STOP_ON_FAILURE', order: { ...next, orderId: 6, userId: 7 } }), [
+      assert.deepEqual(h.run({ type: 'CANCEL_REPLACE', cancelOrderId: 3, mode: 'STOP_ON_FAILURE', order: { ...next, orderId: 7, userId: 7 } }), [
         'REJECTED #3 UNKNOWN_ORDER',
-        'REJECTED #6 NOT_ATTEMPTED',
+        'REJECTED #7 NOT_ATTEMPTED',
+      ]);
+      const maker: NewOrder = { orderId: 8, userId: 1, side: 'SELL', type: 'LIMIT_MAKER', priceTicks: 90, quantityLots: 1 };
+      h.limit(2, 'BUY', 95, 1, { id: 9 });
+      assert.deepEqual(h.run({ type: 'CANCEL_REPLACE', cancelOrderId: 3, mode: 'STOP_ON_FAILURE', order: { ...maker, orderId: 10 } }), [
+        'CANCELED #3 SELL 1@100 rem 0 CANCELED',
+        'REJECTED #10 WOULD_TAKE',
       ]);
     });
   });

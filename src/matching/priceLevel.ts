@@ -5,22 +5,36 @@
  */
 import type { Side } from './matchCommand.js';
 
-/** A resting order, linked into its level's queue. Mutable: the book updates it in place. */
+/**
+ * A resting order, linked into its level's queue. Mutable: the book updates it in place, and recycles nodes of
+ * orders that left the book (`reset`).
+ */
 export class OrderNode {
   prev: OrderNode | null = null;
   next: OrderNode | null = null;
   level: PriceLevel | null = null;
 
   constructor(
-    readonly orderId: number,
-    readonly userId: number,
-    readonly side: Side,
-    readonly priceTicks: number,
+    public orderId: number,
+    public userId: number,
+    public side: Side,
+    public priceTicks: number,
     /** Current total quantity (lowered by amends). */
     public quantityLots: number,
     /** Unfilled lots. */
     public remainingLots: number,
   ) {}
+
+  /** Reuses this (unlinked) node for another order. */
+  reset(orderId: number, userId: number, side: Side, priceTicks: number, quantityLots: number, remainingLots: number): this {
+    this.orderId = orderId;
+    this.userId = userId;
+    this.side = side;
+    this.priceTicks = priceTicks;
+    this.quantityLots = quantityLots;
+    this.remainingLots = remainingLots;
+    return this;
+  }
 }
 
 /** FIFO queue of the orders resting at one price. */

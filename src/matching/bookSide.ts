@@ -59,6 +59,24 @@ export class BookSide {
     return level;
   }
 
+  /**
+   * Fills an empty side with non-empty levels given best first, in O(levels) (snapshot restore; inserting them one
+   * by one, worst last, would splice at the front every time).
+   * @throws Error when the side is not empty or the levels are not strictly ordered (internal error)
+   */
+  load(levelsBestFirst: readonly PriceLevel[]): void {
+    if (this.levels.length !== 0) throw new Error('BookSide.load: side not empty (internal error)');
+    for (let i = levelsBestFirst.length - 1; i >= 0; i--) {
+      const level = levelsBestFirst[i]!;
+      const prev = this.levels[this.levels.length - 1];
+      if (prev !== undefined && (this.isBid ? level.priceTicks <= prev.priceTicks : level.priceTicks >= prev.priceTicks)) {
+        throw new Error('BookSide.load: levels out of order (internal error)');
+      }
+      this.levels.push(level);
+      this.byPrice.set(level.priceTicks, level);
+    }
+  }
+
   /** Tells the side that a level's last order left it (its orderCount is 0). */
   emptied(level: PriceLevel): void {
     const levels = this.levels;

@@ -22,7 +22,7 @@ import { EventWriter, type MatchEventSink, type MatchRejectReason } from './matc
 import { quoteToLotTicks, type MarketGrid } from './marketGrid.js';
 import { MatchingError } from './matchingError.js';
 import { applyCommand, type DepthLevel, type MarketPreview, type OpenOrder, type OrderBookApi } from './orderBookApi.js';
-import { OrderNode, type PriceLevel } from './priceLevel.js';
+import { OrderNode, PriceLevel } from './priceLevel.js';
 
 /** How a taker's unfilled remainder ends: rests (GTC), expires (IOC, MARKET), or was checked whole before (FOK). */
 type TakerMode = TimeInForce | 'MARKET';
@@ -82,12 +82,16 @@ export class OrderBook implements OrderBookApi {
     book._lastTradeId = snapshot.lastTradeId;
     book._lastPriceTicks = snapshot.lastPriceTicks;
     for (const [side, list] of [['BUY', snapshot.bids], ['SELL', snapshot.asks]] as const) {
-      const bookSide = side === 'BUY' ? book.bids : book.asks;
+      // The snapshot lists each side in priority order, so a level's orders are contiguous and in FIFO order.
+      const levels: PriceLevel[] = [];
       for (const [orderId, userId, priceTicks, quantityLots, remainingLots] of list) {
+        let level = levels[levels.length - 1];
+        if (level === undefined || level.priceTicks !== priceTicks) levels.push((level = new PriceLevel(priceTicks)));
         const node = new OrderNode(orderId, userId, side, priceTicks, quantityLots, remainingLots);
-        bookSide.levelFor(priceTicks).append(node);
+        level.append(node);
         book.orders.set(orderId, node);
       }
+      (side === 'BUY' ? book.bids : book.asks).load(levels);
     }
     for (const [orderId, userId, side, type, tif, stp, stopPriceTicks, priceTicks, quantityLots] of snapshot.stops) {
       book.addStop(new StopOrder(orderId, userId, side, type, tif, stp, stopPriceTicks, priceTicks, quantityLots));

@@ -37,9 +37,11 @@ export interface MarketPreview {
  * Rules, identical in every implementation:
  * - Price-time priority: best price first; at one price, the order that rested first. Fills are at the maker's
  *   price. After every command the book is not crossed (best bid < best ask).
- * - An accepted order gets a NEW event, then TRADE events, then at most one of RESTED (GTC remainder), EXPIRED
- *   (IOC, MARKET without liquidity) or TRADE_PREVENTION. A refused one gets one REJECTED event and changes nothing
- *   (except that its id, if new, counts as seen).
+ * - An accepted order gets a NEW event, then its TRADE events (between which STP may expire resting orders:
+ *   TRADE_PREVENTION events about those makers), then at most one of RESTED (GTC remainder), EXPIRED (IOC, FOK,
+ *   MARKET without liquidity) or TRADE_PREVENTION (the taker itself); with none of these it is FILLED. A stop
+ *   order gets NEW alone, and the rest of that sequence after its TRIGGERED event. A refused
+ *   one gets one REJECTED event and changes nothing (except that its id, if new, counts as seen).
  * - FOK: checked before any fill, against the liquidity the taker could actually fill (STP included); if short,
  *   NEW then EXPIRED with no fill and no other change.
  * - LIMIT_MAKER: refused (WOULD_TAKE) if its price reaches the best opposite price, own orders included.

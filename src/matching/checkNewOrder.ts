@@ -1,7 +1,7 @@
 /**
  * Context-free checks of a new order against the market grid, shared by every OrderBook implementation so they
- * refuse the same orders for the same reason. Commands may come from a replayed log or a snapshot-era engine, so
- * every field is checked at run time, not only by TypeScript.
+ * refuse the same orders for the same reason. Commands may come from a replayed command log, so every field is
+ * checked at run time, not only by TypeScript.
  */
 import type { NewOrder, StpMode } from './matchCommand.js';
 import type { MatchRejectReason } from './matchEvent.js';

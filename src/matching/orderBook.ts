@@ -1,6 +1,7 @@
 /**
  * The optimized order book of one market: price levels as intrusive FIFO queues, sides as sorted arrays of levels
- * keyed by integer tick, open orders in a Map by id, pending stop orders in two arrays sorted by trigger price.
+ * keyed by integer tick, open orders in an open-addressing index by id, pending stop orders in two arrays sorted by
+ * trigger price.
  * Integers are JS numbers (bounded by the grid: lots × ticks < 2^53); events go to the caller's sink through one
  * reused object.
  * @see exchange-core OrderBookDirectImpl; nautilus_trader crates/model/src/orderbook/ (ladder, level)
@@ -22,6 +23,7 @@ import { EventWriter, type MatchEventSink, type MatchRejectReason } from './matc
 import { quoteToLotTicks, type MarketGrid } from './marketGrid.js';
 import { MatchingError } from './matchingError.js';
 import { applyCommand, type DepthLevel, type MarketPreview, type OpenOrder, type OrderBookApi } from './orderBookApi.js';
+import { OrderIndex } from './orderIndex.js';
 import { OrderNode, PriceLevel } from './priceLevel.js';
 
 /** How a taker's unfilled remainder ends: rests (GTC), expires (IOC, MARKET), or was checked whole before (FOK). */
@@ -56,7 +58,7 @@ class StopOrder {
 export class OrderBook implements OrderBookApi {
   private readonly bids = new BookSide('BUY');
   private readonly asks = new BookSide('SELL');
-  private readonly orders = new Map<number, OrderNode>();
+  private readonly orders = new OrderIndex<OrderNode>();
   private readonly stops = new Map<number, StopOrder>();
   /** Stops that trigger when the price rises to them, sorted by descending stop price (next to trigger last). */
   private readonly riseStops: StopOrder[] = [];

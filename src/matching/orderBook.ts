@@ -23,7 +23,7 @@ import { EventWriter, type MatchEventSink, type MatchRejectReason } from './matc
 import { quoteToLotTicks, type MarketGrid } from './marketGrid.js';
 import { MatchingError } from './matchingError.js';
 import { applyCommand, type DepthLevel, type MarketPreview, type OpenOrder, type OrderBookApi } from './orderBookApi.js';
-import { OrderIndex } from './orderIndex.js';
+import { IntKeyMap } from './intKeyMap.js';
 import { OrderNode, PriceLevel } from './priceLevel.js';
 
 /** How a taker's unfilled remainder ends: rests (GTC), expires (IOC, MARKET), or was checked whole before (FOK). */
@@ -51,14 +51,14 @@ class StopOrder {
 
 /**
  * The production order book. Follows the rules documented on OrderBookApi.
- * PERF: best bid/ask O(1); cancel by id O(1); a fill O(1); a new price level O(1) when its price was used before
- * (see BookSide), else a binary search and splice. Order nodes are recycled through a bounded free list, so resting
- * orders do not churn the old-generation heap.
+ * PERF: best bid/ask O(1); cancel by id O(1); a fill O(1); an order at a price seen lately O(1), at a new price an
+ * O(log levels) search plus a splice of at most 128 elements (see BookSide). Order nodes are recycled through a
+ * bounded free list, so resting orders do not churn the old-generation heap.
  */
 export class OrderBook implements OrderBookApi {
   private readonly bids = new BookSide('BUY');
   private readonly asks = new BookSide('SELL');
-  private readonly orders = new OrderIndex<OrderNode>();
+  private readonly orders = new IntKeyMap<OrderNode>();
   private readonly stops = new Map<number, StopOrder>();
   /** Stops that trigger when the price rises to them, sorted by descending stop price (next to trigger last). */
   private readonly riseStops: StopOrder[] = [];
@@ -240,22 +240,26 @@ export class OrderBook implements OrderBookApi {
   }
 
   previewMarket(takerSide: Side, userId: number, stpMode: StpMode, maxLots: number, maxLotTicks: number): MarketPreview {
-    const levels = (takerSide === 'BUY' ? this.asks : this.bids).levels;
+    const chunks = (takerSide === 'BUY' ? this.asks : this.bids).chunks;
     let lots = 0;
     let lotTicks = 0;
-    for (let i = levels.length - 1; i >= 0 && lots < maxLots; i--) {
-      const level = levels[i]!;
-      const price = level.priceTicks;
-      // Empty levels (orderCount 0) have no nodes: the inner loop skips them.
-      for (let node = level.head; node !== null; node = node.next) {
-        if (stpMode === 'EXPIRE_MAKER' && node.userId === userId) continue;
-        // Exact: both operands are integers ≤ 2^53 − 1, where floor of the double quotient is the integer quotient.
-        const affordable = Math.floor((maxLotTicks - lotTicks) / price);
-        if (affordable === 0) return { lots, lotTicks };
-        const take = Math.min(node.remainingLots, affordable, maxLots - lots);
-        lots += take;
-        lotTicks += take * price;
-        if (take < node.remainingLots || lots === maxLots) return { lots, lotTicks };
+    if (maxLots <= 0) return { lots, lotTicks };
+    for (let c = chunks.length - 1; c >= 0; c--) {
+      const chunk = chunks[c]!;
+      for (let i = chunk.length - 1; i >= 0; i--) {
+        const level = chunk[i]!;
+        const price = level.priceTicks;
+        // An empty level has no nodes: the loop passes it by.
+        for (let node = level.head; node !== null; node = node.next) {
+          if (stpMode === 'EXPIRE_MAKER' && node.userId === userId) continue;
+          // Exact: both operands are integers ≤ 2^53 − 1, where floor of the double quotient is the integer quotient.
+          const affordable = Math.floor((maxLotTicks - lotTicks) / price);
+          if (affordable === 0) return { lots, lotTicks };
+          const take = Math.min(node.remainingLots, affordable, maxLots - lots);
+          lots += take;
+          lotTicks += take * price;
+          if (take < node.remainingLots || lots === maxLots) return { lots, lotTicks };
+        }
       }
     }
     return { lots, lotTicks };
@@ -281,10 +285,14 @@ export class OrderBook implements OrderBookApi {
   }
 
   depth(side: Side, maxLevels: number): DepthLevel[] {
-    const levels = (side === 'BUY' ? this.bids : this.asks).levels;
+    const chunks = (side === 'BUY' ? this.bids : this.asks).chunks;
     const out: DepthLevel[] = [];
-    for (let i = levels.length - 1; i >= 0 && out.length < maxLevels; i--) {
-      if (levels[i]!.orderCount !== 0) out.push([levels[i]!.priceTicks, levels[i]!.totalLots]);
+    for (let c = chunks.length - 1; c >= 0 && out.length < maxLevels; c--) {
+      const chunk = chunks[c]!;
+      for (let i = chunk.length - 1; i >= 0 && out.length < maxLevels; i--) {
+        const level = chunk[i]!;
+        if (level.orderCount !== 0) out.push([level.priceTicks, level.totalLots]);
+      }
     }
     return out;
   }
@@ -292,9 +300,10 @@ export class OrderBook implements OrderBookApi {
   snapshot(): BookSnapshot {
     const sideOrders = (side: BookSide): SnapshotOrder[] => {
       const out: SnapshotOrder[] = [];
-      for (let i = side.levels.length - 1; i >= 0; i--) {
-        for (let n = side.levels[i]!.head; n !== null; n = n.next) {
-          out.push([n.orderId, n.userId, n.priceTicks, n.quantityLots, n.remainingLots]);
+      for (let c = side.chunks.length - 1; c >= 0; c--) {
+        const chunk = side.chunks[c]!;
+        for (let i = chunk.length - 1; i >= 0; i--) {
+          for (let n = chunk[i]!.head; n !== null; n = n.next) out.push([n.orderId, n.userId, n.priceTicks, n.quantityLots, n.remainingLots]);
         }
       }
       return out;
@@ -328,35 +337,37 @@ export class OrderBook implements OrderBookApi {
     let seen = 0;
     for (const side of [this.bids, this.asks]) {
       let prev: number | undefined;
-      const last = side.levels[side.levels.length - 1];
-      if (last !== undefined && last.orderCount === 0) fail('the best level is empty');
-      let live = 0;
-      for (const level of side.levels) {
-        if (prev !== undefined && (side.side === 'BUY' ? level.priceTicks <= prev : level.priceTicks >= prev)) fail('levels out of order');
-        prev = level.priceTicks;
-        if (level.orderCount === 0) {
-          if (level.head !== null || level.tail !== null || level.totalLots !== 0) fail(`empty level ${level.priceTicks} holds orders`);
-          continue;
-        }
-        live++;
-        if (side.get(level.priceTicks) !== level) fail(`level ${level.priceTicks} missing from the price map`);
-        let total = 0;
-        let count = 0;
-        let back: OrderNode | null = null;
-        for (let n = level.head; n !== null; n = n.next) {
-          if (n.prev !== back || n.level !== level || n.priceTicks !== level.priceTicks || n.side !== side.side) fail(`bad links at ${n.orderId}`);
-          if (this.orders.get(n.orderId) !== n) fail(`order ${n.orderId} missing from the id map`);
-          if (n.remainingLots < 1 || n.remainingLots > n.quantityLots) fail(`order ${n.orderId} remaining out of range`);
-          total += n.remainingLots;
-          count++;
-          back = n;
-        }
-        if (back !== level.tail) fail(`tail of level ${level.priceTicks}`);
-        if (count === 0 || count !== level.orderCount || total !== level.totalLots) fail(`totals of level ${level.priceTicks}`);
-        seen += count;
-      }
-      if (live !== side.size) fail('live level count');
+      let levelCount = 0;
+      if (side.best()?.orderCount === 0) fail('the best level is empty');
       if (!side.emptyLevelsWithinBound()) fail('too many empty levels kept');
+      for (const chunk of side.chunks) {
+        if (chunk.length === 0 || chunk.length > 128) fail('chunk size out of range');
+        for (const level of chunk) {
+          if (prev !== undefined && (side.side === 'BUY' ? level.priceTicks <= prev : level.priceTicks >= prev)) fail('levels out of order');
+          prev = level.priceTicks;
+          if (level.orderCount === 0) {
+            if (level.head !== null || level.tail !== null || level.totalLots !== 0) fail(`empty level ${level.priceTicks} holds orders`);
+            continue;
+          }
+          levelCount++;
+          if (side.get(level.priceTicks) !== level) fail(`level ${level.priceTicks} missing from the price map`);
+          let total = 0;
+          let count = 0;
+          let back: OrderNode | null = null;
+          for (let n = level.head; n !== null; n = n.next) {
+            if (n.prev !== back || n.level !== level || n.priceTicks !== level.priceTicks || n.side !== side.side) fail(`bad links at ${n.orderId}`);
+            if (this.orders.get(n.orderId) !== n) fail(`order ${n.orderId} missing from the id map`);
+            if (n.remainingLots < 1 || n.remainingLots > n.quantityLots) fail(`order ${n.orderId} remaining out of range`);
+            total += n.remainingLots;
+            count++;
+            back = n;
+          }
+          if (back !== level.tail) fail(`tail of level ${level.priceTicks}`);
+          if (count === 0 || count !== level.orderCount || total !== level.totalLots) fail(`totals of level ${level.priceTicks}`);
+          seen += count;
+        }
+      }
+      if (levelCount !== side.size) fail('level count');
     }
     if (seen !== this.orders.size) fail('id map holds orders that are not on the book');
     if (this.bestBidTicks !== 0 && this.bestAskTicks !== 0 && this.bestBidTicks >= this.bestAskTicks) fail('crossed book');
@@ -498,23 +509,26 @@ export class OrderBook implements OrderBookApi {
   /** FOK pre-check: can the taker fill `qty` whole, given what STP would skip or stop at? */
   private canFillWhole(opposite: BookSide, isBuy: boolean, userId: number, limit: number, qty: number, stpMode: StpMode): boolean {
     let need = qty;
-    const levels = opposite.levels;
-    for (let i = levels.length - 1; i >= 0; i--) {
-      const level = levels[i]!;
-      if (level.orderCount === 0) continue;
-      if (isBuy ? level.priceTicks > limit : level.priceTicks < limit) return false;
-      if (stpMode === 'NONE') {
-        need -= level.totalLots;
-        if (need <= 0) return true;
-        continue;
-      }
-      for (let n = level.head; n !== null; n = n.next) {
-        if (n.userId === userId) {
-          if (stpMode === 'EXPIRE_MAKER') continue;
-          return false; // EXPIRE_TAKER / EXPIRE_BOTH: the taker would expire here
+    const chunks = opposite.chunks;
+    for (let c = chunks.length - 1; c >= 0; c--) {
+      const chunk = chunks[c]!;
+      for (let i = chunk.length - 1; i >= 0; i--) {
+        const level = chunk[i]!;
+        if (level.orderCount === 0) continue;
+        if (isBuy ? level.priceTicks > limit : level.priceTicks < limit) return false;
+        if (stpMode === 'NONE') {
+          need -= level.totalLots;
+          if (need <= 0) return true;
+          continue;
         }
-        need -= n.remainingLots;
-        if (need <= 0) return true;
+        for (let n = level.head; n !== null; n = n.next) {
+          if (n.userId === userId) {
+            if (stpMode === 'EXPIRE_MAKER') continue;
+            return false; // EXPIRE_TAKER / EXPIRE_BOTH: the taker would expire here
+          }
+          need -= n.remainingLots;
+          if (need <= 0) return true;
+        }
       }
     }
     return false;

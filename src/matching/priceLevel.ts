@@ -45,7 +45,17 @@ export class PriceLevel {
   totalLots = 0;
   orderCount = 0;
 
-  constructor(readonly priceTicks: number) {}
+  constructor(public priceTicks: number) {}
+
+  /** Reuses this (empty, detached) level for another price. */
+  reset(priceTicks: number): this {
+    this.priceTicks = priceTicks;
+    this.head = null;
+    this.tail = null;
+    this.totalLots = 0;
+    this.orderCount = 0;
+    return this;
+  }
 
   /** Adds the order at the back of the queue (it has the lowest time priority). */
   append(node: OrderNode): void {

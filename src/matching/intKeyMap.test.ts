@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { OrderIndex } from './orderIndex.js';
+import { IntKeyMap } from './intKeyMap.js';
 
 /**
  * Ops on ids from one of several shapes. Small ids hash to their low bits (sequential ids never collide), so the
@@ -28,10 +28,10 @@ const arbCase = fc
   .constantFrom(0, 0, 12, 3000, Number.MAX_SAFE_INTEGER) // 0: clustered; the last: ids beyond 2^32 (high bits hashed too)
   .chain((shape) => fc.tuple(arbOps(shape), fc.constantFrom(2, 4, 8, 16, 1024)));
 
-test('OrderIndex behaves as a Map under any sequence of set, delete and get, from any starting capacity', () => {
+test('IntKeyMap behaves as a Map under any sequence of set, delete and get, from any starting capacity', () => {
   fc.assert(
     fc.property(arbCase, ([ops, capacity]) => {
-      const index = new OrderIndex<number>(capacity);
+      const index = new IntKeyMap<number>(capacity);
       const map = new Map<number, number>();
       ops.forEach(([op, id], step) => {
         if (op === 'set') {
@@ -53,8 +53,8 @@ test('OrderIndex behaves as a Map under any sequence of set, delete and get, fro
   );
 });
 
-test('OrderIndex: sequential ids through growth and a sliding window of deletes, and junk keys answer undefined', () => {
-  const index = new OrderIndex<string>();
+test('IntKeyMap: sequential ids through growth and a sliding window of deletes, and junk keys answer undefined', () => {
+  const index = new IntKeyMap<string>();
   for (let id = 1; id <= 50_000; id++) {
     index.set(id, `o${id}`);
     if (id > 1000) assert.equal(index.delete(id - 1000), true);
@@ -66,5 +66,5 @@ test('OrderIndex: sequential ids through growth and a sliding window of deletes,
     assert.equal(index.get(junk), undefined);
     assert.equal(index.delete(junk), false);
   }
-  for (const bad of [0, 1, 3, 1000, 2.5]) assert.throws(() => new OrderIndex(bad), RangeError);
+  for (const bad of [0, 1, 3, 1000, 2.5]) assert.throws(() => new IntKeyMap(bad), RangeError);
 });

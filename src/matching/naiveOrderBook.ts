@@ -203,6 +203,7 @@ export class NaiveOrderBook implements OrderBookApi {
   previewMarket(takerSide: Side, userId: number, stpMode: StpMode, maxLots: number, maxLotTicks: number): MarketPreview {
     let lots = 0;
     let lotTicks = 0;
+    if (!isIntIn(maxLots, 1, Number.MAX_SAFE_INTEGER) || !isIntIn(maxLotTicks, 1, Number.MAX_SAFE_INTEGER)) return { lots, lotTicks };
     for (const maker of this.sorted(oppositeSide(takerSide))) {
       if (lots >= maxLots) break;
       if (stpMode === 'EXPIRE_MAKER' && maker.userId === userId) continue;

@@ -243,7 +243,7 @@ export class OrderBook implements OrderBookApi {
     const chunks = (takerSide === 'BUY' ? this.asks : this.bids).chunks;
     let lots = 0;
     let lotTicks = 0;
-    if (maxLots <= 0) return { lots, lotTicks };
+    if (!isIntIn(maxLots, 1, Number.MAX_SAFE_INTEGER) || !isIntIn(maxLotTicks, 1, Number.MAX_SAFE_INTEGER)) return { lots, lotTicks };
     for (let c = chunks.length - 1; c >= 0; c--) {
       const chunk = chunks[c]!;
       for (let i = chunk.length - 1; i >= 0; i--) {

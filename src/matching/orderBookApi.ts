@@ -99,6 +99,7 @@ export interface OrderBookApi {
    * What a MARKET order of `userId` on `takerSide` with this STP mode could take now: at most `maxLots`, paying
    * (or receiving) at most `maxLotTicks` lots × ticks; own resting orders are skipped under EXPIRE_MAKER and counted
    * otherwise. The engine uses it to lock funds for market orders; the book uses it to size quoteOrderQty orders.
+   * Limits outside 1..2^53 − 1 (or not integers) preview nothing: `{lots: 0, lotTicks: 0}`.
    */
   previewMarket(takerSide: Side, userId: number, stpMode: StpMode, maxLots: number, maxLotTicks: number): MarketPreview;
   /** An open order by id, or undefined. */

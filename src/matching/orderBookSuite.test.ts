@@ -134,6 +134,9 @@ for (const { name, create, restore } of IMPLEMENTATIONS) {
         'TRADE t1 #3<#1 3@30 rem 0/7 FILLED',
       ]);
       assert.deepEqual(h.book.previewMarket('SELL', 2, 'NONE', 1000, 100), { lots: 3, lotTicks: 90 });
+      for (const [lots, lotTicks] of [[0, 100], [1000, 0], [-1, 100], [1000, -5], [1.5, 100], [1000, Number.NaN], [1000, 2 ** 60]]) {
+        assert.deepEqual(h.book.previewMarket('SELL', 2, 'NONE', lots!, lotTicks!), { lots: 0, lotTicks: 0 });
+      }
     });
 
     test('MARKET by quoteOrderQty is refused when it buys no whole lot', () => {

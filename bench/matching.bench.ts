@@ -1,7 +1,7 @@
 /**
  * The matching core alone: commands per second and per-command latency (p50/p99) of cairn's OrderBook on a seeded
  * stream shaped like exchange-core's order-book benchmark (TestOrdersGenerator): ~1,000 users, a book held near
- * ~1,000 resting orders over several hundred price levels; GTC places while a side is short of orders, IOC (and a
+ * ~1,000 resting orders over ~700 price levels; GTC places while a side is short of orders, IOC (and a
  * few FOK) takers sweeping from extreme prices, cancels, quantity decreases that keep priority, and moves (price
  * changes by cancel-replace, each a new order id) drifting toward the last trade price, which make most trades.
  * Goals: >= 2,000,000 commands/s for the book alone and >= 15x the npm package nodejs-order-book on the same stream.

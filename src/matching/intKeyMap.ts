@@ -108,10 +108,11 @@ export class IntKeyMap<V> {
   }
 
   private slot(id: number): number {
-    // Fibonacci hashing of the low 32 bits, mixed with the high bits for ids above 2^32.
-    const lo = id >>> 0;
-    const hi = (id / 0x1_0000_0000) >>> 0;
-    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 0 & this.mask;
+    // Multiplicative hashing of the low 32 bits; above 2^32 the high bits are mixed in (the division is the slow
+    // part, so ids below 2^32, all of them in practice, skip it). Low bits of an odd multiple permute the low bits of
+    // the key: sequential ids fill consecutive-ish slots without colliding.
+    const h = id <= 0xffff_ffff ? id : (id >>> 0) ^ Math.imul((id / 0x1_0000_0000) >>> 0, 0x85ebca6b);
+    return Math.imul(h, 0x9e3779b1) & this.mask;
   }
 
   private grow(): void {

@@ -14,18 +14,20 @@ import { NaiveOrderBook } from './naiveOrderBook.js';
 import { OrderBook } from './orderBook.js';
 
 test('thousands of levels created, emptied, re-created and swept: same events as the naive book, consistent state', () => {
-  const N = 1500;
+  const N = 5000;
+  const ASKS = 100;
   const commands: MatchCommand[] = [];
   let id = 0;
   const limit = (userId: number, side: 'BUY' | 'SELL', priceTicks: number, quantityLots: number, tif: 'GTC' | 'IOC' = 'GTC'): void => {
     commands.push({ type: 'PLACE', order: { orderId: ++id, userId, side, type: 'LIMIT', timeInForce: tif, priceTicks, quantityLots } });
   };
   for (let p = 1; p <= N; p++) limit(p % 7, 'BUY', p, 1 + (p % 3)); // ids 1..N, bids at 1..N
-  for (let p = 1; p <= N; p++) limit(p % 5, 'SELL', 2 * N + p, 1); // asks above
-  // Cancel all bids but every 15th, in a scattered order (7919 is prime to N): most chunks shrink away.
+  for (let p = 1; p <= ASKS; p++) limit(p % 5, 'SELL', 2 * N + p, 1); // asks above
+  // Cancel all bids but every 50th, in a scattered order (7919 is prime to N): the emptied levels stay until there
+  // are more than BookSide keeps (4,096 and 8× the live ones), then a compaction drops them.
   for (let k = 0; k < N; k++) {
     const p = ((k * 7919) % N) + 1;
-    if (p % 15 !== 0) commands.push({ type: 'CANCEL', orderId: p, userId: p % 7 });
+    if (p % 50 !== 0) commands.push({ type: 'CANCEL', orderId: p, userId: p % 7 });
   }
   // New bids at used prices and at fresh ones, deep and at the top, then a sell sweep through many levels.
   for (let p = 3; p <= N; p += 45) limit(9, 'BUY', p, 2);
@@ -40,7 +42,7 @@ test('thousands of levels created, emptied, re-created and swept: same events as
   for (const [i, c] of commands.entries()) {
     fast.apply(c, a.sink);
     naive.apply(c, b.sink);
-    if (i % 97 === 0) fast.validateInternalState();
+    if (i % 197 === 0) fast.validateInternalState();
   }
   fast.validateInternalState();
   assert.deepEqual(a.events, b.events);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
- * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, crash).
+ * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, matching, crash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) runs only when named
  * in --only.
  */
@@ -14,6 +14,7 @@ import { runMinerBench } from './miner.bench.js';
 import { runRestTxBench } from './restTx.bench.js';
 import { runP2pBench } from './p2p.bench.js';
 import { DEFAULT_CRASH_CYCLES, runCrashSafetyBench } from './crashSafety.bench.js';
+import { runMatchingBench } from './matching.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -41,6 +42,7 @@ const results = {
   ...(want('miner') ? { miner: await runMinerBench(seconds) } : {}),
   ...(want('restTx') ? { restTx: await runRestTxBench(seconds) } : {}),
   ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
+  ...(want('matching') ? { matching: runMatchingBench(seconds) } : {}),
   // Minutes long: only when asked for by name.
   ...(only?.has('crash') === true ? { crash: await runCrashSafetyBench(crashCycles) } : {}),
 };

@@ -65,7 +65,7 @@ export function describeError(err: unknown): { message: string; stack: string } 
  * this repository outside fast-check and the fuzz engine — so one bug found through many inputs counts once.
  */
 export function crashSignature(message: string, stack: string): string {
-  const firstLine = (message.split('\n')[0] ?? '').replace(/[0-9a-f]{8,}/gi, 'H').replace(/\d+/g, 'N').slice(0, 200);
+  const firstLine = (message.split('\n')[0] ?? '').replace(/[0-9a-f]{8,}/gi, 'H').replace(/-?\d+/g, 'N').slice(0, 200);
   const frame = stack
     .split('\n')
     .map((l) => l.trim())

@@ -14,6 +14,9 @@ import { crashSignature, type CrashRecord } from './engine.js';
 import { decodeInput } from './inputCodec.js';
 import { SLOT, type RegressionInput, type TargetRef, type WorkerData, type WorkerMessage } from './workerProtocol.js';
 
+/** V8's default stack size of a main thread on 64-bit platforms (`--stack-size` 984 KiB), in MiB. */
+const MAIN_THREAD_STACK_MB = 984 / 1024;
+
 /** Default folder of crash reproducers. */
 export const DEFAULT_CRASH_DIR = fileURLToPath(new URL('./crashes/', import.meta.url));
 /** Folder of saved reproducers of fixed crashes, one subfolder per target, replayed before every run. */
@@ -113,7 +116,9 @@ function runSession(
   const setupTimeoutMs = options.setupTimeoutMs ?? 120_000;
   const worker = new Worker(new URL('./workerEntry.mjs', import.meta.url), {
     workerData: { ...data, target: ref, shared } satisfies WorkerData,
-    resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 1024 },
+    // A worker's stack defaults to 4 MiB; the node runs on the main thread's 984 KiB, so recursion that overflows in
+    // production must overflow here too.
+    resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 1024, stackSizeMb: MAIN_THREAD_STACK_MB },
     // The worker's output goes where ours goes.
     stdout: false,
     stderr: false,

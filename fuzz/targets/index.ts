@@ -20,6 +20,7 @@ export const TARGETS: Readonly<Record<string, TargetRef>> = Object.freeze({
   'wire-blocks-request': ref('wire', 'blocksRequestTarget'),
   stratum: ref('stratum'),
   rest: ref('rest'),
+  websocket: ref('websocket'),
   rpc: ref('rpc'),
 });
 

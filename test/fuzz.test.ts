@@ -10,7 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { decodeInput } from '../fuzz/inputCodec.js';
+import fc from 'fast-check';
+import { decodeInput, encodeInput } from '../fuzz/inputCodec.js';
+import { applyByteMutation, applyJsonMutation, compactSizeBytes, mutatedBytes } from '../fuzz/mutate.js';
 import { fuzzTarget, readRegressionInputs, type FuzzTargetReport } from '../fuzz/runner.js';
 import { TARGET_NAMES, TARGETS } from '../fuzz/targets/index.js';
 import type { AnyFuzzTarget } from '../fuzz/target.js';
@@ -84,6 +86,54 @@ describe('fuzz runner finds planted defects', () => {
     assert.deepEqual(report.crashes, []);
     assert.equal(report.inputsRun, 25_000);
     assert.equal(existsSync(join(crashDir, 'canary-clean')), false);
+  });
+});
+
+describe('fuzz mutators and input codec', () => {
+  const bytes = Uint8Array.of(1, 2, 3, 4, 5, 6);
+  const other = Uint8Array.of(0xa, 0xb, 0xc);
+  const apply = (m: Parameters<typeof applyByteMutation>[1]): number[] => [...applyByteMutation(bytes, m, other)];
+
+  it('byte edits do what they say, positions taken modulo the length', () => {
+    assert.deepEqual(apply({ kind: 'flip', at: 7, bit: 7 }), [1, 130, 3, 4, 5, 6]);
+    assert.deepEqual(apply({ kind: 'set', at: 0, value: 0xfd }), [0xfd, 2, 3, 4, 5, 6]);
+    assert.deepEqual(apply({ kind: 'truncate', at: 2 }), [1, 2]);
+    assert.deepEqual(apply({ kind: 'delete', at: 1, length: 2 }), [1, 4, 5, 6]);
+    assert.deepEqual(apply({ kind: 'insert', at: 6, bytes: Uint8Array.of(9) }), [1, 2, 3, 4, 5, 6, 9]);
+    assert.deepEqual(apply({ kind: 'duplicate', at: 0, length: 2, to: 6 }), [1, 2, 3, 4, 5, 6, 1, 2]);
+    assert.deepEqual(apply({ kind: 'splice', at: 2, from: 1 }), [1, 2, 0xb, 0xc]);
+    assert.deepEqual(apply({ kind: 'compactSize', at: 1, value: 0x10000n, width: 5, overwrite: true }), [1, 0xfe, 0, 0, 1, 0]);
+    assert.deepEqual(apply({ kind: 'compactSize', at: 0, value: 5n, width: 3, overwrite: false }), [0xfd, 5, 0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(apply({ kind: 'u32', at: 5, value: 0xffffffff }), [1, 2, 0xff, 0xff, 0xff, 0xff]);
+  });
+
+  it('compact sizes in forced widths, canonical or not, as Bitcoin lays them out', () => {
+    assert.deepEqual([...compactSizeBytes(0xfcn, 1)], [0xfc]);
+    assert.deepEqual([...compactSizeBytes(0xfdn, 3)], [0xfd, 0xfd, 0x00]);
+    assert.deepEqual([...compactSizeBytes(1n, 9)], [0xff, 1, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual([...compactSizeBytes(0xffffffffffffffffn, 9)], [0xff, ...new Array<number>(8).fill(0xff)]);
+  });
+
+  it('JSON edits replace, delete and add (prototype-named keys as own keys, as JSON.parse makes them)', () => {
+    const doc = { a: 1, b: { c: [1, 2] } };
+    assert.deepEqual(applyJsonMutation(doc, { kind: 'replace', path: [1, 0, 1], value: 'x' }), { a: 1, b: { c: [1, 'x'] } });
+    assert.deepEqual(applyJsonMutation(doc, { kind: 'delete', path: [0] }), { b: { c: [1, 2] } });
+    assert.equal(JSON.stringify(applyJsonMutation(doc, { kind: 'add', path: [], key: '__proto__', value: 7 })), '{"a":1,"b":{"c":[1,2]},"__proto__":7}');
+    assert.deepEqual(doc, { a: 1, b: { c: [1, 2] } }, 'the input is not modified');
+  });
+
+  it('mutated inputs stay within their bound', () => {
+    fc.assert(fc.property(mutatedBytes(fc.uint8Array({ maxLength: 100 }), { maxLength: 64 }), (b) => b.length <= 64));
+  });
+
+  it('inputs round-trip through the crash-file encoding (bytes and bigints tagged)', () => {
+    fc.assert(
+      // A document that itself has a lone "$bytes"/"$bigint" key would read back as the tag: not an input any target makes.
+      fc.property(fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"$b')), fc.uint8Array(), fc.bigInt(), (json, b, n) => {
+        const input = { json, b, nested: [b, { n }] };
+        assert.deepEqual(decodeInput(encodeInput(input)), { json, b: new Uint8Array(b), nested: [new Uint8Array(b), { n }] });
+      }),
+    );
   });
 });
 

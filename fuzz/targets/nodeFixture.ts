@@ -1,5 +1,5 @@
 /**
- * The regtest node the `rest` and `rpc` targets send their requests to: an in-process FullNode in a temp dir with a
+ * The regtest node the `rest`, `websocket` and `rpc` targets send their requests to: an in-process FullNode in a temp dir with a
  * chain of 111 blocks, two confirmed spends, a spend in the mempool and three valid spends not yet broadcast, and the
  * identifiers that exist on it (block hashes, txids, addresses, raw hex), which the request generators mix with
  * mutated and random ones so that requests reach the handlers' deep paths, not only their input validation.
@@ -21,16 +21,16 @@ const ALICE = makeTestKey('fuzz/alice', 'p2tr');
 
 /** Identifiers that exist on the fixture node, as the APIs print them. */
 export interface KnownValues {
-  /** Display-hex block hashes (genesis, some blocks, the tip). */
+  /** Display-hex block hashes of the whole chain, genesis to tip. */
   readonly blockHashes: readonly string[];
-  /** Display-hex txids: coinbases, the confirmed spend, the mempool spend, the unbroadcast spends. */
+  /** Display-hex txids: three coinbases, the two confirmed spends, the mempool spend, the unbroadcast spends. */
   readonly txids: readonly string[];
   readonly heights: readonly number[];
   /** Addresses with history (miner, alice) and one without. */
   readonly addresses: readonly string[];
-  /** Raw hex of valid txs: in a block, in the mempool, and three never sent (the first POST of each is accepted). */
+  /** Raw hex of valid txs: one in a block, one in the mempool, three never sent (the first POST of each is accepted). */
   readonly rawTxs: readonly string[];
-  /** Raw hex of a block of the chain. */
+  /** Raw hex of the last two blocks of the chain. */
   readonly rawBlocks: readonly string[];
 }
 

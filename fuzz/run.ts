@@ -90,6 +90,7 @@ async function main(): Promise<number> {
         `${report.crashes.length} crashes, seed ${report.seed}, setup ${fmt(report.setupMs)} ms, ` +
         `${report.regressionsReplayed} regression inputs replayed, peak RSS ${fmt(report.peakRssBytes / 2 ** 20)} MiB`,
     );
+    if (report.stoppedEarly !== undefined) console.log(`  stopped before ${fmt(runs)} inputs: ${report.stoppedEarly}`);
     for (const crash of report.crashes) console.log(`  CRASH ${crash.message.split('\n')[0]}\n    reproducer: ${crash.file ?? '(not saved)'}`);
   }
   console.log('\ntarget                  inputs run    inputs/s  crashes');

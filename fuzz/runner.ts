@@ -39,6 +39,9 @@ export interface FuzzTargetOptions {
   readonly crashDir?: string | null;
   /** Folder of regression inputs (default fuzz/regressions/); the target's subfolder is replayed first. */
   readonly regressionsDir?: string;
+  /** Worker restarts after hangs or deaths before the target is given up (default 10): a bug that kills the thread on
+   * many inputs would otherwise cost a setup per occurrence. */
+  readonly maxRestarts?: number;
   /** Called with each progress report of the worker (cumulative inputs run). */
   readonly onProgress?: (inputsRun: number) => void;
 }
@@ -62,6 +65,8 @@ export interface FuzzTargetReport {
   /** Largest resident set size the worker's process reported (the whole process, main thread included). */
   readonly peakRssBytes: number;
   readonly crashes: readonly SavedCrash[];
+  /** Why the run stopped before `runs` inputs, when it did (crash limit, restart limit, a failure before any input). */
+  readonly stoppedEarly?: string;
 }
 
 /** Reads the regression inputs saved for `target` (files `<dir>/<target>/*.json` holding `{ "input": … }`). */
@@ -243,7 +248,13 @@ export async function fuzzTarget(name: string, ref: TargetRef, options: FuzzTarg
   let elapsedMs = 0;
   let peakRssBytes = 0;
   let regressionsReplayed = 0;
-  while (inputsRun < options.runs && crashes.length < maxCrashes) {
+  let restarts = 0;
+  let stoppedEarly: string | undefined;
+  while (inputsRun < options.runs) {
+    if (crashes.length >= maxCrashes) {
+      stoppedEarly = `${crashes.length} distinct crashes`;
+      break;
+    }
     const before = inputsRun;
     const session = await runSession(
       ref,
@@ -257,8 +268,12 @@ export async function fuzzTarget(name: string, ref: TargetRef, options: FuzzTarg
     peakRssBytes = Math.max(peakRssBytes, session.peakRssBytes);
     regressionsReplayed += session.regressions;
     inputsRun += session.inputsRun;
-    // A worker that failed before running any input (its setup) would fail again: stop there.
-    if (session.finished || session.inputsRun === 0) break;
+    if (session.finished) break;
+    // A worker that failed before running any input would fail again; one that keeps dying costs a setup each time.
+    if (session.inputsRun === 0 || ++restarts > (options.maxRestarts ?? 10)) {
+      stoppedEarly = session.inputsRun === 0 ? 'the worker died before running an input' : `the worker died or hung ${restarts} times`;
+      break;
+    }
     // A hung or dead worker continues after the chunk it failed in, without replaying the regressions again.
     chunk = session.nextChunk;
     regressions = [];
@@ -273,5 +288,6 @@ export async function fuzzTarget(name: string, ref: TargetRef, options: FuzzTarg
     inputsPerSec: elapsedMs > 0 ? inputsRun / (elapsedMs / 1000) : 0,
     peakRssBytes,
     crashes,
+    ...(stoppedEarly === undefined || inputsRun >= options.runs ? {} : { stoppedEarly }),
   };
 }

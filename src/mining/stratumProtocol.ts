@@ -137,13 +137,15 @@ export class LineSplitter {
 
 /**
  * The share target of a Stratum difficulty: DIFF1_TARGET / difficulty, at most 2^256 − 1. Fractional difficulties
- * (below 1, for CPU miners) are exact to 2^-64.
+ * (below 1, for CPU miners) are exact to 2^-64. A difficulty no hash can meet (above DIFF1_TARGET, ~2.7e67) gives 0.
  * @throws StratumProtocolError bad-difficulty when difficulty is not a positive finite number
  */
 export function difficultyToTarget(difficulty: number): bigint {
   if (!Number.isFinite(difficulty) || difficulty <= 0) throw new StratumProtocolError('bad-difficulty', String(difficulty));
   const scaled = Math.round(difficulty * TWO_64);
   if (scaled === 0) return MAX_TARGET;
+  // Above ~1e289 the product overflows to Infinity, which BigInt refuses; the target is 0 from ~2.7e67 on anyway.
+  if (!Number.isFinite(scaled)) return 0n;
   const target = (DIFF1_TARGET << 64n) / BigInt(scaled);
   return target > MAX_TARGET ? MAX_TARGET : target;
 }

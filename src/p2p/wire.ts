@@ -7,6 +7,7 @@
  */
 import { BufferReader } from '../primitives/bufferReader.js';
 import { BufferWriter } from '../primitives/bufferWriter.js';
+import { DecodeError } from '../primitives/decodeError.js';
 import { readBlockHeader, writeBlockHeader } from '../primitives/blockHeader.js';
 import type { ChainParams } from '../params/chainParams.js';
 import type { BlockHeader, Hash256 } from '../primitives/types.js';
@@ -86,9 +87,15 @@ function writeString(w: BufferWriter, s: string, maxBytes: number): void {
 }
 
 function readString(r: BufferReader, maxBytes: number): string {
+  const start = r.offset;
   const bytes = r.readVarBytes();
   if (bytes.length > maxBytes) throw new RangeError(`string of ${bytes.length} bytes exceeds ${maxBytes}`);
-  return textDecoder.decode(bytes);
+  try {
+    return textDecoder.decode(bytes);
+  } catch {
+    // The fatal decoder throws a TypeError, which is not one of this codec's refusals.
+    throw new DecodeError('invalid-utf8', start, 'string is not valid UTF-8');
+  }
 }
 
 function writeUint256(w: BufferWriter, v: bigint): void {
@@ -119,7 +126,10 @@ export function encodeStatus(s: StatusMessage): Uint8Array {
   return w.finish();
 }
 
-/** Parses a status message. @throws DecodeError / RangeError on malformed bytes */
+/**
+ * Parses a status message.
+ * @throws DecodeError on malformed bytes (invalid-utf8 for a string that is not UTF-8) / RangeError for a string over its limit
+ */
 export function decodeStatus(bytes: Uint8Array): StatusMessage {
   const r = new BufferReader(bytes);
   const network = readString(r, 16);

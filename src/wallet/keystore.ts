@@ -160,7 +160,7 @@ function checkScryptParams(params: ScryptParams, why: 'corrupt-keystore' | 'bad-
   const ok =
     Number.isInteger(N) && N >= 2 && N <= MAX_SCRYPT_N && (N & (N - 1)) === 0 &&
     Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16;
-  if (!ok) throw new WalletError(why, `scrypt parameters N=${N} r=${r} p=${p} are out of range`);
+  if (!ok) throw new WalletError(why, `scrypt parameters N=${describeJson(N)} r=${describeJson(r)} p=${describeJson(p)} are out of range`);
 }
 
 /** The header bytes GCM authenticates with the ciphertext: everything a wrong value of would mislead a reader. */
@@ -326,6 +326,14 @@ export async function sealKeystore(options: CreateKeystoreOptions, path = ''): P
   return new UnlockedKeystore(path, file, entropy, passphrase);
 }
 
+/**
+ * A JSON value from an untrusted file, for an error message: `String(v)` and template literals throw a TypeError on
+ * objects such as `{"toString": 1}`, JSON.stringify does not. Cut to 40 characters.
+ */
+function describeJson(v: unknown): string {
+  return (JSON.stringify(v) ?? String(v)).slice(0, 40);
+}
+
 function corrupt(what: string): WalletError {
   return new WalletError('corrupt-keystore', `corrupt keystore: ${what}`);
 }
@@ -334,6 +342,11 @@ function hexField(v: unknown, what: string, lengths?: readonly number[]): string
   if (typeof v !== 'string' || !/^([0-9a-f]{2})*$/.test(v)) throw corrupt(`${what} is not lower-case hex`);
   if (lengths !== undefined && !lengths.includes(v.length / 2)) throw corrupt(`${what} has ${v.length / 2} bytes`);
   return v;
+}
+
+/** A BIP-44 account number as HdAccount takes it: an integer in 0..2^31-1 (hardened when derived). */
+function isAccountIndex(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0x7fffffff;
 }
 
 /**
@@ -349,9 +362,9 @@ export function parseKeystoreFile(text: string): KeystoreFile {
   }
   if (typeof json !== 'object' || json === null) throw corrupt('not an object');
   const o = json as Record<string, unknown>;
-  if (o['version'] !== KEYSTORE_VERSION) throw corrupt(`unsupported version ${String(o['version'])}`);
+  if (o['version'] !== KEYSTORE_VERSION) throw corrupt(`unsupported version ${describeJson(o['version'])}`);
   const network = o['network'];
-  if (typeof network !== 'string' || !Object.hasOwn(NETWORKS, network)) throw corrupt(`unknown network ${String(network)}`);
+  if (typeof network !== 'string' || !Object.hasOwn(NETWORKS, network)) throw corrupt(`unknown network ${describeJson(network)}`);
   const kdf = o['kdf'] as Record<string, unknown> | undefined;
   const cipher = o['cipher'] as Record<string, unknown> | undefined;
   if (typeof kdf !== 'object' || kdf === null || kdf['name'] !== 'scrypt' || kdf['dkLen'] !== 64) throw corrupt('kdf is not scrypt with dkLen 64');
@@ -377,7 +390,7 @@ export function parseKeystoreFile(text: string): KeystoreFile {
     ciphertext: hexField(o['ciphertext'], 'ciphertext'),
     accounts: accounts.map((a, i): KeystoreAccount => {
       const r = a as Record<string, unknown>;
-      if (typeof r !== 'object' || r === null || (r['kind'] !== 'p2wpkh' && r['kind'] !== 'p2tr') || !Number.isInteger(r['account']) ||
+      if (typeof r !== 'object' || r === null || (r['kind'] !== 'p2wpkh' && r['kind'] !== 'p2tr') || !isAccountIndex(r['account']) ||
         typeof r['path'] !== 'string' || typeof r['extendedPublicKey'] !== 'string') {
         throw corrupt(`accounts[${i}] is malformed`);
       }

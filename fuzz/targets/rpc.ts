@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import pino from 'pino';
 import { startRpcServer, type RpcServer } from '../../src/api/rpcServer.js';
+import { createNodeContext } from '../../src/node/fullNode.js';
 import { buildRpcTable } from '../../src/api/rpc/rpcMethods.js';
 import type { RpcArgSpec, RpcArgType } from '../../src/api/rpc/rpcTable.js';
 import { arbNastyJson, mutatedString } from '../mutate.js';
@@ -256,7 +257,7 @@ export default defineTarget<RpcInput, RpcContext>({
     const logged: RpcContext['logged'] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as RpcContext['logged'][number]) });
     try {
-      const server = await startRpcServer({ port: 0, datadir, rpcUser: RPC_USER, rpcPassword: RPC_PASSWORD }, { node: fuzz.env.node, logger });
+      const server = await startRpcServer({ port: 0, datadir, rpcUser: RPC_USER, rpcPassword: RPC_PASSWORD }, { node: createNodeContext(fuzz.env.node), logger });
       return { fuzz, server, logged, datadir };
     } catch (err) {
       await fuzz.close();

@@ -1,7 +1,8 @@
 /**
- * Exact decimal strings ↔ scaled integers, for prices, quantities and amounts at the API edge. Never a float: a
- * decimal string is read digit by digit into a bigint, and formatted back the same way.
+ * Exact decimal strings ↔ scaled integers, for prices, quantities and amounts at the API edge. Never a float: the
+ * digits go through consensus/amount's parseFixedPoint/formatFixedPoint, the one decimal codec of cairn.
  */
+import { AmountError, formatFixedPoint, parseFixedPoint } from '../consensus/amount.js';
 import { MatchingError } from './matchingError.js';
 
 /** Longest decimal string accepted (Binance sends at most ~30 characters); bounds the work on hostile input. */
@@ -38,11 +39,15 @@ export function parseDecimal(text: string): Decimal {
  * @throws MatchingError BAD_DECIMAL (malformed) | OFF_GRID (more fractional digits than the asset has)
  */
 export function parseUnits(text: string, decimals: number): bigint {
-  const d = parseDecimal(text);
-  if (d.scale > decimals) {
-    throw new MatchingError('OFF_GRID', `${describe(text)} has more than ${decimals} decimals`);
+  parseDecimal(text); // the API edge's plain form: no sign, no exponent
+  try {
+    return parseFixedPoint(text, decimals);
+  } catch (err) {
+    if (err instanceof AmountError && err.code === 'amount-too-precise') {
+      throw new MatchingError('OFF_GRID', `${describe(text)} has more than ${decimals} decimals`);
+    }
+    throw err;
   }
-  return d.digits * 10n ** BigInt(decimals - d.scale);
 }
 
 /**
@@ -50,11 +55,7 @@ export function parseUnits(text: string, decimals: number): bigint {
  * (150000000n, 8 → `"1.50000000"`). Negative amounts get a leading `-`.
  */
 export function formatUnits(units: bigint, decimals: number): string {
-  const negative = units < 0n;
-  const abs = negative ? -units : units;
-  if (decimals === 0) return `${negative ? '-' : ''}${abs}`;
-  const s = abs.toString().padStart(decimals + 1, '0');
-  return `${negative ? '-' : ''}${s.slice(0, -decimals)}.${s.slice(-decimals)}`;
+  return formatFixedPoint(units, decimals);
 }
 
 /**

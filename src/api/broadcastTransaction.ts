@@ -32,7 +32,7 @@ export async function broadcastTransaction(node: NodeContext, tx: Tx, maxFeeRate
     return (await node.submitTransaction(tx, { maxFeeRateSatPerKvb })).txid;
   } catch (err) {
     // Raced with the same tx arriving from a peer: as the check above, not an error.
-    if (err instanceof VerifyError && (err.reason === 'txn-already-in-mempool' || err.reason === 'txn-same-nonwitness-data-in-mempool')) {
+    if (err instanceof VerifyError && (err.code === 'txn-already-in-mempool' || err.code === 'txn-same-nonwitness-data-in-mempool')) {
       return txidHex;
     }
     throw err;

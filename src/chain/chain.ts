@@ -617,7 +617,7 @@ export class Chain implements ChainReader {
       for (const orphan of this.orphans.takeChildren(h)) {
         const hash = computeBlockHash(orphan.block.header);
         const result = this.acceptBlock(orphan.block, hash, orphan.hashHex, parent, this.index.get(orphan.hashHex), batch);
-        if (!result.ok) this.logger.info({ hash: orphan.hashHex, reason: result.error.reason }, 'orphan block refused');
+        if (!result.ok) this.logger.info({ hash: orphan.hashHex, reason: result.error.code }, 'orphan block refused');
         if (this.index.get(orphan.hashHex) !== undefined) queue.push(orphan.hashHex);
       }
     }
@@ -640,13 +640,13 @@ export class Chain implements ChainReader {
 
   private invalidResult(hashHex: string, error: VerifyError, emit: boolean): ProcessBlockResult {
     if (emit) this.noteInvalid(hashHex, error);
-    return { hashHex, status: 'invalid', reason: error.reason, detail: error.detail, score: error.score };
+    return { hashHex, status: 'invalid', reason: error.code, detail: error.detail, score: error.score };
   }
 
   /** Logs an invalid block and emits blockInvalid. */
   private noteInvalid(hashHex: string, error: VerifyError): void {
-    this.logger.warn({ hash: hashHex, reason: error.reason, detail: error.detail }, 'invalid block');
-    this.events.emit('blockInvalid', { hashHex, reason: error.reason, detail: error.detail, score: error.score });
+    this.logger.warn({ hash: hashHex, reason: error.code, detail: error.detail }, 'invalid block');
+    this.events.emit('blockInvalid', { hashHex, reason: error.code, detail: error.detail, score: error.score });
   }
 
   // --- headers ----------------------------------------------------------------------------------------------------
@@ -655,8 +655,8 @@ export class Chain implements ChainReader {
     let accepted = 0;
     let last: IndexNode | undefined;
     const refuse = (hashHex: string, error: VerifyError): AcceptHeadersResult => {
-      this.logger.info({ hash: hashHex, reason: error.reason, detail: error.detail }, 'header refused');
-      return { accepted, last: last?.entry, invalid: { hashHex, reason: error.reason, detail: error.detail, score: error.score } };
+      this.logger.info({ hash: hashHex, reason: error.code, detail: error.detail }, 'header refused');
+      return { accepted, last: last?.entry, invalid: { hashHex, reason: error.code, detail: error.detail, score: error.score } };
     };
     for (const header of headers) {
       const hash = computeBlockHash(header);
@@ -785,7 +785,7 @@ export class Chain implements ChainReader {
     const changed: IndexNode[] = [];
     node.entry.status |= bit;
     changed.push(node);
-    this.rememberFailure(node.entry.hashHex, { reason: error.reason, detail: error.detail, score: error.score });
+    this.rememberFailure(node.entry.hashHex, { reason: error.code, detail: error.detail, score: error.score });
     for (const d of this.index.descendants(node)) {
       if ((d.entry.status & BlockStatus.FAILED_CHILD) === 0) {
         d.entry.status |= BlockStatus.FAILED_CHILD;
@@ -794,7 +794,7 @@ export class Chain implements ChainReader {
       if (!this.failures.has(d.entry.hashHex)) {
         this.rememberFailure(d.entry.hashHex, {
           reason: 'bad-prevblk',
-          detail: `ancestor ${node.entry.hashHex} is invalid (${error.reason})`,
+          detail: `ancestor ${node.entry.hashHex} is invalid (${error.code})`,
           score: 100,
         });
       }

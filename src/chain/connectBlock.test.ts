@@ -59,7 +59,7 @@ describe('checkConnectBlock over a BlockCoinView', () => {
     return { checks, outcome: checkConnectBlock(target, view, regtest) };
   }
 
-  const reasonOf = (outcome: ConnectBlockOutcome): string => (outcome.ok ? 'ok' : `${outcome.error.reason} @ ${outcome.error.detail ?? ''}`);
+  const reasonOf = (outcome: ConnectBlockOutcome): string => (outcome.ok ? 'ok' : `${outcome.error.code} @ ${outcome.error.detail ?? ''}`);
 
   it('a chain of spends inside the block: the net changes leave out the coin made and spent inside; the undo data keeps it', () => {
     const a = buildSpend([coins[0]!], { key: alice, valueSats: 10_00000000n }, 10_000n, { changeKey: MINER_KEY });

@@ -1,3 +1,4 @@
+import type { RejectReason } from '../consensus/rejectReason.js';
 import { checkTxInputs } from '../consensus/checkTxInputs.js';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import type { Coin } from '../consensus/utxoView.js';
@@ -38,7 +39,7 @@ export interface BlockToConnect {
 }
 
 /** A rule failure of tx `txIndex`, its txid in the detail. */
-function txFailure(hashes: BlockTxHashes, txIndex: number, reason: string, score: number, detail?: string): ConnectBlockOutcome {
+function txFailure(hashes: BlockTxHashes, txIndex: number, reason: RejectReason, score: number, detail?: string): ConnectBlockOutcome {
   const where = `tx ${txIndex} (${hashToHex(hashes.txids[txIndex]!)})`;
   return { ok: false, error: new VerifyError(reason, score, detail ? `${where}: ${detail}` : where) };
 }
@@ -76,7 +77,7 @@ export function checkConnectBlock(target: BlockToConnect, view: BlockCoinView, p
         fees += checkTxInputs(txs[i]!, view.inputCoinsOf(i), height, params.coinbaseMaturity);
       } catch (err) {
         if (!(err instanceof VerifyError)) throw err;
-        return txFailure(hashes, i, err.reason, err.score, err.detail);
+        return txFailure(hashes, i, err.code, err.score, err.detail);
       }
     }
     for (const coin of view.connectTransaction(i, height)) undo.push(coin);

@@ -4,6 +4,7 @@
  * thread claims one at a time). Shared by the main thread (InlineScriptVerifier, WorkerPoolScriptVerifier) and
  * scriptVerifierWorker.
  */
+import type { ScriptError } from '../consensus/rejectReason.js';
 import { SighashCache } from '../consensus/sighash.js';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { BufferReader } from '../primitives/bufferReader.js';
@@ -28,7 +29,7 @@ export interface ScriptCheckWork extends ScriptCheckSlice {
 export interface ScriptCheckFailure {
   readonly jobIndex: number;
   readonly inputIndex: number;
-  readonly reason: string;
+  readonly reason: ScriptError;
 }
 
 /**
@@ -57,7 +58,7 @@ export interface ScriptCheckRequest {
 export interface ScriptCheckResponse {
   readonly id: number;
   readonly inputsVerified: number;
-  readonly failures?: readonly { readonly chunkIndex: number; readonly reason: string }[];
+  readonly failures?: readonly { readonly chunkIndex: number; readonly reason: ScriptError }[];
   readonly error?: string;
 }
 
@@ -272,7 +273,7 @@ export function sharedChunkBytes(batch: SharedScriptCheckBatch, k: number): Uint
 export function claimScriptChecks(
   batch: SharedScriptCheckBatch,
   workOf: (k: number) => readonly ScriptCheckWork[],
-  onFailure?: (chunkIndex: number, reason: string) => void,
+  onFailure?: (chunkIndex: number, reason: ScriptError) => void,
 ): number {
   const { control, results } = batch;
   const abort = batchAbortSlot(batch);

@@ -5,6 +5,7 @@
  * shared memory, then answers with a ScriptCheckResponse. Any exception becomes an `error` response, so the pool
  * rejects that verify call instead of waiting forever.
  */
+import type { ScriptError } from '../consensus/rejectReason.js';
 import { parentPort } from 'node:worker_threads';
 import {
   claimScriptChecks,
@@ -21,7 +22,7 @@ port.on('message', (request: ScriptCheckRequest) => {
   let response: ScriptCheckResponse;
   try {
     const { batch } = request;
-    const failures: { chunkIndex: number; reason: string }[] = [];
+    const failures: { chunkIndex: number; reason: ScriptError }[] = [];
     const inputsVerified = claimScriptChecks(
       batch,
       (k) => decodeScriptCheckChunk(sharedChunkBytes(batch, k)),

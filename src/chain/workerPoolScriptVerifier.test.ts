@@ -1,3 +1,4 @@
+import type { ScriptError } from '../consensus/rejectReason.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -68,7 +69,7 @@ function corrupt(jobs: readonly ScriptCheckJob[], txIndex: number, inputIndex: n
 }
 
 /** verifyInput's reason for a signature that does not verify, per spent script type (its docstring's list). */
-function badSigReason(job: ScriptCheckJob, inputIndex: number): string {
+function badSigReason(job: ScriptCheckJob, inputIndex: number): ScriptError {
   return job.prevouts[inputIndex]!.scriptPubKey[0] === 0x00 ? 'sig-nullfail' : 'schnorr-sig';
 }
 
@@ -358,7 +359,7 @@ test('a job whose prevouts do not match its inputs rejects with VerifyError sigh
   for (const v of [POOLS[0]!.pool, new InlineScriptVerifier()]) {
     await assert.rejects(v.verify(broken), (e: unknown) => {
       assert.ok(e instanceof VerifyError);
-      assert.equal(e.reason, 'sighash-missing-prevouts');
+      assert.equal(e.code, 'sighash-missing-prevouts');
       assert.equal(e.score, 0);
       return true;
     });

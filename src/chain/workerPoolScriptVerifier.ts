@@ -1,3 +1,4 @@
+import type { ScriptError } from '../consensus/rejectReason.js';
 import { siblingWorkerUrl, workerScript, type WorkerScript } from '../workers/spawnWorker.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -254,10 +255,10 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     );
     const requests = this.slots.map((slot) => this.request(slot, batch));
     let done = false;
-    const settle = async (): Promise<{ error?: Error; reasons: Map<number, string> }> => {
+    const settle = async (): Promise<{ error?: Error; reasons: Map<number, ScriptError> }> => {
       // allSettled: every request is awaited, so none is left to reject unhandled after a first error.
       const settled = await Promise.allSettled(requests);
-      const reasons = new Map<number, string>();
+      const reasons = new Map<number, ScriptError>();
       let error: Error | undefined;
       for (const s of settled) {
         if (s.status === 'rejected') error ??= toError(s.reason);
@@ -265,7 +266,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
       }
       return { error, reasons };
     };
-    const reasons = new Map<number, string>();
+    const reasons = new Map<number, ScriptError>();
     const joinOnMainThread = (): void => {
       if (!this.mainThreadVerifies) return;
       claimScriptChecks(

@@ -25,7 +25,7 @@ import { VerifyError } from './verifyError.js';
 
 const rejects = (reason: string) => (e: unknown) => {
   assert.ok(e instanceof VerifyError, `expected a VerifyError, got ${String(e)}`);
-  assert.equal(e.reason, reason, `reason (detail: ${e.detail ?? ''})`);
+  assert.equal(e.code, reason, `reason (detail: ${e.detail ?? ''})`);
   return true;
 };
 
@@ -231,15 +231,15 @@ describe('checkBlock on real Bitcoin blocks', () => {
         try {
           checkBlock(block, bitcoin);
         } catch (e) {
-          failures.push(`block ${i} with bitcoin params: ${e instanceof VerifyError ? e.reason : String(e)}`);
+          failures.push(`block ${i} with bitcoin params: ${e instanceof VerifyError ? e.code : String(e)}`);
           return;
         }
         try {
           checkBlock(block, cairnRules);
           failures.push(`block ${i} passed with cairn rules`);
         } catch (e) {
-          if (e instanceof VerifyError && e.reason === 'bad-txns-vout-script') passed++;
-          else failures.push(`block ${i} with cairn rules: ${e instanceof VerifyError ? e.reason : String(e)}`);
+          if (e instanceof VerifyError && e.code === 'bad-txns-vout-script') passed++;
+          else failures.push(`block ${i} with cairn rules: ${e instanceof VerifyError ? e.code : String(e)}`);
         }
       });
       reportVectors(t, file, passed, blocks.length, expectedCounts[file], failures);

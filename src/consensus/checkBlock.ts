@@ -73,7 +73,7 @@ export function checkBlock(block: Block, params: ChainParams, txHashes?: BlockTx
     try {
       checkTransaction(tx, { outputScriptRule: params.outputScriptRule });
     } catch (err) {
-      if (err instanceof VerifyError) throw new VerifyError(err.reason, err.score, `tx ${i}${err.detail ? `: ${err.detail}` : ''}`);
+      if (err instanceof VerifyError) throw new VerifyError(err.code, err.score, `tx ${i}${err.detail ? `: ${err.detail}` : ''}`);
       throw err;
     }
   }

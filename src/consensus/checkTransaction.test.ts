@@ -34,7 +34,7 @@ function validTx(): Tx {
 
 const rejects = (reason: string) => (e: unknown) => {
   assert.ok(e instanceof VerifyError, `expected a VerifyError, got ${String(e)}`);
-  assert.equal(e.reason, reason);
+  assert.equal(e.code, reason);
   return true;
 };
 

@@ -31,7 +31,7 @@ function viewWith(coins: [Outpoint, bigint, number, boolean][]): UtxoView {
 }
 
 const rejects = (reason: string, score?: number) => (e: unknown) =>
-  e instanceof VerifyError && e.reason === reason && (score === undefined || e.score === score);
+  e instanceof VerifyError && e.code === reason && (score === undefined || e.score === score);
 
 test('checkTxInputs returns the fee and leaves the view unchanged', () => {
   const view = viewWith([[op(1), 5_000n, 10, false], [op(2), 7_000n, 11, false]]);

@@ -13,7 +13,7 @@ import {
   LOCKTIME_THRESHOLD,
 } from './contextualChecks.js';
 
-const rejects = (reason: string) => (e: unknown) => e instanceof VerifyError && e.reason === reason;
+const rejects = (reason: string) => (e: unknown) => e instanceof VerifyError && e.code === reason;
 
 /** Bitcoin mainnet activated BIP-34 at this height (Core's consensus.BIP34Height). */
 const MAINNET_BIP34_HEIGHT = 227_931;
@@ -32,7 +32,7 @@ describe('encodeBip34HeightPush and checkBlockContext (bad-cb-height)', () => {
           checkBlockContext(block, h, 0xffffffff);
           return 'ok';
         } catch (e) {
-          return e instanceof VerifyError ? e.reason : String(e);
+          return e instanceof VerifyError ? e.code : String(e);
         }
       };
       // The real block passes at its height (lock-time cutoff far in the future) and fails one height off.
@@ -102,7 +102,7 @@ describe('checkBlockHeaderContext', () => {
     assert.throws(() => checkBlockHeaderContext({ ...header, bits: 0x207ffffe }, ctx), rejects('bad-diffbits'));
     assert.throws(() => checkBlockHeaderContext(header, { ...ctx, medianTimePastSec: 10_000 }), rejects('time-too-old'));
     assert.throws(() => checkBlockHeaderContext(header, { ...ctx, nowSec: ctx.nowSec - 1 }), (e: unknown) => {
-      return e instanceof VerifyError && e.reason === 'time-too-new' && e.score === 0;
+      return e instanceof VerifyError && e.code === 'time-too-new' && e.score === 0;
     });
     // bits are checked first.
     assert.throws(() => checkBlockHeaderContext({ ...header, bits: 1 }, { ...ctx, medianTimePastSec: 20_000 }), rejects('bad-diffbits'));

@@ -268,7 +268,7 @@ test('BIP-341 annex: spend_type bit 0 set and sha_annex inserted before sha_sing
 
 test('BIP-341 invalid hash types and SIGHASH_SINGLE without an output throw schnorr-sig-hashtype', () => {
   const { tx, prevouts } = loadBip341();
-  const isHashtypeError = (e: unknown): boolean => e instanceof VerifyError && e.reason === 'schnorr-sig-hashtype';
+  const isHashtypeError = (e: unknown): boolean => e instanceof VerifyError && e.code === 'schnorr-sig-hashtype';
   for (const ht of [0x04, 0x20, 0x41, 0x80, 0x84, 0xff]) {
     assert.throws(() => computeTaprootKeyPathSighash(tx, 0, prevouts, ht), isHashtypeError, `0x${ht.toString(16)}`);
   }
@@ -282,7 +282,7 @@ test('BIP-341 invalid hash types and SIGHASH_SINGLE without an output throw schn
 
 test('sighash argument errors are VerifyErrors', () => {
   const { tx, prevouts } = loadBip341();
-  const reason = (r: string) => (e: unknown) => e instanceof VerifyError && e.reason === r;
+  const reason = (r: string) => (e: unknown) => e instanceof VerifyError && e.code === r;
   assert.throws(() => computeTaprootKeyPathSighash(tx, tx.inputs.length, prevouts, 0), reason('sighash-input-index'));
   assert.throws(() => computeTaprootKeyPathSighash(tx, -1, prevouts, 0), reason('sighash-input-index'));
   assert.throws(() => computeTaprootKeyPathSighash(tx, 0, prevouts.slice(1), 0), reason('sighash-missing-prevouts'));

@@ -12,6 +12,7 @@ import {
   SighashCache,
 } from './sighash.js';
 import { VerifyError } from './verifyError.js';
+import type { ScriptError } from './rejectReason.js';
 
 /**
  * The outcome of verifying one input's spend: the spent output's script type (Core's names) and, when invalid, the
@@ -20,7 +21,7 @@ import { VerifyError } from './verifyError.js';
 export interface InputVerification {
   readonly type: ScriptType;
   readonly valid: boolean;
-  readonly reason?: string;
+  readonly reason?: ScriptError;
 }
 
 /** Core's MAX_SCRIPT_ELEMENT_SIZE: largest stack element a v0 witness may push, in bytes. */
@@ -28,7 +29,7 @@ const MAX_SCRIPT_ELEMENT_SIZE = 520;
 /** BIP-341 annex tag: first byte of an annex, the last witness element when there are at least two. */
 const ANNEX_TAG = 0x50;
 
-function fail(type: ScriptType, reason: string): InputVerification {
+function fail(type: ScriptType, reason: ScriptError): InputVerification {
   return { type, valid: false, reason };
 }
 
@@ -100,7 +101,7 @@ function verifyP2trKeyPath(
   try {
     sighash = computeTaprootKeyPathSighash(tx, inputIndex, prevouts, hashType, annex, cache);
   } catch (e) {
-    if (e instanceof VerifyError && e.reason === 'schnorr-sig-hashtype') return fail(type, 'schnorr-sig-hashtype');
+    if (e instanceof VerifyError && e.code === 'schnorr-sig-hashtype') return fail(type, 'schnorr-sig-hashtype');
     throw e;
   }
   const outputKey = prevouts[inputIndex]!.scriptPubKey.subarray(2);
@@ -152,24 +153,4 @@ export function verifyInput(
   return type === 'witness_v0_keyhash'
     ? verifyP2wpkh(tx, inputIndex, spent, c)
     : verifyP2trKeyPath(tx, inputIndex, prevouts, c);
-}
-
-/**
- * Throwing form of verifyInput, for block and mempool validation: returns the spent script's type when the spend is
- * valid. The VerifyError's reason is verifyInput's reason; the detail names the input.
- * @throws VerifyError <any verifyInput reason> (score 100) | sighash-input-index | sighash-missing-prevouts |
- *   sighash-cache-mismatch
- * @see Bitcoin Core validation.cpp CheckInputScripts
- */
-export function checkInputScript(
-  tx: Tx,
-  inputIndex: number,
-  prevouts: readonly TxOut[],
-  cache?: SighashCache,
-): ScriptType {
-  const result = verifyInput(tx, inputIndex, prevouts, cache);
-  if (!result.valid) {
-    throw new VerifyError(result.reason ?? 'script-verify-failed', 100, `input ${inputIndex} (${result.type})`);
-  }
-  return result.type;
 }

@@ -1,3 +1,4 @@
+import type { ScriptError } from '../consensus/rejectReason.js';
 import type { Tx, TxOut } from '../primitives/types.js';
 
 /**
@@ -18,7 +19,7 @@ export interface ScriptCheckJob {
 /** The first failure found, or ok. `txIndex` is the job's index in the batch. */
 export type ScriptCheckResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly txIndex: number; readonly inputIndex: number; readonly reason: string };
+  | { readonly ok: false; readonly txIndex: number; readonly inputIndex: number; readonly reason: ScriptError };
 
 /**
  * Script checks handed to a verifier by begin() and not joined yet: worker threads may be verifying them while the

@@ -21,7 +21,7 @@ async function rejectReason(h: Harness, promise: Promise<unknown>): Promise<stri
     await promise;
   } catch (e) {
     assert.ok(e instanceof VerifyError);
-    return e.reason;
+    return e.code;
   }
   assert.fail('expected a rejection');
 }

@@ -36,7 +36,7 @@ async function assertRejects(h: Harness, tx: Tx, reason: string, score?: number)
     return true;
   });
   assert.ok(caught instanceof VerifyError, `expected a VerifyError, got ${String(caught)}`);
-  assert.equal(caught.reason, reason, caught.message);
+  assert.equal(caught.code, reason, caught.message);
   if (score !== undefined) assert.equal(caught.score, score, `score of ${reason}`);
   assert.equal(h.mempool.size, before, 'a rejected tx changes nothing');
   return caught;
@@ -268,7 +268,7 @@ test('reject: max-fee-exceeded above the caller\'s maxFeeRateSatPerKvb; accepted
   let caught: unknown;
   await assert.rejects(h.mempool.acceptTransaction(over.tx, { maxFeeRateSatPerKvb: rate }), (e: unknown) => (caught = e) !== undefined);
   assert.ok(caught instanceof VerifyError);
-  assert.equal(caught.reason, 'max-fee-exceeded');
+  assert.equal(caught.code, 'max-fee-exceeded');
   assert.equal(caught.score, 0, 'the sender chose the ceiling: no peer to punish');
   assert.match(caught.message, /sat\/kvB for \d+ vB/);
   assert.equal(h.mempool.size, 0);
@@ -361,5 +361,5 @@ test('accept: concurrent accepts of a tx and its double spend leave exactly one'
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
   assert.equal(h.mempool.size, 1);
   const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-  assert.equal((rejected.reason as VerifyError).reason, 'insufficient fee');
+  assert.equal((rejected.reason as VerifyError).code, 'insufficient fee');
 });

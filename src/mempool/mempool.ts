@@ -394,7 +394,7 @@ export class Mempool implements MempoolReader {
       this.deps.logger.debug(fields, options.testOnly ? 'tx acceptable' : 'tx accepted');
       return result;
     } catch (err) {
-      if (err instanceof VerifyError) this.deps.logger.debug({ reason: err.reason, detail: err.detail }, 'tx rejected');
+      if (err instanceof VerifyError) this.deps.logger.debug({ reason: err.code, detail: err.detail }, 'tx rejected');
       throw err;
     }
   }
@@ -766,9 +766,9 @@ export class Mempool implements MempoolReader {
         await this.accept(item.tx, false, true);
         added++;
       } catch (err) {
-        if (err instanceof VerifyError && err.reason === 'txn-already-in-mempool') continue;
+        if (err instanceof VerifyError && err.code === 'txn-already-in-mempool') continue;
         this.deps.logger.debug(
-          { txid: item.txidHex, reason: err instanceof VerifyError ? err.reason : String(err) },
+          { txid: item.txidHex, reason: err instanceof VerifyError ? err.code : String(err) },
           'disconnected tx not re-added',
         );
         failed.push(item);

@@ -16,7 +16,7 @@ async function rejectReason(h: Harness, tx: Tx): Promise<string> {
   } catch (e) {
     assert.ok(e instanceof VerifyError);
     assert.equal(e.score, 0, 'RBF failures are policy (score 0)');
-    return e.reason;
+    return e.code;
   }
   assert.fail('expected a rejection');
 }

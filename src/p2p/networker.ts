@@ -784,7 +784,7 @@ export class Networker implements NetworkInfoSource {
       return this.count('tx', 'accept');
     } catch (err) {
       if (!(err instanceof VerifyError)) throw err;
-      if (err.reason === 'missing-inputs') {
+      if (err.code === 'missing-inputs') {
         // Its parent has not reached us yet (gossip does not keep a sender's order): keep it and retry when it does.
         this.orphans.add(tx, txidHex, id);
         return this.count('tx', 'ignore');
@@ -792,7 +792,7 @@ export class Networker implements NetworkInfoSource {
       // Consensus failures carry a score (Core's TxValidationResult::TX_CONSENSUS); policy and "already known"
       // rejections do not, and are not the sender's fault.
       if (err.score >= BAN_THRESHOLD) {
-        this.misbehave(id, err.score, `invalid tx ${txidHex}: ${err.reason}`);
+        this.misbehave(id, err.score, `invalid tx ${txidHex}: ${err.code}`);
         return this.count('tx', 'reject');
       }
       return this.count('tx', 'ignore');
@@ -803,7 +803,7 @@ export class Networker implements NetworkInfoSource {
   private retryOrphansOf(parentTxidHex: string): void {
     for (const orphan of this.orphans.takeChildrenOf(parentTxidHex)) {
       this.deps.mempool.acceptTransaction(orphan.tx).catch((err: unknown) => {
-        if (err instanceof VerifyError && err.reason === 'missing-inputs') this.orphans.add(orphan.tx, orphan.txidHex, orphan.fromPeer);
+        if (err instanceof VerifyError && err.code === 'missing-inputs') this.orphans.add(orphan.tx, orphan.txidHex, orphan.fromPeer);
         else this.deps.logger.debug({ txid: orphan.txidHex, err: (err as Error).message }, 'orphan tx refused');
       });
     }

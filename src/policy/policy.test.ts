@@ -54,7 +54,7 @@ function reason(t: Tx): string | undefined {
   } catch (e) {
     assert.ok(e instanceof VerifyError);
     assert.equal(e.score, 0);
-    return e.reason;
+    return e.code;
   }
 }
 

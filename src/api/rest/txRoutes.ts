@@ -48,14 +48,14 @@ function broadcastError(code: number, message: string): HttpError {
  * @see Bitcoin Core node/transaction.cpp BroadcastTransaction, rpc/util.cpp JSONRPCTransactionError
  */
 export function rejectToHttpError(err: VerifyError): HttpError {
-  if (err.reason === 'missing-inputs' || err.reason === 'bad-txns-inputs-missingorspent') {
-    return broadcastError(RPC_VERIFY_ERROR, err.reason);
+  if (err.code === 'missing-inputs' || err.code === 'bad-txns-inputs-missingorspent') {
+    return broadcastError(RPC_VERIFY_ERROR, err.code);
   }
-  if (err.reason === 'max-fee-exceeded') return broadcastError(RPC_VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
-  if (err.reason === 'txn-already-known') {
-    return broadcastError(RPC_VERIFY_ALREADY_IN_CHAIN, `Transaction outputs already in utxo set (${err.reason})`);
+  if (err.code === 'max-fee-exceeded') return broadcastError(RPC_VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
+  if (err.code === 'txn-already-known') {
+    return broadcastError(RPC_VERIFY_ALREADY_IN_CHAIN, `Transaction outputs already in utxo set (${err.code})`);
   }
-  return broadcastError(RPC_VERIFY_REJECTED, err.detail ? `${err.reason}, ${err.detail}` : err.reason);
+  return broadcastError(RPC_VERIFY_REJECTED, err.detail ? `${err.code}, ${err.detail}` : err.code);
 }
 
 /**

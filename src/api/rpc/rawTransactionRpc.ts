@@ -37,12 +37,12 @@ function tryDecodeTx(value: unknown): Tx | undefined {
  * @see Bitcoin Core node/transaction.cpp HandleATMPError, rpc/util.cpp JSONRPCTransactionError
  */
 function rejectionError(err: VerifyError): RpcError {
-  const message = err.detail ? `${err.reason}, ${err.detail}` : err.reason;
-  if (err.reason === 'missing-inputs' || err.reason === 'bad-txns-inputs-missingorspent') {
+  const message = err.detail ? `${err.code}, ${err.detail}` : err.code;
+  if (err.code === 'missing-inputs' || err.code === 'bad-txns-inputs-missingorspent') {
     return new RpcError(RPC_ERROR.VERIFY_ERROR, message);
   }
-  if (err.reason === 'max-fee-exceeded') return new RpcError(RPC_ERROR.VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
-  if (err.reason === 'txn-already-known') return new RpcError(RPC_ERROR.VERIFY_ALREADY_IN_CHAIN, 'Transaction already in block chain');
+  if (err.code === 'max-fee-exceeded') return new RpcError(RPC_ERROR.VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
+  if (err.code === 'txn-already-known') return new RpcError(RPC_ERROR.VERIFY_ALREADY_IN_CHAIN, 'Transaction already in block chain');
   return new RpcError(RPC_ERROR.VERIFY_REJECTED, message);
 }
 
@@ -239,7 +239,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
           accepted = await node.submitTransaction(tx, { testOnly: true });
         } catch (err) {
           if (!(err instanceof VerifyError)) throw err;
-          results.push({ ...row, allowed: false, 'reject-reason': err.reason, 'reject-details': err.message });
+          results.push({ ...row, allowed: false, 'reject-reason': err.code, 'reject-details': err.message });
           continue;
         }
         if (maxFeeRate > 0n && accepted.fee > feeForVsize(Number(maxFeeRate), accepted.vsize)) {

@@ -11,6 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNodeRuntimeInfo, removeNodeRuntimeInfo, type NodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
 import { cookiePathOf } from '../api/rpc/rpcCookie.js';
+import { waitFor } from './waitFor.js';
+
+export { waitFor };
 
 /** The repository root (src/testing/../..), from which `src/cli/run.ts` is spawned. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,33 +29,6 @@ export class NodeRpcError extends Error {
     message: string,
   ) {
     super(`${method}: ${message} (code ${code})`);
-  }
-}
-
-/**
- * Polls `probe` every `intervalMs` until it returns a value other than undefined/false, and returns that value.
- * @throws Error naming `what` (and the last probe error, if any) when `timeoutMs` passes first
- */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const tail = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

@@ -6,27 +6,35 @@ import { computeBlockHash } from '../primitives/blockHeader.js';
 import { bytesEqual } from '../primitives/hex.js';
 import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../storage/chainStore.js';
-import { MAX_BLOCKS_PER_REQUEST, MAX_HEADERS_PER_RESPONSE, type HeadersRequest } from './wire.js';
+import { PeerMisbehaviour } from './peerMisbehaviour.js';
+import type { SyncPeer } from './peers/peerManager.js';
+import { ResponseError } from './reqresp/reqResp.js';
+import { MAX_BLOCKS_PER_REQUEST, MAX_HEADERS_PER_RESPONSE, RespStatus, type HeadersRequest } from './wire.js';
 
-/** What the sync needs to know of one connected peer. */
-export interface SyncPeer {
-  /** libp2p peer id, as text. */
-  readonly peerId: string;
-  /** Most chain work the peer is known to have (from its status, or blocks it relayed). */
-  readonly chainWork: bigint;
-  readonly tipHeight: number;
+export type { SyncPeer };
+
+/** A block a peer sent, decoded, with its serialized size. */
+export interface ReceivedBlock {
+  readonly block: Block;
+  readonly sizeBytes: number;
 }
 
-/** The network operations the sync drives; the Networker implements them over libp2p streams. */
+/** The network operations the sync drives; the Networker implements them with ReqResp. */
 export interface SyncIo {
   /** Connected peers that finished the status handshake. */
   peers(): readonly SyncPeer[];
-  /** A headers request to one peer. @throws on timeout, stream errors or a malformed response */
+  /**
+   * A headers request to one peer.
+   * @throws ResponseError (RATE_LIMITED: wait and ask again); PeerMisbehaviour (reported already); Error on timeouts
+   */
   requestHeaders(peerId: string, request: HeadersRequest): Promise<BlockHeader[]>;
-  /** A blocks request; one entry per hash asked, undefined where the peer does not have it. @throws as requestHeaders */
-  requestBlocks(peerId: string, hashes: readonly Hash256[]): Promise<(Block | undefined)[]>;
-  /** Reports a peer's misbehaviour (the Networker scores, bans and disconnects). */
-  misbehave(peerId: string, points: number, reason: string): void;
+  /**
+   * A blocks request: one entry per block served, in the order asked, undefined where the peer does not have it; fewer
+   * entries than asked when the server stopped early (the rest is asked again). @throws as requestHeaders
+   */
+  requestBlocks(peerId: string, hashes: readonly Hash256[]): Promise<(ReceivedBlock | undefined)[]>;
+  /** Reports an offence the sync found (PeerManager.punish). */
+  punish(peerId: string, offence: PeerMisbehaviour): void;
   /** Remembers that a peer has at least this chain (it served these headers). */
   noteBest(peerId: string, entry: BlockIndexEntry): void;
 }
@@ -47,12 +55,16 @@ export interface SyncProgress {
 
 /** Options of the sync (defaults suit loopback and the devnet). */
 export interface BlockSyncOptions {
-  /** Block requests in flight over all peers (each up to MAX_BLOCKS_PER_REQUEST blocks). Default 8. */
+  /** Block requests in flight over all peers. Default 8. */
   readonly maxRequestsInFlight?: number;
-  /** Block requests in flight to one peer. Default 3. */
+  /** Block requests in flight to one peer (the req/resp server allows 8). Default 3. */
   readonly maxRequestsPerPeer?: number;
-  /** Blocks fetched ahead of the next block to connect. Default 512. */
+  /** Blocks fetched ahead of the next block to connect (Core's BLOCK_DOWNLOAD_WINDOW). Default 1,024. */
   readonly windowBlocks?: number;
+  /** Bytes of blocks received or in flight but not connected yet, at most (memory bound). Default 64 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Bytes one blocks request aims at (its block count follows the sizes seen so far). Default 1 MiB. */
+  readonly targetRequestBytes?: number;
 }
 
 /** Events of the sync. */
@@ -61,14 +73,25 @@ interface BlockSyncEvents {
 }
 
 const ZERO_HASH = new Uint8Array(32);
+/** Blocks asked for in the first request, before any size is known. */
+const FIRST_REQUEST_BLOCKS = 16;
+/** Interval between progress events while blocks connect, ms. */
+const PROGRESS_INTERVAL_MS = 200;
+/** Longest wait of the download loop without an event (a peer may connect meanwhile), ms. */
+const IDLE_WAKE_MS = 1000;
+
+/** A block request handed out, or to hand out: consecutive entries of the missing list. */
+type Batch = BlockIndexEntry[];
 
 /**
  * Headers-first block download, as Bitcoin Core does it since 0.10: first the headers of the peer with the most work
  * (2,000 per request, checked for proof of work and difficulty by Chain.acceptHeaders), then the blocks of the
- * best header chain, requested in windows of MAX_BLOCKS_PER_REQUEST from several peers in parallel and given to the
- * chain strictly in height order. A peer that serves an invalid header or block is scored 100 (banned); a peer that
- * lacks a block or times out has the request moved to another peer. One round runs at a time; triggers during a
- * round make it run again, so a block learned by gossip while syncing is never lost.
+ * best header chain, requested from several peers in parallel within a window ahead of the next block to connect, and
+ * given to the chain strictly in height order. Requests are sized by bytes (up to MAX_BLOCKS_PER_REQUEST blocks), new
+ * ones go out as soon as a response arrives, while blocks connect. A peer that answers RATE_LIMITED is left alone for
+ * the time it asked; one that serves an invalid header or block is punished (banned); one that lacks a block or
+ * times out has the request moved to another peer. One round runs at a time; triggers during a round make it run
+ * again, so a block learned by gossip while syncing is never lost.
  * @see Bitcoin Core net_processing.cpp (headers sync, FindNextBlocksToDownload); Lodestar sync/range
  */
 export class BlockSync extends EventEmitter<BlockSyncEvents> {
@@ -77,12 +100,19 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
   private closed = false;
   /** Peers asked to send headers even though their status shows no more work (they relayed an orphan). */
   private readonly hinted = new Set<string>();
-  private progressState: SyncProgress;
+  /** Peers that answered RATE_LIMITED: not asked again before this time (performance.now() ms). */
+  private readonly backoffUntilMs = new Map<string, number>();
+  private active = false;
+  private lastProgressMs = 0;
   private roundStartMs = 0;
   private roundStartHeight = 0;
+  /** Moving average of the block sizes received, bytes (0 until one arrived). */
+  private avgBlockBytes = 0;
   private readonly maxInFlight: number;
   private readonly maxPerPeer: number;
   private readonly windowBlocks: number;
+  private readonly maxBufferedBytes: number;
+  private readonly targetRequestBytes: number;
 
   constructor(
     options: BlockSyncOptions,
@@ -93,13 +123,14 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     super();
     this.maxInFlight = options.maxRequestsInFlight ?? 8;
     this.maxPerPeer = options.maxRequestsPerPeer ?? 3;
-    this.windowBlocks = options.windowBlocks ?? 512;
-    this.progressState = this.snapshot(false);
+    this.windowBlocks = options.windowBlocks ?? 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
+    this.targetRequestBytes = options.targetRequestBytes ?? 1024 * 1024;
   }
 
-  /** The latest progress. */
+  /** The current progress. */
   get progress(): SyncProgress {
-    return this.progressState;
+    return this.snapshot(this.active);
   }
 
   /** Asks for a sync round (now, or right after the running one). `hintPeer`: ask this peer for headers too. */
@@ -146,6 +177,21 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     await this.syncBlocks();
   }
 
+  /** Waits out a peer's back-off, if any (at most `maxMs`). */
+  private async waitBackoff(peerId: string, maxMs = 30_000): Promise<void> {
+    const waitMs = (this.backoffUntilMs.get(peerId) ?? 0) - performance.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, maxMs)).unref());
+  }
+
+  /** Notes a RATE_LIMITED answer: the peer is not asked again before it said. Returns whether `err` was one. */
+  private noteRateLimited(peerId: string, err: unknown): boolean {
+    if (!(err instanceof ResponseError) || err.status !== RespStatus.RATE_LIMITED) return false;
+    const until = performance.now() + Math.max(1, err.retryAfterMs);
+    this.backoffUntilMs.set(peerId, Math.max(this.backoffUntilMs.get(peerId) ?? 0, until));
+    this.logger.debug({ peer: peerId, retryAfterMs: err.retryAfterMs, reason: err.message }, 'peer asked us to wait');
+    return true;
+  }
+
   /** Headers from every peer claiming more work than our best header, best peer first, until each has nothing new. */
   private async syncHeaders(): Promise<void> {
     const peers = [...this.io.peers()].sort((a, b) => (b.chainWork > a.chainWork ? 1 : b.chainWork < a.chainWork ? -1 : 0));
@@ -154,30 +200,33 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       const hinted = this.hinted.delete(peer.peerId);
       if (!hinted && peer.chainWork <= this.chain.bestHeader.chainWork) continue;
       let from: BlockIndexEntry = this.chain.bestHeader;
+      let rateLimited = 0;
       for (let rounds = 0; rounds < 100_000 && !this.closed; rounds++) {
+        await this.waitBackoff(peer.peerId);
         const locator = this.chain.getLocator(from);
         let headers: BlockHeader[];
         try {
           headers = await this.io.requestHeaders(peer.peerId, { locator, stopHash: ZERO_HASH, maxCount: MAX_HEADERS_PER_RESPONSE });
         } catch (err) {
+          if (this.noteRateLimited(peer.peerId, err) && ++rateLimited <= 10) continue;
           this.logger.debug({ peer: peer.peerId, err: (err as Error).message }, 'headers request failed');
           break;
         }
         if (headers.length === 0) break;
         if (!this.linked(headers)) {
-          this.io.misbehave(peer.peerId, 20, 'non-continuous headers');
+          this.io.punish(peer.peerId, new PeerMisbehaviour('non-continuous headers', 20));
           break;
         }
         const result = await this.chain.acceptHeaders(headers);
         if (result.invalid !== undefined) {
           this.logger.warn({ peer: peer.peerId, reason: result.invalid.reason, hash: result.invalid.hashHex }, 'peer sent an invalid header');
-          if (result.invalid.score > 0) this.io.misbehave(peer.peerId, result.invalid.score, `invalid header: ${result.invalid.reason}`);
+          if (result.invalid.score > 0) this.io.punish(peer.peerId, new PeerMisbehaviour(`invalid header: ${result.invalid.reason}`, result.invalid.score));
           break;
         }
         if (result.last === undefined) break;
         this.io.noteBest(peer.peerId, result.last);
         from = result.last;
-        this.publish(true);
+        this.publish(true, true);
         if (headers.length < MAX_HEADERS_PER_RESPONSE) break;
       }
     }
@@ -205,117 +254,198 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     return out.reverse();
   }
 
+  /** Blocks per request: the target bytes over the average block size seen, within 1..MAX_BLOCKS_PER_REQUEST. */
+  private blocksPerRequest(): number {
+    if (this.avgBlockBytes === 0) return FIRST_REQUEST_BLOCKS;
+    return Math.max(1, Math.min(MAX_BLOCKS_PER_REQUEST, Math.floor(this.targetRequestBytes / this.avgBlockBytes)));
+  }
+
+  private noteBlockSize(sizeBytes: number): void {
+    this.avgBlockBytes = this.avgBlockBytes === 0 ? sizeBytes : this.avgBlockBytes * 0.95 + sizeBytes * 0.05;
+  }
+
   /** Downloads and connects the missing blocks of the best header chain. */
   private async syncBlocks(): Promise<void> {
     const missing = this.missingBlocks();
     if (missing.length === 0) return;
     this.logger.info({ from: missing[0]!.height, to: missing[missing.length - 1]!.height, blocks: missing.length }, 'downloading blocks');
     const target = missing[missing.length - 1]!;
-    const received = new Map<string, { block: Block; peerId: string }>();
-    const queue: BlockIndexEntry[][] = [];
-    for (let i = 0; i < missing.length; i += MAX_BLOCKS_PER_REQUEST) queue.push(missing.slice(i, i + MAX_BLOCKS_PER_REQUEST));
+    /** Position of each missing block in `missing`, by hash. */
+    const indexOf = new Map<string, number>(missing.map((e, i) => [e.hashHex, i]));
+    /** Received blocks waiting for their turn, by hash. */
+    const received = new Map<string, { block: Block; sizeBytes: number; peerId: string }>();
+    let receivedBytes = 0;
+    /** Batches to ask again (a failed or partly served request), lowest first. */
+    const retry: Batch[] = [];
+    /** Index in `missing` of the first block never asked for. */
+    let nextNew = 0;
     const inFlight = new Map<string, number>();
-    const failedBy = new Map<BlockIndexEntry[], Set<string>>();
+    let inFlightTotal = 0;
+    let inFlightBlocks = 0;
+    /** Peers that lacked a block or failed a request for it, by block hash. */
+    const failedBy = new Map<string, Set<string>>();
+    /** Blocks received from each peer this round (logged at the end). */
+    const blocksByPeer: Record<string, number> = {};
     let aborted = false;
+    let connected = 0;
     let wake: (() => void) | undefined;
     const notify = (): void => {
       wake?.();
       wake = undefined;
     };
 
-    const fetchBatch = async (batch: BlockIndexEntry[], peerId: string): Promise<void> => {
-      inFlight.set(peerId, (inFlight.get(peerId) ?? 0) + 1);
+    const requeue = (batch: Batch, failedPeer?: string): void => {
+      if (batch.length === 0) return;
+      if (failedPeer !== undefined) {
+        for (const entry of batch) {
+          const set = failedBy.get(entry.hashHex) ?? new Set<string>();
+          set.add(failedPeer);
+          failedBy.set(entry.hashHex, set);
+        }
+      }
+      const at = retry.findIndex((b) => b[0]!.height > batch[0]!.height);
+      retry.splice(at === -1 ? retry.length : at, 0, batch);
+    };
+
+    const fetchBatch = async (batch: Batch, peerId: string): Promise<void> => {
       try {
-        const blocks = await this.io.requestBlocks(peerId, batch.map((e) => e.hash));
-        const lacking: BlockIndexEntry[] = [];
-        batch.forEach((entry, i) => {
-          const block = blocks[i];
-          if (block === undefined) {
+        const blocks = await this.io.requestBlocks(
+          peerId,
+          batch.map((e) => e.hash),
+        );
+        const lacking: Batch = [];
+        for (let i = 0; i < blocks.length; i++) {
+          const entry = batch[i]!;
+          const got = blocks[i];
+          if (got === undefined) {
             lacking.push(entry);
-          } else if (!bytesEqual(computeBlockHash(block.header), entry.hash)) {
-            throw Object.assign(new Error('peer sent a block other than the one asked for'), { misbehaviour: 100 });
-          } else {
-            received.set(entry.hashHex, { block, peerId });
+            continue;
           }
-        });
-        if (lacking.length > 0) requeue(lacking, peerId);
+          if (!bytesEqual(computeBlockHash(got.block.header), entry.hash)) {
+            const offence = PeerMisbehaviour.ban('peer sent a block other than the one asked for');
+            this.io.punish(peerId, offence);
+            throw offence;
+          }
+          this.noteBlockSize(got.sizeBytes);
+          if ((indexOf.get(entry.hashHex) ?? -1) >= connected && !received.has(entry.hashHex)) {
+            received.set(entry.hashHex, { block: got.block, sizeBytes: got.sizeBytes, peerId });
+            receivedBytes += got.sizeBytes;
+            blocksByPeer[peerId] = (blocksByPeer[peerId] ?? 0) + 1;
+          }
+        }
+        requeue(lacking, peerId);
+        // Not served this time (the response reached its size cap): ask again, from anyone.
+        requeue(batch.slice(blocks.length));
       } catch (err) {
-        const points = (err as { misbehaviour?: number }).misbehaviour;
-        if (points !== undefined) this.io.misbehave(peerId, points, (err as Error).message);
-        this.logger.debug({ peer: peerId, err: (err as Error).message }, 'blocks request failed');
-        requeue(batch, peerId);
+        if (this.noteRateLimited(peerId, err)) {
+          requeue(batch);
+        } else {
+          this.logger.debug({ peer: peerId, err: (err as Error).message }, 'blocks request failed');
+          requeue(batch, peerId);
+        }
       } finally {
         inFlight.set(peerId, (inFlight.get(peerId) ?? 1) - 1);
+        inFlightTotal--;
+        inFlightBlocks -= batch.length;
+        pump();
         notify();
       }
     };
-    const requeue = (batch: BlockIndexEntry[], peerId: string): void => {
-      const failed = failedBy.get(batch) ?? new Set<string>();
-      failed.add(peerId);
-      failedBy.set(batch, failed);
-      queue.unshift(batch);
+
+    /** Takes the next batch `peerId` may fetch: a retry it did not fail, else new blocks; up to `windowEnd`. */
+    const takeBatch = (peerId: string, windowEnd: number): Batch | undefined => {
+      for (let i = 0; i < retry.length; i++) {
+        const batch = retry[i]!;
+        if (batch[0]!.height > windowEnd) break;
+        if (batch.some((e) => failedBy.get(e.hashHex)?.has(peerId) ?? false)) continue;
+        retry.splice(i, 1);
+        return batch;
+      }
+      if (nextNew >= missing.length || missing[nextNew]!.height > windowEnd) return undefined;
+      const size = this.blocksPerRequest();
+      let end = nextNew;
+      while (end < missing.length && end - nextNew < size && missing[end]!.height <= windowEnd) end++;
+      const batch = missing.slice(nextNew, end);
+      nextNew = end;
+      return batch;
     };
 
-    let connected = 0;
-    while (!this.closed && !aborted) {
-      // Connect what is ready, in order.
-      while (connected < missing.length) {
-        const entry = missing[connected]!;
-        const got = received.get(entry.hashHex);
-        if (got === undefined) break;
-        received.delete(entry.hashHex);
+    /** Hands out requests to peers with capacity (least busy first), within the window and the memory bound. */
+    const pump = (): void => {
+      if (this.closed || aborted) return;
+      const now = performance.now();
+      const all = this.io.peers();
+      const withChain = all.filter((p) => p.chainWork >= target.chainWork || p.tipHeight >= target.height);
+      const candidates = (withChain.length > 0 ? withChain : all).filter((p) => (this.backoffUntilMs.get(p.peerId) ?? 0) <= now);
+      const windowEnd = missing[Math.min(missing.length - 1, connected + this.windowBlocks)]!.height;
+      for (;;) {
+        if (inFlightTotal >= this.maxInFlight) return;
+        if (receivedBytes + inFlightBlocks * this.avgBlockBytes >= this.maxBufferedBytes) return;
+        const peers = candidates
+          .filter((p) => (inFlight.get(p.peerId) ?? 0) < this.maxPerPeer)
+          .sort((a, b) => (inFlight.get(a.peerId) ?? 0) - (inFlight.get(b.peerId) ?? 0));
+        let handedOut = false;
+        for (const peer of peers) {
+          const batch = takeBatch(peer.peerId, windowEnd);
+          if (batch === undefined) continue;
+          inFlight.set(peer.peerId, (inFlight.get(peer.peerId) ?? 0) + 1);
+          inFlightTotal++;
+          inFlightBlocks += batch.length;
+          handedOut = true;
+          void fetchBatch(batch, peer.peerId);
+          break;
+        }
+        if (!handedOut) return;
+      }
+    };
+
+    this.publish(true, true);
+    pump();
+    while (!this.closed && !aborted && connected < missing.length) {
+      // Connect what is ready, in order; new requests go out as responses arrive (fetchBatch pumps).
+      const next = missing[connected]!;
+      const got = received.get(next.hashHex);
+      if (got !== undefined) {
+        received.delete(next.hashHex);
+        receivedBytes -= got.sizeBytes;
         const result = await this.chain.processBlock(got.block);
         if (result.status === 'invalid') {
           this.logger.warn({ peer: got.peerId, hash: result.hashHex, reason: result.reason }, 'peer sent an invalid block');
-          this.io.misbehave(got.peerId, result.score ?? 100, `invalid block: ${result.reason ?? 'unknown'}`);
+          this.io.punish(got.peerId, new PeerMisbehaviour(`invalid block: ${result.reason ?? 'unknown'}`, result.score ?? 100));
           aborted = true;
           break;
         }
         connected++;
+        if (connected % 64 === 0) pump();
         this.publish(true);
+        continue;
       }
-      if (aborted || connected >= missing.length) break;
-      // Hand out batches inside the window to peers with capacity.
-      const peers = this.io.peers().filter((p) => p.chainWork >= target.chainWork || p.tipHeight >= target.height);
-      const candidates = peers.length > 0 ? peers : this.io.peers();
-      let totalInFlight = [...inFlight.values()].reduce((a, b) => a + b, 0);
-      const windowEnd = missing[Math.min(missing.length - 1, connected + this.windowBlocks)]!.height;
-      let handedOut = false;
-      for (let qi = 0; qi < queue.length && totalInFlight < this.maxInFlight; qi++) {
-        const batch = queue[qi]!;
-        if (batch[0]!.height > windowEnd) break;
-        const failed = failedBy.get(batch);
-        const peer = candidates
-          .filter((p) => (inFlight.get(p.peerId) ?? 0) < this.maxPerPeer && !(failed?.has(p.peerId) ?? false))
-          .sort((a, b) => (inFlight.get(a.peerId) ?? 0) - (inFlight.get(b.peerId) ?? 0))[0];
-        if (peer === undefined) continue;
-        queue.splice(qi, 1);
-        qi--;
-        totalInFlight++;
-        handedOut = true;
-        void fetchBatch(batch, peer.peerId);
-      }
-      if (totalInFlight === 0 && !handedOut) {
-        // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
-        if (queue.length > 0) this.logger.info({ left: missing.length - connected }, 'no peer can serve the missing blocks now');
-        break;
+      pump();
+      if (inFlightTotal === 0) {
+        const backedOff = [...this.backoffUntilMs.values()].some((until) => until > performance.now());
+        if (!backedOff) {
+          // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
+          this.logger.info({ left: missing.length - connected, peers: this.io.peers().length }, 'no peer can serve the missing blocks now');
+          break;
+        }
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
-        // Wake up periodically as well, so a peer that connects mid-round is used.
-        setTimeout(resolve, 1000).unref();
+        // Wake up when a back-off ends, and periodically, so a peer that connects mid-round is used.
+        const backoffEnds = Math.min(...[...this.backoffUntilMs.values()].map((until) => until - performance.now()).filter((ms) => ms > 0), IDLE_WAKE_MS);
+        setTimeout(resolve, Math.max(1, backoffEnds)).unref();
       });
     }
     // Let requests still in flight settle before the next round starts (their results are dropped).
-    const deadline = Date.now() + 5000;
-    while ([...inFlight.values()].some((n) => n > 0) && Date.now() < deadline) {
+    const deadline = performance.now() + 5000;
+    while (inFlightTotal > 0 && performance.now() < deadline) {
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, 200).unref();
       });
     }
     if (aborted) this.again = true;
-    this.logger.info({ height: this.chain.height, tip: this.chain.tip.hashHex }, 'block download round done');
+    this.logger.info({ height: this.chain.height, tip: this.chain.tip.hashHex, blocksByPeer }, 'block download round done');
   }
 
   private snapshot(active: boolean): SyncProgress {
@@ -328,8 +458,12 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     return { active, headersHeight, blocksHeight, blocksPerSec, etaSec };
   }
 
-  private publish(active: boolean): void {
-    this.progressState = this.snapshot(active);
-    this.emit('progress', this.progressState);
+  /** Emits progress: at once when the state changes or `force`, else at most every PROGRESS_INTERVAL_MS. */
+  private publish(active: boolean, force = false): void {
+    const now = performance.now();
+    if (active === this.active && !force && now - this.lastProgressMs < PROGRESS_INTERVAL_MS) return;
+    this.active = active;
+    this.lastProgressMs = now;
+    this.emit('progress', this.snapshot(active));
   }
 }

@@ -5,7 +5,7 @@
  * tests and benchmarks only (production code never imports src/testing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,35 @@ export class NodeProcess {
   /** Everything the process printed (stdout and stderr, the last ~100 kB). */
   output(): string {
     return this.out;
+  }
+
+  /**
+   * The node's log lines so far (`<datadir>/logs`: the rotated NDJSON files, oldest first, then current.ndjson),
+   * parsed; lines with `msg` equal to `msg` only, when given.
+   */
+  logEntries(msg?: string): Record<string, unknown>[] {
+    const dir = join(this.datadir, 'logs');
+    const rotated = existsSync(join(dir, 'rotated'))
+      ? readdirSync(join(dir, 'rotated'))
+          .filter((f) => f.endsWith('.ndjson'))
+          .sort()
+          .map((f) => join(dir, 'rotated', f))
+      : [];
+    const files = [...rotated, ...(existsSync(join(dir, 'current.ndjson')) ? [join(dir, 'current.ndjson')] : [])];
+    const out: Record<string, unknown>[] = [];
+    for (const file of files) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue; // a line being written
+        }
+        if (msg === undefined || entry.msg === msg) out.push(entry);
+      }
+    }
+    return out;
   }
 
   /** The libp2p peer id. */

@@ -14,7 +14,7 @@ import type { Block, Tx } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../storage/chainStore.js';
 import { PeerMisbehaviour } from '../peerMisbehaviour.js';
 import { BAN_THRESHOLD } from '../peers/peerBook.js';
-import { TxOrphanage } from '../txOrphanage.js';
+import { TxOrphanage } from './txOrphanage.js';
 import { maxBlockMessageBytes, MAX_TX_MESSAGE_BYTES, type ProtocolIds } from '../wire.js';
 
 /** Outcome of a gossip validation, counted by /metrics. */

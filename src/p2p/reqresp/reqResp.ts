@@ -129,8 +129,7 @@ export class ReqResp {
       await send(stream, lp.encode.single(body), signal);
       await stream.close({ signal });
       const out: (Uint8Array | undefined)[] = [];
-      let frames: AsyncGenerator<Uint8ArrayList>;
-      frames = lp.decode(stream, { maxDataLength: limits.maxPayloadBytes + RESPONSE_CHUNK_OVERHEAD_BYTES });
+      const frames = lp.decode(stream, { maxDataLength: limits.maxPayloadBytes + RESPONSE_CHUNK_OVERHEAD_BYTES });
       try {
         for await (const frame of abortable(frames, signal)) {
           if (out.length >= limits.maxChunks) throw PeerMisbehaviour.ban(`more than ${limits.maxChunks} ${method} response chunks`);

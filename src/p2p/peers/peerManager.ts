@@ -108,7 +108,9 @@ export class PeerManager {
   private noPeersSinceSec: number | undefined;
   private lastPeer: string | undefined;
   private lastFailure: string | undefined;
-  private lastNoPeersWarnMs = 0;
+  private lastNoPeersWarnMs = performance.now();
+  /** Peers whose failed handshake was logged at info since their last success (the rest of their redials: debug). */
+  private readonly failedHandshakes = new Set<string>();
   /** Peers banned since start. */
   bansIssued = 0;
 
@@ -393,6 +395,7 @@ export class PeerManager {
         this.noPeersSinceSec = undefined;
         this.lastPeer = undefined;
         this.lastFailure = undefined;
+        this.failedHandshakes.delete(id);
         this.deps.logger.info(
           { peer: id, addr: peer.addr, inbound: peer.inbound, height: peer.bestHeight, userAgent: peer.status?.userAgent },
           'peer connected',
@@ -403,8 +406,12 @@ export class PeerManager {
       .catch((err: unknown) => {
         const reason = (err as Error).message;
         this.lastFailure = `status handshake with ${id} failed: ${reason}${/EOF|closed|reset/i.test(reason) ? ' (the peer hung up: it may have banned this node)' : ''}`;
-        // Repeated for every redial of a peer that refuses us: the first at info, the rest in the no-peers warning.
-        this.deps.logger[this.noPeersSinceSec === undefined ? 'info' : 'debug']({ peer: id, addr: peer.addr, reason }, 'status handshake failed: disconnecting');
+        // Repeated at every redial of a peer that refuses us: the first at info, the rest at debug (the no-peers
+        // warning sums them up every minute).
+        const level = this.failedHandshakes.has(id) ? 'debug' : 'info';
+        if (this.failedHandshakes.size >= 1024) this.failedHandshakes.clear(); // bounded: inbound strangers fail too
+        this.failedHandshakes.add(id);
+        this.deps.logger[level]({ peer: id, addr: peer.addr, reason }, 'status handshake failed: disconnecting');
         void this.disconnect(id);
       });
   }

@@ -106,6 +106,8 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
   private lastProgressMs = 0;
   private roundStartMs = 0;
   private roundStartHeight = 0;
+  /** Called after each batch of headers is accepted (the block download extends its list). */
+  private onHeaders: (() => void) | undefined;
   /** Moving average of the block sizes received, bytes (0 until one arrived). */
   private avgBlockBytes = 0;
   private readonly maxInFlight: number;
@@ -170,12 +172,26 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     this.publish(false);
   }
 
+  /**
+   * One round: headers and blocks at once (as Core since 0.10): the block download starts with the first batch of
+   * headers and follows the rest as they come.
+   */
   private async round(): Promise<void> {
     this.roundStartMs = performance.now();
     this.roundStartHeight = this.chain.height;
-    await this.syncHeaders();
-    const headersMs = performance.now() - this.roundStartMs;
-    await this.syncBlocks(headersMs);
+    const headers = { done: false, ms: 0 };
+    const headersSync = this.syncHeaders().finally(() => {
+      headers.done = true;
+      headers.ms = performance.now() - this.roundStartMs;
+      this.onHeaders?.();
+    });
+    try {
+      await this.syncBlocks(headers);
+    } finally {
+      await headersSync;
+    }
+    // Headers that ended after the download, or moved to another branch: another round fetches their blocks.
+    if (!this.closed && this.missingBlocks().length > 0) this.again = true;
   }
 
   /** Waits out a peer's back-off, if any (at most `maxMs`). */
@@ -228,6 +244,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         this.io.noteBest(peer.peerId, result.last);
         from = result.last;
         this.publish(true, true);
+        this.onHeaders?.();
         if (headers.length < MAX_HEADERS_PER_RESPONSE) break;
       }
     }
@@ -266,18 +283,51 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
   }
 
   /**
-   * Downloads and connects the missing blocks of the best header chain. Logs where the round's time went: headers
-   * (`headersMs`, given), connecting blocks (`connectMs`: inside Chain.processBlock), waiting for the next block to
-   * arrive (`waitMs`), the rest being this loop, decoding and the network on the same thread.
+   * Downloads and connects the missing blocks of the best header chain, extending the list as `headers` (the header
+   * sync running alongside) accepts more. Logs where the round's time went: headers (`headersMs`, concurrent with
+   * the rest), connecting blocks (`connectMs`: inside Chain.processBlock), waiting for the next block to arrive
+   * (`waitMs`), the rest being this loop, decoding and the network on the same thread.
    */
-  private async syncBlocks(headersMs: number): Promise<void> {
-    const missing = this.missingBlocks();
-    if (missing.length === 0) return;
+  private async syncBlocks(headers: { readonly done: boolean; readonly ms: number }): Promise<void> {
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      wake?.();
+      wake = undefined;
+    };
+    const sleep = async (ms: number): Promise<number> => {
+      const startMs = performance.now();
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.max(1, ms)).unref();
+      });
+      return performance.now() - startMs;
+    };
+    this.onHeaders = notify;
+    try {
+      let missing = this.missingBlocks();
+      while (missing.length === 0 && !headers.done && !this.closed) {
+        await sleep(IDLE_WAKE_MS);
+        missing = this.missingBlocks();
+      }
+      if (missing.length === 0 || this.closed) return;
+      await this.downloadBlocks(missing, headers, sleep, notify);
+    } finally {
+      this.onHeaders = undefined;
+    }
+  }
+
+  /** The block download of syncBlocks, from the missing blocks known at its start. */
+  private async downloadBlocks(
+    missing: BlockIndexEntry[],
+    headers: { readonly done: boolean; readonly ms: number },
+    sleep: (ms: number) => Promise<number>,
+    notify: () => void,
+  ): Promise<void> {
     const blocksStartMs = performance.now();
     let connectMs = 0;
     let waitMs = 0;
     this.logger.info({ from: missing[0]!.height, to: missing[missing.length - 1]!.height, blocks: missing.length }, 'downloading blocks');
-    const target = missing[missing.length - 1]!;
+    let target = missing[missing.length - 1]!;
     /** Position of each missing block in `missing`, by hash. */
     const indexOf = new Map<string, number>(missing.map((e, i) => [e.hashHex, i]));
     /** Received blocks waiting for their turn, by hash. */
@@ -296,10 +346,23 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     const blocksByPeer: Record<string, number> = {};
     let aborted = false;
     let connected = 0;
-    let wake: (() => void) | undefined;
-    const notify = (): void => {
-      wake?.();
-      wake = undefined;
+
+    /** Appends the blocks of headers accepted since (when they extend the same branch; else the next round). */
+    const extend = (): void => {
+      const best = this.chain.bestHeader;
+      if (best.chainWork <= target.chainWork || isFailed(best)) return;
+      const added: BlockIndexEntry[] = [];
+      let entry: BlockIndexEntry | undefined = best;
+      while (entry !== undefined && entry.height > target.height) {
+        if (!hasData(entry)) added.push(entry);
+        entry = this.chain.getEntry(entry.header.prevBlock);
+      }
+      if (entry?.hashHex !== target.hashHex) return;
+      for (const e of added.reverse()) {
+        indexOf.set(e.hashHex, missing.length);
+        missing.push(e);
+      }
+      target = best;
     };
 
     const requeue = (batch: Batch, failedPeer?: string): void => {
@@ -381,6 +444,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     /** Hands out requests to peers with capacity (least busy first), within the window and the memory bound. */
     const pump = (): void => {
       if (this.closed || aborted) return;
+      extend();
       const now = performance.now();
       const all = this.io.peers();
       const withChain = all.filter((p) => p.chainWork >= target.chainWork || p.tipHeight >= target.height);
@@ -410,11 +474,13 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
 
     this.publish(true, true);
     pump();
-    while (!this.closed && !aborted && connected < missing.length) {
+    while (!this.closed && !aborted) {
+      extend();
+      if (connected >= missing.length && headers.done) break;
       // Connect what is ready, in order; new requests go out as responses arrive (fetchBatch pumps).
-      const next = missing[connected]!;
-      const got = received.get(next.hashHex);
-      if (got !== undefined) {
+      const next = missing[connected];
+      const got = next !== undefined ? received.get(next.hashHex) : undefined;
+      if (next !== undefined && got !== undefined) {
         received.delete(next.hashHex);
         receivedBytes -= got.sizeBytes;
         const connectStartMs = performance.now();
@@ -432,31 +498,20 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         continue;
       }
       pump();
-      if (inFlightTotal === 0) {
-        const backedOff = [...this.backoffUntilMs.values()].some((until) => until > performance.now());
-        if (!backedOff) {
-          // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
-          this.logger.info({ left: missing.length - connected, peers: this.io.peers().length }, 'no peer can serve the missing blocks now');
-          break;
-        }
+      const waitingForHeaders = connected >= missing.length;
+      const backedOff = [...this.backoffUntilMs.values()].some((until) => until > performance.now());
+      if (inFlightTotal === 0 && !waitingForHeaders && !backedOff) {
+        // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
+        this.logger.info({ left: missing.length - connected, peers: this.io.peers().length }, 'no peer can serve the missing blocks now');
+        break;
       }
-      const waitStartMs = performance.now();
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        // Wake up when a back-off ends, and periodically, so a peer that connects mid-round is used.
-        const backoffEnds = Math.min(...[...this.backoffUntilMs.values()].map((until) => until - performance.now()).filter((ms) => ms > 0), IDLE_WAKE_MS);
-        setTimeout(resolve, Math.max(1, backoffEnds)).unref();
-      });
-      waitMs += performance.now() - waitStartMs;
+      // Wake up on a response or new headers, when a back-off ends, and periodically (a peer may connect meanwhile).
+      const backoffEnds = Math.min(...[...this.backoffUntilMs.values()].map((until) => until - performance.now()).filter((ms) => ms > 0), IDLE_WAKE_MS);
+      waitMs += await sleep(backoffEnds);
     }
     // Let requests still in flight settle before the next round starts (their results are dropped).
     const deadline = performance.now() + 5000;
-    while (inFlightTotal > 0 && performance.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 200).unref();
-      });
-    }
+    while (inFlightTotal > 0 && performance.now() < deadline) await sleep(200);
     if (aborted) this.again = true;
     const round = (ms: number): number => Math.round(ms);
     this.logger.info(
@@ -465,7 +520,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         tip: this.chain.tip.hashHex,
         blocks: connected,
         blocksByPeer,
-        headersMs: round(headersMs),
+        headersMs: round(headers.done ? headers.ms : performance.now() - this.roundStartMs),
         blocksMs: round(performance.now() - blocksStartMs),
         connectMs: round(connectMs),
         waitMs: round(waitMs),

@@ -185,6 +185,31 @@ test('a node that loses its only peer says so (health and status line) and recov
   assert.equal(formatPeersStatus(b.net.health(), b.node.nowSec()), 'peers 1');
 });
 
+test('a node banned by its only peer mid-sync stops asking, says so and that its sync stalled, and resumes when the ban is lifted', async () => {
+  // 200 blocks per second per peer: slow enough to ban the syncing node half-way.
+  const a = await startNetworkedNode(regtest, { requestLimits: { blocks: { maxConcurrent: 8, items: { quota: 200, quotaTimeMs: 1000 } } } });
+  await mine(a.node, 600, makeTestKey('p2p/stall/miner', 'p2wpkh'));
+  const b = await startNetworkedNode(regtest);
+  b.net.addNode(a.addr, 'add');
+  await waitFor('b to start syncing', () => b.node.chain.height > 0, WAIT_MS);
+  await a.net.setBan(b.net.peerId, 'add');
+  await waitFor('b to notice it has no peers', () => b.net.health().noPeersSinceSec !== undefined, WAIT_MS);
+  await waitFor('b to stop its sync', () => !b.net.syncProgress.active, WAIT_MS);
+  const stalledAt = b.node.chain.height;
+  assert.ok(stalledAt < 600, `b synced everything (${stalledAt}) before the ban`);
+  assert.equal(b.net.syncProgress.headersHeight, 600, 'b knows the headers it lacks the blocks of');
+  // b's event loop stays free (a sync round spinning with nobody to ask would starve it and time this wait out) and
+  // its redials go on, refused: the positive signal that time passed.
+  const failure = await waitFor('a redial of b to be refused', () => b.net.health().lastFailure, WAIT_MS);
+  assert.match(failure, /it may have banned this node|dial/);
+  assert.match(formatPeersStatus(b.net.health(), b.node.nowSec()), /^peers 0 \(no peers for \d+s: lost 12D3KooW…\w{4}; redialing 1: /);
+  assert.equal(b.node.chain.height, stalledAt);
+
+  await a.net.setBan(b.net.peerId, 'remove');
+  await waitFor('b to reconnect and finish the sync', () => b.node.chain.height === 600, 60_000);
+  assert.equal(b.node.chain.tip.hashHex, a.node.chain.tip.hashHex);
+});
+
 test('a child tx gossiped before its parent waits as an orphan and enters the mempool when the parent arrives', async () => {
   const a = await startNetworkedNode(regtest);
   const key = makeTestKey(77);

@@ -80,6 +80,9 @@ const PROGRESS_INTERVAL_MS = 200;
 /** Longest wait of the download loop without an event (a peer may connect meanwhile), ms. */
 const IDLE_WAKE_MS = 1000;
 
+/** How a block download ended: its list connected, a peer's invalid block, or no peer to serve the rest. */
+type DownloadOutcome = 'done' | 'aborted' | 'stalled';
+
 /** A block request handed out, or to hand out: consecutive entries of the missing list. */
 type Batch = BlockIndexEntry[];
 
@@ -161,6 +164,8 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
 
   private async loop(): Promise<void> {
     do {
+      // Each round starts from the event loop, so rounds that find nothing to do can never starve timers and I/O.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.again = false;
       try {
         await this.round();
@@ -185,13 +190,15 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       headers.ms = performance.now() - this.roundStartMs;
       this.onHeaders?.();
     });
+    let outcome: DownloadOutcome;
     try {
-      await this.syncBlocks(headers);
+      outcome = await this.syncBlocks(headers);
     } finally {
       await headersSync;
     }
-    // Headers that ended after the download, or moved to another branch: another round fetches their blocks.
-    if (!this.closed && this.missingBlocks().length > 0) this.again = true;
+    // The download finished its list while the best header moved to another branch: another round fetches that one.
+    // (A download that stalled, with no peer to serve it, waits for the next trigger: a peer connecting.)
+    if (outcome === 'done' && !this.closed && this.missingBlocks().length > 0) this.again = true;
   }
 
   /** Waits out a peer's back-off, if any (at most `maxMs`). */
@@ -288,7 +295,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
    * the rest), connecting blocks (`connectMs`: inside Chain.processBlock), waiting for the next block to arrive
    * (`waitMs`), the rest being this loop, decoding and the network on the same thread.
    */
-  private async syncBlocks(headers: { readonly done: boolean; readonly ms: number }): Promise<void> {
+  private async syncBlocks(headers: { readonly done: boolean; readonly ms: number }): Promise<DownloadOutcome> {
     let wake: (() => void) | undefined;
     const notify = (): void => {
       wake?.();
@@ -309,8 +316,8 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         await sleep(IDLE_WAKE_MS);
         missing = this.missingBlocks();
       }
-      if (missing.length === 0 || this.closed) return;
-      await this.downloadBlocks(missing, headers, sleep, notify);
+      if (missing.length === 0 || this.closed) return 'done';
+      return await this.downloadBlocks(missing, headers, sleep, notify);
     } finally {
       this.onHeaders = undefined;
     }
@@ -322,7 +329,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     headers: { readonly done: boolean; readonly ms: number },
     sleep: (ms: number) => Promise<number>,
     notify: () => void,
-  ): Promise<void> {
+  ): Promise<DownloadOutcome> {
     const blocksStartMs = performance.now();
     let connectMs = 0;
     let waitMs = 0;
@@ -345,6 +352,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     /** Blocks received from each peer this round (logged at the end). */
     const blocksByPeer: Record<string, number> = {};
     let aborted = false;
+    let stalled = false;
     let connected = 0;
 
     /** Appends the blocks of headers accepted since (when they extend the same branch; else the next round). */
@@ -488,7 +496,8 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         connectMs += performance.now() - connectStartMs;
         if (result.status === 'invalid') {
           this.logger.warn({ peer: got.peerId, hash: result.hashHex, reason: result.reason }, 'peer sent an invalid block');
-          this.io.punish(got.peerId, new PeerMisbehaviour(`invalid block: ${result.reason ?? 'unknown'}`, result.score ?? 100));
+          const score = result.score ?? 100;
+          if (score > 0) this.io.punish(got.peerId, new PeerMisbehaviour(`invalid block: ${result.reason ?? 'unknown'}`, score));
           aborted = true;
           break;
         }
@@ -503,6 +512,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       if (inFlightTotal === 0 && !waitingForHeaders && !backedOff) {
         // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
         this.logger.info({ left: missing.length - connected, peers: this.io.peers().length }, 'no peer can serve the missing blocks now');
+        stalled = true;
         break;
       }
       // Wake up on a response or new headers, when a back-off ends, and periodically (a peer may connect meanwhile).
@@ -527,6 +537,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       },
       'block download round done',
     );
+    return aborted ? 'aborted' : stalled || this.closed ? 'stalled' : 'done';
   }
 
   private snapshot(active: boolean): SyncProgress {

@@ -328,8 +328,8 @@ export class PeerManager {
           added.peerId = connection.remotePeer.toString();
         })
         .catch((err: unknown) => {
-          this.lastFailure = `dial ${added.addr.toString()}: ${(err as Error).message}`;
-          this.deps.logger.debug({ addr: added.addr.toString(), err: (err as Error).message }, 'dial failed; will retry');
+          this.lastFailure = `dial ${added.addr.toString()} failed: ${describeError(err)}`;
+          this.deps.logger.debug({ addr: added.addr.toString(), err: describeError(err) }, 'dial failed; will retry');
         })
         .finally(() => {
           added.dialing = false;
@@ -404,8 +404,13 @@ export class PeerManager {
         if (peer.bestWork > this.deps.chain.tip.chainWork) this.deps.onBetterPeer();
       })
       .catch((err: unknown) => {
-        const reason = (err as Error).message;
-        this.lastFailure = `status handshake with ${id} failed: ${reason}${/EOF|closed|reset/i.test(reason) ? ' (the peer hung up: it may have banned this node)' : ''}`;
+        const reason = describeError(err);
+        // A peer that closes the connection during the handshake has likely banned us (its gater lets the
+        // connection open, then drops it): say so, since that is what a user needs to know.
+        const hungUp = node.getConnections(peerId).length === 0 || /EOF|closed|reset/i.test(reason);
+        this.lastFailure = hungUp
+          ? `${shortPeerId(id)} hung up during the handshake (it may have banned this node)`
+          : `${shortPeerId(id)} failed the handshake: ${reason}`;
         // Repeated at every redial of a peer that refuses us: the first at info, the rest at debug (the no-peers
         // warning sums them up every minute).
         const level = this.failedHandshakes.has(id) ? 'debug' : 'info';
@@ -475,6 +480,17 @@ export class PeerManager {
   }
 }
 
+/** A peer id as the status line shows it: `12D3KooW…Yz1a`. */
+function shortPeerId(id: string): string {
+  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
+}
+
+/** An error's message, or its name, or its text (libp2p rejects some promises with events or bare values). */
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message !== '' && err.message !== undefined ? err.message : err.name;
+  return String(err);
+}
+
 /** Multiaddr of `host:port` or a multiaddr string. @throws Error on an unparsable address */
 export function parsePeerAddress(addr: string): Multiaddr {
   if (addr.startsWith('/')) return multiaddr(addr);
@@ -487,13 +503,14 @@ export function parsePeerAddress(addr: string): Multiaddr {
 
 /**
  * The peers part of the status line: `peers 2`, or for a node without peers what happened and what it does about
- * it: `peers 0 (no peers for 65s: lost 12D3KooW…Yz; redialing 1: status handshake … failed: …)`.
+ * it: `peers 0 (no peers for 65s: lost 12D3KooW…Yz1a; redialing 1: 12D3KooW…Yz1a hung up during the handshake (it may
+ * have banned this node))`.
  */
 export function formatPeersStatus(health: NetworkHealth, nowSec: number): string {
   if (health.peers > 0) return `peers ${health.peers}`;
   const parts: string[] = [];
   if (health.noPeersSinceSec !== undefined) {
-    const lost = health.lastPeer !== undefined ? `: lost ${health.lastPeer.slice(0, 8)}…${health.lastPeer.slice(-4)}` : '';
+    const lost = health.lastPeer !== undefined ? `: lost ${shortPeerId(health.lastPeer)}` : '';
     parts.push(`no peers for ${Math.max(0, nowSec - health.noPeersSinceSec)}s${lost}`);
   }
   if (health.redialing > 0) parts.push(`redialing ${health.redialing}${health.lastFailure !== undefined ? `: ${health.lastFailure.slice(0, 120)}` : ''}`);

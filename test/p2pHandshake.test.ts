@@ -165,6 +165,18 @@ test('an honest node syncing against tight request limits is throttled (RATE_LIM
   assert.deepEqual(a.net.peers().map((p) => p.peerId), [b.net.peerId]);
 });
 
+test('responses cut at the size cap: the syncing node asks again for the blocks a response left out', async () => {
+  // Two or three small blocks a response: every request for more comes back partly served.
+  const a = await startNetworkedNode(regtest, { maxBlocksResponseBytes: 500 });
+  await mine(a.node, 300, makeTestKey('p2p/cap/miner', 'p2wpkh'));
+  const b = await startNetworkedNode(regtest);
+  b.net.addNode(a.addr, 'add');
+  await waitFor('b to sync 300 blocks in small responses', () => b.node.chain.tip.hashHex === a.node.chain.tip.hashHex, 60_000);
+  const served = a.net.requestStats.served.blocks;
+  assert.ok(served >= 300 / 4, `the blocks came in many small responses (${served} requests served)`);
+  assert.deepEqual(a.net.listBanned(), []);
+});
+
 test('a node that loses its only peer says so (health and status line) and recovers when the peer comes back', async () => {
   const a = await startNetworkedNode(regtest);
   const b = await startNetworkedNode(regtest);

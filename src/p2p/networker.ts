@@ -59,6 +59,8 @@ export interface NetworkerOptions {
   readonly maxConnections?: number;
   /** Inbound request limits per protocol, replacing DEFAULT_REQUEST_LIMITS' entries (tests tighten them). */
   readonly requestLimits?: Partial<Record<ReqRespMethod, ProtocolLimits>>;
+  /** Soft cap of one blocks response, bytes (default MAX_BLOCKS_RESPONSE_BYTES; tests lower it). */
+  readonly maxBlocksResponseBytes?: number;
   /** Timeout of one request to a peer, ms (default 20,000). */
   readonly requestTimeoutMs?: number;
   /** Interval of the redial and status refresh loop, ms (default 2,000). */
@@ -162,7 +164,7 @@ export class Networker implements NetworkInfoSource {
       statusHandler({ ourStatus: () => this.peerManager.ourStatus(), onStatus: (peerId, status) => this.peerManager.onStatusRequest(peerId, status) }),
     );
     this.reqResp.register(headersHandler(deps.chain));
-    this.reqResp.register(blocksHandler(deps.chain));
+    this.reqResp.register(blocksHandler(deps.chain, options.maxBlocksResponseBytes));
     for (const addr of options.connect ?? []) this.peerManager.addNode(addr, 'add');
   }
 

@@ -53,10 +53,10 @@ export function headersHandler(chain: Chain): ReqRespHandler<HeadersRequest> {
 
 /**
  * The blocks handler: each block asked for, in order, from its stored bytes (never decoded here); RESOURCE_UNAVAILABLE
- * for one we do not have. Stops before the block that would take the response past MAX_BLOCKS_RESPONSE_BYTES (at
- * least one is served); the client asks again for the rest.
+ * for one we do not have. Stops before the block that would take the response past `maxResponseBytes` (default
+ * MAX_BLOCKS_RESPONSE_BYTES; at least one block is served); the client asks again for the rest.
  */
-export function blocksHandler(chain: Chain): ReqRespHandler<Hash256[]> {
+export function blocksHandler(chain: Chain, maxResponseBytes: number = MAX_BLOCKS_RESPONSE_BYTES): ReqRespHandler<Hash256[]> {
   return {
     method: 'blocks',
     maxRequestBytes: MAX_BLOCKS_REQUEST_BYTES,
@@ -70,7 +70,7 @@ export function blocksHandler(chain: Chain): ReqRespHandler<Hash256[]> {
           yield { status: RespStatus.RESOURCE_UNAVAILABLE, message: 'block not available' };
           continue;
         }
-        if (bytes > 0 && bytes + raw.length > MAX_BLOCKS_RESPONSE_BYTES) return;
+        if (bytes > 0 && bytes + raw.length > maxResponseBytes) return;
         bytes += raw.length;
         yield { status: RespStatus.SUCCESS, payload: raw };
       }

@@ -5,7 +5,7 @@ import { Uint8ArrayList } from 'uint8arraylist';
 import type { Logger } from '../../logging/logger.js';
 import { PeerMisbehaviour } from '../peerMisbehaviour.js';
 import { decodeResponseChunk, encodeResponseChunk, RESPONSE_CHUNK_OVERHEAD_BYTES, RespStatus, type ResponseChunk, type RespStatusCode } from '../wire.js';
-import { ReqRespRateLimiter, type ProtocolLimits } from './rateLimiter.js';
+import { IGNORED_BACKOFF_BAN_SCORE, ReqRespRateLimiter, type ProtocolLimits } from './rateLimiter.js';
 
 /** The request protocols, by the short name used in limits, logs and errors. */
 export type ReqRespMethod = 'status' | 'headers' | 'blocks';
@@ -188,7 +188,7 @@ export class ReqResp {
         const chunk = encodeResponseChunk({ status: RespStatus.RATE_LIMITED, retryAfterMs: decision.retryAfterMs, message: decision.reason });
         await send(stream, lp.encode.single(chunk), signal);
         await stream.close({ signal });
-        if (decision.abuse !== undefined) throw new PeerMisbehaviour(decision.abuse, 10);
+        if (decision.abuse !== undefined) throw new PeerMisbehaviour(decision.abuse, IGNORED_BACKOFF_BAN_SCORE);
         return;
       }
       release = decision.release;

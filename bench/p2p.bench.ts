@@ -2,13 +2,14 @@
  * P2P: initial block download and block propagation between real `cairn node` processes on loopback (regtest,
  * spawned from the sources through tsx; src/testing/nodeCluster).
  *
- * (a) Initial sync of 20,000 small blocks from one peer, then from two. Setup (not timed): a source node mines
+ * (a) Initial sync of 20,000 small blocks from one peer (twice), then from two. Setup (not timed): a source node mines
  * 20,000 coinbase-only blocks with generatetoaddress and stops; its chain.sqlite is copied for a second source. Timed:
  * a fresh sink node (script checks on every core) from `addnode <source> add` until its tip (polled every 50 ms over
  * REST) is the source's. Figures: blocks/s; where the sink's time went (from its 'block download round done' log:
- * headers, connecting blocks inside Chain.processBlock, waiting for blocks, the rest); and the same-run comparator:
- * the same blocks decoded and connected by Chain.processBlock in this process on a fresh store (no network, no node
- * around it): sync rate ÷ local connect rate says how much of the chain's own speed the sync keeps.
+ * headers, connecting blocks inside Chain.processBlock, waiting for blocks, the rest); and the same-run comparator,
+ * measured right before each one-peer sync: the same blocks decoded and connected by Chain.processBlock in this
+ * process on a fresh store (no network, no node around it). Sync rate ÷ local connect rate says how much of the
+ * chain's own speed the sync keeps; best of 2 each, as the machine is shared.
  *
  * (b) Initial sync of 2,000 blocks with transactions: a regtest chain built in this process on a SQLite store in the
  * source node's data dir: block 1's coinbase fans out to 400 outputs, and from height 101 on every block carries 4
@@ -205,27 +206,31 @@ function copyChain(fromDir: string, toDir: string): void {
   }
 }
 
-/**
- * The comparator of (a): the blocks of the chain in `sourceDir`, decoded and connected by Chain.processBlock in this
- * process on a fresh store, heights 1..count. Returns blocks/s.
- */
-async function measureLocalConnect(sourceDir: string, count: number): Promise<number> {
-  const nowSec = (): number => Math.floor(Date.now() / 1000);
-  const source = await openTestChain({ dir: sourceDir, nowSec });
-  const raws: Uint8Array[] = [];
+/** The raw blocks 1..count of the chain in `dir` (a stopped node's data dir, or a copy of one). */
+async function readRawBlocks(dir: string, count: number): Promise<Uint8Array[]> {
+  const source = await openTestChain({ dir, nowSec: () => Math.floor(Date.now() / 1000) });
   try {
+    const raws: Uint8Array[] = [];
     for (let h = 1; h <= count; h++) raws.push(source.chain.getRawBlock(source.chain.getEntryByHeight(h)!.hash)!);
+    return raws;
   } finally {
     await source.close();
   }
-  const target = await openTestChain({ nowSec });
+}
+
+/**
+ * The comparator of (a): the same blocks decoded and connected by Chain.processBlock in this process on a fresh store
+ * (no network, no node around it). Returns blocks/s.
+ */
+async function measureLocalConnect(raws: readonly Uint8Array[]): Promise<number> {
+  const target = await openTestChain({ nowSec: () => Math.floor(Date.now() / 1000) });
   try {
     const t0 = performance.now();
     for (const raw of raws) {
       const result = await target.chain.processBlock(decodeBlock(raw));
       if (result.status !== 'connected') throw new Error(`local connect: ${result.status} ${result.reason ?? ''}`);
     }
-    return count / ((performance.now() - t0) / 1000);
+    return raws.length / ((performance.now() - t0) / 1000);
   } finally {
     await target.destroy();
   }
@@ -254,13 +259,17 @@ function printBreakdown(label: string, b: SyncBreakdown, peers: readonly NodePro
   const pct = (ms: number): string => `${((100 * ms) / Math.max(1, b.blocksMs)).toFixed(0)}%`;
   const other = b.blocksMs - b.connectMs - b.waitMs;
   console.log(
-    `  ${label}: headers ${(b.headersMs / 1000).toFixed(2)} s (alongside the blocks); blocks ${(b.blocksMs / 1000).toFixed(2)} s = ` +
+    `  ${label}\n    headers ${(b.headersMs / 1000).toFixed(2)} s (alongside the blocks); blocks ${(b.blocksMs / 1000).toFixed(2)} s = ` +
       `connect (Chain.processBlock) ${pct(b.connectMs)}, waiting for blocks ${pct(b.waitMs)}, network/decode/sync loop ${pct(other)}; ` +
       `served by ${peers.map((p) => `${p.name} ${b.blocksByPeer[p.peerId] ?? 0}`).join(', ')}`,
   );
 }
 
-/** (a): 20,000 small blocks to a fresh node from one peer, then from two; and the local connect comparator. */
+/**
+ * (a): 20,000 small blocks to a fresh node from one peer (twice), then from two; the local connect comparator is
+ * measured right before each one-peer sync, and the best of each pair is reported (the machine is shared: a burst of
+ * other work slows one run, not both).
+ */
 async function measureSmallSync(cluster: NodeCluster): Promise<{ one: number; two: number; local: number }> {
   const dir1 = join(cluster.root, 'small-source-1');
   const dir2 = join(cluster.root, 'small-source-2');
@@ -270,14 +279,21 @@ async function measureSmallSync(cluster: NodeCluster): Promise<{ one: number; tw
       `(${Math.round(SMALL_BLOCKS / built.seconds)} blocks/s, mining included); sinks check scripts on ${availableParallelism()} cores`,
   );
   copyChain(dir1, dir2);
+  const raws = await readRawBlocks(dir2, SMALL_BLOCKS);
   const [s1, s2] = await Promise.all([cluster.start('small-source-1', { datadir: dir1 }), cluster.start('small-source-2', { datadir: dir2 })]);
-  const one = await timedSync(cluster, 'small-sink-1', [s1], built.tipHash, SMALL_BLOCKS);
-  printBreakdown('from one peer', one.breakdown, [s1]);
+  let one = 0;
+  let local = 0;
+  for (let run = 1; run <= 2; run++) {
+    const localRun = await measureLocalConnect(raws);
+    const oneRun = await timedSync(cluster, `small-sink-1-${run}`, [s1], built.tipHash, SMALL_BLOCKS);
+    printBreakdown(`from one peer, run ${run}: ${oneRun.blocksPerSec.toFixed(0)} blocks/s (local connect just before: ${localRun.toFixed(0)} blocks/s)`, oneRun.breakdown, [s1]);
+    one = Math.max(one, oneRun.blocksPerSec);
+    local = Math.max(local, localRun);
+  }
   const two = await timedSync(cluster, 'small-sink-2', [s1, s2], built.tipHash, SMALL_BLOCKS);
-  printBreakdown('from two peers', two.breakdown, [s1, s2]);
+  printBreakdown(`from two peers: ${two.blocksPerSec.toFixed(0)} blocks/s`, two.breakdown, [s1, s2]);
   await Promise.all([s1.stop(), s2.stop()]);
-  const local = await measureLocalConnect(dir1, SMALL_BLOCKS);
-  return { one: one.blocksPerSec, two: two.blocksPerSec, local };
+  return { one, two: two.blocksPerSec, local };
 }
 
 /** (d): heal time of a 4-node ring split in two, over HEAL_ROUNDS partitions. */
@@ -371,9 +387,9 @@ export async function runP2pBench(_seconds: number): Promise<Record<string, Benc
   try {
     console.log(`\n## P2P (a): initial sync of ${SMALL_BLOCKS.toLocaleString('en-US')} small blocks, node processes on loopback (goal >= ${GOAL_SMALL_BLOCKS_PER_SEC} blocks/s from one peer; ${load()})`);
     const small = await measureSmallSync(cluster);
-    console.log(`sync from one peer:  ${small.one.toFixed(0)} blocks/s (from addnode to the same tip); goal ${small.one >= GOAL_SMALL_BLOCKS_PER_SEC ? 'met' : 'NOT met'}`);
+    console.log(`sync from one peer:  ${small.one.toFixed(0)} blocks/s (best of 2, from addnode to the same tip); goal ${small.one >= GOAL_SMALL_BLOCKS_PER_SEC ? 'met' : 'NOT met'}`);
     console.log(`sync from two peers: ${small.two.toFixed(0)} blocks/s`);
-    console.log(`local connect (decode + Chain.processBlock, same blocks, this process): ${small.local.toFixed(0)} blocks/s`);
+    console.log(`local connect (decode + Chain.processBlock, same blocks, this process): ${small.local.toFixed(0)} blocks/s (best of 2)`);
     console.log(`ratios: one peer / local ${(small.one / small.local).toFixed(2)}, two peers / local ${(small.two / small.local).toFixed(2)} (${load()})`);
 
     console.log(`\n## P2P (b): initial sync, ${SYNC_BLOCKS.toLocaleString('en-US')} blocks with transactions, two node processes on loopback`);

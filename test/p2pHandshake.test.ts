@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { lpStream } from '@libp2p/utils';
 import '../src/cli/shims.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { solveBlockCpu } from '../src/mining/cpuSolver.js';
@@ -17,7 +18,7 @@ import { FullNode } from '../src/node/fullNode.js';
 import type { NetworkerOptions } from '../src/p2p/networker.js';
 import { Networker } from '../src/p2p/networker.js';
 import { formatPeersStatus } from '../src/p2p/peers/peerManager.js';
-import { decodeHeaders, decodeStatus, encodeHeadersRequest, encodeStatus, protocolIds, RespStatus } from '../src/p2p/wire.js';
+import { decodeHeaders, decodeStatus, encodeHeadersRequest, encodeResponseChunk, encodeStatus, protocolIds, RespStatus } from '../src/p2p/wire.js';
 import type { ChainParams } from '../src/params/chainParams.js';
 import { devnet, regtest } from '../src/params/networks.js';
 import { hashToHex } from '../src/primitives/hex.js';
@@ -163,6 +164,27 @@ test('an honest node syncing against tight request limits is throttled (RATE_LIM
   assert.deepEqual(a.net.listBanned(), [], 'the honest node was banned');
   assert.equal(a.net.peers()[0]?.banScore, 0, 'the honest node was scored');
   assert.deepEqual(a.net.peers().map((p) => p.peerId), [b.net.peerId]);
+});
+
+test('a peer that claims more work and answers headers with garbage is banned by the syncing node (client side of req/resp)', async () => {
+  const b = await startNetworkedNode(regtest);
+  // The fake claims a heavier chain, so b asks it for headers, and answers with a success chunk that is no headers list.
+  const liar = await startFakePeer({ status: { ...genesisStatus(regtest, '/liar/'), tipHeight: 5000, chainWork: 1n << 100n } });
+  await liar.libp2p.handle(liar.ids.headers, async (stream) => {
+    const frames = lpStream(stream);
+    try {
+      await frames.read();
+      await frames.write(encodeResponseChunk({ status: RespStatus.SUCCESS, payload: Uint8Array.of(0xfd, 0xff) }));
+      await stream.close();
+    } catch (err) {
+      stream.abort(err as Error);
+    }
+  });
+  b.net.addNode(`${liar.libp2p.getMultiaddrs()[0]!.toString()}`, 'add');
+  const ban = await waitFor('b to ban the liar', () => b.net.listBanned().find((e) => e.peerId === liar.peerId), WAIT_MS);
+  assert.match(ban.reason, /^malformed headers: /);
+  await waitFor('the liar to be disconnected', () => !liar.connected, WAIT_MS);
+  assert.equal(b.node.chain.bestHeader.height, 0);
 });
 
 test('responses cut at the size cap: the syncing node asks again for the blocks a response left out', async () => {

@@ -8,11 +8,7 @@ import type { BlockHeader } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../storage/chainStore.js';
 import { BlockDownload, BlockSizeEstimate, IDLE_WAKE_MS, PeerBackoff, type DownloadLimits, type DownloadOutcome, type SyncIo } from './blockDownload.js';
 import { PeerMisbehaviour } from './peerMisbehaviour.js';
-import type { SyncPeer } from './peers/peerManager.js';
 import { MAX_HEADERS_PER_RESPONSE } from './wire.js';
-
-export type { ReceivedBlock, SyncIo } from './blockDownload.js';
-export type { SyncPeer };
 
 /** Progress of the initial (or catch-up) block download, for the progress bar, the status line and /metrics. */
 export interface SyncProgress {

@@ -52,6 +52,8 @@ test('status round-trips, chainWork as a 256-bit number', () => {
   assert.deepEqual(back, status);
   assert.throws(() => decodeStatus(encodeStatus(status).subarray(0, 40)));
   assert.throws(() => decodeStatus(new Uint8Array([...encodeStatus(status), 0])));
+  // A user agent longer than 64 bytes is cut at a character boundary, so the status still decodes.
+  assert.equal(decodeStatus(encodeStatus({ ...status, userAgent: 'é'.repeat(40) })).userAgent, 'é'.repeat(32));
 });
 
 test('headers request: round-trip, locator and count limits', () => {
@@ -105,4 +107,7 @@ test('response chunks: a result code, then the payload or the error; RATE_LIMITE
   assert.throws(() => decodeResponseChunk(Uint8Array.of(139, 1, 2)), DecodeError);
   assert.throws(() => decodeResponseChunk(Uint8Array.of(7)), /unknown response code 7/);
   assert.throws(() => decodeResponseChunk(Uint8Array.of(1, 0xff, 0xfe)), /UTF-8/);
+  // Cut at a character boundary: a message of 3-byte characters still decodes after the cut.
+  const wide = decodeResponseChunk(encodeResponseChunk({ status: RespStatus.SERVER_ERROR, message: '€'.repeat(200) }));
+  assert.ok(wide.status === RespStatus.SERVER_ERROR && wide.message === '€'.repeat(Math.floor(MAX_ERROR_MESSAGE_BYTES / 3)));
 });

@@ -127,9 +127,17 @@ export interface HeadersRequest {
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/** The UTF-8 bytes of `s`, cut to at most `maxBytes` at a character boundary (a cut character would not decode). */
+function utf8Prefix(s: string, maxBytes: number): Uint8Array {
+  const bytes = textEncoder.encode(s);
+  if (bytes.length <= maxBytes) return bytes;
+  let end = maxBytes;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
+
 function writeString(w: BufferWriter, s: string, maxBytes: number): void {
-  const bytes = textEncoder.encode(s).subarray(0, maxBytes);
-  w.writeVarBytes(bytes);
+  w.writeVarBytes(utf8Prefix(s, maxBytes));
 }
 
 function readString(r: BufferReader, maxBytes: number): string {
@@ -253,7 +261,7 @@ export function encodeResponseChunk(chunk: ResponseChunk): Uint8Array {
     out.set(chunk.payload, 1);
     return out;
   }
-  const message = textEncoder.encode(chunk.message).subarray(0, MAX_ERROR_MESSAGE_BYTES);
+  const message = utf8Prefix(chunk.message, MAX_ERROR_MESSAGE_BYTES);
   const w = new BufferWriter(5 + message.length);
   w.writeU8(chunk.status);
   if (chunk.status === RespStatus.RATE_LIMITED) w.writeU32LE(Math.min(0xffffffff, Math.max(0, Math.ceil(chunk.retryAfterMs))));

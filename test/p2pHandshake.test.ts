@@ -207,6 +207,7 @@ test('a node that loses its only peer says so (health and status line) and recov
   assert.equal(formatPeersStatus(b.net.health(), b.node.nowSec()), 'peers 1');
 
   await a.net.setNetworkActive(false);
+  assert.equal(formatPeersStatus(a.net.health(), a.node.nowSec()), 'peers 0 (network off: setnetworkactive false)');
   const health = await waitFor('b to notice it has no peers', () => (b.net.health().noPeersSinceSec !== undefined ? b.net.health() : undefined), WAIT_MS);
   assert.equal(health.peers, 0);
   assert.equal(health.lastPeer, a.net.peerId);

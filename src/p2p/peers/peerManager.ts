@@ -51,6 +51,8 @@ interface AddedNode {
 export interface NetworkHealth {
   /** Peers that finished the status handshake. */
   readonly peers: number;
+  /** False after setnetworkactive false: no peers by choice. */
+  readonly networkActive: boolean;
   /** When the last peer left (epoch s), while the node has none; undefined while it has peers or never had one. */
   readonly noPeersSinceSec: number | undefined;
   /** The last peer that left (peer id), while the node has none. */
@@ -179,6 +181,7 @@ export class PeerManager {
     const peers = this.handshaken().length;
     return {
       peers,
+      networkActive: this.networkActive,
       noPeersSinceSec: peers === 0 ? this.noPeersSinceSec : undefined,
       lastPeer: peers === 0 ? this.lastPeer : undefined,
       redialing: [...this.addedNodes.values()].filter((a) => a.peerId === undefined || !this.peersById.has(a.peerId)).length,
@@ -351,6 +354,7 @@ export class PeerManager {
 
   private warnIfNoPeers(): void {
     if (this.handshaken().length > 0 || (this.noPeersSinceSec === undefined && this.addedNodes.size === 0)) return;
+    // (maintain() does not run while the network is off by setnetworkactive: no warning for a choice.)
     const now = performance.now();
     if (now - this.lastNoPeersWarnMs < (this.options.noPeersWarnIntervalMs ?? 60_000)) return;
     this.lastNoPeersWarnMs = now;
@@ -429,7 +433,7 @@ export class PeerManager {
     this.deps.onPeerGone(id);
     if (peer?.status === undefined) return;
     this.deps.logger.info({ peer: id, addr: peer.addr }, 'peer disconnected');
-    if (this.handshaken().length === 0 && !this.stopped) {
+    if (this.handshaken().length === 0 && !this.stopped && this.networkActive) {
       this.noPeersSinceSec = this.deps.nowSec();
       this.lastPeer = id;
       this.lastNoPeersWarnMs = performance.now();
@@ -508,6 +512,7 @@ export function parsePeerAddress(addr: string): Multiaddr {
  */
 export function formatPeersStatus(health: NetworkHealth, nowSec: number): string {
   if (health.peers > 0) return `peers ${health.peers}`;
+  if (!health.networkActive) return 'peers 0 (network off: setnetworkactive false)';
   const parts: string[] = [];
   if (health.noPeersSinceSec !== undefined) {
     const lost = health.lastPeer !== undefined ? `: lost ${shortPeerId(health.lastPeer)}` : '';

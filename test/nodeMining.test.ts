@@ -37,21 +37,15 @@ test('cairn node --mine on regtest mines paced blocks to the mining address and 
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   // Ends at the mining banner or at an early exit, whichever comes first.
-  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : /mining\s+1 thread\(s\) paying rcrn1/.test(out) && 'mining'), {
-    timeoutMs: 60_000,
-    what: 'the node to start mining',
-  });
+  const started = await waitFor('the node to start mining', () => (child.exitCode !== null ? 'exited' : /mining\s+1 thread\(s\) paying rcrn1/.test(out) && 'mining'), 60_000);
   assert.equal(started, 'mining', `the node exited:\n${out}`);
   const apiPort = Number(/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
   const rest = async (path: string): Promise<string> => (await fetch(`http://127.0.0.1:${apiPort}/api${path}`)).text();
 
-  const height = await waitFor(
-    async () => {
+  const height = await waitFor('three mined blocks', async () => {
       const h = Number(await rest('/blocks/tip/height'));
       return h >= 3 ? h : undefined;
-    },
-    { timeoutMs: 60_000, what: 'three mined blocks', intervalMs: 250 },
-  );
+    }, 60_000, 250);
   // Paced: at most one block per second, not thousands. A job starts at least --mine-interval (1 s) after the last
   // find and stamps its block with the time it was built, so the mined blocks' timestamps strictly increase.
   const times: number[] = [];
@@ -65,10 +59,7 @@ test('cairn node --mine on regtest mines paced blocks to the mining address and 
   assert.equal(tipTxs[0]!.vout[0]!.scriptpubkey_address, address);
 
   // The status line carries the miners' hash rate and the blocks they mined.
-  await waitFor(() => /height [1-9]\d* \|.*\| hashrate [\d.]+ [kMG]?H\/s \| mined [1-9]/.test(out), {
-    timeoutMs: 60_000,
-    what: 'a status line with mining',
-  });
+  await waitFor('a status line with mining', () => /height [1-9]\d* \|.*\| hashrate [\d.]+ [kMG]?H\/s \| mined [1-9]/.test(out), 60_000);
 
   child.kill('SIGINT');
   assert.equal(await exited, 0, out);

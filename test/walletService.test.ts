@@ -305,7 +305,7 @@ test('cairn wallet-service: a real process prints its URL, serves, and stops cle
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const urlLine = /wallet-service on regtest: (http:\/\/127\.0\.0\.1:\d+)\/v1\//;
   // Ends at the URL line or at an early exit, whichever comes first.
-  const started = await waitFor(() => (child.exitCode !== null ? 'exited' : urlLine.test(out) && 'up'), { timeoutMs: 60_000, what: 'the wallet-service URL line' });
+  const started = await waitFor('the wallet-service URL line', () => (child.exitCode !== null ? 'exited' : urlLine.test(out) && 'up'), 60_000);
   if (started !== 'up') throw new Error(`wallet-service did not start:\n${out}`);
   assert.match(out, /faucet +rcrn1q[a-z0-9]+ +\(mine to it/);
   assert.match(out, /database +sqlite .*wallet-service\.sqlite/);

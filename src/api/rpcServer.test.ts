@@ -492,13 +492,10 @@ describe('JSON-RPC server on a regtest node', () => {
     let answered = false;
     void waiting.then(() => (answered = true));
     // The positive signal that the longpoll is in place: getrpcinfo lists it among the active commands.
-    const info = await waitFor(
-      async () => {
+    const info = await waitFor('the longpoll among the active commands', async () => {
         const r = await result('getrpcinfo');
         return r.active_commands.some((c: { method: string }) => c.method === 'getblocktemplate') ? r : undefined;
-      },
-      { timeoutMs: 10_000, what: 'the longpoll among the active commands' },
-    );
+      }, 10_000);
     assert.deepEqual(info.active_commands.map((c: { method: string }) => c.method).sort(), ['getblocktemplate', 'getrpcinfo']);
     assert.ok(info.active_commands.every((c: { duration: number }) => Number.isInteger(c.duration) && c.duration >= 0));
     assert.equal(answered, false, 'no change yet: still waiting');

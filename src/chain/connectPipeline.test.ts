@@ -182,7 +182,7 @@ describe('a worker that stalls holding a chunk', () => {
     });
     const session = stalling.begin(jobs);
     // Wait until the worker has claimed its chunk, so the main thread cannot finish the batch alone.
-    await waitFor(() => claimedByWorker(session), { timeoutMs: 20_000, what: 'the worker to claim a chunk' });
+    await waitFor('the worker to claim a chunk', () => claimedByWorker(session), 20_000);
     assert.equal(session.finishSync(), undefined, 'the chunk the worker holds never settles');
     await assert.rejects(session.finish(), /script verifier worker/);
   });

@@ -52,10 +52,7 @@ test('cairn node --port <n> listens for peers on n; a conflict with --p2p-port i
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   // Ends at the banner or at an early exit, whichever comes first.
-  const banner = await waitFor(() => (child.exitCode !== null ? { exited: child.exitCode } : /P2P\s+(\S+)/.exec(out)?.[1]), {
-    timeoutMs: 60_000,
-    what: 'the node banner',
-  });
+  const banner = await waitFor('the node banner', () => (child.exitCode !== null ? { exited: child.exitCode } : /P2P\s+(\S+)/.exec(out)?.[1]), 60_000);
   assert.equal(typeof banner, 'string', `the node exited before its banner:\n${out}`);
   const p2pLine = banner as string;
   assert.match(p2pLine, new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/${port}/p2p/`));

@@ -5,6 +5,7 @@ import type { LogLevel } from '../logging/logger.js';
 import { formatHashRate } from '../mining/hashRate.js';
 import { payoutScriptFromAddress } from '../mining/payoutAddress.js';
 import type { NodeRunOptions, RunningNode } from '../node/runNode.js';
+import { formatPeersStatus } from '../p2p/peers/peerManager.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
@@ -26,7 +27,7 @@ export function formatStatusLine(running: RunningNode): string {
     `height ${tip.height}`,
     `tip ${tip.hashHex.slice(0, 16)}…`,
     `age ${ageSec}s`,
-    `peers ${node.network.peers().length}`,
+    running.networker !== undefined ? formatPeersStatus(running.networker.health(), node.nowSec()) : `peers ${node.network.peers().length}`,
     ...syncPart(running),
     `mempool ${node.mempool.size} tx / ${node.mempool.totalVsize} vB`,
     `hashrate ${formatHashRate(hashRate)}`,
@@ -34,11 +35,15 @@ export function formatStatusLine(running: RunningNode): string {
   ].join(' | ');
 }
 
-/** The sync part of the status line while headers-first sync runs: "sync 1200/2000 (60%) 310 blk/s eta 3s". */
+/**
+ * The sync part of the status line while headers-first sync runs: "sync 1200/2000 (60%) 310 blk/s eta 3s"; while
+ * blocks of known headers are missing and no sync runs: "sync 1200/2000 (60%) stalled".
+ */
 function syncPart(running: RunningNode): string[] {
   const progress = running.networker?.syncProgress;
-  if (progress === undefined || !progress.active || progress.headersHeight <= progress.blocksHeight) return [];
+  if (progress === undefined || progress.headersHeight <= progress.blocksHeight) return [];
   const pct = progress.headersHeight > 0 ? Math.floor((progress.blocksHeight / progress.headersHeight) * 100) : 0;
+  if (!progress.active) return [`sync ${progress.blocksHeight}/${progress.headersHeight} (${pct}%) stalled`];
   const eta = progress.etaSec !== undefined ? ` eta ${Math.ceil(progress.etaSec)}s` : '';
   return [`sync ${progress.blocksHeight}/${progress.headersHeight} (${pct}%) ${progress.blocksPerSec.toFixed(0)} blk/s${eta}`];
 }

@@ -4,32 +4,11 @@ import { hasData, isFailed } from '../chain/blockIndex.js';
 import type { Logger } from '../logging/logger.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { bytesEqual } from '../primitives/hex.js';
-import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
+import type { BlockHeader } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
-import { MAX_BLOCKS_PER_REQUEST, MAX_HEADERS_PER_RESPONSE, type HeadersRequest } from './wire.js';
-
-/** What the sync needs to know of one connected peer. */
-export interface SyncPeer {
-  /** libp2p peer id, as text. */
-  readonly peerId: string;
-  /** Most chain work the peer is known to have (from its status, or blocks it relayed). */
-  readonly chainWork: bigint;
-  readonly tipHeight: number;
-}
-
-/** The network operations the sync drives; the Networker implements them over libp2p streams. */
-export interface SyncIo {
-  /** Connected peers that finished the status handshake. */
-  peers(): readonly SyncPeer[];
-  /** A headers request to one peer. @throws on timeout, stream errors or a malformed response */
-  requestHeaders(peerId: string, request: HeadersRequest): Promise<BlockHeader[]>;
-  /** A blocks request; one entry per hash asked, undefined where the peer does not have it. @throws as requestHeaders */
-  requestBlocks(peerId: string, hashes: readonly Hash256[]): Promise<(Block | undefined)[]>;
-  /** Reports a peer's misbehaviour (the Networker scores, bans and disconnects). */
-  misbehave(peerId: string, points: number, reason: string): void;
-  /** Remembers that a peer has at least this chain (it served these headers). */
-  noteBest(peerId: string, entry: BlockIndexEntry): void;
-}
+import { BlockDownload, BlockSizeEstimate, IDLE_WAKE_MS, PeerBackoff, type DownloadLimits, type DownloadOutcome, type SyncIo } from './blockDownload.js';
+import { PeerMisbehaviour } from './peerMisbehaviour.js';
+import { MAX_HEADERS_PER_RESPONSE } from './wire.js';
 
 /** Progress of the initial (or catch-up) block download, for the progress bar, the status line and /metrics. */
 export interface SyncProgress {
@@ -47,12 +26,16 @@ export interface SyncProgress {
 
 /** Options of the sync (defaults suit loopback and the devnet). */
 export interface BlockSyncOptions {
-  /** Block requests in flight over all peers (each up to MAX_BLOCKS_PER_REQUEST blocks). Default 8. */
+  /** Block requests in flight over all peers. Default 8. */
   readonly maxRequestsInFlight?: number;
-  /** Block requests in flight to one peer. Default 3. */
+  /** Block requests in flight to one peer (the req/resp server allows 8). Default 3. */
   readonly maxRequestsPerPeer?: number;
-  /** Blocks fetched ahead of the next block to connect. Default 512. */
+  /** Blocks fetched ahead of the next block to connect (Core's BLOCK_DOWNLOAD_WINDOW). Default 1,024. */
   readonly windowBlocks?: number;
+  /** Bytes of blocks received or in flight but not connected yet, at most (memory bound). Default 64 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Bytes one blocks request aims at (its block count follows the sizes seen so far). Default 1 MiB. */
+  readonly targetRequestBytes?: number;
 }
 
 /** Events of the sync. */
@@ -61,12 +44,15 @@ interface BlockSyncEvents {
 }
 
 const ZERO_HASH = new Uint8Array(32);
+/** Interval between progress events while blocks connect, ms. */
+const PROGRESS_INTERVAL_MS = 200;
 
 /**
  * Headers-first block download, as Bitcoin Core does it since 0.10: first the headers of the peer with the most work
  * (2,000 per request, checked for proof of work and difficulty by Chain.acceptHeaders), then the blocks of the
- * best header chain, requested in windows of MAX_BLOCKS_PER_REQUEST from several peers in parallel and given to the
- * chain strictly in height order. A peer that serves an invalid header or block is scored 100 (banned); a peer that
+ * best header chain (a BlockDownload), from the first batch of headers on, from several peers in parallel within a
+ * window ahead of the next block to connect, given to the chain strictly in height order. A peer that answers
+ * RATE_LIMITED is left alone for the time it asked; one that serves an invalid header or block is punished; one that
  * lacks a block or times out has the request moved to another peer. One round runs at a time; triggers during a
  * round make it run again, so a block learned by gossip while syncing is never lost.
  * @see Bitcoin Core net_processing.cpp (headers sync, FindNextBlocksToDownload); Lodestar sync/range
@@ -77,12 +63,17 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
   private closed = false;
   /** Peers asked to send headers even though their status shows no more work (they relayed an orphan). */
   private readonly hinted = new Set<string>();
-  private progressState: SyncProgress;
+  /** Peers that answered RATE_LIMITED, until when. */
+  private readonly backoff: PeerBackoff;
+  /** Block sizes seen: how many blocks a request asks for. */
+  private readonly sizes = new BlockSizeEstimate();
+  private active = false;
+  private lastProgressMs = 0;
   private roundStartMs = 0;
   private roundStartHeight = 0;
-  private readonly maxInFlight: number;
-  private readonly maxPerPeer: number;
-  private readonly windowBlocks: number;
+  /** Called after each batch of headers is accepted (the block download extends its list). */
+  private onHeaders: (() => void) | undefined;
+  private readonly limits: DownloadLimits;
 
   constructor(
     options: BlockSyncOptions,
@@ -91,15 +82,19 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     private readonly logger: Logger,
   ) {
     super();
-    this.maxInFlight = options.maxRequestsInFlight ?? 8;
-    this.maxPerPeer = options.maxRequestsPerPeer ?? 3;
-    this.windowBlocks = options.windowBlocks ?? 512;
-    this.progressState = this.snapshot(false);
+    this.backoff = new PeerBackoff(logger);
+    this.limits = {
+      maxInFlight: options.maxRequestsInFlight ?? 8,
+      maxPerPeer: options.maxRequestsPerPeer ?? 3,
+      windowBlocks: options.windowBlocks ?? 1024,
+      maxBufferedBytes: options.maxBufferedBytes ?? 64 * 1024 * 1024,
+      targetRequestBytes: options.targetRequestBytes ?? 1024 * 1024,
+    };
   }
 
-  /** The latest progress. */
+  /** The current progress. */
   get progress(): SyncProgress {
-    return this.progressState;
+    return this.snapshot(this.active);
   }
 
   /** Asks for a sync round (now, or right after the running one). `hintPeer`: ask this peer for headers too. */
@@ -128,6 +123,8 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
 
   private async loop(): Promise<void> {
     do {
+      // Each round starts from the event loop, so rounds that find nothing to do can never starve timers and I/O.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.again = false;
       try {
         await this.round();
@@ -139,11 +136,34 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     this.publish(false);
   }
 
+  /**
+   * One round: headers and blocks at once (as Core since 0.10): the block download starts with the first batch of
+   * headers and follows the rest as they come.
+   */
   private async round(): Promise<void> {
     this.roundStartMs = performance.now();
     this.roundStartHeight = this.chain.height;
-    await this.syncHeaders();
-    await this.syncBlocks();
+    const headers = { done: false, ms: 0 };
+    const headersSync = this.syncHeaders().finally(() => {
+      headers.done = true;
+      headers.ms = performance.now() - this.roundStartMs;
+      this.onHeaders?.();
+    });
+    let outcome: DownloadOutcome;
+    try {
+      outcome = await this.syncBlocks(headers);
+    } finally {
+      await headersSync;
+    }
+    // The download finished its list while the best header moved to another branch: another round fetches that one.
+    // (A download that stalled, with no peer to serve it, waits for the next trigger: a peer connecting.)
+    if (outcome === 'done' && !this.closed && this.missingBlocks().length > 0) this.again = true;
+  }
+
+  /** Waits out a peer's back-off, if any (at most `maxMs`). */
+  private async waitBackoff(peerId: string, maxMs = 30_000): Promise<void> {
+    const waitMs = this.backoff.remainingMs(peerId);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, maxMs)).unref());
   }
 
   /** Headers from every peer claiming more work than our best header, best peer first, until each has nothing new. */
@@ -154,30 +174,34 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
       const hinted = this.hinted.delete(peer.peerId);
       if (!hinted && peer.chainWork <= this.chain.bestHeader.chainWork) continue;
       let from: BlockIndexEntry = this.chain.bestHeader;
+      let rateLimited = 0;
       for (let rounds = 0; rounds < 100_000 && !this.closed; rounds++) {
+        await this.waitBackoff(peer.peerId);
         const locator = this.chain.getLocator(from);
         let headers: BlockHeader[];
         try {
           headers = await this.io.requestHeaders(peer.peerId, { locator, stopHash: ZERO_HASH, maxCount: MAX_HEADERS_PER_RESPONSE });
         } catch (err) {
+          if (this.backoff.note(peer.peerId, err) && ++rateLimited <= 10) continue;
           this.logger.debug({ peer: peer.peerId, err: (err as Error).message }, 'headers request failed');
           break;
         }
         if (headers.length === 0) break;
         if (!this.linked(headers)) {
-          this.io.misbehave(peer.peerId, 20, 'non-continuous headers');
+          this.io.punish(peer.peerId, new PeerMisbehaviour('non-continuous headers', 20));
           break;
         }
         const result = await this.chain.acceptHeaders(headers);
         if (result.invalid !== undefined) {
           this.logger.warn({ peer: peer.peerId, reason: result.invalid.reason, hash: result.invalid.hashHex }, 'peer sent an invalid header');
-          if (result.invalid.score > 0) this.io.misbehave(peer.peerId, result.invalid.score, `invalid header: ${result.invalid.reason}`);
+          if (result.invalid.score > 0) this.io.punish(peer.peerId, new PeerMisbehaviour(`invalid header: ${result.invalid.reason}`, result.invalid.score));
           break;
         }
         if (result.last === undefined) break;
         this.io.noteBest(peer.peerId, result.last);
         from = result.last;
-        this.publish(true);
+        this.publish(true, true);
+        this.onHeaders?.();
         if (headers.length < MAX_HEADERS_PER_RESPONSE) break;
       }
     }
@@ -205,117 +229,61 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     return out.reverse();
   }
 
-  /** Downloads and connects the missing blocks of the best header chain. */
-  private async syncBlocks(): Promise<void> {
-    const missing = this.missingBlocks();
-    if (missing.length === 0) return;
-    this.logger.info({ from: missing[0]!.height, to: missing[missing.length - 1]!.height, blocks: missing.length }, 'downloading blocks');
-    const target = missing[missing.length - 1]!;
-    const received = new Map<string, { block: Block; peerId: string }>();
-    const queue: BlockIndexEntry[][] = [];
-    for (let i = 0; i < missing.length; i += MAX_BLOCKS_PER_REQUEST) queue.push(missing.slice(i, i + MAX_BLOCKS_PER_REQUEST));
-    const inFlight = new Map<string, number>();
-    const failedBy = new Map<BlockIndexEntry[], Set<string>>();
-    let aborted = false;
-    let wake: (() => void) | undefined;
-    const notify = (): void => {
-      wake?.();
-      wake = undefined;
-    };
-
-    const fetchBatch = async (batch: BlockIndexEntry[], peerId: string): Promise<void> => {
-      inFlight.set(peerId, (inFlight.get(peerId) ?? 0) + 1);
-      try {
-        const blocks = await this.io.requestBlocks(peerId, batch.map((e) => e.hash));
-        const lacking: BlockIndexEntry[] = [];
-        batch.forEach((entry, i) => {
-          const block = blocks[i];
-          if (block === undefined) {
-            lacking.push(entry);
-          } else if (!bytesEqual(computeBlockHash(block.header), entry.hash)) {
-            throw Object.assign(new Error('peer sent a block other than the one asked for'), { misbehaviour: 100 });
-          } else {
-            received.set(entry.hashHex, { block, peerId });
-          }
-        });
-        if (lacking.length > 0) requeue(lacking, peerId);
-      } catch (err) {
-        const points = (err as { misbehaviour?: number }).misbehaviour;
-        if (points !== undefined) this.io.misbehave(peerId, points, (err as Error).message);
-        this.logger.debug({ peer: peerId, err: (err as Error).message }, 'blocks request failed');
-        requeue(batch, peerId);
-      } finally {
-        inFlight.set(peerId, (inFlight.get(peerId) ?? 1) - 1);
-        notify();
-      }
-    };
-    const requeue = (batch: BlockIndexEntry[], peerId: string): void => {
-      const failed = failedBy.get(batch) ?? new Set<string>();
-      failed.add(peerId);
-      failedBy.set(batch, failed);
-      queue.unshift(batch);
-    };
-
-    let connected = 0;
-    while (!this.closed && !aborted) {
-      // Connect what is ready, in order.
-      while (connected < missing.length) {
-        const entry = missing[connected]!;
-        const got = received.get(entry.hashHex);
-        if (got === undefined) break;
-        received.delete(entry.hashHex);
-        const result = await this.chain.processBlock(got.block);
-        if (result.status === 'invalid') {
-          this.logger.warn({ peer: got.peerId, hash: result.hashHex, reason: result.reason }, 'peer sent an invalid block');
-          this.io.misbehave(got.peerId, result.score ?? 100, `invalid block: ${result.reason ?? 'unknown'}`);
-          aborted = true;
-          break;
-        }
-        connected++;
-        this.publish(true);
-      }
-      if (aborted || connected >= missing.length) break;
-      // Hand out batches inside the window to peers with capacity.
-      const peers = this.io.peers().filter((p) => p.chainWork >= target.chainWork || p.tipHeight >= target.height);
-      const candidates = peers.length > 0 ? peers : this.io.peers();
-      let totalInFlight = [...inFlight.values()].reduce((a, b) => a + b, 0);
-      const windowEnd = missing[Math.min(missing.length - 1, connected + this.windowBlocks)]!.height;
-      let handedOut = false;
-      for (let qi = 0; qi < queue.length && totalInFlight < this.maxInFlight; qi++) {
-        const batch = queue[qi]!;
-        if (batch[0]!.height > windowEnd) break;
-        const failed = failedBy.get(batch);
-        const peer = candidates
-          .filter((p) => (inFlight.get(p.peerId) ?? 0) < this.maxPerPeer && !(failed?.has(p.peerId) ?? false))
-          .sort((a, b) => (inFlight.get(a.peerId) ?? 0) - (inFlight.get(b.peerId) ?? 0))[0];
-        if (peer === undefined) continue;
-        queue.splice(qi, 1);
-        qi--;
-        totalInFlight++;
-        handedOut = true;
-        void fetchBatch(batch, peer.peerId);
-      }
-      if (totalInFlight === 0 && !handedOut) {
-        // Nobody can serve what is left (every peer lacked it or went away): try again on the next trigger.
-        if (queue.length > 0) this.logger.info({ left: missing.length - connected }, 'no peer can serve the missing blocks now');
-        break;
-      }
+  /**
+   * Downloads and connects the missing blocks of the best header chain, following `headers` (the header sync running
+   * alongside) as it accepts more. Logs where the round's time went: headers (`headersMs`, concurrent with the rest),
+   * connecting blocks (`connectMs`: inside Chain.processBlock), waiting for the next block to arrive (`waitMs`), the
+   * rest being the download loop and the network on the same thread; and how many blocks each peer served.
+   */
+  private async syncBlocks(headers: { readonly done: boolean; readonly ms: number }): Promise<DownloadOutcome> {
+    let missing = this.missingBlocks();
+    while (missing.length === 0 && !headers.done && !this.closed) {
+      // No header beyond our blocks yet: wait for the first batch.
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        // Wake up periodically as well, so a peer that connects mid-round is used.
-        setTimeout(resolve, 1000).unref();
+        this.onHeaders = resolve;
+        setTimeout(resolve, IDLE_WAKE_MS).unref();
       });
+      missing = this.missingBlocks();
     }
-    // Let requests still in flight settle before the next round starts (their results are dropped).
-    const deadline = Date.now() + 5000;
-    while ([...inFlight.values()].some((n) => n > 0) && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 200).unref();
-      });
+    this.onHeaders = undefined;
+    if (missing.length === 0 || this.closed) return 'done';
+    const download = new BlockDownload(
+      {
+        chain: this.chain,
+        io: this.io,
+        logger: this.logger,
+        limits: this.limits,
+        backoff: this.backoff,
+        sizes: this.sizes,
+        headersDone: () => headers.done,
+        closed: () => this.closed,
+        onConnected: () => this.publish(true),
+      },
+      missing,
+    );
+    this.onHeaders = () => download.notify();
+    this.publish(true, true);
+    try {
+      const { outcome, report } = await download.run();
+      if (outcome === 'aborted') this.again = true;
+      const ms = (value: number): number => Math.round(value);
+      this.logger.info(
+        {
+          height: this.chain.height,
+          tip: this.chain.tip.hashHex,
+          blocks: report.blocks,
+          blocksByPeer: report.blocksByPeer,
+          headersMs: ms(headers.done ? headers.ms : performance.now() - this.roundStartMs),
+          blocksMs: ms(report.blocksMs),
+          connectMs: ms(report.connectMs),
+          waitMs: ms(report.waitMs),
+        },
+        'block download round done',
+      );
+      return outcome;
+    } finally {
+      this.onHeaders = undefined;
     }
-    if (aborted) this.again = true;
-    this.logger.info({ height: this.chain.height, tip: this.chain.tip.hashHex }, 'block download round done');
   }
 
   private snapshot(active: boolean): SyncProgress {
@@ -328,8 +296,12 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     return { active, headersHeight, blocksHeight, blocksPerSec, etaSec };
   }
 
-  private publish(active: boolean): void {
-    this.progressState = this.snapshot(active);
-    this.emit('progress', this.progressState);
+  /** Emits progress: at once when the state changes or `force`, else at most every PROGRESS_INTERVAL_MS. */
+  private publish(active: boolean, force = false): void {
+    const now = performance.now();
+    if (active === this.active && !force && now - this.lastProgressMs < PROGRESS_INTERVAL_MS) return;
+    this.active = active;
+    this.lastProgressMs = now;
+    this.emit('progress', this.snapshot(active));
   }
 }

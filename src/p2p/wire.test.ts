@@ -3,8 +3,15 @@ import { test } from 'node:test';
 import { devnet, main, regtest } from '../params/networks.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
+import { DecodeError } from '../primitives/decodeError.js';
 import {
   decodeBlocksRequest,
+  decodeResponseChunk,
+  encodeResponseChunk,
+  MAX_BLOCKS_REQUEST_BYTES,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_HEADERS_REQUEST_BYTES,
+  RespStatus,
   decodeHeaders,
   decodeHeadersRequest,
   decodeStatus,
@@ -23,7 +30,7 @@ const hash = (b: number): Uint8Array => new Uint8Array(32).fill(b);
 test('protocol ids and topics carry the network name and genesis prefix, so networks never share them', () => {
   const d = protocolIds(devnet);
   const r = protocolIds(regtest);
-  assert.equal(d.status, `/cairn/devnet/${devnet.genesisHashHex.slice(0, 8)}/req/status/1`);
+  assert.equal(d.status, `/cairn/devnet/${devnet.genesisHashHex.slice(0, 8)}/req/status/2`);
   assert.equal(d.blockTopic, `/cairn/devnet/${devnet.genesisHashHex.slice(0, 8)}/block`);
   assert.equal(d.txTopic.endsWith('/tx'), true);
   for (const key of ['status', 'headers', 'blocks', 'blockTopic', 'txTopic'] as const) {
@@ -45,6 +52,8 @@ test('status round-trips, chainWork as a 256-bit number', () => {
   assert.deepEqual(back, status);
   assert.throws(() => decodeStatus(encodeStatus(status).subarray(0, 40)));
   assert.throws(() => decodeStatus(new Uint8Array([...encodeStatus(status), 0])));
+  // A user agent longer than 64 bytes is cut at a character boundary, so the status still decodes.
+  assert.equal(decodeStatus(encodeStatus({ ...status, userAgent: 'é'.repeat(40) })).userAgent, 'é'.repeat(32));
 });
 
 test('headers request: round-trip, locator and count limits', () => {
@@ -69,4 +78,36 @@ test('blocks request: round-trip and the per-request limit', () => {
   assert.deepEqual(decodeBlocksRequest(encodeBlocksRequest(hashes)), hashes);
   const tooMany = Array.from({ length: MAX_BLOCKS_PER_REQUEST + 1 }, (_, i) => hash(i));
   assert.throws(() => decodeBlocksRequest(encodeBlocksRequest(tooMany)), /at most/);
+});
+
+test('the largest requests fit the request frame limits the server reads', () => {
+  const locator = Array.from({ length: MAX_LOCATOR_HASHES }, (_, i) => hash(i));
+  assert.equal(encodeHeadersRequest({ locator, stopHash: hash(0), maxCount: MAX_HEADERS_PER_RESPONSE }).length <= MAX_HEADERS_REQUEST_BYTES, true);
+  const hashes = Array.from({ length: MAX_BLOCKS_PER_REQUEST }, (_, i) => hash(i));
+  assert.equal(encodeBlocksRequest(hashes).length <= MAX_BLOCKS_REQUEST_BYTES, true);
+});
+
+test('response chunks: a result code, then the payload or the error; RATE_LIMITED carries the wait', () => {
+  const payload = Uint8Array.of(1, 2, 3);
+  const ok = encodeResponseChunk({ status: RespStatus.SUCCESS, payload });
+  assert.deepEqual([...ok], [0, 1, 2, 3]);
+  assert.deepEqual(decodeResponseChunk(ok), { status: RespStatus.SUCCESS, payload });
+  const limited = { status: RespStatus.RATE_LIMITED, retryAfterMs: 1500, message: 'rate limited (200 blocks per 500 ms)' } as const;
+  const limitedBytes = encodeResponseChunk(limited);
+  assert.deepEqual([...limitedBytes.subarray(0, 5)], [139, 0xdc, 0x05, 0, 0], 'code 139, then u32 LE 1500');
+  assert.deepEqual(decodeResponseChunk(limitedBytes), limited);
+  for (const status of [RespStatus.INVALID_REQUEST, RespStatus.SERVER_ERROR, RespStatus.RESOURCE_UNAVAILABLE] as const) {
+    assert.deepEqual(decodeResponseChunk(encodeResponseChunk({ status, message: 'why' })), { status, message: 'why' });
+  }
+  // A long message is cut to the limit on encode, and refused beyond it on decode.
+  const long = encodeResponseChunk({ status: RespStatus.SERVER_ERROR, message: 'x'.repeat(1000) });
+  assert.equal(long.length, 1 + MAX_ERROR_MESSAGE_BYTES);
+  assert.throws(() => decodeResponseChunk(Uint8Array.of(2, ...new Uint8Array(MAX_ERROR_MESSAGE_BYTES + 1).fill(65))), /exceeds/);
+  assert.throws(() => decodeResponseChunk(new Uint8Array(0)), DecodeError);
+  assert.throws(() => decodeResponseChunk(Uint8Array.of(139, 1, 2)), DecodeError);
+  assert.throws(() => decodeResponseChunk(Uint8Array.of(7)), /unknown response code 7/);
+  assert.throws(() => decodeResponseChunk(Uint8Array.of(1, 0xff, 0xfe)), /UTF-8/);
+  // Cut at a character boundary: a message of 3-byte characters still decodes after the cut.
+  const wide = decodeResponseChunk(encodeResponseChunk({ status: RespStatus.SERVER_ERROR, message: '€'.repeat(200) }));
+  assert.ok(wide.status === RespStatus.SERVER_ERROR && wide.message === '€'.repeat(Math.floor(MAX_ERROR_MESSAGE_BYTES / 3)));
 });

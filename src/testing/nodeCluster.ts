@@ -5,13 +5,16 @@
  * tests and benchmarks only (production code never imports src/testing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNodeRuntimeInfo, removeNodeRuntimeInfo } from '../api/nodeRuntimeInfo.js';
 import type { NodeRuntimeInfo } from '../interfaces/nodeRuntimeInfo.js';
 import { cookiePathOf } from '../api/rpc/rpcCookie.js';
+import { waitFor } from './waitFor.js';
+
+export { waitFor };
 
 /** The repository root (src/testing/../..), from which `src/cli/run.ts` is spawned. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,33 +30,6 @@ export class NodeRpcError extends Error {
     message: string,
   ) {
     super(`${method}: ${message} (code ${code})`);
-  }
-}
-
-/**
- * Polls `probe` every `intervalMs` until it returns a value other than undefined/false, and returns that value.
- * @throws Error naming `what` (and the last probe error, if any) when `timeoutMs` passes first
- */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const tail = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
@@ -164,6 +140,35 @@ export class NodeProcess {
   /** Everything the process printed (stdout and stderr, the last ~100 kB). */
   output(): string {
     return this.out;
+  }
+
+  /**
+   * The node's log lines so far (`<datadir>/logs`: the rotated NDJSON files, oldest first, then current.ndjson),
+   * parsed; lines with `msg` equal to `msg` only, when given.
+   */
+  logEntries(msg?: string): Record<string, unknown>[] {
+    const dir = join(this.datadir, 'logs');
+    const rotated = existsSync(join(dir, 'rotated'))
+      ? readdirSync(join(dir, 'rotated'))
+          .filter((f) => f.endsWith('.ndjson'))
+          .sort()
+          .map((f) => join(dir, 'rotated', f))
+      : [];
+    const files = [...rotated, ...(existsSync(join(dir, 'current.ndjson')) ? [join(dir, 'current.ndjson')] : [])];
+    const out: Record<string, unknown>[] = [];
+    for (const file of files) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue; // a line being written
+        }
+        if (msg === undefined || entry.msg === msg) out.push(entry);
+      }
+    }
+    return out;
   }
 
   /** The libp2p peer id. */

@@ -1,24 +1,20 @@
-/** Options of waitFor. */
-export interface WaitForOptions {
-  /** Give up after this long, ms. */
-  readonly timeoutMs: number;
-  /** What is awaited, for the timeout message ("the tx back in the mempool"). */
-  readonly what: string;
-  /** Pause between probes, ms (default 20). */
-  readonly intervalMs?: number;
-}
+/**
+ * The one way tests and benchmarks wait: on a condition or an event, with a deadline, failing with a message that
+ * names what was awaited. Never sleep-then-assert (DESIGN.md, Tests). For tests and benchmarks only.
+ */
 
 /**
- * Waits for a state: calls `probe` until it returns something other than undefined or false (a probe that throws
- * counts as not yet) and returns that value. Tests wait on a state or an event with it instead of sleeping a guessed
- * time and asserting; the timeout only bounds a hang, it never decides a test that works.
- * @throws Error "timed out after <timeoutMs> ms waiting for <what>" with the last probe error, if any
+ * Polls `probe` every `intervalMs` until it returns a value other than undefined/false, and returns that value. A
+ * probe that throws is retried (its last error is reported on timeout).
+ * @throws Error `timed out after <timeoutMs> ms waiting for <what>` (with the last probe error) when the deadline passes
  */
 export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  opts: WaitForOptions,
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  intervalMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
@@ -28,9 +24,40 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      const tail = lastError === undefined ? '' : ` (last probe error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${tail}`);
+      const tail = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${tail}`);
     }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Waits for the first event that `subscribe` delivers and `accept` keeps; unsubscribes and returns it. `subscribe`
+ * registers a listener and returns its unsubscribe function (as Chain.on, Mempool.on do).
+ * @throws Error `timed out after <timeoutMs> ms waiting for <what>` when the deadline passes first
+ */
+export function waitForEvent<T>(
+  what: string,
+  subscribe: (listener: (value: T) => void) => () => void,
+  timeoutMs: number,
+  accept: (value: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let unsubscribe: (() => void) | undefined;
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      unsubscribe?.();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    unsubscribe = subscribe((value) => {
+      if (done || !accept(value)) return;
+      done = true;
+      clearTimeout(timer);
+      // The listener may run inside subscribe(), before unsubscribe is assigned.
+      queueMicrotask(() => unsubscribe?.());
+      resolve(value);
+    });
+    if (done) unsubscribe();
+  });
 }

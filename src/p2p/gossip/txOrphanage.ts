@@ -1,5 +1,5 @@
-import { hashToHex } from '../primitives/hex.js';
-import type { Tx } from '../primitives/types.js';
+import { hashToHex } from '../../primitives/hex.js';
+import type { Tx } from '../../primitives/types.js';
 
 /** Most orphan transactions kept (Bitcoin Core's DEFAULT_MAX_ORPHAN_TRANSACTIONS). */
 export const DEFAULT_MAX_ORPHAN_TXS = 100;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashToHex } from '../primitives/hex.js';
-import { computeTxid } from '../primitives/tx.js';
-import { buildSpend, coinsOf, makeTestKey, type SpendableCoin } from '../testing/txFactory.js';
+import { hashToHex } from '../../primitives/hex.js';
+import { computeTxid } from '../../primitives/tx.js';
+import { buildSpend, coinsOf, makeTestKey, type SpendableCoin } from '../../testing/txFactory.js';
 import { TxOrphanage } from './txOrphanage.js';
 
 const key = makeTestKey(31);

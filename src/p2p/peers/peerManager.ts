@@ -178,13 +178,16 @@ export class PeerManager {
 
   /** The network's health, for the status line. */
   health(): NetworkHealth {
-    const peers = this.handshaken().length;
+    const handshaken = this.handshaken();
+    const peers = handshaken.length;
+    const linked = new Set(handshaken.map((p) => p.id));
     return {
       peers,
       networkActive: this.networkActive,
       noPeersSinceSec: peers === 0 ? this.noPeersSinceSec : undefined,
       lastPeer: peers === 0 ? this.lastPeer : undefined,
-      redialing: [...this.addedNodes.values()].filter((a) => a.peerId === undefined || !this.peersById.has(a.peerId)).length,
+      // A redial whose connection is open but whose handshake has not finished is still a redial.
+      redialing: [...this.addedNodes.values()].filter((a) => a.peerId === undefined || !linked.has(a.peerId)).length,
       lastFailure: this.lastFailure,
     };
   }

@@ -30,8 +30,8 @@ export interface KeystoreInput {
   readonly open: boolean;
 }
 
-const corrupt = refusal(WalletError, (e) => e.reason === 'corrupt-keystore');
-const openRefusal = refusal(WalletError, (e) => e.reason === 'corrupt-keystore' || e.reason === 'wrong-password');
+const corrupt = refusal(WalletError, (e) => e.code === 'corrupt-keystore');
+const openRefusal = refusal(WalletError, (e) => e.code === 'corrupt-keystore' || e.code === 'wrong-password');
 
 export default defineTarget<KeystoreInput, KeystoreContext>({
   name: 'keystore',

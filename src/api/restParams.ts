@@ -36,7 +36,7 @@ export function parseAddressParam(address: string, params: ChainParams): Uint8Ar
   try {
     return addressToScriptPubKey(address, params.bech32Hrp);
   } catch (err) {
-    if (err instanceof AddressError) throw new HttpError(400, `Invalid address: ${err.reason}`);
+    if (err instanceof AddressError) throw new HttpError(400, `Invalid address: ${err.code}`);
     throw err;
   }
 }

@@ -422,7 +422,7 @@ describe('JSON-RPC server on a regtest node', () => {
     assert.equal(block3.tx[1].vin[0].prevout.height, 1);
 
     const already = await rpcError('sendrawtransaction', [bytesToHex(encodeTx(spendTx))]);
-    assert.deepEqual(already, { code: -27, message: 'Transaction already in block chain' });
+    assert.deepEqual(already, { code: -27, message: 'Transaction outputs already in utxo set' });
     assert.deepEqual(await rpcError('getrawtransaction', [spendTxid, 0, node.chain.getEntryByHeight(3)!.hashHex]), {
       code: -5,
       message: 'No such transaction found in the provided block. Use gettransaction for wallet transactions.',

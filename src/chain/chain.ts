@@ -25,6 +25,7 @@ import { ConnectPipeline, type StartedConnect } from './connectPipeline.js';
 import { OrphanPool } from './orphanPool.js';
 import type { ScriptVerifier } from '../interfaces/scriptVerifier.js';
 import { SerialQueue } from '../async/serialQueue.js';
+import type { RejectReason } from '../consensus/rejectReason.js';
 import type { ChainReader } from '../interfaces/chainReader.js';
 import type { ChainTip, ChainTipStatus, ProcessBlockResult } from '../interfaces/chainTypes.js';
 
@@ -63,12 +64,12 @@ export interface AcceptHeadersResult {
   /** Entry of the last header that is in the index (new or already known), if any. */
   readonly last?: BlockIndexEntry;
   /** The first header that was refused (later headers were not looked at). */
-  readonly invalid?: { readonly hashHex: string; readonly reason: string; readonly detail?: string; readonly score: number };
+  readonly invalid?: { readonly hashHex: string; readonly reason: RejectReason; readonly detail?: string; readonly score: number };
 }
 
 /** A remembered failure: why a block was found invalid. */
 interface Failure {
-  readonly reason: string;
+  readonly reason: RejectReason;
   readonly detail?: string;
   readonly score: number;
 }

@@ -234,7 +234,7 @@ export function extractRejectReason(message: string): string {
 
 /** Turns a WalletError into the CLI's error with a reason a user can act on. */
 export function walletErrorToCliError(e: WalletError, target: WalletTarget): CliError {
-  switch (e.reason) {
+  switch (e.code) {
     case 'wrong-password':
       return new CliError(`wrong password for ${target.walletPath}`);
     case 'keystore-io':
@@ -299,7 +299,7 @@ async function broadcastHex(client: EsploraClient, hex: string, expectedTxid: st
   try {
     txid = await client.broadcast(hex, allowHighFee ? { maxFeeRateSatPerKvb: 0n } : {});
   } catch (e) {
-    if (e instanceof WalletError && e.reason === 'http-error') {
+    if (e instanceof WalletError && e.code === 'http-error') {
       const reason = extractRejectReason(e.message);
       const hint = /maxfeerate/.test(reason) ? ' (pass --allow-high-fee to pay that fee)' : '';
       throw new CliError(`the node rejected the transaction: ${reason}${hint}`);
@@ -660,7 +660,7 @@ Example (regtest, with 'cairn node --network regtest' running):
       try {
         bump = await w.createBumpFee(txid.toLowerCase(), feeRateSatPerVb, { allowHighFee: flags.allowHighFee === true });
       } catch (e) {
-        if (e instanceof WalletError && e.reason === 'not-found') {
+        if (e instanceof WalletError && e.code === 'not-found') {
           throw new CliError(`transaction ${txid} is not known to the node: never broadcast, or already replaced`);
         }
         throw e;

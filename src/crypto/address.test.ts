@@ -70,7 +70,7 @@ function reasonOf(fn: () => unknown): string | null {
     return null;
   } catch (e) {
     assert.ok(e instanceof AddressError, `expected AddressError, got ${String(e)}`);
-    return e.reason;
+    return e.code;
   }
 }
 

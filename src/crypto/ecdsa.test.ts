@@ -161,7 +161,7 @@ test('key validity and typed errors', () => {
   assert.equal(isValidPrivateKey(from32(N)), false);
   assert.equal(isValidPrivateKey(from32(N - 1n)), true);
   assert.equal(isValidPrivateKey(new Uint8Array(31).fill(1)), false);
-  const isReason = (reason: string) => (e: unknown) => e instanceof CryptoError && e.reason === reason;
+  const isReason = (reason: string) => (e: unknown) => e instanceof CryptoError && e.code === reason;
   assert.throws(() => publicKeyFromPrivate(from32(N)), isReason('bad-private-key'));
   assert.throws(() => ecdsaSign(new Uint8Array(32), new Uint8Array(32)), isReason('bad-private-key'));
   assert.throws(() => ecdsaSign(new Uint8Array(33), from32(1n)), isReason('bad-message-length'));

@@ -33,7 +33,7 @@ interface Bip32Vectors {
   invalidExtendedKeys: { key: string; reason: string }[];
 }
 
-const isCryptoError = (reason: string) => (e: unknown) => e instanceof CryptoError && e.reason === reason;
+const isCryptoError = (reason: string) => (e: unknown) => e instanceof CryptoError && e.code === reason;
 
 test('BIP-32 test vectors 1-4: every derivation, xprv and xpub, and public derivation where possible', (t) => {
   const vectors = readVectorJson<Bip32Vectors>(BIP32_FILE);
@@ -74,7 +74,7 @@ test('BIP-32 test vector 5: invalid extended keys are refused with CryptoError b
       decodeExtendedKey(key);
       failures.push(`${key} (${reason}): accepted`);
     } catch (e) {
-      if (e instanceof CryptoError && e.reason === 'bad-extended-key') passed++;
+      if (e instanceof CryptoError && e.code === 'bad-extended-key') passed++;
       else failures.push(`${key} (${reason}): wrong error ${String(e)}`);
     }
   }

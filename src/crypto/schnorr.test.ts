@@ -80,12 +80,12 @@ test('schnorrSign refuses bad keys and aux with CryptoError', () => {
   const msg = new Uint8Array(32);
   const n = hexToBytes('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
   for (const bad of [new Uint8Array(32), n, new Uint8Array(31).fill(1)]) {
-    assert.throws(() => schnorrSign(msg, bad), (e: unknown) => e instanceof CryptoError && e.reason === 'bad-private-key');
+    assert.throws(() => schnorrSign(msg, bad), (e: unknown) => e instanceof CryptoError && e.code === 'bad-private-key');
   }
   const key = new Uint8Array(32).fill(1);
   assert.throws(
     () => schnorrSign(msg, key, new Uint8Array(31)),
-    (e: unknown) => e instanceof CryptoError && e.reason === 'bad-aux-length',
+    (e: unknown) => e instanceof CryptoError && e.code === 'bad-aux-length',
   );
 });
 
@@ -96,7 +96,7 @@ test('toXOnly drops the parity byte and refuses anything but a compressed key on
     // The BIP-340 vector's public key is the x coordinate of d·G.
     assert.equal(bytesToHex(toXOnly(publicKeyFromPrivate(secretKey))).toUpperCase(), row.publicKey);
   }
-  const isBadKey = (e: unknown): boolean => e instanceof CryptoError && e.reason === 'bad-public-key';
+  const isBadKey = (e: unknown): boolean => e instanceof CryptoError && e.code === 'bad-public-key';
   assert.throws(() => toXOnly(new Uint8Array(32)), isBadKey);
   assert.throws(() => toXOnly(publicKeyFromPrivate(new Uint8Array(32).fill(1), false)), isBadKey);
   const offCurve = new Uint8Array(33);

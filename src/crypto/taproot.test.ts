@@ -96,7 +96,7 @@ test('BIP-341 keyPathSpending vectors: tweaked private key and key-path signatur
 });
 
 test('taproot functions refuse malformed input with CryptoError', () => {
-  const reasonIs = (reason: string) => (e: unknown) => e instanceof CryptoError && e.reason === reason;
+  const reasonIs = (reason: string) => (e: unknown) => e instanceof CryptoError && e.code === reason;
   const key = hexToBytes(vectors.scriptPubKey[0]!.given.internalPubkey);
   assert.throws(() => computeTapTweak(key.subarray(1)), reasonIs('bad-public-key'));
   assert.throws(() => computeTapTweak(key, new Uint8Array(31)), reasonIs('bad-merkle-root'));

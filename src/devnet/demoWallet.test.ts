@@ -34,7 +34,7 @@ test('openDemoWallet: creates a labelled devnet wallet, reopens the same keys, l
   const a = again.keys.demoAddresses[1]!;
   assert.equal(again.keys.privateKeyOf(a).length, 32);
 
-  assert.throws(() => openDemoWallet(path, regtest, 3), (e: unknown) => e instanceof DevnetError && e.reason === 'bad-manifest');
+  assert.throws(() => openDemoWallet(path, regtest, 3), (e: unknown) => e instanceof DevnetError && e.code === 'bad-manifest');
   writeFileSync(path, '{not json');
-  assert.throws(() => openDemoWallet(path, devnet, 3), (e: unknown) => e instanceof DevnetError && e.reason === 'bad-manifest');
+  assert.throws(() => openDemoWallet(path, devnet, 3), (e: unknown) => e instanceof DevnetError && e.code === 'bad-manifest');
 });

@@ -9,10 +9,10 @@ export type DevnetErrorReason =
   /** An option is out of range. */
   | 'bad-option';
 
-/** An error of the devnet supervisor, with a reason code the CLI turns into a message. */
+/** An error of the devnet supervisor, with a code the CLI turns into a message. */
 export class DevnetError extends Error {
   constructor(
-    readonly reason: DevnetErrorReason,
+    readonly code: DevnetErrorReason,
     message: string,
   ) {
     super(message);

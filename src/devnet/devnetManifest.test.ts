@@ -43,7 +43,7 @@ test('devnet.json: written atomically, read back; absent = undefined; a foreign 
   assert.equal(loopbackMultiaddr(1234), '/ip4/127.0.0.1/tcp/1234');
 
   writeFileSync(manifestPathOf(dir), JSON.stringify({ ...manifest, nodes: [{ name: 'x' }] }));
-  assert.throws(() => readManifest(dir), (e: unknown) => e instanceof DevnetError && e.reason === 'bad-manifest');
+  assert.throws(() => readManifest(dir), (e: unknown) => e instanceof DevnetError && e.code === 'bad-manifest');
   writeFileSync(manifestPathOf(dir), 'garbage');
-  assert.throws(() => readManifest(dir), (e: unknown) => e instanceof DevnetError && e.reason === 'bad-manifest');
+  assert.throws(() => readManifest(dir), (e: unknown) => e instanceof DevnetError && e.code === 'bad-manifest');
 });

@@ -7,7 +7,7 @@ import { basePortLayout, findFreePorts, isPortFree, planNodePorts } from './port
 test('basePortLayout: node i at base + 10i, in the order of the devnet default ports', () => {
   assert.deepEqual(basePortLayout(28730, 0), { api: 28730, rpc: 28732, p2p: 28733, stratum: 28734 });
   assert.deepEqual(basePortLayout(28730, 2), { api: 28750, rpc: 28752, p2p: 28753, stratum: 28754 });
-  assert.throws(() => basePortLayout(65530, 1), (e: unknown) => e instanceof DevnetError && e.reason === 'port-unavailable');
+  assert.throws(() => basePortLayout(65530, 1), (e: unknown) => e instanceof DevnetError && e.code === 'port-unavailable');
 });
 
 test('findFreePorts: distinct bindable ports; planNodePorts avoids taken ones and refuses a busy base layout', async () => {
@@ -26,7 +26,7 @@ test('findFreePorts: distinct bindable ports; planNodePorts avoids taken ones an
   const held = (blocker.address() as { port: number }).port;
   try {
     const base = held - 12; // node2 (index 1): base + 10 + 2 = held
-    await assert.rejects(planNodePorts(1, 1, base, new Set()), (e: unknown) => e instanceof DevnetError && e.reason === 'port-unavailable' && e.message.includes(String(held)));
+    await assert.rejects(planNodePorts(1, 1, base, new Set()), (e: unknown) => e instanceof DevnetError && e.code === 'port-unavailable' && e.message.includes(String(held)));
   } finally {
     await new Promise<void>((r) => blocker.close(() => r()));
   }

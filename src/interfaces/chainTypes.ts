@@ -3,6 +3,7 @@
  * their status bits, UTXO records and digests, index records, processBlock results, chain tips and chain events.
  * Types and frozen constants only: no I/O (DESIGN.md, interfaces/ is L1).
  */
+import type { RejectReason } from '../consensus/rejectReason.js';
 import type { Coin } from '../consensus/utxoView.js';
 import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/types.js';
 
@@ -110,7 +111,7 @@ export interface ProcessBlockResult {
   readonly hashHex: string;
   readonly status: ProcessBlockStatus;
   /** Reject reason (Core's string) when invalid; e.g. `bad-txns-inputs-missingorspent`, `duplicate-invalid`. */
-  readonly reason?: string;
+  readonly reason?: RejectReason;
   /** Human-readable context. */
   readonly detail?: string;
   /** Ban score of the block's sender (0..100) when invalid. */
@@ -166,7 +167,7 @@ export interface TipChangedEvent {
 /** A block was found to break a consensus rule (context-free, contextual, or on connect). `score` is the ban score. */
 export interface BlockInvalidEvent {
   readonly hashHex: string;
-  readonly reason: string;
+  readonly reason: RejectReason;
   readonly detail?: string;
   readonly score: number;
 }

@@ -78,7 +78,7 @@ test('difficulty 1 is the target of bits 0x1d00ffff; fractional difficulties sca
   assert.equal(difficultyToTarget(2 ** -80), (1n << 256n) - 1n);
   assert.equal(targetToDifficulty(DIFF1_TARGET * 1024n), 1 / 1024);
   for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-    assert.throws(() => difficultyToTarget(bad), (e: unknown) => e instanceof StratumProtocolError && e.reason === 'bad-difficulty');
+    assert.throws(() => difficultyToTarget(bad), (e: unknown) => e instanceof StratumProtocolError && e.code === 'bad-difficulty');
   }
 });
 
@@ -86,7 +86,7 @@ test('LineSplitter: lines across chunks, CRLF, empty lines, and a line over the 
   const splitter = new LineSplitter(32);
   assert.deepEqual(splitter.push(Buffer.from('{"id":1}\r\n{"i')), ['{"id":1}']);
   assert.deepEqual(splitter.push(Buffer.from('d":2}\n\n')), ['{"id":2}']);
-  assert.throws(() => splitter.push(Buffer.from('x'.repeat(33))), (e: unknown) => e instanceof StratumProtocolError && e.reason === 'line-too-long');
+  assert.throws(() => splitter.push(Buffer.from('x'.repeat(33))), (e: unknown) => e instanceof StratumProtocolError && e.code === 'line-too-long');
   assert.throws(() => new LineSplitter(4).push(Buffer.from('123456\n')), /line-too-long/);
 });
 
@@ -96,7 +96,7 @@ test('malformed messages and notify params give typed errors', () => {
       f();
     } catch (e) {
       assert.ok(e instanceof StratumProtocolError, String(e));
-      return e.reason;
+      return e.code;
     }
     return 'no error';
   };

@@ -57,10 +57,10 @@ export const DEFAULT_SHARE_DIFFICULTY = 1 / 1024;
 export class StratumProtocolError extends Error {
   override readonly name = 'StratumProtocolError';
   constructor(
-    readonly reason: string,
+    readonly code: string,
     detail?: string,
   ) {
-    super(detail ? `${reason}: ${detail}` : reason);
+    super(detail ? `${code}: ${detail}` : code);
   }
 }
 

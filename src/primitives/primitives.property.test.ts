@@ -210,6 +210,6 @@ describe('decoders on hostile bytes throw only DecodeError', () => {
   it('hostile counts are refused before allocation', () => {
     // version, then vin count 0x02000000 (MAX_SIZE, canonical 0xfe form) with nothing behind it
     const hostile = Uint8Array.from([1, 0, 0, 0, 0xfe, 0, 0, 0, 2]);
-    assert.throws(() => decodeTx(hostile), (e: unknown) => e instanceof DecodeError && e.reason === 'unexpected-end');
+    assert.throws(() => decodeTx(hostile), (e: unknown) => e instanceof DecodeError && e.code === 'unexpected-end');
   });
 });

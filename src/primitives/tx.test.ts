@@ -23,7 +23,7 @@ function reasonOf(fn: () => unknown): string {
     fn();
   } catch (e) {
     assert.ok(e instanceof DecodeError, `expected DecodeError, got ${String(e)}`);
-    return e.reason;
+    return e.code;
   }
   assert.fail('decoding succeeded');
 }

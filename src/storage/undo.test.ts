@@ -47,7 +47,7 @@ describe('undo data codec', () => {
         }
         assert.throws(
           () => decodeUndo(Uint8Array.of(...bytes, 0)),
-          (err: unknown) => err instanceof DecodeError && err.reason === 'trailing-bytes',
+          (err: unknown) => err instanceof DecodeError && err.code === 'trailing-bytes',
         );
       }),
       { numRuns: 30 },

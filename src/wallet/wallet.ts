@@ -378,7 +378,7 @@ export class Wallet {
       programLength = decoded.program.length;
       script = addressToScriptPubKey(to, this.params.bech32Hrp);
     } catch (e) {
-      throw new WalletError('bad-address', `not a ${this.params.name} address: ${e instanceof CryptoError ? e.reason : String(e)}`);
+      throw new WalletError('bad-address', `not a ${this.params.name} address: ${e instanceof CryptoError ? e.code : String(e)}`);
     }
     // cairn networks accept only P2WPKH and P2TR outputs (DESIGN.md, Scripts): paying elsewhere makes an invalid tx.
     const spendable = (version === 0 && programLength === 20) || (version === 1 && programLength === 32);

@@ -59,12 +59,12 @@ export interface WalletErrorExtra {
 
 /**
  * The error every wallet/ function throws on bad input, a failed node request, a keystore problem or a payment that
- * cannot be made; `reason` is one of WalletErrorReason. Messages never contain secrets (keys, seeds, passwords).
+ * cannot be made; `code` is one of WalletErrorReason. Messages never contain secrets (keys, seeds, passwords).
  */
 export class WalletError extends Error {
   override readonly name: string = 'WalletError';
-  /** Machine-readable reason code. */
-  readonly reason: WalletErrorReason;
+  /** Machine-readable code. */
+  readonly code: WalletErrorReason;
   /** insufficient-funds: how many sats are missing. */
   readonly shortfallSats: Sats | undefined;
   /** http-error / not-found: the HTTP status. */
@@ -72,9 +72,9 @@ export class WalletError extends Error {
   /** fee-too-high: the fee the refused transaction would have paid. */
   readonly feeSats: Sats | undefined;
 
-  constructor(reason: WalletErrorReason, message?: string, extra: WalletErrorExtra = {}) {
-    super(message ?? reason, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.reason = reason;
+  constructor(code: WalletErrorReason, message?: string, extra: WalletErrorExtra = {}) {
+    super(message ?? code, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.code = code;
     this.shortfallSats = extra.shortfallSats;
     this.httpStatus = extra.httpStatus;
     this.feeSats = extra.feeSats;
@@ -83,5 +83,5 @@ export class WalletError extends Error {
 
 /** True when `e` is a WalletError with the given reason (a predicate for assert.throws / rejects). */
 export function isWalletError(e: unknown, reason?: WalletErrorReason): e is WalletError {
-  return e instanceof WalletError && (reason === undefined || e.reason === reason);
+  return e instanceof WalletError && (reason === undefined || e.code === reason);
 }

@@ -7,7 +7,7 @@ import { checkIdempotencyKey, computeRequestHash, IdempotencyStore } from './ide
 import { ServiceError } from './serviceError.js';
 import { nowIso, openWalletDb } from './walletDb.js';
 
-const isError = (status: number, reason: string) => (e: unknown) => e instanceof ServiceError && e.statusCode === status && e.reason === reason;
+const isError = (status: number, reason: string) => (e: unknown) => e instanceof ServiceError && e.statusCode === status && e.code === reason;
 
 test('computeRequestHash: canonical (key order and undefined fields do not matter), sensitive to every value', () => {
   const a = computeRequestHash({ op: 'send', address: 'x', amountSats: 5 });

@@ -6,7 +6,7 @@ import { ServiceError } from './serviceError.js';
 import { SessionTokens, TOKEN_ISSUER } from './sessionTokens.js';
 
 const secret = new Uint8Array(randomBytes(32));
-const isUnauthorized = (e: unknown) => e instanceof ServiceError && e.statusCode === 401 && e.reason === 'unauthorized';
+const isUnauthorized = (e: unknown) => e instanceof ServiceError && e.statusCode === 401 && e.code === 'unauthorized';
 
 test('SessionTokens: a token round-trips to its session and expires after ttlSec', async () => {
   let now = 1_700_000_000;

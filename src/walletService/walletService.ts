@@ -157,12 +157,12 @@ export function checkPayableAddress(address: string, params: ChainParams): void 
 
 /** The HTTP answer for a wallet error. */
 export function serviceErrorOfWalletError(e: WalletError): ServiceError {
-  switch (e.reason) {
+  switch (e.code) {
     case 'bad-address':
     case 'bad-amount':
     case 'dust-output':
     case 'bad-fee-rate':
-      return new ServiceError(400, e.reason, e.message);
+      return new ServiceError(400, e.code, e.message);
     case 'insufficient-funds':
       return new ServiceError(422, 'insufficient-funds', e.message, e.shortfallSats !== undefined ? { shortfallSats: Number(e.shortfallSats) } : {});
     case 'too-many-inputs':
@@ -261,8 +261,8 @@ export async function startWalletService(options: WalletServiceOptions, deps: Wa
         const reasons: Record<number, string> = { 413: 'payload-too-large', 415: 'unsupported-media-type', 429: 'rate-limited' };
         e = new ServiceError(err.statusCode, reasons[err.statusCode] ?? 'bad-request', err.message);
       } else e = new ServiceError(500, 'internal', 'internal error');
-      if (e.statusCode >= 500 && e.reason === 'internal') logger.error({ err, url: req.url }, 'wallet service request failed');
-      else if (e.statusCode >= 500) logger.warn({ reason: e.reason, msg: e.message, url: req.url }, 'wallet service request failed');
+      if (e.statusCode >= 500 && e.code === 'internal') logger.error({ err, url: req.url }, 'wallet service request failed');
+      else if (e.statusCode >= 500) logger.warn({ reason: e.code, msg: e.message, url: req.url }, 'wallet service request failed');
       if (e.statusCode === 401) void reply.header('www-authenticate', 'Bearer');
       if (typeof e.details['retryAfterSec'] === 'number') void reply.header('retry-after', String(e.details['retryAfterSec']));
       return reply.code(e.statusCode).send(e.toBody());

@@ -16,7 +16,7 @@ import {
   textResponse,
   type EsploraOutspend,
 } from '../esploraSchemas.js';
-import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, MAX_FEE_EXCEEDED_MESSAGE } from '../broadcastTransaction.js';
+import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, rejectToRpcError } from '../broadcastTransaction.js';
 import { HttpError } from '../httpError.js';
 import { parseFeeRateArg } from '../rpc/rpcArgs.js';
 import { RpcError } from '../rpc/rpcError.js';
@@ -32,9 +32,6 @@ const TAGS = ['transactions'];
 
 /** Core's RPC error codes that sendrawtransaction answers with. @see Bitcoin Core rpc/protocol.h */
 const RPC_DESERIALIZATION_ERROR = -22;
-const RPC_VERIFY_ERROR = -25;
-const RPC_VERIFY_REJECTED = -26;
-const RPC_VERIFY_ALREADY_IN_CHAIN = -27;
 
 /** The 400 body Esplora gives for a refused broadcast: Core's RPC error object after a fixed prefix. */
 function broadcastError(code: number, message: string): HttpError {
@@ -42,20 +39,12 @@ function broadcastError(code: number, message: string): HttpError {
 }
 
 /**
- * The HttpError for a transaction the mempool refused, with Core's sendrawtransaction code and message: missing or
- * spent inputs -25 (the reason), a fee over maxfeerate -25 (Core's MAX_FEE_EXCEEDED text), outputs already
- * confirmed -27, every other reject -26 "reason, detail" (Core's TxValidationState::ToString).
- * @see Bitcoin Core node/transaction.cpp BroadcastTransaction, rpc/util.cpp JSONRPCTransactionError
+ * The HttpError for a transaction the mempool refused: Esplora's 400 with Core's sendrawtransaction error object
+ * (rejectToRpcError).
  */
 export function rejectToHttpError(err: VerifyError): HttpError {
-  if (err.code === 'missing-inputs' || err.code === 'bad-txns-inputs-missingorspent') {
-    return broadcastError(RPC_VERIFY_ERROR, err.code);
-  }
-  if (err.code === 'max-fee-exceeded') return broadcastError(RPC_VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
-  if (err.code === 'txn-already-known') {
-    return broadcastError(RPC_VERIFY_ALREADY_IN_CHAIN, `Transaction outputs already in utxo set (${err.code})`);
-  }
-  return broadcastError(RPC_VERIFY_REJECTED, err.detail ? `${err.code}, ${err.detail}` : err.code);
+  const { code, message } = rejectToRpcError(err);
+  return broadcastError(code, message);
 }
 
 /**

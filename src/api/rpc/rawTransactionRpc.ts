@@ -8,7 +8,7 @@ import { computeTxid, decodeTx, encodeTx, isCoinbase } from '../../primitives/tx
 import type { Block, Hash256, Tx } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { CoreAmount, txToCoreJson } from '../coreJson.js';
-import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, MAX_FEE_EXCEEDED_MESSAGE } from '../broadcastTransaction.js';
+import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, rejectToRpcError } from '../broadcastTransaction.js';
 import { splitUndo, txWithUndoToJson } from './blockchainRpc.js';
 import { parseAmountArg, parseFeeRateArg, parseHashArg, parseVerbosityArg, tryParseHex } from './rpcArgs.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
@@ -29,22 +29,6 @@ function tryDecodeTx(value: unknown): Tx | undefined {
   }
 }
 
-/**
- * Maps a mempool rejection onto Core's error: missing inputs → RPC_VERIFY_ERROR (-25), a fee over the caller's
- * maxfeerate → RPC_VERIFY_ERROR (-25) with Core's MAX_FEE_EXCEEDED text, outputs already confirmed →
- * RPC_VERIFY_ALREADY_IN_CHAIN (-27), any other rule → RPC_VERIFY_REJECTED (-26) with "reason, detail" (Core's
- * TxValidationState::ToString).
- * @see Bitcoin Core node/transaction.cpp HandleATMPError, rpc/util.cpp JSONRPCTransactionError
- */
-function rejectionError(err: VerifyError): RpcError {
-  const message = err.detail ? `${err.code}, ${err.detail}` : err.code;
-  if (err.code === 'missing-inputs' || err.code === 'bad-txns-inputs-missingorspent') {
-    return new RpcError(RPC_ERROR.VERIFY_ERROR, message);
-  }
-  if (err.code === 'max-fee-exceeded') return new RpcError(RPC_ERROR.VERIFY_ERROR, MAX_FEE_EXCEEDED_MESSAGE);
-  if (err.code === 'txn-already-known') return new RpcError(RPC_ERROR.VERIFY_ALREADY_IN_CHAIN, 'Transaction already in block chain');
-  return new RpcError(RPC_ERROR.VERIFY_REJECTED, message);
-}
 
 /** Where getrawtransaction found a transaction. */
 interface FoundTx {
@@ -195,7 +179,10 @@ export function registerRawTransactionRpc(table: RpcTable): void {
       try {
         return await broadcastTransaction(node, tx, maxFeeRate);
       } catch (err) {
-        if (err instanceof VerifyError) throw rejectionError(err);
+        if (err instanceof VerifyError) {
+          const { code, message } = rejectToRpcError(err);
+          throw new RpcError(code, message);
+        }
         throw err;
       }
     },

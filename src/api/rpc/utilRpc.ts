@@ -17,7 +17,7 @@ const ESTIMATE_MODES = ['unset', 'economical', 'conservative'];
 export function describeAddressError(address: string, hrp: string, err: AddressError): string {
   const lower = address.toLowerCase();
   const sep = lower.lastIndexOf('1');
-  switch (err.reason) {
+  switch (err.code) {
     case 'wrong-hrp':
       return `Invalid or unsupported prefix for Segwit (Bech32) address (expected ${hrp}, got ${lower.slice(0, sep)}).`;
     case 'wrong-encoding':

@@ -18,6 +18,7 @@ export const TARGETS: Readonly<Record<string, TargetRef>> = Object.freeze({
   'wire-headers-request': ref('wire', 'headersRequestTarget'),
   'wire-headers': ref('wire', 'headersTarget'),
   'wire-blocks-request': ref('wire', 'blocksRequestTarget'),
+  'wire-response-chunk': ref('wire', 'responseChunkTarget'),
   stratum: ref('stratum'),
   rest: ref('rest'),
   websocket: ref('websocket'),

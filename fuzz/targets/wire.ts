@@ -10,14 +10,18 @@ import {
   decodeBlocksRequest,
   decodeHeaders,
   decodeHeadersRequest,
+  decodeResponseChunk,
   decodeStatus,
   encodeBlocksRequest,
   encodeHeaders,
   encodeHeadersRequest,
+  encodeResponseChunk,
   encodeStatus,
   MAX_BLOCKS_PER_REQUEST,
   MAX_HEADERS_PER_RESPONSE,
+  MAX_ERROR_MESSAGE_BYTES,
   MAX_LOCATOR_HASHES,
+  RespStatus,
 } from '../../src/p2p/wire.js';
 import { verifyHeaderChain } from '../../src/consensus/headerChain.js';
 import { DecodeError } from '../../src/primitives/decodeError.js';
@@ -117,5 +121,35 @@ export const blocksRequestTarget = defineTarget<Uint8Array>({
     if (hashes === undefined) return;
     check(hashes.length <= MAX_BLOCKS_PER_REQUEST, `${hashes.length} hashes accepted`);
     assertSameBytes(encodeBlocksRequest(hashes), bytes, 'encodeBlocksRequest(decodeBlocksRequest(bytes))');
+  },
+});
+
+const arbResponseChunkBytes = fc
+  .oneof(
+    fc.uint8Array({ maxLength: 512 }).map((payload) => encodeResponseChunk({ status: RespStatus.SUCCESS, payload })),
+    fc
+      .record({ retryAfterMs: fc.integer({ min: 0, max: 0xffffffff }), message: arbUtf8(MAX_ERROR_MESSAGE_BYTES) })
+      .map(({ retryAfterMs, message }) => encodeResponseChunk({ status: RespStatus.RATE_LIMITED, retryAfterMs, message })),
+    fc
+      .record({
+        status: fc.constantFrom(RespStatus.INVALID_REQUEST, RespStatus.SERVER_ERROR, RespStatus.RESOURCE_UNAVAILABLE),
+        message: arbUtf8(MAX_ERROR_MESSAGE_BYTES),
+      })
+      .map(({ status, message }) => encodeResponseChunk({ status, message })),
+  );
+
+/** Response chunk (req/resp /2): a result code byte, then the payload, or a retry delay and an error message. */
+export const responseChunkTarget = defineTarget<Uint8Array>({
+  name: 'wire-response-chunk',
+  description:
+    'decodeResponseChunk: a chunk with a known result code or DecodeError/RangeError; a decoded chunk re-encodes to the input',
+  input: () => mutatedBytes(arbResponseChunkBytes, { maxLength: 2 * 1024 }),
+  run(bytes) {
+    const chunk = decodeOrRefusal(() => decodeResponseChunk(bytes), ...WIRE_REFUSALS);
+    if (chunk === undefined) return;
+    if (chunk.status !== RespStatus.SUCCESS) {
+      check(new TextEncoder().encode(chunk.message).length <= MAX_ERROR_MESSAGE_BYTES, 'an error message over its limit accepted');
+    }
+    assertSameBytes(encodeResponseChunk(chunk), bytes, 'encodeResponseChunk(decodeResponseChunk(bytes))');
   },
 });

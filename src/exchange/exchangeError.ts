@@ -10,6 +10,7 @@
  * - `STATE_MISMATCH`: stored state that contradicts the configuration or itself (another network, a changed grid).
  * - `DATADIR_BUSY`: another live process owns the data dir.
  * - `CLOSED`: the engine was stopped; no more commands are taken.
+ * - `BUSY`: too many commands wait for the log; the caller should retry later (Binance -1008 SERVER_BUSY).
  * - `BAD_QUERY`: a read query with bad parameters (limit out of range, unknown symbol or interval).
  */
 export type ExchangeErrorCode =
@@ -21,6 +22,7 @@ export type ExchangeErrorCode =
   | 'STATE_MISMATCH'
   | 'DATADIR_BUSY'
   | 'CLOSED'
+  | 'BUSY'
   | 'BAD_QUERY';
 
 /**

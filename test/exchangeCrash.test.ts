@@ -10,7 +10,9 @@
  *   whole log from an empty state, and the audit holds (Σ free + locked = credited − withdrawn per asset, locks =
  *   open orders + withdrawals, books = open orders);
  * - a state hash the running process reported before the kill equals the replay from scratch up to that seq.
- * The last run stops cleanly, and the CLI's own `state-hash` (snapshot + log, and --from-scratch) and `audit` agree.
+ * The last run stops cleanly, and the CLI's own `state-hash` (snapshot + log, and --from-scratch) and `audit` agree;
+ * the history the runs wrote (SQLite, idempotent by seq across the kills) has exactly the replay's trades, ledger
+ * entries and orders, and equals, table for table, the history `cairn exchange replay --rebuild-history` writes.
  * Reproduce with EXCHANGE_CRASH_SEED=<seed printed>; EXCHANGE_CRASH_CYCLES sets the number of kills (default 20;
  * at least 20). Needs `npm run build` (it runs bin/cairn.js).
  */
@@ -227,6 +229,7 @@ test(`exchange crash safety: SIGKILL ${CYCLES} times under concurrent order flow
   t.diagnostic(`[exchange-crash] seed ${SEED} (reproduce with EXCHANGE_CRASH_SEED=${SEED}), ${CYCLES} kills, data dir ${datadir}`);
   const driver = new Driver(rng);
   const acked = new Map<number, Ack>();
+  let replayCounts = { trades: 0, ledger: 0, orders: 0 };
   const liveHashes: Array<{ seq: number; hash: string }> = [];
   let killedMidSnapshot = 0;
   const started = Date.now();
@@ -288,8 +291,14 @@ test(`exchange crash safety: SIGKILL ${CYCLES} times under concurrent order flow
     }
     // A replay from scratch gives each acknowledged command its acknowledged result; its hash is start-up's.
     const replay = new ExchangeEngine();
+    const counts = { trades: 0, ledger: 0, orders: new Set<number>() };
     for (const [seq, body] of [...bodies].sort((x, y) => x[0] - y[0])) {
       const outcome = replay.apply({ seq, timeMs: (readTime(datadir, seq)), command: parseCommand(body) });
+      for (const e of outcome.events) {
+        if (e.type === 'trade') counts.trades++;
+        else if (e.type === 'balance') counts.ledger++;
+        else if (e.type === 'order') counts.orders.add(e.order.orderId);
+      }
       const a = acked.get(seq);
       if (a !== undefined) assert.equal(json(outcome.result), a.result, `cycle ${cycle}: seq ${seq} replays to another result`);
       const lh = liveHashes.find((h) => h.seq === seq);
@@ -300,6 +309,7 @@ test(`exchange crash safety: SIGKILL ${CYCLES} times under concurrent order flow
     if (restored.report.skippedSnapshots.length > 0) killedMidSnapshot++;
     const audit = auditEngine(restored.engine);
     assert.ok(audit.ok, `cycle ${cycle}: audit failed: ${audit.problems.join('; ')}`);
+    replayCounts = { trades: counts.trades, ledger: counts.ledger, orders: counts.orders.size };
   }
 
   // The CLI agrees with itself and with the checks above.
@@ -316,6 +326,27 @@ test(`exchange crash safety: SIGKILL ${CYCLES} times under concurrent order flow
   assert.ok(ha.snapshotSeq > 0, 'the clean stop wrote a snapshot');
   assert.equal(hb.snapshotSeq, 0);
   assert.equal(cli('audit').status, 0);
+  // The history written across the kills: exactly the replay's rows, and what a rebuild from the log writes.
+  const dump = (): { lastSeq: number; counts: typeof replayCounts; tables: string } => {
+    const db = new Database(join(datadir, 'history.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      const lastSeq = Number((db.prepare("SELECT value FROM exchange_history_meta WHERE key = 'last_seq'").get() as { value: string }).value);
+      const n = (t: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+      const tables = ['exchange_orders ORDER BY order_id', 'exchange_trades ORDER BY symbol, trade_id', 'exchange_ledger ORDER BY seq, idx', 'exchange_klines ORDER BY symbol, interval, open_time_ms']
+        .map((t) => JSON.stringify(db.prepare(`SELECT * FROM ${t}`).all()))
+        .join('\n');
+      return { lastSeq, counts: { trades: n('exchange_trades'), ledger: n('exchange_ledger'), orders: n('exchange_orders') }, tables };
+    } finally {
+      db.close();
+    }
+  };
+  const written = dump();
+  assert.equal(written.lastSeq, ha.seq, 'the history reached the end of the log');
+  assert.deepEqual(written.counts, replayCounts, 'the history holds the replay\'s rows, none twice');
+  const rebuild = cli('replay', '--rebuild-history', '--json');
+  assert.equal(rebuild.status, 0, rebuild.out);
+  const rebuilt = dump();
+  assert.equal(rebuilt.tables, written.tables, 'the history written across the kills differs from a rebuild from the log');
   const trades = [...acked.values()].filter((x) => x.result.includes('"tradeId"')).length;
   t.diagnostic(`[exchange-crash] summary ${JSON.stringify({ seed: SEED, kills: CYCLES, acknowledged: acked.size, logSeq: ha.seq, ordersWithFills: trades, liveHashesChecked: liveHashes.length, skippedSnapshotRestarts: killedMidSnapshot, seconds: Math.round((Date.now() - started) / 1000) })}`);
 });

@@ -12,16 +12,34 @@ interface CommonFlags {
   json?: boolean;
 }
 
-interface RunFlags extends CommonFlags {
+interface HistoryFlags {
+  db?: string;
+  dbSchema?: string;
+  history?: boolean;
+}
+
+interface RunFlags extends CommonFlags, HistoryFlags {
   markets?: string;
   snapshotEvery: string;
   snapshotIntervalSec: string;
   logLevel: string;
 }
 
-interface HashFlags extends CommonFlags {
+interface HashFlags extends CommonFlags, HistoryFlags {
   fromScratch?: boolean;
   toSeq?: string;
+  rebuildHistory?: boolean;
+}
+
+/** The history store the flags name: SQLite in the data dir, PostgreSQL with --db, or none with --no-history. */
+function historyOf(flags: HistoryFlags): { url?: string; pgSchema?: string } | false {
+  if (flags.history === false) {
+    if (flags.db !== undefined) throw new CliError('--db and --no-history exclude each other');
+    return false;
+  }
+  if (flags.db !== undefined && !/^postgres(ql)?:\/\//i.test(flags.db)) throw new CliError('--db must be a postgres://… URL (SQLite in the data dir is the default)');
+  if (flags.dbSchema !== undefined && flags.db === undefined) throw new CliError('--db-schema goes with --db');
+  return { ...(flags.db !== undefined ? { url: flags.db } : {}), ...(flags.dbSchema !== undefined ? { pgSchema: flags.dbSchema } : {}) };
 }
 
 const NETWORKS = ['main', 'test', 'devnet', 'regtest'] as const;
@@ -70,6 +88,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--markets <file>', 'markets file: JSON {"assets":[…],"markets":[…]} (default: CRNUSD and CRNUSDT)')
     .option('--snapshot-every <n>', 'write a snapshot every n commands', '10000')
     .option('--snapshot-interval-sec <s>', 'and at most s seconds after a change (0 = only by count)', '60')
+    .option('--db <url>', 'postgres://user@host:port/database for the history (orders, trades, ledger, klines); default SQLite <datadir>/history.sqlite')
+    .option('--db-schema <name>', 'with --db: PostgreSQL schema of the history tables (created if missing)')
+    .option('--no-history', 'write no history (market data then starts empty after a restart)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
     .action(async (flags: RunFlags) => {
       const net = network(flags.network);
@@ -77,6 +98,7 @@ export function registerExchangeCommand(program: Command): void {
       if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
       const snapshotEvery = positiveInt(flags.snapshotEvery, '--snapshot-every');
       const snapshotIntervalSec = positiveInt(flags.snapshotIntervalSec, '--snapshot-interval-sec', 0);
+      const history = historyOf(flags);
       const { defaultExchangeConfig, parseMarketsFile } = await import('../exchange/exchangeConfig.js');
       const { ExchangeService } = await import('../exchange/exchangeService.js');
       const { decodeCommand } = await import('../exchange/engineCommand.js');
@@ -90,7 +112,7 @@ export function registerExchangeCommand(program: Command): void {
       const datadir = datadirOf(flags);
       const out = process.stdout;
       const service = await ExchangeService.open(
-        { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000 },
+        { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000, history },
         {
           logger,
           onFatal: (err) => {
@@ -219,12 +241,33 @@ export function registerExchangeCommand(program: Command): void {
 
   exchange
     .command('replay')
-    .description('replay the whole command log from an empty state (no HTTP): prints the state hash, the audit, and how long it took')
+    .description(
+      'replay the whole command log from an empty state (no HTTP): prints the state hash, the audit, and how long it took; ' +
+        'with --rebuild-history, drops the history and writes it again from the log (the exchange must not be running)',
+    )
     .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
     .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
     .option('--to-seq <n>', 'stop at this sequence number')
+    .option('--rebuild-history', 'rebuild the history (SQLite in the data dir, or --db) from the command log')
+    .option('--db <url>', 'with --rebuild-history: the PostgreSQL history to rebuild')
+    .option('--db-schema <name>', 'with --db: its schema')
     .option('--json', 'print the result as JSON')
     .action(async (flags: HashFlags) => {
+      if (flags.rebuildHistory === true) {
+        const history = historyOf(flags);
+        if (history === false) throw new CliError('--rebuild-history needs a history store');
+        if (flags.toSeq !== undefined) throw new CliError('--rebuild-history rebuilds up to the end of the log; drop --to-seq');
+        const { rebuildHistory } = await import('../exchange/exchangeService.js');
+        const datadir = datadirOf(flags);
+        const started = performance.now();
+        const logger = createLogger({ level: 'warn', base: { module: 'exchange' } });
+        const r = await rebuildHistory(datadir, history, logger).catch((err: unknown) => {
+          throw cliFailure(`cannot rebuild the history of ${datadir}`, err);
+        });
+        const out = { seq: r.seq, ms: Math.round(performance.now() - started), rows: r.rows };
+        process.stdout.write(flags.json === true ? jsonLine(out) + '\n' : `history rebuilt to seq ${out.seq} in ${out.ms} ms: ${r.rows.orders} order updates, ${r.rows.trades} trades, ${r.rows.ledger} ledger entries, ${r.rows.klines} candle updates\n`);
+        return;
+      }
       const { readExchangeState } = await import('../exchange/exchangeService.js');
       const { auditEngine } = await import('../exchange/audit.js');
       const { computeStateHash } = await import('../exchange/engineState.js');

@@ -14,10 +14,15 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { acquirePidLock, releasePidLock } from '../logging/pidLock.js';
 import { auditEngine, type AuditReport } from './audit.js';
-import { SqliteCommandLog } from './commandLog.js';
+import { SqliteCommandLog, type CommandLog } from './commandLog.js';
 import type { EngineCommand } from './engineCommand.js';
 import type { CommandOutcome, OrderState } from './engineEvent.js';
 import type { ExchangeEngine } from './engine.js';
+import { dropHistoryTables, openHistoryDb, type HistoryDb } from './historyDb.js';
+import { HistoryQueries, type LedgerEntry, type PageQuery, type UserTrade } from './historyQueries.js';
+import { HistoryWriter, type ReplaySource } from './historyWriter.js';
+import { KLINE_INTERVALS, type Kline, type KlineInterval } from './klines.js';
+import { MarketData, type BookTicker, type DepthSnapshot, type MarketDataEvent, type MarketTrade, type Ticker24h } from './marketData.js';
 import { recoverEngine, type RecoveryReport } from './engineRecovery.js';
 import { encodeEngineState, hashStateText } from './engineState.js';
 import { encodeExchangeConfig, type ExchangeConfig, type MarketConfig } from './exchangeConfig.js';
@@ -48,6 +53,36 @@ export interface ExchangeServiceOptions {
   readonly clock?: () => number;
   /** Largest batch per durable write (default 10,000). */
   readonly maxBatch?: number;
+  /**
+   * Where the history goes: SQLite in the data dir (default), PostgreSQL with `url` (and optionally a schema), or
+   * nowhere (`false`: no orders/trades/ledger queries, market data starts empty after a restart).
+   */
+  readonly history?: HistoryOptions | false;
+}
+
+/** The history store of a service. */
+export interface HistoryOptions {
+  /** `postgres://…`; default SQLite `<datadir>/history.sqlite`. */
+  readonly url?: string;
+  readonly pgSchema?: string;
+}
+
+/** How long a history read waits for the history to reach the engine's seq (read your writes). */
+const HISTORY_WAIT_MS = 5_000;
+
+/** Outcomes per chunk of a history catch-up. */
+const REPLAY_CHUNK = 2_000;
+
+/** A replay of the log after `afterSeq` (from the newest snapshot at or below it), for the history writer. */
+function logReplay(log: CommandLog, snapshots: SnapshotStore): ReplaySource {
+  return function* replay(afterSeq: number, toSeq: number) {
+    const { engine } = recoverEngine(log, snapshots, { toSeq: afterSeq });
+    for (let from = afterSeq + 1; from <= toSeq; from += REPLAY_CHUNK) {
+      // Each chunk is read whole: the log's connection must be free again before the writer awaits.
+      const records = [...log.read(from, Math.min(toSeq, from + REPLAY_CHUNK - 1))];
+      yield records.map((sc) => engine.apply(sc));
+    }
+  };
 }
 
 /** Dependencies. */
@@ -73,6 +108,12 @@ export class ExchangeService {
   private snapshotWrite: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private historyDb: HistoryDb | undefined;
+  private writer: HistoryWriter | undefined;
+  /** History reads (undefined when the history is off). */
+  history: HistoryQueries | undefined;
+  /** Market data (depth, trades, klines, tickers) from the published outcomes. */
+  readonly marketData: MarketData;
 
   private constructor(
     readonly options: ExchangeServiceOptions,
@@ -99,6 +140,7 @@ export class ExchangeService {
         },
       },
     );
+    this.marketData = new MarketData(engine);
     this.sequencer.onOutcomes((outcomes) => this.afterBatch(outcomes));
     if (this.snapshotEveryMs > 0) {
       this.timer = setInterval(() => this.maybeSnapshot(true), Math.min(this.snapshotEveryMs, 60_000));
@@ -142,6 +184,14 @@ export class ExchangeService {
           throw new ExchangeError('BAD_CONFIG', `the configuration cannot be applied: ${outcome.result.ok === false && 'message' in outcome.result ? outcome.result.message : 'refused'}`);
         }
         deps.logger.info({ seq: outcome.seq }, 'configuration applied');
+      }
+      if (options.history !== false) {
+        try {
+          await service.startHistory(options.history ?? {}, log, snapshots);
+        } catch (err) {
+          await service.close();
+          throw err;
+        }
       }
       return service;
     } catch (err) {
@@ -201,9 +251,143 @@ export class ExchangeService {
     await this.snapshotWrite;
   }
 
+  /** Opens the history, catches it up from the log, seeds market data from it, then follows the outcomes. */
+  private async startHistory(h: HistoryOptions, log: CommandLog, snapshots: SnapshotStore): Promise<void> {
+    const db = await openHistoryDb({ sqlitePath: join(this.options.datadir, DATADIR_FILES.history), ...(h.url !== undefined ? { url: h.url } : {}), ...(h.pgSchema !== undefined ? { pgSchema: h.pgSchema } : {}) });
+    this.historyDb = db;
+    const engine = this.engine;
+    const writer = await HistoryWriter.open(db, {}, {
+      logger: this.deps.logger,
+      replay: logReplay(log, snapshots),
+      currentSeq: () => engine.seq,
+      assetsOf: (symbol) => {
+        const m = engine.getMarket(symbol);
+        return m === undefined ? undefined : { base: m.def.config.baseAsset, quote: m.def.config.quoteAsset };
+      },
+    });
+    if (writer.lastSeq > engine.seq) {
+      throw new ExchangeError('STATE_MISMATCH', `the history (${db.description}) is at seq ${writer.lastSeq}, beyond the command log (${engine.seq}): it belongs to another exchange; rebuild it with cairn exchange replay --rebuild-history`);
+    }
+    await writer.catchUp();
+    this.writer = writer;
+    this.history = new HistoryQueries(db);
+    // Market data picks up where the history is (= the engine's seq now).
+    const since = Date.now() - 2 * 86_400_000;
+    const trades: MarketTrade[] = [];
+    const klines: Kline[] = [];
+    for (const m of engine.getMarketConfigs()) {
+      trades.push(...(await this.history.tradesSince(m.symbol, since, 1_000)));
+      for (const interval of KLINE_INTERVALS) klines.push(...(await this.history.klines(m.symbol, interval, { limit: interval === '1m' ? 1_000 : 500 })));
+    }
+    const minutes = await Promise.all(engine.getMarketConfigs().map((m) => this.history!.klines(m.symbol, '1m', { startTime: since, limit: 1_000 })));
+    this.marketData.seed(trades, [...klines.filter((k) => k.interval !== '1m'), ...minutes.flat()]);
+    this.deps.logger.info({ history: db.description, seq: writer.lastSeq }, 'history ready');
+  }
+
   private afterBatch(outcomes: readonly CommandOutcome[]): void {
-    void outcomes;
+    try {
+      this.marketData.apply(outcomes);
+    } catch (err) {
+      this.deps.logger.error({ err }, 'market data could not apply a batch');
+    }
+    this.writer?.enqueue(outcomes);
     this.maybeSnapshot(false);
+  }
+
+  // ---- reads for the gateway -------------------------------------------------------------------------------------
+
+  private async historyAtNow(): Promise<HistoryQueries> {
+    if (this.history === undefined || this.writer === undefined) throw new ExchangeError('BAD_QUERY', 'the history is off on this exchange');
+    await this.writer.whenAt(this.engine.seq, HISTORY_WAIT_MS);
+    return this.history;
+  }
+
+  private checkSymbol(symbol: string): void {
+    if (this.engine.getMarket(symbol) === undefined) throw new ExchangeError('BAD_QUERY', `invalid symbol ${JSON.stringify(symbol)}`);
+  }
+
+  /**
+   * One order of the user (Binance GET order): open ones from the engine, others from the history once it has
+   * caught up with everything applied so far. Another user's order is undefined, as an unknown one.
+   * @throws ExchangeError BAD_QUERY
+   */
+  async getOrder(userId: number, symbol: string, ref: { orderId?: number; clientOrderId?: string }): Promise<OrderState | undefined> {
+    this.checkSymbol(symbol);
+    const open = this.engine.getOpenOrder(userId, symbol, ref.orderId, ref.clientOrderId);
+    if (open !== undefined) return open;
+    if (this.history === undefined) return undefined;
+    return (await this.historyAtNow()).getOrder(userId, symbol, ref.orderId, ref.clientOrderId);
+  }
+
+  /** The user's orders on a market (Binance allOrders). @throws ExchangeError BAD_QUERY */
+  async allOrders(userId: number, symbol: string, q: PageQuery & { orderId?: number } = {}): Promise<OrderState[]> {
+    this.checkSymbol(symbol);
+    return (await this.historyAtNow()).allOrders(userId, symbol, q);
+  }
+
+  /** The user's trades on a market (Binance myTrades). @throws ExchangeError BAD_QUERY */
+  async myTrades(userId: number, symbol: string, q: PageQuery & { orderId?: number; fromId?: number } = {}): Promise<UserTrade[]> {
+    this.checkSymbol(symbol);
+    return (await this.historyAtNow()).myTrades(userId, symbol, q);
+  }
+
+  /** The user's balance changes. @throws ExchangeError BAD_QUERY */
+  async ledger(userId: number, q: PageQuery & { asset?: string; fromSeq?: number } = {}): Promise<LedgerEntry[]> {
+    return (await this.historyAtNow()).ledger(userId, q);
+  }
+
+  /** Public trades: the most recent from memory, older ones (fromId) from the history. @throws ExchangeError BAD_QUERY */
+  async trades(symbol: string, q: { fromId?: number; limit?: number } = {}): Promise<MarketTrade[]> {
+    this.checkSymbol(symbol);
+    const limit = q.limit ?? 500;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new ExchangeError('BAD_QUERY', 'limit must be 1..1000');
+    if (q.fromId === undefined) {
+      const recent = this.marketData.recentTrades(symbol, limit);
+      if (recent.length === limit || this.history === undefined) return recent;
+    }
+    if (this.history === undefined) return this.marketData.recentTrades(symbol, 1000).filter((t) => t.tradeId >= q.fromId!).slice(0, limit);
+    return (await this.historyAtNow()).trades(symbol, { ...q, limit });
+  }
+
+  /** Candles (Binance klines): from memory when it holds the range, else from the history. @throws ExchangeError BAD_QUERY */
+  async klines(symbol: string, interval: KlineInterval, q: PageQuery = {}): Promise<Kline[]> {
+    this.checkSymbol(symbol);
+    const limit = q.limit ?? 500;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new ExchangeError('BAD_QUERY', 'limit must be 1..1000');
+    const fromMemory = this.marketData.klines(symbol, interval, { ...q, limit });
+    if (fromMemory !== undefined || this.history === undefined) return fromMemory ?? [];
+    return (await this.historyAtNow()).klines(symbol, interval, { ...q, limit });
+  }
+
+  /** L2 depth with its last update id. @throws ExchangeError BAD_QUERY */
+  depth(symbol: string, limit = 100): DepthSnapshot {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 5000) throw new ExchangeError('BAD_QUERY', 'limit must be 1..5000');
+    return this.marketData.depth(symbol, limit);
+  }
+
+  /** Best bid and ask. @throws ExchangeError BAD_QUERY */
+  bookTicker(symbol: string): BookTicker {
+    return this.marketData.bookTicker(symbol);
+  }
+
+  /** 24 h rolling statistics at the wall clock now. @throws ExchangeError BAD_QUERY */
+  ticker24h(symbol: string): Ticker24h {
+    return this.marketData.ticker24h(symbol, Date.now());
+  }
+
+  /** Subscribes to market data events (depth diffs, book ticker, trades, candles); returns the unsubscribe function. */
+  subscribeMarketData(listener: (events: readonly MarketDataEvent[]) => void): () => void {
+    return this.marketData.subscribe(listener);
+  }
+
+  /** Waits until the history holds everything applied so far (tests, clean stops); false after the timeout. */
+  historyCaughtUp(timeoutMs = HISTORY_WAIT_MS): Promise<boolean> {
+    return this.writer === undefined ? Promise.resolve(true) : this.writer.whenAt(this.engine.seq, timeoutMs);
+  }
+
+  /** Rows the history writer wrote since start. */
+  historyStats(): HistoryWriter['written'] | undefined {
+    return this.writer?.written;
   }
 
   private maybeSnapshot(byTimer: boolean): void {
@@ -237,6 +421,8 @@ export class ExchangeService {
     this.closing ??= (async () => {
       if (this.timer !== undefined) clearInterval(this.timer);
       await this.sequencer.close();
+      await this.writer?.close();
+      await this.historyDb?.close();
       await this.snapshotWrite;
       if (this.engine.seq !== this.lastSnapshotSeq && this.engine.seq === this.log.lastSeq) {
         try {
@@ -265,5 +451,49 @@ export function readExchangeState(datadir: string, options: { fromScratch?: bool
     return { engine, report, log: { lastSeq: log.lastSeq, cutRecords: log.openReport.cutRecords } };
   } finally {
     log.close();
+  }
+}
+
+/**
+ * Rebuilds a data dir's history from its command log: drops the history tables and writes them again from a replay
+ * from an empty state. Takes the data dir (the exchange must not be running).
+ * @throws ExchangeError DATADIR_BUSY | LOG_CORRUPT | BAD_CONFIG
+ */
+export async function rebuildHistory(datadir: string, history: HistoryOptions, logger: Logger): Promise<{ seq: number; rows: HistoryWriter['written'] }> {
+  const lockPath = join(datadir, DATADIR_FILES.lock);
+  try {
+    acquirePidLock(lockPath, `exchange data dir ${datadir}`, { role: 'exchange' });
+  } catch (err) {
+    throw new ExchangeError('DATADIR_BUSY', (err as Error).message);
+  }
+  const log = SqliteCommandLog.open(join(datadir, DATADIR_FILES.commandLog), { readOnly: true });
+  try {
+    const snapshots = new SnapshotStore(join(datadir, DATADIR_FILES.snapshots));
+    const opts = { sqlitePath: join(datadir, DATADIR_FILES.history), ...(history.url !== undefined ? { url: history.url } : {}), ...(history.pgSchema !== undefined ? { pgSchema: history.pgSchema } : {}) };
+    const old = await openHistoryDb(opts);
+    await dropHistoryTables(old);
+    await old.close();
+    const db = await openHistoryDb(opts);
+    try {
+      // The configuration of each market (for fee assets) comes from the replay itself: use the log's final state.
+      const { engine } = recoverEngine(log, snapshots);
+      const writer = await HistoryWriter.open(db, {}, {
+        logger,
+        replay: logReplay(log, snapshots),
+        currentSeq: () => log.lastSeq,
+        assetsOf: (symbol) => {
+          const m = engine.getMarket(symbol);
+          return m === undefined ? undefined : { base: m.def.config.baseAsset, quote: m.def.config.quoteAsset };
+        },
+      });
+      await writer.catchUp();
+      await writer.close();
+      return { seq: writer.lastSeq, rows: writer.written };
+    } finally {
+      await db.close();
+    }
+  } finally {
+    log.close();
+    releasePidLock(lockPath);
   }
 }

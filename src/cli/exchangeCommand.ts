@@ -260,8 +260,7 @@ export function registerExchangeCommand(program: Command): void {
         const { rebuildHistory } = await import('../exchange/exchangeService.js');
         const datadir = datadirOf(flags);
         const started = performance.now();
-        const logger = createLogger({ level: 'warn', base: { module: 'exchange' } });
-        const r = await rebuildHistory(datadir, history, logger).catch((err: unknown) => {
+        const r = await rebuildHistory(datadir, history).catch((err: unknown) => {
           throw cliFailure(`cannot rebuild the history of ${datadir}`, err);
         });
         const out = { seq: r.seq, ms: Math.round(performance.now() - started), rows: r.rows };

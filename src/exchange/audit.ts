@@ -50,7 +50,7 @@ export function auditEngine(e: ExchangeEngine): AuditReport {
     row[asset]! += amount;
   };
   const perMarket = new Array<number>(e.markets.length).fill(0);
-  for (const rec of e.openOrders.values()) {
+  for (const rec of e.listOpenOrders()) {
     const m = rec.market;
     if (rec.lockedRemaining < 0n) problem(`order ${rec.orderId}: negative lock ${rec.lockedRemaining}`);
     expect(rec.userId, rec.side === 'BUY' ? m.quoteIndex : m.baseIndex, rec.lockedRemaining);

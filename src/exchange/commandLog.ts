@@ -164,6 +164,18 @@ export class SqliteCommandLog implements CommandLog {
     return this._lastSeq;
   }
 
+  /**
+   * Read-only followers of a log another connection appends to: takes in the records appended since (their tail is
+   * not checked again: the writer checked its own). Returns the new lastSeq.
+   */
+  refresh(): number {
+    if (this.readOnly && !this.closed) {
+      const max = (this.db.prepare('SELECT MAX(seq) AS s FROM command_log').get() as { s: number | null }).s ?? 0;
+      if (max > this._lastSeq) this._lastSeq = max;
+    }
+    return this._lastSeq;
+  }
+
   append(records: readonly LogRecord[]): Promise<void> {
     if (this.closed || this.appendTx === undefined) return Promise.reject(new ExchangeError('LOG_FAILED', `command log ${this.path} is ${this.closed ? 'closed' : 'read-only'}`));
     if (records.length === 0) return Promise.resolve();

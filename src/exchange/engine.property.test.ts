@@ -80,7 +80,7 @@ const arbAction: fc.Arbitrary<Action> = fc.oneof(
 /** Turns actions into commands against the harness's current state (which orders are open). */
 function toCommands(h: EngineHarness, action: Action, cidCounter: { n: number }): EngineCommand[] {
   const pick = (p: Pick): { symbol: string; userId: number; orderId?: number; clientOrderId?: string } => {
-    const open = [...h.engine.openOrders.values()];
+    const open = h.engine.listOpenOrders();
     const rec = open[p.n % Math.max(1, open.length)];
     if (rec === undefined) return { symbol: 'CRNUSD', userId: 1, orderId: 1 + p.n };
     const userId = p.asOwner ? rec.userId : (rec.userId % 5) + 1;

@@ -29,6 +29,7 @@ import { checkNewOrder } from '../matching/checkNewOrder.js';
 import { DEFAULT_STP_MODE, type NewOrder } from '../matching/matchCommand.js';
 import type { MatchEvent, MatchEventSink, MatchRejectReason } from '../matching/matchEvent.js';
 import { baseAmount, lotTicksToQuote, quoteAmount, quoteToLotTicks } from '../matching/marketGrid.js';
+import { IntKeyMap } from '../matching/intKeyMap.js';
 import { OrderBook } from '../matching/orderBook.js';
 import {
   adjustmentAllowed,
@@ -56,6 +57,8 @@ import {
   type SequencedCommand,
 } from './engineCommand.js';
 import {
+  DEPTH_ASK,
+  DEPTH_BID,
   REJECT_INFO,
   type BalanceResult,
   type CancelReplaceResult,
@@ -88,14 +91,18 @@ export function rejected(reason: EngineRejectReason, detail?: string): RejectedR
   return { ok: false, reason, message: detail === undefined ? msg : `${msg} (${detail})` };
 }
 
-const SIDE_BID = 0;
-const SIDE_ASK = 1;
+/** No fills: shared, never mutated. */
+const NO_FILLS: readonly FillInfo[] = Object.freeze([]);
 
 /** What an accepted new order needs before it reaches the book. */
 interface PreparedOrder {
   readonly order: NewOrder;
   readonly lockAsset: number;
-  readonly lockAmount: bigint;
+  lockAmount: bigint;
+}
+
+function bothRejected(reason: EngineRejectReason, detail: string | undefined): CancelReplaceResult {
+  return { ok: false, kind: 'cancelReplace', cancel: rejected(reason, detail), newOrder: rejected(reason, detail) };
 }
 
 /**
@@ -110,8 +117,8 @@ export class ExchangeEngine {
   readonly markets: MarketState[] = [];
   readonly marketIndex = new Map<string, MarketState>();
   readonly accounts = new Map<number, Account>();
-  /** Every open order by id. */
-  readonly openOrders = new Map<number, OrderRecord>();
+  /** Every open order by id. PERF: an open-addressing int map (the matching core's), not a Map. */
+  readonly openOrders = new IntKeyMap<OrderRecord>();
   lastOrderId = 0;
   seq = 0;
   timeMs = 0;
@@ -127,8 +134,15 @@ export class ExchangeEngine {
   private events: EngineEvent[] = [];
   private market: MarketState | undefined;
   private takerId = 0;
-  private takerFills: FillInfo[] = [];
+  private takerFills: FillInfo[] | undefined;
   private bookRejected: MatchRejectReason | undefined;
+  /**
+   * The order whose result the command returns, and the OrderState of its last event in this command (every change
+   * of an order is followed by an event): the result reuses it instead of making another copy. PERF: kept here, not
+   * on the long-lived record, so the copy dies young.
+   */
+  private watchedId = 0;
+  private watchedState: OrderState | undefined;
   /** Depth changes of the current command: [side, priceTicks, deltaLots] triples. */
   private depthDeltas: number[] = [];
   private readonly onMatch: MatchEventSink = (e) => this.handleMatch(e);
@@ -316,17 +330,18 @@ export class ExchangeEngine {
    */
   private prepareOrder(m: MarketState, userId: number, p: OrderParams, freed: OrderRecord | undefined): PreparedOrder | RejectedResult {
     const grid = m.def.grid;
+    // PERF: one fixed shape; absent fields are undefined, which the book reads as absent.
     const order: NewOrder = {
       orderId: this.lastOrderId + 1,
       userId,
       side: p.side,
       type: p.orderType,
-      ...(p.timeInForce !== undefined ? { timeInForce: p.timeInForce } : {}),
-      ...(p.priceTicks !== undefined ? { priceTicks: p.priceTicks } : {}),
-      ...(p.quantityLots !== undefined ? { quantityLots: p.quantityLots } : {}),
-      ...(p.quoteOrderQty !== undefined ? { quoteOrderQty: p.quoteOrderQty } : {}),
-      ...(p.stopPriceTicks !== undefined ? { stopPriceTicks: p.stopPriceTicks } : {}),
-      ...(p.stpMode !== undefined ? { stpMode: p.stpMode } : {}),
+      timeInForce: p.timeInForce,
+      priceTicks: p.priceTicks,
+      quantityLots: p.quantityLots,
+      quoteOrderQty: p.quoteOrderQty,
+      stopPriceTicks: p.stopPriceTicks,
+      stpMode: p.stpMode,
     };
     const reason = checkNewOrder(grid, m.book.lastOrderId, order);
     if (reason !== 'NONE') return rejected(reason);
@@ -382,7 +397,8 @@ export class ExchangeEngine {
     }
     const free = this.accounts.get(o.userId)?.free[prepared.lockAsset] ?? 0n;
     if (free < lock) return rejected('INSUFFICIENT_BALANCE');
-    return { ...prepared, lockAmount: lock };
+    prepared.lockAmount = lock;
+    return prepared;
   }
 
   /** Locks, records and places a prepared order; returns its result once the book is done with it. */
@@ -412,25 +428,40 @@ export class ExchangeEngine {
     this.addOpen(acct, rec);
     this.market = m;
     this.takerId = orderId;
-    this.takerFills = [];
+    this.takerFills = undefined;
     this.bookRejected = undefined;
+    this.watch(orderId);
     m.book.place(o, this.onMatch);
     this.flushDepth(m);
-    const fills = this.takerFills;
-    this.takerFills = [];
+    const fills = this.takerFills ?? NO_FILLS;
+    this.takerFills = undefined;
     this.takerId = 0;
     if (this.bookRejected !== undefined) {
       // Refused by the book (post-only would take, stop would trigger, no liquidity for a quote order): undo.
       this.finishOrder(rec);
       return rejected(this.bookRejected);
     }
-    return { ok: true, kind: 'order', order: rec.state(), fills };
+    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills };
+  }
+
+  /** Starts watching an order's events for the command's result. */
+  private watch(orderId: number): void {
+    this.watchedId = orderId;
+    this.watchedState = undefined;
+  }
+
+  /** The watched order's state after the command: its last event's copy, or a fresh one. */
+  private watchedResult(rec: OrderRecord): OrderState {
+    const s = this.watchedId === rec.orderId ? this.watchedState : undefined;
+    this.watchedId = 0;
+    this.watchedState = undefined;
+    return s ?? rec.state();
   }
 
   /** Registers an open order with its account (also used to restore a snapshot). */
   addOpen(acct: Account, rec: OrderRecord): void {
     this.openOrders.set(rec.orderId, rec);
-    acct.openOrders.set(rec.orderId, rec);
+    acct.linkOrder(rec);
     if (rec.clientOrderId !== '') acct.clientIds.set(clientIdKey(rec.market.symbol, rec.clientOrderId), rec);
     const i = rec.market.index;
     acct.openCounts[i] = (acct.openCounts[i] ?? 0) + 1;
@@ -446,7 +477,7 @@ export class ExchangeEngine {
       this.move(acct, rec.side === 'BUY' ? m.quoteIndex : m.baseIndex, rest, -rest, 'ORDER_UNLOCK', m.symbol, rec.orderId, 0, '');
     }
     this.openOrders.delete(rec.orderId);
-    acct.openOrders.delete(rec.orderId);
+    acct.unlinkOrder(rec);
     if (rec.clientOrderId !== '') acct.clientIds.delete(clientIdKey(rec.market.symbol, rec.clientOrderId));
     acct.openCounts[rec.market.index]!--;
   }
@@ -461,18 +492,24 @@ export class ExchangeEngine {
     return this.submitOrder(m, c.order, prepared);
   }
 
+  /** An open order of the account by id, or undefined (also when it is another user's). */
+  private ownOrder(acct: Account, orderId: number): OrderRecord | undefined {
+    const rec = this.openOrders.get(orderId);
+    return rec !== undefined && rec.userId === acct.userId ? rec : undefined;
+  }
+
   /** The user's open order on the market by id or client id, or undefined (another user's order is "unknown"). */
   private findOrder(m: MarketState, userId: number, orderId: number | undefined, clientOrderId: string | undefined): OrderRecord | undefined {
     const acct = this.accounts.get(userId);
     if (acct === undefined) return undefined;
     let rec: OrderRecord | undefined;
     if (orderId !== undefined) {
-      rec = acct.openOrders.get(orderId);
+      rec = this.ownOrder(acct, orderId);
       if (rec !== undefined && clientOrderId !== undefined && rec.displayClientOrderId !== clientOrderId) return undefined;
     } else if (clientOrderId !== undefined) {
       if (clientOrderId.startsWith(AUTO_CLIENT_ORDER_ID_PREFIX)) {
         const id = Number(clientOrderId.slice(AUTO_CLIENT_ORDER_ID_PREFIX.length));
-        rec = Number.isSafeInteger(id) ? acct.openOrders.get(id) : undefined;
+        rec = Number.isSafeInteger(id) ? this.ownOrder(acct, id) : undefined;
         if (rec !== undefined && rec.clientOrderId !== '') rec = undefined;
       } else {
         rec = acct.clientIds.get(clientIdKey(m.symbol, clientOrderId));
@@ -485,12 +522,13 @@ export class ExchangeEngine {
   private cancelRecord(m: MarketState, rec: OrderRecord): OrderResult {
     this.market = m;
     this.bookRejected = undefined;
+    this.watch(rec.orderId);
     m.book.cancel(rec.orderId, rec.userId, this.onMatch);
     if (this.bookRejected !== undefined) {
       // The engine's open orders and the book disagree: state is corrupt, stop rather than guess.
       throw new ExchangeError('STATE_MISMATCH', `order ${rec.orderId} is open in the engine but the book refused its cancel (${this.bookRejected})`);
     }
-    return { ok: true, kind: 'order', order: rec.state(), fills: [] };
+    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills: NO_FILLS };
   }
 
   private cancelOrder(c: CancelOrderCommand): CommandResult {
@@ -507,7 +545,7 @@ export class ExchangeEngine {
     const m = this.orderGate(c.symbol, c.userId, false);
     if (!(m instanceof MarketState)) return m;
     const acct = this.accounts.get(c.userId);
-    const mine = acct === undefined ? [] : [...acct.openOrders.values()].filter((r) => r.market === m);
+    const mine = acct === undefined ? [] : acct.openOrders().filter((r) => r.market === m);
     if (mine.length === 0) return rejected('UNKNOWN_ORDER', 'no open orders');
     const orders: OrderState[] = [];
     for (const rec of mine) orders.push(this.cancelRecord(m, rec).order);
@@ -522,21 +560,16 @@ export class ExchangeEngine {
     if (rec === undefined) return rejected('UNKNOWN_ORDER');
     this.market = m;
     this.bookRejected = undefined;
+    this.watch(rec.orderId);
     m.book.amendKeepPriority(rec.orderId, rec.userId, c.newQuantityLots, this.onMatch);
     this.flushDepth(m);
     if (this.bookRejected !== undefined) return rejected(this.bookRejected);
-    return { ok: true, kind: 'order', order: rec.state(), fills: [] };
+    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills: NO_FILLS };
   }
 
   private cancelReplace(c: CancelReplaceCommand): CommandResult {
-    const both = (reason: EngineRejectReason, detail?: string): CancelReplaceResult => ({
-      ok: false,
-      kind: 'cancelReplace',
-      cancel: rejected(reason, detail),
-      newOrder: rejected(reason, detail),
-    });
     const m = this.orderGate(c.symbol, c.userId, true);
-    if (!(m instanceof MarketState)) return both(m.reason, m.message);
+    if (!(m instanceof MarketState)) return bothRejected(m.reason, undefined);
     const target = this.findOrder(m, c.userId, c.cancelOrderId, c.cancelClientOrderId);
     const prepared = this.prepareOrder(m, c.userId, c.order, target);
     if (!('order' in prepared)) {
@@ -561,7 +594,7 @@ export class ExchangeEngine {
   private handleMatch(e: MatchEvent): void {
     if (e.bookDeltaLots !== 0) {
       const bid = e.kind === 'TRADE' ? e.side === 'SELL' : e.side === 'BUY';
-      this.depthDeltas.push(bid ? SIDE_BID : SIDE_ASK, e.priceTicks, e.bookDeltaLots);
+      this.depthDeltas.push(bid ? DEPTH_BID : DEPTH_ASK, e.priceTicks, e.bookDeltaLots);
     }
     switch (e.kind) {
       case 'TRADE':
@@ -688,17 +721,24 @@ export class ExchangeEngine {
     this.tradeEvent(taker, tradeId, lots, price, quote, takerFee, takerAsset, false);
     this.tradeEvent(maker, tradeId, lots, price, quote, makerFee, makerAsset, true);
     if (taker.orderId === this.takerId) {
-      this.takerFills.push({ tradeId, priceTicks: price, quantityLots: lots, commission: takerFee, commissionAsset: takerAsset });
+      (this.takerFills ??= []).push({ tradeId, priceTicks: price, quantityLots: lots, commission: takerFee, commissionAsset: takerAsset });
     }
     if (e.counterRemainingLots === 0) this.finishOrder(maker);
     if (e.remainingLots === 0) this.finishOrder(taker);
+  }
+
+  /** A copy of the order's state for an event (remembered when it is the watched order). */
+  private eventState(rec: OrderRecord): OrderState {
+    const s = rec.state();
+    if (rec.orderId === this.watchedId) this.watchedState = s;
+    return s;
   }
 
   private orderEvent(rec: OrderRecord, execution: ExecutionType, reason: OrderEventReason, counterOrderId: number): void {
     this.events.push({
       type: 'order',
       execution,
-      order: rec.state(),
+      order: this.eventState(rec),
       reason,
       tradeId: 0,
       lastLots: 0,
@@ -724,7 +764,7 @@ export class ExchangeEngine {
     this.events.push({
       type: 'order',
       execution: 'TRADE',
-      order: rec.state(),
+      order: this.eventState(rec),
       reason: 'NONE',
       tradeId,
       lastLots: lots,
@@ -737,26 +777,33 @@ export class ExchangeEngine {
     });
   }
 
-  /** Turns the command's depth changes into one DepthEvent per market (levels merged), with the next update id. */
+  /** Turns the command's depth changes into one DepthEvent (levels merged, zeros dropped) with the next update id. */
   private flushDepth(m: MarketState): void {
     const d = this.depthDeltas;
     if (d.length === 0) return;
-    const bids: Array<[number, number]> = [];
-    const asks: Array<[number, number]> = [];
+    const changes: number[] = [];
     for (let i = 0; i < d.length; i += 3) {
-      const list = d[i] === SIDE_BID ? bids : asks;
+      const side = d[i]!;
       const price = d[i + 1]!;
-      const delta = d[i + 2]!;
       let j = 0;
-      while (j < list.length && list[j]![0] !== price) j++;
-      if (j < list.length) list[j]![1] += delta;
-      else list.push([price, delta]);
+      while (j < changes.length && (changes[j] !== side || changes[j + 1] !== price)) j += 3;
+      if (j < changes.length) changes[j + 2]! += d[i + 2]!;
+      else changes.push(side, price, d[i + 2]!);
     }
     d.length = 0;
-    const nb = bids.filter((l) => l[1] !== 0);
-    const na = asks.filter((l) => l[1] !== 0);
-    if (nb.length === 0 && na.length === 0) return;
-    this.events.push({ type: 'depth', symbol: m.symbol, updateId: ++m.depthUpdateId, bids: nb, asks: na });
+    let n = 0;
+    for (let i = 0; i < changes.length; i += 3) {
+      if (changes[i + 2] === 0) continue;
+      if (n !== i) {
+        changes[n] = changes[i]!;
+        changes[n + 1] = changes[i + 1]!;
+        changes[n + 2] = changes[i + 2]!;
+      }
+      n += 3;
+    }
+    if (n === 0) return;
+    changes.length = n;
+    this.events.push({ type: 'depth', symbol: m.symbol, updateId: ++m.depthUpdateId, changes });
   }
 
   // ---- admin and chain bridge ----------------------------------------------------------------------------------------
@@ -877,6 +924,13 @@ export class ExchangeEngine {
 
   // ---- reads ---------------------------------------------------------------------------------------------------
 
+  /** Every open order, by increasing id. */
+  listOpenOrders(): OrderRecord[] {
+    const out: OrderRecord[] = [];
+    this.openOrders.forEach((rec) => out.push(rec));
+    return out.sort((a, b) => a.orderId - b.orderId);
+  }
+
   /** A market by symbol, or undefined. */
   getMarket(symbol: string): MarketState | undefined {
     return this.marketIndex.get(symbol);
@@ -903,7 +957,7 @@ export class ExchangeEngine {
     const acct = this.accounts.get(userId);
     if (acct === undefined) return [];
     const out: OrderState[] = [];
-    for (const rec of acct.openOrders.values()) if (symbol === undefined || rec.market.symbol === symbol) out.push(rec.state());
+    for (let rec = acct.firstOrder; rec !== undefined; rec = rec.nextInAccount) if (symbol === undefined || rec.market.symbol === symbol) out.push(rec.state());
     return out;
   }
 
@@ -916,3 +970,4 @@ export class ExchangeEngine {
 }
 
 type OrderEventReason = OrderEvent['reason'];
+

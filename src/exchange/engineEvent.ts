@@ -268,17 +268,24 @@ export interface BalanceEvent {
   readonly externalId: string;
 }
 
+/** `DepthEvent.changes` side code of a bid level. */
+export const DEPTH_BID = 0;
+/** `DepthEvent.changes` side code of an ask level. */
+export const DEPTH_ASK = 1;
+
 /**
  * The depth of one market changed: `updateId` is the market's next depth update id (contiguous per market, so a
- * client can check Binance's U/u rule), and the changes are signed lots per price level.
+ * client can check Binance's U/u rule), and `changes` lists the signed lots per changed level.
  */
 export interface DepthEvent {
   readonly type: 'depth';
   readonly symbol: string;
   readonly updateId: number;
-  /** [priceTicks, deltaLots] per changed bid level, in order of first change. */
-  readonly bids: ReadonlyArray<readonly [number, number]>;
-  readonly asks: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Flat triples `[side, priceTicks, deltaLots, …]` (side DEPTH_BID or DEPTH_ASK), one per changed level, in order of
+   * first change, never a zero delta. PERF: one array, not a tuple per level.
+   */
+  readonly changes: readonly number[];
 }
 
 /** The configuration or a market's status changed (exchangeInfo must be re-read). */

@@ -49,8 +49,7 @@ export function encodeEngineState(e: ExchangeEngine): string {
     accounts.push([userId, acct.frozen ? 1 : 0, balances]);
   }
   const orders: Json[] = [];
-  for (const id of [...e.openOrders.keys()].sort((a, b) => a - b)) {
-    const r = e.openOrders.get(id)!;
+  for (const r of e.listOpenOrders()) {
     orders.push([
       r.orderId, r.market.symbol, r.userId, r.clientOrderId, r.side, r.orderType, r.timeInForce, r.priceTicks, r.quantityLots,
       r.quoteOrderQty.toString(), r.stopPriceTicks, r.stpMode, r.executedLots, r.cumQuote.toString(), r.status, r.timeMs,
@@ -228,7 +227,7 @@ export function decodeEngineState(text: string): ExchangeEngine {
     rec.updateTimeMs = int(t[16], w);
     if (typeof t[17] !== 'number' || !Number.isSafeInteger(t[17]) || t[17] < -1) bad(`${w}: workingTimeMs`);
     rec.workingTimeMs = t[17];
-    if (e.openOrders.has(orderId)) bad(`${w}: duplicate order id`);
+    if (e.openOrders.get(orderId) !== undefined) bad(`${w}: duplicate order id`);
     e.addOpen(e.account(rec.userId), rec);
   }
   const totals = arr(s.totals, 'totals');

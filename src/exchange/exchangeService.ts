@@ -14,13 +14,16 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { acquirePidLock, releasePidLock } from '../logging/pidLock.js';
 import { auditEngine, type AuditReport } from './audit.js';
-import { SqliteCommandLog, type CommandLog } from './commandLog.js';
+import { SqliteCommandLog } from './commandLog.js';
+import { DATADIR_FILES } from './dataDirLayout.js';
 import type { EngineCommand } from './engineCommand.js';
 import type { CommandOutcome, OrderState } from './engineEvent.js';
 import type { ExchangeEngine } from './engine.js';
 import { dropHistoryTables, openHistoryDb, type HistoryDb } from './historyDb.js';
 import { HistoryQueries, type LedgerEntry, type PageQuery, type UserTrade } from './historyQueries.js';
-import { HistoryWriter, type ReplaySource } from './historyWriter.js';
+import { HistoryFollower } from './historyFollower.js';
+import type { HistoryWriter } from './historyWriter.js';
+import { HistoryWorkerClient } from './historyWorkerClient.js';
 import { KLINE_INTERVALS, type Kline, type KlineInterval } from './klines.js';
 import { MarketData, type BookTicker, type DepthSnapshot, type MarketDataEvent, type MarketTrade, type Ticker24h } from './marketData.js';
 import { recoverEngine, type RecoveryReport } from './engineRecovery.js';
@@ -30,13 +33,7 @@ import { ExchangeError } from './exchangeError.js';
 import { Sequencer, type OutcomeListener, type SequencerStats } from './sequencer.js';
 import { SnapshotStore } from './snapshotStore.js';
 
-/** File names inside the data dir. */
-export const DATADIR_FILES = Object.freeze({
-  commandLog: 'command-log.sqlite',
-  snapshots: 'snapshots',
-  history: 'history.sqlite',
-  lock: 'exchange.lock',
-});
+export { DATADIR_FILES };
 
 /** Options of an exchange service. */
 export interface ExchangeServiceOptions {
@@ -70,21 +67,6 @@ export interface HistoryOptions {
 /** How long a history read waits for the history to reach the engine's seq (read your writes). */
 const HISTORY_WAIT_MS = 5_000;
 
-/** Outcomes per chunk of a history catch-up. */
-const REPLAY_CHUNK = 2_000;
-
-/** A replay of the log after `afterSeq` (from the newest snapshot at or below it), for the history writer. */
-function logReplay(log: CommandLog, snapshots: SnapshotStore): ReplaySource {
-  return function* replay(afterSeq: number, toSeq: number) {
-    const { engine } = recoverEngine(log, snapshots, { toSeq: afterSeq });
-    for (let from = afterSeq + 1; from <= toSeq; from += REPLAY_CHUNK) {
-      // Each chunk is read whole: the log's connection must be free again before the writer awaits.
-      const records = [...log.read(from, Math.min(toSeq, from + REPLAY_CHUNK - 1))];
-      yield records.map((sc) => engine.apply(sc));
-    }
-  };
-}
-
 /** Dependencies. */
 export interface ExchangeServiceDeps {
   readonly logger: Logger;
@@ -109,7 +91,7 @@ export class ExchangeService {
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private historyDb: HistoryDb | undefined;
-  private writer: HistoryWriter | undefined;
+  private historyWorker: HistoryWorkerClient | undefined;
   /** History reads (undefined when the history is off). */
   history: HistoryQueries | undefined;
   /** Market data (depth, trades, klines, tickers) from the published outcomes. */
@@ -187,7 +169,7 @@ export class ExchangeService {
       }
       if (options.history !== false) {
         try {
-          await service.startHistory(options.history ?? {}, log, snapshots);
+          await service.startHistory(options.history ?? {});
         } catch (err) {
           await service.close();
           throw err;
@@ -251,25 +233,27 @@ export class ExchangeService {
     await this.snapshotWrite;
   }
 
-  /** Opens the history, catches it up from the log, seeds market data from it, then follows the outcomes. */
-  private async startHistory(h: HistoryOptions, log: CommandLog, snapshots: SnapshotStore): Promise<void> {
+  /**
+   * Starts the history worker, lets it catch up with the log, opens the read side, and seeds market data from it.
+   * @throws ExchangeError BAD_CONFIG (the history cannot be opened) | STATE_MISMATCH (it is ahead of this log)
+   */
+  private async startHistory(h: HistoryOptions): Promise<void> {
+    const logger = this.deps.logger;
+    const worker = await HistoryWorkerClient.start(
+      { datadir: this.options.datadir, retryMs: 5_000, ...(h.url !== undefined ? { url: h.url } : {}), ...(h.pgSchema !== undefined ? { pgSchema: h.pgSchema } : {}) },
+      logger,
+    );
+    this.historyWorker = worker;
+    const engine = this.engine;
+    if (worker.seq > engine.seq) {
+      throw new ExchangeError('STATE_MISMATCH', `the history (${worker.description}) is at seq ${worker.seq}, beyond the command log (${engine.seq}): it belongs to another exchange; rebuild it with cairn exchange replay --rebuild-history`);
+    }
+    if (worker.seq < engine.seq) logger.info({ from: worker.seq, to: engine.seq }, 'history: catching up from the command log');
+    worker.notify(engine.seq);
+    await worker.whenAt(engine.seq, Number.POSITIVE_INFINITY);
+    if (worker.seq < engine.seq) throw new ExchangeError('STATE_MISMATCH', 'the history worker stopped before catching up');
     const db = await openHistoryDb({ sqlitePath: join(this.options.datadir, DATADIR_FILES.history), ...(h.url !== undefined ? { url: h.url } : {}), ...(h.pgSchema !== undefined ? { pgSchema: h.pgSchema } : {}) });
     this.historyDb = db;
-    const engine = this.engine;
-    const writer = await HistoryWriter.open(db, {}, {
-      logger: this.deps.logger,
-      replay: logReplay(log, snapshots),
-      currentSeq: () => engine.seq,
-      assetsOf: (symbol) => {
-        const m = engine.getMarket(symbol);
-        return m === undefined ? undefined : { base: m.def.config.baseAsset, quote: m.def.config.quoteAsset };
-      },
-    });
-    if (writer.lastSeq > engine.seq) {
-      throw new ExchangeError('STATE_MISMATCH', `the history (${db.description}) is at seq ${writer.lastSeq}, beyond the command log (${engine.seq}): it belongs to another exchange; rebuild it with cairn exchange replay --rebuild-history`);
-    }
-    await writer.catchUp();
-    this.writer = writer;
     this.history = new HistoryQueries(db);
     // Market data picks up where the history is (= the engine's seq now).
     const since = Date.now() - 2 * 86_400_000;
@@ -277,11 +261,13 @@ export class ExchangeService {
     const klines: Kline[] = [];
     for (const m of engine.getMarketConfigs()) {
       trades.push(...(await this.history.tradesSince(m.symbol, since, 1_000)));
-      for (const interval of KLINE_INTERVALS) klines.push(...(await this.history.klines(m.symbol, interval, { limit: interval === '1m' ? 1_000 : 500 })));
+      for (const interval of KLINE_INTERVALS) {
+        if (interval !== '1m') klines.push(...(await this.history.klines(m.symbol, interval, { limit: 500 })));
+      }
+      klines.push(...(await this.history.klines(m.symbol, '1m', { startTime: since, limit: 1_000 })));
     }
-    const minutes = await Promise.all(engine.getMarketConfigs().map((m) => this.history!.klines(m.symbol, '1m', { startTime: since, limit: 1_000 })));
-    this.marketData.seed(trades, [...klines.filter((k) => k.interval !== '1m'), ...minutes.flat()]);
-    this.deps.logger.info({ history: db.description, seq: writer.lastSeq }, 'history ready');
+    this.marketData.seed(trades, klines);
+    logger.info({ history: db.description, seq: worker.seq }, 'history ready');
   }
 
   private afterBatch(outcomes: readonly CommandOutcome[]): void {
@@ -290,15 +276,15 @@ export class ExchangeService {
     } catch (err) {
       this.deps.logger.error({ err }, 'market data could not apply a batch');
     }
-    this.writer?.enqueue(outcomes);
+    this.historyWorker?.notify(this.engine.seq);
     this.maybeSnapshot(false);
   }
 
   // ---- reads for the gateway -------------------------------------------------------------------------------------
 
   private async historyAtNow(): Promise<HistoryQueries> {
-    if (this.history === undefined || this.writer === undefined) throw new ExchangeError('BAD_QUERY', 'the history is off on this exchange');
-    await this.writer.whenAt(this.engine.seq, HISTORY_WAIT_MS);
+    if (this.history === undefined || this.historyWorker === undefined) throw new ExchangeError('BAD_QUERY', 'the history is off on this exchange');
+    await this.historyWorker.whenAt(this.engine.seq, HISTORY_WAIT_MS);
     return this.history;
   }
 
@@ -382,12 +368,12 @@ export class ExchangeService {
 
   /** Waits until the history holds everything applied so far (tests, clean stops); false after the timeout. */
   historyCaughtUp(timeoutMs = HISTORY_WAIT_MS): Promise<boolean> {
-    return this.writer === undefined ? Promise.resolve(true) : this.writer.whenAt(this.engine.seq, timeoutMs);
+    return this.historyWorker === undefined ? Promise.resolve(true) : this.historyWorker.whenAt(this.engine.seq, timeoutMs);
   }
 
-  /** Rows the history writer wrote since start. */
-  historyStats(): HistoryWriter['written'] | undefined {
-    return this.writer?.written;
+  /** The last sequence number the history holds (0 without history). */
+  historySeq(): number {
+    return this.historyWorker?.seq ?? 0;
   }
 
   private maybeSnapshot(byTimer: boolean): void {
@@ -421,7 +407,8 @@ export class ExchangeService {
     this.closing ??= (async () => {
       if (this.timer !== undefined) clearInterval(this.timer);
       await this.sequencer.close();
-      await this.writer?.close();
+      this.historyWorker?.notify(this.engine.seq);
+      await this.historyWorker?.close();
       await this.historyDb?.close();
       await this.snapshotWrite;
       if (this.engine.seq !== this.lastSnapshotSeq && this.engine.seq === this.log.lastSeq) {
@@ -459,7 +446,7 @@ export function readExchangeState(datadir: string, options: { fromScratch?: bool
  * from an empty state. Takes the data dir (the exchange must not be running).
  * @throws ExchangeError DATADIR_BUSY | LOG_CORRUPT | BAD_CONFIG
  */
-export async function rebuildHistory(datadir: string, history: HistoryOptions, logger: Logger): Promise<{ seq: number; rows: HistoryWriter['written'] }> {
+export async function rebuildHistory(datadir: string, history: HistoryOptions): Promise<{ seq: number; rows: HistoryWriter['written'] }> {
   const lockPath = join(datadir, DATADIR_FILES.lock);
   try {
     acquirePidLock(lockPath, `exchange data dir ${datadir}`, { role: 'exchange' });
@@ -475,20 +462,9 @@ export async function rebuildHistory(datadir: string, history: HistoryOptions, l
     await old.close();
     const db = await openHistoryDb(opts);
     try {
-      // The configuration of each market (for fee assets) comes from the replay itself: use the log's final state.
-      const { engine } = recoverEngine(log, snapshots);
-      const writer = await HistoryWriter.open(db, {}, {
-        logger,
-        replay: logReplay(log, snapshots),
-        currentSeq: () => log.lastSeq,
-        assetsOf: (symbol) => {
-          const m = engine.getMarket(symbol);
-          return m === undefined ? undefined : { base: m.def.config.baseAsset, quote: m.def.config.quoteAsset };
-        },
-      });
-      await writer.catchUp();
-      await writer.close();
-      return { seq: writer.lastSeq, rows: writer.written };
+      const follower = await HistoryFollower.open(db, log, snapshots);
+      await follower.advanceTo(log.lastSeq);
+      return { seq: follower.lastSeq, rows: follower.writer.written };
     } finally {
       await db.close();
     }

@@ -14,12 +14,12 @@ import { silentLogger } from '../logging/logger.js';
 import { SqliteCommandLog } from './commandLog.js';
 import { ExchangeEngine } from './engine.js';
 import type { CommandOutcome, OrderState } from './engineEvent.js';
-import { recoverEngine } from './engineRecovery.js';
 import { defaultExchangeConfig } from './exchangeConfig.js';
 import { ExchangeService } from './exchangeService.js';
 import { openHistoryDb, type HistoryDb } from './historyDb.js';
 import { HistoryQueries } from './historyQueries.js';
-import { HistoryWriter, type ReplaySource } from './historyWriter.js';
+import { HistoryFollower } from './historyFollower.js';
+import { HistoryWriter } from './historyWriter.js';
 import { MarketData } from './marketData.js';
 import { Sequencer } from './sequencer.js';
 import { CRN, EngineHarness, USD } from './engineHarness.test.js';
@@ -52,7 +52,7 @@ function tradingHarness(seed: string, steps: number): EngineHarness {
   }
   const rng = new SeededRng(seed);
   for (let i = 0; i < steps; i++) {
-    const open = [...h.engine.openOrders.values()];
+    const open = h.engine.listOpenOrders();
     if (rng.chance(0.2) && open.length > 0) {
       const o = open[rng.int(0, open.length - 1)]!;
       h.run({ type: 'CANCEL_ORDER', symbol: o.market.symbol, userId: o.userId, orderId: o.orderId }, rng.int(1, 40_000));
@@ -132,25 +132,21 @@ async function checkHistory(db: HistoryDb, h: EngineHarness): Promise<void> {
 
 async function writeAndCheck(open: () => Promise<HistoryDb>): Promise<void> {
   const h = tradingHarness(`history-${n}`, 400);
-  const noReplay: ReplaySource = () => {
-    throw new Error('no catch-up expected');
-  };
   let db = await open();
-  let writer = await HistoryWriter.open(db, {}, { logger: silentLogger(), replay: noReplay, currentSeq: () => h.engine.seq, assetsOf });
-  // In three uneven batches, then the whole again (a repeat after a restart): nothing is written twice.
+  let writer = await HistoryWriter.open(db, assetsOf);
+  // In uneven batches, some overlapping (a repeat writes nothing), then the whole again after a reopen.
   const all = h.outcomes;
-  writer.enqueue(all.slice(0, 10));
-  writer.enqueue(all.slice(10, 250));
-  assert.ok(await writer.whenAt(250, 10_000));
-  writer.enqueue(all.slice(250));
-  assert.ok(await writer.whenAt(all.length, 10_000));
-  await writer.close();
+  await writer.write(all.slice(0, 10));
+  await writer.write(all.slice(5, 250));
+  await assert.rejects(writer.write(all.slice(260)), /cannot take seq/, 'a gap is refused');
+  await writer.write(all.slice(250));
+  assert.equal(writer.lastSeq, all.length);
   await db.close();
   db = await open();
-  writer = await HistoryWriter.open(db, {}, { logger: silentLogger(), replay: noReplay, currentSeq: () => h.engine.seq, assetsOf });
+  writer = await HistoryWriter.open(db, assetsOf);
   assert.equal(writer.lastSeq, all.length);
-  writer.enqueue(all);
-  await writer.close();
+  await writer.write(all);
+  assert.equal(writer.written.batches, 0, 'nothing written twice');
   await checkHistory(db, h);
   await db.close();
 }
@@ -166,30 +162,26 @@ test('history on PostgreSQL: the same, in a schema of its own', async () => {
   await writeAndCheck(() => openHistoryDb({ url: PG_URL, pgSchema: schema, sqlitePath: '' }));
 });
 
-test('a writer behind the engine catches up from the command log (snapshot + replay), then follows live outcomes', async () => {
-  const dir = join(root, `catchup${++n}`);
+test('a follower writes the history from the command log (snapshot + replay), from wherever it stopped', async () => {
+  const dir = join(root, `follow${++n}`);
   const log = SqliteCommandLog.open(join(dir, 'log.sqlite'));
   const engine = new ExchangeEngine();
   const seq = new Sequencer({}, { engine, log });
-  const h = tradingHarness('catch-up', 300);
+  const h = tradingHarness('follow', 300);
   for (const sc of h.log) await seq.submit(sc.command);
   const db = await openHistoryDb({ sqlitePath: join(dir, 'history.sqlite') });
-  let replays = 0;
-  const replay: ReplaySource = function* (afterSeq, toSeq) {
-    replays++;
-    const { engine: shadow } = recoverEngine(log, undefined, { toSeq: afterSeq });
-    yield [...log.read(afterSeq + 1, toSeq)].map((sc) => shadow.apply(sc));
-  };
-  const writer = await HistoryWriter.open(db, { maxQueuedEvents: 500 }, { logger: silentLogger(), replay, currentSeq: () => engine.seq, assetsOf });
-  seq.onOutcomes((o) => writer.enqueue(o));
-  // Live outcomes arrive while the writer is at 0: it fills the gap from the log first.
-  await seq.submit({ type: 'ADJUST_BALANCE', adjustmentId: 'late', userId: 1, asset: 'USD', amount: USD });
-  assert.ok(await writer.whenAt(engine.seq, 20_000));
-  assert.ok(replays >= 1);
-  // A burst beyond the queue bound drops the queue and catches up again.
-  await Promise.all(Array.from({ length: 300 }, (_, i) => seq.submit({ type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 1 + (i % 4), order: { side: i % 2 === 0 ? 'BUY' : 'SELL', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 10_000, quantityLots: 100 } })));
-  assert.ok(await writer.whenAt(engine.seq, 20_000));
-  await writer.close();
+  // A read-only follower of the log the sequencer appends to, as the history worker is.
+  const reader = SqliteCommandLog.open(join(dir, 'log.sqlite'), { readOnly: true });
+  let follower = await HistoryFollower.open(db, reader, undefined, 100);
+  const progress: number[] = [];
+  await follower.advanceTo(120, (s) => progress.push(s));
+  assert.deepEqual(progress, [100, 120]);
+  // More commands arrive; a new follower (a restart) reads on from 120.
+  await Promise.all(Array.from({ length: 50 }, (_, i) => seq.submit({ type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 1 + (i % 4), order: { side: i % 2 === 0 ? 'BUY' : 'SELL', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 10_000, quantityLots: 100 } })));
+  follower = await HistoryFollower.open(db, reader, undefined, 100);
+  assert.equal(follower.lastSeq, 120);
+  await follower.advanceTo(engine.seq);
+  assert.equal(follower.lastSeq, engine.seq);
   const counts = await new HistoryQueries(db).counts();
   const outcomes = [...(function* () {
     const e = new ExchangeEngine();
@@ -198,6 +190,7 @@ test('a writer behind the engine catches up from the command log (snapshot + rep
   assert.equal(counts.ledger, outcomes.reduce((s, o) => s + o.events.filter((e) => e.type === 'balance').length, 0));
   assert.equal(counts.trades, outcomes.reduce((s, o) => s + o.events.filter((e) => e.type === 'trade').length, 0));
   await db.close();
+  reader.close();
   log.close();
 });
 

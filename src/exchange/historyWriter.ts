@@ -1,39 +1,65 @@
 /**
- * Writes the history (orders, trades, ledger, klines) from the engine's published outcomes, idempotent by sequence
- * number: each write is one transaction that also records the last seq written, and outcomes at or below it are
- * skipped, so a restart re-writes nothing twice. It never holds the engine back: outcomes queue (bounded by a number
- * of events); when the queue overflows, when a write fails, or when the outcomes it gets do not continue its last
- * seq (it started behind the engine), it catches up from the command log instead (a shadow engine replays the log
- * from the newest snapshot at or below its seq) and then goes on with the live outcomes.
+ * Writes the history (orders, trades, ledger, klines) from command outcomes, idempotent by sequence number: each
+ * write is one transaction that also records the last seq written, and outcomes at or below it are skipped, so a
+ * restart re-writes nothing twice. On SQLite the rows go through prepared statements; on PostgreSQL through kysely's
+ * multi-row inserts. Who produces the outcomes is HistoryFollower's business (a shadow engine over the command log).
  */
-import type { Logger } from 'pino';
+import type Database from 'better-sqlite3';
 import type { CommandOutcome } from './engineEvent.js';
 import type { HistoryDb, HistoryKlinesTable, HistoryLedgerTable, HistoryOrdersTable, HistoryTradesTable } from './historyDb.js';
+import { ExchangeError } from './exchangeError.js';
 import { addTradeToKline, isKlineInterval, KLINE_INTERVALS, type Kline } from './klines.js';
 
-/** Produces the outcomes of the commands after `afterSeq` up to `toSeq`, in order, a chunk at a time. */
-export type ReplaySource = (afterSeq: number, toSeq: number) => Iterable<readonly CommandOutcome[]>;
-
-/** Options of the writer. */
-export interface HistoryWriterOptions {
-  /** Queued events beyond which the queue is dropped for a catch-up from the log (default 200,000). */
-  readonly maxQueuedEvents?: number;
-  /** Wait after a failed write before trying again from the log (default 5,000 ms). */
-  readonly retryMs?: number;
-}
-
-/** Dependencies of the writer. */
-export interface HistoryWriterDeps {
-  readonly logger: Logger;
-  /** The log replay used to catch up. */
-  readonly replay: ReplaySource;
-  /** The engine's current seq (how far a catch-up goes). */
-  readonly currentSeq: () => number;
-  /** Base and quote asset of a market (fee assets of trades). */
-  readonly assetsOf: (symbol: string) => { base: string; quote: string } | undefined;
-}
+/** Base and quote asset of a market (the fee assets of its trades), or undefined for an unknown market. */
+export type MarketAssets = (symbol: string) => { base: string; quote: string } | undefined;
 
 const INSERT_CHUNK = 1000;
+
+/** The rows of one write. */
+interface HistoryRows {
+  readonly trades: readonly HistoryTradesTable[];
+  readonly ledger: readonly HistoryLedgerTable[];
+  readonly orders: readonly HistoryOrdersTable[];
+  readonly klines: readonly HistoryKlinesTable[];
+  readonly lastSeq: number;
+}
+
+const TRADE_COLS = ['symbol', 'trade_id', 'price_ticks', 'quantity_lots', 'quote', 'buyer_order_id', 'seller_order_id', 'buyer_user_id', 'seller_user_id', 'is_buyer_maker', 'buyer_fee', 'buyer_fee_asset', 'seller_fee', 'seller_fee_asset', 'time_ms', 'seq'] as const;
+const LEDGER_COLS = ['seq', 'idx', 'user_id', 'asset', 'delta_free', 'delta_locked', 'free', 'locked', 'reason', 'symbol', 'order_id', 'trade_id', 'external_id', 'time_ms'] as const;
+const ORDER_COLS = ['order_id', 'symbol', 'user_id', 'client_order_id', 'side', 'order_type', 'time_in_force', 'price_ticks', 'quantity_lots', 'quote_order_qty', 'stop_price_ticks', 'stp_mode', 'executed_lots', 'cum_quote', 'status', 'time_ms', 'update_time_ms', 'working_time_ms', 'seq'] as const;
+const ORDER_UPDATE_COLS = ['quantity_lots', 'executed_lots', 'cum_quote', 'status', 'update_time_ms', 'working_time_ms', 'seq'] as const;
+const KLINE_COLS = ['symbol', 'interval', 'open_time_ms', 'close_time_ms', 'open_ticks', 'high_ticks', 'low_ticks', 'close_ticks', 'volume_lots', 'quote_volume', 'trades', 'taker_buy_volume_lots', 'taker_buy_quote_volume', 'first_trade_id', 'last_trade_id'] as const;
+const KLINE_UPDATE_COLS = ['high_ticks', 'low_ticks', 'close_ticks', 'volume_lots', 'quote_volume', 'trades', 'taker_buy_volume_lots', 'taker_buy_quote_volume', 'last_trade_id'] as const;
+
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+const updates = (cols: readonly string[]): string => cols.map((c) => `${c} = excluded.${c}`).join(', ');
+
+/**
+ * The SQLite fast path: prepared single-row statements in one better-sqlite3 transaction (the same statements kysely
+ * would build, without compiling a multi-row insert for every batch).
+ */
+class SqliteRowWriter {
+  private readonly write: (rows: HistoryRows) => void;
+
+  constructor(db: Database.Database) {
+    const trade = db.prepare(`INSERT INTO exchange_trades (${TRADE_COLS.join(', ')}) VALUES (${placeholders(TRADE_COLS.length)}) ON CONFLICT DO NOTHING`);
+    const ledger = db.prepare(`INSERT INTO exchange_ledger (${LEDGER_COLS.join(', ')}) VALUES (${placeholders(LEDGER_COLS.length)}) ON CONFLICT DO NOTHING`);
+    const order = db.prepare(`INSERT INTO exchange_orders (${ORDER_COLS.join(', ')}) VALUES (${placeholders(ORDER_COLS.length)}) ON CONFLICT (order_id) DO UPDATE SET ${updates(ORDER_UPDATE_COLS)}`);
+    const kline = db.prepare(`INSERT INTO exchange_klines (${KLINE_COLS.join(', ')}) VALUES (${placeholders(KLINE_COLS.length)}) ON CONFLICT (symbol, interval, open_time_ms) DO UPDATE SET ${updates(KLINE_UPDATE_COLS)}`);
+    const meta = db.prepare(`INSERT INTO exchange_history_meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+    this.write = db.transaction((rows: HistoryRows) => {
+      for (const r of rows.trades) trade.run(TRADE_COLS.map((c) => r[c]));
+      for (const r of rows.ledger) ledger.run(LEDGER_COLS.map((c) => r[c]));
+      for (const r of rows.orders) order.run(ORDER_COLS.map((c) => r[c]));
+      for (const r of rows.klines) kline.run(KLINE_COLS.map((c) => r[c]));
+      meta.run(String(rows.lastSeq));
+    });
+  }
+
+  run(rows: HistoryRows): void {
+    this.write(rows);
+  }
+}
 
 /** Converts a candle to its row. */
 export function klineToRow(k: Kline): HistoryKlinesTable {
@@ -78,37 +104,28 @@ export function rowToKline(r: HistoryKlinesTable): Kline | undefined {
   };
 }
 
-/** The history writer of one engine. */
+/** Writes history rows for contiguous outcomes. */
 export class HistoryWriter {
   private _lastSeq: number;
-  private queue: CommandOutcome[] = [];
-  private queuedEvents = 0;
-  private needsCatchUp = false;
-  private pumping: Promise<void> | undefined;
-  private closed = false;
-  private waiters: Array<{ seq: number; resolve: (ok: boolean) => void }> = [];
-  private readonly maxQueuedEvents: number;
-  private readonly retryMs: number;
   /** The current candle per `<symbol> <interval>`, as written. */
   private readonly klines = new Map<string, Kline>();
+  private readonly sqliteWriter: SqliteRowWriter | undefined;
   /** Rows written since open, for benches and tests. */
-  readonly written = { batches: 0, orders: 0, trades: 0, ledger: 0, klines: 0, catchUps: 0 };
+  readonly written = { batches: 0, orders: 0, trades: 0, ledger: 0, klines: 0 };
 
   private constructor(
     private readonly h: HistoryDb,
     lastSeq: number,
-    options: HistoryWriterOptions,
-    private readonly deps: HistoryWriterDeps,
+    private readonly assetsOf: MarketAssets,
   ) {
     this._lastSeq = lastSeq;
-    this.maxQueuedEvents = options.maxQueuedEvents ?? 200_000;
-    this.retryMs = options.retryMs ?? 5_000;
+    this.sqliteWriter = h.sqlite !== undefined ? new SqliteRowWriter(h.sqlite) : undefined;
   }
 
   /** Opens the writer on a migrated history database: reads its last seq and its current candles. */
-  static async open(h: HistoryDb, options: HistoryWriterOptions, deps: HistoryWriterDeps): Promise<HistoryWriter> {
+  static async open(h: HistoryDb, assetsOf: MarketAssets): Promise<HistoryWriter> {
     const row = await h.db.selectFrom('exchange_history_meta').select('value').where('key', '=', 'last_seq').executeTakeFirst();
-    const w = new HistoryWriter(h, row === undefined ? 0 : Number(row.value), options, deps);
+    const w = new HistoryWriter(h, row === undefined ? 0 : Number(row.value), assetsOf);
     const latest = await h.db
       .selectFrom('exchange_klines as k')
       .selectAll()
@@ -128,114 +145,18 @@ export class HistoryWriter {
     return this._lastSeq;
   }
 
-  /** Queues a batch of live outcomes (called after they are durable); returns at once. */
-  enqueue(outcomes: readonly CommandOutcome[]): void {
-    if (this.closed) return;
-    for (const o of outcomes) {
-      this.queue.push(o);
-      this.queuedEvents += o.events.length + 1;
-    }
-    if (this.queuedEvents > this.maxQueuedEvents) {
-      // Never buffer without bound: drop the queue and catch up from the log.
-      this.deps.logger.warn({ queued: this.queue.length, lastSeq: this._lastSeq }, 'history writer behind: catching up from the command log');
-      this.queue = [];
-      this.queuedEvents = 0;
-      this.needsCatchUp = true;
-    }
-    this.pump();
+  /**
+   * Writes the outcomes after lastSeq in one transaction (those at or below it are skipped: a repeat writes nothing).
+   * @throws ExchangeError STATE_MISMATCH when they do not continue lastSeq (a gap); the database's errors
+   */
+  async write(outcomes: readonly CommandOutcome[]): Promise<void> {
+    const fresh = outcomes.filter((o) => o.seq > this._lastSeq);
+    if (fresh.length === 0) return;
+    if (fresh[0]!.seq !== this._lastSeq + 1) throw new ExchangeError('STATE_MISMATCH', `history at seq ${this._lastSeq} cannot take seq ${fresh[0]!.seq}`);
+    await this.writeContiguous(fresh);
   }
-
-  /** Catches up from the log to the engine's current seq (start-up, rebuild); resolves when done. */
-  async catchUp(): Promise<void> {
-    this.needsCatchUp = true;
-    this.pump();
-    await this.pumping;
-  }
-
-  /** Resolves true once everything up to `seq` is written, false after `timeoutMs`. */
-  whenAt(seq: number, timeoutMs: number): Promise<boolean> {
-    if (this._lastSeq >= seq) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const entry = { seq, resolve };
-      this.waiters.push(entry);
-      setTimeout(() => {
-        const i = this.waiters.indexOf(entry);
-        if (i >= 0) {
-          this.waiters.splice(i, 1);
-          resolve(false);
-        }
-      }, timeoutMs).unref();
-    });
-  }
-
-  /** Writes what is queued, then stops taking outcomes. */
-  async close(): Promise<void> {
-    this.pump();
-    await this.pumping;
-    this.closed = true;
-    for (const w of this.waiters) w.resolve(false);
-    this.waiters = [];
-  }
-
-  private pump(): void {
-    if (this.pumping !== undefined) return;
-    this.pumping = this.run().finally(() => {
-      this.pumping = undefined;
-      if (!this.closed && (this.queue.length > 0 || this.needsCatchUp)) this.pump();
-    });
-  }
-
-  private async run(): Promise<void> {
-    for (;;) {
-      if (this.needsCatchUp) {
-        this.needsCatchUp = false;
-        try {
-          await this.runCatchUp();
-        } catch (err) {
-          this.deps.logger.error({ err, lastSeq: this._lastSeq }, 'history catch-up failed; retrying');
-          this.needsCatchUp = true;
-          await new Promise((r) => setTimeout(r, this.retryMs).unref());
-          if (this.closed) return;
-        }
-        continue;
-      }
-      if (this.queue.length === 0) return;
-      const batch = this.queue;
-      this.queue = [];
-      this.queuedEvents = 0;
-      const fresh = batch.filter((o) => o.seq > this._lastSeq);
-      if (fresh.length === 0) continue;
-      if (fresh[0]!.seq !== this._lastSeq + 1) {
-        // Outcomes from further on than where the history is: fill the gap from the log first.
-        this.needsCatchUp = true;
-        continue;
-      }
-      try {
-        await this.write(fresh);
-      } catch (err) {
-        this.deps.logger.error({ err, lastSeq: this._lastSeq }, 'history write failed; will catch up from the command log');
-        this.needsCatchUp = true;
-        await new Promise((r) => setTimeout(r, this.retryMs).unref());
-        if (this.closed) return;
-      }
-    }
-  }
-
-  private async runCatchUp(): Promise<void> {
-    const target = this.deps.currentSeq();
-    if (this._lastSeq >= target) return;
-    this.written.catchUps++;
-    const from = this._lastSeq;
-    this.deps.logger.info({ from, to: target }, 'history: catching up from the command log');
-    for (const chunk of this.deps.replay(this._lastSeq, target)) {
-      const fresh = chunk.filter((o) => o.seq > this._lastSeq);
-      if (fresh.length > 0) await this.write(fresh);
-    }
-    this.deps.logger.info({ from, to: this._lastSeq }, 'history: caught up');
-  }
-
   /** Writes contiguous outcomes (first = lastSeq + 1) in one transaction. */
-  private async write(outcomes: readonly CommandOutcome[]): Promise<void> {
+  private async writeContiguous(outcomes: readonly CommandOutcome[]): Promise<void> {
     const orders = new Map<number, HistoryOrdersTable>();
     const trades: HistoryTradesTable[] = [];
     const ledger: HistoryLedgerTable[] = [];
@@ -272,7 +193,7 @@ export class HistoryWriter {
             break;
           }
           case 'trade': {
-            const assets = this.deps.assetsOf(e.symbol);
+            const assets = this.assetsOf(e.symbol);
             trades.push({
               symbol: e.symbol,
               trade_id: e.tradeId,
@@ -323,14 +244,15 @@ export class HistoryWriter {
     }
     const lastSeq = outcomes[outcomes.length - 1]!.seq;
     const klineRows = [...touched.values()].map(klineToRow);
-    await this.h.db.transaction().execute(async (trx) => {
+    const orderRows = [...orders.values()];
+    if (this.sqliteWriter !== undefined) this.sqliteWriter.run({ trades, ledger, orders: orderRows, klines: klineRows, lastSeq });
+    else await this.h.db.transaction().execute(async (trx) => {
       for (let i = 0; i < trades.length; i += INSERT_CHUNK) {
         await trx.insertInto('exchange_trades').values(trades.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
       }
       for (let i = 0; i < ledger.length; i += INSERT_CHUNK) {
         await trx.insertInto('exchange_ledger').values(ledger.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
       }
-      const orderRows = [...orders.values()];
       for (let i = 0; i < orderRows.length; i += INSERT_CHUNK) {
         await trx
           .insertInto('exchange_orders')
@@ -380,10 +302,5 @@ export class HistoryWriter {
     this.written.trades += trades.length;
     this.written.ledger += ledger.length;
     this.written.klines += klineRows.length;
-    const ready = this.waiters.filter((w) => w.seq <= lastSeq);
-    if (ready.length > 0) {
-      this.waiters = this.waiters.filter((w) => w.seq > lastSeq);
-      for (const w of ready) w.resolve(true);
-    }
   }
 }

@@ -167,7 +167,7 @@ test('depth diffs: a client starting at any moment keeps an exact local book by 
       for (const [i, step] of steps.entries()) {
         if (i === listenAt) listening = true;
         if (i === snapshotAt) takeSnapshot();
-        const open = [...h.engine.openOrders.values()];
+        const open = h.engine.listOpenOrders();
         if ('place' in step) h.place(step.user, step.place, i % 5 === 4 ? 'CRNUSDT' : 'CRNUSD');
         else if (open.length > 0) {
           const rec = open[('cancel' in step ? step.cancel : step.amend) % open.length]!;

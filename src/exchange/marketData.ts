@@ -15,7 +15,7 @@
  */
 import { formatUnits } from '../matching/decimal.js';
 import { formatPrice, type MarketGrid } from '../matching/marketGrid.js';
-import type { CommandOutcome, DepthEvent, TradeEvent } from './engineEvent.js';
+import { DEPTH_BID, type CommandOutcome, type DepthEvent, type TradeEvent } from './engineEvent.js';
 import type { ExchangeEngine } from './engine.js';
 import { ExchangeError } from './exchangeError.js';
 import { addTradeToKline, KLINE_INTERVALS, klineOpenTime, type Kline, type KlineInterval } from './klines.js';
@@ -280,8 +280,14 @@ export class MarketData {
     const v = this.views.get(e.symbol);
     if (v === undefined) return;
     if (e.updateId !== v.lastUpdateId + 1) throw new ExchangeError('STATE_MISMATCH', `${e.symbol}: depth update ${e.updateId} after ${v.lastUpdateId}`);
-    const bids: Level[] = e.bids.map(([p, d]) => [p, v.bids.apply(p, d)]);
-    const asks: Level[] = e.asks.map(([p, d]) => [p, v.asks.apply(p, d)]);
+    const bids: Level[] = [];
+    const asks: Level[] = [];
+    const c = e.changes;
+    for (let i = 0; i < c.length; i += 3) {
+      const price = c[i + 1]!;
+      if (c[i] === DEPTH_BID) bids.push([price, v.bids.apply(price, c[i + 2]!)]);
+      else asks.push([price, v.asks.apply(price, c[i + 2]!)]);
+    }
     v.lastUpdateId = e.updateId;
     out.push({ type: 'depthDiff', symbol: e.symbol, firstUpdateId: e.updateId, lastUpdateId: e.updateId, timeMs, bids, asks });
     const b = this.best(v);

@@ -17,7 +17,7 @@ import { auditEngine, type AuditReport } from './audit.js';
 import { SqliteCommandLog } from './commandLog.js';
 import { DATADIR_FILES } from './dataDirLayout.js';
 import type { EngineCommand } from './engineCommand.js';
-import type { CommandOutcome, OrderState } from './engineEvent.js';
+import type { AccountEvent, BalanceEvent, CommandOutcome, OrderEvent, OrderState } from './engineEvent.js';
 import type { ExchangeEngine } from './engine.js';
 import { dropHistoryTables, openHistoryDb, type HistoryDb } from './historyDb.js';
 import { HistoryQueries, type LedgerEntry, type PageQuery, type UserTrade } from './historyQueries.js';
@@ -67,6 +67,9 @@ export interface HistoryOptions {
 /** How long a history read waits for the history to reach the engine's seq (read your writes). */
 const HISTORY_WAIT_MS = 5_000;
 
+/** What a user's data stream carries. */
+export type UserEvent = OrderEvent | BalanceEvent | AccountEvent;
+
 /** Dependencies. */
 export interface ExchangeServiceDeps {
   readonly logger: Logger;
@@ -96,6 +99,7 @@ export class ExchangeService {
   history: HistoryQueries | undefined;
   /** Market data (depth, trades, klines, tickers) from the published outcomes. */
   readonly marketData: MarketData;
+  private readonly userListeners = new Map<number, Set<(events: readonly UserEvent[]) => void>>();
 
   private constructor(
     readonly options: ExchangeServiceOptions,
@@ -196,6 +200,48 @@ export class ExchangeService {
     return this.sequencer.onOutcomes(listener);
   }
 
+  /**
+   * Subscribes to one user's events (a user data stream: order updates as executionReport, balance changes as
+   * outboundAccountPosition/balanceUpdate, account freezes), one call per applied batch that has any, in sequence
+   * order, after durability. Returns the unsubscribe function.
+   */
+  subscribeUser(userId: number, listener: (events: readonly UserEvent[]) => void): () => void {
+    let set = this.userListeners.get(userId);
+    if (set === undefined) this.userListeners.set(userId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.userListeners.delete(userId);
+    };
+  }
+
+  /** Hands each batch's user events to their users' subscribers. PERF: O(events), nothing when no one listens. */
+  private publishUserEvents(outcomes: readonly CommandOutcome[]): void {
+    if (this.userListeners.size === 0) return;
+    const byUser = new Map<number, UserEvent[]>();
+    const add = (userId: number, e: UserEvent): void => {
+      if (!this.userListeners.has(userId)) return;
+      let list = byUser.get(userId);
+      if (list === undefined) byUser.set(userId, (list = []));
+      list.push(e);
+    };
+    for (const o of outcomes) {
+      for (const e of o.events) {
+        if (e.type === 'order') add(e.order.userId, e);
+        else if (e.type === 'balance' || e.type === 'account') add(e.userId, e);
+      }
+    }
+    for (const [userId, events] of byUser) {
+      for (const l of this.userListeners.get(userId) ?? []) {
+        try {
+          l(events);
+        } catch (err) {
+          this.deps.logger.warn({ err, userId }, 'a user stream subscriber failed');
+        }
+      }
+    }
+  }
+
   /** The engine's current state hash. */
   stateHash(): StateHash {
     return { seq: this.engine.seq, hash: hashStateText(encodeEngineState(this.engine)) };
@@ -276,6 +322,7 @@ export class ExchangeService {
     } catch (err) {
       this.deps.logger.error({ err }, 'market data could not apply a batch');
     }
+    this.publishUserEvents(outcomes);
     this.historyWorker?.notify(this.engine.seq);
     this.maybeSnapshot(false);
   }

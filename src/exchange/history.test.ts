@@ -194,10 +194,15 @@ test('a follower writes the history from the command log (snapshot + replay), fr
   log.close();
 });
 
-test('the service reads its own writes: a filled order is found right after its fill; history survives a restart', async () => {
+for (const store of ['SQLite', 'PostgreSQL'] as const) test(`the service (history on ${store}) reads its own writes: a filled order is found right after its fill; user streams; history survives a restart`, async () => {
   const datadir = join(root, `svc${++n}`);
-  const open = (): Promise<ExchangeService> => ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest') }, { logger: silentLogger() });
+  const schema = `cairn_exchange_svc_${process.pid}_${n}`;
+  if (store === 'PostgreSQL') schemas.push(schema);
+  const history = store === 'PostgreSQL' ? { url: PG_URL, pgSchema: schema } : {};
+  const open = (): Promise<ExchangeService> => ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest'), history }, { logger: silentLogger() });
   let svc = await open();
+  const streams: Record<number, string[]> = { 1: [], 2: [] };
+  for (const u of [1, 2]) svc.subscribeUser(u, (events) => streams[u]!.push(...events.map((e) => (e.type === 'order' ? `order:${e.execution}:${e.order.userId}` : `${e.type}:${e.userId}`))));
   await svc.submit({ type: 'ADJUST_BALANCE', adjustmentId: 'a', userId: 1, asset: 'USD', amount: 1000n * USD });
   await svc.submit({ type: 'ADJUST_BALANCE', adjustmentId: 'b', userId: 2, asset: 'CRN', amount: 10n * CRN });
   const ask = await svc.submit({ type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 2, order: { side: 'SELL', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 10_000, quantityLots: 1_000, clientOrderId: 'ask' } });
@@ -211,6 +216,10 @@ test('the service reads its own writes: a filled order is found right after its 
   assert.equal(svc.depth('CRNUSD').lastUpdateId, 2);
   assert.equal((await svc.klines('CRNUSD', '1m')).length, 1);
   await assert.rejects(svc.allOrders(1, 'NOPE'), /invalid symbol/);
+  // Each user saw only their own order updates and balance changes.
+  assert.ok(streams[1]!.every((e) => e.endsWith(':1')) && streams[2]!.every((e) => e.endsWith(':2')));
+  assert.deepEqual(streams[2]!.filter((e) => e.startsWith('order')), ['order:NEW:2', 'order:TRADE:2']);
+  assert.deepEqual(streams[1]!.filter((e) => e.startsWith('order')), ['order:NEW:1', 'order:TRADE:1']);
   await svc.close();
   svc = await open();
   assert.equal((await svc.myTrades(2, 'CRNUSD')).length, 1, 'no duplicate after a restart');

@@ -270,7 +270,15 @@ export async function openHistoryDb(options: HistoryDbOptions): Promise<HistoryD
     description = `sqlite ${options.sqlitePath}`;
   }
   try {
-    const migrator = new Migrator({ db, provider, migrationTableName: HISTORY_MIGRATION_TABLE, migrationLockTableName: HISTORY_MIGRATION_LOCK_TABLE });
+    const migrator = new Migrator({
+      db,
+      provider,
+      migrationTableName: HISTORY_MIGRATION_TABLE,
+      migrationLockTableName: HISTORY_MIGRATION_LOCK_TABLE,
+      // With a schema of its own, the migration tables live there too; without this kysely looks for them in any
+      // schema and takes another exchange's for its own.
+      ...(kind === 'postgres' && options.pgSchema !== undefined ? { migrationTableSchema: options.pgSchema } : {}),
+    });
     const { error } = await migrator.migrateToLatest();
     if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
     await sql`select 1`.execute(db);

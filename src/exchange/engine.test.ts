@@ -149,6 +149,8 @@ test('client order ids: unique among open orders, found by id, reserved prefix, 
   const b = accepted(h.limit(1, 'BUY', 10_000, 100));
   assert.equal(b.order.clientOrderId, `cairn-${b.order.orderId}`);
   assert.equal(h.engine.getOpenOrder(1, 'CRNUSD', undefined, `cairn-${b.order.orderId}`)?.orderId, b.order.orderId);
+  assert.equal(h.engine.getOpenOrder(1, 'CRNUSD', undefined, `cairn-0${b.order.orderId}`), undefined, 'only the canonical form');
+  assert.equal(h.engine.getOpenOrder(1, 'CRNUSD', undefined, `cairn-${a.order.orderId}`), undefined, 'an order with its own client id');
   assert.equal(h.engine.getOpenOrder(2, 'CRNUSD', undefined, 'my-1'), undefined);
   accepted(h.run({ type: 'CANCEL_ORDER', symbol: 'CRNUSD', userId: 1, clientOrderId: 'my-1' }));
   accepted(h.limit(1, 'BUY', 10_000, 100, { clientOrderId: 'my-1' }));

@@ -326,7 +326,7 @@ export class ExchangeEngine {
 
   /**
    * Context-free checks of a new order and its filters (Binance evaluates these before anything else, also in
-   * cancel-replace), then what it must lock. `freedSlots`/`freedRecord`: an order a cancel-replace is about to cancel.
+   * cancel-replace). `freed`: the order a cancel-replace is about to cancel (its client id and its slot count as free).
    */
   private prepareOrder(m: MarketState, userId: number, p: OrderParams, freed: OrderRecord | undefined): PreparedOrder | RejectedResult {
     const grid = m.def.grid;
@@ -509,8 +509,9 @@ export class ExchangeEngine {
     } else if (clientOrderId !== undefined) {
       if (clientOrderId.startsWith(AUTO_CLIENT_ORDER_ID_PREFIX)) {
         const id = Number(clientOrderId.slice(AUTO_CLIENT_ORDER_ID_PREFIX.length));
-        rec = Number.isSafeInteger(id) ? this.ownOrder(acct, id) : undefined;
-        if (rec !== undefined && rec.clientOrderId !== '') rec = undefined;
+        rec = Number.isSafeInteger(id) && id > 0 ? this.ownOrder(acct, id) : undefined;
+        // Only the engine's own form names it (`cairn-1e3` is not order 1000's id).
+        if (rec !== undefined && (rec.clientOrderId !== '' || rec.displayClientOrderId !== clientOrderId)) rec = undefined;
       } else {
         rec = acct.clientIds.get(clientIdKey(m.symbol, clientOrderId));
       }

@@ -181,7 +181,7 @@ export class ExchangeService {
       }
       return service;
     } catch (err) {
-      if (log !== undefined && !(err instanceof ExchangeError && err.code === 'BAD_CONFIG')) log.close();
+      log?.close(); // idempotent: a service that was created already closed it
       releasePidLock(lockPath);
       throw err;
     }

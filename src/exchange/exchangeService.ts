@@ -129,7 +129,7 @@ export class ExchangeService {
     this.marketData = new MarketData(engine);
     this.sequencer.onOutcomes((outcomes) => this.afterBatch(outcomes));
     if (this.snapshotEveryMs > 0) {
-      this.timer = setInterval(() => this.maybeSnapshot(true), Math.min(this.snapshotEveryMs, 60_000));
+      this.timer = setInterval(() => this.maybeSnapshot(), Math.min(this.snapshotEveryMs, 60_000));
       this.timer.unref();
     }
   }
@@ -324,7 +324,7 @@ export class ExchangeService {
     }
     this.publishUserEvents(outcomes);
     this.historyWorker?.notify(this.engine.seq);
-    this.maybeSnapshot(false);
+    this.maybeSnapshot();
   }
 
   // ---- reads for the gateway -------------------------------------------------------------------------------------
@@ -423,12 +423,12 @@ export class ExchangeService {
     return this.historyWorker?.seq ?? 0;
   }
 
-  private maybeSnapshot(byTimer: boolean): void {
+  /** Starts a snapshot when N commands or T ms passed since the last one (and anything changed). */
+  private maybeSnapshot(): void {
     if (this.snapshotWrite !== undefined || this.closing !== undefined) return;
     const since = this.engine.seq - this.lastSnapshotSeq;
     if (since <= 0) return;
-    const due = since >= this.snapshotEvery || (this.snapshotEveryMs > 0 && Date.now() - this.lastSnapshotAtMs >= this.snapshotEveryMs);
-    if (due || (byTimer && this.snapshotEveryMs > 0 && Date.now() - this.lastSnapshotAtMs >= this.snapshotEveryMs)) this.startSnapshot();
+    if (since >= this.snapshotEvery || (this.snapshotEveryMs > 0 && Date.now() - this.lastSnapshotAtMs >= this.snapshotEveryMs)) this.startSnapshot();
   }
 
   private startSnapshot(): void {

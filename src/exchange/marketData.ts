@@ -167,6 +167,8 @@ class MarketView {
   lastUpdateId: number;
   readonly trades: MarketTrade[] = [];
   readonly klines = new Map<KlineInterval, Kline[]>();
+  /** Intervals whose list may lack older candles (seeded from the history, or trimmed): older ranges are the history's. */
+  readonly truncated = new Set<KlineInterval>();
   lastBook = { bid: 0, bidQty: 0, ask: 0, askQty: 0 };
 
   constructor(
@@ -221,7 +223,9 @@ export class MarketData {
     }
     for (const k of klines) {
       const v = this.views.get(k.symbol);
-      if (v !== undefined) this.pushKline(v, k);
+      if (v === undefined) continue;
+      this.pushKline(v, k);
+      v.truncated.add(k.interval);
     }
   }
 
@@ -315,7 +319,10 @@ export class MarketData {
     if (last !== undefined && last.openTimeMs === k.openTimeMs) list[list.length - 1] = k;
     else list.push(k);
     const keep = k.interval === '1m' ? Math.max(this.klinesKept, 1_441) : this.klinesKept;
-    if (list.length > keep * 2) list.splice(0, list.length - keep);
+    if (list.length > keep * 2) {
+      list.splice(0, list.length - keep);
+      v.truncated.add(k.interval);
+    }
   }
 
   private view(symbol: string): MarketView {
@@ -355,21 +362,23 @@ export class MarketData {
 
   /**
    * Candles held in memory, oldest first: with startTime, the first `limit` opening at or after it; otherwise the
-   * last `limit` opening at or before endTime (Binance's selection). Undefined when the range reaches before what
-   * memory holds (ask the history).
+   * last `limit` opening at or before endTime (Binance's selection). Undefined when the answer may need candles older
+   * than memory holds (ask the history).
    * @throws ExchangeError BAD_QUERY
    */
   klines(symbol: string, interval: KlineInterval, q: { startTime?: number; endTime?: number; limit: number }): Kline[] | undefined {
-    const list = this.view(symbol).klines.get(interval)!;
-    const first = list[0];
+    const v = this.view(symbol);
+    const list = v.klines.get(interval)!;
+    const truncated = v.truncated.has(interval);
+    const firstOpen = list[0]?.openTimeMs ?? Number.MAX_SAFE_INTEGER;
     const startTime = q.startTime;
     const endTime = q.endTime ?? Number.MAX_SAFE_INTEGER;
     if (startTime !== undefined) {
-      if (first !== undefined && startTime < first.openTimeMs && list.length >= this.klinesKept) return undefined;
+      if (truncated && startTime < firstOpen) return undefined;
       return list.filter((k) => k.openTimeMs >= startTime && k.openTimeMs <= endTime).slice(0, q.limit);
     }
     const upTo = list.filter((k) => k.openTimeMs <= endTime);
-    if (upTo.length < q.limit && list.length >= this.klinesKept) return undefined;
+    if (truncated && upTo.length < q.limit) return undefined;
     return upTo.slice(Math.max(0, upTo.length - q.limit));
   }
 

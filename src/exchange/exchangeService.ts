@@ -67,6 +67,15 @@ export interface HistoryOptions {
 /** How long a history read waits for the history to reach the engine's seq (read your writes). */
 const HISTORY_WAIT_MS = 5_000;
 
+/**
+ * The wanted configuration with the statuses the running exchange set (SET_MARKET_STATUS) kept for its existing
+ * markets: a market halted at run time stays halted across restarts; the file's status applies to new markets.
+ */
+function withRuntimeStatuses(wanted: ExchangeConfig, current: ExchangeConfig | undefined): ExchangeConfig {
+  if (current === undefined) return wanted;
+  return { ...wanted, markets: wanted.markets.map((m) => ({ ...m, status: current.markets.find((c) => c.symbol === m.symbol)?.status ?? m.status })) };
+}
+
 /** What a user's data stream carries. */
 export type UserEvent = OrderEvent | BalanceEvent | AccountEvent;
 
@@ -163,8 +172,9 @@ export class ExchangeService {
       for (const s of report.skippedSnapshots) deps.logger.warn(s, 'snapshot skipped');
       deps.logger.info({ ...report, ms: Date.now() - started }, 'exchange state restored');
       const service = new ExchangeService(options, deps, engine, log, snapshots, lockPath, report);
-      if (engine.config === undefined || encodeExchangeConfig(engine.config) !== encodeExchangeConfig(options.config)) {
-        const outcome = await service.submit({ type: 'CONFIGURE', config: options.config });
+      const wanted = withRuntimeStatuses(options.config, engine.config);
+      if (engine.config === undefined || encodeExchangeConfig(engine.config) !== encodeExchangeConfig(wanted)) {
+        const outcome = await service.submit({ type: 'CONFIGURE', config: wanted });
         if (!outcome.result.ok) {
           await service.close();
           throw new ExchangeError('BAD_CONFIG', `the configuration cannot be applied: ${outcome.result.ok === false && 'message' in outcome.result ? outcome.result.message : 'refused'}`);

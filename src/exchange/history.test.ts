@@ -228,5 +228,10 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) test(`the service (histor
   assert.equal(svc.ticker24h('CRNUSD').count, 1);
   const counts = await svc.history!.counts();
   assert.equal(counts.trades, 1);
+  // A market halted at run time stays halted across a restart (the file's TRADING applies to new markets only).
+  assert.ok((await svc.submit({ type: 'SET_MARKET_STATUS', symbol: 'CRNUSDT', status: 'HALT' })).result.ok);
+  await svc.close();
+  svc = await open();
+  assert.equal(svc.markets().find((m) => m.symbol === 'CRNUSDT')?.status, 'HALT');
   await svc.close();
 });

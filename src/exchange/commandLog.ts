@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { encodeCommand, parseCommand, type EngineCommand, type SequencedCommand } from './engineCommand.js';
+import { parseCommand, type EngineCommand, type SequencedCommand } from './engineCommand.js';
 import { ExchangeError } from './exchangeError.js';
 
 /** One record as stored: the command's canonical JSON text with its sequence number and time. */
@@ -45,13 +45,8 @@ export interface CommandLog {
 }
 
 /** The checksum of a record: CRC-32 (zlib's) of `seq \n timeMs \n body` in UTF-8. */
-export function recordChecksum(seq: number, timeMs: number, body: string): number {
+function recordChecksum(seq: number, timeMs: number, body: string): number {
   return crc32(`${seq}\n${timeMs}\n${body}`);
-}
-
-/** A record for a sequenced command. */
-export function toLogRecord(sc: SequencedCommand): LogRecord {
-  return { seq: sc.seq, timeMs: sc.timeMs, body: encodeCommand(sc.command) };
 }
 
 /** What opening the log found and did. */
@@ -84,7 +79,6 @@ interface Row {
 export class SqliteCommandLog implements CommandLog {
   private _lastSeq: number;
   private closed = false;
-  private readonly insert: Database.Statement | undefined;
   private readonly appendTx: ((records: readonly LogRecord[]) => void) | undefined;
 
   private constructor(
@@ -97,7 +91,6 @@ export class SqliteCommandLog implements CommandLog {
     this._lastSeq = lastSeq;
     if (!readOnly) {
       const insert = db.prepare('INSERT INTO command_log (seq, time_ms, body, crc) VALUES (?, ?, ?, ?)');
-      this.insert = insert;
       this.appendTx = db.transaction((records: readonly LogRecord[]) => {
         for (const r of records) insert.run(r.seq, r.timeMs, r.body, recordChecksum(r.seq, r.timeMs, r.body));
       });

@@ -423,8 +423,3 @@ export function parseCommand(text: string): EngineCommand {
   }
   return decodeCommand(value);
 }
-
-/** True for the commands that act on orders of one market (the gateway's trading commands). */
-export function isOrderCommand(c: EngineCommand): c is PlaceOrderCommand | CancelOrderCommand | CancelAllOrdersCommand | AmendOrderCommand | CancelReplaceCommand {
-  return c.type === 'PLACE_ORDER' || c.type === 'CANCEL_ORDER' || c.type === 'CANCEL_ALL_ORDERS' || c.type === 'AMEND_ORDER' || c.type === 'CANCEL_REPLACE';
-}

@@ -62,7 +62,7 @@ class SqliteRowWriter {
 }
 
 /** Converts a candle to its row. */
-export function klineToRow(k: Kline): HistoryKlinesTable {
+function klineToRow(k: Kline): HistoryKlinesTable {
   return {
     symbol: k.symbol,
     interval: k.interval,

@@ -355,11 +355,6 @@ export class MarketData {
     return t.slice(Math.max(0, t.length - limit));
   }
 
-  /** Id of the oldest trade held in memory (older ones are in the history), or undefined when none. */
-  oldestRecentTradeId(symbol: string): number | undefined {
-    return this.view(symbol).trades[0]?.tradeId;
-  }
-
   /**
    * Candles held in memory, oldest first: with startTime, the first `limit` opening at or after it; otherwise the
    * last `limit` opening at or before endTime (Binance's selection). Undefined when the answer may need candles older

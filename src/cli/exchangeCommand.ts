@@ -128,8 +128,17 @@ export function registerExchangeCommand(program: Command): void {
       await new Promise<void>((resolve) => {
         const inflight = new Set<Promise<void>>();
         const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+        // Back-pressure: when standard output is full, stop reading input until it drains (no unbounded buffers).
+        let paused = false;
         const answer = (v: unknown): void => {
-          out.write(jsonLine(v) + '\n');
+          if (!out.write(jsonLine(v) + '\n') && !paused) {
+            paused = true;
+            rl.pause();
+            out.once('drain', () => {
+              paused = false;
+              rl.resume();
+            });
+          }
         };
         rl.on('line', (line) => {
           if (line.trim() === '') return;

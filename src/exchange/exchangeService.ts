@@ -2,12 +2,13 @@
  * The exchange in a data dir: it owns the dir (a pid lock), opens the command log (cutting a damaged tail), restores
  * the engine from the newest valid snapshot plus the log, applies the wanted configuration by a CONFIGURE command
  * when it differs, and then takes commands through its sequencer. Every N commands or T seconds it writes a snapshot;
- * on close it drains the sequencer and writes a last one. History and market data follow the published outcomes.
- * This is the engine's API for the gateway (commands in, results out, reads, a subscription to sequenced outcomes)
- * and for the chain bridge (deposit, withdrawal lock/complete/fail commands).
+ * on close it drains the sequencer and writes a last one. Market data and user streams follow the published
+ * outcomes; the history is written by a worker thread that follows the command log (historyWorker.ts).
+ * This is the engine's API for the gateway (commands in, results out, reads, subscriptions to sequenced outcomes,
+ * user events and market data) and for the chain bridge (deposit, withdrawal lock/complete/fail commands).
  *
- * Data dir layout: `command-log.sqlite` (+ -wal, -shm), `snapshots/`, `history.sqlite` (default history store),
- * `exchange.lock`.
+ * Data dir layout (dataDirLayout.ts): `command-log.sqlite` (+ -wal, -shm), `snapshots/`, `history.sqlite` (default
+ * history store), `exchange.lock`.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

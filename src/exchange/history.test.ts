@@ -1,7 +1,7 @@
 /**
  * The history on real databases — a SQLite file and the machine's PostgreSQL (127.0.0.1:5432, database `test`, a
  * schema of its own per run, dropped after): rows match the engine's events, writing is idempotent by sequence
- * number (repeats and restarts write nothing twice), a writer behind the engine catches up from the command log,
+ * number (repeats and restarts write nothing twice), a follower of the command log writes it from wherever it stopped,
  * reads follow Binance's pagination and never show another user's data; and the service reads its own writes.
  */
 import assert from 'node:assert/strict';

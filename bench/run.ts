@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
- * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, matching, crash).
- * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) runs only when named
- * in --only.
+ * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange, crash,
+ * exchangeCrash).
+ * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
+ * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
  */
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';
@@ -15,6 +16,7 @@ import { runRestTxBench } from './restTx.bench.js';
 import { runP2pBench } from './p2p.bench.js';
 import { DEFAULT_CRASH_CYCLES, runCrashSafetyBench } from './crashSafety.bench.js';
 import { runMatchingBench } from './matching.bench.js';
+import { DEFAULT_EXCHANGE_CRASH_CYCLES, runExchangeBench, runExchangeCrashBench } from './exchange.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -43,7 +45,9 @@ const results = {
   ...(want('restTx') ? { restTx: await runRestTxBench(seconds) } : {}),
   ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
   ...(want('matching') ? { matching: runMatchingBench(seconds) } : {}),
+  ...(want('exchange') ? { exchange: await runExchangeBench(seconds) } : {}),
   // Minutes long: only when asked for by name.
   ...(only?.has('crash') === true ? { crash: await runCrashSafetyBench(crashCycles) } : {}),
+  ...(only?.has('exchangeCrash') === true ? { exchangeCrash: await runExchangeCrashBench(crashCyclesArg >= 0 ? crashCycles : DEFAULT_EXCHANGE_CRASH_CYCLES) } : {}),
 };
 if (args.includes('--json')) console.log(JSON.stringify(results));

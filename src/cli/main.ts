@@ -2,6 +2,7 @@ import './shims.js';
 import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
 import { registerDevnetCommand } from './devnetCommand.js';
+import { registerExchangeCommand } from './exchangeCommand.js';
 import { registerHeadersCommand } from './headersCommand.js';
 import { registerLogCommands } from './logCollectorCommand.js';
 import { CliError } from './input.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerLogCommands(program);
   registerWalletCommand(program);
   registerWalletServiceCommand(program);
+  registerExchangeCommand(program);
   return program;
 }
 

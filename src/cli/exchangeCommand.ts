@@ -1,0 +1,298 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { createLogger, type LogLevel } from '../logging/logger.js';
+import { defaultDatadir } from './datadir.js';
+import { CliError } from './input.js';
+
+interface CommonFlags {
+  network: string;
+  datadir?: string;
+  json?: boolean;
+}
+
+interface HistoryFlags {
+  db?: string;
+  dbSchema?: string;
+  history?: boolean;
+}
+
+interface RunFlags extends CommonFlags, HistoryFlags {
+  markets?: string;
+  snapshotEvery: string;
+  snapshotIntervalSec: string;
+  logLevel: string;
+}
+
+interface HashFlags extends CommonFlags, HistoryFlags {
+  fromScratch?: boolean;
+  toSeq?: string;
+  rebuildHistory?: boolean;
+}
+
+/** The history store the flags name: SQLite in the data dir, PostgreSQL with --db, or none with --no-history. */
+function historyOf(flags: HistoryFlags): { url?: string; pgSchema?: string } | false {
+  if (flags.history === false) {
+    if (flags.db !== undefined) throw new CliError('--db and --no-history exclude each other');
+    return false;
+  }
+  if (flags.db !== undefined && !/^postgres(ql)?:\/\//i.test(flags.db)) throw new CliError('--db must be a postgres://… URL (SQLite in the data dir is the default)');
+  if (flags.dbSchema !== undefined && flags.db === undefined) throw new CliError('--db-schema goes with --db');
+  return { ...(flags.db !== undefined ? { url: flags.db } : {}), ...(flags.dbSchema !== undefined ? { pgSchema: flags.dbSchema } : {}) };
+}
+
+const NETWORKS = ['main', 'test', 'devnet', 'regtest'] as const;
+type Network = (typeof NETWORKS)[number];
+
+function network(name: string): Network {
+  if (!(NETWORKS as readonly string[]).includes(name)) throw new CliError(`--network must be one of ${NETWORKS.join(', ')} (the exchange runs on cairn networks)`);
+  return name as Network;
+}
+
+function datadirOf(flags: CommonFlags): string {
+  return flags.datadir ?? join(defaultDatadir(network(flags.network)), 'exchange');
+}
+
+function positiveInt(value: string, flag: string, min = 1): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) throw new CliError(`${flag} must be an integer ≥ ${min}, got '${value}'`);
+  return Number(value);
+}
+
+/** JSON text with bigints as decimal strings (the exchange's amounts). */
+function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Maps the exchange's errors to CLI errors with their message (never a stack trace for bad input or bad data). */
+function cliFailure(what: string, err: unknown): CliError {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  return new CliError(`${what}: ${err instanceof Error ? err.message : String(err)}${code !== undefined ? ` (${code})` : ''}`);
+}
+
+/** Registers `cairn exchange` and its subcommands. */
+export function registerExchangeCommand(program: Command): void {
+  const exchange = program
+    .command('exchange')
+    .description('the exchange engine: markets, accounts and fees, a durable command log with snapshots (HTTP gateway: a later release)');
+
+  exchange
+    .command('run')
+    .description(
+      'run the engine on a data dir, taking commands as JSON lines on standard input ({"id":…,"command":{…}} or a bare command) ' +
+        'and answering each on standard output once it is durable ({"id","seq","timeMs","result"}); {"id","query":"stateHash"|"audit"} ' +
+        'answers at once. Prints {"event":"ready",…} first. Stops cleanly at the end of input, on Ctrl-C or SIGTERM.',
+    )
+    .option('--network <name>', 'main | test | devnet | regtest (regtest/devnet: admin adjustments may credit any asset)', 'devnet')
+    .option('--datadir <dir>', 'data directory: command log, snapshots, history (default ~/.cairn/<network>/exchange)')
+    .option('--markets <file>', 'markets file: JSON {"assets":[…],"markets":[…]} (default: CRNUSD and CRNUSDT)')
+    .option('--snapshot-every <n>', 'write a snapshot every n commands', '10000')
+    .option('--snapshot-interval-sec <s>', 'and at most s seconds after a change (0 = only by count)', '60')
+    .option('--db <url>', 'postgres://user@host:port/database for the history (orders, trades, ledger, klines); default SQLite <datadir>/history.sqlite')
+    .option('--db-schema <name>', 'with --db: PostgreSQL schema of the history tables (created if missing)')
+    .option('--no-history', 'write no history (market data then starts empty after a restart)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
+    .action(async (flags: RunFlags) => {
+      const net = network(flags.network);
+      const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+      if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
+      const snapshotEvery = positiveInt(flags.snapshotEvery, '--snapshot-every');
+      const snapshotIntervalSec = positiveInt(flags.snapshotIntervalSec, '--snapshot-interval-sec', 0);
+      const history = historyOf(flags);
+      const { defaultExchangeConfig, parseMarketsFile } = await import('../exchange/exchangeConfig.js');
+      const { ExchangeService } = await import('../exchange/exchangeService.js');
+      const { decodeCommand } = await import('../exchange/engineCommand.js');
+      let config;
+      try {
+        config = flags.markets !== undefined ? parseMarketsFile(readFileSync(flags.markets, 'utf8'), net) : defaultExchangeConfig(net);
+      } catch (err) {
+        throw cliFailure(`cannot read the markets file ${flags.markets ?? ''}`, err);
+      }
+      const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net } });
+      const datadir = datadirOf(flags);
+      const out = process.stdout;
+      const service = await ExchangeService.open(
+        { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000, history },
+        {
+          logger,
+          onFatal: (err) => {
+            process.stderr.write(`error: the exchange stopped: ${err.message}\n`);
+            process.exit(1);
+          },
+        },
+      ).catch((err: unknown) => {
+        throw cliFailure(`cannot start the exchange on ${datadir}`, err);
+      });
+      const hash = service.stateHash();
+      out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery }) + '\n');
+      await new Promise<void>((resolve) => {
+        const inflight = new Set<Promise<void>>();
+        const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+        // Back-pressure: when standard output is full, stop reading input until it drains (no unbounded buffers).
+        let paused = false;
+        const answer = (v: unknown): void => {
+          if (!out.write(jsonLine(v) + '\n') && !paused) {
+            paused = true;
+            rl.pause();
+            out.once('drain', () => {
+              paused = false;
+              rl.resume();
+            });
+          }
+        };
+        rl.on('line', (line) => {
+          if (line.trim() === '') return;
+          let msg: Record<string, unknown>;
+          try {
+            const parsed: unknown = JSON.parse(line);
+            if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('a line must be a JSON object');
+            msg = parsed as Record<string, unknown>;
+          } catch (err) {
+            answer({ id: null, error: { code: 'BAD_JSON', message: (err as Error).message } });
+            return;
+          }
+          const id = msg.id ?? null;
+          if (msg.query !== undefined) {
+            if (msg.query === 'stateHash') answer({ id, ...service.stateHash() });
+            else if (msg.query === 'audit') answer({ id, audit: service.audit() });
+            else answer({ id, error: { code: 'BAD_QUERY', message: 'query must be stateHash or audit' } });
+            return;
+          }
+          let command;
+          try {
+            command = decodeCommand(msg.command ?? msg);
+          } catch (err) {
+            answer({ id, error: { code: (err as { code?: string }).code ?? 'BAD_COMMAND', message: (err as Error).message } });
+            return;
+          }
+          const p = service.submit(command).then(
+            (o) => answer({ id, seq: o.seq, timeMs: o.timeMs, result: o.result }),
+            (err: unknown) => answer({ id, error: { code: (err as { code?: string }).code ?? 'FAILED', message: (err as Error).message } }),
+          );
+          inflight.add(p);
+          void p.finally(() => inflight.delete(p));
+        });
+        let stopping = false;
+        const stop = (): void => {
+          if (stopping) return;
+          stopping = true;
+          void Promise.all(inflight)
+            .then(() => service.close())
+            .then(resolve, (err: unknown) => {
+              process.stderr.write(`error while stopping: ${String(err)}\n`);
+              process.exitCode = 1;
+              resolve();
+            });
+        };
+        rl.on('close', stop);
+        process.once('SIGINT', () => rl.close());
+        process.once('SIGTERM', () => rl.close());
+      });
+    });
+
+  exchange
+    .command('state-hash')
+    .description("print the sha256 of the engine's canonical state: the newest valid snapshot plus the log after it, or with --from-scratch a replay of the whole log (the two must agree)")
+    .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
+    .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
+    .option('--from-scratch', 'replay the whole command log from an empty state')
+    .option('--to-seq <n>', 'stop at this sequence number')
+    .option('--json', 'print {"seq","stateHash",…} as JSON')
+    .action(async (flags: HashFlags) => {
+      const { readExchangeState } = await import('../exchange/exchangeService.js');
+      const { computeStateHash } = await import('../exchange/engineState.js');
+      const datadir = datadirOf(flags);
+      const toSeq = flags.toSeq !== undefined ? positiveInt(flags.toSeq, '--to-seq', 0) : undefined;
+      let state;
+      try {
+        state = readExchangeState(datadir, { ...(flags.fromScratch === true ? { fromScratch: true } : {}), ...(toSeq !== undefined ? { toSeq } : {}) });
+      } catch (err) {
+        throw cliFailure(`cannot read the exchange state in ${datadir}`, err);
+      }
+      const hash = computeStateHash(state.engine);
+      if (flags.json === true) {
+        process.stdout.write(jsonLine({ seq: state.engine.seq, stateHash: hash, snapshotSeq: state.report.snapshotSeq, replayed: state.report.replayed, logLastSeq: state.log.lastSeq, damagedTail: state.log.cutRecords }) + '\n');
+      } else {
+        process.stdout.write(`${hash}  seq ${state.engine.seq} (${state.report.snapshotSeq > 0 ? `snapshot ${state.report.snapshotSeq} + ` : 'from scratch: '}${state.report.replayed} replayed)\n`);
+      }
+    });
+
+  exchange
+    .command('audit')
+    .description('check the double-entry invariant (per asset: Σ free + locked of all accounts = credited − withdrawn), locks against open orders and withdrawals, and books against open orders; exits 1 when anything fails')
+    .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
+    .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
+    .option('--from-scratch', 'audit the state replayed from an empty state')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: HashFlags) => {
+      const { readExchangeState } = await import('../exchange/exchangeService.js');
+      const { auditEngine } = await import('../exchange/audit.js');
+      const datadir = datadirOf(flags);
+      let state;
+      try {
+        state = readExchangeState(datadir, flags.fromScratch === true ? { fromScratch: true } : {});
+      } catch (err) {
+        throw cliFailure(`cannot read the exchange state in ${datadir}`, err);
+      }
+      const report = auditEngine(state.engine);
+      if (flags.json === true) {
+        process.stdout.write(jsonLine(report) + '\n');
+      } else {
+        const out = process.stdout;
+        out.write(`audit at seq ${report.seq}: ${report.ok ? 'OK' : 'FAILED'}\n`);
+        for (const a of report.assets) {
+          out.write(`  ${a.asset.padEnd(6)} held ${a.held}  credited ${a.credited}  withdrawn ${a.withdrawn}  ${a.balanced ? 'balanced' : 'NOT BALANCED'}\n`);
+        }
+        for (const p of report.problems) out.write(`  problem: ${p}\n`);
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  exchange
+    .command('replay')
+    .description(
+      'replay the whole command log from an empty state (no HTTP): prints the state hash, the audit, and how long it took; ' +
+        'with --rebuild-history, drops the history and writes it again from the log (the exchange must not be running)',
+    )
+    .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
+    .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
+    .option('--to-seq <n>', 'stop at this sequence number')
+    .option('--rebuild-history', 'rebuild the history (SQLite in the data dir, or --db) from the command log')
+    .option('--db <url>', 'with --rebuild-history: the PostgreSQL history to rebuild')
+    .option('--db-schema <name>', 'with --db: its schema')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: HashFlags) => {
+      if (flags.rebuildHistory === true) {
+        const history = historyOf(flags);
+        if (history === false) throw new CliError('--rebuild-history needs a history store');
+        if (flags.toSeq !== undefined) throw new CliError('--rebuild-history rebuilds up to the end of the log; drop --to-seq');
+        const { rebuildHistory } = await import('../exchange/exchangeService.js');
+        const datadir = datadirOf(flags);
+        const started = performance.now();
+        const r = await rebuildHistory(datadir, history).catch((err: unknown) => {
+          throw cliFailure(`cannot rebuild the history of ${datadir}`, err);
+        });
+        const out = { seq: r.seq, ms: Math.round(performance.now() - started), rows: r.rows };
+        process.stdout.write(flags.json === true ? jsonLine(out) + '\n' : `history rebuilt to seq ${out.seq} in ${out.ms} ms: ${r.rows.orders} order updates, ${r.rows.trades} trades, ${r.rows.ledger} ledger entries, ${r.rows.klines} candle updates\n`);
+        return;
+      }
+      const { readExchangeState } = await import('../exchange/exchangeService.js');
+      const { auditEngine } = await import('../exchange/audit.js');
+      const { computeStateHash } = await import('../exchange/engineState.js');
+      const datadir = datadirOf(flags);
+      const toSeq = flags.toSeq !== undefined ? positiveInt(flags.toSeq, '--to-seq', 0) : undefined;
+      const started = performance.now();
+      let state;
+      try {
+        state = readExchangeState(datadir, { fromScratch: true, ...(toSeq !== undefined ? { toSeq } : {}) });
+      } catch (err) {
+        throw cliFailure(`cannot replay the command log in ${datadir}`, err);
+      }
+      const ms = performance.now() - started;
+      const report = auditEngine(state.engine);
+      const result = { seq: state.engine.seq, stateHash: computeStateHash(state.engine), replayed: state.report.replayed, ms: Math.round(ms), audit: report.ok ? 'OK' : 'FAILED', problems: report.problems };
+      if (flags.json === true) process.stdout.write(jsonLine(result) + '\n');
+      else process.stdout.write(`replayed ${result.replayed} commands in ${result.ms} ms: seq ${result.seq}, state hash ${result.stateHash}, audit ${result.audit}\n${report.problems.map((p) => `  problem: ${p}\n`).join('')}`);
+      if (!report.ok) process.exitCode = 1;
+    });
+}

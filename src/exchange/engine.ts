@@ -1,0 +1,974 @@
+/**
+ * The exchange engine: a deterministic state machine from sequenced commands to results and events. It holds the
+ * markets (one matching-core OrderBook each), the accounts (free and locked balance per asset, bigint base units),
+ * the open orders with what each has locked, the fee account, and the idempotency records of admin and chain-bridge
+ * commands. No I/O and no clock: the time of a command is the sequencer's stamp, so the same log gives the same
+ * state, byte for byte (see engineState.ts for the canonical form and its hash).
+ *
+ * Settlement rules:
+ * - Placing an order locks exactly what it can spend: a limit-priced buy (LIMIT, LIMIT_MAKER, stop-limit) locks
+ *   quantity × price in quote units; a MARKET buy by quoteOrderQty locks that amount; a MARKET buy by quantity locks
+ *   what previewMarket says the book's best `quantity` lots cost now; a sell locks its quantity in base units (a
+ *   MARKET sell by quoteOrderQty: the lots previewMarket says the amount buys). Fees are charged on the asset
+ *   received, so nothing more is locked.
+ * - A fill settles both sides in one step at the maker's price: the buyer's locked quote pays lots × price, the
+ *   seller's locked base delivers the lots; each receives the other asset minus its fee. A limit buy filled below its
+ *   limit unlocks the difference at once, so an open order always has exactly remaining × limit locked.
+ * - Fee = ceil(received × rate / 10^6) in base units of the asset received, at the maker's or taker's rate of the
+ *   market; it moves to the fee account (user 0). Rounding up never creates money: the fee is part of what the payer
+ *   received (fee ≤ received because rate ≤ 10%), and payer + fee account get exactly the amount the counterparty
+ *   gave up. So each fill's ledger entries sum to zero per asset.
+ * - Cancels, expiries (IOC, FOK, MARKET remainder, self-trade prevention) and amends unlock what the removed lots had
+ *   locked; a finished order unlocks whatever it did not spend (a MARKET buy's unused bound).
+ * Invariant (auditEngineState): per asset, Σ over all accounts (fee account included) of free + locked = credited −
+ * withdrawn; every locked balance = Σ of its open orders' locks + its pending withdrawals; nothing is negative.
+ * @see exchange-core RiskEngine/SimpleEventsProcessor (lock on place, settle per trade event); ViaBTC matchengine
+ *   me_trade.c (fees on the received asset)
+ */
+import { checkNewOrder } from '../matching/checkNewOrder.js';
+import { DEFAULT_STP_MODE, type NewOrder } from '../matching/matchCommand.js';
+import type { MatchEvent, MatchEventSink, MatchRejectReason } from '../matching/matchEvent.js';
+import { baseAmount, lotTicksToQuote, quoteAmount, quoteToLotTicks } from '../matching/marketGrid.js';
+import { IntKeyMap } from '../matching/intKeyMap.js';
+import { OrderBook } from '../matching/orderBook.js';
+import {
+  adjustmentAllowed,
+  configChangeRefusal,
+  defineMarket,
+  PPM,
+  type AssetConfig,
+  type ExchangeConfig,
+  type MarketConfig,
+} from './exchangeConfig.js';
+import {
+  FEE_ACCOUNT_ID,
+  type AdjustBalanceCommand,
+  type AmendOrderCommand,
+  type CancelAllOrdersCommand,
+  type CancelOrderCommand,
+  type CancelReplaceCommand,
+  type CompleteWithdrawalCommand,
+  type CreditDepositCommand,
+  type EngineCommand,
+  type FailWithdrawalCommand,
+  type LockWithdrawalCommand,
+  type OrderParams,
+  type PlaceOrderCommand,
+  type SequencedCommand,
+} from './engineCommand.js';
+import {
+  DEPTH_ASK,
+  DEPTH_BID,
+  REJECT_INFO,
+  type BalanceResult,
+  type CancelReplaceResult,
+  type CommandOutcome,
+  type CommandResult,
+  type EngineEvent,
+  type EngineRejectReason,
+  type ExecutionType,
+  type FillInfo,
+  type LedgerReason,
+  type OrderEvent,
+  type OrderResult,
+  type OrderState,
+  type RejectedResult,
+} from './engineEvent.js';
+import {
+  Account,
+  AUTO_CLIENT_ORDER_ID_PREFIX,
+  clientIdKey,
+  MarketState,
+  OrderRecord,
+  type CreditRecord,
+  type WithdrawalRecord,
+} from './engineRecords.js';
+import { ExchangeError } from './exchangeError.js';
+
+/** A refused result with Binance's message for the reason, plus detail. */
+export function rejected(reason: EngineRejectReason, detail?: string): RejectedResult {
+  const msg = REJECT_INFO[reason].msg;
+  return { ok: false, reason, message: detail === undefined ? msg : `${msg} (${detail})` };
+}
+
+/** No fills: shared, never mutated. */
+const NO_FILLS: readonly FillInfo[] = Object.freeze([]);
+
+/** What an accepted new order needs before it reaches the book. */
+interface PreparedOrder {
+  readonly order: NewOrder;
+  readonly lockAsset: number;
+  lockAmount: bigint;
+}
+
+function bothRejected(reason: EngineRejectReason, detail: string | undefined): CancelReplaceResult {
+  return { ok: false, kind: 'cancelReplace', cancel: rejected(reason, detail), newOrder: rejected(reason, detail) };
+}
+
+/**
+ * The engine. `apply` takes commands in sequence order (seq 1, 2, 3 … with non-decreasing times) and returns each
+ * one's outcome; read methods give copies of the current state. Not thread-safe; one engine per process and data dir.
+ */
+export class ExchangeEngine {
+  /** @internal state, read by engineState.ts through exportState/fromState. */
+  cfg: ExchangeConfig | undefined;
+  readonly assets: AssetConfig[] = [];
+  readonly assetIndex = new Map<string, number>();
+  readonly markets: MarketState[] = [];
+  readonly marketIndex = new Map<string, MarketState>();
+  readonly accounts = new Map<number, Account>();
+  /** Every open order by id. PERF: an open-addressing int map (the matching core's), not a Map. */
+  readonly openOrders = new IntKeyMap<OrderRecord>();
+  lastOrderId = 0;
+  seq = 0;
+  timeMs = 0;
+  /** Per asset index: everything credited (adjustments up, deposits) and withdrawn (adjustments down, withdrawals). */
+  readonly credited: bigint[] = [];
+  readonly withdrawn: bigint[] = [];
+  readonly adjustments = new Map<string, CreditRecord>();
+  readonly deposits = new Map<string, CreditRecord>();
+  readonly withdrawals = new Map<string, WithdrawalRecord>();
+
+  // ---- the command being applied ----
+  private now = 0;
+  private events: EngineEvent[] = [];
+  private market: MarketState | undefined;
+  private takerId = 0;
+  private takerFills: FillInfo[] | undefined;
+  private bookRejected: MatchRejectReason | undefined;
+  /**
+   * The order whose result the command returns, and the OrderState of its last event in this command (every change
+   * of an order is followed by an event): the result reuses it instead of making another copy. PERF: kept here, not
+   * on the long-lived record, so the copy dies young.
+   */
+  private watchedId = 0;
+  private watchedState: OrderState | undefined;
+  /** Depth changes of the current command: [side, priceTicks, deltaLots] triples. */
+  private depthDeltas: number[] = [];
+  private readonly onMatch: MatchEventSink = (e) => this.handleMatch(e);
+
+  /** The configuration, or undefined before the first CONFIGURE. */
+  get config(): ExchangeConfig | undefined {
+    return this.cfg;
+  }
+
+  /**
+   * Applies the next command and returns its outcome (result and events).
+   * @throws ExchangeError STATE_MISMATCH when `seq` is not the next sequence number or the time goes backwards —
+   *   the caller feeds a wrong log; nothing was applied
+   */
+  apply(sc: SequencedCommand): CommandOutcome {
+    if (sc.seq !== this.seq + 1) throw new ExchangeError('STATE_MISMATCH', `command ${sc.seq} applied after ${this.seq}`);
+    if (!(sc.timeMs >= this.timeMs)) throw new ExchangeError('STATE_MISMATCH', `command ${sc.seq}: time ${sc.timeMs} is before ${this.timeMs}`);
+    this.seq = sc.seq;
+    this.timeMs = sc.timeMs;
+    this.now = sc.timeMs;
+    this.events = [];
+    const result = this.dispatch(sc.command);
+    const events = this.events;
+    this.events = [];
+    this.market = undefined;
+    return { seq: sc.seq, timeMs: sc.timeMs, command: sc.command, result, events };
+  }
+
+  private dispatch(c: EngineCommand): CommandResult {
+    switch (c.type) {
+      case 'PLACE_ORDER':
+        return this.placeOrder(c);
+      case 'CANCEL_ORDER':
+        return this.cancelOrder(c);
+      case 'CANCEL_ALL_ORDERS':
+        return this.cancelAllOrders(c);
+      case 'AMEND_ORDER':
+        return this.amendOrder(c);
+      case 'CANCEL_REPLACE':
+        return this.cancelReplace(c);
+      case 'ADJUST_BALANCE':
+        return this.adjustBalance(c);
+      case 'CREDIT_DEPOSIT':
+        return this.creditDeposit(c);
+      case 'LOCK_WITHDRAWAL':
+        return this.lockWithdrawal(c);
+      case 'COMPLETE_WITHDRAWAL':
+        return this.completeWithdrawal(c);
+      case 'FAIL_WITHDRAWAL':
+        return this.failWithdrawal(c);
+      case 'FREEZE_ACCOUNT':
+      case 'UNFREEZE_ACCOUNT': {
+        const frozen = c.type === 'FREEZE_ACCOUNT';
+        const acct = this.account(c.userId);
+        if (acct.frozen !== frozen) {
+          acct.frozen = frozen;
+          this.events.push({ type: 'account', userId: c.userId, frozen });
+        }
+        return { ok: true, kind: 'done' };
+      }
+      case 'CONFIGURE':
+        return this.configure(c.config);
+      case 'SET_MARKET_STATUS': {
+        const cfg = this.cfg;
+        if (cfg === undefined) return rejected('NOT_CONFIGURED');
+        if (!this.marketIndex.has(c.symbol)) return rejected('UNKNOWN_SYMBOL', c.symbol);
+        return this.configure({ ...cfg, markets: cfg.markets.map((m) => (m.symbol === c.symbol ? { ...m, status: c.status } : m)) });
+      }
+      default:
+        // decodeCommand admits only the types above; a replayed log goes through it too.
+        throw new ExchangeError('BAD_COMMAND', `unknown command type ${String((c as { type?: unknown }).type)}`);
+    }
+  }
+
+  // ---- configuration -------------------------------------------------------------------------------------------
+
+  private configure(next: ExchangeConfig): CommandResult {
+    if (this.cfg !== undefined) {
+      const refusal = configChangeRefusal(this.cfg, next);
+      if (refusal !== undefined) return rejected('CONFIG_REFUSED', refusal);
+    }
+    this.installConfig(next);
+    this.events.push({ type: 'config' });
+    return { ok: true, kind: 'done' };
+  }
+
+  /**
+   * Takes a configuration (checked by the caller against the current one): adds assets and markets, redefines
+   * markets. `restored` gives the books of a snapshot (with their depth update ids) instead of empty ones.
+   */
+  installConfig(next: ExchangeConfig, restored?: ReadonlyMap<string, { book: OrderBook; depthUpdateId: number }>): void {
+    for (const a of next.assets) {
+      if (this.assetIndex.has(a.asset)) continue;
+      this.assetIndex.set(a.asset, this.assets.length);
+      this.assets.push(a);
+      this.credited.push(0n);
+      this.withdrawn.push(0n);
+    }
+    for (const acct of this.accounts.values()) acct.grow(this.assets.length);
+    for (const mc of next.markets) {
+      const def = defineMarket(mc, next.assets);
+      const existing = this.marketIndex.get(mc.symbol);
+      if (existing !== undefined) {
+        existing.redefine(def);
+      } else {
+        const r = restored?.get(mc.symbol);
+        this.addMarket(def, r?.book ?? new OrderBook(def.grid), r?.depthUpdateId ?? 0);
+      }
+    }
+    this.cfg = next;
+  }
+
+  /** Adds a market (used by configure and by restore). */
+  addMarket(def: ReturnType<typeof defineMarket>, book: OrderBook, depthUpdateId: number): MarketState {
+    const m = new MarketState(
+      this.markets.length,
+      def,
+      book,
+      this.assetIndex.get(def.config.baseAsset)!,
+      this.assetIndex.get(def.config.quoteAsset)!,
+      depthUpdateId,
+    );
+    this.markets.push(m);
+    this.marketIndex.set(m.symbol, m);
+    return m;
+  }
+
+  // ---- balances ------------------------------------------------------------------------------------------------
+
+  /** The account of `userId`, created empty on first use. */
+  account(userId: number): Account {
+    let acct = this.accounts.get(userId);
+    if (acct === undefined) {
+      acct = new Account(userId, this.assets.length);
+      this.accounts.set(userId, acct);
+    }
+    return acct;
+  }
+
+  /** Changes one balance and records the ledger entry. Callers check that nothing goes negative. */
+  private move(
+    acct: Account,
+    asset: number,
+    deltaFree: bigint,
+    deltaLocked: bigint,
+    reason: LedgerReason,
+    symbol: string,
+    orderId: number,
+    tradeId: number,
+    externalId: string,
+  ): void {
+    const free = (acct.free[asset] = acct.free[asset]! + deltaFree);
+    const locked = (acct.locked[asset] = acct.locked[asset]! + deltaLocked);
+    this.events.push({
+      type: 'balance',
+      userId: acct.userId,
+      asset: this.assets[asset]!.asset,
+      deltaFree,
+      deltaLocked,
+      free,
+      locked,
+      reason,
+      symbol,
+      orderId,
+      tradeId,
+      externalId,
+    });
+  }
+
+  // ---- orders --------------------------------------------------------------------------------------------------
+
+  /** Checks shared by every order command: the market exists and takes it, the user may trade. */
+  private orderGate(symbol: string, userId: number, placing: boolean): MarketState | RejectedResult {
+    const m = this.marketIndex.get(symbol);
+    if (m === undefined) return this.cfg === undefined ? rejected('NOT_CONFIGURED') : rejected('UNKNOWN_SYMBOL', symbol);
+    if (m.status === 'HALT' || (placing && m.status !== 'TRADING')) return rejected('MARKET_CLOSED', `${symbol} is ${m.status}`);
+    if (userId === FEE_ACCOUNT_ID) return rejected('ACCOUNT_DISABLED', 'the fee account does not trade');
+    if (placing && this.accounts.get(userId)?.frozen === true) return rejected('ACCOUNT_FROZEN');
+    return m;
+  }
+
+  /**
+   * Context-free checks of a new order and its filters (Binance evaluates these before anything else, also in
+   * cancel-replace). `freed`: the order a cancel-replace is about to cancel (its client id and its slot count as free).
+   */
+  private prepareOrder(m: MarketState, userId: number, p: OrderParams, freed: OrderRecord | undefined): PreparedOrder | RejectedResult {
+    const grid = m.def.grid;
+    // PERF: one fixed shape; absent fields are undefined, which the book reads as absent.
+    const order: NewOrder = {
+      orderId: this.lastOrderId + 1,
+      userId,
+      side: p.side,
+      type: p.orderType,
+      timeInForce: p.timeInForce,
+      priceTicks: p.priceTicks,
+      quantityLots: p.quantityLots,
+      quoteOrderQty: p.quoteOrderQty,
+      stopPriceTicks: p.stopPriceTicks,
+      stpMode: p.stpMode,
+    };
+    const reason = checkNewOrder(grid, m.book.lastOrderId, order);
+    if (reason !== 'NONE') return rejected(reason);
+    const qty = p.quantityLots;
+    if (qty !== undefined && qty < m.def.minQuantityLots) return rejected('MIN_QUANTITY', `quantity below minQty ${m.def.config.minQuantity}`);
+    const minNotional = m.def.minNotionalUnits;
+    if (p.priceTicks !== undefined && quoteAmount(grid, qty!, p.priceTicks) < minNotional) {
+      return rejected('MIN_NOTIONAL', `price × quantity below minNotional ${m.def.config.minNotional}`);
+    }
+    if (p.quoteOrderQty !== undefined && p.quoteOrderQty < minNotional) {
+      return rejected('MIN_NOTIONAL', `quoteOrderQty below minNotional ${m.def.config.minNotional}`);
+    }
+    const acct = this.accounts.get(userId);
+    const cid = p.clientOrderId;
+    if (cid !== undefined) {
+      if (cid.startsWith(AUTO_CLIENT_ORDER_ID_PREFIX)) return rejected('RESERVED_CLIENT_ORDER_ID');
+      const holder = acct?.clientIds.get(clientIdKey(m.symbol, cid));
+      if (holder !== undefined && holder !== freed) return rejected('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId ${cid} is in use`);
+    }
+    if (p.orderType !== 'MARKET') {
+      const open = (acct?.openCounts[m.index] ?? 0) - (freed !== undefined ? 1 : 0);
+      if (open >= m.def.config.maxOpenOrders) return rejected('MAX_NUM_ORDERS', `at most ${m.def.config.maxOpenOrders} open orders on ${m.symbol}`);
+    }
+    return { order, lockAsset: p.side === 'BUY' ? m.quoteIndex : m.baseIndex, lockAmount: 0n };
+  }
+
+  /** What the order must lock now (market orders look at the book), or a refusal. */
+  private computeLock(m: MarketState, prepared: PreparedOrder): PreparedOrder | RejectedResult {
+    const o = prepared.order;
+    const grid = m.def.grid;
+    const stp = o.stpMode ?? DEFAULT_STP_MODE;
+    let lock: bigint;
+    if (o.type !== 'MARKET') {
+      lock = o.side === 'BUY' ? quoteAmount(grid, o.quantityLots!, o.priceTicks!) : baseAmount(grid, o.quantityLots!);
+    } else if (o.quoteOrderQty !== undefined) {
+      if (o.side === 'BUY') {
+        lock = o.quoteOrderQty;
+      } else {
+        const lots = m.book.previewMarket('SELL', o.userId, stp, grid.maxQuantityLots, quoteToLotTicks(grid, o.quoteOrderQty)).lots;
+        if (lots !== 0 && lots < m.def.minQuantityLots) return rejected('MIN_QUANTITY', `quoteOrderQty buys less than minQty ${m.def.config.minQuantity}`);
+        lock = baseAmount(grid, lots);
+      }
+    } else if (o.side === 'BUY') {
+      const preview = m.book.previewMarket('BUY', o.userId, stp, o.quantityLots!, Number.MAX_SAFE_INTEGER);
+      lock = lotTicksToQuote(grid, preview.lotTicks);
+      if (preview.lots !== 0 && lock < m.def.minNotionalUnits) return rejected('MIN_NOTIONAL', `the book's price × quantity is below minNotional ${m.def.config.minNotional}`);
+    } else {
+      lock = baseAmount(grid, o.quantityLots!);
+      const preview = m.book.previewMarket('SELL', o.userId, stp, o.quantityLots!, Number.MAX_SAFE_INTEGER);
+      if (preview.lots !== 0 && lotTicksToQuote(grid, preview.lotTicks) < m.def.minNotionalUnits) {
+        return rejected('MIN_NOTIONAL', `the book's price × quantity is below minNotional ${m.def.config.minNotional}`);
+      }
+    }
+    const free = this.accounts.get(o.userId)?.free[prepared.lockAsset] ?? 0n;
+    if (free < lock) return rejected('INSUFFICIENT_BALANCE');
+    prepared.lockAmount = lock;
+    return prepared;
+  }
+
+  /** Locks, records and places a prepared order; returns its result once the book is done with it. */
+  private submitOrder(m: MarketState, p: OrderParams, prepared: PreparedOrder): OrderResult | RejectedResult {
+    const o = prepared.order;
+    const acct = this.account(o.userId);
+    const orderId = o.orderId;
+    this.lastOrderId = orderId;
+    const tif = o.timeInForce ?? 'GTC';
+    const rec = new OrderRecord(
+      orderId,
+      m,
+      o.userId,
+      p.clientOrderId ?? '',
+      o.side,
+      o.type,
+      tif,
+      o.priceTicks ?? 0,
+      o.quantityLots ?? 0,
+      o.quoteOrderQty ?? 0n,
+      o.stopPriceTicks ?? 0,
+      o.stpMode ?? DEFAULT_STP_MODE,
+      this.now,
+      prepared.lockAmount,
+    );
+    if (prepared.lockAmount !== 0n) this.move(acct, prepared.lockAsset, -prepared.lockAmount, prepared.lockAmount, 'ORDER_LOCK', m.symbol, orderId, 0, '');
+    this.addOpen(acct, rec);
+    this.market = m;
+    this.takerId = orderId;
+    this.takerFills = undefined;
+    this.bookRejected = undefined;
+    this.watch(orderId);
+    m.book.place(o, this.onMatch);
+    this.flushDepth(m);
+    const fills = this.takerFills ?? NO_FILLS;
+    this.takerFills = undefined;
+    this.takerId = 0;
+    if (this.bookRejected !== undefined) {
+      // Refused by the book (post-only would take, stop would trigger, no liquidity for a quote order): undo.
+      this.finishOrder(rec);
+      return rejected(this.bookRejected);
+    }
+    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills };
+  }
+
+  /** Starts watching an order's events for the command's result. */
+  private watch(orderId: number): void {
+    this.watchedId = orderId;
+    this.watchedState = undefined;
+  }
+
+  /** The watched order's state after the command: its last event's copy, or a fresh one. */
+  private watchedResult(rec: OrderRecord): OrderState {
+    const s = this.watchedId === rec.orderId ? this.watchedState : undefined;
+    this.watchedId = 0;
+    this.watchedState = undefined;
+    return s ?? rec.state();
+  }
+
+  /** Registers an open order with its account (also used to restore a snapshot). */
+  addOpen(acct: Account, rec: OrderRecord): void {
+    this.openOrders.set(rec.orderId, rec);
+    acct.linkOrder(rec);
+    if (rec.clientOrderId !== '') acct.clientIds.set(clientIdKey(rec.market.symbol, rec.clientOrderId), rec);
+    const i = rec.market.index;
+    acct.openCounts[i] = (acct.openCounts[i] ?? 0) + 1;
+  }
+
+  /** The order left the book (filled, canceled, expired, refused): unlock what it did not spend, forget it. */
+  private finishOrder(rec: OrderRecord): void {
+    const acct = this.accounts.get(rec.userId)!;
+    const rest = rec.lockedRemaining;
+    if (rest !== 0n) {
+      const m = rec.market;
+      rec.lockedRemaining = 0n;
+      this.move(acct, rec.side === 'BUY' ? m.quoteIndex : m.baseIndex, rest, -rest, 'ORDER_UNLOCK', m.symbol, rec.orderId, 0, '');
+    }
+    this.openOrders.delete(rec.orderId);
+    acct.unlinkOrder(rec);
+    if (rec.clientOrderId !== '') acct.clientIds.delete(clientIdKey(rec.market.symbol, rec.clientOrderId));
+    acct.openCounts[rec.market.index]!--;
+  }
+
+  private placeOrder(c: PlaceOrderCommand): CommandResult {
+    const m = this.orderGate(c.symbol, c.userId, true);
+    if (!(m instanceof MarketState)) return m;
+    let prepared = this.prepareOrder(m, c.userId, c.order, undefined);
+    if (!('order' in prepared)) return prepared;
+    prepared = this.computeLock(m, prepared);
+    if (!('order' in prepared)) return prepared;
+    return this.submitOrder(m, c.order, prepared);
+  }
+
+  /** An open order of the account by id, or undefined (also when it is another user's). */
+  private ownOrder(acct: Account, orderId: number): OrderRecord | undefined {
+    const rec = this.openOrders.get(orderId);
+    return rec !== undefined && rec.userId === acct.userId ? rec : undefined;
+  }
+
+  /** The user's open order on the market by id or client id, or undefined (another user's order is "unknown"). */
+  private findOrder(m: MarketState, userId: number, orderId: number | undefined, clientOrderId: string | undefined): OrderRecord | undefined {
+    const acct = this.accounts.get(userId);
+    if (acct === undefined) return undefined;
+    let rec: OrderRecord | undefined;
+    if (orderId !== undefined) {
+      rec = this.ownOrder(acct, orderId);
+      if (rec !== undefined && clientOrderId !== undefined && rec.displayClientOrderId !== clientOrderId) return undefined;
+    } else if (clientOrderId !== undefined) {
+      if (clientOrderId.startsWith(AUTO_CLIENT_ORDER_ID_PREFIX)) {
+        const id = Number(clientOrderId.slice(AUTO_CLIENT_ORDER_ID_PREFIX.length));
+        rec = Number.isSafeInteger(id) && id > 0 ? this.ownOrder(acct, id) : undefined;
+        // Only the engine's own form names it (`cairn-1e3` is not order 1000's id).
+        if (rec !== undefined && (rec.clientOrderId !== '' || rec.displayClientOrderId !== clientOrderId)) rec = undefined;
+      } else {
+        rec = acct.clientIds.get(clientIdKey(m.symbol, clientOrderId));
+      }
+    }
+    return rec !== undefined && rec.market === m ? rec : undefined;
+  }
+
+  /** Cancels one open order through the book; returns its final state. */
+  private cancelRecord(m: MarketState, rec: OrderRecord): OrderResult {
+    this.market = m;
+    this.bookRejected = undefined;
+    this.watch(rec.orderId);
+    m.book.cancel(rec.orderId, rec.userId, this.onMatch);
+    if (this.bookRejected !== undefined) {
+      // The engine's open orders and the book disagree: state is corrupt, stop rather than guess.
+      throw new ExchangeError('STATE_MISMATCH', `order ${rec.orderId} is open in the engine but the book refused its cancel (${this.bookRejected})`);
+    }
+    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills: NO_FILLS };
+  }
+
+  private cancelOrder(c: CancelOrderCommand): CommandResult {
+    const m = this.orderGate(c.symbol, c.userId, false);
+    if (!(m instanceof MarketState)) return m;
+    const rec = this.findOrder(m, c.userId, c.orderId, c.clientOrderId);
+    if (rec === undefined) return rejected('UNKNOWN_ORDER');
+    const result = this.cancelRecord(m, rec);
+    this.flushDepth(m);
+    return result;
+  }
+
+  private cancelAllOrders(c: CancelAllOrdersCommand): CommandResult {
+    const m = this.orderGate(c.symbol, c.userId, false);
+    if (!(m instanceof MarketState)) return m;
+    const acct = this.accounts.get(c.userId);
+    const mine = acct === undefined ? [] : acct.openOrders().filter((r) => r.market === m);
+    if (mine.length === 0) return rejected('UNKNOWN_ORDER', 'no open orders');
+    const orders: OrderState[] = [];
+    for (const rec of mine) orders.push(this.cancelRecord(m, rec).order);
+    this.flushDepth(m);
+    return { ok: true, kind: 'orders', orders };
+  }
+
+  private amendOrder(c: AmendOrderCommand): CommandResult {
+    const m = this.orderGate(c.symbol, c.userId, false);
+    if (!(m instanceof MarketState)) return m;
+    const rec = this.findOrder(m, c.userId, c.orderId, c.clientOrderId);
+    if (rec === undefined) return rejected('UNKNOWN_ORDER');
+    this.market = m;
+    this.bookRejected = undefined;
+    this.watch(rec.orderId);
+    m.book.amendKeepPriority(rec.orderId, rec.userId, c.newQuantityLots, this.onMatch);
+    this.flushDepth(m);
+    if (this.bookRejected !== undefined) return rejected(this.bookRejected);
+    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills: NO_FILLS };
+  }
+
+  private cancelReplace(c: CancelReplaceCommand): CommandResult {
+    const m = this.orderGate(c.symbol, c.userId, true);
+    if (!(m instanceof MarketState)) return bothRejected(m.reason, undefined);
+    const target = this.findOrder(m, c.userId, c.cancelOrderId, c.cancelClientOrderId);
+    const prepared = this.prepareOrder(m, c.userId, c.order, target);
+    if (!('order' in prepared)) {
+      // The new order fails its own checks: Binance evaluates them before the cancel, so nothing is canceled.
+      return { ok: false, kind: 'cancelReplace', cancel: rejected('NOT_ATTEMPTED', 'the new order was refused'), newOrder: prepared };
+    }
+    let cancel: OrderResult | RejectedResult;
+    if (target === undefined) {
+      cancel = rejected('UNKNOWN_ORDER');
+      if (c.mode === 'STOP_ON_FAILURE') return { ok: false, kind: 'cancelReplace', cancel, newOrder: rejected('NOT_ATTEMPTED') };
+    } else {
+      cancel = this.cancelRecord(m, target);
+    }
+    const locked = this.computeLock(m, prepared);
+    const newOrder = 'order' in locked ? this.submitOrder(m, c.order, locked) : locked;
+    this.flushDepth(m);
+    return { ok: cancel.ok && newOrder.ok, kind: 'cancelReplace', cancel, newOrder };
+  }
+
+  // ---- book events -------------------------------------------------------------------------------------------------
+
+  private handleMatch(e: MatchEvent): void {
+    if (e.bookDeltaLots !== 0) {
+      const bid = e.kind === 'TRADE' ? e.side === 'SELL' : e.side === 'BUY';
+      this.depthDeltas.push(bid ? DEPTH_BID : DEPTH_ASK, e.priceTicks, e.bookDeltaLots);
+    }
+    switch (e.kind) {
+      case 'TRADE':
+        this.settleTrade(e);
+        return;
+      case 'NEW': {
+        const rec = this.openOrders.get(e.orderId)!;
+        rec.quantityLots = e.quantityLots; // a quoteOrderQty MARKET order's lots are fixed here
+        this.orderEvent(rec, 'NEW', 'NONE', 0);
+        return;
+      }
+      case 'RESTED':
+        return;
+      case 'TRIGGERED': {
+        const rec = this.openOrders.get(e.orderId)!;
+        rec.workingTimeMs = this.now;
+        rec.updateTimeMs = this.now;
+        this.orderEvent(rec, 'TRIGGERED', 'NONE', 0);
+        return;
+      }
+      case 'CANCELED':
+      case 'EXPIRED':
+      case 'TRADE_PREVENTION': {
+        const rec = this.openOrders.get(e.orderId)!;
+        rec.status = e.status;
+        rec.updateTimeMs = this.now;
+        this.orderEvent(rec, e.kind, e.reason as OrderEventReason, e.kind === 'TRADE_PREVENTION' ? e.counterOrderId : 0);
+        this.finishOrder(rec);
+        return;
+      }
+      case 'REPLACED': {
+        const rec = this.openOrders.get(e.orderId)!;
+        const m = rec.market;
+        rec.quantityLots -= e.quantityLots;
+        rec.updateTimeMs = this.now;
+        const release = rec.side === 'BUY' ? quoteAmount(m.def.grid, e.quantityLots, rec.priceTicks) : baseAmount(m.def.grid, e.quantityLots);
+        rec.lockedRemaining -= release;
+        this.move(this.accounts.get(rec.userId)!, rec.side === 'BUY' ? m.quoteIndex : m.baseIndex, release, -release, 'ORDER_UNLOCK', m.symbol, rec.orderId, 0, '');
+        this.orderEvent(rec, 'REPLACED', 'NONE', 0);
+        return;
+      }
+      case 'REJECTED':
+        this.bookRejected = e.reason as MatchRejectReason;
+        return;
+    }
+  }
+
+  private settleTrade(e: MatchEvent): void {
+    const m = this.market!;
+    const grid = m.def.grid;
+    const taker = this.openOrders.get(e.orderId)!;
+    const maker = this.openOrders.get(e.counterOrderId)!;
+    const lots = e.quantityLots;
+    const price = e.priceTicks;
+    const base = BigInt(lots) * grid.baseUnitsPerLot;
+    const quote = BigInt(lots * price) * grid.quoteUnitsPerLotTick;
+    const takerBuys = taker.side === 'BUY';
+    const buyer = takerBuys ? taker : maker;
+    const seller = takerBuys ? maker : taker;
+    const buyerRate = takerBuys ? m.takerFeePpm : m.makerFeePpm;
+    const sellerRate = takerBuys ? m.makerFeePpm : m.takerFeePpm;
+    const buyerFee = buyerRate === 0n ? 0n : (base * buyerRate + PPM - 1n) / PPM;
+    const sellerFee = sellerRate === 0n ? 0n : (quote * sellerRate + PPM - 1n) / PPM;
+    const tradeId = e.tradeId;
+    const sym = m.symbol;
+    const bi = m.baseIndex;
+    const qi = m.quoteIndex;
+    const buyerAcct = this.accounts.get(buyer.userId)!;
+    const sellerAcct = this.accounts.get(seller.userId)!;
+
+    this.events.push({
+      type: 'trade',
+      symbol: sym,
+      tradeId,
+      priceTicks: price,
+      quantityLots: lots,
+      quote,
+      buyerOrderId: buyer.orderId,
+      sellerOrderId: seller.orderId,
+      buyerUserId: buyer.userId,
+      sellerUserId: seller.userId,
+      isBuyerMaker: !takerBuys,
+      buyerFee,
+      sellerFee,
+      timeMs: this.now,
+    });
+    // Buyer: pays from its lock, receives base minus fee; a limit buy filled below its limit unlocks the difference.
+    buyer.lockedRemaining -= quote;
+    this.move(buyerAcct, qi, 0n, -quote, 'FILL', sym, buyer.orderId, tradeId, '');
+    if (buyer.priceTicks > price) {
+      const excess = BigInt(lots * (buyer.priceTicks - price)) * grid.quoteUnitsPerLotTick;
+      buyer.lockedRemaining -= excess;
+      this.move(buyerAcct, qi, excess, -excess, 'ORDER_UNLOCK', sym, buyer.orderId, tradeId, '');
+    }
+    this.move(buyerAcct, bi, base, 0n, 'FILL', sym, buyer.orderId, tradeId, '');
+    // Seller: delivers from its lock, receives quote minus fee.
+    seller.lockedRemaining -= base;
+    this.move(sellerAcct, bi, 0n, -base, 'FILL', sym, seller.orderId, tradeId, '');
+    this.move(sellerAcct, qi, quote, 0n, 'FILL', sym, seller.orderId, tradeId, '');
+    if (buyerFee !== 0n || sellerFee !== 0n) {
+      const feeAcct = this.account(FEE_ACCOUNT_ID);
+      if (buyerFee !== 0n) {
+        this.move(buyerAcct, bi, -buyerFee, 0n, 'FEE', sym, buyer.orderId, tradeId, '');
+        this.move(feeAcct, bi, buyerFee, 0n, 'FEE', sym, buyer.orderId, tradeId, '');
+      }
+      if (sellerFee !== 0n) {
+        this.move(sellerAcct, qi, -sellerFee, 0n, 'FEE', sym, seller.orderId, tradeId, '');
+        this.move(feeAcct, qi, sellerFee, 0n, 'FEE', sym, seller.orderId, tradeId, '');
+      }
+    }
+    const now = this.now;
+    taker.executedLots += lots;
+    taker.cumQuote += quote;
+    taker.status = e.status;
+    taker.updateTimeMs = now;
+    maker.executedLots += lots;
+    maker.cumQuote += quote;
+    maker.status = e.counterRemainingLots === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+    maker.updateTimeMs = now;
+    const takerFee = takerBuys ? buyerFee : sellerFee;
+    const makerFee = takerBuys ? sellerFee : buyerFee;
+    const takerAsset = this.assets[takerBuys ? bi : qi]!.asset;
+    const makerAsset = this.assets[takerBuys ? qi : bi]!.asset;
+    this.tradeEvent(taker, tradeId, lots, price, quote, takerFee, takerAsset, false);
+    this.tradeEvent(maker, tradeId, lots, price, quote, makerFee, makerAsset, true);
+    if (taker.orderId === this.takerId) {
+      (this.takerFills ??= []).push({ tradeId, priceTicks: price, quantityLots: lots, commission: takerFee, commissionAsset: takerAsset });
+    }
+    if (e.counterRemainingLots === 0) this.finishOrder(maker);
+    if (e.remainingLots === 0) this.finishOrder(taker);
+  }
+
+  /** A copy of the order's state for an event (remembered when it is the watched order). */
+  private eventState(rec: OrderRecord): OrderState {
+    const s = rec.state();
+    if (rec.orderId === this.watchedId) this.watchedState = s;
+    return s;
+  }
+
+  private orderEvent(rec: OrderRecord, execution: ExecutionType, reason: OrderEventReason, counterOrderId: number): void {
+    this.events.push({
+      type: 'order',
+      execution,
+      order: this.eventState(rec),
+      reason,
+      tradeId: 0,
+      lastLots: 0,
+      lastPriceTicks: 0,
+      lastQuote: 0n,
+      commission: 0n,
+      commissionAsset: '',
+      isMaker: false,
+      counterOrderId,
+    });
+  }
+
+  private tradeEvent(
+    rec: OrderRecord,
+    tradeId: number,
+    lots: number,
+    price: number,
+    quote: bigint,
+    commission: bigint,
+    commissionAsset: string,
+    isMaker: boolean,
+  ): void {
+    this.events.push({
+      type: 'order',
+      execution: 'TRADE',
+      order: this.eventState(rec),
+      reason: 'NONE',
+      tradeId,
+      lastLots: lots,
+      lastPriceTicks: price,
+      lastQuote: quote,
+      commission,
+      commissionAsset,
+      isMaker,
+      counterOrderId: 0,
+    });
+  }
+
+  /** Turns the command's depth changes into one DepthEvent (levels merged, zeros dropped) with the next update id. */
+  private flushDepth(m: MarketState): void {
+    const d = this.depthDeltas;
+    if (d.length === 0) return;
+    const changes: number[] = [];
+    for (let i = 0; i < d.length; i += 3) {
+      const side = d[i]!;
+      const price = d[i + 1]!;
+      let j = 0;
+      while (j < changes.length && (changes[j] !== side || changes[j + 1] !== price)) j += 3;
+      if (j < changes.length) changes[j + 2]! += d[i + 2]!;
+      else changes.push(side, price, d[i + 2]!);
+    }
+    d.length = 0;
+    let n = 0;
+    for (let i = 0; i < changes.length; i += 3) {
+      if (changes[i + 2] === 0) continue;
+      if (n !== i) {
+        changes[n] = changes[i]!;
+        changes[n + 1] = changes[i + 1]!;
+        changes[n + 2] = changes[i + 2]!;
+      }
+      n += 3;
+    }
+    if (n === 0) return;
+    changes.length = n;
+    this.events.push({ type: 'depth', symbol: m.symbol, updateId: ++m.depthUpdateId, changes });
+  }
+
+  // ---- admin and chain bridge ----------------------------------------------------------------------------------------
+
+  private balanceResult(userId: number, asset: number, amount: bigint): BalanceResult {
+    const acct = this.account(userId);
+    return { ok: true, kind: 'balance', userId, asset: this.assets[asset]!.asset, amount, free: acct.free[asset]!, locked: acct.locked[asset]!, duplicate: false };
+  }
+
+  private static repeat(first: BalanceResult | RejectedResult): BalanceResult | RejectedResult {
+    return first.ok ? { ...first, duplicate: true } : first;
+  }
+
+  private adjustBalance(c: AdjustBalanceCommand): CommandResult {
+    const prev = this.adjustments.get(c.adjustmentId);
+    if (prev !== undefined) {
+      if (prev.userId !== c.userId || prev.asset !== c.asset || prev.amount !== c.amount) return rejected('ID_REUSED', `adjustment ${c.adjustmentId} was for another request`);
+      return ExchangeEngine.repeat(prev.result);
+    }
+    const result = this.applyAdjustment(c);
+    this.adjustments.set(c.adjustmentId, { userId: c.userId, asset: c.asset, amount: c.amount, result });
+    return result;
+  }
+
+  private applyAdjustment(c: AdjustBalanceCommand): BalanceResult | RejectedResult {
+    if (this.cfg === undefined) return rejected('NOT_CONFIGURED');
+    const ai = this.assetIndex.get(c.asset);
+    if (ai === undefined) return rejected('UNKNOWN_ASSET', c.asset);
+    if (c.amount > 0n && !adjustmentAllowed(this.cfg.network, this.assets[ai]!)) {
+      return rejected('ADJUSTMENT_NOT_ALLOWED', `${c.asset} is credited by deposits only on ${this.cfg.network}`);
+    }
+    const acct = this.account(c.userId);
+    if (c.amount < 0n && acct.free[ai]! < -c.amount) return rejected('INSUFFICIENT_BALANCE');
+    this.move(acct, ai, c.amount, 0n, 'ADJUSTMENT', '', 0, 0, c.adjustmentId);
+    if (c.amount > 0n) this.credited[ai]! += c.amount;
+    else this.withdrawn[ai]! -= c.amount;
+    return this.balanceResult(c.userId, ai, c.amount);
+  }
+
+  private creditDeposit(c: CreditDepositCommand): CommandResult {
+    const key = `${c.txid}:${c.vout}`;
+    const prev = this.deposits.get(key);
+    if (prev !== undefined) {
+      if (prev.userId !== c.userId || prev.asset !== c.asset || prev.amount !== c.amount) return rejected('ID_REUSED', `deposit ${key} was credited with other details`);
+      return ExchangeEngine.repeat(prev.result);
+    }
+    let result: BalanceResult | RejectedResult;
+    const ai = this.assetIndex.get(c.asset);
+    if (this.cfg === undefined) result = rejected('NOT_CONFIGURED');
+    else if (ai === undefined) result = rejected('UNKNOWN_ASSET', c.asset);
+    else if (!this.assets[ai]!.onChain) result = rejected('ASSET_NOT_ON_CHAIN', c.asset);
+    else {
+      this.move(this.account(c.userId), ai, c.amount, 0n, 'DEPOSIT', '', 0, 0, key);
+      this.credited[ai]! += c.amount;
+      result = this.balanceResult(c.userId, ai, c.amount);
+    }
+    this.deposits.set(key, { userId: c.userId, asset: c.asset, amount: c.amount, result });
+    return result;
+  }
+
+  private lockWithdrawal(c: LockWithdrawalCommand): CommandResult {
+    const prev = this.withdrawals.get(c.withdrawalId);
+    if (prev !== undefined) {
+      if (prev.userId !== c.userId || prev.asset !== c.asset || prev.amount !== c.amount) return rejected('ID_REUSED', `withdrawal ${c.withdrawalId} was for another request`);
+      return ExchangeEngine.repeat(prev.lockResult);
+    }
+    let result: BalanceResult | RejectedResult;
+    const ai = this.assetIndex.get(c.asset);
+    const acct = this.accounts.get(c.userId);
+    if (this.cfg === undefined) result = rejected('NOT_CONFIGURED');
+    else if (ai === undefined) result = rejected('UNKNOWN_ASSET', c.asset);
+    else if (acct?.frozen === true) result = rejected('ACCOUNT_FROZEN');
+    else if (acct === undefined || acct.free[ai]! < c.amount) result = rejected('INSUFFICIENT_BALANCE');
+    else {
+      this.move(acct, ai, -c.amount, c.amount, 'WITHDRAWAL_LOCK', '', 0, 0, c.withdrawalId);
+      result = this.balanceResult(c.userId, ai, 0n);
+    }
+    this.withdrawals.set(c.withdrawalId, {
+      userId: c.userId,
+      asset: c.asset,
+      amount: c.amount,
+      state: result.ok ? 'LOCKED' : 'REJECTED',
+      txid: '',
+      lockResult: result,
+      finishResult: undefined,
+    });
+    return result;
+  }
+
+  private finishWithdrawal(c: CompleteWithdrawalCommand | FailWithdrawalCommand): CommandResult {
+    const w = this.withdrawals.get(c.withdrawalId);
+    if (w === undefined || w.state === 'REJECTED') return rejected('UNKNOWN_WITHDRAWAL', c.withdrawalId);
+    const complete = c.type === 'COMPLETE_WITHDRAWAL';
+    const target = complete ? 'COMPLETED' : 'FAILED';
+    if (w.state === target) return { ...w.finishResult!, duplicate: true };
+    if (w.state !== 'LOCKED') return rejected('WITHDRAWAL_FINISHED', `withdrawal ${c.withdrawalId} is ${w.state}`);
+    const ai = this.assetIndex.get(w.asset)!;
+    const acct = this.accounts.get(w.userId)!;
+    if (complete) {
+      this.move(acct, ai, 0n, -w.amount, 'WITHDRAWAL', '', 0, 0, c.withdrawalId);
+      this.withdrawn[ai]! += w.amount;
+      w.txid = (c as CompleteWithdrawalCommand).txid ?? '';
+    } else {
+      this.move(acct, ai, w.amount, -w.amount, 'WITHDRAWAL_UNLOCK', '', 0, 0, c.withdrawalId);
+    }
+    w.state = target;
+    w.finishResult = this.balanceResult(w.userId, ai, complete ? -w.amount : 0n);
+    return w.finishResult;
+  }
+
+  private completeWithdrawal(c: CompleteWithdrawalCommand): CommandResult {
+    return this.finishWithdrawal(c);
+  }
+
+  private failWithdrawal(c: FailWithdrawalCommand): CommandResult {
+    return this.finishWithdrawal(c);
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------------------------
+
+  /** Every open order, by increasing id. */
+  listOpenOrders(): OrderRecord[] {
+    const out: OrderRecord[] = [];
+    this.openOrders.forEach((rec) => out.push(rec));
+    return out.sort((a, b) => a.orderId - b.orderId);
+  }
+
+  /** A market by symbol, or undefined. */
+  getMarket(symbol: string): MarketState | undefined {
+    return this.marketIndex.get(symbol);
+  }
+
+  /** The market configurations in order. */
+  getMarketConfigs(): readonly MarketConfig[] {
+    return this.cfg?.markets ?? [];
+  }
+
+  /** The user's balances, one entry per asset (zeros included), in configuration order. */
+  getBalances(userId: number): Array<{ asset: string; free: bigint; locked: bigint }> {
+    const acct = this.accounts.get(userId);
+    return this.assets.map((a, i) => ({ asset: a.asset, free: acct?.free[i] ?? 0n, locked: acct?.locked[i] ?? 0n }));
+  }
+
+  /** Whether the account is frozen. */
+  isFrozen(userId: number): boolean {
+    return this.accounts.get(userId)?.frozen === true;
+  }
+
+  /** The user's open orders, on one market or all, by increasing order id. */
+  getOpenOrders(userId: number, symbol?: string): OrderState[] {
+    const acct = this.accounts.get(userId);
+    if (acct === undefined) return [];
+    const out: OrderState[] = [];
+    for (let rec = acct.firstOrder; rec !== undefined; rec = rec.nextInAccount) if (symbol === undefined || rec.market.symbol === symbol) out.push(rec.state());
+    return out;
+  }
+
+  /** One open order of the user on the market, by id or client order id; undefined if not open or not theirs. */
+  getOpenOrder(userId: number, symbol: string, orderId?: number, clientOrderId?: string): OrderState | undefined {
+    const m = this.marketIndex.get(symbol);
+    if (m === undefined) return undefined;
+    return this.findOrder(m, userId, orderId, clientOrderId)?.state();
+  }
+}
+
+type OrderEventReason = OrderEvent['reason'];
+

@@ -1,0 +1,212 @@
+/**
+ * The engine's mutable records: an open order with what it still has locked, an account's balances and open orders,
+ * a market's book and settings, and the idempotency records of admin and chain-bridge commands. Only the engine
+ * mutates them; everything it hands out is a copy (OrderState, results, events).
+ */
+import type { OrderStatus } from '../matching/matchEvent.js';
+import type { OrderType, Side, StpMode, TimeInForce } from '../matching/matchCommand.js';
+import type { OrderBook } from '../matching/orderBook.js';
+import type { MarketDefinition, MarketStatus } from './exchangeConfig.js';
+import type { BalanceResult, OrderState, RejectedResult } from './engineEvent.js';
+
+/** Prefix of the client order ids the engine gives orders sent without one (`cairn-<orderId>`); reserved. */
+export const AUTO_CLIENT_ORDER_ID_PREFIX = 'cairn-';
+
+/**
+ * An open order (resting, or a stop waiting for its trigger), plus the amount it has locked. PERF: a class with
+ * every field set in the constructor, so all records share one hidden class.
+ */
+export class OrderRecord {
+  quantityLots: number;
+  executedLots = 0;
+  cumQuote = 0n;
+  status: OrderStatus = 'NEW';
+  updateTimeMs: number;
+  workingTimeMs: number;
+  private shownClientOrderId: string | undefined = undefined;
+  /** Neighbours in the account's list of open orders (Account.firstOrder …). */
+  prevInAccount: OrderRecord | undefined = undefined;
+  nextInAccount: OrderRecord | undefined = undefined;
+
+  constructor(
+    readonly orderId: number,
+    readonly market: MarketState,
+    readonly userId: number,
+    /** '' when the engine's `cairn-<orderId>` applies. */
+    readonly clientOrderId: string,
+    readonly side: Side,
+    readonly orderType: OrderType,
+    readonly timeInForce: TimeInForce,
+    readonly priceTicks: number,
+    quantityLots: number,
+    readonly quoteOrderQty: bigint,
+    readonly stopPriceTicks: number,
+    readonly stpMode: StpMode,
+    readonly timeMs: number,
+    /** Base units of the asset the order spends (quote for a buy, base for a sell) still locked for it. */
+    public lockedRemaining: bigint,
+  ) {
+    this.quantityLots = quantityLots;
+    this.updateTimeMs = timeMs;
+    this.workingTimeMs = orderType === 'STOP_LOSS_LIMIT' || orderType === 'TAKE_PROFIT_LIMIT' ? -1 : timeMs;
+  }
+
+  /** The client order id as shown (`cairn-<orderId>` when none was given). */
+  get displayClientOrderId(): string {
+    return (this.shownClientOrderId ??= this.clientOrderId === '' ? AUTO_CLIENT_ORDER_ID_PREFIX + this.orderId : this.clientOrderId);
+  }
+
+  /** A copy as the public OrderState. */
+  state(): OrderState {
+    return {
+      orderId: this.orderId,
+      symbol: this.market.symbol,
+      userId: this.userId,
+      clientOrderId: this.displayClientOrderId,
+      side: this.side,
+      orderType: this.orderType,
+      timeInForce: this.timeInForce,
+      priceTicks: this.priceTicks,
+      quantityLots: this.quantityLots,
+      quoteOrderQty: this.quoteOrderQty,
+      stopPriceTicks: this.stopPriceTicks,
+      stpMode: this.stpMode,
+      executedLots: this.executedLots,
+      cumQuote: this.cumQuote,
+      status: this.status,
+      timeMs: this.timeMs,
+      updateTimeMs: this.updateTimeMs,
+      workingTimeMs: this.workingTimeMs,
+    };
+  }
+}
+
+/** One market in the engine: its definition, its book, its status and fee rates, its depth update id. */
+export class MarketState {
+  readonly symbol: string;
+  makerFeePpm: bigint;
+  takerFeePpm: bigint;
+  status: MarketStatus;
+
+  constructor(
+    /** Position in the configuration's market list. */
+    readonly index: number,
+    public def: MarketDefinition,
+    readonly book: OrderBook,
+    readonly baseIndex: number,
+    readonly quoteIndex: number,
+    /** Id of the last depth change (0: none yet); +1 for every command that changes the depth. */
+    public depthUpdateId: number,
+  ) {
+    this.symbol = def.config.symbol;
+    this.makerFeePpm = BigInt(def.config.makerFeePpm);
+    this.takerFeePpm = BigInt(def.config.takerFeePpm);
+    this.status = def.config.status;
+  }
+
+  /** Takes a new definition of the same grid (fees, filters, status). */
+  redefine(def: MarketDefinition): void {
+    this.def = def;
+    this.makerFeePpm = BigInt(def.config.makerFeePpm);
+    this.takerFeePpm = BigInt(def.config.takerFeePpm);
+    this.status = def.config.status;
+  }
+}
+
+/** One account: free and locked balance per asset (by asset index), frozen flag, open orders. */
+export class Account {
+  readonly free: bigint[] = [];
+  readonly locked: bigint[] = [];
+  frozen = false;
+  /**
+   * Open orders in order of placement (= increasing id), as an intrusive doubly linked list through the records.
+   * PERF: O(1) add and remove without a map per account.
+   */
+  firstOrder: OrderRecord | undefined = undefined;
+  lastOrder: OrderRecord | undefined = undefined;
+  /** Number of open orders. */
+  openOrderCount = 0;
+  /** Open orders with an explicit client order id, by `<symbol> <clientOrderId>`. */
+  readonly clientIds = new Map<string, OrderRecord>();
+  /** Open orders per market index. */
+  readonly openCounts: number[] = [];
+
+  constructor(
+    readonly userId: number,
+    assetCount: number,
+  ) {
+    this.grow(assetCount);
+  }
+
+  /** Makes room for assets added by a configuration change. */
+  grow(assetCount: number): void {
+    while (this.free.length < assetCount) {
+      this.free.push(0n);
+      this.locked.push(0n);
+    }
+  }
+
+  /** Appends an open order to the account's list. */
+  linkOrder(rec: OrderRecord): void {
+    rec.prevInAccount = this.lastOrder;
+    rec.nextInAccount = undefined;
+    if (this.lastOrder === undefined) this.firstOrder = rec;
+    else this.lastOrder.nextInAccount = rec;
+    this.lastOrder = rec;
+    this.openOrderCount++;
+  }
+
+  /** Removes an open order from the account's list. */
+  unlinkOrder(rec: OrderRecord): void {
+    const { prevInAccount: prev, nextInAccount: next } = rec;
+    if (prev === undefined) this.firstOrder = next;
+    else prev.nextInAccount = next;
+    if (next === undefined) this.lastOrder = prev;
+    else next.prevInAccount = prev;
+    rec.prevInAccount = rec.nextInAccount = undefined;
+    this.openOrderCount--;
+  }
+
+  /** The open orders, oldest first (a copy: safe to cancel while iterating). */
+  openOrders(): OrderRecord[] {
+    const out: OrderRecord[] = [];
+    for (let r = this.firstOrder; r !== undefined; r = r.nextInAccount) out.push(r);
+    return out;
+  }
+
+  /** True when the account holds nothing and has no flag: the canonical state leaves it out. */
+  isEmpty(): boolean {
+    if (this.frozen || this.openOrderCount !== 0) return false;
+    for (let i = 0; i < this.free.length; i++) if (this.free[i] !== 0n || this.locked[i] !== 0n) return false;
+    return true;
+  }
+}
+
+/** The key of a client order id in Account.clientIds. */
+export function clientIdKey(symbol: string, clientOrderId: string): string {
+  return `${symbol} ${clientOrderId}`;
+}
+
+/** An applied (or refused) admin adjustment or deposit: the request, and the first result. */
+export interface CreditRecord {
+  readonly userId: number;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly result: BalanceResult | RejectedResult;
+}
+
+/** State of a withdrawal: its lock was refused, it is locked, it was sent, or it failed (unlocked). */
+export type WithdrawalState = 'REJECTED' | 'LOCKED' | 'COMPLETED' | 'FAILED';
+
+/** A withdrawal: the request, its state, and the first result of each step. */
+export interface WithdrawalRecord {
+  readonly userId: number;
+  readonly asset: string;
+  readonly amount: bigint;
+  state: WithdrawalState;
+  /** The chain transaction that paid it (COMPLETED, when given). */
+  txid: string;
+  readonly lockResult: BalanceResult | RejectedResult;
+  /** Result of the COMPLETE or FAIL step that finished it. */
+  finishResult: BalanceResult | undefined;
+}

@@ -1,0 +1,298 @@
+/**
+ * The exchange's history store through one query layer (kysely 0.28), as the wallet service does: SQLite by default
+ * (better-sqlite3, WAL, one file in the data dir) or PostgreSQL (pg Pool) given a `postgres://` URL, with the same
+ * schema and migrations on both (kysely's Migrator under the exchange's own migration tables, so a database can be
+ * shared). Portable column types only: `bigint` for ids, ticks, lots and ms times (all below 2^53; PostgreSQL's int8
+ * is parsed to a JS number), `text` for bigint amounts (exact decimal integers) and names.
+ * Tables: exchange_history_meta (the last sequence number written), exchange_orders (each order's latest state),
+ * exchange_trades (public trades with both sides and fees), exchange_ledger (every balance change with its reason),
+ * exchange_klines (candles per market and interval).
+ * The history is derived data: rebuildable from the command log at any time; its writes need no fsync.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { ExchangeError } from './exchangeError.js';
+
+/** Key/value metadata (`last_seq`). */
+export interface HistoryMetaTable {
+  key: string;
+  value: string;
+}
+
+/** The latest state of every order that reached the book (rejected orders have none). */
+export interface HistoryOrdersTable {
+  order_id: number;
+  symbol: string;
+  user_id: number;
+  /** As shown (`cairn-<orderId>` when the client gave none). */
+  client_order_id: string;
+  side: string;
+  order_type: string;
+  time_in_force: string;
+  price_ticks: number;
+  quantity_lots: number;
+  quote_order_qty: string;
+  stop_price_ticks: number;
+  stp_mode: string;
+  executed_lots: number;
+  cum_quote: string;
+  status: string;
+  time_ms: number;
+  update_time_ms: number;
+  working_time_ms: number;
+  /** Seq of the command that last changed the order. */
+  seq: number;
+}
+
+/** Every trade, with both sides. */
+export interface HistoryTradesTable {
+  symbol: string;
+  trade_id: number;
+  price_ticks: number;
+  quantity_lots: number;
+  quote: string;
+  buyer_order_id: number;
+  seller_order_id: number;
+  buyer_user_id: number;
+  seller_user_id: number;
+  /** 1 when the buyer was the maker. */
+  is_buyer_maker: number;
+  buyer_fee: string;
+  buyer_fee_asset: string;
+  seller_fee: string;
+  seller_fee_asset: string;
+  time_ms: number;
+  seq: number;
+}
+
+/** Every balance change: the ledger. */
+export interface HistoryLedgerTable {
+  seq: number;
+  /** Position among the command's balance changes. */
+  idx: number;
+  user_id: number;
+  asset: string;
+  delta_free: string;
+  delta_locked: string;
+  free: string;
+  locked: string;
+  reason: string;
+  symbol: string;
+  order_id: number;
+  trade_id: number;
+  external_id: string;
+  time_ms: number;
+}
+
+/** Candles. */
+export interface HistoryKlinesTable {
+  symbol: string;
+  interval: string;
+  open_time_ms: number;
+  close_time_ms: number;
+  open_ticks: number;
+  high_ticks: number;
+  low_ticks: number;
+  close_ticks: number;
+  volume_lots: string;
+  quote_volume: string;
+  trades: number;
+  taker_buy_volume_lots: string;
+  taker_buy_quote_volume: string;
+  first_trade_id: number;
+  last_trade_id: number;
+}
+
+/** The history's tables (kysely's Database type). */
+export interface HistoryTables {
+  exchange_history_meta: HistoryMetaTable;
+  exchange_orders: HistoryOrdersTable;
+  exchange_trades: HistoryTradesTable;
+  exchange_ledger: HistoryLedgerTable;
+  exchange_klines: HistoryKlinesTable;
+}
+
+/** Migration tables of the exchange history. */
+export const HISTORY_MIGRATION_TABLE = 'exchange_history_migration';
+export const HISTORY_MIGRATION_LOCK_TABLE = 'exchange_history_migration_lock';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('exchange_history_meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      let t = db.schema.createTable('exchange_orders').addColumn('order_id', 'bigint', (c) => c.primaryKey());
+      for (const [name, type] of [
+        ['symbol', 'text'], ['user_id', 'bigint'], ['client_order_id', 'text'], ['side', 'text'], ['order_type', 'text'],
+        ['time_in_force', 'text'], ['price_ticks', 'bigint'], ['quantity_lots', 'bigint'], ['quote_order_qty', 'text'],
+        ['stop_price_ticks', 'bigint'], ['stp_mode', 'text'], ['executed_lots', 'bigint'], ['cum_quote', 'text'], ['status', 'text'],
+        ['time_ms', 'bigint'], ['update_time_ms', 'bigint'], ['working_time_ms', 'bigint'], ['seq', 'bigint'],
+      ] as const) {
+        t = t.addColumn(name, type, (c) => c.notNull());
+      }
+      await t.execute();
+      await db.schema.createIndex('exchange_orders_user').on('exchange_orders').columns(['user_id', 'symbol', 'order_id']).execute();
+      await db.schema.createIndex('exchange_orders_user_time').on('exchange_orders').columns(['user_id', 'symbol', 'time_ms']).execute();
+      await db.schema.createIndex('exchange_orders_client').on('exchange_orders').columns(['user_id', 'symbol', 'client_order_id']).execute();
+      let tr = db.schema.createTable('exchange_trades');
+      for (const [name, type] of [
+        ['symbol', 'text'], ['trade_id', 'bigint'], ['price_ticks', 'bigint'], ['quantity_lots', 'bigint'], ['quote', 'text'],
+        ['buyer_order_id', 'bigint'], ['seller_order_id', 'bigint'], ['buyer_user_id', 'bigint'], ['seller_user_id', 'bigint'],
+        ['is_buyer_maker', 'integer'], ['buyer_fee', 'text'], ['buyer_fee_asset', 'text'], ['seller_fee', 'text'], ['seller_fee_asset', 'text'],
+        ['time_ms', 'bigint'], ['seq', 'bigint'],
+      ] as const) {
+        tr = tr.addColumn(name, type, (c) => c.notNull());
+      }
+      await tr.addPrimaryKeyConstraint('exchange_trades_pk', ['symbol', 'trade_id'] as never).execute();
+      await db.schema.createIndex('exchange_trades_buyer').on('exchange_trades').columns(['symbol', 'buyer_user_id', 'trade_id']).execute();
+      await db.schema.createIndex('exchange_trades_seller').on('exchange_trades').columns(['symbol', 'seller_user_id', 'trade_id']).execute();
+      await db.schema.createIndex('exchange_trades_time').on('exchange_trades').columns(['symbol', 'time_ms']).execute();
+      let lg = db.schema.createTable('exchange_ledger');
+      for (const [name, type] of [
+        ['seq', 'bigint'], ['idx', 'integer'], ['user_id', 'bigint'], ['asset', 'text'], ['delta_free', 'text'], ['delta_locked', 'text'],
+        ['free', 'text'], ['locked', 'text'], ['reason', 'text'], ['symbol', 'text'], ['order_id', 'bigint'], ['trade_id', 'bigint'],
+        ['external_id', 'text'], ['time_ms', 'bigint'],
+      ] as const) {
+        lg = lg.addColumn(name, type, (c) => c.notNull());
+      }
+      await lg.addPrimaryKeyConstraint('exchange_ledger_pk', ['seq', 'idx'] as never).execute();
+      await db.schema.createIndex('exchange_ledger_user').on('exchange_ledger').columns(['user_id', 'seq']).execute();
+      let kl = db.schema.createTable('exchange_klines');
+      for (const [name, type] of [
+        ['symbol', 'text'], ['interval', 'text'], ['open_time_ms', 'bigint'], ['close_time_ms', 'bigint'], ['open_ticks', 'bigint'],
+        ['high_ticks', 'bigint'], ['low_ticks', 'bigint'], ['close_ticks', 'bigint'], ['volume_lots', 'text'], ['quote_volume', 'text'],
+        ['trades', 'bigint'], ['taker_buy_volume_lots', 'text'], ['taker_buy_quote_volume', 'text'], ['first_trade_id', 'bigint'], ['last_trade_id', 'bigint'],
+      ] as const) {
+        kl = kl.addColumn(name, type, (c) => c.notNull());
+      }
+      await kl.addPrimaryKeyConstraint('exchange_klines_pk', ['symbol', 'interval', 'open_time_ms'] as never).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const t of ['exchange_klines', 'exchange_ledger', 'exchange_trades', 'exchange_orders', 'exchange_history_meta']) await db.schema.dropTable(t).ifExists().execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
+
+/** Where the history lives. */
+export interface HistoryDbOptions {
+  /** `postgres://…` for PostgreSQL; undefined for SQLite at sqlitePath. */
+  readonly url?: string;
+  /** SQLite file (created with its folder) when url is undefined. */
+  readonly sqlitePath: string;
+  /** PostgreSQL only: a schema for the tables (created if missing; each connection's search_path), e.g. one per test. */
+  readonly pgSchema?: string;
+  /** PostgreSQL pool size (default 4). */
+  readonly pgPoolMax?: number;
+}
+
+/** An open, migrated history database. */
+export interface HistoryDb {
+  readonly db: Kysely<HistoryTables>;
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * SQLite only: the better-sqlite3 connection under `db`, for the writer's prepared-statement fast path (kysely
+   * compiles a multi-row insert per batch, about 6× slower on SQLite than a prepared single-row statement).
+   */
+  readonly sqlite?: Database.Database;
+  /** Where it is, without credentials. */
+  readonly description: string;
+  /** Closes the pool / file (idempotent). */
+  close(): Promise<void>;
+}
+
+/** True for a PostgreSQL connection URL. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+function describePostgres(url: string, schema: string | undefined): string {
+  try {
+    const u = new URL(url);
+    return `postgres://${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}${schema ? ` (schema ${schema})` : ''}`;
+  } catch {
+    return 'postgres';
+  }
+}
+
+const INT8_OID = 20;
+
+/**
+ * Opens the history database and brings its schema to the latest migration.
+ * @throws ExchangeError BAD_CONFIG (unsupported URL, bad schema name) | the driver's error (connection, migration)
+ */
+export async function openHistoryDb(options: HistoryDbOptions): Promise<HistoryDb> {
+  let db: Kysely<HistoryTables>;
+  let kind: HistoryDb['kind'];
+  let description: string;
+  let sqliteDb: Database.Database | undefined;
+  if (options.url !== undefined) {
+    if (!isPostgresUrl(options.url)) throw new ExchangeError('BAD_CONFIG', `unsupported history database URL (use postgres://…): ${options.url.replace(/\/\/[^@/]*@/, '//…@')}`);
+    const schema = options.pgSchema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ExchangeError('BAD_CONFIG', `bad schema name ${schema}`);
+    if (schema !== undefined) {
+      const client = new pg.Client({ connectionString: options.url });
+      await client.connect();
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      } finally {
+        await client.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.pgPoolMax ?? 4,
+      // int8 columns hold ids, ticks, lots and ms times, all below 2^53: numbers, not strings.
+      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+      ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+    });
+    db = new Kysely<HistoryTables>({ dialect: new PostgresDialect({ pool }) });
+    kind = 'postgres';
+    description = describePostgres(options.url, schema);
+  } else {
+    mkdirSync(dirname(options.sqlitePath), { recursive: true, mode: 0o700 });
+    closeSync(openSync(options.sqlitePath, 'a', 0o600));
+    const sqlite = new Database(options.sqlitePath);
+    sqlite.pragma('journal_mode = WAL');
+    // Derived data, rebuildable from the command log: no fsync per commit.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<HistoryTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+    sqliteDb = sqlite;
+    kind = 'sqlite';
+    description = `sqlite ${options.sqlitePath}`;
+  }
+  try {
+    const migrator = new Migrator({
+      db,
+      provider,
+      migrationTableName: HISTORY_MIGRATION_TABLE,
+      migrationLockTableName: HISTORY_MIGRATION_LOCK_TABLE,
+      // With a schema of its own, the migration tables live there too; without this kysely looks for them in any
+      // schema and takes another exchange's for its own.
+      ...(kind === 'postgres' && options.pgSchema !== undefined ? { migrationTableSchema: options.pgSchema } : {}),
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+    await sql`select 1`.execute(db);
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  return { db, kind, description, ...(sqliteDb !== undefined ? { sqlite: sqliteDb } : {}), close: () => (closing ??= db.destroy()) };
+}
+
+/** Drops every history table (for a rebuild from the command log); the next open recreates them. */
+export async function dropHistoryTables(h: HistoryDb): Promise<void> {
+  for (const t of ['exchange_klines', 'exchange_ledger', 'exchange_trades', 'exchange_orders', 'exchange_history_meta', HISTORY_MIGRATION_TABLE, HISTORY_MIGRATION_LOCK_TABLE]) {
+    await h.db.schema.dropTable(t).ifExists().execute();
+  }
+}

@@ -1,6 +1,6 @@
 import { isUnspendable } from '../consensus/scriptType.js';
 import type { Coin, CoinLookup } from '../consensus/utxoView.js';
-import type { Block, Hash256, Outpoint, TxOut } from '../primitives/types.js';
+import type { Block, Hash256, Outpoint, TxOut, Txid } from '../primitives/types.js';
 import type { UtxoRecord } from '../interfaces/chainTypes.js';
 
 /**
@@ -43,7 +43,7 @@ export class BlockCoinView {
 
   private constructor(
     private readonly block: Block,
-    private readonly txids: readonly Hash256[],
+    private readonly txids: readonly Txid[],
     private readonly txidKeys: readonly string[],
     /** Index in the block of each tx, by txid key. */
     private readonly txIndexByKey: ReadonlyMap<string, number>,
@@ -60,7 +60,7 @@ export class BlockCoinView {
    */
   static read(
     block: Block,
-    txids: readonly Hash256[],
+    txids: readonly Txid[],
     readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
   ): BlockCoinView {
     const txs = block.txs;

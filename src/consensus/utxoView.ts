@@ -1,6 +1,6 @@
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
-import type { Hash256, Outpoint, Tx, TxOut } from '../primitives/types.js';
+import type { Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import { isUnspendable } from './scriptType.js';
 import { VerifyError } from './verifyError.js';
 
@@ -83,7 +83,7 @@ export class UtxoView implements CoinLookup {
    * @throws VerifyError bad-txns-BIP30 (an output's outpoint already holds an unspent coin)
    * @see Bitcoin Core coins.cpp AddCoins
    */
-  addTxOutputs(tx: Tx, height: number, txid: Hash256 = computeTxid(tx)): void {
+  addTxOutputs(tx: Tx, height: number, txid: Txid = computeTxid(tx)): void {
     const coinbase = isCoinbase(tx);
     tx.outputs.forEach((output, index) => {
       if (isUnspendable(output.scriptPubKey)) return;

@@ -17,7 +17,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChainParams } from '../params/chainParams.js';
-import { bytesToHex, hashToHex, hexToHash } from '../primitives/hex.js';
+import { bytesToHex, hashToHex, txidFromHex } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, encodeTx } from '../primitives/tx.js';
 import type { Sats, Tx, TxOut } from '../primitives/types.js';
@@ -279,7 +279,7 @@ export class DemoSpender {
       }
       for (const u of utxos) {
         if (!u.status.confirmed || u.status.block_height === undefined) continue;
-        const outpoint = { txid: hexToHash(u.txid), index: u.vout };
+        const outpoint = { txid: txidFromHex(u.txid), index: u.vout };
         const output: TxOut = { value: BigInt(u.value), scriptPubKey: address.scriptPubKey };
         const coin = makeWalletCoin(outpoint, output, address, { height: u.status.block_height, isCoinbase: mining });
         coins.set(outpointKey(outpoint), { key: outpointKey(outpoint), coin });
@@ -462,7 +462,7 @@ export class DemoSpender {
       return false;
     }
     const outputs: OwnCoin[] = built.tx.outputs.map((output, index) => {
-      const outpoint = { txid: hexToHash(txid), index };
+      const outpoint = { txid: txidFromHex(txid), index };
       const address = built.outputAddresses[index]!;
       return { key: outpointKey(outpoint), coin: makeWalletCoin(outpoint, output, address), parentTxid: txid };
     });

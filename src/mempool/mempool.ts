@@ -10,9 +10,9 @@ import { VerifyError } from '../consensus/verifyError.js';
 import type { Logger } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { hashToHex } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { formatOutpoint, outpointKey } from '../primitives/outpoint.js';
 import { computeTxid, computeWtxid, getTxBaseSize, getTxWeight, isCoinbase } from '../primitives/tx.js';
-import type { Block, Hash256, Outpoint, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Block, Outpoint, Sats, Tx, TxOut, Txid, Wtxid } from '../primitives/types.js';
 import { BinaryHeap } from './binaryHeap.js';
 import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from '../policy/feeRate.js';
 import { MempoolEntry } from './mempoolEntry.js';
@@ -25,7 +25,6 @@ import {
   type MempoolAcceptResult,
   type MempoolEvents,
   type MempoolRemovalReason,
-  type TxidRef,
 } from '../interfaces/mempoolTypes.js';
 import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from '../policy/mempoolOptions.js';
 import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from '../policy/policy.js';
@@ -62,9 +61,9 @@ export interface MempoolDeps {
 /** Everything PreChecks learns about a candidate tx (Core's MemPoolAccept::Workspace). */
 interface Workspace {
   readonly tx: Tx;
-  readonly txid: Hash256;
+  readonly txid: Txid;
   readonly txidHex: string;
-  readonly wtxid: Hash256;
+  readonly wtxid: Wtxid;
   readonly wtxidHex: string;
   readonly weight: number;
   readonly vsize: number;
@@ -128,7 +127,6 @@ function compareForSelection(a: SelectionCandidate, b: SelectionCandidate): numb
  * RBF with BIP-125's fee rules, and scripts. Keeps every entry's ancestor/descendant statistics up to date, evicts
  * the lowest descendant-fee-rate packages beyond the vsize cap, follows the chain (removeForBlock,
  * addDisconnectedTxs, expire), and orders txs by ancestor fee rate for block templates.
- * Txids in results, events and queries are display (reversed) hex; queries also take txids as bytes.
  * Concurrency: acceptTransaction awaits only the script check; if the pool or the chain changed meanwhile, the
  * checks are run again before the tx is added, so interleaved calls stay consistent.
  * @see Bitcoin Core txmempool.cpp CTxMemPool, validation.cpp MemPoolAccept; bcoin lib/mempool/mempool.js
@@ -202,17 +200,17 @@ export class Mempool implements MempoolReader {
   }
 
   /** True when a tx with this txid is in the mempool. */
-  has(txid: TxidRef): boolean {
+  has(txid: Txid): boolean {
     return this.byTxid.has(toHex(txid));
   }
 
   /** The entry of the tx with this txid, or undefined. */
-  get(txid: TxidRef): MempoolEntry | undefined {
+  get(txid: Txid): MempoolEntry | undefined {
     return this.byTxid.get(toHex(txid));
   }
 
   /** The entry of the tx with this wtxid, or undefined. */
-  getByWtxid(wtxid: TxidRef): MempoolEntry | undefined {
+  getByWtxid(wtxid: Wtxid): MempoolEntry | undefined {
     const txid = this.txidByWtxid.get(toHex(wtxid));
     return txid === undefined ? undefined : this.byTxid.get(txid);
   }
@@ -223,14 +221,14 @@ export class Mempool implements MempoolReader {
   }
 
   /** The in-mempool ancestors of the tx (not itself), parents before children; [] when it is not in the pool. */
-  getAncestors(txid: TxidRef): MempoolEntry[] {
+  getAncestors(txid: Txid): MempoolEntry[] {
     const hex = toHex(txid);
     if (!this.byTxid.has(hex)) return [];
     return this.topological(this.calculateAncestors(hex));
   }
 
   /** The in-mempool descendants of the tx (not itself), parents before children; [] when it is not in the pool. */
-  getDescendants(txid: TxidRef): MempoolEntry[] {
+  getDescendants(txid: Txid): MempoolEntry[] {
     const hex = toHex(txid);
     if (!this.byTxid.has(hex)) return [];
     return this.topological(this.calculateDescendants(hex));
@@ -283,7 +281,7 @@ export class Mempool implements MempoolReader {
    * fee rate and its fee rate with its not yet selected ancestors), preceded by those ancestors, parents first.
    * @see Bitcoin Core node/miner.cpp BlockAssembler::addPackageTxs
    */
-  txidsByAncestorFeeRate(): string[] {
+  txidsByAncestorFeeRate(): Txid[] {
     return this.selectAncestorPackages().flatMap((p) => p.txids);
   }
 
@@ -305,7 +303,7 @@ export class Mempool implements MempoolReader {
       const members = [...this.calculateAncestors(txid)].filter((a) => !selected.has(a));
       members.push(txid);
       const ordered = this.topological(new Set(members));
-      packages.push({ txids: ordered.map((e) => e.txidHex), fee: c.fee, vsize: c.vsize });
+      packages.push({ txids: ordered.map((e) => e.txid), fee: c.fee, vsize: c.vsize });
       for (const e of ordered) selected.add(e.txidHex);
       const touched = new Set<string>();
       for (const e of ordered) {
@@ -390,7 +388,7 @@ export class Mempool implements MempoolReader {
   async acceptTransaction(tx: Tx, options: AcceptTransactionOptions = {}): Promise<MempoolAcceptResult> {
     try {
       const result = await this.accept(tx, options.testOnly ?? false, false, options.maxFeeRateSatPerKvb ?? 0n);
-      const fields = { txid: result.txid, fee: result.fee.toString(), vsize: result.vsize };
+      const fields = { txid: hashToHex(result.txid), fee: result.fee.toString(), vsize: result.vsize };
       this.deps.logger.debug(fields, options.testOnly ? 'tx acceptable' : 'tx accepted');
       return result;
     } catch (err) {
@@ -402,7 +400,7 @@ export class Mempool implements MempoolReader {
   private async accept(tx: Tx, testOnly: boolean, bypassLimits: boolean, maxFeeRateSatPerKvb = 0n): Promise<MempoolAcceptResult> {
     const versionBefore = this.version;
     let ws = this.preChecks(tx, bypassLimits, maxFeeRateSatPerKvb);
-    const check = await this.scriptChecks.verify({ tx, prevouts: ws.prevouts, wtxidHex: ws.wtxidHex });
+    const check = await this.scriptChecks.verify({ tx, prevouts: ws.prevouts, wtxid: ws.wtxid });
     if (!check.ok) {
       throw new VerifyError(`mandatory-script-verify-flag-failed (${check.reason})`, 100, `input ${check.inputIndex}`);
     }
@@ -410,12 +408,12 @@ export class Mempool implements MempoolReader {
     // script result stands, but everything else is checked again.
     if (this.version !== versionBefore) ws = this.preChecks(tx, bypassLimits, maxFeeRateSatPerKvb);
     const result: MempoolAcceptResult = {
-      txid: ws.txidHex,
-      wtxid: ws.wtxidHex,
+      txid: ws.txid,
+      wtxid: ws.wtxid,
       fee: ws.fee,
       vsize: ws.vsize,
       feeRateSatPerVb: feeRateSatPerVb(ws.fee, ws.vsize),
-      replaced: [...ws.allConflicts],
+      replaced: [...ws.allConflicts].map((t) => this.byTxid.get(t)!.txid),
     };
     if (!testOnly) this.finalize(ws, bypassLimits);
     return result;
@@ -507,13 +505,13 @@ export class Mempool implements MempoolReader {
    * a spent or nonexistent output of a known tx, and an orphan apart.
    * @see Bitcoin Core MemPoolAccept::PreChecks (txn-already-known, TX_MISSING_INPUTS)
    */
-  private rejectMissingInputs(tx: Tx, txid: Hash256, txidHex: string, missing: readonly Outpoint[]): never {
+  private rejectMissingInputs(tx: Tx, txid: Txid, txidHex: string, missing: readonly Outpoint[]): never {
     for (let index = 0; index < tx.outputs.length; index++) {
       if (!isUnspendable(tx.outputs[index]!.scriptPubKey) && this.deps.getCoin({ txid, index }) !== undefined) {
         throw new VerifyError('txn-already-known', 0, txidHex);
       }
     }
-    const detail = missing.map((op) => outpointKey(op)).join(', ');
+    const detail = missing.map((op) => formatOutpoint(op)).join(', ');
     const known = missing.some((op) => {
       const hex = hashToHex(op.txid);
       return this.byTxid.has(hex) || this.recentConfirmed.has(hex);
@@ -902,7 +900,7 @@ export class Mempool implements MempoolReader {
       removed.push(e);
     }
     this.version++;
-    for (const entry of removed) this.events.emit('removed', { txid: entry.txidHex, reason, entry });
+    for (const entry of removed) this.events.emit('removed', { txid: entry.txid, reason, entry });
   }
 
   private rememberConfirmed(txid: string): void {
@@ -959,8 +957,8 @@ function walk(start: Iterable<string>, next: (txid: string) => Iterable<string> 
   return seen;
 }
 
-function toHex(txid: TxidRef): string {
-  return typeof txid === 'string' ? txid.toLowerCase() : hashToHex(txid);
+function toHex(txid: Txid | Wtxid): string {
+  return hashToHex(txid);
 }
 
 /** The txs with their txids, each after the txs of the list it spends from (stable otherwise). */

@@ -3,7 +3,7 @@ import { hasData, isFailed } from '../chain/blockIndex.js';
 import type { Logger } from '../logging/logger.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { bytesEqual } from '../primitives/hex.js';
-import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { PeerMisbehaviour } from './peerMisbehaviour.js';
 import type { SyncPeer } from './peers/peerManager.js';
@@ -29,7 +29,7 @@ export interface SyncIo {
    * A blocks request: one entry per block served, in the order asked, undefined where the peer does not have it; fewer
    * entries than asked when the server stopped early (the rest is asked again). @throws as requestHeaders
    */
-  requestBlocks(peerId: string, hashes: readonly Hash256[]): Promise<(ReceivedBlock | undefined)[]>;
+  requestBlocks(peerId: string, hashes: readonly BlockHash[]): Promise<(ReceivedBlock | undefined)[]>;
   /** Reports an offence the sync found (PeerManager.punish). */
   punish(peerId: string, offence: PeerMisbehaviour): void;
   /** Remembers that a peer has at least this chain (it served these headers). */
@@ -221,7 +221,7 @@ export class BlockDownload {
         const result = await chain.processBlock(got.block);
         connectMs += performance.now() - connectStartMs;
         if (result.status === 'invalid') {
-          logger.warn({ peer: got.peerId, hash: result.hashHex, reason: result.reason }, 'peer sent an invalid block');
+          logger.warn({ peer: got.peerId, hash: next.hashHex, reason: result.reason }, 'peer sent an invalid block');
           const score = result.score ?? 100;
           if (score > 0) io.punish(got.peerId, new PeerMisbehaviour(`invalid block: ${result.reason ?? 'unknown'}`, score));
           this.aborted = true;

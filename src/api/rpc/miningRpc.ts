@@ -343,7 +343,7 @@ async function generateBlocks(ctx: RpcContext, nblocks: number, rewardScript: Ui
         `ProcessNewBlock, block not accepted${result.reason ? ` (${result.reason})` : ` (${result.status})`}`,
       );
     }
-    hashes.push(result.hashHex);
+    hashes.push(hashToHex(result.hash));
   }
   return hashes;
 }

@@ -138,15 +138,16 @@ export class GossipHandlers {
     } catch (err) {
       return this.reject('block', id, PeerMisbehaviour.ban(`undecodable block message: ${(err as Error).message}`));
     }
-    const hashHex = hashToHex(computeBlockHash(block.header));
+    const hash = computeBlockHash(block.header);
+    const hashHex = hashToHex(hash);
     this.fromNetwork.add(hashHex);
-    const known = chain.getEntry(hashHex);
+    const known = chain.getEntry(hash);
     if (known !== undefined && hasData(known)) return this.count('block', 'ignore');
     const result = await chain.processBlock(block);
     switch (result.status) {
       case 'connected':
       case 'side-chain': {
-        const entry = chain.getEntry(hashHex);
+        const entry = chain.getEntry(hash);
         if (entry !== undefined) this.deps.noteBest(id, entry);
         logger.debug({ peer: id, hash: hashHex, status: result.status }, 'gossip block accepted');
         return this.count('block', 'accept');
@@ -177,10 +178,11 @@ export class GossipHandlers {
     } catch (err) {
       return this.reject('tx', id, PeerMisbehaviour.ban(`undecodable tx message: ${(err as Error).message}`));
     }
-    const txidHex = hashToHex(computeTxid(tx));
+    const txid = computeTxid(tx);
+    const txidHex = hashToHex(txid);
     this.fromNetwork.add(txidHex);
     const { mempool } = this.deps;
-    if (mempool.has(txidHex)) return this.count('tx', 'ignore');
+    if (mempool.has(txid)) return this.count('tx', 'ignore');
     try {
       await mempool.acceptTransaction(tx);
       return this.count('tx', 'accept');

@@ -4,9 +4,10 @@ import { hashToHex } from '../../primitives/hex.js';
 import { computeTxid } from '../../primitives/tx.js';
 import { buildSpend, coinsOf, makeTestKey, type SpendableCoin } from '../../testing/txFactory.js';
 import { TxOrphanage } from './txOrphanage.js';
+import { decodeTxid } from '../../primitives/identity.js';
 
 const key = makeTestKey(31);
-const funding: SpendableCoin = { outpoint: { txid: new Uint8Array(32).fill(9), index: 0 }, output: { value: 1_000_000n, scriptPubKey: key.scriptPubKey }, key };
+const funding: SpendableCoin = { outpoint: { txid: decodeTxid(new Uint8Array(32).fill(9)), index: 0 }, output: { value: 1_000_000n, scriptPubKey: key.scriptPubKey }, key };
 const parent = buildSpend([funding], { key, valueSats: 500_000n }, 1_000n).tx;
 const parentTxid = hashToHex(computeTxid(parent));
 const [c0, c1] = coinsOf(parent, key);

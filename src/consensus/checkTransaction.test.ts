@@ -96,7 +96,8 @@ describe('checkTransaction: each rule rejects a tx that breaks only it, with Cor
   it('bad-txns-inputs-duplicate: the same prevout twice', () => {
     assert.throws(
       () => checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input(outpoint(2)), input(outpoint(1))] }),
-      rejects('bad-txns-inputs-duplicate'),
+      (e: unknown) => rejects('bad-txns-inputs-duplicate')(e) && (e as VerifyError).detail === `${'01'.repeat(32)}:0`,
+      'the detail names the outpoint as displayed',
     );
     // Same txid, other index: distinct outpoints.
     checkTransaction({ ...validTx(), inputs: [input(outpoint(1, 0)), input(outpoint(1, 1))] });

@@ -1,4 +1,4 @@
-import { outpointKey } from '../primitives/outpoint.js';
+import { formatOutpoint, outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
 import type { Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import { isUnspendable } from './scriptType.js';
@@ -33,7 +33,7 @@ export interface UtxoEntry {
  * @see Bitcoin Core coins.h CCoinsViewCache; btcd blockchain.UtxoViewpoint
  */
 export class UtxoView implements CoinLookup {
-  private readonly coins = new Map<string, UtxoEntry>();
+  private readonly coins = new Map<OutpointKey, UtxoEntry>();
 
   /** Number of unspent coins held. */
   get size(): number {
@@ -59,7 +59,7 @@ export class UtxoView implements CoinLookup {
   addCoin(outpoint: Outpoint, coin: Coin, allowOverwrite = false): void {
     const key = outpointKey(outpoint);
     if (!allowOverwrite && this.coins.has(key)) {
-      throw new VerifyError('bad-txns-BIP30', 100, `unspent coin already exists at ${key}`);
+      throw new VerifyError('bad-txns-BIP30', 100, `unspent coin already exists at ${formatOutpoint(outpoint)}`);
     }
     this.coins.set(key, { outpoint, coin });
   }

@@ -6,7 +6,7 @@ import { DecodeError } from './decodeError.js';
 import { hashFromKey, hashKey } from './hashKey.js';
 import { blockHashFromHex, bytesEqual, hashToHex, txidFromHex, wtxidFromHex } from './hex.js';
 import { decodeBlockHash, decodeTxid, decodeWtxid } from './identity.js';
-import { outpointKey, txidKeyOf } from './outpoint.js';
+import { outpointKey, outpointKeyOf, txidKeyOf } from './outpoint.js';
 
 describe('hashKey: one map key per hash', () => {
   it('is 32 characters, one per byte in internal order, and hashFromKey gives the bytes back', () => {
@@ -44,6 +44,7 @@ describe('outpointKey', () => {
         assert.equal(outpointKey(a) === outpointKey(b), same);
         assert.equal(txidKeyOf(outpointKey(a)), hashKey(a.txid));
         assert.equal(outpointKey(a), `${hashKey(a.txid)}:${a.index}`);
+        assert.equal(outpointKeyOf(hashKey(a.txid), a.index), outpointKey(a));
       }),
     );
   });

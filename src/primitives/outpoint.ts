@@ -67,7 +67,15 @@ export type OutpointKey = string & { readonly [outpointKeyBrand]: true };
 
 /** The key of an outpoint for Maps and Sets (see OutpointKey). PERF: one latin1 string of 32 bytes, one concat. */
 export function outpointKey(o: Outpoint): OutpointKey {
-  return `${hashKey(o.txid)}:${o.index}` as OutpointKey;
+  return outpointKeyOf(hashKey(o.txid), o.index);
+}
+
+/**
+ * The key of output `index` of the tx whose txid has the key `txidKey`: outpointKey without making the txid's key
+ * again (for a caller that keys every output of a tx).
+ */
+export function outpointKeyOf(txidKey: HashKey<Txid>, index: number): OutpointKey {
+  return `${txidKey}:${index}` as OutpointKey;
 }
 
 /** The hashKey of the txid of the outpoint whose key this is. */

@@ -1,3 +1,4 @@
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
 import { hashToHex } from '../primitives/hex.js';
 import type { Sats, Tx, Txid, Wtxid } from '../primitives/types.js';
 import type { MempoolEntryView } from '../interfaces/mempoolTypes.js';
@@ -34,6 +35,8 @@ export class MempoolEntry implements MempoolEntryView {
   readonly txid: Txid;
   /** txid as displayed (reversed hex), for logs and the APIs. */
   readonly txidHex: string;
+  /** The txid's map key (hashKey), made once: the mempool's indexes are keyed by it. */
+  readonly txidKey: HashKey<Txid>;
   readonly wtxid: Wtxid;
   /** wtxid as displayed (reversed hex), for logs and the APIs. */
   readonly wtxidHex: string;
@@ -61,6 +64,7 @@ export class MempoolEntry implements MempoolEntryView {
     this.tx = init.tx;
     this.txid = init.txid;
     this.txidHex = hashToHex(init.txid);
+    this.txidKey = hashKey(init.txid);
     this.wtxid = init.wtxid;
     this.wtxidHex = hashToHex(init.wtxid);
     this.fee = init.fee;

@@ -18,7 +18,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex, txidFromHex } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, encodeTx } from '../primitives/tx.js';
 import type { Sats, Tx, TxOut } from '../primitives/types.js';
 import type { DerivedAddress } from '../wallet/hdAccount.js';
@@ -91,7 +91,7 @@ export interface DemoSpenderStats {
 }
 
 interface OwnCoin {
-  readonly key: string;
+  readonly key: OutpointKey;
   readonly coin: WalletCoin;
   /** txid of the own unconfirmed tx that created it. */
   readonly parentTxid?: string;
@@ -100,7 +100,7 @@ interface OwnCoin {
 interface SentTx {
   readonly txid: string;
   readonly nodeIndex: number;
-  readonly inputKeys: readonly string[];
+  readonly inputKeys: readonly OutpointKey[];
   readonly outputs: readonly OwnCoin[];
   /** Own unconfirmed txs it spends from (at send time). */
   readonly parents: readonly string[];
@@ -136,10 +136,10 @@ export class DemoSpender {
   /** Every address the wallet watches, by address string; `true` = mining address (coinbases only). */
   private readonly watched: { address: DerivedAddress; mining: boolean }[];
 
-  private chainCoins = new Map<string, OwnCoin>();
+  private chainCoins = new Map<OutpointKey, OwnCoin>();
   private readonly sentTxs = new Map<string, SentTx>();
   /** Inputs a node refused, hidden until the next refresh. */
-  private blocked = new Set<string>();
+  private blocked = new Set<OutpointKey>();
   /** Main chain of the reference node as scanned: height → block hash (a recent window). */
   private readonly scanned = new Map<number, string>();
   private lastTipHash = '';
@@ -264,7 +264,7 @@ export class DemoSpender {
     this.dropExpired();
     if (tipHash === this.lastTipHash) return;
     await this.scanTo(ref, tipHash);
-    const coins = new Map<string, OwnCoin>();
+    const coins = new Map<OutpointKey, OwnCoin>();
     for (const { address, mining } of this.watched) {
       let utxos: { txid: string; vout: number; value: number; status: { confirmed: boolean; block_height?: number } }[];
       try {
@@ -366,7 +366,7 @@ export class DemoSpender {
   /** Coins not spent by a pending tx: confirmed ones and the outputs of pending txs. */
   private candidateCoins(): OwnCoin[] {
     const pending = this.pendingTxs();
-    const spent = new Set<string>(this.blocked);
+    const spent = new Set<OutpointKey>(this.blocked);
     for (const tx of pending) for (const k of tx.inputKeys) spent.add(k);
     const out: OwnCoin[] = [];
     for (const c of this.chainCoins.values()) if (!spent.has(c.key)) out.push(c);

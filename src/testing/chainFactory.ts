@@ -24,7 +24,7 @@ import type { ChainParams } from '../params/chainParams.js';
 import { regtest } from '../params/networks.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, BlockHash, BlockHeader, Sats, Tx, TxOut } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
@@ -216,7 +216,7 @@ export function buildBranch(
  * found in neither counts 0 (so the coinbase claims less than allowed, which is valid).
  */
 export function computeFees(chain: Chain, txs: readonly Tx[]): Sats {
-  const local = new Map<string, TxOut>();
+  const local = new Map<OutpointKey, TxOut>();
   let fees = 0n;
   for (const tx of txs) {
     let valueIn = 0n;

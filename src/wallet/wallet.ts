@@ -13,7 +13,7 @@ import { CryptoError } from '../crypto/cryptoError.js';
 import { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../policy/feeRate.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex, hexToBytes, txidFromHex } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, decodeTx, encodeTx, getTxVsize } from '../primitives/tx.js';
 import type { Sats, Tx } from '../primitives/types.js';
 import { AddressBook } from './addressBook.js';
@@ -187,7 +187,7 @@ export class Wallet {
   private utxos: WalletUtxo[] = [];
   private tipHeight = -1;
   /** Outpoints spent by txs this wallet broadcast since the last sync. */
-  private readonly spentLocally = new Set<string>();
+  private readonly spentLocally = new Set<OutpointKey>();
 
   private constructor(accounts: readonly HdAccount[], options: WalletOptions, deps: WalletDeps) {
     this.params = options.params;

@@ -298,7 +298,8 @@ test('cancel: nothing of the batch is cached, and the pool goes on with the next
 // ---------------------------------------------------------------------------------------------------------------
 
 test('ScriptCache: FIFO eviction at maxEntries, re-add refreshes, 0 disables, bad sizes throw', () => {
-  const [a, b, cc, d] = [1, 2, 3, 4].map((n) => decodeWtxid(new Uint8Array(32).fill(n))) as [Wtxid, Wtxid, Wtxid, Wtxid];
+  const wtxid = (n: number): Wtxid => decodeWtxid(new Uint8Array(32).fill(n));
+  const [a, b, cc, d] = [wtxid(1), wtxid(2), wtxid(3), wtxid(4)];
   const c = new ScriptCache(3);
   for (const k of [a, b, cc]) c.add(k);
   c.add(decodeWtxid(a)); // the same wtxid (another array) refreshed: b is now the oldest

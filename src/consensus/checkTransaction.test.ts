@@ -96,7 +96,7 @@ describe('checkTransaction: each rule rejects a tx that breaks only it, with Cor
   it('bad-txns-inputs-duplicate: the same prevout twice', () => {
     assert.throws(
       () => checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input(outpoint(2)), input(outpoint(1))] }),
-      (e: unknown) => rejects('bad-txns-inputs-duplicate')(e) && (e as VerifyError).detail === `${'01'.repeat(32)}:0`,
+      (e: unknown) => rejects('bad-txns-inputs-duplicate')(e) && e instanceof VerifyError && e.detail === `${'01'.repeat(32)}:0`,
       'the detail names the outpoint as displayed',
     );
     // Same txid, other index: distinct outpoints.

@@ -21,8 +21,3 @@ export function hashKey<H extends Hash256>(hash: H): HashKey<H> {
   if (hash.length !== 32) throw new RangeError(`a hash key needs 32 bytes, got ${hash.length}`);
   return Buffer.from(hash.buffer, hash.byteOffset, 32).toString('latin1') as HashKey<H>;
 }
-
-/** The hash a key was made from (a new array; the inverse of hashKey). */
-export function hashFromKey<H extends Hash256>(key: HashKey<H>): H {
-  return new Uint8Array(Buffer.from(key, 'latin1')) as H;
-}

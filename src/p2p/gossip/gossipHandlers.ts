@@ -39,7 +39,10 @@ export interface GossipHandlersDeps {
   readonly triggerSync: (hintPeer?: string) => void;
 }
 
-/** Blocks and txs received from the network recently (by hash; a block hash and a txid never collide), so they are not published back as local ones. */
+/**
+ * Blocks and txs received from the network recently, by hash (a block hash and a txid never collide), so they are not
+ * published back as local ones.
+ */
 class RecentSet {
   private readonly items = new Set<HashKey<BlockHash | Txid>>();
   constructor(private readonly max: number) {}

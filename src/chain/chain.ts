@@ -482,7 +482,7 @@ export class Chain implements ChainReader {
       batch.early = early;
       try {
         const accepted = this.acceptBlock(block, hash, parent, existing, batch, encoded);
-        if (this.index.get(hash) !== undefined) this.acceptOrphansOf(hash, batch);
+        this.acceptOrphansOf(hash, batch);
         this.timer.lap('accept');
         if (!accepted.ok) {
           // The failing block changed nothing, but orphans it freed may have (they were marked failed as its children).
@@ -610,8 +610,9 @@ export class Chain implements ChainReader {
     return { ok: true, node };
   }
 
-  /** Accepts the orphans that were waiting for `hash` and, recursively, for them. */
+  /** Accepts the orphans that were waiting for `hash` (when it is indexed) and, recursively, for them. */
   private acceptOrphansOf(hash: BlockHash, batch: Batch): void {
+    if (this.orphans.size === 0) return;
     const queue = [hash];
     for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
       const parent = this.index.get(h);

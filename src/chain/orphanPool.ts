@@ -45,7 +45,7 @@ export class OrphanPool {
 
   /** Whether the block is held. */
   has(hash: BlockHash): boolean {
-    return this.byHash.has(hashKey(hash));
+    return this.byHash.size > 0 && this.byHash.has(hashKey(hash));
   }
 
   /** The held orphan with this hash, or undefined. */
@@ -84,6 +84,7 @@ export class OrphanPool {
 
   /** Removes and returns the orphans whose parent is `prevBlock`, oldest first. */
   takeChildren(prevBlock: BlockHash): OrphanBlock[] {
+    if (this.byPrev.size === 0) return [];
     const children = [...(this.byPrev.get(hashKey(prevBlock)) ?? [])];
     return children.map((key) => this.removeByKey(key)).filter((o): o is OrphanBlock => o !== undefined);
   }

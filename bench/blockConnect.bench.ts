@@ -38,7 +38,7 @@ import { regtest } from '../src/params/networks.js';
 import { encodeBlock } from '../src/primitives/block.js';
 import { hashToHex } from '../src/primitives/hex.js';
 import { computeTxid, computeWtxid } from '../src/primitives/tx.js';
-import type { Block, Tx, TxOut } from '../src/primitives/types.js';
+import type { Block, Tx, TxOut, Wtxid } from '../src/primitives/types.js';
 import { SqliteChainStore } from '../src/storage/sqliteChainStore.js';
 import { buildBranch, mineBlocks, openTestChain, parentOfEntry, TEST_NOW_SEC } from '../src/testing/chainFactory.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin } from '../src/testing/txFactory.js';
@@ -56,7 +56,7 @@ export interface Fixture {
   readonly blocks: readonly Block[];
   /** Each block's serialization, handed to processBlock as a block from the network comes. */
   readonly rawBlocks: readonly Uint8Array[];
-  readonly spends: readonly { readonly tx: Tx; readonly prevouts: readonly TxOut[]; readonly wtxidHex: string }[];
+  readonly spends: readonly { readonly tx: Tx; readonly prevouts: readonly TxOut[]; readonly wtxid: Wtxid }[];
 }
 
 export async function buildFixture(): Promise<Fixture> {
@@ -77,7 +77,7 @@ export async function buildFixture(): Promise<Fixture> {
           ? [{ value: FUNDING_VALUE - FEE, scriptPubKey: to }]
           : [{ value: 300_000n, scriptPubKey: to }, { value: FUNDING_VALUE - FEE - 300_000n, scriptPubKey: coin.key.scriptPubKey }];
       const tx = buildSignedTx([coin], outputs);
-      return { tx, prevouts: [output], wtxidHex: hashToHex(computeWtxid(tx)) };
+      return { tx, prevouts: [output], wtxid: computeWtxid(tx) };
     });
     const blocks = buildBranch(regtest, parentOfEntry(base.chain.tip), BLOCKS, (b) => ({
       txs: spends.slice(b * TXS_PER_BLOCK, (b + 1) * TXS_PER_BLOCK).map((s) => s.tx),
@@ -112,7 +112,7 @@ async function timed(body: () => Promise<void> | void): Promise<Timing> {
 export async function connectRound(
   fx: Fixture,
   round: number,
-  verifier: ScriptVerifier & { readonly cache: { clear(): void; add(wtxidHex: string): void } },
+  verifier: ScriptVerifier & { readonly cache: { clear(): void; add(wtxid: Wtxid): void } },
   cached: boolean,
 ): Promise<Timing & { stats: ChainConnectStats }> {
   const dir = join(fx.dir, `round-${round}`);
@@ -122,12 +122,12 @@ export async function connectRound(
   try {
     const chain = await Chain.open({}, { params: regtest, store, scriptVerifier: verifier, logger: silentLogger(), nowSec: () => TEST_NOW_SEC });
     verifier.cache.clear();
-    if (cached) for (const s of fx.spends) verifier.cache.add(s.wtxidHex);
+    if (cached) for (const s of fx.spends) verifier.cache.add(s.wtxid);
     chain.resetConnectStats();
     const timing = await timed(async () => {
       for (const [i, block] of fx.blocks.entries()) {
         const r = await chain.processBlock(block, fx.rawBlocks[i]);
-        if (r.status !== 'connected') throw new Error(`block connect bench: block ${r.hashHex} was ${r.status} ${r.reason ?? ''}`);
+        if (r.status !== 'connected') throw new Error(`block connect bench: block ${hashToHex(r.hash)} was ${r.status} ${r.reason ?? ''}`);
       }
     });
     await chain.close();

@@ -21,7 +21,7 @@ import type { ScriptCheckJob } from '../src/interfaces/scriptVerifier.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { createNodeContext, FullNode } from '../src/node/fullNode.js';
 import { regtest } from '../src/params/networks.js';
-import { bytesToHex, hashToHex } from '../src/primitives/hex.js';
+import { bytesToHex } from '../src/primitives/hex.js';
 import { computeTxid, computeWtxid, encodeTx } from '../src/primitives/tx.js';
 import type { Tx, TxOut } from '../src/primitives/types.js';
 import { buildBranch, buildChildBlock, parentOf, parentOfEntry, TEST_NOW_SEC } from '../src/testing/chainFactory.js';
@@ -156,7 +156,7 @@ export async function runRestTxBench(seconds: number): Promise<Record<string, Be
       return buildSignedTx([coin], [{ value: perCoin - FEE, scriptPubKey: coin.key.scriptPubKey }]);
     });
     const signSeconds = (performance.now() - signStart) / 1000;
-    const jobs: ScriptCheckJob[] = txs.slice(0, 500).map((tx, i) => ({ tx, prevouts: [outputs[i]!], wtxidHex: hashToHex(computeWtxid(tx)) }));
+    const jobs: ScriptCheckJob[] = txs.slice(0, 500).map((tx, i) => ({ tx, prevouts: [outputs[i]!], wtxid: computeWtxid(tx) }));
     const verifyRate = await measureVerifyRate(jobs, Math.min(2, seconds));
 
     const restTxs = txs.slice(0, n);

@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
- * --only a,b (run only these: crypto, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange, crash,
- * exchangeCrash).
+ * --only a,b (run only these: crypto, hashKey, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange,
+ * crash, exchangeCrash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
  * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
  */
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto.bench.js';
+import { runHashKeyBench } from './hashKey.bench.js';
 import { runScriptVerifierBench } from './scriptVerifier.bench.js';
 import { runBlockConnectBench } from './blockConnect.bench.js';
 import { runMinerBench } from './miner.bench.js';
@@ -39,6 +40,7 @@ if (!Number.isSafeInteger(crashCycles) || crashCycles < 20) {
 console.log(`cairn bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${seconds} s per figure`);
 const results = {
   ...(want('crypto') ? { crypto: runCryptoBench(seconds) } : {}),
+  ...(want('hashKey') ? { hashKey: runHashKeyBench(seconds) } : {}),
   ...(want('scriptVerifier') ? { scriptVerifier: await runScriptVerifierBench(seconds) } : {}),
   ...(want('blockConnect') ? { blockConnect: await runBlockConnectBench(seconds) } : {}),
   ...(want('miner') ? { miner: await runMinerBench(seconds) } : {}),

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
 import type { ScriptCheckJob, ScriptVerifier } from '../src/interfaces/scriptVerifier.js';
 import { sha256 } from '../src/crypto/hash.js';
-import { hashToHex } from '../src/primitives/hex.js';
+import { decodeTxid } from '../src/primitives/identity.js';
 import { computeWtxid } from '../src/primitives/tx.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin } from '../src/testing/txFactory.js';
 import { formatRate, type BenchResult } from './harness.js';
@@ -24,12 +24,12 @@ function buildBatch(): ScriptCheckJob[] {
   return Array.from({ length: BATCH_TXS }, (_, n) => {
     const key = keys[n % 2]!;
     const coin: SpendableCoin = {
-      outpoint: { txid: sha256(new TextEncoder().encode(`bench-coin/${n}`)), index: 0 },
+      outpoint: { txid: decodeTxid(sha256(new TextEncoder().encode(`bench-coin/${n}`))), index: 0 },
       output: { value: 50_000n, scriptPubKey: key.scriptPubKey },
       key,
     };
     const tx = buildSignedTx([coin], [{ value: 40_000n, scriptPubKey: key.scriptPubKey }]);
-    return { tx, prevouts: [coin.output], wtxidHex: hashToHex(computeWtxid(tx)) };
+    return { tx, prevouts: [coin.output], wtxid: computeWtxid(tx) };
   });
 }
 

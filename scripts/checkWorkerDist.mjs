@@ -21,7 +21,6 @@ const { tweakPrivateKey, tweakPublicKey } = await load('crypto/taproot.js');
 const { hash160, sha256 } = await load('crypto/hash.js');
 const { computeSegwitV0Sighash, computeTaprootKeyPathSighash, p2wpkhScriptCode } = await load('consensus/sighash.js');
 const { computeWtxid } = await load('primitives/tx.js');
-const { hashToHex } = await load('primitives/hex.js');
 
 const enc = (s) => new TextEncoder().encode(s);
 const priv = sha256(enc('checkWorkerDist/key'));
@@ -46,7 +45,7 @@ function job(n) {
     witness = [schnorrSign(computeTaprootKeyPathSighash(unsigned, 0, [prevout], 0x00), tweakPrivateKey(priv))];
   }
   const tx = { ...unsigned, inputs: [{ ...unsigned.inputs[0], witness }] };
-  return { tx, prevouts: [prevout], wtxidHex: hashToHex(computeWtxid(tx)) };
+  return { tx, prevouts: [prevout], wtxid: computeWtxid(tx) };
 }
 
 function fail(message) {
@@ -60,7 +59,7 @@ for (const k of [37, 30]) {
   const sig = bad[k].tx.inputs[0].witness[0].slice();
   sig[5] ^= 1;
   const tx = { ...bad[k].tx, inputs: [{ ...bad[k].tx.inputs[0], witness: [sig, ...bad[k].tx.inputs[0].witness.slice(1)] }] };
-  bad[k] = { ...bad[k], tx, wtxidHex: hashToHex(computeWtxid(tx)) };
+  bad[k] = { ...bad[k], tx, wtxid: computeWtxid(tx) };
 }
 
 const pool = WorkerPoolScriptVerifier.create({ threads: 2, parallelThresholdInputs: 1, cacheSize: 0 });

@@ -19,6 +19,7 @@ import { tweakPrivateKey } from '../src/crypto/taproot.js';
 import { encodeTx } from '../src/primitives/tx.js';
 import type { Tx, TxOut } from '../src/primitives/types.js';
 import { readVectorBytes, readVectorJson, readVectorText, reportVectors, vectorPath } from '../src/testing/vectors.js';
+import { decodeTxid } from '../src/primitives/identity.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TIMEOUT_MS = 60_000;
@@ -403,7 +404,7 @@ describe('cairn decode tx', { concurrency: true }, () => {
     const tr = mainnetAddressVector('5120');
     const tx: Tx = {
       version: 2,
-      inputs: [{ prevout: { txid: new Uint8Array(32).fill(9), index: 3 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+      inputs: [{ prevout: { txid: decodeTxid(new Uint8Array(32).fill(9)), index: 3 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
       outputs: [
         { value: 1n, scriptPubKey: fromHex(wpkh.scriptPubKeyHex) },
         { value: 2n, scriptPubKey: fromHex(tr.scriptPubKeyHex) },
@@ -588,7 +589,7 @@ describe('cairn tx verify', { concurrency: true }, () => {
     const unsigned: Tx = {
       version: 2,
       inputs: [0, 1].map((k) => ({
-        prevout: { txid: new Uint8Array(32).fill(0xa0 + k), index: k },
+        prevout: { txid: decodeTxid(new Uint8Array(32).fill(0xa0 + k)), index: k },
         scriptSig: new Uint8Array(0),
         sequence: 0xfffffffd,
         witness: [],

@@ -26,7 +26,7 @@ import { Chain } from '../src/chain/chain.js';
 import { InlineScriptVerifier } from '../src/chain/inlineScriptVerifier.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { regtest } from '../src/params/networks.js';
-import { bytesEqual, hashToHex, hexToHash } from '../src/primitives/hex.js';
+import { blockHashFromHex, bytesEqual, hashToHex } from '../src/primitives/hex.js';
 import { isCoinbase } from '../src/primitives/tx.js';
 import type { Block } from '../src/primitives/types.js';
 import type { UtxoSetDigest } from '../src/interfaces/chainTypes.js';
@@ -172,7 +172,7 @@ function checkAgainstReplay(store: SqliteChainStore, digestOf: () => UtxoSetDige
   }
   const digest = digestOf();
   assert.equal(digest.height, height, `${label}: digest height`);
-  assert.equal(digest.bestBlock, hashToHex(tip), `${label}: digest best block`);
+  assert.equal(hashToHex(digest.bestBlock), hashToHex(tip), `${label}: digest best block`);
   assert.equal(digest.hashSerialized, replay.hashSerialized, `${label}: UTXO digest differs from the replay at height ${height}`);
   assert.equal(digest.txouts, replay.txouts, `${label}: txouts`);
   assert.equal(digest.totalAmount, replay.totalAmount, `${label}: totalAmount`);
@@ -262,9 +262,9 @@ test(`crash safety: a node killed with SIGKILL ${CYCLES} times loses nothing and
           `cycle ${cycle}: after open the tip is at ${chain.height}, blocks up to ${maxCommittedHeight} were committed`,
         );
         for (const [hashHex, height] of committed) {
-          const entry = chain.getEntry(hashHex);
+          const entry = chain.getEntry(blockHashFromHex(hashHex));
           assert.ok(entry !== undefined && entry.height === height, `cycle ${cycle}: committed block ${hashHex} (${height}) is not indexed`);
-          assert.ok(store.readRawBlock(hexToHash(hashHex)) !== undefined, `cycle ${cycle}: committed block ${hashHex} has no data`);
+          assert.ok(store.readRawBlock(blockHashFromHex(hashHex)) !== undefined, `cycle ${cycle}: committed block ${hashHex} has no data`);
         }
         finalHeight = chain.height;
         verifiedTip = { height: chain.height, hashHex: chain.tip.hashHex };

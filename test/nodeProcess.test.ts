@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regtest } from '../src/params/networks.js';
-import { bytesToHex, hexToHash } from '../src/primitives/hex.js';
+import { bytesToHex, txidFromHex } from '../src/primitives/hex.js';
 import { encodeTx } from '../src/primitives/tx.js';
 import { buildSpend, makeTestKey, testKeyAddress } from '../src/testing/txFactory.js';
 
@@ -80,7 +80,7 @@ test('a real cairn node process: mine, spend, read back through cairn rpc and th
   assert.equal(utxos.length, 110);
   const oldest = utxos.sort((a, b) => a.status.block_height - b.status.block_height)[0]!;
   const { tx } = buildSpend(
-    [{ outpoint: { txid: hexToHash(oldest.txid), index: oldest.vout }, output: { value: BigInt(oldest.value), scriptPubKey: MINER.scriptPubKey }, key: MINER }],
+    [{ outpoint: { txid: txidFromHex(oldest.txid), index: oldest.vout }, output: { value: BigInt(oldest.value), scriptPubKey: MINER.scriptPubKey }, key: MINER }],
     { key: PAYEE, valueSats: 1_000_000_000n },
     10_000n,
   );

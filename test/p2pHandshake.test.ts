@@ -21,12 +21,13 @@ import { formatPeersStatus } from '../src/p2p/peers/peerManager.js';
 import { decodeHeaders, decodeStatus, encodeHeadersRequest, encodeResponseChunk, encodeStatus, protocolIds, RespStatus } from '../src/p2p/wire.js';
 import type { ChainParams } from '../src/params/chainParams.js';
 import { devnet, regtest } from '../src/params/networks.js';
-import { hashToHex } from '../src/primitives/hex.js';
 import { computeTxid, encodeTx } from '../src/primitives/tx.js';
 import type { Tx } from '../src/primitives/types.js';
 import { FakePeer, genesisStatus, type FakePeerOptions } from '../src/testing/fakePeer.js';
 import { buildSpend, coinsOf, makeTestKey, type TestKey } from '../src/testing/txFactory.js';
 import { waitFor } from '../src/testing/waitFor.js';
+import { decodeBlockHash } from '../src/primitives/identity.js';
+import { NULL_BLOCK_HASH } from '../src/primitives/blockHeader.js';
 
 const WAIT_MS = 20_000;
 const dirs: string[] = [];
@@ -103,7 +104,7 @@ test('two regtest nodes link; a devnet node dialing a regtest node is refused at
 
 test('a peer on our protocol ids that claims another genesis is disconnected at status', async () => {
   const a = await startNetworkedNode(regtest);
-  const bogus = { ...genesisStatus(regtest, '/rogue/'), genesisHash: new Uint8Array(32).fill(7) };
+  const bogus = { ...genesisStatus(regtest, '/rogue/'), genesisHash: decodeBlockHash(new Uint8Array(32).fill(7)) };
   // The rogue answers the node's own status request with the same wrong genesis.
   const rogue = await startFakePeer({ status: bogus });
   // The node answers with its own status before it checks ours (its own handshake may hang up first: both are fine).
@@ -127,7 +128,7 @@ test('a peer that keeps requesting headers while told to wait (RATE_LIMITED) is 
   let retryAfterMs = 0;
   for (let i = 0; i < 40; i++) {
     try {
-      const [chunk] = await rogue.request(a.addr, rogue.ids.headers, encodeHeadersRequest({ locator: [new Uint8Array(32)], stopHash: new Uint8Array(32), maxCount: 10 }));
+      const [chunk] = await rogue.request(a.addr, rogue.ids.headers, encodeHeadersRequest({ locator: [NULL_BLOCK_HASH], stopHash: NULL_BLOCK_HASH, maxCount: 10 }));
       if (chunk?.status === RespStatus.SUCCESS) {
         decodeHeaders(chunk.payload);
         served++;
@@ -264,12 +265,12 @@ test('a child tx gossiped before its parent waits as an orphan and enters the me
   await relayer.publish(relayer.ids.txTopic, encodeTx(child));
   // The positive signal that the child was validated: the tx validator ignored it (orphan, not rejected).
   await waitFor('the child to be validated', () => a.net.gossipStats.tx.ignore === ignoredBefore + 1, WAIT_MS);
-  assert.equal(a.node.mempool.has(hashToHex(computeTxid(child))), false, 'the child alone cannot enter');
+  assert.equal(a.node.mempool.has(computeTxid(child)), false, 'the child alone cannot enter');
   assert.equal(a.net.gossipStats.tx.reject, 0, 'an orphan is not the sender\'s fault');
   await relayer.publish(relayer.ids.txTopic, encodeTx(parent));
   await waitFor(
     'parent and child in the mempool',
-    () => a.node.mempool.has(hashToHex(computeTxid(parent))) && a.node.mempool.has(hashToHex(computeTxid(child))),
+    () => a.node.mempool.has(computeTxid(parent)) && a.node.mempool.has(computeTxid(child)),
     WAIT_MS,
   );
 });

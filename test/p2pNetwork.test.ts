@@ -26,7 +26,7 @@ import { MAX_REQUEST_BYTES, protocolIds } from '../src/p2p/wire.js';
 import { regtest } from '../src/params/networks.js';
 import { encodeBlock } from '../src/primitives/block.js';
 import { computeBlockHash } from '../src/primitives/blockHeader.js';
-import { bytesToHex, hashToHex, hexToHash } from '../src/primitives/hex.js';
+import { blockHashFromHex, bytesToHex, hashToHex, txidFromHex } from '../src/primitives/hex.js';
 import { computeTxid, encodeTx } from '../src/primitives/tx.js';
 import { buildBlock } from '../src/testing/blockBuilder.js';
 import { FakePeer, genesisStatus } from '../src/testing/fakePeer.js';
@@ -107,7 +107,7 @@ async function matureCoins(node: NodeProcess): Promise<SpendableCoin[]> {
     .filter((u) => u.status.confirmed && tipHeight + 1 - u.status.block_height! >= params.coinbaseMaturity)
     .filter((u) => !usedCoins.has(`${u.txid}:${u.vout}`))
     .sort((a, b) => a.status.block_height! - b.status.block_height!)
-    .map((u) => ({ outpoint: { txid: hexToHash(u.txid), index: u.vout }, output: { value: BigInt(u.value), scriptPubKey: MINER.scriptPubKey }, key: MINER }));
+    .map((u) => ({ outpoint: { txid: txidFromHex(u.txid), index: u.vout }, output: { value: BigInt(u.value), scriptPubKey: MINER.scriptPubKey }, key: MINER }));
 }
 
 /** Builds a spend of `coin` paying a quarter of it to `to`, the rest minus the fee back to MINER; marks the coin used. */
@@ -276,7 +276,7 @@ test('d. a peer publishing an invalid block, and one sending an oversized reques
   const height = tip.height + 1;
   const bad = buildBlock(params, {
     height,
-    prevBlock: hexToHash(tip.id),
+    prevBlock: blockHashFromHex(tip.id),
     time: tip.timestamp + 1,
     coinbaseOptions: { value: computeBlockSubsidy(height, params) + 1n, scriptPubKey: MINER.scriptPubKey },
   });

@@ -22,6 +22,7 @@ import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
 import { startWalletService, type WalletService, type WalletServiceOptions } from '../src/walletService/walletService.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
+import { txidFromHex } from '../src/primitives/hex.js';
 
 const PG_URL = process.env['CAIRN_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -133,7 +134,7 @@ async function runServiceFlow(t: TestContext, env: RestTestNode, options: Pick<W
   const drip = await api('POST', '/v1/faucet', { token: alice });
   assert.equal(drip.status, 200, JSON.stringify(drip.body));
   assert.equal(drip.body.amountSats, Number(FAUCET_SATS));
-  assert.ok(env.node.mempool.has(drip.body.txid), 'faucet tx in the mempool');
+  assert.ok(env.node.mempool.has(txidFromHex(drip.body.txid)), 'faucet tx in the mempool');
   assert.deepEqual((await api('GET', '/v1/wallet', { token: alice })).body.addresses, [drip.body.address]);
   let balance = await api('GET', '/v1/wallet/balance', { token: alice });
   assert.deepEqual(balance.body, { confirmedSats: 0, unconfirmedSats: Number(FAUCET_SATS), immatureSats: 0, totalSats: Number(FAUCET_SATS), tipHeight: env.node.chain.tip.height });
@@ -247,7 +248,7 @@ async function runServiceFlow(t: TestContext, env: RestTestNode, options: Pick<W
   });
   assert.equal(dear.status, 200, JSON.stringify(dear.body));
   assert.ok(dear.body.feeRateSatPerVb >= 20_000, `rate ${dear.body.feeRateSatPerVb}`);
-  assert.equal(env.node.mempool.get(dear.body.txid)?.fee, BigInt(dear.body.feeSats));
+  assert.equal(env.node.mempool.get(txidFromHex(dear.body.txid))?.fee, BigInt(dear.body.feeSats));
 }
 
 test('wallet service against a real regtest node, on SQLite and on PostgreSQL', async (t) => {

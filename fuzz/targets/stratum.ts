@@ -13,7 +13,7 @@ import {
   parseStratumMessage,
   StratumProtocolError,
 } from '../../src/mining/stratumProtocol.js';
-import { arbHash256 } from '../../src/testing/arbitraries.js';
+import { arbBlockHash, arbHash256 } from '../../src/testing/arbitraries.js';
 import { mutatedBytes } from '../mutate.js';
 import { check, decodeOrRefusal, refusal } from '../oracle.js';
 import { defineTarget } from '../target.js';
@@ -24,7 +24,7 @@ const stratumRefusal = refusal(StratumProtocolError);
 
 const arbJob = fc.record({
   jobId: fc.string({ minLength: 1, maxLength: 64 }),
-  prevHash: arbHash256,
+  prevHash: arbBlockHash,
   coinb1: fc.uint8Array({ maxLength: 120 }),
   coinb2: fc.uint8Array({ maxLength: 120 }),
   merkleBranch: fc.array(arbHash256, { maxLength: 12 }),

@@ -25,7 +25,8 @@ import {
 } from '../../src/p2p/wire.js';
 import { verifyHeaderChain } from '../../src/consensus/headerChain.js';
 import { DecodeError } from '../../src/primitives/decodeError.js';
-import { arbBlockHeader, arbHash256 } from '../../src/testing/arbitraries.js';
+import { NULL_BLOCK_HASH } from '../../src/primitives/blockHeader.js';
+import { arbBlockHeader, arbBlockHash } from '../../src/testing/arbitraries.js';
 import { mutatedBytes } from '../mutate.js';
 import { assertSameBytes, check, decodeOrRefusal, refusal, type RefusalRule } from '../oracle.js';
 import { defineTarget } from '../target.js';
@@ -39,8 +40,8 @@ const arbUtf8 = (maxBytes: number): fc.Arbitrary<string> =>
 const arbStatusBytes = fc
   .record({
     network: fc.oneof(fc.constantFrom('main', 'test', 'devnet', 'regtest'), arbUtf8(16)),
-    genesisHash: arbHash256,
-    tipHash: arbHash256,
+    genesisHash: arbBlockHash,
+    tipHash: arbBlockHash,
     tipHeight: fc.integer({ min: 0, max: 0xffffffff }),
     chainWork: fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
     userAgent: fc.oneof(fc.constant('/cairn:0.1.0/'), arbUtf8(64)),
@@ -61,8 +62,8 @@ export const statusTarget = defineTarget<Uint8Array>({
 
 const arbHeadersRequestBytes = fc
   .record({
-    locator: fc.array(arbHash256, { maxLength: MAX_LOCATOR_HASHES + 2 }),
-    stopHash: fc.oneof(fc.constant(new Uint8Array(32)), arbHash256),
+    locator: fc.array(arbBlockHash, { maxLength: MAX_LOCATOR_HASHES + 2 }),
+    stopHash: fc.oneof(fc.constant(NULL_BLOCK_HASH), arbBlockHash),
     maxCount: fc.oneof(fc.integer({ min: 0, max: MAX_HEADERS_PER_RESPONSE + 1 }), fc.constantFrom(0xffffffff, 2 ** 31)),
   })
   .map((r) => encodeHeadersRequest(r));
@@ -108,7 +109,7 @@ export const headersTarget = defineTarget<Uint8Array>({
 });
 
 const arbBlocksRequestBytes = fc
-  .array(arbHash256, { maxLength: MAX_BLOCKS_PER_REQUEST + 2 })
+  .array(arbBlockHash, { maxLength: MAX_BLOCKS_PER_REQUEST + 2 })
   .map((hashes) => encodeBlocksRequest(hashes));
 
 /** Blocks request: a list of block hashes. */

@@ -3,7 +3,7 @@ import { classifyScript } from '../consensus/scriptType.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { bytesToHex, hashToHex } from '../primitives/hex.js';
 import { computeTxid, getTxSize, getTxWeight, isCoinbase } from '../primitives/tx.js';
-import type { Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Sats, Tx, TxOut, Txid } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { difficultyFromBits } from './coreJson.js';
 import { esploraAsm } from './esploraAsm.js';
@@ -73,8 +73,8 @@ export interface EsploraTxContext {
   /** Fee in sats (0 for a coinbase). */
   readonly fee: Sats;
   readonly status: EsploraTxStatus;
-  /** Display txid when the caller has it (saves a hash). */
-  readonly txid?: string;
+  /** The txid when the caller has it (saves a hash). */
+  readonly txid?: Txid;
 }
 
 /**
@@ -100,7 +100,7 @@ export function txToEsplora(tx: Tx, ctx: EsploraTxContext): EsploraTx {
     return json;
   });
   return {
-    txid: ctx.txid ?? hashToHex(computeTxid(tx)),
+    txid: hashToHex(ctx.txid ?? computeTxid(tx)),
     version: tx.version,
     locktime: tx.locktime,
     vin,

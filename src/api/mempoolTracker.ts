@@ -1,6 +1,8 @@
 import type { MempoolEntryView } from '../interfaces/mempoolTypes.js';
 import type { MempoolRemoval } from '../interfaces/mempoolTypes.js';
-import { bytesToHex } from '../primitives/hex.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import { bytesToHex, hashToHex } from '../primitives/hex.js';
+import type { Txid } from '../primitives/types.js';
 import type { EsploraMempoolRecent } from './esploraSchemas.js';
 import type { NodeContext } from '../interfaces/nodeContext.js';
 
@@ -18,10 +20,10 @@ const RATE_WINDOW_SEC = 10;
  * from); outputs and mempool parents cost no I/O.
  */
 export class MempoolTracker {
-  /** scriptPubKey hex → txids (display hex) of mempool txs touching it, in entry order. */
-  private readonly byScript = new Map<string, Set<string>>();
+  /** scriptPubKey hex → the mempool txs touching it, by txid, in entry order. */
+  private readonly byScript = new Map<string, Map<HashKey<Txid>, Txid>>();
   /** txid → the script keys it was indexed under (so removal needs no lookups). */
-  private readonly scriptsOfTx = new Map<string, string[]>();
+  private readonly scriptsOfTx = new Map<HashKey<Txid>, string[]>();
   private readonly recentTxs: EsploraMempoolRecent[] = [];
   /** vbytes added per whole second (ring of RATE_WINDOW_SEC buckets) for vBytesPerSecond. */
   private readonly rateBuckets = new Array<number>(RATE_WINDOW_SEC).fill(0);
@@ -39,10 +41,10 @@ export class MempoolTracker {
     ];
   }
 
-  /** Txids (display hex) of the mempool txs that pay to or spend from the script, newest first. */
-  txidsForScript(scriptPubKey: Uint8Array): string[] {
-    const set = this.byScript.get(bytesToHex(scriptPubKey));
-    return set === undefined ? [] : [...set].reverse();
+  /** Txids of the mempool txs that pay to or spend from the script, newest first. */
+  txidsForScript(scriptPubKey: Uint8Array): Txid[] {
+    const txids = this.byScript.get(bytesToHex(scriptPubKey));
+    return txids === undefined ? [] : [...txids.values()].reverse();
   }
 
   /** The last (up to) 10 transactions to enter the mempool, newest first. */
@@ -64,7 +66,7 @@ export class MempoolTracker {
   private onAdded(entry: MempoolEntryView): void {
     this.indexEntry(entry);
     this.recentTxs.unshift({
-      txid: entry.txidHex,
+      txid: hashToHex(entry.txid),
       fee: Number(entry.fee),
       vsize: entry.vsize,
       value: Number(entry.tx.outputs.reduce((sum, o) => sum + o.value, 0n)),
@@ -75,14 +77,15 @@ export class MempoolTracker {
   }
 
   private onRemoved(removal: MempoolRemoval): void {
-    const keys = this.scriptsOfTx.get(removal.txid);
+    const txidKey = hashKey(removal.txid);
+    const keys = this.scriptsOfTx.get(txidKey);
     if (keys === undefined) return;
-    this.scriptsOfTx.delete(removal.txid);
+    this.scriptsOfTx.delete(txidKey);
     for (const key of keys) {
-      const set = this.byScript.get(key);
-      if (set === undefined) continue;
-      set.delete(removal.txid);
-      if (set.size === 0) this.byScript.delete(key);
+      const txids = this.byScript.get(key);
+      if (txids === undefined) continue;
+      txids.delete(txidKey);
+      if (txids.size === 0) this.byScript.delete(key);
     }
   }
 
@@ -96,11 +99,12 @@ export class MempoolTracker {
       if (spent !== undefined) keys.add(bytesToHex(spent.scriptPubKey));
     }
     const list = [...keys];
-    this.scriptsOfTx.set(entry.txidHex, list);
+    const txidKey = hashKey(entry.txid);
+    this.scriptsOfTx.set(txidKey, list);
     for (const key of list) {
-      let set = this.byScript.get(key);
-      if (set === undefined) this.byScript.set(key, (set = new Set()));
-      set.add(entry.txidHex);
+      let txids = this.byScript.get(key);
+      if (txids === undefined) this.byScript.set(key, (txids = new Map()));
+      txids.set(txidKey, entry.txid);
     }
   }
 

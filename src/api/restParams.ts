@@ -1,19 +1,32 @@
 import { AddressError, addressToScriptPubKey } from '../crypto/address.js';
 import type { ChainParams } from '../params/chainParams.js';
-import { hexToHash } from '../primitives/hex.js';
-import type { Hash256 } from '../primitives/types.js';
+import { blockHashFromHex, txidFromHex } from '../primitives/hex.js';
+import type { BlockHash, Txid } from '../primitives/types.js';
 import { HttpError } from './httpError.js';
 
 /** Largest block height a URL may name (heights are u32 in Esplora). */
 const MAX_HEIGHT = 0xffffffff;
 
+/** The URL parameter as 64 hex digits, or Esplora's 400. */
+function hashParamText(hex: string): string {
+  if (hex.length !== 64 || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new HttpError(400, 'Invalid hex string');
+  return hex;
+}
+
 /**
- * Parses a block hash or txid from a URL (64 hex digits, display order) into internal byte order.
+ * Parses a txid from a URL (64 hex digits, display order) into internal byte order.
  * @throws HttpError 400 "Invalid hex string" (Esplora's text for a malformed hash)
  */
-export function parseHashParam(hex: string): Hash256 {
-  if (hex.length !== 64 || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new HttpError(400, 'Invalid hex string');
-  return hexToHash(hex);
+export function parseTxidParam(hex: string): Txid {
+  return txidFromHex(hashParamText(hex));
+}
+
+/**
+ * Parses a block hash from a URL (64 hex digits, display order) into internal byte order.
+ * @throws HttpError 400 "Invalid hex string"
+ */
+export function parseBlockHashParam(hex: string): BlockHash {
+  return blockHashFromHex(hashParamText(hex));
 }
 
 /**

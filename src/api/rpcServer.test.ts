@@ -18,7 +18,7 @@ import { createNodeContext, FullNode } from '../node/fullNode.js';
 import type { NodeContext } from '../interfaces/nodeContext.js';
 import { regtest, test } from '../params/networks.js';
 import { encodeBlock } from '../primitives/block.js';
-import { bytesToHex, hashToHex, hexToBytes } from '../primitives/hex.js';
+import { blockHashFromHex, bytesToHex, hashToHex, hexToBytes } from '../primitives/hex.js';
 import { computeTxid, encodeTx } from '../primitives/tx.js';
 import type { Block, Tx } from '../primitives/types.js';
 import { buildCoinbase } from '../testing/blockBuilder.js';
@@ -27,6 +27,7 @@ import { buildSpend, makeTestKey, testKeyAddress } from '../testing/txFactory.js
 import { waitFor } from '../testing/waitFor.js';
 import { MAX_JSON_DEPTH } from './jsonShape.js';
 import { MAX_BATCH_REQUESTS, startRpcServer, type RpcServer } from './rpcServer.js';
+import { decodeBlockHash } from '../primitives/identity.js';
 
 const NOW = 2_000_000_000;
 const MINER = makeTestKey('rpc/miner', 'p2wpkh');
@@ -161,7 +162,7 @@ describe('JSON-RPC server on a regtest node', () => {
     // getblock 0: the raw block; its first 80 bytes hash (sha256d here) to the block hash.
     const raw: string = await result('getblock', [hashes[4], 0]);
     assert.equal(displayHash(hexToBytes(raw.slice(0, 160))), hashes[4]);
-    assert.equal(raw, bytesToHex(node.chain.getRawBlock(node.chain.getEntry(hashes[4]!)!.hash)!));
+    assert.equal(raw, bytesToHex(node.chain.getRawBlock(blockHashFromHex(hashes[4]!))!));
 
     // getblock 1: header fields with chain context, txids.
     const b1 = await result('getblock', [hashes[4]]);
@@ -174,8 +175,8 @@ describe('JSON-RPC server on a regtest node', () => {
     assert.equal(b1.tx.length, 1);
     assert.equal(b1.size, raw.length / 2);
     assert.equal(b1.bits, '207fffff');
-    assert.equal(b1.chainwork, node.chain.getEntry(hashes[4]!)!.chainWork.toString(16).padStart(64, '0'));
-    assert.equal(b1.mediantime, node.chain.getMedianTimePast(node.chain.getEntry(hashes[4]!)!));
+    assert.equal(b1.chainwork, node.chain.getEntry(blockHashFromHex(hashes[4]!))!.chainWork.toString(16).padStart(64, '0'));
+    assert.equal(b1.mediantime, node.chain.getMedianTimePast(node.chain.getEntry(blockHashFromHex(hashes[4]!))!));
     // The coinbase has no witness here (no witness txs, no commitment): txid = sha256d of its bytes.
     const b2 = await result('getblock', [hashes[4], 2]);
     assert.equal(b2.tx[0].txid, b1.tx[0]);
@@ -444,7 +445,7 @@ describe('JSON-RPC server on a regtest node', () => {
     return {
       header: {
         version: template.version,
-        prevBlock: hexToBytes(template.previousblockhash).reverse(),
+        prevBlock: blockHashFromHex(template.previousblockhash),
         merkleRoot: computeMerkleRoot(txids).root,
         time: template.curtime,
         bits: parseInt(template.bits, 16),
@@ -479,7 +480,7 @@ describe('JSON-RPC server on a regtest node', () => {
     while (solveBlockCpu({ ...good, header: { ...good.header, nonce } }, regtest.powLimit, 1) !== null) nonce++;
     assert.equal(await result('submitblock', [bytesToHex(encodeBlock({ ...good, header: { ...good.header, nonce } }))]), 'high-hash');
     // A block on an unknown parent is held, not connected.
-    const orphan = solveBlockCpu({ ...good, header: { ...good.header, prevBlock: new Uint8Array(32).fill(7) } }, regtest.powLimit)!;
+    const orphan = solveBlockCpu({ ...good, header: { ...good.header, prevBlock: decodeBlockHash(new Uint8Array(32).fill(7)) } }, regtest.powLimit)!;
     assert.equal(await result('submitblock', [bytesToHex(encodeBlock(orphan))]), 'inconclusive');
 
     assert.deepEqual(await rpcError('submitblock', ['00ff']), { code: -22, message: 'Block decode failed' });

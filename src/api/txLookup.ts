@@ -1,7 +1,7 @@
 import type { Coin } from '../consensus/utxoView.js';
-import { hashToHex } from '../primitives/hex.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
-import type { Block, Hash256, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Block, BlockHash, Sats, Tx, TxOut, Txid } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { confirmedStatus, UNCONFIRMED_STATUS, type EsploraTxStatus } from './esploraJson.js';
 import type { NodeContext } from '../interfaces/nodeContext.js';
@@ -13,10 +13,8 @@ const DEFAULT_BLOCK_CACHE_SIZE = 16;
 export interface BlockData {
   readonly entry: BlockIndexEntry;
   readonly block: Block;
-  /** Display txids in block order. */
-  readonly txids: readonly string[];
-  /** The same txids in internal byte order (merkle leaves). */
-  readonly txidHashes: readonly Hash256[];
+  /** The txids in block order (the merkle leaves). */
+  readonly txids: readonly Txid[];
   /** The coins the block's non-coinbase inputs spent, in block order (empty when the block was never connected). */
   readonly undo: readonly Coin[];
   /** undoOffsets[i] = index in `undo` of tx i's first input's coin (0 for the coinbase). */
@@ -26,8 +24,7 @@ export interface BlockData {
 /** A transaction with its prevouts, fee and confirmation status: everything txToEsplora needs. */
 export interface ResolvedTx {
   readonly tx: Tx;
-  /** Display txid. */
-  readonly txid: string;
+  readonly txid: Txid;
   /** Outputs spent by the inputs, aligned with tx.inputs (undefined for a coinbase or where unknown). */
   readonly prevouts: readonly (TxOut | undefined)[];
   /** Fee in sats (0 for a coinbase or when a prevout is unknown). */
@@ -45,23 +42,23 @@ export interface ResolvedTx {
  * index, which is read every time, moves).
  */
 export class TxLookup {
-  private readonly cache = new Map<string, BlockData>();
+  private readonly cache = new Map<HashKey<BlockHash>, BlockData>();
 
   constructor(
     private readonly node: NodeContext,
     private readonly cacheSize = DEFAULT_BLOCK_CACHE_SIZE,
   ) {}
 
-  /** The transaction by display txid, from the mempool first, then the main chain; undefined when unknown. */
-  getTx(txidHex: string, txid: Hash256): ResolvedTx | undefined {
-    return this.getMempoolTx(txidHex) ?? this.getConfirmedTx(txid);
+  /** The transaction, from the mempool first, then the main chain; undefined when unknown. */
+  getTx(txid: Txid): ResolvedTx | undefined {
+    return this.getMempoolTx(txid) ?? this.getConfirmedTx(txid);
   }
 
   /** A mempool transaction with its prevouts (parent mempool tx or UTXO set) and fee. */
-  getMempoolTx(txidHex: string): ResolvedTx | undefined {
-    const entry = this.node.mempool.get(txidHex);
+  getMempoolTx(txid: Txid): ResolvedTx | undefined {
+    const entry = this.node.mempool.get(txid);
     if (entry === undefined) return undefined;
-    return { tx: entry.tx, txid: txidHex, prevouts: this.mempoolPrevouts(entry.tx), fee: entry.fee, status: UNCONFIRMED_STATUS };
+    return { tx: entry.tx, txid: entry.txid, prevouts: this.mempoolPrevouts(entry.tx), fee: entry.fee, status: UNCONFIRMED_STATUS };
   }
 
   /** The outputs a mempool-side transaction's inputs spend: a parent in the mempool, else the main chain's UTXO set. */
@@ -74,7 +71,7 @@ export class TxLookup {
   }
 
   /** A main-chain transaction by txid (tx index), with prevouts from its block's undo data. */
-  getConfirmedTx(txid: Hash256): ResolvedTx | undefined {
+  getConfirmedTx(txid: Txid): ResolvedTx | undefined {
     const location = this.node.chainIndex.getTxLocation(txid);
     if (location === undefined) return undefined;
     const entry = this.node.chain.getEntry(location.blockHash);
@@ -102,10 +99,11 @@ export class TxLookup {
    * PERF: decodes the block and its undo data once per cache miss; at most `cacheSize` blocks are kept.
    */
   readBlockData(entry: BlockIndexEntry): BlockData | undefined {
-    const cached = this.cache.get(entry.hashHex);
+    const key = hashKey(entry.hash);
+    const cached = this.cache.get(key);
     if (cached !== undefined) {
-      this.cache.delete(entry.hashHex);
-      this.cache.set(entry.hashHex, cached);
+      this.cache.delete(key);
+      this.cache.set(key, cached);
       return cached;
     }
     const block = this.node.chain.getBlock(entry.hash);
@@ -117,10 +115,12 @@ export class TxLookup {
       undoOffsets.push(offset);
       if (i > 0) offset += tx.inputs.length;
     });
-    const txidHashes = block.txs.map(computeTxid);
-    const data: BlockData = { entry, block, txids: txidHashes.map(hashToHex), txidHashes, undo, undoOffsets };
-    this.cache.set(entry.hashHex, data);
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    const data: BlockData = { entry, block, txids: block.txs.map(computeTxid), undo, undoOffsets };
+    this.cache.set(key, data);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
     return data;
   }
 }

@@ -1,15 +1,9 @@
 import { isUnspendable } from '../consensus/scriptType.js';
 import type { Coin, CoinLookup } from '../consensus/utxoView.js';
-import type { Block, Hash256, Outpoint, TxOut } from '../primitives/types.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import { outpointKey, outpointKeyOf, txidKeyOf, type OutpointKey } from '../primitives/outpoint.js';
+import type { Block, Outpoint, TxOut, Txid } from '../primitives/types.js';
 import type { UtxoRecord } from '../interfaces/chainTypes.js';
-
-/**
- * Map key of a txid: its 32 bytes as a latin1 string (internal byte order). Cheaper than display hex, and only ever
- * compared with other keys made here.
- */
-function txidKey(txid: Hash256): string {
-  return Buffer.from(txid.buffer, txid.byteOffset, 32).toString('latin1');
-}
 
 /** The coins of one tx's inputs, by the prevout objects themselves: each lookup is an identity Map hit. */
 class TxInputCoins implements CoinLookup {
@@ -26,29 +20,29 @@ class TxInputCoins implements CoinLookup {
  * the block's own outpoints (for BIP-30), read in one go; then connectTransaction spends and adds coins tx by tx, so
  * a tx sees the outputs of earlier txs of the block and not the coins they spent. The net change to the set and the
  * undo data come out at the end. Txs are addressed by their index in the block.
- * PERF: every outpoint key is made once (a latin1 string of the txid and the index); a tx's coins are handed to
+ * PERF: every outpoint key is made once (outpointKey, over the txid's hashKey made once per tx); a tx's coins are handed to
  * checkTxInputs by prevout identity.
  * @see Bitcoin Core coins.h CCoinsViewCache, validation.cpp ConnectBlock; btcd blockchain/utxoviewpoint.go
  */
 export class BlockCoinView {
   /** The unspent coins the block can see: those read from the set, then as changed by the connected txs. */
-  private readonly live = new Map<string, Coin>();
+  private readonly live = new Map<OutpointKey, Coin>();
   /** Coins of the set at one of the block's outpoints (BIP-30), by key. */
-  private readonly overwritten = new Set<string>();
+  private readonly overwritten = new Set<OutpointKey>();
   /** Coins created by the block and not spent inside it, by key. */
-  private readonly created = new Map<string, UtxoRecord>();
+  private readonly created = new Map<OutpointKey, UtxoRecord>();
   /** Coins of the set the block spent. */
   private readonly spent: Outpoint[] = [];
   private readonly inputCoins = new TxInputCoins();
 
   private constructor(
     private readonly block: Block,
-    private readonly txids: readonly Hash256[],
-    private readonly txidKeys: readonly string[],
+    private readonly txids: readonly Txid[],
+    private readonly txidKeys: readonly HashKey<Txid>[],
     /** Index in the block of each tx, by txid key. */
-    private readonly txIndexByKey: ReadonlyMap<string, number>,
+    private readonly txIndexByKey: ReadonlyMap<HashKey<Txid>, number>,
     /** Key of every non-coinbase input's prevout, in block order. */
-    private readonly inputKeys: readonly string[],
+    private readonly inputKeys: readonly OutpointKey[],
     /** Index in inputKeys of each tx's first input. */
     private readonly firstInput: readonly number[],
   ) {}
@@ -60,28 +54,27 @@ export class BlockCoinView {
    */
   static read(
     block: Block,
-    txids: readonly Hash256[],
+    txids: readonly Txid[],
     readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
   ): BlockCoinView {
     const txs = block.txs;
-    const txidKeys = txids.map(txidKey);
-    const inBlock = new Map<string, number>();
+    const txidKeys = txids.map((txid) => hashKey(txid));
+    const inBlock = new Map<HashKey<Txid>, number>();
     txidKeys.forEach((key, i) => {
       if (!inBlock.has(key)) inBlock.set(key, i);
     });
-    const inputKeys: string[] = [];
+    const inputKeys: OutpointKey[] = [];
     const firstInput: number[] = [];
-    const wanted = new Set<string>();
+    const wanted = new Set<OutpointKey>();
     const outpoints: Outpoint[] = [];
-    const keys: string[] = [];
+    const keys: OutpointKey[] = [];
     for (let i = 0; i < txs.length; i++) {
       firstInput.push(inputKeys.length);
       if (i === 0) continue;
       for (const { prevout } of txs[i]!.inputs) {
-        const prevKey = txidKey(prevout.txid);
-        const key = `${prevKey}:${prevout.index}`;
+        const key = outpointKey(prevout);
         inputKeys.push(key);
-        if (inBlock.has(prevKey) || wanted.has(key)) continue;
+        if (inBlock.has(txidKeyOf(key)) || wanted.has(key)) continue;
         wanted.add(key);
         outpoints.push(prevout);
         keys.push(key);
@@ -92,7 +85,7 @@ export class BlockCoinView {
       const outputs = txs[i]!.outputs;
       for (let index = 0; index < outputs.length; index++) {
         if (isUnspendable(outputs[index]!.scriptPubKey)) continue;
-        const key = `${txidKeys[i]!}:${index}`;
+        const key = outpointKeyOf(txidKeys[i]!, index);
         if (wanted.has(key)) continue;
         wanted.add(key);
         outpoints.push({ txid: txids[i]!, index });
@@ -118,7 +111,7 @@ export class BlockCoinView {
     if (this.overwritten.size === 0) return -1;
     const outputs = this.block.txs[txIndex]!.outputs;
     for (let index = 0; index < outputs.length; index++) {
-      if (this.overwritten.has(`${this.txidKeys[txIndex]!}:${index}`)) return index;
+      if (this.overwritten.has(outpointKeyOf(this.txidKeys[txIndex]!, index))) return index;
     }
     return -1;
   }
@@ -141,7 +134,7 @@ export class BlockCoinView {
         prevouts.push(coin.output);
         continue;
       }
-      const creator = this.txIndexByKey.get(key.slice(0, 32));
+      const creator = this.txIndexByKey.get(txidKeyOf(key));
       const output = creator === undefined ? undefined : this.block.txs[creator]!.outputs[prevout.index];
       if (output === undefined || isUnspendable(output.scriptPubKey)) return undefined;
       prevouts.push(output);
@@ -189,7 +182,7 @@ export class BlockCoinView {
     for (let index = 0; index < tx.outputs.length; index++) {
       const output = tx.outputs[index]!;
       if (isUnspendable(output.scriptPubKey)) continue;
-      const key = `${this.txidKeys[txIndex]!}:${index}`;
+      const key = outpointKeyOf(this.txidKeys[txIndex]!, index);
       const coin: Coin = { output, height, isCoinbase: txIndex === 0 };
       this.live.set(key, coin);
       this.created.set(key, { outpoint: { txid, index }, coin });

@@ -1,6 +1,6 @@
 import { MEDIAN_TIME_SPAN, computeMedianTimePast } from '../consensus/medianTimePast.js';
-import { hashToHex } from '../primitives/hex.js';
-import type { Hash256 } from '../primitives/types.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import type { BlockHash } from '../primitives/types.js';
 import { BLOCK_FAILED_MASK, BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
 
 /**
@@ -28,14 +28,14 @@ export function hasData(entry: BlockIndexEntry): boolean {
 }
 
 /**
- * The in-memory block index: every known header as an IndexNode keyed by display hex, the tree links, and the main
- * chain as an array by height (Core's CChain). Pure bookkeeping: no storage, no validation.
+ * The in-memory block index: every known header as an IndexNode keyed by its hash (hashKey), the tree links, and the
+ * main chain as an array by height (Core's CChain). Pure bookkeeping: no storage, no validation.
  * PERF: lookups by hash and main-chain height are O(1); getAncestor walks parent links only until it reaches the main
  * chain, then indexes the array.
  * @see Bitcoin Core chain.h CChain, node/blockstorage.h BlockManager::m_block_index
  */
 export class BlockIndex {
-  private readonly nodes = new Map<string, IndexNode>();
+  private readonly nodes = new Map<HashKey<BlockHash>, IndexNode>();
   private readonly active: IndexNode[] = [];
 
   /** Number of entries. */
@@ -55,9 +55,9 @@ export class BlockIndex {
     return this.active.length - 1;
   }
 
-  /** The node of a block, by display hex. */
-  get(hashHex: string): IndexNode | undefined {
-    return this.nodes.get(hashHex);
+  /** The node of a block, or undefined. */
+  get(hash: BlockHash): IndexNode | undefined {
+    return this.nodes.get(hashKey(hash));
   }
 
   /** Every node, in insertion order. */
@@ -71,7 +71,8 @@ export class BlockIndex {
    * @throws RangeError when an entry with the same hash is already indexed (a caller bug)
    */
   add(entry: BlockIndexEntry, parent: IndexNode | undefined, sequenceId: number): IndexNode {
-    if (this.nodes.has(entry.hashHex)) throw new RangeError(`block ${entry.hashHex} is already indexed`);
+    const key = hashKey(entry.hash);
+    if (this.nodes.has(key)) throw new RangeError(`block ${entry.hashHex} is already indexed`);
     const node: IndexNode = {
       entry,
       parent,
@@ -79,7 +80,7 @@ export class BlockIndex {
       sequenceId,
       hasChainData: hasData(entry) && (parent === undefined || parent.hasChainData),
     };
-    this.nodes.set(entry.hashHex, node);
+    this.nodes.set(key, node);
     parent?.children.push(node);
     return node;
   }
@@ -145,8 +146,8 @@ export class BlockIndex {
    * time for 10 blocks, then doubling the step, always ending with the genesis.
    * @see Bitcoin Core chain.cpp LocatorEntries / GetLocator
    */
-  getLocator(node: IndexNode = this.tip): Hash256[] {
-    const hashes: Hash256[] = [];
+  getLocator(node: IndexNode = this.tip): BlockHash[] {
+    const hashes: BlockHash[] = [];
     let step = 1;
     let n: IndexNode | undefined = node;
     while (n !== undefined) {
@@ -177,9 +178,4 @@ export class BlockIndex {
     }
     return out;
   }
-}
-
-/** Display hex of an entry's parent hash. */
-export function prevHexOf(entry: BlockIndexEntry): string {
-  return hashToHex(entry.header.prevBlock);
 }

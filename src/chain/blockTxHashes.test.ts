@@ -11,6 +11,7 @@ import { buildBlock } from '../testing/blockBuilder.js';
 import { buildSignedTx, makeTestKey } from '../testing/txFactory.js';
 import { readVectorJson, readVectorText, reportVectors } from '../testing/vectors.js';
 import { computeBlockTxHashes } from './blockTxHashes.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const INDEX_FILE = 'mainnet/blocks-index.json';
 
@@ -64,7 +65,7 @@ describe('computeBlockTxHashes on built blocks', () => {
     const keys = [makeTestKey('tx-hashes/a', 'p2wpkh'), makeTestKey('tx-hashes/b', 'p2tr')];
     const txs = Array.from({ length: 300 }, (_, n) => {
       const key = keys[n % 2]!;
-      const coin = { outpoint: { txid: new Uint8Array(32).fill(n & 0xff), index: n }, output: { value: 50_000n, scriptPubKey: key.scriptPubKey }, key };
+      const coin = { outpoint: { txid: decodeTxid(new Uint8Array(32).fill(n & 0xff)), index: n }, output: { value: 50_000n, scriptPubKey: key.scriptPubKey }, key };
       const outputs = Array.from({ length: 1 + (n % 3) }, () => ({ value: 1_000n, scriptPubKey: key.scriptPubKey }));
       return buildSignedTx([coin], outputs);
     });

@@ -1,11 +1,11 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { computeTxid, computeWtxid, encodeTx } from '../primitives/tx.js';
-import type { Block, Hash256 } from '../primitives/types.js';
+import type { Block, Hash256, Txid, Wtxid } from '../primitives/types.js';
 
 /** The txid, wtxid and BIP-144 bytes of every tx of a block, in block order. */
 export interface BlockTxHashes {
-  readonly txids: Hash256[];
-  readonly wtxids: Hash256[];
+  readonly txids: Txid[];
+  readonly wtxids: Wtxid[];
   /** Each tx's serialization with witnesses (views into the raw block when it was given). */
   readonly txBytes: Uint8Array[];
 }
@@ -119,21 +119,21 @@ export function computeBlockTxHashes(block: Block, raw?: Uint8Array): BlockTxHas
   if (raw === undefined || spans === undefined) {
     return { txids: txs.map(computeTxid), wtxids: txs.map(computeWtxid), txBytes: txs.map((tx) => encodeTx(tx)) };
   }
-  const txids: Hash256[] = [];
-  const wtxids: Hash256[] = [];
+  const txids: Txid[] = [];
+  const wtxids: Wtxid[] = [];
   const txBytes: Uint8Array[] = [];
   const scratch = { buf: new Uint8Array(4096) };
   for (const { start, end, witnessStart } of spans) {
     const bytes = raw.subarray(start, end);
-    const wtxid = sha256d(bytes);
+    // The hashes of the tx's serializations are its ids, as computeTxid/computeWtxid make them from a decoded tx.
+    const wtxid = sha256d(bytes) as Wtxid;
     txBytes.push(bytes);
     wtxids.push(wtxid);
     // Legacy form = version || vin || vout || locktime: the extended form without marker/flag and witnesses.
-    txids.push(
-      witnessStart < 0
-        ? wtxid.slice()
-        : sha256d(joinParts(scratch, [raw.subarray(start, start + 4), raw.subarray(start + 6, witnessStart), raw.subarray(end - 4, end)])),
-    );
+    const txid = witnessStart < 0
+      ? wtxid.slice()
+      : sha256d(joinParts(scratch, [raw.subarray(start, start + 4), raw.subarray(start + 6, witnessStart), raw.subarray(end - 4, end)]));
+    txids.push(txid as Txid);
   }
   return { txids, wtxids, txBytes };
 }

@@ -3,9 +3,9 @@ import { describe, it, type TestContext } from 'node:test';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { regtest } from '../params/networks.js';
 import { encodeBlock } from '../primitives/block.js';
-import { computeBlockHash } from '../primitives/blockHeader.js';
-import { hashToHex } from '../primitives/hex.js';
-import type { Block } from '../primitives/types.js';
+import { computeBlockHash, NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { blockHashFromHex, hashToHex } from '../primitives/hex.js';
+import type { Block, BlockHash } from '../primitives/types.js';
 import { BlockStatus } from '../interfaces/chainTypes.js';
 import {
   buildBranch,
@@ -55,7 +55,7 @@ describe('Chain: open, mine, accessors', () => {
     const digest = tc.chain.computeUtxoDigest();
     assert.equal(digest.txouts, 0, 'the genesis coinbase is not spendable');
     assert.equal(digest.height, 0);
-    assert.deepEqual(tc.chain.getChainTips(), [{ height: 0, hash: regtest.genesisHashHex, branchlen: 0, status: 'active' }]);
+    assert.deepEqual(tc.chain.getChainTips(), [{ height: 0, hash: computeBlockHash(regtest.genesis.header), branchlen: 0, status: 'active' }]);
   });
 
   it('connects blocks with real spends; the UTXO digest matches an independent replay', async (t) => {
@@ -96,8 +96,8 @@ describe('Chain: open, mine, accessors', () => {
     const raw = encodeBlock(block);
     const r = await tc.chain.processBlock(block, raw);
     assert.equal(r.status, 'connected', JSON.stringify(r));
-    assert.deepEqual(tc.chain.getRawBlock(r.hashHex), raw);
-    assert.deepEqual(tc.chain.getBlock(r.hashHex), block);
+    assert.deepEqual(tc.chain.getRawBlock(r.hash), raw);
+    assert.deepEqual(tc.chain.getBlock(r.hash), block);
     assert.equal(tc.chain.getCoin(coin!.outpoint), undefined);
   });
 
@@ -107,8 +107,8 @@ describe('Chain: open, mine, accessors', () => {
     const { chain } = tc;
     const tip = chain.tip;
     assert.equal(chain.getEntry(tip.hash), tip);
-    assert.equal(chain.getEntry(tip.hashHex), tip);
-    assert.equal(chain.getEntry('00'.repeat(32)), undefined);
+    assert.equal(chain.getEntry(blockHashFromHex(tip.hashHex)), tip, 'another array with the same bytes');
+    assert.equal(chain.getEntry(NULL_BLOCK_HASH), undefined);
     assert.equal(chain.getEntryByHeight(50)!.hashHex, mined[49]!.hashHex);
     assert.equal(chain.getEntryByHeight(121), undefined);
     assert.equal(chain.getAncestor(tip, 7)!.hashHex, mined[6]!.hashHex);
@@ -125,8 +125,8 @@ describe('Chain: open, mine, accessors', () => {
     const locator = chain.getLocator().map((h) => chain.getEntry(h)!.height);
     assert.deepEqual(locator, [120, 119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 109, 107, 103, 95, 79, 47, 0]);
 
-    assert.deepEqual(await chain.processBlock(mined[100]!.block), { hashHex: mined[100]!.hashHex, status: 'duplicate' });
-    assert.deepEqual(await chain.processBlock(regtest.genesis), { hashHex: regtest.genesisHashHex, status: 'duplicate' });
+    assert.deepEqual(await chain.processBlock(mined[100]!.block), { hash: mined[100]!.hash, status: 'duplicate' });
+    assert.deepEqual(await chain.processBlock(regtest.genesis), { hash: computeBlockHash(regtest.genesis.header), status: 'duplicate' });
     assert.equal(chain.getBlock(tip.hash)!.txs.length, 1);
   });
 
@@ -149,7 +149,7 @@ describe('Chain: orphans', () => {
       const r = await tc.chain.processBlock(blocks[i]!);
       assert.equal(r.status, 'orphan');
       // The oldest orphan of the run is blocks[i]: its parent is the block to ask for.
-      assert.equal(r.missing, hashToHex(computeBlockHash(blocks[i - 1]!.header)));
+      assert.deepEqual(r.missing, computeBlockHash(blocks[i - 1]!.header));
     }
     assert.equal(tc.chain.orphanCount, 5);
     assert.equal(tc.chain.height, 3);
@@ -167,10 +167,10 @@ describe('Chain: orphans', () => {
     const blocks = buildBranch(regtest, parentOfEntry(tc.chain.tip), 6);
     for (let i = 1; i < 6; i++) assert.equal((await tc.chain.processBlock(blocks[i]!)).status, 'orphan');
     assert.equal(tc.chain.orphanCount, 3);
-    const hex = (b: Block): string => hashToHex(computeBlockHash(b.header));
-    assert.equal(tc.chain.hasOrphan(hex(blocks[1]!)), false, 'oldest evicted');
-    assert.equal(tc.chain.hasOrphan(hex(blocks[2]!)), false);
-    assert.equal(tc.chain.hasOrphan(hex(blocks[5]!)), true);
+    const hash = (b: Block): BlockHash => computeBlockHash(b.header);
+    assert.equal(tc.chain.hasOrphan(hash(blocks[1]!)), false, 'oldest evicted');
+    assert.equal(tc.chain.hasOrphan(hash(blocks[2]!)), false);
+    assert.equal(tc.chain.hasOrphan(hash(blocks[5]!)), true);
     // 1 and 2 were evicted: 3..5 stay orphans until 2 arrives again.
     assert.equal((await tc.chain.processBlock(blocks[0]!)).status, 'connected');
     assert.equal((await tc.chain.processBlock(blocks[1]!)).status, 'connected');

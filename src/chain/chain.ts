@@ -9,13 +9,14 @@ import type { Logger } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { decodeBlock, encodeBlock, getBlockSize, getBlockWeight } from '../primitives/block.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
-import { hashToHex, hexToHash } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import { bytesEqual, hashToHex } from '../primitives/hex.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
-import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader, Outpoint, Tx, Txid } from '../primitives/types.js';
 import type { ChainStore } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry, type UtxoRecord, type UtxoSetDigest } from '../interfaces/chainTypes.js';
-import { BlockIndex, hasData, isFailed, prevHexOf, type IndexNode } from './blockIndex.js';
+import { BlockIndex, hasData, isFailed, type IndexNode } from './blockIndex.js';
 import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
 import { ConnectTimer, copyChainConnectStats, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
@@ -64,7 +65,7 @@ export interface AcceptHeadersResult {
   /** Entry of the last header that is in the index (new or already known), if any. */
   readonly last?: BlockIndexEntry;
   /** The first header that was refused (later headers were not looked at). */
-  readonly invalid?: { readonly hashHex: string; readonly reason: RejectReason; readonly detail?: string; readonly score: number };
+  readonly invalid?: { readonly hash: BlockHash; readonly reason: RejectReason; readonly detail?: string; readonly score: number };
 }
 
 /** A remembered failure: why a block was found invalid. */
@@ -78,10 +79,10 @@ interface Failure {
 interface Batch {
   readonly startTip: IndexNode;
   changed: boolean;
-  /** Non-coinbase txs of disconnected blocks not reconnected yet, by txid display hex. */
-  readonly disconnected: Map<string, { tx: Tx; height: number; position: number }>;
-  /** Blocks accepted in this batch with their raw bytes and tx hashes, by hash display hex: connecting them reads no store. */
-  readonly blocks: Map<string, EncodedBlock>;
+  /** Non-coinbase txs of disconnected blocks not reconnected yet, by txid. */
+  readonly disconnected: Map<HashKey<Txid>, { tx: Tx; height: number; position: number }>;
+  /** Blocks accepted in this batch with their raw bytes and tx hashes, by hash: connecting them reads no store. */
+  readonly blocks: Map<HashKey<BlockHash>, EncodedBlock>;
   /** The connect processBlock started before checkBlock, until connectTip takes it. */
   early?: EarlyConnect;
 }
@@ -93,10 +94,10 @@ interface EncodedBlock {
   readonly hashes: BlockTxHashes;
 }
 
-/** A connect started before checkBlock for the block `hashHex` on the tip `parentHex`, until connectTip takes it. */
+/** A connect started before checkBlock for the block `hash` on the tip `parent`, until connectTip takes it. */
 interface EarlyConnect {
-  readonly hashHex: string;
-  readonly parentHex: string;
+  readonly hash: BlockHash;
+  readonly parent: IndexNode;
   readonly started: StartedConnect;
 }
 
@@ -128,7 +129,7 @@ export class Chain implements ChainReader {
   private readonly events: ChainEventEmitter;
   /** Blocks with all data whose branch could become the main chain (Core's setBlockIndexCandidates). */
   private readonly candidates = new Set<IndexNode>();
-  private readonly failures = new Map<string, Failure>();
+  private readonly failures = new Map<HashKey<BlockHash>, Failure>();
   private bestHeaderNode!: IndexNode;
   private nextSequenceId = 2;
   private readonly timer = new ConnectTimer(emptyChainConnectStats());
@@ -184,9 +185,9 @@ export class Chain implements ChainReader {
     return this.orphans.size;
   }
 
-  /** Whether a block (by display hex) waits in the orphan pool. */
-  hasOrphan(hashHex: string): boolean {
-    return this.orphans.has(hashHex);
+  /** Whether a block waits in the orphan pool. */
+  hasOrphan(hash: BlockHash): boolean {
+    return this.orphans.has(hash);
   }
 
   /** The params the chain validates with. */
@@ -214,9 +215,9 @@ export class Chain implements ChainReader {
     this.events.off(event, listener);
   }
 
-  /** The index entry of a block by hash (internal byte order) or display hex, or undefined. */
-  getEntry(hashOrHex: Hash256 | string): BlockIndexEntry | undefined {
-    return this.nodeOf(hashOrHex)?.entry;
+  /** The index entry of a block, or undefined. */
+  getEntry(hash: BlockHash): BlockIndexEntry | undefined {
+    return this.index.get(hash)?.entry;
   }
 
   /** The main-chain entry at a height, or undefined above the tip. */
@@ -226,13 +227,13 @@ export class Chain implements ChainReader {
 
   /** Whether the entry is on the main chain. */
   isMainChain(entry: BlockIndexEntry): boolean {
-    const node = this.index.get(entry.hashHex);
+    const node = this.index.get(entry.hash);
     return node !== undefined && this.index.contains(node);
   }
 
   /** The ancestor of `entry` at `height` (the entry itself at its height), or undefined. */
   getAncestor(entry: BlockIndexEntry, height: number): BlockIndexEntry | undefined {
-    const node = this.index.get(entry.hashHex);
+    const node = this.index.get(entry.hash);
     return node === undefined ? undefined : this.index.getAncestor(node, height)?.entry;
   }
 
@@ -255,19 +256,20 @@ export class Chain implements ChainReader {
   }
 
   /** The stored block, or undefined (unknown or header only). */
-  getBlock(hash: Hash256 | string): Block | undefined {
-    return this.store.readBlock(typeof hash === 'string' ? hexToHash(hash) : hash);
+  getBlock(hash: BlockHash): Block | undefined {
+    return this.store.readBlock(hash);
   }
 
   /** The stored block's serialized bytes (with witnesses), as written, or undefined. For relaying without re-encoding. */
-  getRawBlock(hash: Hash256 | string): Uint8Array | undefined {
-    return this.store.readRawBlock(typeof hash === 'string' ? hexToHash(hash) : hash);
+  getRawBlock(hash: BlockHash): Uint8Array | undefined {
+    return this.store.readRawBlock(hash);
   }
+
   /**
    * The undo data of a main-chain block: the coins its non-coinbase inputs spent, in block order; undefined for a
    * block not on the main chain.
    */
-  getBlockUndo(hash: Hash256): readonly Coin[] | undefined {
+  getBlockUndo(hash: BlockHash): readonly Coin[] | undefined {
     return this.store.readUndo(hash);
   }
 
@@ -282,7 +284,7 @@ export class Chain implements ChainReader {
    * doubling steps, ending with the genesis.
    * @see Bitcoin Core chain.cpp GetLocator
    */
-  getLocator(entry?: BlockIndexEntry): Hash256[] {
+  getLocator(entry?: BlockIndexEntry): BlockHash[] {
     return this.index.getLocator(entry === undefined ? this.index.tip : this.requireNode(entry));
   }
 
@@ -303,8 +305,9 @@ export class Chain implements ChainReader {
     const tip = this.index.tip;
     const tips = new Set(this.index.leaves());
     tips.add(tip);
+    const sorted = [...tips].sort((a, b) => b.entry.height - a.entry.height || a.entry.hashHex.localeCompare(b.entry.hashHex));
     const out: ChainTip[] = [];
-    for (const node of tips) {
+    for (const node of sorted) {
       const fork = this.index.findFork(node, tip);
       let status: ChainTipStatus;
       if (this.index.contains(node)) status = 'active';
@@ -312,9 +315,9 @@ export class Chain implements ChainReader {
       else if (!node.hasChainData) status = 'headers-only';
       else if ((node.entry.status & BlockStatus.VALID_SCRIPTS) !== 0) status = 'valid-fork';
       else status = 'valid-headers';
-      out.push({ height: node.entry.height, hash: node.entry.hashHex, branchlen: node.entry.height - fork.entry.height, status });
+      out.push({ height: node.entry.height, hash: node.entry.hash, branchlen: node.entry.height - fork.entry.height, status });
     }
-    return out.sort((a, b) => b.height - a.height || a.hash.localeCompare(b.hash));
+    return out;
   }
 
   /** The digest of the UTXO set at the tip (store.computeUtxoDigest). PERF: O(UTXO set). */
@@ -391,7 +394,7 @@ export class Chain implements ChainReader {
           throw new ChainError('corrupt', `height-0 entry ${entry.hashHex} is not the genesis ${params.genesisHashHex}`);
         }
       } else {
-        parent = this.index.get(prevHexOf(entry));
+        parent = this.index.get(entry.header.prevBlock);
         if (parent === undefined || parent.entry.height !== entry.height - 1) {
           throw new ChainError('corrupt', `block index entry ${entry.hashHex} does not link to an indexed parent`);
         }
@@ -403,7 +406,7 @@ export class Chain implements ChainReader {
       this.index.add(entry, parent, 1);
     }
     const tipHash = store.getTipHash();
-    const tip = tipHash === undefined ? undefined : this.index.get(hashToHex(tipHash));
+    const tip = tipHash === undefined ? undefined : this.index.get(tipHash);
     if (tip === undefined) {
       throw new ChainError('corrupt', `the store's tip ${tipHash === undefined ? '(none)' : hashToHex(tipHash)} is not in the block index`);
     }
@@ -444,48 +447,46 @@ export class Chain implements ChainReader {
   private async processBlockNow(block: Block, received: Uint8Array | undefined): Promise<ProcessBlockResult> {
     this.timer.restart();
     const hash = computeBlockHash(block.header);
-    const hashHex = hashToHex(hash);
-    const existing = this.index.get(hashHex);
+    const existing = this.index.get(hash);
     if (existing !== undefined) {
       if (isFailed(existing.entry)) {
-        const why = this.failures.get(hashHex);
-        return this.invalidResult(hashHex, new VerifyError('duplicate-invalid', 100, why ? `known invalid: ${why.reason}` : 'known invalid'), false);
+        const why = this.failures.get(hashKey(hash));
+        return this.invalidResult(hash, new VerifyError('duplicate-invalid', 100, why ? `known invalid: ${why.reason}` : 'known invalid'), false);
       }
       if (hasData(existing.entry)) {
         // A previous activation may have stopped on an internal error: retry it, as Core's ProcessNewBlock does.
         await this.runBatch(() => this.activateBestChain(this.currentBatch!));
-        return { hashHex, status: 'duplicate' };
+        return { hash, status: 'duplicate' };
       }
     }
-    if (this.orphans.has(hashHex)) return { hashHex, status: 'duplicate', detail: 'already in the orphan pool' };
+    if (this.orphans.has(hash)) return { hash, status: 'duplicate', detail: 'already in the orphan pool' };
 
-    const prevHex = hashToHex(block.header.prevBlock);
     this.timer.lap('accept');
     const raw = received ?? encodeBlock(block);
     const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
     this.timer.lap('hash');
-    const early = this.startEarlyConnect(encoded, hash, hashHex, prevHex);
+    const early = this.startEarlyConnect(encoded, hash);
     try {
       checkBlock(block, this.params, encoded.hashes);
     } catch (err) {
       if (early !== undefined) await this.pipeline.cancel(early.started);
-      if (err instanceof VerifyError) return this.invalidResult(hashHex, err, true);
+      if (err instanceof VerifyError) return this.invalidResult(hash, err, true);
       throw err;
     }
 
-    const parent = this.index.get(prevHex);
-    if (parent === undefined) return this.addOrphan(block, hashHex, prevHex, raw.length);
+    const parent = this.index.get(block.header.prevBlock);
+    if (parent === undefined) return this.addOrphan(block, hash, raw.length);
 
     return this.runBatch(async () => {
       const batch = this.currentBatch!;
       batch.early = early;
       try {
-        const accepted = this.acceptBlock(block, hash, hashHex, parent, existing, batch, encoded);
-        if (this.index.get(hashHex) !== undefined) this.acceptOrphansOf(hashHex, batch);
+        const accepted = this.acceptBlock(block, hash, parent, existing, batch, encoded);
+        this.acceptOrphansOf(hash, batch);
         this.timer.lap('accept');
         if (!accepted.ok) {
           // The failing block changed nothing, but orphans it freed may have (they were marked failed as its children).
-          return this.invalidResult(hashHex, accepted.error, false);
+          return this.invalidResult(hash, accepted.error, false);
         }
         await this.activateBestChain(batch);
         return this.resultFor(accepted.node, batch);
@@ -504,11 +505,11 @@ export class Chain implements ChainReader {
    * block can cause is one block's signature checks, which a block with valid proof of work and bad signatures causes
    * anyway. Not for a block with only a coinbase (nothing to overlap).
    */
-  private startEarlyConnect(encoded: EncodedBlock, hash: Hash256, hashHex: string, prevHex: string): EarlyConnect | undefined {
+  private startEarlyConnect(encoded: EncodedBlock, hash: BlockHash): EarlyConnect | undefined {
     const { block, hashes } = encoded;
     const tip = this.index.tip;
     if (
-      prevHex !== tip.entry.hashHex ||
+      !bytesEqual(block.header.prevBlock, tip.entry.hash) ||
       block.txs.length < 2 ||
       !isCoinbase(block.txs[0]!) ||
       !checkProofOfWork(hash, block.header.bits, this.params.powLimit)
@@ -517,21 +518,22 @@ export class Chain implements ChainReader {
     }
     try {
       const started = this.pipeline.start({ block, height: tip.entry.height + 1, hashes });
-      return { hashHex, parentHex: tip.entry.hashHex, started };
+      return { hash, parent: tip, started };
     } catch {
       // Only a head start: connectTip starts the connect again in its place, and meets the same error there.
       return undefined;
     }
   }
 
-  private addOrphan(block: Block, hashHex: string, prevHex: string, sizeBytes: number): ProcessBlockResult {
-    const { added, evicted } = this.orphans.add({ block, hashHex, prevHex, sizeBytes });
-    if (evicted.length > 0) this.logger.debug({ evicted }, 'orphan pool full: evicted the oldest orphans');
-    const root = this.orphans.getRoot(hashHex);
-    const missing = root?.prevHex ?? prevHex;
-    if (!added) return { hashHex, status: 'orphan', detail: 'orphan not kept: larger than the orphan pool', missing };
-    this.logger.debug({ hash: hashHex, prev: prevHex, orphans: this.orphans.size }, 'orphan block');
-    return { hashHex, status: 'orphan', missing };
+  private addOrphan(block: Block, hash: BlockHash, sizeBytes: number): ProcessBlockResult {
+    const prevBlock = block.header.prevBlock;
+    const { added, evicted } = this.orphans.add({ block, hash, prevBlock, sizeBytes });
+    if (evicted.length > 0) this.logger.debug({ evicted: evicted.map(hashToHex) }, 'orphan pool full: evicted the oldest orphans');
+    const root = this.orphans.getRoot(hash);
+    const missing = root?.prevBlock ?? prevBlock;
+    if (!added) return { hash, status: 'orphan', detail: 'orphan not kept: larger than the orphan pool', missing };
+    this.logger.debug({ hash: hashToHex(hash), prev: hashToHex(prevBlock), orphans: this.orphans.size }, 'orphan block');
+    return { hash, status: 'orphan', missing };
   }
 
   /**
@@ -540,8 +542,7 @@ export class Chain implements ChainReader {
    */
   private acceptBlock(
     block: Block,
-    hash: Hash256,
-    hashHex: string,
+    hash: BlockHash,
     parent: IndexNode,
     existing: IndexNode | undefined,
     batch: Batch,
@@ -553,7 +554,7 @@ export class Chain implements ChainReader {
         : { ok: true, node: existing };
     }
     if (isFailed(parent.entry)) {
-      const node = existing ?? this.addHeaderNode(block.header, hash, hashHex, parent, BlockStatus.VALID_HEADER);
+      const node = existing ?? this.addHeaderNode(block.header, hash, parent, BlockStatus.VALID_HEADER);
       const error = new VerifyError('bad-prevblk', 100, `parent ${parent.entry.hashHex} is invalid`);
       this.markFailed(node, BlockStatus.FAILED_CHILD, error);
       return { ok: false, error };
@@ -563,7 +564,7 @@ export class Chain implements ChainReader {
         this.checkHeaderContext(block.header, parent);
       } catch (err) {
         if (!(err instanceof VerifyError)) throw err;
-        this.noteInvalid(hashHex, err);
+        this.noteInvalid(hash, err);
         return { ok: false, error: err };
       }
     }
@@ -572,7 +573,7 @@ export class Chain implements ChainReader {
       checkBlockContext(block, height, this.index.getMedianTimePast(parent));
     } catch (err) {
       if (!(err instanceof VerifyError)) throw err;
-      const node = existing ?? this.addHeaderNode(block.header, hash, hashHex, parent, BlockStatus.VALID_HEADER);
+      const node = existing ?? this.addHeaderNode(block.header, hash, parent, BlockStatus.VALID_HEADER);
       this.markFailed(node, BlockStatus.FAILED, err);
       return { ok: false, error: err };
     }
@@ -590,7 +591,7 @@ export class Chain implements ChainReader {
     } else {
       const entry: BlockIndexEntry = {
         hash,
-        hashHex,
+        hashHex: hashToHex(hash),
         header: block.header,
         height,
         chainWork: parent.entry.chainWork + computeWork(block.header.bits),
@@ -603,51 +604,51 @@ export class Chain implements ChainReader {
       node = this.index.add(entry, parent, this.nextSequenceId++);
       this.noteHeader(node);
     }
-    batch.blocks.set(hashHex, encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw) });
+    batch.blocks.set(hashKey(hash), encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw) });
     this.linkChainData(node);
-    this.logger.debug({ hash: hashHex, height }, 'block accepted');
+    this.logger.debug({ hash: node.entry.hashHex, height }, 'block accepted');
     return { ok: true, node };
   }
 
-  /** Accepts the orphans that were waiting for `hashHex` and, recursively, for them. */
-  private acceptOrphansOf(hashHex: string, batch: Batch): void {
-    const queue = [hashHex];
+  /** Accepts the orphans that were waiting for `hash` (when it is indexed) and, recursively, for them. */
+  private acceptOrphansOf(hash: BlockHash, batch: Batch): void {
+    if (this.orphans.size === 0) return;
+    const queue = [hash];
     for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
       const parent = this.index.get(h);
       if (parent === undefined) continue;
       for (const orphan of this.orphans.takeChildren(h)) {
-        const hash = computeBlockHash(orphan.block.header);
-        const result = this.acceptBlock(orphan.block, hash, orphan.hashHex, parent, this.index.get(orphan.hashHex), batch);
-        if (!result.ok) this.logger.info({ hash: orphan.hashHex, reason: result.error.code }, 'orphan block refused');
-        if (this.index.get(orphan.hashHex) !== undefined) queue.push(orphan.hashHex);
+        const result = this.acceptBlock(orphan.block, orphan.hash, parent, this.index.get(orphan.hash), batch);
+        if (!result.ok) this.logger.info({ hash: hashToHex(orphan.hash), reason: result.error.code }, 'orphan block refused');
+        if (this.index.get(orphan.hash) !== undefined) queue.push(orphan.hash);
       }
     }
   }
 
   /** The result for a block that was accepted, once the best chain was activated. */
   private resultFor(node: IndexNode, batch: Batch): ProcessBlockResult {
-    const hashHex = node.entry.hashHex;
+    const hash = node.entry.hash;
     if (isFailed(node.entry)) {
-      const why = this.failures.get(hashHex) ?? { reason: 'bad-prevblk', score: 100 };
-      return { hashHex, status: 'invalid', reason: why.reason, detail: why.detail, score: why.score };
+      const why = this.failures.get(hashKey(hash)) ?? { reason: 'bad-prevblk', score: 100 };
+      return { hash, status: 'invalid', reason: why.reason, detail: why.detail, score: why.score };
     }
-    if (!this.index.contains(node)) return { hashHex, status: 'side-chain' };
+    if (!this.index.contains(node)) return { hash, status: 'side-chain' };
     const fork = this.index.findFork(batch.startTip, this.index.tip);
     const depth = batch.startTip.entry.height - fork.entry.height;
     return depth > 0
-      ? { hashHex, status: 'connected', reorg: { depth, forkHeight: fork.entry.height } }
-      : { hashHex, status: 'connected' };
+      ? { hash, status: 'connected', reorg: { depth, forkHeight: fork.entry.height } }
+      : { hash, status: 'connected' };
   }
 
-  private invalidResult(hashHex: string, error: VerifyError, emit: boolean): ProcessBlockResult {
-    if (emit) this.noteInvalid(hashHex, error);
-    return { hashHex, status: 'invalid', reason: error.code, detail: error.detail, score: error.score };
+  private invalidResult(hash: BlockHash, error: VerifyError, emit: boolean): ProcessBlockResult {
+    if (emit) this.noteInvalid(hash, error);
+    return { hash, status: 'invalid', reason: error.code, detail: error.detail, score: error.score };
   }
 
   /** Logs an invalid block and emits blockInvalid. */
-  private noteInvalid(hashHex: string, error: VerifyError): void {
-    this.logger.warn({ hash: hashHex, reason: error.code, detail: error.detail }, 'invalid block');
-    this.events.emit('blockInvalid', { hashHex, reason: error.code, detail: error.detail, score: error.score });
+  private noteInvalid(hash: BlockHash, error: VerifyError): void {
+    this.logger.warn({ hash: hashToHex(hash), reason: error.code, detail: error.detail }, 'invalid block');
+    this.events.emit('blockInvalid', { hash, reason: error.code, detail: error.detail, score: error.score });
   }
 
   // --- headers ----------------------------------------------------------------------------------------------------
@@ -655,42 +656,41 @@ export class Chain implements ChainReader {
   private acceptHeadersNow(headers: readonly BlockHeader[]): AcceptHeadersResult {
     let accepted = 0;
     let last: IndexNode | undefined;
-    const refuse = (hashHex: string, error: VerifyError): AcceptHeadersResult => {
-      this.logger.info({ hash: hashHex, reason: error.code, detail: error.detail }, 'header refused');
-      return { accepted, last: last?.entry, invalid: { hashHex, reason: error.code, detail: error.detail, score: error.score } };
+    const refuse = (hash: BlockHash, error: VerifyError): AcceptHeadersResult => {
+      this.logger.info({ hash: hashToHex(hash), reason: error.code, detail: error.detail }, 'header refused');
+      return { accepted, last: last?.entry, invalid: { hash, reason: error.code, detail: error.detail, score: error.score } };
     };
     for (const header of headers) {
       const hash = computeBlockHash(header);
-      const hashHex = hashToHex(hash);
-      const known = this.index.get(hashHex);
+      const known = this.index.get(hash);
       if (known !== undefined) {
-        if (isFailed(known.entry)) return refuse(hashHex, new VerifyError('duplicate-invalid', 100, 'known invalid'));
+        if (isFailed(known.entry)) return refuse(hash, new VerifyError('duplicate-invalid', 100, 'known invalid'));
         last = known;
         continue;
       }
-      const parent = this.index.get(hashToHex(header.prevBlock));
+      const parent = this.index.get(header.prevBlock);
       if (parent === undefined) {
-        return refuse(hashHex, new VerifyError('prev-blk-not-found', 0, `parent ${hashToHex(header.prevBlock)} unknown`));
+        return refuse(hash, new VerifyError('prev-blk-not-found', 0, `parent ${hashToHex(header.prevBlock)} unknown`));
       }
       try {
         checkBlockHeader(header, this.params, hash);
         if (isFailed(parent.entry)) throw new VerifyError('bad-prevblk', 100, `parent ${parent.entry.hashHex} is invalid`);
         this.checkHeaderContext(header, parent);
       } catch (err) {
-        if (err instanceof VerifyError) return refuse(hashHex, err);
+        if (err instanceof VerifyError) return refuse(hash, err);
         throw err;
       }
-      last = this.addHeaderNode(header, hash, hashHex, parent, BlockStatus.VALID_HEADER);
+      last = this.addHeaderNode(header, hash, parent, BlockStatus.VALID_HEADER);
       accepted++;
     }
     return { accepted, last: last?.entry };
   }
 
   /** Indexes and stores a header without data. */
-  private addHeaderNode(header: BlockHeader, hash: Hash256, hashHex: string, parent: IndexNode, status: number): IndexNode {
+  private addHeaderNode(header: BlockHeader, hash: BlockHash, parent: IndexNode, status: number): IndexNode {
     const entry: BlockIndexEntry = {
       hash,
-      hashHex,
+      hashHex: hashToHex(hash),
       header,
       height: parent.entry.height + 1,
       chainWork: parent.entry.chainWork + computeWork(header.bits),
@@ -786,14 +786,14 @@ export class Chain implements ChainReader {
     const changed: IndexNode[] = [];
     node.entry.status |= bit;
     changed.push(node);
-    this.rememberFailure(node.entry.hashHex, { reason: error.code, detail: error.detail, score: error.score });
+    this.rememberFailure(node.entry.hash, { reason: error.code, detail: error.detail, score: error.score });
     for (const d of this.index.descendants(node)) {
       if ((d.entry.status & BlockStatus.FAILED_CHILD) === 0) {
         d.entry.status |= BlockStatus.FAILED_CHILD;
         changed.push(d);
       }
-      if (!this.failures.has(d.entry.hashHex)) {
-        this.rememberFailure(d.entry.hashHex, {
+      if (!this.failures.has(hashKey(d.entry.hash))) {
+        this.rememberFailure(d.entry.hash, {
           reason: 'bad-prevblk',
           detail: `ancestor ${node.entry.hashHex} is invalid (${error.code})`,
           score: 100,
@@ -803,12 +803,15 @@ export class Chain implements ChainReader {
     for (const n of changed) this.candidates.delete(n);
     this.store.updateBlockStatus(changed.map((n) => ({ hash: n.entry.hash, status: n.entry.status })));
     if (isFailed(this.bestHeaderNode.entry)) this.recomputeBestHeader();
-    this.noteInvalid(node.entry.hashHex, error);
+    this.noteInvalid(node.entry.hash, error);
   }
 
-  private rememberFailure(hashHex: string, failure: Failure): void {
-    this.failures.set(hashHex, failure);
-    if (this.failures.size > MAX_REMEMBERED_FAILURES) this.failures.delete(this.failures.keys().next().value as string);
+  private rememberFailure(hash: BlockHash, failure: Failure): void {
+    this.failures.set(hashKey(hash), failure);
+    if (this.failures.size > MAX_REMEMBERED_FAILURES) {
+      const oldest = this.failures.keys().next();
+      if (!oldest.done) this.failures.delete(oldest.value);
+    }
   }
 
   private recomputeBestHeader(): void {
@@ -856,7 +859,7 @@ export class Chain implements ChainReader {
     const entry = node.entry;
     const early = batch.early;
     let started: StartedConnect;
-    if (early !== undefined && early.hashHex === entry.hashHex && early.parentHex === this.index.tip.entry.hashHex) {
+    if (early !== undefined && early.parent === this.index.tip && bytesEqual(early.hash, entry.hash)) {
       batch.early = undefined;
       started = early.started;
     } else {
@@ -872,7 +875,7 @@ export class Chain implements ChainReader {
     this.index.setTip(node);
     batch.changed = true;
     if (batch.disconnected.size > 0) {
-      for (const txid of result.txids) batch.disconnected.delete(hashToHex(txid));
+      for (const txid of result.txids) batch.disconnected.delete(hashKey(txid));
     }
     this.logger.debug({ height: entry.height, hash: entry.hashHex, txs: block.txs.length }, 'block connected');
     this.events.emit('blockConnected', { entry, block, txids: result.txids });
@@ -882,7 +885,7 @@ export class Chain implements ChainReader {
 
   /** The block of an entry with its raw bytes and tx hashes: accepted in this batch, or read from the store. */
   private blockData(entry: BlockIndexEntry, batch: Batch): EncodedBlock {
-    const accepted = batch.blocks.get(entry.hashHex);
+    const accepted = batch.blocks.get(hashKey(entry.hash));
     if (accepted !== undefined) return accepted;
     const raw = this.store.readRawBlock(entry.hash);
     if (raw === undefined) throw new ChainError('corrupt', `block ${entry.hashHex} has HAVE_DATA but no stored data`);
@@ -904,20 +907,20 @@ export class Chain implements ChainReader {
     const node = this.index.tip;
     const entry = node.entry;
     if (node.parent === undefined) throw new ChainError('corrupt', 'asked to disconnect the genesis block');
-    const block = batch.blocks.get(entry.hashHex)?.block ?? this.store.readBlock(entry.hash);
+    const block = batch.blocks.get(hashKey(entry.hash))?.block ?? this.store.readBlock(entry.hash);
     if (block === undefined) throw new ChainError('corrupt', `main-chain block ${entry.hashHex} has no stored data`);
     const undo = this.store.readUndo(entry.hash);
     if (undo === undefined) throw new ChainError('corrupt', `main-chain block ${entry.hashHex} has no undo data`);
     const txids = block.txs.map(computeTxid);
-    const txidsInBlock = new Set(txids.map(hashToHex));
-    const spentInBlock = new Set<string>();
+    const txidsInBlock = new Set(txids.map(hashKey));
+    const spentInBlock = new Set<OutpointKey>();
     const restored: UtxoRecord[] = [];
     let u = 0;
     for (let i = 1; i < block.txs.length; i++) {
       for (const input of block.txs[i]!.inputs) {
         const coin = undo[u++];
         if (coin === undefined) throw new ChainError('corrupt', `undo data of ${entry.hashHex} is shorter than its inputs`);
-        if (txidsInBlock.has(hashToHex(input.prevout.txid))) spentInBlock.add(outpointKey(input.prevout));
+        if (txidsInBlock.has(hashKey(input.prevout.txid))) spentInBlock.add(outpointKey(input.prevout));
         else restored.push({ outpoint: input.prevout, coin });
       }
     }
@@ -934,7 +937,7 @@ export class Chain implements ChainReader {
     this.index.setTip(node.parent);
     batch.changed = true;
     block.txs.forEach((tx, position) => {
-      if (position > 0) batch.disconnected.set(hashToHex(txids[position]!), { tx, height: entry.height, position });
+      if (position > 0) batch.disconnected.set(hashKey(txids[position]!), { tx, height: entry.height, position });
     });
     this.logger.debug({ height: entry.height, hash: entry.hashHex }, 'block disconnected');
     this.events.emit('blockDisconnected', { entry, block, txids });
@@ -956,12 +959,8 @@ export class Chain implements ChainReader {
 
   // --- helpers ----------------------------------------------------------------------------------------------------
 
-  private nodeOf(hashOrHex: Hash256 | string): IndexNode | undefined {
-    return this.index.get(typeof hashOrHex === 'string' ? hashOrHex.toLowerCase() : hashToHex(hashOrHex));
-  }
-
   private requireNode(entry: BlockIndexEntry): IndexNode {
-    const node = this.index.get(entry.hashHex);
+    const node = this.index.get(entry.hash);
     if (node === undefined) throw new RangeError(`block ${entry.hashHex} is not in the block index`);
     return node;
   }

@@ -24,6 +24,7 @@ import { BlockCoinView } from './blockCoinView.js';
 import { computeBlockTxHashes } from './blockTxHashes.js';
 import { blockScriptChecks, checkConnectBlock, type ConnectBlockOutcome } from './connectBlock.js';
 import type { ScriptCheckJob } from '../interfaces/scriptVerifier.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const alice = makeTestKey('connect/alice');
 const bob = makeTestKey('connect/bob', 'p2tr');
@@ -96,7 +97,7 @@ describe('checkConnectBlock over a BlockCoinView', () => {
   });
 
   it('an input that spends an output nobody can see: no script checks at all, refused by the rules', () => {
-    const ghost: SpendableCoin = { ...coins[1]!, outpoint: { txid: new Uint8Array(32).fill(3), index: 1 } };
+    const ghost: SpendableCoin = { ...coins[1]!, outpoint: { txid: decodeTxid(new Uint8Array(32).fill(3)), index: 1 } };
     const good = buildSpend([coins[1]!], { key: alice, valueSats: 1_000n }, 1_000n).tx;
     const bad = buildSpend([ghost], { key: alice, valueSats: 1_000n }, 1_000n).tx;
     const { checks, outcome } = connect(blockOf([good, bad]));
@@ -121,7 +122,7 @@ describe('checkConnectBlock over a BlockCoinView', () => {
 
   it('BIP-30 comes first, as in Core: a set holding a coin at the coinbase outpoint outranks a missing input', () => {
     // Unreachable under BIP-34 (in force from genesis): the set is made to hold such a coin at the read.
-    const ghost: SpendableCoin = { ...coins[3]!, outpoint: { txid: new Uint8Array(32).fill(4), index: 0 } };
+    const ghost: SpendableCoin = { ...coins[3]!, outpoint: { txid: decodeTxid(new Uint8Array(32).fill(4)), index: 0 } };
     const bad = buildSpend([ghost], { key: alice, valueSats: 1_000n }, 1_000n).tx;
     const block = blockOf([bad]);
     const coinbaseTxid = computeBlockTxHashes(block).txids[0]!;

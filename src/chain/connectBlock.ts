@@ -105,7 +105,7 @@ export function blockScriptChecks(target: BlockToConnect, view: BlockCoinView): 
   for (let i = 1; i < block.txs.length; i++) {
     const prevouts = view.prevoutsOf(i);
     if (prevouts === undefined) return undefined;
-    jobs.push({ tx: block.txs[i]!, prevouts, wtxidHex: hashToHex(hashes.wtxids[i]!), txBytes: hashes.txBytes[i] });
+    jobs.push({ tx: block.txs[i]!, prevouts, wtxid: hashes.wtxids[i]!, txBytes: hashes.txBytes[i] });
   }
   return jobs;
 }

@@ -28,6 +28,8 @@ import { InlineScriptVerifier } from './inlineScriptVerifier.js';
 import { CONTROL_NEXT, type SharedScriptCheckBatch } from './scriptCheckChunk.js';
 import type { ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
 import { WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
+import { decodeTxid } from '../primitives/identity.js';
+import { computeWtxid } from '../primitives/tx.js';
 
 const KEYS = [makeTestKey('pipeline/a', 'p2wpkh'), makeTestKey('pipeline/b', 'p2tr')];
 const FUNDING = 40;
@@ -80,7 +82,7 @@ const CASES: { name: string; block: (tip: TestChain, coins: SpendableCoin[]) => 
     block: (tc, coins) => {
       const txs = coins.slice(0, 30).map((c) => spend(c));
       txs[0] = forge(txs[0]!);
-      const ghost: SpendableCoin = { ...coins[30]!, outpoint: { txid: new Uint8Array(32).fill(7), index: 0 } };
+      const ghost: SpendableCoin = { ...coins[30]!, outpoint: { txid: decodeTxid(new Uint8Array(32).fill(7)), index: 0 } };
       txs[19] = spend(ghost);
       return buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs });
     },
@@ -176,9 +178,9 @@ describe('a worker that stalls holding a chunk', () => {
     t.after(() => stalling.close());
     const key = KEYS[1]!;
     const jobs = Array.from({ length: 12 }, (_, n) => {
-      const coin: SpendableCoin = { outpoint: { txid: new Uint8Array(32).fill(n), index: 0 }, output: { value: 9_000n, scriptPubKey: key.scriptPubKey }, key };
+      const coin: SpendableCoin = { outpoint: { txid: decodeTxid(new Uint8Array(32).fill(n)), index: 0 }, output: { value: 9_000n, scriptPubKey: key.scriptPubKey }, key };
       const tx = spend(coin, 1_000n);
-      return { tx, prevouts: [coin.output], wtxidHex: String(n) };
+      return { tx, prevouts: [coin.output], wtxid: computeWtxid(tx) };
     });
     const session = stalling.begin(jobs);
     // Wait until the worker has claimed its chunk, so the main thread cannot finish the batch alone.

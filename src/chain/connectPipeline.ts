@@ -1,6 +1,6 @@
 import type { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Hash256 } from '../primitives/types.js';
+import type { Txid } from '../primitives/types.js';
 import type { ChainStore, PendingBlockConnect } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { BlockCoinView } from './blockCoinView.js';
@@ -37,7 +37,7 @@ export interface StartedConnect {
 
 /** Result of ConnectPipeline.finish: the block is the store's tip now, or the rule it breaks (nothing written). */
 export type ConnectResult =
-  | { readonly ok: true; readonly txids: readonly Hash256[] }
+  | { readonly ok: true; readonly txids: readonly Txid[] }
   | { readonly ok: false; readonly error: VerifyError };
 
 /**

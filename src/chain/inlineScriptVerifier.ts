@@ -2,6 +2,7 @@ import { VerifyError } from '../consensus/verifyError.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyScriptCheckWork, type ScriptCheckOutcome, type ScriptCheckWork } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
+import type { Wtxid } from '../primitives/types.js';
 
 /** Work counters of a script verifier since it was made: inputs run through verifyInput, jobs skipped by the cache. */
 export interface ScriptVerifierStats {
@@ -26,7 +27,7 @@ export function selectUncachedJobs(
       const detail = `job ${j}: ${job.tx.inputs.length} inputs but ${job.prevouts.length} prevouts`;
       throw new VerifyError('sighash-missing-prevouts', 0, detail);
     }
-    if (cache.has(job.wtxidHex)) stats.cacheHits++;
+    if (cache.has(job.wtxid)) stats.cacheHits++;
     else pending.push(j);
   }
   return pending;
@@ -49,7 +50,7 @@ export function finishScriptCheck(
   if (firstFailure !== undefined) {
     return { ok: false, txIndex: firstFailure.jobIndex, inputIndex: firstFailure.inputIndex, reason: firstFailure.reason };
   }
-  for (const job of jobs) cache.add(job.wtxidHex);
+  for (const job of jobs) cache.add(job.wtxid);
   return { ok: true };
 }
 
@@ -125,8 +126,8 @@ export class InlineScriptVerifier implements ScriptVerifier {
     }
   }
 
-  isCached(wtxidHex: string): boolean {
-    return this.cache.has(wtxidHex);
+  isCached(wtxid: Wtxid): boolean {
+    return this.cache.has(wtxid);
   }
 
   /** Nothing to stop: resolves at once. */

@@ -35,6 +35,7 @@ import { buildSignedTx, buildSpend, coinsOf, makeTestKey, type SpendableCoin } f
 import { Chain } from './chain.js';
 import type { ProcessBlockResult } from '../interfaces/chainTypes.js';
 import { InlineScriptVerifier } from './inlineScriptVerifier.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const alice = makeTestKey('alice');
 const bob = makeTestKey('bob', 'p2tr');
@@ -231,7 +232,7 @@ describe('invalid-block catalogue: each broken rule is refused with Core\'s reas
     await expectInvalid(next({ txs: [one, two] }), 'bad-txns-inputs-missingorspent', 'bad-txns-inputs-missingorspent (in block)');
     const again = buildSpend([spentCoinbase], { key: alice, valueSats: 1_000n }, 1_000n).tx;
     await expectInvalid(next({ txs: [again] }), 'bad-txns-inputs-missingorspent', 'bad-txns-inputs-missingorspent (across blocks)');
-    const ghost: SpendableCoin = { ...c, outpoint: { txid: new Uint8Array(32).fill(0x42), index: 0 } };
+    const ghost: SpendableCoin = { ...c, outpoint: { txid: decodeTxid(new Uint8Array(32).fill(0x42)), index: 0 } };
     const missing = buildSpend([ghost], { key: alice, valueSats: 1_000n }, 1_000n).tx;
     await expectInvalid(next({ txs: [missing] }), 'bad-txns-inputs-missingorspent', 'bad-txns-inputs-missingorspent (unknown)');
     // A spend of an output created LATER in the same block is missing too (inputs come from earlier txs only).

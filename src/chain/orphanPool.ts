@@ -1,11 +1,12 @@
-import type { Block } from '../primitives/types.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import type { Block, BlockHash } from '../primitives/types.js';
 
 /** A block held until its parent arrives. */
 export interface OrphanBlock {
   readonly block: Block;
-  readonly hashHex: string;
-  /** Display hex of the parent the orphan waits for. */
-  readonly prevHex: string;
+  readonly hash: BlockHash;
+  /** The parent the orphan waits for (its header's prevBlock). */
+  readonly prevBlock: BlockHash;
   /** Serialized size with witnesses, bytes: what the pool's byte limit counts. */
   readonly sizeBytes: number;
 }
@@ -25,8 +26,8 @@ export interface OrphanPoolLimits {
  * @see bcoin lib/blockchain/chain.js (orphan map by hash and by prev); Bitcoin Core's pre-headers-first mapOrphanBlocks
  */
 export class OrphanPool {
-  private readonly byHash = new Map<string, OrphanBlock>();
-  private readonly byPrev = new Map<string, Set<string>>();
+  private readonly byHash = new Map<HashKey<BlockHash>, OrphanBlock>();
+  private readonly byPrev = new Map<HashKey<BlockHash>, Set<HashKey<BlockHash>>>();
   private bytes = 0;
 
   /** @param limits count and byte bounds; a maxBlocks below 1 keeps nothing. */
@@ -42,67 +43,62 @@ export class OrphanPool {
     return this.bytes;
   }
 
-  /** Whether the block (display hex) is held. */
-  has(hashHex: string): boolean {
-    return this.byHash.has(hashHex);
+  /** Whether the block is held. */
+  has(hash: BlockHash): boolean {
+    return this.byHash.size > 0 && this.byHash.has(hashKey(hash));
   }
 
-  /** The held orphan with this hash (display hex), or undefined. */
-  get(hashHex: string): OrphanBlock | undefined {
-    return this.byHash.get(hashHex);
+  /** The held orphan with this hash, or undefined. */
+  get(hash: BlockHash): OrphanBlock | undefined {
+    return this.byHash.get(hashKey(hash));
   }
 
   /**
    * Adds an orphan and evicts the oldest ones until both limits hold again. Returns false (and keeps nothing) when the
    * orphan alone exceeds the byte limit or is already held. Returns the evicted orphans' hashes otherwise.
    */
-  add(orphan: OrphanBlock): { added: boolean; evicted: string[] } {
-    if (this.byHash.has(orphan.hashHex) || orphan.sizeBytes > this.limits.maxBytes || this.limits.maxBlocks < 1) {
+  add(orphan: OrphanBlock): { added: boolean; evicted: BlockHash[] } {
+    const key = hashKey(orphan.hash);
+    if (this.byHash.has(key) || orphan.sizeBytes > this.limits.maxBytes || this.limits.maxBlocks < 1) {
       return { added: false, evicted: [] };
     }
-    this.byHash.set(orphan.hashHex, orphan);
-    let siblings = this.byPrev.get(orphan.prevHex);
-    if (siblings === undefined) this.byPrev.set(orphan.prevHex, (siblings = new Set()));
-    siblings.add(orphan.hashHex);
+    this.byHash.set(key, orphan);
+    const prevKey = hashKey(orphan.prevBlock);
+    let siblings = this.byPrev.get(prevKey);
+    if (siblings === undefined) this.byPrev.set(prevKey, (siblings = new Set()));
+    siblings.add(key);
     this.bytes += orphan.sizeBytes;
-    const evicted: string[] = [];
-    while (this.byHash.size > this.limits.maxBlocks || this.bytes > this.limits.maxBytes) {
-      // Map iteration order is insertion order: the first key is the oldest orphan.
-      const oldest = this.byHash.keys().next().value as string;
-      this.remove(oldest);
-      evicted.push(oldest);
+    const evicted: BlockHash[] = [];
+    // Map iteration order is insertion order: the first value is the oldest orphan.
+    for (let oldest = this.oldest(); oldest !== undefined && this.overLimits(); oldest = this.oldest()) {
+      this.removeByKey(hashKey(oldest.hash));
+      evicted.push(oldest.hash);
     }
     return { added: true, evicted };
   }
 
   /** Removes an orphan; returns it, or undefined when it was not held. */
-  remove(hashHex: string): OrphanBlock | undefined {
-    const orphan = this.byHash.get(hashHex);
-    if (orphan === undefined) return undefined;
-    this.byHash.delete(hashHex);
-    this.bytes -= orphan.sizeBytes;
-    const siblings = this.byPrev.get(orphan.prevHex);
-    siblings?.delete(hashHex);
-    if (siblings?.size === 0) this.byPrev.delete(orphan.prevHex);
-    return orphan;
+  remove(hash: BlockHash): OrphanBlock | undefined {
+    return this.removeByKey(hashKey(hash));
   }
 
-  /** Removes and returns the orphans whose parent is `prevHex`, oldest first. */
-  takeChildren(prevHex: string): OrphanBlock[] {
-    const children = [...(this.byPrev.get(prevHex) ?? [])];
-    return children.map((h) => this.remove(h)).filter((o): o is OrphanBlock => o !== undefined);
+  /** Removes and returns the orphans whose parent is `prevBlock`, oldest first. */
+  takeChildren(prevBlock: BlockHash): OrphanBlock[] {
+    if (this.byPrev.size === 0) return [];
+    const children = [...(this.byPrev.get(hashKey(prevBlock)) ?? [])];
+    return children.map((key) => this.removeByKey(key)).filter((o): o is OrphanBlock => o !== undefined);
   }
 
   /**
-   * The hash of the oldest ancestor held for an orphan: follows prevHex through the pool while the parent is itself
-   * an orphan. The parent of the returned orphan is the block to ask peers for (Core's GetOrphanRoot).
+   * The oldest ancestor held for an orphan: follows prevBlock through the pool while the parent is itself an orphan.
+   * The parent of the returned orphan is the block to ask peers for (Core's GetOrphanRoot).
    */
-  getRoot(hashHex: string): OrphanBlock | undefined {
-    let orphan = this.byHash.get(hashHex);
-    const seen = new Set<string>();
-    while (orphan !== undefined && !seen.has(orphan.hashHex)) {
-      seen.add(orphan.hashHex);
-      const parent = this.byHash.get(orphan.prevHex);
+  getRoot(hash: BlockHash): OrphanBlock | undefined {
+    let orphan = this.byHash.get(hashKey(hash));
+    const seen = new Set<OrphanBlock>();
+    while (orphan !== undefined && !seen.has(orphan)) {
+      seen.add(orphan);
+      const parent = this.byHash.get(hashKey(orphan.prevBlock));
       if (parent === undefined) return orphan;
       orphan = parent;
     }
@@ -114,5 +110,25 @@ export class OrphanPool {
     this.byHash.clear();
     this.byPrev.clear();
     this.bytes = 0;
+  }
+
+  private oldest(): OrphanBlock | undefined {
+    return this.byHash.values().next().value;
+  }
+
+  private overLimits(): boolean {
+    return this.byHash.size > this.limits.maxBlocks || this.bytes > this.limits.maxBytes;
+  }
+
+  private removeByKey(key: HashKey<BlockHash>): OrphanBlock | undefined {
+    const orphan = this.byHash.get(key);
+    if (orphan === undefined) return undefined;
+    this.byHash.delete(key);
+    this.bytes -= orphan.sizeBytes;
+    const prevKey = hashKey(orphan.prevBlock);
+    const siblings = this.byPrev.get(prevKey);
+    siblings?.delete(key);
+    if (siblings?.size === 0) this.byPrev.delete(prevKey);
+    return orphan;
   }
 }

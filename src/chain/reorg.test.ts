@@ -11,7 +11,7 @@ import { regtest } from '../params/networks.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { hashToHex } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
-import type { Block, Tx } from '../primitives/types.js';
+import type { Block, BlockHash, Tx } from '../primitives/types.js';
 import { BlockStatus, type UtxoSetDigest } from '../interfaces/chainTypes.js';
 import {
   buildBranch,
@@ -38,6 +38,7 @@ async function open(t: TestContext, options: OpenTestChainOptions = {}): Promise
 }
 
 const hex = (b: Block): string => hashToHex(computeBlockHash(b.header));
+const hashOf = (b: Block): BlockHash => computeBlockHash(b.header);
 
 /** Feeds blocks in order and returns the statuses. */
 async function feed(tc: TestChain, blocks: readonly Block[]): Promise<string[]> {
@@ -108,7 +109,7 @@ describe('reorg: the valid branch with the most work wins', () => {
     assert.deepEqual(await feed(tc, branch.slice(0, 2)), ['side-chain', 'side-chain'], 'equal work does not switch');
     assert.equal(tc.chain.tip.hashHex, hex(main[1]!));
     const r = await tc.chain.processBlock(branch[2]!);
-    assert.deepEqual(r, { hashHex: hex(branch[2]!), status: 'connected', reorg: { depth: 2, forkHeight: 101 } });
+    assert.deepEqual(r, { hash: hashOf(branch[2]!), status: 'connected', reorg: { depth: 2, forkHeight: 101 } });
     assert.equal(tc.chain.tip.hashHex, hex(branch[2]!));
     const s = (b: Block): string => hex(b).slice(0, 8);
     assert.deepEqual(log, [
@@ -125,7 +126,7 @@ describe('reorg: the valid branch with the most work wins', () => {
     assert.deepEqual(tip.disconnectedTxs.map((x) => hashToHex(computeTxid(x))), [m1Spend.tx, m2Spend.tx].map((x) => hashToHex(computeTxid(x))));
     assert.equal(tc.chain.getCoin(m2Spend.created[0]!.outpoint), undefined);
     assert.ok(tc.chain.getCoin(b1Spend.created[0]!.outpoint));
-    assert.ok(!tc.chain.isMainChain(tc.chain.getEntry(hex(main[0]!))!));
+    assert.ok(!tc.chain.isMainChain(tc.chain.getEntry(hashOf(main[0]!))!));
     await assertDigestMatchesFresh(t, tc, [...prefix, ...branch]);
   });
 
@@ -253,7 +254,7 @@ describe('reorg: an invalid block inside a branch', () => {
     const r5 = await tc.chain.processBlock(branch[4]!);
     assert.deepEqual([r5.status, r5.reason], ['invalid', 'bad-prevblk']);
 
-    const status = (b: Block): number => tc.chain.getEntry(hex(b))!.status;
+    const status = (b: Block): number => tc.chain.getEntry(hashOf(b))!.status;
     const check = (): void => {
       assert.ok(status(branch[2]!) & BlockStatus.FAILED);
       assert.ok(status(branch[3]!) & BlockStatus.FAILED_CHILD);
@@ -279,10 +280,10 @@ describe('reorg: an invalid block inside a branch', () => {
     // Child-first: 2..4 wait as orphans, then block 1 brings them in and one activation meets the bad block.
     assert.deepEqual(await feed(tc, [branch[3]!, branch[2]!, branch[1]!]), ['orphan', 'orphan', 'orphan']);
     const r = await tc.chain.processBlock(branch[0]!);
-    assert.deepEqual(r, { hashHex: hex(branch[0]!), status: 'connected', reorg: { depth: 1, forkHeight: 101 } });
+    assert.deepEqual(r, { hash: hashOf(branch[0]!), status: 'connected', reorg: { depth: 1, forkHeight: 101 } });
     assert.equal(tc.chain.tip.hashHex, hex(branch[1]!));
-    assert.ok(tc.chain.getEntry(hex(branch[2]!))!.status & BlockStatus.FAILED);
-    assert.ok(tc.chain.getEntry(hex(branch[3]!))!.status & BlockStatus.FAILED_CHILD);
+    assert.ok(tc.chain.getEntry(hashOf(branch[2]!))!.status & BlockStatus.FAILED);
+    assert.ok(tc.chain.getEntry(hashOf(branch[3]!))!.status & BlockStatus.FAILED_CHILD);
     await assertDigestMatchesFresh(t, tc, [...prefix, ...branch.slice(0, 2)]);
   });
 });
@@ -325,7 +326,7 @@ describe('reorg: most work, not most blocks', () => {
     const statuses = await feed(tc, light);
     assert.ok(statuses.every((s) => s === 'side-chain'), statuses.join(','));
     assert.equal(tc.chain.tip.hashHex, hex(heavy[2]!));
-    const lightTip = tc.chain.getEntry(hex(light[9]!))!;
+    const lightTip = tc.chain.getEntry(hashOf(light[9]!))!;
     assert.ok(lightTip.height > tc.chain.height);
     assert.ok(lightTip.chainWork < tc.chain.tip.chainWork);
     assert.equal(tc.chain.tip.chainWork, work([regtest.genesis, ...prefix, ...heavy]));

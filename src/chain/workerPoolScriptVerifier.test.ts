@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { VerifyError } from '../consensus/verifyError.js';
 import { sha256 } from '../crypto/hash.js';
-import { hashToHex } from '../primitives/hex.js';
 import { computeWtxid, encodeTx } from '../primitives/tx.js';
-import type { Tx } from '../primitives/types.js';
+import type { Tx, Wtxid } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
 import { decodeScriptCheckChunk, encodeScriptCheckChunk, planScriptCheckChunks } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult } from '../interfaces/scriptVerifier.js';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
+import { decodeTxid, decodeWtxid } from '../primitives/identity.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Signed batches built with the shared test tx factory.
@@ -25,12 +25,12 @@ let coinSerial = 0;
 
 function freshCoin(key: TestKey): SpendableCoin {
   const n = coinSerial++;
-  const txid = sha256(new TextEncoder().encode(`script-verifier-coin/${n}`));
+  const txid = decodeTxid(sha256(new TextEncoder().encode(`script-verifier-coin/${n}`)));
   return { outpoint: { txid, index: n % 3 }, output: { value: 10_000n + BigInt(n), scriptPubKey: key.scriptPubKey }, key };
 }
 
 function toJob(tx: Tx, coins: readonly SpendableCoin[]): ScriptCheckJob {
-  return { tx, prevouts: coins.map((c) => c.output), wtxidHex: hashToHex(computeWtxid(tx)) };
+  return { tx, prevouts: coins.map((c) => c.output), wtxid: computeWtxid(tx) };
 }
 
 /** A tx spending `inputs` fresh coins whose key kinds alternate (starting at `first`), to one output. */
@@ -64,7 +64,7 @@ function corrupt(jobs: readonly ScriptCheckJob[], txIndex: number, inputIndex: n
   });
   const tx: Tx = { ...job.tx, inputs };
   const out = jobs.slice();
-  out[txIndex] = { tx, prevouts: job.prevouts, wtxidHex: hashToHex(computeWtxid(tx)) };
+  out[txIndex] = { tx, prevouts: job.prevouts, wtxid: computeWtxid(tx) };
   return out;
 }
 
@@ -159,7 +159,7 @@ test('encodeScriptCheckChunk/decodeScriptCheckChunk round-trip a chunk with a sp
     assert.equal(item.jobIndex, slices[k]!.jobIndex);
     assert.equal(item.inputStart, slices[k]!.inputStart);
     assert.equal(item.inputEnd, slices[k]!.inputEnd);
-    assert.equal(hashToHex(computeWtxid(item.tx)), job.wtxidHex);
+    assert.deepEqual(computeWtxid(item.tx), job.wtxid);
     assert.deepEqual(item.prevouts, job.prevouts);
   }
 });
@@ -287,10 +287,10 @@ test('cancel: nothing of the batch is cached, and the pool goes on with the next
   const p = pool({ threads: 2, cacheSize: 1000 });
   const session = p.begin(BATCH);
   await session.cancel();
-  assert.ok(BATCH.every((j) => !p.isCached(j.wtxidHex)));
+  assert.ok(BATCH.every((j) => !p.isCached(j.wtxid)));
   await assert.rejects(session.finish(), /twice/);
   assert.deepEqual(await p.verify(BATCH.slice(0, 60)), { ok: true });
-  assert.ok(p.isCached(BATCH[0]!.wtxidHex));
+  assert.ok(p.isCached(BATCH[0]!.wtxid));
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -298,19 +298,21 @@ test('cancel: nothing of the batch is cached, and the pool goes on with the next
 // ---------------------------------------------------------------------------------------------------------------
 
 test('ScriptCache: FIFO eviction at maxEntries, re-add refreshes, 0 disables, bad sizes throw', () => {
+  const wtxid = (n: number): Wtxid => decodeWtxid(new Uint8Array(32).fill(n));
+  const [a, b, cc, d] = [wtxid(1), wtxid(2), wtxid(3), wtxid(4)];
   const c = new ScriptCache(3);
-  for (const k of ['a', 'b', 'c']) c.add(k);
-  c.add('a'); // refreshed: 'b' is now the oldest
-  c.add('d');
-  assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => c.has(k)), [true, false, true, true]);
+  for (const k of [a, b, cc]) c.add(k);
+  c.add(decodeWtxid(a)); // the same wtxid (another array) refreshed: b is now the oldest
+  c.add(d);
+  assert.deepEqual([a, b, cc, d].map((k) => c.has(k)), [true, false, true, true]);
   assert.equal(c.size, 3);
-  assert.equal(c.delete('c'), true);
+  assert.equal(c.delete(cc), true);
   assert.equal(c.size, 2);
   c.clear();
   assert.equal(c.size, 0);
   const off = new ScriptCache(0);
-  off.add('a');
-  assert.equal(off.has('a'), false);
+  off.add(a);
+  assert.equal(off.has(a), false);
   assert.throws(() => new ScriptCache(-1), RangeError);
   assert.throws(() => new ScriptCache(1.5), RangeError);
 });
@@ -323,15 +325,15 @@ test('cache: a second verify of the same jobs does no work; a batch with one new
     const v = make();
     assert.deepEqual(await v.verify(BATCH), { ok: true });
     assert.deepEqual(v.stats, { ...v.stats, inputsVerified: TOTAL_INPUTS, cacheHits: 0 });
-    assert.ok(BATCH.every((j) => v.isCached(j.wtxidHex)));
+    assert.ok(BATCH.every((j) => v.isCached(j.wtxid)));
     assert.deepEqual(await v.verify(BATCH), { ok: true });
     assert.equal(v.stats.inputsVerified, TOTAL_INPUTS, 'no input verified again');
     assert.equal(v.stats.cacheHits, BATCH.length);
     const extra = signedJob(3);
-    assert.equal(v.isCached(extra.wtxidHex), false);
+    assert.equal(v.isCached(extra.wtxid), false);
     assert.deepEqual(await v.verify([...BATCH, extra]), { ok: true });
     assert.equal(v.stats.inputsVerified, TOTAL_INPUTS + 3);
-    assert.equal(v.isCached(extra.wtxidHex), true);
+    assert.equal(v.isCached(extra.wtxid), true);
     await v.close();
   }
 });
@@ -341,7 +343,7 @@ test('cache: nothing is cached from a failing batch, and a cached tx is not re-c
     const bad = corrupt(BATCH, 200, 0);
     const result = await v.verify(bad);
     assert.equal(result.ok, false);
-    assert.ok(bad.every((j) => !v.isCached(j.wtxidHex)), 'no wtxid of a failing batch is cached');
+    assert.ok(bad.every((j) => !v.isCached(j.wtxid)), 'no wtxid of a failing batch is cached');
     assert.deepEqual(await v.verify(BATCH.slice(0, 150)), { ok: true });
     const before = v.stats;
     assert.deepEqual(await v.verify(bad), result);
@@ -407,7 +409,7 @@ test('an idle pool does not keep the process alive, and a closed one leaves no h
       const key = makeTestKey('exit', 'p2tr');
       const jobs = Array.from({ length: 40 }, (_, n) => {
         const coin = { outpoint: { txid: new Uint8Array(32).fill(n), index: 0 }, output: { value: 5000n, scriptPubKey: key.scriptPubKey }, key };
-        return { tx: buildSignedTx([coin], [{ value: 1000n, scriptPubKey: key.scriptPubKey }]), prevouts: [coin.output], wtxidHex: String(n) };
+        return { tx: buildSignedTx([coin], [{ value: 1000n, scriptPubKey: key.scriptPubKey }]), prevouts: [coin.output], wtxid: new Uint8Array(32).fill(n) };
       });
       const pool = WorkerPoolScriptVerifier.create({ threads: 2 });
       const r = await pool.verify(jobs);

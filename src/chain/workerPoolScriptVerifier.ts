@@ -27,6 +27,7 @@ import {
   type SharedScriptCheckBatch,
 } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
+import type { Wtxid } from '../primitives/types.js';
 
 export { InlineScriptVerifier, type InlineScriptVerifierOptions, type ScriptVerifierStats } from './inlineScriptVerifier.js';
 
@@ -203,8 +204,8 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     return { ...this.counters };
   }
 
-  isCached(wtxidHex: string): boolean {
-    return this.cache.has(wtxidHex);
+  isCached(wtxid: Wtxid): boolean {
+    return this.cache.has(wtxid);
   }
 
   /**

@@ -22,6 +22,7 @@ import { readVectorBytes, readVectorText, reportVectors } from '../testing/vecto
 import { checkBlock } from './checkBlock.js';
 import { computeMerkleRoot } from './merkle.js';
 import { VerifyError } from './verifyError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const rejects = (reason: string) => (e: unknown) => {
   assert.ok(e instanceof VerifyError, `expected a VerifyError, got ${String(e)}`);
@@ -43,7 +44,7 @@ function compactTarget(bits: number): bigint {
 
 /** A spend of a made-up outpoint to one P2WPKH output; `tag` makes txids differ; `witness` optional. */
 function spend(tag: number, witness: Uint8Array[] = [], scriptSig = new Uint8Array(0)): Tx {
-  const input: TxIn = { prevout: { txid: new Uint8Array(32).fill(tag), index: 0 }, scriptSig, sequence: 0xffffffff, witness };
+  const input: TxIn = { prevout: { txid: decodeTxid(new Uint8Array(32).fill(tag)), index: 0 }, scriptSig, sequence: 0xffffffff, witness };
   return { version: 2, inputs: [input], outputs: [{ value: 1_000n, scriptPubKey: TEST_P2WPKH_SCRIPT }], locktime: 0 };
 }
 

@@ -6,6 +6,7 @@ import type { Outpoint, Tx, TxIn, TxOut } from '../primitives/types.js';
 import { buildCoinbase } from '../testing/blockBuilder.js';
 import { checkTransaction } from './checkTransaction.js';
 import { VerifyError } from './verifyError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 // Bitcoin's constants, written out here so the tests do not take them from the code under test.
 /** Core's MAX_MONEY: 21 million coins of 10^8 base units. */
@@ -18,7 +19,7 @@ const P2WPKH = Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(0x11));
 const P2TR = Uint8Array.of(0x51, 0x20, ...new Uint8Array(32).fill(0x22));
 const P2PKH = Uint8Array.of(0x76, 0xa9, 0x14, ...new Uint8Array(20).fill(0x33), 0x88, 0xac);
 
-const outpoint = (n: number, index = 0): Outpoint => ({ txid: new Uint8Array(32).fill(n), index });
+const outpoint = (n: number, index = 0): Outpoint => ({ txid: decodeTxid(new Uint8Array(32).fill(n)), index });
 const input = (prevout: Outpoint, scriptSig: Uint8Array = new Uint8Array(0)): TxIn => ({ prevout, scriptSig, sequence: 0xffffffff, witness: [] });
 const output = (value: bigint, scriptPubKey: Uint8Array = P2WPKH): TxOut => ({ value, scriptPubKey });
 
@@ -95,7 +96,8 @@ describe('checkTransaction: each rule rejects a tx that breaks only it, with Cor
   it('bad-txns-inputs-duplicate: the same prevout twice', () => {
     assert.throws(
       () => checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input(outpoint(2)), input(outpoint(1))] }),
-      rejects('bad-txns-inputs-duplicate'),
+      (e: unknown) => rejects('bad-txns-inputs-duplicate')(e) && e instanceof VerifyError && e.detail === `${'01'.repeat(32)}:0`,
+      'the detail names the outpoint as displayed',
     );
     // Same txid, other index: distinct outpoints.
     checkTransaction({ ...validTx(), inputs: [input(outpoint(1, 0)), input(outpoint(1, 1))] });
@@ -120,7 +122,7 @@ describe('checkTransaction: each rule rejects a tx that breaks only it, with Cor
       rejects('bad-txns-prevout-null'),
     );
     // Zero txid with another index, or index 0xffffffff with another txid, is not null.
-    checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input({ txid: new Uint8Array(32), index: 0 })] });
+    checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input({ txid: decodeTxid(new Uint8Array(32)), index: 0 })] });
     checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input({ txid: outpoint(3).txid, index: 0xffffffff })] });
   });
 

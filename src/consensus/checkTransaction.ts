@@ -1,4 +1,4 @@
-import { isNullOutpoint, outpointKey } from '../primitives/outpoint.js';
+import { formatOutpoint, isNullOutpoint, outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { getTxBaseSize, isCoinbase } from '../primitives/tx.js';
 import type { Tx } from '../primitives/types.js';
 import { MAX_MONEY } from './amount.js';
@@ -41,10 +41,10 @@ export function checkTransaction(tx: Tx, options: CheckTransactionOptions = {}):
     }
   }
 
-  const seen = new Set<string>();
+  const seen = new Set<OutpointKey>();
   for (const input of tx.inputs) {
     const key = outpointKey(input.prevout);
-    if (seen.has(key)) throw new VerifyError('bad-txns-inputs-duplicate', 100, key);
+    if (seen.has(key)) throw new VerifyError('bad-txns-inputs-duplicate', 100, formatOutpoint(input.prevout));
     seen.add(key);
   }
 

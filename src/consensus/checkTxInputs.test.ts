@@ -5,12 +5,13 @@ import { MAX_MONEY } from './amount.js';
 import { checkTxInputs } from './checkTxInputs.js';
 import { UtxoView } from './utxoView.js';
 import { VerifyError } from './verifyError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const SPK = Uint8Array.of(0x00, 0x14, ...new Uint8Array(20));
 const MATURITY = 100;
 
 function op(n: number): Outpoint {
-  return { txid: new Uint8Array(32).fill(n), index: n };
+  return { txid: decodeTxid(new Uint8Array(32).fill(n)), index: n };
 }
 
 function spend(prevouts: Outpoint[], outValues: bigint[]): Tx {

@@ -12,6 +12,8 @@ import {
   isFinalTx,
   LOCKTIME_THRESHOLD,
 } from './contextualChecks.js';
+import { decodeTxid } from '../primitives/identity.js';
+import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
 
 const rejects = (reason: string) => (e: unknown) => e instanceof VerifyError && e.code === reason;
 
@@ -69,7 +71,7 @@ describe('encodeBip34HeightPush and checkBlockContext (bad-cb-height)', () => {
 describe('isFinalTx (BIP-113 cutoff) and bad-txns-nonfinal', () => {
   const tx = (locktime: number, sequence = 0xfffffffe): Tx => ({
     version: 2,
-    inputs: [{ prevout: { txid: new Uint8Array(32).fill(1), index: 0 }, scriptSig: new Uint8Array(0), sequence, witness: [] }],
+    inputs: [{ prevout: { txid: decodeTxid(new Uint8Array(32).fill(1)), index: 0 }, scriptSig: new Uint8Array(0), sequence, witness: [] }],
     outputs: [],
     locktime,
   });
@@ -89,7 +91,7 @@ describe('isFinalTx (BIP-113 cutoff) and bad-txns-nonfinal', () => {
 describe('checkBlockHeaderContext', () => {
   const header: BlockHeader = {
     version: 0x20000000,
-    prevBlock: new Uint8Array(32),
+    prevBlock: NULL_BLOCK_HASH,
     merkleRoot: new Uint8Array(32),
     time: 10_000,
     bits: 0x207fffff,

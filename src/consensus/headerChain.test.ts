@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sha256, sha256d } from '../crypto/hash.js';
 import type { ChainParams, DifficultyRule } from '../params/chainParams.js';
-import { computeBlockHash, decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
+import { computeBlockHash, decodeBlockHeader, encodeBlockHeader, NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
 import { bytesToHex, hashToHex, hexToBytes } from '../primitives/hex.js';
 import type { BlockHeader } from '../primitives/types.js';
 import { bitcoin as bitcoinParamsForTests } from '../params/networks.js';
@@ -147,7 +147,7 @@ function mineChain(params: ChainParams, times: number[]): BlockHeader[] {
       mine(
         {
           version: 1,
-          prevBlock: prev === undefined ? new Uint8Array(32) : computeBlockHash(prev),
+          prevBlock: prev === undefined ? NULL_BLOCK_HASH : computeBlockHash(prev),
           merkleRoot: sha256(Uint8Array.of(i)),
           time: times[i] as number,
           bits,
@@ -166,7 +166,7 @@ function tamper(params: ChainParams, chain: BlockHeader[], height: number, chang
     const base = chain[i] as BlockHeader;
     const prev = out[i - 1];
     const fields = i === height ? { ...base, ...change } : base;
-    out.push(mine({ ...fields, prevBlock: prev === undefined ? new Uint8Array(32) : computeBlockHash(prev) }, params.powLimit));
+    out.push(mine({ ...fields, prevBlock: prev === undefined ? NULL_BLOCK_HASH : computeBlockHash(prev) }, params.powLimit));
   }
   return out;
 }

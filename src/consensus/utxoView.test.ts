@@ -5,13 +5,14 @@ import { computeTxid } from '../primitives/tx.js';
 import type { Outpoint, Tx, TxOut } from '../primitives/types.js';
 import { type Coin, UtxoView } from './utxoView.js';
 import { VerifyError } from './verifyError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const P2WPKH: TxOut = { value: 1_000n, scriptPubKey: Uint8Array.of(0x00, 0x14, ...new Uint8Array(20)) };
 const isBip30 = (e: unknown): boolean => e instanceof VerifyError && e.code === 'bad-txns-BIP30';
 const OP_RETURN: TxOut = { value: 0n, scriptPubKey: Uint8Array.of(0x6a, 0x01, 0x07) };
 
 function op(n: number, index = 0): Outpoint {
-  return { txid: new Uint8Array(32).fill(n), index };
+  return { txid: decodeTxid(new Uint8Array(32).fill(n)), index };
 }
 
 test('UtxoView adds, finds, spends and counts coins by outpoint value (not identity)', () => {

@@ -1,6 +1,6 @@
-import { outpointKey } from '../primitives/outpoint.js';
+import { formatOutpoint, outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
-import type { Hash256, Outpoint, Tx, TxOut } from '../primitives/types.js';
+import type { Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import { isUnspendable } from './scriptType.js';
 import { VerifyError } from './verifyError.js';
 
@@ -33,7 +33,7 @@ export interface UtxoEntry {
  * @see Bitcoin Core coins.h CCoinsViewCache; btcd blockchain.UtxoViewpoint
  */
 export class UtxoView implements CoinLookup {
-  private readonly coins = new Map<string, UtxoEntry>();
+  private readonly coins = new Map<OutpointKey, UtxoEntry>();
 
   /** Number of unspent coins held. */
   get size(): number {
@@ -59,7 +59,7 @@ export class UtxoView implements CoinLookup {
   addCoin(outpoint: Outpoint, coin: Coin, allowOverwrite = false): void {
     const key = outpointKey(outpoint);
     if (!allowOverwrite && this.coins.has(key)) {
-      throw new VerifyError('bad-txns-BIP30', 100, `unspent coin already exists at ${key}`);
+      throw new VerifyError('bad-txns-BIP30', 100, `unspent coin already exists at ${formatOutpoint(outpoint)}`);
     }
     this.coins.set(key, { outpoint, coin });
   }
@@ -83,7 +83,7 @@ export class UtxoView implements CoinLookup {
    * @throws VerifyError bad-txns-BIP30 (an output's outpoint already holds an unspent coin)
    * @see Bitcoin Core coins.cpp AddCoins
    */
-  addTxOutputs(tx: Tx, height: number, txid: Hash256 = computeTxid(tx)): void {
+  addTxOutputs(tx: Tx, height: number, txid: Txid = computeTxid(tx)): void {
     const coinbase = isCoinbase(tx);
     tx.outputs.forEach((output, index) => {
       if (isUnspendable(output.scriptPubKey)) return;

@@ -6,7 +6,7 @@ import { schnorrSign, xOnlyPublicKey } from '../crypto/schnorr.js';
 import { tweakPrivateKey, tweakPublicKey } from '../crypto/taproot.js';
 import { bytesToHex, hexToBytes } from '../primitives/hex.js';
 import { decodeTx } from '../primitives/tx.js';
-import type { Tx, TxIn, TxOut } from '../primitives/types.js';
+import type { Tx, TxIn, TxOut, Txid } from '../primitives/types.js';
 import { readVectorJson, VectorTally } from '../testing/vectors.js';
 import {
   computeSegwitV0Sighash,
@@ -17,6 +17,7 @@ import {
 } from './sighash.js';
 import { verifyInput, type InputVerification } from './verifyInput.js';
 import { VerifyError } from './verifyError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const BIP143_FILE = 'bip143-p2wpkh-examples.json';
 const BIP341_FILE = 'bip341-wallet-test-vectors.json';
@@ -131,8 +132,8 @@ const TR_OUTPUT_KEY = tweakPublicKey(xOnlyPublicKey(TR_KEY)).outputKey;
 const TR_SPK = cat(Uint8Array.of(0x51, 0x20), TR_OUTPUT_KEY);
 const TR_TWEAKED_KEY = tweakPrivateKey(TR_KEY);
 
-function txid(n: number): Uint8Array {
-  return new Uint8Array(32).fill(n);
+function txid(n: number): Txid {
+  return decodeTxid(new Uint8Array(32).fill(n));
 }
 
 /** Unsigned tx: inputs 0,2 spend P2WPKH, 1,3 spend P2TR; 3 outputs, so input 3 has no SINGLE output. */

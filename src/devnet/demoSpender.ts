@@ -17,8 +17,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChainParams } from '../params/chainParams.js';
-import { bytesToHex, hashToHex, hexToHash } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { bytesToHex, hashToHex, txidFromHex } from '../primitives/hex.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, encodeTx } from '../primitives/tx.js';
 import type { Sats, Tx, TxOut } from '../primitives/types.js';
 import type { DerivedAddress } from '../wallet/hdAccount.js';
@@ -91,7 +91,7 @@ export interface DemoSpenderStats {
 }
 
 interface OwnCoin {
-  readonly key: string;
+  readonly key: OutpointKey;
   readonly coin: WalletCoin;
   /** txid of the own unconfirmed tx that created it. */
   readonly parentTxid?: string;
@@ -100,7 +100,7 @@ interface OwnCoin {
 interface SentTx {
   readonly txid: string;
   readonly nodeIndex: number;
-  readonly inputKeys: readonly string[];
+  readonly inputKeys: readonly OutpointKey[];
   readonly outputs: readonly OwnCoin[];
   /** Own unconfirmed txs it spends from (at send time). */
   readonly parents: readonly string[];
@@ -136,10 +136,10 @@ export class DemoSpender {
   /** Every address the wallet watches, by address string; `true` = mining address (coinbases only). */
   private readonly watched: { address: DerivedAddress; mining: boolean }[];
 
-  private chainCoins = new Map<string, OwnCoin>();
+  private chainCoins = new Map<OutpointKey, OwnCoin>();
   private readonly sentTxs = new Map<string, SentTx>();
   /** Inputs a node refused, hidden until the next refresh. */
-  private blocked = new Set<string>();
+  private blocked = new Set<OutpointKey>();
   /** Main chain of the reference node as scanned: height → block hash (a recent window). */
   private readonly scanned = new Map<number, string>();
   private lastTipHash = '';
@@ -264,7 +264,7 @@ export class DemoSpender {
     this.dropExpired();
     if (tipHash === this.lastTipHash) return;
     await this.scanTo(ref, tipHash);
-    const coins = new Map<string, OwnCoin>();
+    const coins = new Map<OutpointKey, OwnCoin>();
     for (const { address, mining } of this.watched) {
       let utxos: { txid: string; vout: number; value: number; status: { confirmed: boolean; block_height?: number } }[];
       try {
@@ -279,7 +279,7 @@ export class DemoSpender {
       }
       for (const u of utxos) {
         if (!u.status.confirmed || u.status.block_height === undefined) continue;
-        const outpoint = { txid: hexToHash(u.txid), index: u.vout };
+        const outpoint = { txid: txidFromHex(u.txid), index: u.vout };
         const output: TxOut = { value: BigInt(u.value), scriptPubKey: address.scriptPubKey };
         const coin = makeWalletCoin(outpoint, output, address, { height: u.status.block_height, isCoinbase: mining });
         coins.set(outpointKey(outpoint), { key: outpointKey(outpoint), coin });
@@ -366,7 +366,7 @@ export class DemoSpender {
   /** Coins not spent by a pending tx: confirmed ones and the outputs of pending txs. */
   private candidateCoins(): OwnCoin[] {
     const pending = this.pendingTxs();
-    const spent = new Set<string>(this.blocked);
+    const spent = new Set<OutpointKey>(this.blocked);
     for (const tx of pending) for (const k of tx.inputKeys) spent.add(k);
     const out: OwnCoin[] = [];
     for (const c of this.chainCoins.values()) if (!spent.has(c.key)) out.push(c);
@@ -462,7 +462,7 @@ export class DemoSpender {
       return false;
     }
     const outputs: OwnCoin[] = built.tx.outputs.map((output, index) => {
-      const outpoint = { txid: hexToHash(txid), index };
+      const outpoint = { txid: txidFromHex(txid), index };
       const address = built.outputAddresses[index]!;
       return { key: outpointKey(outpoint), coin: makeWalletCoin(outpoint, output, address), parentTxid: txid };
     });

@@ -1,11 +1,11 @@
 /** Block templates as the miners, Stratum and getblocktemplate see them, and the source that builds them. */
-import type { Hash256, Sats, Tx, TxOut, Block } from '../primitives/types.js';
+import type { BlockHash, Sats, Tx, TxOut, Block, Txid, Wtxid } from '../primitives/types.js';
 
 /** One transaction of a template, with what miners and getblocktemplate report about it. */
 export interface TemplateTx {
   readonly tx: Tx;
-  readonly txid: Hash256;
-  readonly wtxid: Hash256;
+  readonly txid: Txid;
+  readonly wtxid: Wtxid;
   /** Fee in sats. */
   readonly fee: Sats;
   readonly weight: number;
@@ -18,7 +18,7 @@ export interface TemplateTx {
  */
 export interface BlockTemplate {
   readonly height: number;
-  readonly prevBlock: Hash256;
+  readonly prevBlock: BlockHash;
   readonly version: number;
   readonly bits: number;
   readonly target: bigint;

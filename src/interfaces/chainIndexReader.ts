@@ -1,5 +1,5 @@
 import type { AddressHistoryRecord, SpendRecord, TxLocation, UtxoRecord } from './chainTypes.js';
-import type { Hash256, Outpoint } from '../primitives/types.js';
+import type { Outpoint, Txid } from '../primitives/types.js';
 
 /**
  * The read side of the node's Esplora indexes (main chain only): where a tx is, who spent an output, an address's
@@ -9,7 +9,7 @@ import type { Hash256, Outpoint } from '../primitives/types.js';
  */
 export interface ChainIndexReader {
   /** Where a main-chain tx is (block, height, position), or undefined. */
-  getTxLocation(txid: Hash256): TxLocation | undefined;
+  getTxLocation(txid: Txid): TxLocation | undefined;
   /** The main-chain input that spent the outpoint, or undefined. */
   getSpend(outpoint: Outpoint): SpendRecord | undefined;
   /**

@@ -1,6 +1,6 @@
 import type { Listener } from '../async/typedEmitter.js';
 import type { Coin } from '../consensus/utxoView.js';
-import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type { Block, BlockHash, Outpoint } from '../primitives/types.js';
 import type { BlockIndexEntry, ChainEvents, ChainTip, UtxoSetDigest } from './chainTypes.js';
 
 /**
@@ -16,8 +16,8 @@ export interface ChainReader {
   readonly height: number;
   /** The header with the most work not known invalid (ahead of the tip during headers-first sync). */
   readonly bestHeader: BlockIndexEntry;
-  /** The index entry of a block by hash (internal byte order) or display hex, or undefined. */
-  getEntry(hashOrHex: Hash256 | string): BlockIndexEntry | undefined;
+  /** The index entry of a block, or undefined. */
+  getEntry(hash: BlockHash): BlockIndexEntry | undefined;
   /** The main-chain entry at a height, or undefined above the tip. */
   getEntryByHeight(height: number): BlockIndexEntry | undefined;
   /** Whether the entry is on the main chain. */
@@ -35,14 +35,14 @@ export interface ChainReader {
    */
   getNextBits(prevEntry: BlockIndexEntry): number;
   /** The stored block, or undefined (unknown or header only). */
-  getBlock(hash: Hash256 | string): Block | undefined;
+  getBlock(hash: BlockHash): Block | undefined;
   /** The stored block's serialized bytes (with witnesses), or undefined. */
-  getRawBlock(hash: Hash256 | string): Uint8Array | undefined;
+  getRawBlock(hash: BlockHash): Uint8Array | undefined;
   /**
    * The undo data of a main-chain block: the coins its non-coinbase inputs spent, in block order (so the API can show
    * prevouts and fees of confirmed txs); undefined for a block not on the main chain.
    */
-  getBlockUndo(hash: Hash256): readonly Coin[] | undefined;
+  getBlockUndo(hash: BlockHash): readonly Coin[] | undefined;
   /** The unspent coin at the outpoint in the main chain's UTXO set, or undefined. */
   getCoin(outpoint: Outpoint): Coin | undefined;
   /** Every tip of the block tree with its branch length and status (Core's getchaintips). */

@@ -5,7 +5,7 @@
  */
 import type { RejectReason } from '../consensus/rejectReason.js';
 import type { Coin } from '../consensus/utxoView.js';
-import type { Block, BlockHeader, Hash256, Outpoint, Tx } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader, Outpoint, Tx, Txid } from '../primitives/types.js';
 
 
 /**
@@ -34,8 +34,8 @@ export const BLOCK_FAILED_MASK = BlockStatus.FAILED | BlockStatus.FAILED_CHILD;
  * @see Bitcoin Core chain.h CBlockIndex
  */
 export interface BlockIndexEntry {
-  readonly hash: Hash256;
-  /** Display (reversed) hex of `hash`, cached because maps and logs key on it. */
+  readonly hash: BlockHash;
+  /** Display (reversed) hex of `hash`, cached for logs and the APIs (display only, never a map key). */
   readonly hashHex: string;
   readonly header: BlockHeader;
   readonly height: number;
@@ -58,8 +58,8 @@ export interface UtxoRecord {
 
 /** Where a confirmed transaction is: block, height and position in the block. */
 export interface TxLocation {
-  readonly txid: Hash256;
-  readonly blockHash: Hash256;
+  readonly txid: Txid;
+  readonly blockHash: BlockHash;
   readonly height: number;
   /** Index of the tx in the block (0 = coinbase). */
   readonly position: number;
@@ -68,14 +68,14 @@ export interface TxLocation {
 /** The input that spent an outpoint on the main chain (for Esplora's /tx/:txid/outspends). */
 export interface SpendRecord {
   readonly outpoint: Outpoint;
-  readonly spendingTxid: Hash256;
+  readonly spendingTxid: Txid;
   readonly inputIndex: number;
   readonly height: number;
 }
 
 /** One main-chain transaction that touched a scriptPubKey (received to it or spent from it). */
 export interface AddressHistoryRecord {
-  readonly txid: Hash256;
+  readonly txid: Txid;
   readonly height: number;
   readonly position: number;
 }
@@ -89,7 +89,8 @@ export interface AddressHistoryRecord {
  */
 export interface UtxoSetDigest {
   readonly height: number;
-  readonly bestBlock: string;
+  /** The tip the digest is at (32 zero bytes for a store without a tip). */
+  readonly bestBlock: BlockHash;
   readonly txouts: number;
   readonly totalAmount: bigint;
   readonly hashSerialized: string;
@@ -107,8 +108,8 @@ export type ProcessBlockStatus = 'connected' | 'side-chain' | 'orphan' | 'duplic
 
 /** Result of processBlock. */
 export interface ProcessBlockResult {
-  /** Display hex of the block hash. */
-  readonly hashHex: string;
+  /** The block's hash. */
+  readonly hash: BlockHash;
   readonly status: ProcessBlockStatus;
   /** Reject reason (Core's string) when invalid; e.g. `bad-txns-inputs-missingorspent`, `duplicate-invalid`. */
   readonly reason?: RejectReason;
@@ -118,8 +119,8 @@ export interface ProcessBlockResult {
   readonly score?: number;
   /** When connecting it disconnected main-chain blocks: how many, and the height of the fork point. */
   readonly reorg?: { readonly depth: number; readonly forkHeight: number };
-  /** For an orphan: display hex of the missing ancestor (parent of the oldest orphan of its run) to request. */
-  readonly missing?: string;
+  /** For an orphan: the missing ancestor (parent of the oldest orphan of its run) to request. */
+  readonly missing?: BlockHash;
 }
 
 /** Status of a chain tip, as Core's getchaintips. */
@@ -128,8 +129,8 @@ export type ChainTipStatus = 'active' | 'valid-fork' | 'valid-headers' | 'header
 /** One tip of the block tree, as Core's getchaintips reports it. */
 export interface ChainTip {
   readonly height: number;
-  /** Display hex of the tip's hash. */
-  readonly hash: string;
+  /** The tip's hash. */
+  readonly hash: BlockHash;
   /** Blocks between the tip and its fork point with the main chain (0 for the active tip). */
   readonly branchlen: number;
   readonly status: ChainTipStatus;
@@ -139,14 +140,14 @@ export interface ChainTip {
 export interface BlockConnectedEvent {
   readonly entry: BlockIndexEntry;
   readonly block: Block;
-  readonly txids: readonly Hash256[];
+  readonly txids: readonly Txid[];
 }
 
 /** A block left the main chain in a reorg (its UTXO changes were undone). Its non-coinbase txs may return to the mempool. */
 export interface BlockDisconnectedEvent {
   readonly entry: BlockIndexEntry;
   readonly block: Block;
-  readonly txids: readonly Hash256[];
+  readonly txids: readonly Txid[];
 }
 
 /**
@@ -166,7 +167,7 @@ export interface TipChangedEvent {
 
 /** A block was found to break a consensus rule (context-free, contextual, or on connect). `score` is the ban score. */
 export interface BlockInvalidEvent {
-  readonly hashHex: string;
+  readonly hash: BlockHash;
   readonly reason: RejectReason;
   readonly detail?: string;
   readonly score: number;

@@ -1,8 +1,8 @@
 import type { Listener } from '../async/typedEmitter.js';
 import type { Coin } from '../consensus/utxoView.js';
 import type { MempoolOptions } from '../policy/mempoolOptions.js';
-import type { Outpoint, Sats } from '../primitives/types.js';
-import type { AncestorPackage, MempoolEntryView, MempoolEvents, TxidRef } from './mempoolTypes.js';
+import type { Outpoint, Sats, Txid } from '../primitives/types.js';
+import type { AncestorPackage, MempoolEntryView, MempoolEvents } from './mempoolTypes.js';
 
 /**
  * What the node's interfaces read from the mempool: its entries and totals, spends of outputs, the coins its txs
@@ -20,9 +20,9 @@ export interface MempoolReader {
   /** Sum of the transactions' fees, sats. */
   readonly totalFees: Sats;
   /** Whether a tx (by txid) is in the mempool. */
-  has(txid: TxidRef): boolean;
+  has(txid: Txid): boolean;
   /** The entry of a tx by txid, or undefined. */
-  get(txid: TxidRef): MempoolEntryView | undefined;
+  get(txid: Txid): MempoolEntryView | undefined;
   /** Every entry, in no particular order. */
   entries(): IterableIterator<MempoolEntryView>;
   /** The mempool tx spending the outpoint, or undefined. */

@@ -2,7 +2,7 @@
  * The mempool's data shapes that services share (mempool, API, p2p, mining, node): entries as others see them,
  * acceptance options and results, selection packages, and mempool events. Types and constants only: no I/O.
  */
-import type { Hash256, Sats, Tx } from '../primitives/types.js';
+import type { Sats, Tx, Txid, Wtxid } from '../primitives/types.js';
 
 /**
  * A transaction in the mempool as other services see it: the tx, its ids, fee and size, entry time and height, and
@@ -11,11 +11,11 @@ import type { Hash256, Sats, Tx } from '../primitives/types.js';
  */
 export interface MempoolEntryView {
   readonly tx: Tx;
-  readonly txid: Hash256;
-  /** txid as displayed (reversed hex). */
+  readonly txid: Txid;
+  /** txid as displayed (reversed hex), for logs and the APIs. */
   readonly txidHex: string;
-  readonly wtxid: Hash256;
-  /** wtxid as displayed (reversed hex). */
+  readonly wtxid: Wtxid;
+  /** wtxid as displayed (reversed hex), for logs and the APIs. */
   readonly wtxidHex: string;
   /** Fee in sats. */
   readonly fee: Sats;
@@ -56,10 +56,10 @@ export interface AcceptTransactionOptions {
   readonly maxFeeRateSatPerKvb?: bigint;
 }
 
-/** An accepted (or, with testOnly, acceptable) transaction. Txids are display (reversed) hex. */
+/** An accepted (or, with testOnly, acceptable) transaction. */
 export interface MempoolAcceptResult {
-  readonly txid: string;
-  readonly wtxid: string;
+  readonly txid: Txid;
+  readonly wtxid: Wtxid;
   /** Fee in sats. */
   readonly fee: Sats;
   /** Virtual size, vbytes. */
@@ -67,7 +67,7 @@ export interface MempoolAcceptResult {
   /** Own fee rate, sat/vB (display). */
   readonly feeRateSatPerVb: number;
   /** Txids of the transactions it replaced (direct conflicts and their descendants); with testOnly, would replace. */
-  readonly replaced: readonly string[];
+  readonly replaced: readonly Txid[];
 }
 
 /**
@@ -75,13 +75,10 @@ export interface MempoolAcceptResult {
  * first; `fee` and `vsize` are their sums.
  */
 export interface AncestorPackage {
-  readonly txids: readonly string[];
+  readonly txids: readonly Txid[];
   readonly fee: Sats;
   readonly vsize: number;
 }
-
-/** A txid as bytes (internal order) or as display (reversed) hex. */
-export type TxidRef = Hash256 | string;
 
 /**
  * Why a transaction left the mempool: mined in a connected block, conflicting with a block tx, evicted by a
@@ -90,9 +87,9 @@ export type TxidRef = Hash256 | string;
  */
 export type MempoolRemovalReason = 'block' | 'conflict' | 'replaced' | 'expiry' | 'sizelimit' | 'reorg';
 
-/** One transaction that left the mempool: its txid (display hex), why, and the entry as it was. */
+/** One transaction that left the mempool: its txid, why, and the entry as it was. */
 export interface MempoolRemoval {
-  readonly txid: string;
+  readonly txid: Txid;
   readonly reason: MempoolRemovalReason;
   readonly entry: MempoolEntryView;
 }

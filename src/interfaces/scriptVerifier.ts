@@ -1,14 +1,14 @@
 import type { ScriptError } from '../consensus/rejectReason.js';
-import type { Tx, TxOut } from '../primitives/types.js';
+import type { Tx, TxOut, Wtxid } from '../primitives/types.js';
 
 /**
  * One transaction whose inputs' scripts (signatures) must be checked, with the outputs its inputs spend (in input
- * order). `wtxidHex` keys the script cache: a tx whose scripts passed once (e.g. on mempool entry) is not checked again.
+ * order). `wtxid` keys the script cache: a tx whose scripts passed once (e.g. on mempool entry) is not checked again.
  */
 export interface ScriptCheckJob {
   readonly tx: Tx;
   readonly prevouts: readonly TxOut[];
-  readonly wtxidHex: string;
+  readonly wtxid: Wtxid;
   /**
    * The tx's BIP-144 serialization when the caller already has it (e.g. a view into the raw block), so a verifier that
    * ships txs to worker threads does not encode it again. Must be exactly encodeTx(tx).
@@ -64,7 +64,7 @@ export interface ScriptVerifier {
    */
   verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult>;
   /** True when the tx (by wtxid) already passed its script checks. */
-  isCached(wtxidHex: string): boolean;
+  isCached(wtxid: Wtxid): boolean;
   /** Stops worker threads (idempotent). */
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { computeTxid } from '../primitives/tx.js';
 import type { SpendableCoin } from '../testing/txFactory.js';
 import { ALICE, BOB, makeHarness, pay, START_MTP, txidOf } from '../testing/mempoolHarness.js';
+import { hashToHex } from '../primitives/hex.js';
 
 test('removeForBlock: confirmed txs leave (their children stay), conflicting txs leave with their descendants', async () => {
   const h = makeHarness();
@@ -25,7 +26,7 @@ test('removeForBlock: confirmed txs leave (their children stay), conflicting txs
     ...[b, b2].map((t) => ({ txid: txidOf(t.tx), reason: 'conflict' as const })),
   ]);
   assert.equal(h.mempool.size, 1);
-  const child = h.mempool.get(txidOf(a2.tx))!;
+  const child = h.mempool.get(computeTxid(a2.tx))!;
   assert.equal(child.ancestorCount, 1);
   assert.equal(child.ancestorFees, 2_000n);
   assert.equal(child.ancestorSize, child.vsize);
@@ -51,19 +52,19 @@ test('reorg (re-add before connecting the new branch): valid txs return, linked 
   h.state.mtp = START_MTP - 100;
   await h.mempool.addDisconnectedTxs([timeLocked.tx, cheap.tx, t2.tx, t1.tx]);
 
-  assert.ok(h.mempool.has(txidOf(t1.tx)));
-  assert.ok(h.mempool.has(txidOf(t2.tx)));
-  assert.ok(h.mempool.has(txidOf(cheap.tx)), 're-adding skips the fee floors');
-  assert.equal(h.mempool.has(txidOf(timeLocked.tx)), false, 'non-final at the new tip');
+  assert.ok(h.mempool.has(computeTxid(t1.tx)));
+  assert.ok(h.mempool.has(computeTxid(t2.tx)));
+  assert.ok(h.mempool.has(computeTxid(cheap.tx)), 're-adding skips the fee floors');
+  assert.equal(h.mempool.has(computeTxid(timeLocked.tx)), false, 'non-final at the new tip');
   assert.deepEqual(h.removed, [{ txid: txidOf(q.tx), reason: 'reorg' }]);
-  const e1 = h.mempool.get(txidOf(t1.tx))!;
-  const em = h.mempool.get(txidOf(m.tx))!;
+  const e1 = h.mempool.get(computeTxid(t1.tx))!;
+  const em = h.mempool.get(computeTxid(m.tx))!;
   assert.equal(e1.descendantCount, 3);
   assert.equal(e1.descendantFees, 5_000n);
   assert.equal(em.ancestorCount, 3);
   assert.equal(em.ancestorFees, 5_000n);
-  assert.equal(em.ancestorSize, e1.vsize + h.mempool.get(txidOf(t2.tx))!.vsize + em.vsize);
-  assert.deepEqual(h.mempool.txidsByAncestorFeeRate().slice(0, 3), [t1, t2, m].map((t) => txidOf(t.tx)));
+  assert.equal(em.ancestorSize, e1.vsize + h.mempool.get(computeTxid(t2.tx))!.vsize + em.vsize);
+  assert.deepEqual(h.mempool.txidsByAncestorFeeRate().map(hashToHex).slice(0, 3), [t1, t2, m].map((t) => txidOf(t.tx)));
 
   // The new branch confirms a double spend of c1: t1 and everything built on it go.
   h.removed.length = 0;
@@ -86,10 +87,10 @@ test('reorg (Core order: connect the new branch, then re-add): conflicting txs d
 
   h.disconnect(block);
   h.connect([pay([c1], 2_000n, { key: BOB }).tx]);
-  assert.ok(h.mempool.has(txidOf(m.tx)), 'm spends no outpoint the new block spends');
+  assert.ok(h.mempool.has(computeTxid(m.tx)), 'm spends no outpoint the new block spends');
   await h.mempool.addDisconnectedTxs([t1.tx, t5.tx]);
-  assert.equal(h.mempool.has(txidOf(t1.tx)), false);
-  assert.equal(h.mempool.has(txidOf(m.tx)), false);
+  assert.equal(h.mempool.has(computeTxid(t1.tx)), false);
+  assert.equal(h.mempool.has(computeTxid(m.tx)), false);
   assert.deepEqual(h.removed, [{ txid: txidOf(m.tx), reason: 'reorg' }]);
   assert.deepEqual([...h.mempool.entries()].map((e) => e.txidHex), [txidOf(t5.tx)]);
 });

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { VerifyError } from '../consensus/verifyError.js';
 import type { SpendableCoin } from '../testing/txFactory.js';
 import { BOB, makeHarness, payAtRate, START_NOW, txidOf, type Harness } from '../testing/mempoolHarness.js';
+import { computeTxid } from '../primitives/tx.js';
+import { hashToHex } from '../primitives/hex.js';
 
 const CAP = 350;
 
@@ -36,7 +38,7 @@ test('eviction: over the cap the lowest fee-rate package goes, and the rolling m
   const t15 = await addAtRate(h, 15);
   assert.deepEqual(h.removed, [{ txid: txidOf(t5.tx), reason: 'sizelimit' }]);
   assert.ok(h.mempool.totalVsize <= CAP);
-  for (const t of [t10, t15, t20]) assert.ok(h.mempool.has(txidOf(t.tx)));
+  for (const t of [t10, t15, t20]) assert.ok(h.mempool.has(computeTxid(t.tx)));
   // The evicted package paid 5 sat/vB = 5000 sat/kvB; plus the 1000 sat/kvB incremental relay fee.
   assert.equal(h.mempool.getMinFeeRateSatPerKvb(), 6000);
 
@@ -46,7 +48,7 @@ test('eviction: over the cap the lowest fee-rate package goes, and the rolling m
   // 7 sat/vB passes the minimum but is then the lowest package in a full pool: evicted at once.
   const t7 = payAtRate([h.fund(100_000n)], 7);
   assert.equal(await rejectReason(h, h.mempool.acceptTransaction(t7.tx)), 'mempool full');
-  assert.equal(h.mempool.has(txidOf(t7.tx)), false);
+  assert.equal(h.mempool.has(computeTxid(t7.tx)), false);
   assert.equal(h.mempool.getMinFeeRateSatPerKvb(), 8000);
 
   // No decay until a block arrives; then a 12-hour half-life (the pool is over half full).
@@ -63,7 +65,7 @@ test('eviction: a new low-fee tx in a full pool is rejected with mempool full, t
   const t5 = payAtRate([h.fund(100_000n)], 5);
   assert.equal(await rejectReason(h, h.mempool.acceptTransaction(t5.tx)), 'mempool full');
   assert.equal(h.mempool.size, 3);
-  for (const t of kept) assert.ok(h.mempool.has(txidOf(t.tx)));
+  for (const t of kept) assert.ok(h.mempool.has(computeTxid(t.tx)));
 });
 
 test('eviction: CPFP — a low-fee parent with a high-fee child outlives a lone tx paying more than the parent', async () => {
@@ -73,8 +75,8 @@ test('eviction: CPFP — a low-fee parent with a high-fee child outlives a lone 
   const lone = await addAtRate(h, 5);
   await addAtRate(h, 10);
   assert.deepEqual(h.removed, [{ txid: txidOf(lone.tx), reason: 'sizelimit' }]);
-  assert.ok(h.mempool.has(txidOf(parent.tx)));
-  assert.ok(h.mempool.has(txidOf(child.tx)));
+  assert.ok(h.mempool.has(computeTxid(parent.tx)));
+  assert.ok(h.mempool.has(computeTxid(child.tx)));
 });
 
 test('eviction: evicting a parent takes its descendants with it', async () => {
@@ -99,9 +101,9 @@ test('ordering: txidsByAncestorFeeRate puts CPFP packages by package rate, paren
   const hi = await addAtRate(h, 30);
   const k = await addAtRate(h, 2, hi.coin);
   // H (30) > P+C package (~25.5) > X (10) > K (2, alone once H is taken).
-  assert.deepEqual(h.mempool.txidsByAncestorFeeRate(), [hi, p, c, x, k].map((t) => txidOf(t.tx)));
+  assert.deepEqual(h.mempool.txidsByAncestorFeeRate().map(hashToHex), [hi, p, c, x, k].map((t) => txidOf(t.tx)));
   const packages = h.mempool.selectAncestorPackages();
-  assert.deepEqual(packages[1], { txids: [txidOf(p.tx), txidOf(c.tx)], fee: p.fee + c.fee, vsize: p.vsize + c.vsize });
+  assert.deepEqual(packages[1], { txids: [computeTxid(p.tx), computeTxid(c.tx)], fee: p.fee + c.fee, vsize: p.vsize + c.vsize });
 
   // Mempool-depth estimate with 250 vB blocks: 1 block deep lands in the P+C package, 2 blocks in K, 3 beyond all.
   assert.equal(estimate(h, 1), Number(p.fee + c.fee) / (p.vsize + c.vsize));
@@ -121,5 +123,5 @@ test('ordering: a high-fee parent is taken alone before a low-fee child', async 
   const parent = await addAtRate(h, 40, h.fund(100_000n, { key: BOB }));
   const child = await addAtRate(h, 1, parent.coin);
   const mid = await addAtRate(h, 5);
-  assert.deepEqual(h.mempool.txidsByAncestorFeeRate(), [parent, mid, child].map((t) => txidOf(t.tx)));
+  assert.deepEqual(h.mempool.txidsByAncestorFeeRate().map(hashToHex), [parent, mid, child].map((t) => txidOf(t.tx)));
 });

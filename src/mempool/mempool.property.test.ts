@@ -101,15 +101,15 @@ function checkInvariants(h: Harness): void {
       [anc.size + 1, a.s + e.vsize, a.f + e.fee, desc.size + 1, d.s + e.vsize, d.f + e.fee],
       `statistics of ${e.txidHex}`,
     );
-    assert.deepEqual(new Set(h.mempool.getAncestors(e.txidHex).map((x) => x.txidHex)), anc);
-    assert.deepEqual(new Set(h.mempool.getDescendants(e.txidHex).map((x) => x.txidHex)), desc);
+    assert.deepEqual(new Set(h.mempool.getAncestors(e.txid).map((x) => x.txidHex)), anc);
+    assert.deepEqual(new Set(h.mempool.getDescendants(e.txid).map((x) => x.txidHex)), desc);
   }
   assert.equal(h.mempool.size, entries.length);
   assert.equal(h.mempool.totalVsize, vsize);
   assert.equal(h.mempool.totalFees, fees);
   assert.ok(h.mempool.totalVsize <= CAP, 'within the size cap');
 
-  const order = h.mempool.txidsByAncestorFeeRate();
+  const order = h.mempool.txidsByAncestorFeeRate().map(hashToHex);
   assert.equal(order.length, entries.length);
   const position = new Map(order.map((t, i) => [t, i]));
   assert.equal(position.size, entries.length, 'each txid once');
@@ -165,7 +165,7 @@ test('property: package statistics and indexes match a recomputation after rando
           const txs: Tx[] = [];
           if (entries.length > 0) {
             const target = entries[op.pick % entries.length]!;
-            txs.push(...h.mempool.getAncestors(target.txidHex).map((e) => e.tx), target.tx);
+            txs.push(...h.mempool.getAncestors(target.txid).map((e) => e.tx), target.tx);
           }
           const inBlock = new Set(txs.flatMap((t) => t.inputs.map((i) => outpointKey(i.prevout))));
           if (op.conflict) {

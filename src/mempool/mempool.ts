@@ -10,9 +10,10 @@ import { VerifyError } from '../consensus/verifyError.js';
 import type { Logger } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { hashToHex } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import { formatOutpoint, outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, computeWtxid, getTxBaseSize, getTxWeight, isCoinbase } from '../primitives/tx.js';
-import type { Block, Hash256, Outpoint, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Block, Outpoint, Sats, Tx, TxOut, Txid, Wtxid } from '../primitives/types.js';
 import { BinaryHeap } from './binaryHeap.js';
 import { compareFeeRates, feeForVsize, feeRateSatPerKvb, feeRateSatPerVb } from '../policy/feeRate.js';
 import { MempoolEntry } from './mempoolEntry.js';
@@ -25,7 +26,6 @@ import {
   type MempoolAcceptResult,
   type MempoolEvents,
   type MempoolRemovalReason,
-  type TxidRef,
 } from '../interfaces/mempoolTypes.js';
 import { DEFAULT_MEMPOOL_OPTIONS, type MempoolOptions } from '../policy/mempoolOptions.js';
 import { checkStandardTx, checkWitnessStandard, MIN_STANDARD_TX_NONWITNESS_SIZE } from '../policy/policy.js';
@@ -59,24 +59,28 @@ export interface MempoolDeps {
   readonly logger: Logger;
 }
 
+/** A txid's map key: every index of the mempool is keyed by it. */
+type TxKey = HashKey<Txid>;
+
 /** Everything PreChecks learns about a candidate tx (Core's MemPoolAccept::Workspace). */
 interface Workspace {
   readonly tx: Tx;
-  readonly txid: Hash256;
+  readonly txid: Txid;
+  /** txid as displayed, for reject details. */
   readonly txidHex: string;
-  readonly wtxid: Hash256;
-  readonly wtxidHex: string;
+  readonly txidKey: TxKey;
+  readonly wtxid: Wtxid;
   readonly weight: number;
   readonly vsize: number;
   readonly fee: Sats;
   /** The outputs its inputs spend, in input order. */
   readonly prevouts: readonly TxOut[];
   /** In-mempool txs it spends from. */
-  readonly parents: ReadonlySet<string>;
+  readonly parents: ReadonlySet<TxKey>;
   /** In-mempool txs spending the same outputs. */
-  readonly directConflicts: ReadonlySet<string>;
+  readonly directConflicts: ReadonlySet<TxKey>;
   /** directConflicts and all their descendants: what a replacement evicts. */
-  readonly allConflicts: ReadonlySet<string>;
+  readonly allConflicts: ReadonlySet<TxKey>;
 }
 
 /** A candidate of the ancestor-fee-rate selection: a tx with the fee and vsize of its not yet selected ancestors. */
@@ -108,7 +112,8 @@ function compareForEviction(a: MempoolEntry, b: MempoolEntry): number {
 
 /**
  * Positive when candidate `a` is selected before `b`: higher score first, where the score is the lower of the tx's
- * own fee rate and its (modified) ancestor fee rate; ties by txid.
+ * own fee rate and its (modified) ancestor fee rate; ties by txid as a 256-bit number (its display hex), as Core's
+ * uint256 comparison (not by the map key, whose order differs).
  * @see Bitcoin Core CompareTxMemPoolEntryByAncestorFee
  */
 function compareForSelection(a: SelectionCandidate, b: SelectionCandidate): number {
@@ -128,7 +133,6 @@ function compareForSelection(a: SelectionCandidate, b: SelectionCandidate): numb
  * RBF with BIP-125's fee rules, and scripts. Keeps every entry's ancestor/descendant statistics up to date, evicts
  * the lowest descendant-fee-rate packages beyond the vsize cap, follows the chain (removeForBlock,
  * addDisconnectedTxs, expire), and orders txs by ancestor fee rate for block templates.
- * Txids in results, events and queries are display (reversed) hex; queries also take txids as bytes.
  * Concurrency: acceptTransaction awaits only the script check; if the pool or the chain changed meanwhile, the
  * checks are run again before the tx is added, so interleaved calls stay consistent.
  * @see Bitcoin Core txmempool.cpp CTxMemPool, validation.cpp MemPoolAccept; bcoin lib/mempool/mempool.js
@@ -143,14 +147,14 @@ export class Mempool implements MempoolReader {
   /** Tail of the addDisconnectedTxs queue (never rejects). */
   private readonly reorgUpdates = new SerialQueue();
 
-  private readonly byTxid = new Map<string, MempoolEntry>();
-  private readonly txidByWtxid = new Map<string, string>();
+  private readonly byTxid = new Map<TxKey, MempoolEntry>();
+  private readonly txidByWtxid = new Map<HashKey<Wtxid>, TxKey>();
   /** outpointKey of a spent outpoint → txid of the mempool tx spending it (Core's mapNextTx). */
-  private readonly spenders = new Map<string, string>();
-  private readonly parentsOf = new Map<string, Set<string>>();
-  private readonly childrenOf = new Map<string, Set<string>>();
+  private readonly spenders = new Map<OutpointKey, TxKey>();
+  private readonly parentsOf = new Map<TxKey, Set<TxKey>>();
+  private readonly childrenOf = new Map<TxKey, Set<TxKey>>();
   /** Txids of recently connected block txs, oldest first, to tell spent inputs from unknown ones. */
-  private readonly recentConfirmed = new Set<string>();
+  private readonly recentConfirmed = new Set<TxKey>();
 
   private vsizeTotal = 0;
   private feesTotal = 0n;
@@ -202,18 +206,18 @@ export class Mempool implements MempoolReader {
   }
 
   /** True when a tx with this txid is in the mempool. */
-  has(txid: TxidRef): boolean {
-    return this.byTxid.has(toHex(txid));
+  has(txid: Txid): boolean {
+    return this.byTxid.has(hashKey(txid));
   }
 
   /** The entry of the tx with this txid, or undefined. */
-  get(txid: TxidRef): MempoolEntry | undefined {
-    return this.byTxid.get(toHex(txid));
+  get(txid: Txid): MempoolEntry | undefined {
+    return this.byTxid.get(hashKey(txid));
   }
 
   /** The entry of the tx with this wtxid, or undefined. */
-  getByWtxid(wtxid: TxidRef): MempoolEntry | undefined {
-    const txid = this.txidByWtxid.get(toHex(wtxid));
+  getByWtxid(wtxid: Wtxid): MempoolEntry | undefined {
+    const txid = this.txidByWtxid.get(hashKey(wtxid));
     return txid === undefined ? undefined : this.byTxid.get(txid);
   }
 
@@ -223,17 +227,17 @@ export class Mempool implements MempoolReader {
   }
 
   /** The in-mempool ancestors of the tx (not itself), parents before children; [] when it is not in the pool. */
-  getAncestors(txid: TxidRef): MempoolEntry[] {
-    const hex = toHex(txid);
-    if (!this.byTxid.has(hex)) return [];
-    return this.topological(this.calculateAncestors(hex));
+  getAncestors(txid: Txid): MempoolEntry[] {
+    const key = hashKey(txid);
+    if (!this.byTxid.has(key)) return [];
+    return this.topological(this.calculateAncestors(key));
   }
 
   /** The in-mempool descendants of the tx (not itself), parents before children; [] when it is not in the pool. */
-  getDescendants(txid: TxidRef): MempoolEntry[] {
-    const hex = toHex(txid);
-    if (!this.byTxid.has(hex)) return [];
-    return this.topological(this.calculateDescendants(hex));
+  getDescendants(txid: Txid): MempoolEntry[] {
+    const key = hashKey(txid);
+    if (!this.byTxid.has(key)) return [];
+    return this.topological(this.calculateDescendants(key));
   }
 
   /** The mempool tx spending the outpoint, or undefined. */
@@ -247,7 +251,7 @@ export class Mempool implements MempoolReader {
    * outputs). Its height is MEMPOOL_HEIGHT. For the wallet and the block assembler.
    */
   getCoin(outpoint: Outpoint): Coin | undefined {
-    const entry = this.byTxid.get(hashToHex(outpoint.txid));
+    const entry = this.byTxid.get(hashKey(outpoint.txid));
     const output = entry?.tx.outputs[outpoint.index];
     if (output === undefined || isUnspendable(output.scriptPubKey)) return undefined;
     if (this.spenders.has(outpointKey(outpoint))) return undefined;
@@ -283,7 +287,7 @@ export class Mempool implements MempoolReader {
    * fee rate and its fee rate with its not yet selected ancestors), preceded by those ancestors, parents first.
    * @see Bitcoin Core node/miner.cpp BlockAssembler::addPackageTxs
    */
-  txidsByAncestorFeeRate(): string[] {
+  txidsByAncestorFeeRate(): Txid[] {
     return this.selectAncestorPackages().flatMap((p) => p.txids);
   }
 
@@ -293,23 +297,23 @@ export class Mempool implements MempoolReader {
    */
   selectAncestorPackages(): AncestorPackage[] {
     const packages: AncestorPackage[] = [];
-    const selected = new Set<string>();
-    const modified = new Map<string, { fee: Sats; vsize: number }>();
+    const selected = new Set<TxKey>();
+    const modified = new Map<TxKey, { fee: Sats; vsize: number }>();
     const heap = new BinaryHeap<SelectionCandidate>(compareForSelection);
     for (const entry of this.byTxid.values()) heap.push({ entry, fee: entry.ancestorFees, vsize: entry.ancestorSize });
     for (let c = heap.pop(); c !== undefined; c = heap.pop()) {
-      const txid = c.entry.txidHex;
+      const txid = c.entry.txidKey;
       if (selected.has(txid)) continue;
       const current = modified.get(txid);
       if (current !== undefined && (current.fee !== c.fee || current.vsize !== c.vsize)) continue;
       const members = [...this.calculateAncestors(txid)].filter((a) => !selected.has(a));
       members.push(txid);
       const ordered = this.topological(new Set(members));
-      packages.push({ txids: ordered.map((e) => e.txidHex), fee: c.fee, vsize: c.vsize });
-      for (const e of ordered) selected.add(e.txidHex);
-      const touched = new Set<string>();
+      packages.push({ txids: ordered.map((e) => e.txid), fee: c.fee, vsize: c.vsize });
+      for (const e of ordered) selected.add(e.txidKey);
+      const touched = new Set<TxKey>();
       for (const e of ordered) {
-        for (const d of this.calculateDescendants(e.txidHex)) {
+        for (const d of this.calculateDescendants(e.txidKey)) {
           if (selected.has(d)) continue;
           const de = this.byTxid.get(d)!;
           const m = modified.get(d) ?? { fee: de.ancestorFees, vsize: de.ancestorSize };
@@ -390,7 +394,7 @@ export class Mempool implements MempoolReader {
   async acceptTransaction(tx: Tx, options: AcceptTransactionOptions = {}): Promise<MempoolAcceptResult> {
     try {
       const result = await this.accept(tx, options.testOnly ?? false, false, options.maxFeeRateSatPerKvb ?? 0n);
-      const fields = { txid: result.txid, fee: result.fee.toString(), vsize: result.vsize };
+      const fields = { txid: hashToHex(result.txid), fee: result.fee.toString(), vsize: result.vsize };
       this.deps.logger.debug(fields, options.testOnly ? 'tx acceptable' : 'tx accepted');
       return result;
     } catch (err) {
@@ -402,7 +406,7 @@ export class Mempool implements MempoolReader {
   private async accept(tx: Tx, testOnly: boolean, bypassLimits: boolean, maxFeeRateSatPerKvb = 0n): Promise<MempoolAcceptResult> {
     const versionBefore = this.version;
     let ws = this.preChecks(tx, bypassLimits, maxFeeRateSatPerKvb);
-    const check = await this.scriptChecks.verify({ tx, prevouts: ws.prevouts, wtxidHex: ws.wtxidHex });
+    const check = await this.scriptChecks.verify({ tx, prevouts: ws.prevouts, wtxid: ws.wtxid });
     if (!check.ok) {
       throw new VerifyError(`mandatory-script-verify-flag-failed (${check.reason})`, 100, `input ${check.inputIndex}`);
     }
@@ -410,12 +414,12 @@ export class Mempool implements MempoolReader {
     // script result stands, but everything else is checked again.
     if (this.version !== versionBefore) ws = this.preChecks(tx, bypassLimits, maxFeeRateSatPerKvb);
     const result: MempoolAcceptResult = {
-      txid: ws.txidHex,
-      wtxid: ws.wtxidHex,
+      txid: ws.txid,
+      wtxid: ws.wtxid,
       fee: ws.fee,
       vsize: ws.vsize,
       feeRateSatPerVb: feeRateSatPerVb(ws.fee, ws.vsize),
-      replaced: [...ws.allConflicts],
+      replaced: [...ws.allConflicts].map((t) => this.byTxid.get(t)!.txid),
     };
     if (!testOnly) this.finalize(ws, bypassLimits);
     return result;
@@ -439,12 +443,12 @@ export class Mempool implements MempoolReader {
 
     const txid = computeTxid(tx);
     const txidHex = hashToHex(txid);
+    const txidKey = hashKey(txid);
     const wtxid = computeWtxid(tx);
-    const wtxidHex = hashToHex(wtxid);
-    if (this.txidByWtxid.has(wtxidHex)) throw new VerifyError('txn-already-in-mempool', 0, txidHex);
-    if (this.byTxid.has(txidHex)) throw new VerifyError('txn-same-nonwitness-data-in-mempool', 0, txidHex);
+    if (this.txidByWtxid.has(hashKey(wtxid))) throw new VerifyError('txn-already-in-mempool', 0, txidHex);
+    if (this.byTxid.has(txidKey)) throw new VerifyError('txn-same-nonwitness-data-in-mempool', 0, txidHex);
 
-    const directConflicts = new Set<string>();
+    const directConflicts = new Set<TxKey>();
     for (const input of tx.inputs) {
       const spender = this.spenders.get(outpointKey(input.prevout));
       if (spender !== undefined) directConflicts.add(spender);
@@ -452,17 +456,17 @@ export class Mempool implements MempoolReader {
 
     const view = new UtxoView();
     const prevouts: TxOut[] = [];
-    const parents = new Set<string>();
+    const parents = new Set<TxKey>();
     const missing: Outpoint[] = [];
     for (const input of tx.inputs) {
-      const parentHex = hashToHex(input.prevout.txid);
-      const parent = this.byTxid.get(parentHex);
+      const parentKey = hashKey(input.prevout.txid);
+      const parent = this.byTxid.get(parentKey);
       let coin: Coin | undefined;
       if (parent !== undefined) {
         const output = parent.tx.outputs[input.prevout.index];
         if (output !== undefined && !isUnspendable(output.scriptPubKey)) {
           coin = { output, height: MEMPOOL_HEIGHT, isCoinbase: false };
-          parents.add(parentHex);
+          parents.add(parentKey);
         }
       } else {
         coin = this.deps.getCoin(input.prevout);
@@ -492,11 +496,11 @@ export class Mempool implements MempoolReader {
     const ancestors = this.checkPackageLimits(parents, vsize, allConflicts);
     for (const a of ancestors) {
       if (directConflicts.has(a)) {
-        throw new VerifyError('bad-txns-spends-conflicting-tx', 100, `${txidHex} spends conflicting transaction ${a}`);
+        throw new VerifyError('bad-txns-spends-conflicting-tx', 100, `${txidHex} spends conflicting transaction ${this.byTxid.get(a)!.txidHex}`);
       }
     }
     const ws: Workspace = {
-      tx, txid, txidHex, wtxid, wtxidHex, weight, vsize, fee, prevouts, parents, directConflicts, allConflicts,
+      tx, txid, txidHex, txidKey, wtxid, weight, vsize, fee, prevouts, parents, directConflicts, allConflicts,
     };
     if (directConflicts.size > 0) this.replacementChecks(ws);
     return ws;
@@ -507,16 +511,16 @@ export class Mempool implements MempoolReader {
    * a spent or nonexistent output of a known tx, and an orphan apart.
    * @see Bitcoin Core MemPoolAccept::PreChecks (txn-already-known, TX_MISSING_INPUTS)
    */
-  private rejectMissingInputs(tx: Tx, txid: Hash256, txidHex: string, missing: readonly Outpoint[]): never {
+  private rejectMissingInputs(tx: Tx, txid: Txid, txidHex: string, missing: readonly Outpoint[]): never {
     for (let index = 0; index < tx.outputs.length; index++) {
       if (!isUnspendable(tx.outputs[index]!.scriptPubKey) && this.deps.getCoin({ txid, index }) !== undefined) {
         throw new VerifyError('txn-already-known', 0, txidHex);
       }
     }
-    const detail = missing.map((op) => outpointKey(op)).join(', ');
+    const detail = missing.map((op) => formatOutpoint(op)).join(', ');
     const known = missing.some((op) => {
-      const hex = hashToHex(op.txid);
-      return this.byTxid.has(hex) || this.recentConfirmed.has(hex);
+      const key = hashKey(op.txid);
+      return this.byTxid.has(key) || this.recentConfirmed.has(key);
     });
     throw new VerifyError(known ? 'bad-txns-inputs-missingorspent' : 'missing-inputs', 0, detail);
   }
@@ -536,7 +540,7 @@ export class Mempool implements MempoolReader {
    * @throws VerifyError too-long-mempool-chain (score 0)
    * @see Bitcoin Core CTxMemPool::CalculateMemPoolAncestors, CalculateAncestorsAndCheckLimits
    */
-  private checkPackageLimits(parents: ReadonlySet<string>, vsize: number, evicted: ReadonlySet<string>): Set<string> {
+  private checkPackageLimits(parents: ReadonlySet<TxKey>, vsize: number, evicted: ReadonlySet<TxKey>): Set<TxKey> {
     const o = this.options;
     const fail = (detail: string): never => {
       throw new VerifyError('too-long-mempool-chain', 0, detail);
@@ -549,7 +553,7 @@ export class Mempool implements MempoolReader {
     if (ancestorSize > o.ancestorSizeLimitVbytes) fail(`exceeds ancestor size limit [limit: ${o.ancestorSizeLimitVbytes}]`);
 
     // What each ancestor loses in descendants when the evicted txs go.
-    const lost = new Map<string, { count: number; size: number }>();
+    const lost = new Map<TxKey, { count: number; size: number }>();
     for (const e of evicted) {
       const ev = this.byTxid.get(e)!;
       for (const a of this.calculateAncestors(e)) {
@@ -562,10 +566,10 @@ export class Mempool implements MempoolReader {
       const ae = this.byTxid.get(a)!;
       const l = lost.get(a) ?? { count: 0, size: 0 };
       if (ae.descendantSize - l.size + vsize > o.descendantSizeLimitVbytes) {
-        fail(`exceeds descendant size limit for tx ${a} [limit: ${o.descendantSizeLimitVbytes}]`);
+        fail(`exceeds descendant size limit for tx ${ae.txidHex} [limit: ${o.descendantSizeLimitVbytes}]`);
       }
       if (ae.descendantCount - l.count + 1 > o.descendantCountLimit) {
-        fail(`too many descendants for tx ${a} [limit: ${o.descendantCountLimit}]`);
+        fail(`too many descendants for tx ${ae.txidHex} [limit: ${o.descendantCountLimit}]`);
       }
     }
     return ancestors;
@@ -584,10 +588,10 @@ export class Mempool implements MempoolReader {
       throw new VerifyError('too many potential replacements', 0, detail);
     }
 
-    const parentsOfConflicts = new Set<string>();
-    for (const c of direct) for (const input of c.tx.inputs) parentsOfConflicts.add(hashToHex(input.prevout.txid));
+    const parentsOfConflicts = new Set<TxKey>();
+    for (const c of direct) for (const input of c.tx.inputs) parentsOfConflicts.add(hashKey(input.prevout.txid));
     ws.tx.inputs.forEach((input, j) => {
-      const parent = hashToHex(input.prevout.txid);
+      const parent = hashKey(input.prevout.txid);
       if (!parentsOfConflicts.has(parent) && this.byTxid.has(parent)) {
         const detail = `replacement ${ws.txidHex} adds unconfirmed input, idx ${j}`;
         throw new VerifyError('replacement-adds-unconfirmed', 0, detail);
@@ -616,7 +620,7 @@ export class Mempool implements MempoolReader {
     this.addUnchecked(entry, ws.parents);
     if (!bypassLimits) {
       this.limitSize();
-      if (!this.byTxid.has(ws.txidHex)) throw new VerifyError('mempool full', 0, ws.txidHex);
+      if (!this.byTxid.has(ws.txidKey)) throw new VerifyError('mempool full', 0, ws.txidHex);
     }
   }
 
@@ -625,12 +629,12 @@ export class Mempool implements MempoolReader {
    * already spending its outputs), updates the package statistics and emits `added`.
    * @see Bitcoin Core CTxMemPool::addUnchecked, UpdateTransactionsFromBlock
    */
-  private addUnchecked(entry: MempoolEntry, parents: ReadonlySet<string>): void {
-    const txid = entry.txidHex;
+  private addUnchecked(entry: MempoolEntry, parents: ReadonlySet<TxKey>): void {
+    const txid = entry.txidKey;
     this.byTxid.set(txid, entry);
-    this.txidByWtxid.set(entry.wtxidHex, txid);
+    this.txidByWtxid.set(hashKey(entry.wtxid), txid);
     this.parentsOf.set(txid, new Set(parents));
-    const children = new Set<string>();
+    const children = new Set<TxKey>();
     this.childrenOf.set(txid, children);
     for (const p of parents) this.childrenOf.get(p)!.add(txid);
     for (const input of entry.tx.inputs) this.spenders.set(outpointKey(input.prevout), txid);
@@ -671,7 +675,7 @@ export class Mempool implements MempoolReader {
   }
 
   /** Sets an entry's ancestor and descendant statistics from a fresh walk of the links. */
-  private recomputeStats(txid: string): void {
+  private recomputeStats(txid: TxKey): void {
     const e = this.byTxid.get(txid)!;
     let count = 1;
     let size = e.vsize;
@@ -707,7 +711,7 @@ export class Mempool implements MempoolReader {
   removeForBlock(block: Block, height: number): void {
     let confirmed = 0;
     for (const tx of block.txs) {
-      const txid = hashToHex(computeTxid(tx));
+      const txid = hashKey(computeTxid(tx));
       this.rememberConfirmed(txid);
       if (this.byTxid.has(txid)) {
         this.removeStaged(new Set([txid]), 'block');
@@ -753,9 +757,9 @@ export class Mempool implements MempoolReader {
 
   private async applyDisconnectedTxs(txs: readonly Tx[]): Promise<void> {
     const ordered = sortParentsFirst(txs);
-    for (const { txidHex } of ordered) this.recentConfirmed.delete(txidHex);
+    for (const { txidKey } of ordered) this.recentConfirmed.delete(txidKey);
     this.version++;
-    const failed: { tx: Tx; txidHex: string }[] = [];
+    const failed: ParentsFirstTx[] = [];
     let added = 0;
     for (const item of ordered) {
       if (isCoinbase(item.tx)) {
@@ -768,16 +772,15 @@ export class Mempool implements MempoolReader {
       } catch (err) {
         if (err instanceof VerifyError && err.code === 'txn-already-in-mempool') continue;
         this.deps.logger.debug(
-          { txid: item.txidHex, reason: err instanceof VerifyError ? err.code : String(err) },
+          { txid: hashToHex(item.txid), reason: err instanceof VerifyError ? err.code : String(err) },
           'disconnected tx not re-added',
         );
         failed.push(item);
       }
     }
-    for (const { tx, txidHex } of failed) {
-      if (this.byTxid.has(txidHex)) continue;
-      const spenders = new Set<string>();
-      const txid = computeTxid(tx);
+    for (const { tx, txid, txidKey } of failed) {
+      if (this.byTxid.has(txidKey)) continue;
+      const spenders = new Set<TxKey>();
       tx.outputs.forEach((_, index) => {
         const s = this.spenders.get(outpointKey({ txid, index }));
         if (s !== undefined) spenders.add(s);
@@ -793,17 +796,17 @@ export class Mempool implements MempoolReader {
   private removeForReorg(): void {
     const nextHeight = this.deps.tipHeight() + 1;
     const mtp = this.deps.tipMedianTimePast();
-    const invalid: string[] = [];
+    const invalid: TxKey[] = [];
     for (const entry of this.byTxid.values()) {
       if (!isFinalTx(entry.tx, nextHeight, mtp)) {
-        invalid.push(entry.txidHex);
+        invalid.push(entry.txidKey);
         continue;
       }
       for (const input of entry.tx.inputs) {
-        if (this.byTxid.has(hashToHex(input.prevout.txid))) continue;
+        if (this.byTxid.has(hashKey(input.prevout.txid))) continue;
         const coin = this.deps.getCoin(input.prevout);
         if (coin === undefined || (coin.isCoinbase && nextHeight - coin.height < this.deps.params.coinbaseMaturity)) {
-          invalid.push(entry.txidHex);
+          invalid.push(entry.txidKey);
           break;
         }
       }
@@ -819,8 +822,8 @@ export class Mempool implements MempoolReader {
    */
   expire(nowSec: number = this.deps.nowSec()): number {
     const cutoff = nowSec - this.options.expirySec;
-    const old: string[] = [];
-    for (const e of this.byTxid.values()) if (e.timeSec < cutoff) old.push(e.txidHex);
+    const old: TxKey[] = [];
+    for (const e of this.byTxid.values()) if (e.timeSec < cutoff) old.push(e.txidKey);
     if (old.length === 0) return 0;
     const stage = this.calculateDescendantsOf(old);
     this.removeStaged(stage, 'expiry');
@@ -835,8 +838,8 @@ export class Mempool implements MempoolReader {
    * PERF: O(n) per evicted package (a linear scan for the lowest score).
    * @see Bitcoin Core CTxMemPool::TrimToSize
    */
-  trimToSize(): string[] {
-    const evicted: string[] = [];
+  trimToSize(): Txid[] {
+    const evicted: Txid[] = [];
     while (this.vsizeTotal > this.options.maxSizeVbytes && this.byTxid.size > 0) {
       let worst: MempoolEntry | undefined;
       for (const e of this.byTxid.values()) if (worst === undefined || compareForEviction(e, worst) < 0) worst = e;
@@ -846,8 +849,8 @@ export class Mempool implements MempoolReader {
         this.rollingMinFeeRate = rate;
         this.blockSinceLastRollingFeeBump = false;
       }
-      const stage = this.calculateDescendantsOf([w.txidHex]);
-      evicted.push(...stage);
+      const stage = this.calculateDescendantsOf([w.txidKey]);
+      for (const t of stage) evicted.push(this.byTxid.get(t)!.txid);
       this.removeStaged(stage, 'sizelimit');
     }
     if (evicted.length > 0) {
@@ -863,7 +866,7 @@ export class Mempool implements MempoolReader {
     this.trimToSize();
   }
 
-  private removeRecursive(txid: string, reason: MempoolRemovalReason): void {
+  private removeRecursive(txid: TxKey, reason: MempoolRemovalReason): void {
     this.removeStaged(this.calculateDescendantsOf([txid]), reason);
   }
 
@@ -873,7 +876,7 @@ export class Mempool implements MempoolReader {
    * tx is removed alone (its children stay, their ancestor statistics shrink).
    * @see Bitcoin Core CTxMemPool::RemoveStaged, UpdateForRemoveFromMempool
    */
-  private removeStaged(stage: ReadonlySet<string>, reason: MempoolRemovalReason): void {
+  private removeStaged(stage: ReadonlySet<TxKey>, reason: MempoolRemovalReason): void {
     if (stage.size === 0) return;
     for (const txid of stage) {
       const e = this.byTxid.get(txid)!;
@@ -888,7 +891,7 @@ export class Mempool implements MempoolReader {
     for (const txid of stage) {
       const e = this.byTxid.get(txid)!;
       this.byTxid.delete(txid);
-      this.txidByWtxid.delete(e.wtxidHex);
+      this.txidByWtxid.delete(hashKey(e.wtxid));
       for (const input of e.tx.inputs) {
         const key = outpointKey(input.prevout);
         if (this.spenders.get(key) === txid) this.spenders.delete(key);
@@ -902,10 +905,10 @@ export class Mempool implements MempoolReader {
       removed.push(e);
     }
     this.version++;
-    for (const entry of removed) this.events.emit('removed', { txid: entry.txidHex, reason, entry });
+    for (const entry of removed) this.events.emit('removed', { txid: entry.txid, reason, entry });
   }
 
-  private rememberConfirmed(txid: string): void {
+  private rememberConfirmed(txid: TxKey): void {
     this.recentConfirmed.delete(txid);
     this.recentConfirmed.add(txid);
     if (this.recentConfirmed.size > RECENT_CONFIRMED_CAPACITY) {
@@ -917,27 +920,27 @@ export class Mempool implements MempoolReader {
   // ── graph walks ───────────────────────────────────────────────────────────────────────────────────────────────
 
   /** All in-mempool ancestors of the tx, not itself. */
-  private calculateAncestors(txid: string): Set<string> {
+  private calculateAncestors(txid: TxKey): Set<TxKey> {
     return this.calculateAncestorsOf(this.parentsOf.get(txid) ?? []);
   }
 
   /** The given txs and all their in-mempool ancestors. */
-  private calculateAncestorsOf(start: Iterable<string>): Set<string> {
+  private calculateAncestorsOf(start: Iterable<TxKey>): Set<TxKey> {
     return walk(start, (t) => this.parentsOf.get(t));
   }
 
   /** All in-mempool descendants of the tx, not itself. */
-  private calculateDescendants(txid: string): Set<string> {
+  private calculateDescendants(txid: TxKey): Set<TxKey> {
     return walk(this.childrenOf.get(txid) ?? [], (t) => this.childrenOf.get(t));
   }
 
   /** The given txs and all their in-mempool descendants. @see Bitcoin Core CTxMemPool::CalculateDescendants */
-  private calculateDescendantsOf(start: Iterable<string>): Set<string> {
+  private calculateDescendantsOf(start: Iterable<TxKey>): Set<TxKey> {
     return walk(start, (t) => this.childrenOf.get(t));
   }
 
   /** The entries of a set of txids, parents before children (by ancestor count, then entry order). */
-  private topological(txids: ReadonlySet<string>): MempoolEntry[] {
+  private topological(txids: ReadonlySet<TxKey>): MempoolEntry[] {
     return [...txids]
       .map((t) => this.byTxid.get(t)!)
       .sort((a, b) => a.ancestorCount - b.ancestorCount || a.sequence - b.sequence);
@@ -945,8 +948,8 @@ export class Mempool implements MempoolReader {
 }
 
 /** Breadth-first closure of `start` under `next`, including `start`. */
-function walk(start: Iterable<string>, next: (txid: string) => Iterable<string> | undefined): Set<string> {
-  const seen = new Set<string>(start);
+function walk(start: Iterable<TxKey>, next: (txid: TxKey) => Iterable<TxKey> | undefined): Set<TxKey> {
+  const seen = new Set<TxKey>(start);
   const queue = [...seen];
   for (let i = 0; i < queue.length; i++) {
     for (const n of next(queue[i]!) ?? []) {
@@ -959,28 +962,34 @@ function walk(start: Iterable<string>, next: (txid: string) => Iterable<string> 
   return seen;
 }
 
-function toHex(txid: TxidRef): string {
-  return typeof txid === 'string' ? txid.toLowerCase() : hashToHex(txid);
+/** A tx of a disconnected block with its txid and the txid's key. */
+interface ParentsFirstTx {
+  readonly tx: Tx;
+  readonly txid: Txid;
+  readonly txidKey: TxKey;
 }
 
 /** The txs with their txids, each after the txs of the list it spends from (stable otherwise). */
-function sortParentsFirst(txs: readonly Tx[]): { tx: Tx; txidHex: string }[] {
-  const items = txs.map((tx) => ({ tx, txidHex: hashToHex(computeTxid(tx)) }));
-  const byTxid = new Map(items.map((item) => [item.txidHex, item]));
-  const done = new Set<string>();
-  const out: { tx: Tx; txidHex: string }[] = [];
+function sortParentsFirst(txs: readonly Tx[]): ParentsFirstTx[] {
+  const items = txs.map((tx): ParentsFirstTx => {
+    const txid = computeTxid(tx);
+    return { tx, txid, txidKey: hashKey(txid) };
+  });
+  const byTxid = new Map(items.map((item) => [item.txidKey, item]));
+  const done = new Set<TxKey>();
+  const out: ParentsFirstTx[] = [];
   for (const root of items) {
-    if (done.has(root.txidHex)) continue;
+    if (done.has(root.txidKey)) continue;
     // Iterative depth-first walk: a frame is an item and how many of its inputs were looked at.
-    const stack: { item: { tx: Tx; txidHex: string }; next: number }[] = [{ item: root, next: 0 }];
-    done.add(root.txidHex);
+    const stack: { item: ParentsFirstTx; next: number }[] = [{ item: root, next: 0 }];
+    done.add(root.txidKey);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const inputs = frame.item.tx.inputs;
       if (frame.next < inputs.length) {
-        const parent = byTxid.get(hashToHex(inputs[frame.next++]!.prevout.txid));
-        if (parent !== undefined && !done.has(parent.txidHex)) {
-          done.add(parent.txidHex);
+        const parent = byTxid.get(hashKey(inputs[frame.next++]!.prevout.txid));
+        if (parent !== undefined && !done.has(parent.txidKey)) {
+          done.add(parent.txidKey);
           stack.push({ item: parent, next: 0 });
         }
       } else {

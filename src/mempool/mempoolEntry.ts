@@ -1,13 +1,14 @@
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
 import { hashToHex } from '../primitives/hex.js';
-import type { Hash256, Sats, Tx } from '../primitives/types.js';
+import type { Sats, Tx, Txid, Wtxid } from '../primitives/types.js';
 import type { MempoolEntryView } from '../interfaces/mempoolTypes.js';
 import { feeRateSatPerVb } from '../policy/feeRate.js';
 
 /** What the mempool knows about one transaction when it enters: everything but the package statistics. */
 export interface MempoolEntryInit {
   readonly tx: Tx;
-  readonly txid: Hash256;
-  readonly wtxid: Hash256;
+  readonly txid: Txid;
+  readonly wtxid: Wtxid;
   /** Inputs minus outputs, sats. */
   readonly fee: Sats;
   /** BIP-141 virtual size, vbytes. */
@@ -31,11 +32,13 @@ export interface MempoolEntryInit {
  */
 export class MempoolEntry implements MempoolEntryView {
   readonly tx: Tx;
-  readonly txid: Hash256;
-  /** txid as displayed (reversed hex); the mempool's key. */
+  readonly txid: Txid;
+  /** txid as displayed (reversed hex), for logs and the APIs. */
   readonly txidHex: string;
-  readonly wtxid: Hash256;
-  /** wtxid as displayed (reversed hex). */
+  /** The txid's map key (hashKey), made once: the mempool's indexes are keyed by it. */
+  readonly txidKey: HashKey<Txid>;
+  readonly wtxid: Wtxid;
+  /** wtxid as displayed (reversed hex), for logs and the APIs. */
   readonly wtxidHex: string;
   /** Fee in sats. */
   readonly fee: Sats;
@@ -61,6 +64,7 @@ export class MempoolEntry implements MempoolEntryView {
     this.tx = init.tx;
     this.txid = init.txid;
     this.txidHex = hashToHex(init.txid);
+    this.txidKey = hashKey(init.txid);
     this.wtxid = init.wtxid;
     this.wtxidHex = hashToHex(init.wtxid);
     this.fee = init.fee;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { START_HEIGHT, makeHarness, pay, txidOf } from '../testing/mempoolHarness.js';
+import { hashToHex } from '../primitives/hex.js';
 
 
 test('harness: funded coins are spendable by real signed txs the mempool accepts', async () => {
@@ -8,7 +9,7 @@ test('harness: funded coins are spendable by real signed txs the mempool accepts
   const coin = h.fund(100_000n);
   const { tx } = pay([coin], 1_000n);
   const result = await h.mempool.acceptTransaction(tx);
-  assert.equal(result.txid, txidOf(tx));
+  assert.equal(hashToHex(result.txid), txidOf(tx));
   assert.deepEqual(h.added, [txidOf(tx)]);
   const block = h.connect([tx]);
   assert.equal(h.mempool.size, 0);

@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VerifyError } from '../consensus/verifyError.js';
-import { getTxVsize } from '../primitives/tx.js';
+import { computeTxid, getTxVsize } from '../primitives/tx.js';
 import type { Tx } from '../primitives/types.js';
 import { checkReplacementFeeRate, checkReplacementFees } from './replacement.js';
 import { ALICE, BOB, makeHarness, pay, payAtVsize, spend, txidOf, type Harness } from '../testing/mempoolHarness.js';
+import { hashToHex } from '../primitives/hex.js';
 
 async function rejectReason(h: Harness, tx: Tx): Promise<string> {
   try {
@@ -30,14 +31,14 @@ test('rbf: a replacement paying more evicts the conflict and its descendants', a
   await h.mempool.acceptTransaction(a2.tx);
   const b = pay([c1], 5_000n, { key: BOB });
   const result = await h.mempool.acceptTransaction(b.tx);
-  assert.deepEqual([...result.replaced].sort(), [txidOf(a.tx), txidOf(a2.tx)].sort());
+  assert.deepEqual(result.replaced.map(hashToHex).sort(), [txidOf(a.tx), txidOf(a2.tx)].sort());
   assert.deepEqual(
     h.removed.map((r) => r.reason),
     ['replaced', 'replaced'],
   );
   assert.deepEqual(h.removed.map((r) => r.txid).sort(), [txidOf(a.tx), txidOf(a2.tx)].sort());
-  assert.equal(h.mempool.has(txidOf(a.tx)), false);
-  assert.equal(h.mempool.has(txidOf(a2.tx)), false);
+  assert.equal(h.mempool.has(computeTxid(a.tx)), false);
+  assert.equal(h.mempool.has(computeTxid(a2.tx)), false);
   assert.equal(h.mempool.getSpender(c1.outpoint)?.txidHex, txidOf(b.tx));
   assert.equal(h.mempool.size, 1);
   assert.equal(h.mempool.totalFees, 5_000n);
@@ -62,7 +63,7 @@ test('rbf rule 6: a higher absolute fee at a lower fee rate than the direct conf
   assert.ok(2_500 / getTxVsize(b.tx) < 2_000 / getTxVsize(a.tx), 'lower fee rate');
   assert.ok(2_500n - 2_000n >= BigInt(getTxVsize(b.tx)), 'rules 3 and 4 alone would pass');
   assert.equal(await rejectReason(h, b.tx), 'insufficient fee');
-  assert.equal(h.mempool.has(txidOf(a.tx)), true);
+  assert.equal(h.mempool.has(computeTxid(a.tx)), true);
 });
 
 test('rbf rule 3: less than the total fees of everything evicted is refused', async () => {
@@ -120,7 +121,7 @@ test('rbf rule 2: a replacement may not add unconfirmed inputs, except outputs o
   await h.mempool.acceptTransaction(a.tx);
   const b = pay([c3, parent.coins[1]!], 20_000n, { key: BOB });
   const result = await h.mempool.acceptTransaction(b.tx);
-  assert.deepEqual(result.replaced, [txidOf(a.tx)]);
+  assert.deepEqual(result.replaced.map(hashToHex), [txidOf(a.tx)]);
 });
 
 test('rbf: descendant limits are counted without the txs the replacement evicts', async () => {
@@ -131,7 +132,7 @@ test('rbf: descendant limits are counted without the txs the replacement evicts'
   assert.equal(await rejectReason(h, pay([parent.coins[1]!], 1_000n).tx), 'too-long-mempool-chain');
   const replacement = await h.mempool.acceptTransaction(pay([parent.coins[0]!], 5_000n, { key: BOB }).tx);
   assert.equal(replacement.replaced.length, 1);
-  assert.equal(h.mempool.get(txidOf(parent.tx))!.descendantCount, 2);
+  assert.equal(h.mempool.get(computeTxid(parent.tx))!.descendantCount, 2);
 });
 
 test('rbf fee rules: boundaries of checkReplacementFeeRate and checkReplacementFees', () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InlineScriptVerifier } from '../chain/inlineScriptVerifier.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
-import { hashToHex } from '../primitives/hex.js';
+import { decodeTxid } from '../primitives/identity.js';
 import { computeWtxid } from '../primitives/tx.js';
+import type { Wtxid } from '../primitives/types.js';
 import { buildSpend, makeTestKey, type SpendableCoin } from '../testing/txFactory.js';
 import { ScriptCheckBatcher } from './scriptCheckBatcher.js';
 
@@ -18,8 +19,8 @@ class CountingVerifier implements ScriptVerifier {
     this.batches.push(jobs.length);
     return this.inner.verify(jobs);
   }
-  isCached(wtxidHex: string): boolean {
-    return this.inner.isCached(wtxidHex);
+  isCached(wtxid: Wtxid): boolean {
+    return this.inner.isCached(wtxid);
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -29,7 +30,7 @@ class CountingVerifier implements ScriptVerifier {
 function signedJob(seed: number, kind: 'p2wpkh' | 'p2tr', corrupt = false): ScriptCheckJob {
   const key = makeTestKey(seed, kind);
   const coin: SpendableCoin = {
-    outpoint: { txid: new Uint8Array(32).fill(seed), index: 0 },
+    outpoint: { txid: decodeTxid(new Uint8Array(32).fill(seed)), index: 0 },
     output: { value: 100_000n, scriptPubKey: key.scriptPubKey },
     key,
   };
@@ -41,7 +42,7 @@ function signedJob(seed: number, kind: 'p2wpkh' | 'p2tr', corrupt = false): Scri
     sig[10] = sig[10]! ^ 1;
     tx = { ...built, inputs: [{ ...input!, witness: [sig, ...input!.witness.slice(1)] }] };
   }
-  return { tx, prevouts: [coin.output], wtxidHex: hashToHex(computeWtxid(tx)) };
+  return { tx, prevouts: [coin.output], wtxid: computeWtxid(tx) };
 }
 
 test('checks asked for in one event-loop turn reach the verifier as one batch', async () => {

@@ -10,13 +10,14 @@ import { makeHarness, pay, START_HEIGHT, START_MTP, START_NOW, txidOf, type Harn
 import { makeTestKey } from '../testing/txFactory.js';
 import { BlockAssembler, COINBASE_RESERVED_WEIGHT } from './blockAssembler.js';
 import { solveBlockCpu } from './cpuSolver.js';
+import { decodeBlockHash } from '../primitives/identity.js';
 
 const REWARD = makeTestKey('assembler/reward', 'p2tr');
 
 function assemblerFor(h: Harness, maxBlockWeight?: number): BlockAssembler {
   return new BlockAssembler(maxBlockWeight === undefined ? {} : { maxBlockWeight }, {
     params: regtest,
-    tip: () => ({ hash: new Uint8Array(32).fill(7), height: h.state.tipHeight }),
+    tip: () => ({ hash: decodeBlockHash(new Uint8Array(32).fill(7)), height: h.state.tipHeight }),
     nextBits: () => regtest.powLimitBits,
     tipMedianTimePast: () => h.state.mtp,
     nowSec: () => h.state.now,

@@ -4,8 +4,10 @@ import { bitsToTarget } from '../consensus/pow.js';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { buildWitnessCommitmentOutput } from '../consensus/witnessCommitment.js';
 import type { ChainParams } from '../params/chainParams.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
+import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid, hasWitness } from '../primitives/tx.js';
-import type { Block, Hash256, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Block, BlockHash, Sats, Tx, TxOut, Txid, Wtxid } from '../primitives/types.js';
 import type { BlockTemplate, BlockTemplateSource, CoinbaseSpec, TemplateTx } from '../interfaces/blockTemplate.js';
 
 /** Weight reserved for the block header, tx count and coinbase (Core's DEFAULT_BLOCK_MAX_WEIGHT leaves 4,000). */
@@ -18,16 +20,16 @@ const WITNESS_RESERVED_VALUE = new Uint8Array(32);
 /** A mempool package as BlockAssembler consumes it: txids in dependency order plus their entries. */
 export interface TemplateSource {
   /** Packages in selection order (ancestor fee rate, highest first); each lists its txids parents first. */
-  selectAncestorPackages(): readonly { readonly txids: readonly string[]; readonly fee: Sats; readonly vsize: number }[];
-  /** The mempool entry of a txid (display hex). */
-  get(txid: string): { readonly tx: Tx; readonly txid: Hash256; readonly wtxid: Hash256; readonly fee: Sats; readonly weight: number } | undefined;
+  selectAncestorPackages(): readonly { readonly txids: readonly Txid[]; readonly fee: Sats; readonly vsize: number }[];
+  /** The mempool entry of a txid. */
+  get(txid: Txid): { readonly tx: Tx; readonly txid: Txid; readonly wtxid: Wtxid; readonly fee: Sats; readonly weight: number } | undefined;
 }
 
 /** What the assembler needs to know about the tip (narrow functions, not the whole chain). */
 export interface BlockAssemblerDeps {
   readonly params: ChainParams;
   /** Hash and height of the current tip. */
-  readonly tip: () => { readonly hash: Hash256; readonly height: number };
+  readonly tip: () => { readonly hash: BlockHash; readonly height: number };
   /** Bits the block after the tip must carry. */
   readonly nextBits: () => number;
   /** Median-time-past of the tip, seconds. */
@@ -71,11 +73,11 @@ export class BlockAssembler implements BlockTemplateSource {
     const tip = this.deps.tip();
     const height = tip.height + 1;
     const txs: TemplateTx[] = [];
-    const included = new Set<string>();
+    const included = new Set<HashKey<Txid>>();
     let weight = 0;
     let totalFees = 0n;
     for (const pkg of mempool.selectAncestorPackages()) {
-      const members = pkg.txids.filter((id) => !included.has(id)).map((id) => mempool.get(id));
+      const members = pkg.txids.filter((id) => !included.has(hashKey(id))).map((id) => mempool.get(id));
       if (members.some((m) => m === undefined)) continue;
       const pkgWeight = members.reduce((sum, m) => sum + m!.weight, 0);
       if (weight + pkgWeight > this.maxTxWeight) continue;
@@ -83,7 +85,7 @@ export class BlockAssembler implements BlockTemplateSource {
         txs.push({ tx: m!.tx, txid: m!.txid, wtxid: m!.wtxid, fee: m!.fee, weight: m!.weight });
         totalFees += m!.fee;
       }
-      for (const id of pkg.txids) included.add(id);
+      for (const id of pkg.txids) included.add(hashKey(id));
       weight += pkgWeight;
     }
     const bits = this.deps.nextBits();
@@ -154,7 +156,7 @@ export function buildCoinbaseTx(template: BlockTemplate, spec: CoinbaseSpec): Tx
     version: 2,
     inputs: [
       {
-        prevout: { txid: new Uint8Array(32), index: 0xffffffff },
+        prevout: NULL_OUTPOINT,
         scriptSig: new Uint8Array(parts),
         sequence: 0xffffffff,
         witness: template.witnessCommitment ? [WITNESS_RESERVED_VALUE] : [],

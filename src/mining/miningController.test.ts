@@ -8,7 +8,7 @@ import { silentLogger } from '../logging/logger.js';
 import { FullNode } from '../node/fullNode.js';
 import { regtest } from '../params/networks.js';
 import { encodeBlockHeader } from '../primitives/blockHeader.js';
-import { bytesToHex, hashToHex } from '../primitives/hex.js';
+import { bytesToHex } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
 import { spendableCoinbases } from '../testing/chainFactory.js';
 import { buildSpend, makeTestKey } from '../testing/txFactory.js';
@@ -78,10 +78,10 @@ test('mining controller: mines paced regtest blocks paying the reward script, pi
   controller.stop();
   const [coin] = spendableCoinbases(node.chain, MINER);
   const { tx } = buildSpend([coin!], { key: ALICE, valueSats: 1_000_000n }, 5_000n);
-  const txid = hashToHex(computeTxid(tx));
+  const txid = computeTxid(tx);
   controller.start();
   await node.submitTransaction(tx);
-  await waitFor('the spend to be mined', () => node.chainIndex.getTxLocation(computeTxid(tx)) !== undefined, 30_000);
+  await waitFor('the spend to be mined', () => node.chainIndex.getTxLocation(txid) !== undefined, 30_000);
   assert.equal(node.mempool.get(txid), undefined);
 
   controller.stop();

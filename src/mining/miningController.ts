@@ -6,6 +6,7 @@ import type { MiningInfoSource } from '../interfaces/miningInfo.js';
 import { bitsToTarget, deriveTarget } from '../consensus/pow.js';
 import type { Logger } from '../logging/logger.js';
 import { decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
+import { hashToHex } from '../primitives/hex.js';
 import type { Block } from '../primitives/types.js';
 import type { BlockTemplate } from '../interfaces/blockTemplate.js';
 import { solveBlockCpu } from './cpuSolver.js';
@@ -298,10 +299,10 @@ export class MiningController implements MiningInfoSource {
       const result = await this.deps.node.submitBlock(block);
       if (result.status === 'connected') {
         this.counters.blocksAccepted++;
-        log.info({ height: this.deps.node.chain.height, hash: result.hashHex, txs: block.txs.length }, 'mined a block');
+        log.info({ height: this.deps.node.chain.height, hash: hashToHex(result.hash), txs: block.txs.length }, 'mined a block');
       } else {
         this.counters.blocksRejected++;
-        log.warn({ hash: result.hashHex, status: result.status, reason: result.reason }, 'mined block not connected');
+        log.warn({ hash: hashToHex(result.hash), status: result.status, reason: result.reason }, 'mined block not connected');
       }
     } catch (err) {
       this.counters.blocksRejected++;

@@ -19,7 +19,7 @@ import { sha256d } from '../crypto/hash.js';
 import { compactSizeLength } from '../primitives/bufferWriter.js';
 import { bytesToHex, hexToBytes } from '../primitives/hex.js';
 import { encodeTx } from '../primitives/tx.js';
-import type { BlockHeader, Hash256, Tx } from '../primitives/types.js';
+import type { BlockHash, BlockHeader, Hash256, Tx } from '../primitives/types.js';
 
 /** Stratum's error codes (the numbers every pool answers with). */
 export const STRATUM_ERROR = Object.freeze({
@@ -159,7 +159,7 @@ export function targetToDifficulty(target: bigint): number {
  * mining.notify's `prevhash` for a block hash in internal byte order: each 4-byte word byte-reversed.
  * @see module docs above
  */
-export function encodeStratumPrevHash(hash: Hash256): string {
+export function encodeStratumPrevHash(hash: BlockHash): string {
   return bytesToHex(swapWords(hash));
 }
 
@@ -167,9 +167,9 @@ export function encodeStratumPrevHash(hash: Hash256): string {
  * The block hash (internal byte order) of a mining.notify `prevhash`.
  * @throws StratumProtocolError bad-hex when it is not 64 hex digits
  */
-export function decodeStratumPrevHash(hex: string): Hash256 {
+export function decodeStratumPrevHash(hex: string): BlockHash {
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new StratumProtocolError('bad-hex', 'prevhash must be 64 hex digits');
-  return swapWords(hexToBytes(hex));
+  return swapWords(hexToBytes(hex)) as BlockHash;
 }
 
 function swapWords(bytes: Uint8Array): Uint8Array {
@@ -214,7 +214,7 @@ export function stratumHexBytes(hex: unknown, size: number, what: string): Uint8
 export interface StratumJob {
   readonly jobId: string;
   /** Hash of the block the job builds on, internal byte order. */
-  readonly prevHash: Hash256;
+  readonly prevHash: BlockHash;
   /** The coinbase before extranonce1 (non-witness serialization). */
   readonly coinb1: Uint8Array;
   /** The coinbase after extranonce2. */

@@ -541,9 +541,9 @@ export class StratumServer {
       const result = await this.deps.node.submitBlock(block);
       if (result.status === 'connected') {
         this.counters.blocksAccepted++;
-        log.info({ height: template.height, hash: result.hashHex, worker, remote: conn.remote }, 'stratum miner found a block');
+        log.info({ height: template.height, hash: hashToHex(result.hash), worker, remote: conn.remote }, 'stratum miner found a block');
       } else {
-        log.warn({ hash: result.hashHex, status: result.status, reason: result.reason, worker }, 'stratum block not connected');
+        log.warn({ hash: hashToHex(result.hash), status: result.status, reason: result.reason, worker }, 'stratum block not connected');
       }
     } catch (err) {
       log.error({ err, worker }, 'submitting a stratum block failed');

@@ -2,8 +2,9 @@ import type { Chain } from '../chain/chain.js';
 import { hasData, isFailed } from '../chain/blockIndex.js';
 import type { Logger } from '../logging/logger.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
+import { hashKey, type HashKey } from '../primitives/hashKey.js';
 import { bytesEqual } from '../primitives/hex.js';
-import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { PeerMisbehaviour } from './peerMisbehaviour.js';
 import type { SyncPeer } from './peers/peerManager.js';
@@ -29,7 +30,7 @@ export interface SyncIo {
    * A blocks request: one entry per block served, in the order asked, undefined where the peer does not have it; fewer
    * entries than asked when the server stopped early (the rest is asked again). @throws as requestHeaders
    */
-  requestBlocks(peerId: string, hashes: readonly Hash256[]): Promise<(ReceivedBlock | undefined)[]>;
+  requestBlocks(peerId: string, hashes: readonly BlockHash[]): Promise<(ReceivedBlock | undefined)[]>;
   /** Reports an offence the sync found (PeerManager.punish). */
   punish(peerId: string, offence: PeerMisbehaviour): void;
   /** Remembers that a peer has at least this chain (it served these headers). */
@@ -155,9 +156,9 @@ type Batch = BlockIndexEntry[];
 export class BlockDownload {
   private target: BlockIndexEntry;
   /** Position of each block in `missing`, by hash. */
-  private readonly indexOf: Map<string, number>;
+  private readonly indexOf: Map<HashKey<BlockHash>, number>;
   /** Received blocks waiting for their turn, by hash. */
-  private readonly received = new Map<string, { block: Block; sizeBytes: number; peerId: string }>();
+  private readonly received = new Map<HashKey<BlockHash>, { block: Block; sizeBytes: number; peerId: string }>();
   private receivedBytes = 0;
   /** Batches to ask again (a failed or partly served request), lowest first. */
   private readonly retry: Batch[] = [];
@@ -167,7 +168,7 @@ export class BlockDownload {
   private inFlightTotal = 0;
   private inFlightBlocks = 0;
   /** Peers that lacked a block or failed a request for it, by block hash. */
-  private readonly failedBy = new Map<string, Set<string>>();
+  private readonly failedBy = new Map<HashKey<BlockHash>, Set<string>>();
   private readonly blocksByPeer: Record<string, number> = {};
   private connected = 0;
   private aborted = false;
@@ -179,7 +180,7 @@ export class BlockDownload {
     private readonly missing: BlockIndexEntry[],
   ) {
     this.target = missing[missing.length - 1]!;
-    this.indexOf = new Map(missing.map((e, i) => [e.hashHex, i]));
+    this.indexOf = new Map(missing.map((e, i) => [hashKey(e.hash), i]));
   }
 
   /** Wakes the download loop (a response arrived, headers were accepted). */
@@ -213,15 +214,16 @@ export class BlockDownload {
       if (this.connected >= this.missing.length && this.deps.headersDone()) break;
       // Connect what is ready, in order; new requests go out as responses arrive (fetch pumps).
       const next = this.missing[this.connected];
-      const got = next !== undefined ? this.received.get(next.hashHex) : undefined;
-      if (next !== undefined && got !== undefined) {
-        this.received.delete(next.hashHex);
+      const nextKey = next !== undefined ? hashKey(next.hash) : undefined;
+      const got = nextKey !== undefined ? this.received.get(nextKey) : undefined;
+      if (next !== undefined && nextKey !== undefined && got !== undefined) {
+        this.received.delete(nextKey);
         this.receivedBytes -= got.sizeBytes;
         const connectStartMs = performance.now();
         const result = await chain.processBlock(got.block);
         connectMs += performance.now() - connectStartMs;
         if (result.status === 'invalid') {
-          logger.warn({ peer: got.peerId, hash: result.hashHex, reason: result.reason }, 'peer sent an invalid block');
+          logger.warn({ peer: got.peerId, hash: next.hashHex, reason: result.reason }, 'peer sent an invalid block');
           const score = result.score ?? 100;
           if (score > 0) io.punish(got.peerId, new PeerMisbehaviour(`invalid block: ${result.reason ?? 'unknown'}`, score));
           this.aborted = true;
@@ -270,9 +272,9 @@ export class BlockDownload {
       if (!hasData(entry)) added.push(entry);
       entry = this.deps.chain.getEntry(entry.header.prevBlock);
     }
-    if (entry?.hashHex !== this.target.hashHex) return;
+    if (entry === undefined || !bytesEqual(entry.hash, this.target.hash)) return;
     for (const e of added.reverse()) {
-      this.indexOf.set(e.hashHex, this.missing.length);
+      this.indexOf.set(hashKey(e.hash), this.missing.length);
       this.missing.push(e);
     }
     this.target = best;
@@ -283,9 +285,10 @@ export class BlockDownload {
     if (batch.length === 0) return;
     if (failedPeer !== undefined) {
       for (const entry of batch) {
-        const set = this.failedBy.get(entry.hashHex) ?? new Set<string>();
+        const key = hashKey(entry.hash);
+        const set = this.failedBy.get(key) ?? new Set<string>();
         set.add(failedPeer);
-        this.failedBy.set(entry.hashHex, set);
+        this.failedBy.set(key, set);
       }
     }
     const at = this.retry.findIndex((b) => b[0]!.height > batch[0]!.height);
@@ -297,7 +300,7 @@ export class BlockDownload {
     for (let i = 0; i < this.retry.length; i++) {
       const batch = this.retry[i]!;
       if (batch[0]!.height > windowEnd) break;
-      if (batch.some((e) => this.failedBy.get(e.hashHex)?.has(peerId) ?? false)) continue;
+      if (this.failedBy.size > 0 && batch.some((e) => this.failedBy.get(hashKey(e.hash))?.has(peerId) ?? false)) continue;
       this.retry.splice(i, 1);
       return batch;
     }
@@ -364,8 +367,9 @@ export class BlockDownload {
           throw offence;
         }
         sizes.note(got.sizeBytes);
-        if ((this.indexOf.get(entry.hashHex) ?? -1) >= this.connected && !this.received.has(entry.hashHex)) {
-          this.received.set(entry.hashHex, { block: got.block, sizeBytes: got.sizeBytes, peerId });
+        const key = hashKey(entry.hash);
+        if ((this.indexOf.get(key) ?? -1) >= this.connected && !this.received.has(key)) {
+          this.received.set(key, { block: got.block, sizeBytes: got.sizeBytes, peerId });
           this.receivedBytes += got.sizeBytes;
           this.blocksByPeer[peerId] = (this.blocksByPeer[peerId] ?? 0) + 1;
         }

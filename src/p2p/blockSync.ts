@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Chain } from '../chain/chain.js';
 import { hasData, isFailed } from '../chain/blockIndex.js';
 import type { Logger } from '../logging/logger.js';
-import { computeBlockHash } from '../primitives/blockHeader.js';
-import { bytesEqual } from '../primitives/hex.js';
+import { computeBlockHash, NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { bytesEqual, hashToHex } from '../primitives/hex.js';
 import type { BlockHeader } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { BlockDownload, BlockSizeEstimate, IDLE_WAKE_MS, PeerBackoff, type DownloadLimits, type DownloadOutcome, type SyncIo } from './blockDownload.js';
@@ -43,7 +43,6 @@ interface BlockSyncEvents {
   progress: [SyncProgress];
 }
 
-const ZERO_HASH = new Uint8Array(32);
 /** Interval between progress events while blocks connect, ms. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -180,7 +179,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         const locator = this.chain.getLocator(from);
         let headers: BlockHeader[];
         try {
-          headers = await this.io.requestHeaders(peer.peerId, { locator, stopHash: ZERO_HASH, maxCount: MAX_HEADERS_PER_RESPONSE });
+          headers = await this.io.requestHeaders(peer.peerId, { locator, stopHash: NULL_BLOCK_HASH, maxCount: MAX_HEADERS_PER_RESPONSE });
         } catch (err) {
           if (this.backoff.note(peer.peerId, err) && ++rateLimited <= 10) continue;
           this.logger.debug({ peer: peer.peerId, err: (err as Error).message }, 'headers request failed');
@@ -193,7 +192,7 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
         }
         const result = await this.chain.acceptHeaders(headers);
         if (result.invalid !== undefined) {
-          this.logger.warn({ peer: peer.peerId, reason: result.invalid.reason, hash: result.invalid.hashHex }, 'peer sent an invalid header');
+          this.logger.warn({ peer: peer.peerId, reason: result.invalid.reason, hash: hashToHex(result.invalid.hash) }, 'peer sent an invalid header');
           if (result.invalid.score > 0) this.io.punish(peer.peerId, new PeerMisbehaviour(`invalid header: ${result.invalid.reason}`, result.invalid.score));
           break;
         }

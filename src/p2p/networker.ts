@@ -14,7 +14,6 @@ import type { Logger } from '../logging/logger.js';
 import type { Mempool } from '../mempool/mempool.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { decodeBlock } from '../primitives/block.js';
-import { hashToHex } from '../primitives/hex.js';
 import type { ReceivedBlock, SyncIo } from './blockDownload.js';
 import { BlockSync, type SyncProgress } from './blockSync.js';
 import { GossipHandlers, type GossipStats } from './gossip/gossipHandlers.js';
@@ -357,7 +356,7 @@ export class Networker implements NetworkInfoSource {
             throw offence;
           }
           // Not relayed as ours when it becomes the tip: it came from the network.
-          this.gossip.noteFromNetwork(hashToHex(hashes[i]!));
+          this.gossip.noteFromNetwork(hashes[i]!);
           return { block, sizeBytes: payload.length };
         });
       },

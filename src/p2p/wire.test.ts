@@ -24,8 +24,10 @@ import {
   MAX_LOCATOR_HASHES,
   protocolIds,
 } from './wire.js';
+import { decodeBlockHash } from '../primitives/identity.js';
+import type { BlockHash } from '../primitives/types.js';
 
-const hash = (b: number): Uint8Array => new Uint8Array(32).fill(b);
+const hash = (b: number): BlockHash => decodeBlockHash(new Uint8Array(32).fill(b));
 
 test('protocol ids and topics carry the network name and genesis prefix, so networks never share them', () => {
   const d = protocolIds(devnet);

@@ -14,7 +14,7 @@ import { BufferWriter } from '../primitives/bufferWriter.js';
 import { DecodeError } from '../primitives/decodeError.js';
 import { readBlockHeader, writeBlockHeader } from '../primitives/blockHeader.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { BlockHeader, Hash256 } from '../primitives/types.js';
+import type { BlockHash, BlockHeader } from '../primitives/types.js';
 
 /** Most headers one headers response carries (Bitcoin Core's MAX_HEADERS_RESULTS). */
 export const MAX_HEADERS_PER_RESPONSE = 2000;
@@ -105,9 +105,9 @@ export interface StatusMessage {
   /** Network name (`devnet`, `main`, …). */
   readonly network: string;
   /** Genesis block hash, internal byte order. */
-  readonly genesisHash: Hash256;
+  readonly genesisHash: BlockHash;
   /** Active tip hash, internal byte order. */
-  readonly tipHash: Hash256;
+  readonly tipHash: BlockHash;
   readonly tipHeight: number;
   /** Cumulative work of the active chain. */
   readonly chainWork: bigint;
@@ -118,9 +118,9 @@ export interface StatusMessage {
 /** A getheaders request: headers after the first locator hash the responder knows, up to stopHash or maxCount. */
 export interface HeadersRequest {
   /** Block locator (Core's CBlockLocator), newest first. */
-  readonly locator: readonly Hash256[];
+  readonly locator: readonly BlockHash[];
   /** Stop after this hash (all zeros: no stop). */
-  readonly stopHash: Hash256;
+  readonly stopHash: BlockHash;
   /** Most headers wanted, 1..MAX_HEADERS_PER_RESPONSE. */
   readonly maxCount: number;
 }
@@ -163,6 +163,11 @@ function writeUint256(w: BufferWriter, v: bigint): void {
   w.writeBytes(out);
 }
 
+/** A 32-byte block hash of a message (internal byte order, copied out of the message). */
+function readBlockHash(r: BufferReader): BlockHash {
+  return r.readBytes(32).slice() as BlockHash;
+}
+
 function readUint256(r: BufferReader): bigint {
   let v = 0n;
   for (const b of r.readBytes(32)) v = (v << 8n) | BigInt(b);
@@ -188,8 +193,8 @@ export function encodeStatus(s: StatusMessage): Uint8Array {
 export function decodeStatus(bytes: Uint8Array): StatusMessage {
   const r = new BufferReader(bytes);
   const network = readString(r, 16);
-  const genesisHash = r.readBytes(32);
-  const tipHash = r.readBytes(32);
+  const genesisHash = readBlockHash(r);
+  const tipHash = readBlockHash(r);
   const tipHeight = r.readU32LE();
   const chainWork = readUint256(r);
   const userAgent = readString(r, 64);
@@ -212,9 +217,9 @@ export function decodeHeadersRequest(bytes: Uint8Array): HeadersRequest {
   const r = new BufferReader(bytes);
   const n = r.readCount(32);
   if (n > MAX_LOCATOR_HASHES) throw new RangeError(`locator of ${n} hashes exceeds ${MAX_LOCATOR_HASHES}`);
-  const locator: Hash256[] = [];
-  for (let i = 0; i < n; i++) locator.push(r.readBytes(32));
-  const stopHash = r.readBytes(32);
+  const locator: BlockHash[] = [];
+  for (let i = 0; i < n; i++) locator.push(readBlockHash(r));
+  const stopHash = readBlockHash(r);
   const maxCount = r.readU32LE();
   r.assertEnd();
   if (maxCount === 0) throw new RangeError('maxCount must be at least 1');
@@ -241,7 +246,7 @@ export function decodeHeaders(bytes: Uint8Array): BlockHeader[] {
 }
 
 /** Serializes a blocks request (hashes, internal order). */
-export function encodeBlocksRequest(hashes: readonly Hash256[]): Uint8Array {
+export function encodeBlocksRequest(hashes: readonly BlockHash[]): Uint8Array {
   const w = new BufferWriter(9 + 32 * hashes.length);
   w.writeCompactSize(hashes.length);
   for (const h of hashes) w.writeBytes(h);
@@ -249,12 +254,12 @@ export function encodeBlocksRequest(hashes: readonly Hash256[]): Uint8Array {
 }
 
 /** Parses a blocks request. @throws RangeError when it names more than MAX_BLOCKS_PER_REQUEST blocks */
-export function decodeBlocksRequest(bytes: Uint8Array): Hash256[] {
+export function decodeBlocksRequest(bytes: Uint8Array): BlockHash[] {
   const r = new BufferReader(bytes);
   const n = r.readCount(32);
   if (n > MAX_BLOCKS_PER_REQUEST) throw new RangeError(`${n} blocks requested, at most ${MAX_BLOCKS_PER_REQUEST}`);
-  const out: Hash256[] = [];
-  for (let i = 0; i < n; i++) out.push(r.readBytes(32));
+  const out: BlockHash[] = [];
+  for (let i = 0; i < n; i++) out.push(readBlockHash(r));
   r.assertEnd();
   return out;
 }

@@ -1,3 +1,5 @@
+import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, Tx } from '../primitives/types.js';
 
@@ -26,14 +28,14 @@ export function buildGenesisBlock(spec: GenesisSpec): Block {
   const tag = new TextEncoder().encode('cairn');
   const coinbase: Tx = {
     version: 1,
-    inputs: [{ prevout: { txid: new Uint8Array(32), index: 0xffffffff }, scriptSig, sequence: 0xffffffff, witness: [] }],
+    inputs: [{ prevout: NULL_OUTPOINT, scriptSig, sequence: 0xffffffff, witness: [] }],
     outputs: [{ value: 0n, scriptPubKey: new Uint8Array([0x6a, tag.length, ...tag]) }],
     locktime: 0,
   };
   return {
     header: {
       version: 1,
-      prevBlock: new Uint8Array(32),
+      prevBlock: NULL_BLOCK_HASH,
       merkleRoot: computeTxid(coinbase),
       time: spec.timeSec,
       bits: spec.bits,

@@ -1,4 +1,5 @@
-import { computeBlockHash } from '../primitives/blockHeader.js';
+import { computeBlockHash, NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { hashToHex, hexToBytes } from '../primitives/hex.js';
 import { computeTxid } from '../primitives/tx.js';
 import { COIN, type Block, type Tx } from '../primitives/types.js';
@@ -140,7 +141,7 @@ function bitcoinGenesis(): Block {
     version: 1,
     inputs: [
       {
-        prevout: { txid: new Uint8Array(32), index: 0xffffffff },
+        prevout: NULL_OUTPOINT,
         scriptSig: hexToBytes(
           '04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73',
         ),
@@ -161,7 +162,7 @@ function bitcoinGenesis(): Block {
   return {
     header: {
       version: 1,
-      prevBlock: new Uint8Array(32),
+      prevBlock: NULL_BLOCK_HASH,
       merkleRoot: computeTxid(coinbase),
       time: 1231006505,
       bits: 0x1d00ffff,

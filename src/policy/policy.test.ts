@@ -15,6 +15,7 @@ import {
   isStandardTx,
   MAX_STANDARD_TX_WEIGHT,
 } from './policy.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const script = (...parts: (number | number[])[]): Uint8Array => Uint8Array.from(parts.flat());
 const out = (scriptPubKey: Uint8Array, value = 10_000n): TxOut => ({ value, scriptPubKey });
@@ -38,7 +39,7 @@ test('getDustThreshold at 3000 sat/kvB: BOLT #3 values (p2pkh 546, p2sh 540, p2w
 function tx(outputs: TxOut[], over: Partial<Tx> = {}): Tx {
   return {
     version: 2,
-    inputs: [{ prevout: { txid: new Uint8Array(32).fill(1), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xfffffffd, witness: [] }],
+    inputs: [{ prevout: { txid: decodeTxid(new Uint8Array(32).fill(1)), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xfffffffd, witness: [] }],
     outputs,
     locktime: 0,
     ...over,

@@ -1,5 +1,6 @@
 import { bytesToHex as nobleBytesToHex, hexToBytes as nobleHexToBytes } from '@noble/hashes/utils.js';
 import { DecodeError } from './decodeError.js';
+import type { BlockHash, Txid, Wtxid } from './types.js';
 
 /** Lower-case hex of the bytes, in the order given. */
 export function bytesToHex(bytes: Uint8Array): string {
@@ -32,6 +33,30 @@ export function hashToHex(hash: Uint8Array): string {
 export function hexToHash(hex: string): Uint8Array {
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new DecodeError('bad-hash', 0, 'expected 64 hex digits');
   return nobleHexToBytes(hex).reverse();
+}
+
+/**
+ * Parses a txid as displayed (64 hex digits, reversed) into its internal bytes: the API edge's way in.
+ * @throws DecodeError bad-hash
+ */
+export function txidFromHex(hex: string): Txid {
+  return hexToHash(hex) as Txid;
+}
+
+/**
+ * Parses a wtxid as displayed (64 hex digits, reversed) into its internal bytes.
+ * @throws DecodeError bad-hash
+ */
+export function wtxidFromHex(hex: string): Wtxid {
+  return hexToHash(hex) as Wtxid;
+}
+
+/**
+ * Parses a block hash as displayed (64 hex digits, reversed) into its internal bytes: the API edge's way in.
+ * @throws DecodeError bad-hash
+ */
+export function blockHashFromHex(hex: string): BlockHash {
+  return hexToHash(hex) as BlockHash;
 }
 
 /** True when both byte arrays hold the same bytes. */

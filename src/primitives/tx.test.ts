@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { decodeBlock } from './block.js';
 import { DecodeError } from './decodeError.js';
 import { hexToBytes } from './hex.js';
-import { decodeOutpoint, encodeOutpoint, isNullOutpoint, NULL_OUTPOINT, outpointKey } from './outpoint.js';
+import { decodeTxid } from './identity.js';
+import { decodeOutpoint, encodeOutpoint, formatOutpoint, isNullOutpoint, NULL_OUTPOINT } from './outpoint.js';
 import { decodeTx, encodeTx, isCoinbase } from './tx.js';
 import type { Tx } from './types.js';
 
@@ -120,15 +121,14 @@ describe('decodeBlock errors', () => {
 });
 
 describe('outpoint', () => {
-  it('null outpoint, key, codec errors', () => {
+  it('null outpoint, display form, codec errors', () => {
     assert.ok(isNullOutpoint(NULL_OUTPOINT));
-    assert.ok(!isNullOutpoint({ txid: new Uint8Array(32), index: 0 }));
-    assert.ok(!isNullOutpoint({ txid: Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0)), index: 0xffffffff }));
+    assert.ok(!isNullOutpoint({ txid: decodeTxid(new Uint8Array(32)), index: 0 }));
+    assert.ok(!isNullOutpoint({ txid: decodeTxid(Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0))), index: 0xffffffff }));
     assert.equal(encodeOutpoint(NULL_OUTPOINT).length, 36);
     // Display order is reversed: the last internal byte comes first.
-    const txid = Uint8Array.from({ length: 32 }, (_, i) => i);
-    assert.ok(outpointKey({ txid, index: 7 }).startsWith('1f1e1d'));
-    assert.ok(outpointKey({ txid, index: 7 }).endsWith(':7'));
+    const txid = decodeTxid(Uint8Array.from({ length: 32 }, (_, i) => i));
+    assert.equal(formatOutpoint({ txid, index: 7 }), `1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100:7`);
     assert.equal(reasonOf(() => decodeOutpoint(new Uint8Array(35))), 'unexpected-end');
     assert.equal(reasonOf(() => decodeOutpoint(new Uint8Array(37))), 'trailing-bytes');
   });
@@ -141,6 +141,6 @@ describe('isCoinbase (exactly one input, with the null prevout)', () => {
     assert.ok(isCoinbase(tx([input()])));
     assert.ok(!isCoinbase(tx([])));
     assert.ok(!isCoinbase(tx([input(), input()])));
-    assert.ok(!isCoinbase(tx([input({ txid: new Uint8Array(32), index: 0 })])));
+    assert.ok(!isCoinbase(tx([input({ txid: decodeTxid(new Uint8Array(32)), index: 0 })])));
   });
 });

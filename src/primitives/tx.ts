@@ -3,7 +3,7 @@ import { BufferReader } from './bufferReader.js';
 import { BufferWriter, compactSizeLength } from './bufferWriter.js';
 import { DecodeError } from './decodeError.js';
 import { isNullOutpoint, OUTPOINT_SIZE, readOutpoint, writeOutpoint } from './outpoint.js';
-import type { Hash256, Tx, TxIn, TxOut } from './types.js';
+import type { Tx, TxIn, TxOut, Txid, Wtxid } from './types.js';
 
 /** Smallest possible serialized input: outpoint, empty scriptSig (1-byte length), sequence. Used to bound hostile counts. */
 const MIN_TXIN_SIZE = OUTPOINT_SIZE + 1 + 4;
@@ -248,16 +248,16 @@ export function getTxVsize(tx: Tx): number {
  * The txid: sha256d of the legacy (witness-free) serialization, in internal byte order.
  * @see Bitcoin Core CTransaction::ComputeHash
  */
-export function computeTxid(tx: Tx): Hash256 {
-  return sha256d(encodeTx(tx, false));
+export function computeTxid(tx: Tx): Txid {
+  return sha256d(encodeTx(tx, false)) as Txid;
 }
 
 /**
  * The wtxid: sha256d of the BIP-144 serialization; equal to the txid when the tx has no witness data.
  * @see BIP-141 "Transaction ID"; Bitcoin Core CTransaction::ComputeWitnessHash
  */
-export function computeWtxid(tx: Tx): Hash256 {
-  return sha256d(encodeTx(tx, true));
+export function computeWtxid(tx: Tx): Wtxid {
+  return sha256d(encodeTx(tx, true)) as Wtxid;
 }
 
 /**

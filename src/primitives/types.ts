@@ -9,15 +9,43 @@ export type Sats = bigint;
 /** Base units per coin: 1 coin = 100,000,000 sats. @see Bitcoin Core consensus/amount.h COIN */
 export const COIN: Sats = 100_000_000n;
 
-/** A 32-byte hash in internal byte order (as serialized). */
+/**
+ * A 32-byte hash in internal byte order (as serialized), with no identity attached: merkle roots, sighashes,
+ * commitments. The hashes that name things have their own brands below.
+ */
 export type Hash256 = Uint8Array;
+
+/** The brand that makes each identity its own type (compile time only; nothing at run time). */
+declare const identity: unique symbol;
+
+/**
+ * A transaction id: sha256d of the tx without witness data, 32 bytes in internal byte order. A branded Hash256, so a
+ * Wtxid or a BlockHash cannot be passed for it; made only by computeTxid, decoders (readOutpoint, storage rows) and
+ * txidFromHex at the edges.
+ * @see Bitcoin Core primitives/transaction.h Txid
+ */
+export type Txid = Hash256 & { readonly [identity]: 'Txid' };
+
+/**
+ * A witness transaction id: sha256d of the tx with witness data (BIP-141), 32 bytes in internal byte order; equal in
+ * value to the txid of a tx without witnesses, but its own type. Made only by computeWtxid and decoders.
+ * @see BIP-141; Bitcoin Core primitives/transaction.h Wtxid
+ */
+export type Wtxid = Hash256 & { readonly [identity]: 'Wtxid' };
+
+/**
+ * A block hash: sha256d of the 80-byte header, 32 bytes in internal byte order. Made only by computeBlockHash,
+ * decoders (readBlockHeader's prevBlock, storage rows, p2p messages) and blockHashFromHex at the edges.
+ * @see Bitcoin Core primitives/block.h CBlockHeader::GetHash
+ */
+export type BlockHash = Hash256 & { readonly [identity]: 'BlockHash' };
 
 /**
  * Reference to one output of an earlier transaction: its txid and output index (`vout`).
  * Serialized as 32-byte txid + u32 LE index (36 bytes). The coinbase prevout is null: zero txid, index 0xffffffff.
  */
 export interface Outpoint {
-  readonly txid: Hash256;
+  readonly txid: Txid;
   readonly index: number;
 }
 
@@ -57,7 +85,7 @@ export interface Tx {
  */
 export interface BlockHeader {
   readonly version: number;
-  readonly prevBlock: Hash256;
+  readonly prevBlock: BlockHash;
   readonly merkleRoot: Hash256;
   readonly time: number;
   readonly bits: number;

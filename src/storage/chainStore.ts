@@ -1,6 +1,6 @@
 import type { Coin } from '../consensus/utxoView.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type { Block, BlockHash, Outpoint, Txid } from '../primitives/types.js';
 import type { BlockIndexEntry, UtxoRecord, UtxoSetDigest } from '../interfaces/chainTypes.js';
 
 /**
@@ -15,7 +15,7 @@ export interface ConnectBlockUpdate {
   readonly entry: BlockIndexEntry;
   readonly block: Block;
   /** txids of block.txs in order (computed once by the caller). */
-  readonly txids: readonly Hash256[];
+  readonly txids: readonly Txid[];
   readonly spent: readonly Outpoint[];
   readonly created: readonly UtxoRecord[];
   readonly undo: readonly Coin[];
@@ -43,7 +43,7 @@ export interface PendingBlockConnect {
 export interface DisconnectBlockUpdate {
   readonly entry: BlockIndexEntry;
   readonly block: Block;
-  readonly txids: readonly Hash256[];
+  readonly txids: readonly Txid[];
   readonly removed: readonly Outpoint[];
   readonly restored: readonly UtxoRecord[];
 }
@@ -63,23 +63,23 @@ export interface ChainStore {
   /** Inserts or replaces a block index entry. */
   putBlockIndexEntry(entry: BlockIndexEntry): void;
   /** Updates the status bits of several entries in one transaction. */
-  updateBlockStatus(changes: readonly { hash: Hash256; status: number }[]): void;
+  updateBlockStatus(changes: readonly { hash: BlockHash; status: number }[]): void;
   /** Every block index entry, in no particular order (loaded once at start-up). */
   loadBlockIndex(): BlockIndexEntry[];
   /** Stores a block's raw bytes together with its index entry (status HAVE_DATA set by the caller), in one transaction. */
   putBlock(entry: BlockIndexEntry, rawBlock: Uint8Array): void;
   /** Raw serialized block (with witnesses), or undefined when not stored. */
-  readRawBlock(hash: Hash256): Uint8Array | undefined;
+  readRawBlock(hash: BlockHash): Uint8Array | undefined;
   /** The decoded block, or undefined when not stored. */
-  readBlock(hash: Hash256): Block | undefined;
+  readBlock(hash: BlockHash): Block | undefined;
   /** Undo data of a connected block: the coins its non-coinbase inputs spent, in block order. */
-  readUndo(hash: Hash256): Coin[] | undefined;
+  readUndo(hash: BlockHash): Coin[] | undefined;
 
   // --- chain state ---------------------------------------------------------------------------------------------
   /** Hash of the tip of the main chain, or undefined for a new store. */
-  getTipHash(): Hash256 | undefined;
+  getTipHash(): BlockHash | undefined;
   /** Hash of the main-chain block at a height, or undefined above the tip. */
-  getMainChainHash(height: number): Hash256 | undefined;
+  getMainChainHash(height: number): BlockHash | undefined;
   /** Records the genesis block as the tip of an empty store (its coinbase is not added to the UTXO set, as in Bitcoin). */
   initGenesis(entry: BlockIndexEntry, rawBlock: Uint8Array): void;
   /** Applies a block connect in one transaction; the block becomes the tip. */

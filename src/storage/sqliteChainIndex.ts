@@ -7,9 +7,18 @@ import type { AddressHistoryRecord, SpendRecord, TxLocation, UtxoRecord } from '
 import { bytesEqual } from '../primitives/hex.js';
 import { decodeOutpoint } from '../primitives/outpoint.js';
 import { isCoinbase } from '../primitives/tx.js';
-import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type { Block, Outpoint, Txid } from '../primitives/types.js';
 import type { ConnectBlockUpdate, DisconnectBlockUpdate } from './chainStore.js';
-import { asBytes, coinFromRow, sqlLimit, writeOutpointKey, type ScriptHashFn, type UtxoRow } from './sqliteRows.js';
+import {
+  asBytes,
+  blockHashFromRow,
+  coinFromRow,
+  sqlLimit,
+  txidFromRow,
+  writeOutpointKey,
+  type ScriptHashFn,
+  type UtxoRow,
+} from './sqliteRows.js';
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
@@ -17,7 +26,7 @@ type Stmt = Database.Statement<unknown[], unknown>;
 interface AddressRow {
   readonly scriptHash: Uint8Array;
   readonly position: number;
-  readonly txid: Hash256;
+  readonly txid: Txid;
 }
 
 /**
@@ -127,17 +136,17 @@ export class SqliteChainIndex implements ChainIndexReader {
   // --- reads ------------------------------------------------------------------------------------------------------
 
   /** Where a main-chain tx is (block, height, position), or undefined. */
-  getTxLocation(txid: Hash256): TxLocation | undefined {
+  getTxLocation(txid: Txid): TxLocation | undefined {
     const row = this.stmt.getTx.get(txid) as [Buffer, number, number] | undefined;
     if (row === undefined) return undefined;
-    return { txid, blockHash: asBytes(row[0]), height: row[1], position: row[2] };
+    return { txid, blockHash: blockHashFromRow(row[0]), height: row[1], position: row[2] };
   }
 
   /** The main-chain input that spent the outpoint, or undefined. */
   getSpend(outpoint: Outpoint): SpendRecord | undefined {
     const row = this.stmt.getSpend.get(this.outpointKey(outpoint)) as [Buffer, number, number] | undefined;
     if (row === undefined) return undefined;
-    return { outpoint, spendingTxid: asBytes(row[0]), inputIndex: row[1], height: row[2] };
+    return { outpoint, spendingTxid: txidFromRow(row[0]), inputIndex: row[1], height: row[2] };
   }
 
   /**
@@ -157,7 +166,7 @@ export class SqliteChainIndex implements ChainIndexReader {
         ? this.stmt.getHistory.all(scriptHash, limit)
         : this.stmt.getHistoryBefore.all(scriptHash, options.before.height, options.before.position, limit)
     ) as [Buffer, number, number][];
-    return rows.map(([txid, height, position]) => ({ txid: asBytes(txid), height, position }));
+    return rows.map(([txid, height, position]) => ({ txid: txidFromRow(txid), height, position }));
   }
 
   /**
@@ -183,7 +192,7 @@ export class SqliteChainIndex implements ChainIndexReader {
  * PERF: each script is hashed once per block (scriptHash memoizes, shared with the UTXO rows); distinct scripts are
  * found by comparing bytes, not via hex keys.
  */
-function addressRows(block: Block, txids: readonly Hash256[], undo: readonly Coin[], scriptHash: ScriptHashFn): AddressRow[] {
+function addressRows(block: Block, txids: readonly Txid[], undo: readonly Coin[], scriptHash: ScriptHashFn): AddressRow[] {
   const rows: AddressRow[] = [];
   let undoIndex = 0;
   const scripts: Uint8Array[] = [];

@@ -13,11 +13,13 @@ import { computeBlockHash, encodeBlock, getBlockSize, getBlockWeight } from '../
 import { hashToHex } from '../primitives/hex.js';
 import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
-import type { Block, Hash256, Outpoint, Tx, TxOut } from '../primitives/types.js';
+import type { Block, BlockHash, Hash256, Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import type { ChainStore } from './chainStore.js';
 import { BlockStatus, type BlockIndexEntry, type UtxoRecord } from '../interfaces/chainTypes.js';
 import { SqliteChainStore } from './sqliteChainStore.js';
 import { StorageError } from './storageError.js';
+import { decodeTxid } from '../primitives/identity.js';
+import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
 
 const params = regtest;
 const STATUS_CONNECTED = BlockStatus.VALID_HEADER | BlockStatus.HAVE_DATA | BlockStatus.VALID_SCRIPTS;
@@ -60,7 +62,7 @@ function spendTx(prevouts: Outpoint[], outputs: TxOut[]): Tx {
   };
 }
 
-function makeBlock(prev: Hash256, time: number, txs: Tx[]): Block {
+function makeBlock(prev: BlockHash, time: number, txs: Tx[]): Block {
   const merkleRoot = computeMerkleRoot(txs.map(computeTxid)).root;
   const header = { version: 0x20000000, prevBlock: prev, merkleRoot, time, bits: params.powLimitBits, nonce: 0 };
   return { header, txs };
@@ -104,7 +106,7 @@ const t2bId = computeTxid(t2b);
 const block2 = makeBlock(entry1.hash, genesis.header.time + 1200, [cb2, t2a, t2b]);
 const entry2 = entryFor(block2, 2);
 
-const op = (txid: Hash256, index: number): Outpoint => ({ txid, index });
+const op = (txid: Txid, index: number): Outpoint => ({ txid, index });
 const created2: UtxoRecord[] = [
   { outpoint: op(cb2Id, 0), coin: coin(out(B, 25n * COIN), 2, true) },
   { outpoint: op(t2aId, 1), coin: coin(out(A, 29n * COIN), 2, false) },
@@ -340,7 +342,7 @@ describe('SqliteChainStore: block index and block data', () => {
         () =>
           store.updateBlockStatus([
             { hash: entry1.hash, status: BlockStatus.VALID_HEADER },
-            { hash: new Uint8Array(32), status: 1 },
+            { hash: NULL_BLOCK_HASH, status: 1 },
           ]),
         'not-found',
       );
@@ -394,7 +396,7 @@ describe('SqliteChainStore: connect and disconnect', () => {
       const state1 = chainState(store);
       const digest1 = store.computeUtxoDigest();
       assert.equal(digest1.height, 1);
-      assert.equal(digest1.bestBlock, entry1.hashHex);
+      assert.deepEqual(digest1.bestBlock, entry1.hash);
       assert.equal(digest1.txouts, 1);
       assert.equal(digest1.totalAmount, 50n * COIN);
       assert.equal(digest1.hashSerialized, expectedDigestHex([{ outpoint: op(cb1Id, 0), coin: cb1Coin }]));
@@ -441,7 +443,7 @@ describe('SqliteChainStore: connect and disconnect', () => {
       assert.equal(digest2.txouts, 3);
       assert.equal(digest2.totalAmount, (25n + 29n + 19n) * COIN);
       assert.equal(digest2.height, 2);
-      assert.equal(digest2.bestBlock, entry2.hashHex);
+      assert.deepEqual(digest2.bestBlock, entry2.hash);
 
       // undo and tx index
       assert.deepEqual(store.readUndo(entry2.hash), undo2);
@@ -743,7 +745,7 @@ describe('SqliteChainStore: UTXO digest', () => {
       if (i === 5) script = new Uint8Array(300).fill(7); // 3-byte compact size
       if (i === 6) script = new Uint8Array(70_000).fill(8); // larger than the store's hashing chunk
       records.push({
-        outpoint: { txid: new Uint8Array(txid), index: Math.floor(i / 700) + (i % 5) * 1000 },
+        outpoint: { txid: decodeTxid(txid), index: Math.floor(i / 700) + (i % 5) * 1000 },
         coin: coin(out(script, BigInt(i) * 12_345_678n + 1n), (i * 7) % 1000, i % 4 === 0),
       });
     }

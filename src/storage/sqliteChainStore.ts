@@ -5,15 +5,25 @@ import Database from 'better-sqlite3';
 import type { Coin } from '../consensus/utxoView.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { computeBlockHash, decodeBlock } from '../primitives/block.js';
-import { decodeBlockHeader, encodeBlockHeader } from '../primitives/blockHeader.js';
+import { decodeBlockHeader, encodeBlockHeader, NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
 import { bytesEqual, hashToHex } from '../primitives/hex.js';
+import { formatOutpoint } from '../primitives/outpoint.js';
 import { isCoinbase } from '../primitives/tx.js';
-import type { Block, Hash256, Outpoint } from '../primitives/types.js';
+import type { Block, BlockHash, Outpoint, Txid } from '../primitives/types.js';
 import type { ChainStore, ConnectBlockUpdate, DisconnectBlockUpdate, PendingBlockConnect } from './chainStore.js';
 import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
 import type { BlockIndexEntry, UtxoRecord, UtxoSetDigest } from '../interfaces/chainTypes.js';
 import { SqliteChainIndex } from './sqliteChainIndex.js';
-import { asBytes, coinFromRow, memoScriptHash, scriptHashOf, writeOutpointKey, type ScriptHashFn, type UtxoRow } from './sqliteRows.js';
+import {
+  asBytes,
+  blockHashFromRow,
+  coinFromRow,
+  memoScriptHash,
+  scriptHashOf,
+  writeOutpointKey,
+  type ScriptHashFn,
+  type UtxoRow,
+} from './sqliteRows.js';
 import { StorageError } from './storageError.js';
 import { decodeUndo, encodeUndo } from './undo.js';
 
@@ -337,7 +347,7 @@ export class SqliteChainStore implements ChainStore {
    * Updates the status bits of several entries in one transaction.
    * @throws StorageError not-found (an entry is not in the index; nothing is changed)
    */
-  updateBlockStatus(changes: readonly { hash: Hash256; status: number }[]): void {
+  updateBlockStatus(changes: readonly { hash: BlockHash; status: number }[]): void {
     this.db
       .transaction(() => {
         for (const { hash, status } of changes) {
@@ -356,7 +366,7 @@ export class SqliteChainStore implements ChainStore {
   loadBlockIndex(): BlockIndexEntry[] {
     const entries: BlockIndexEntry[] = [];
     for (const row of this.stmt.loadIndex.iterate() as IterableIterator<BlockIndexRow>) {
-      const hash = asBytes(row.hash);
+      const hash = blockHashFromRow(row.hash);
       let header;
       try {
         header = decodeBlockHeader(asBytes(row.header));
@@ -390,7 +400,7 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /** Raw serialized block (with witnesses), or undefined when not stored. */
-  readRawBlock(hash: Hash256): Uint8Array | undefined {
+  readRawBlock(hash: BlockHash): Uint8Array | undefined {
     const raw = this.stmt.getBlock.get(hash) as Buffer | undefined;
     return raw === undefined ? undefined : asBytes(raw);
   }
@@ -399,7 +409,7 @@ export class SqliteChainStore implements ChainStore {
    * The decoded block, or undefined when not stored.
    * @throws StorageError corrupt (the stored bytes do not decode)
    */
-  readBlock(hash: Hash256): Block | undefined {
+  readBlock(hash: BlockHash): Block | undefined {
     const raw = this.readRawBlock(hash);
     if (raw === undefined) return undefined;
     try {
@@ -414,7 +424,7 @@ export class SqliteChainStore implements ChainStore {
    * block is not connected.
    * @throws StorageError corrupt (the stored undo data does not decode)
    */
-  readUndo(hash: Hash256): Coin[] | undefined {
+  readUndo(hash: BlockHash): Coin[] | undefined {
     const data = this.stmt.getUndo.get(hash) as Buffer | undefined;
     if (data === undefined) return undefined;
     try {
@@ -427,9 +437,9 @@ export class SqliteChainStore implements ChainStore {
   // --- chain state ----------------------------------------------------------------------------------------------
 
   /** Hash of the tip of the main chain, or undefined before initGenesis. */
-  getTipHash(): Hash256 | undefined {
+  getTipHash(): BlockHash | undefined {
     const tip = this.stmt.getMeta.get('tip') as Buffer | undefined;
-    return tip === undefined ? undefined : asBytes(tip);
+    return tip === undefined ? undefined : blockHashFromRow(tip);
   }
 
   /** Height of the tip of the main chain, or undefined before initGenesis. */
@@ -438,9 +448,9 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /** Hash of the main-chain block at `height`, or undefined above the tip. */
-  getMainChainHash(height: number): Hash256 | undefined {
+  getMainChainHash(height: number): BlockHash | undefined {
     const hash = this.stmt.getMain.get(height) as Buffer | undefined;
-    return hash === undefined ? undefined : asBytes(hash);
+    return hash === undefined ? undefined : blockHashFromRow(hash);
   }
 
   /**
@@ -606,7 +616,7 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /** Refuses an update whose block does not hash to the entry or whose txids list has the wrong length. */
-  private checkBlockMatches(entry: BlockIndexEntry, block: Block, txids: readonly Hash256[]): void {
+  private checkBlockMatches(entry: BlockIndexEntry, block: Block, txids: readonly Txid[]): void {
     if (!bytesEqual(computeBlockHash(block.header), entry.hash)) {
       throw new StorageError('bad-update', `the block does not hash to its entry ${entry.hashHex}`);
     }
@@ -623,7 +633,7 @@ export class SqliteChainStore implements ChainStore {
   /** Deletes one coin; it must exist. */
   private deleteCoin(outpoint: Outpoint): void {
     if (this.stmt.deleteCoin.run(this.outpointKey(outpoint)).changes !== 1) {
-      throw new StorageError('missing-coin', `no coin at ${hashToHex(outpoint.txid)}:${outpoint.index}`);
+      throw new StorageError('missing-coin', `no coin at ${formatOutpoint(outpoint)}`);
     }
   }
 
@@ -641,7 +651,7 @@ export class SqliteChainStore implements ChainStore {
       );
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new StorageError('coin-exists', `a coin exists at ${hashToHex(outpoint.txid)}:${outpoint.index}`, {
+        throw new StorageError('coin-exists', `a coin exists at ${formatOutpoint(outpoint)}`, {
           cause: err,
         });
       }
@@ -685,7 +695,7 @@ export class SqliteChainStore implements ChainStore {
   /**
    * The digest of the whole UTXO set at the tip, as documented on UtxoSetDigest: coins streamed in outpoint order
    * (36-byte serialized outpoint, compared as bytes) through sha256, then sha256 of that digest. For a store without
-   * tip, height is -1 and bestBlock 64 zeros.
+   * tip, height is -1 and bestBlock 32 zero bytes.
    * PERF: iterates the set in one read transaction without loading it into memory; O(set size).
    */
   computeUtxoDigest(): UtxoSetDigest {
@@ -722,7 +732,7 @@ export class SqliteChainStore implements ChainStore {
       const hash = createHash('sha256').update(hasher.digest()).digest();
       return {
         height,
-        bestBlock: tip === undefined ? '0'.repeat(64) : hashToHex(tip),
+        bestBlock: tip ?? NULL_BLOCK_HASH,
         txouts,
         totalAmount,
         hashSerialized: hashToHex(hash),

@@ -1,7 +1,7 @@
 /** Row helpers shared by the SQLite chain store and its indexes (same database, same row encodings). */
 import { hash as oneShotHash } from 'node:crypto';
 import type { Coin } from '../consensus/utxoView.js';
-import type { Outpoint } from '../primitives/types.js';
+import type { BlockHash, Hash256, Outpoint, Txid } from '../primitives/types.js';
 import { StorageError } from './storageError.js';
 
 /** A utxo row read with safe integers: value, height and coinbase come back as bigint. */
@@ -15,6 +15,27 @@ export function asBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/**
+ * A 32-byte hash column as bytes: the one place where storage gives stored bytes their identity (txidFromRow,
+ * blockHashFromRow).
+ * @throws StorageError corrupt (not 32 bytes)
+ */
+function hashFromRow(buf: Buffer, what: string): Hash256 {
+  if (buf.byteLength !== 32) throw new StorageError('corrupt', `a stored ${what} has ${buf.byteLength} bytes, not 32`);
+  return asBytes(buf);
+}
+
+/** A txid column as a Txid. @throws StorageError corrupt (not 32 bytes) */
+export function txidFromRow(buf: Buffer): Txid {
+  return hashFromRow(buf, 'txid') as Txid;
+}
+
+/** A block hash column as a BlockHash. @throws StorageError corrupt (not 32 bytes) */
+export function blockHashFromRow(buf: Buffer): BlockHash {
+  return hashFromRow(buf, 'block hash') as BlockHash;
+}
+
+/** A coin from the value, script, height and coinbase columns of a utxo row. */
 export function coinFromRow(value: bigint, script: Buffer, height: bigint, coinbase: bigint): Coin {
   return { output: { value, scriptPubKey: asBytes(script) }, height: Number(height), isCoinbase: coinbase !== 0n };
 }

@@ -5,8 +5,9 @@
  * consensus-valid transactions or blocks.
  */
 import fc from 'fast-check';
+import { decodeBlockHash, decodeTxid } from '../primitives/identity.js';
 import { NULL_OUTPOINT } from '../primitives/outpoint.js';
-import type { Block, BlockHeader, Hash256, Outpoint, Sats, Tx, TxIn, TxOut } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader, Hash256, Outpoint, Sats, Tx, TxIn, TxOut, Txid } from '../primitives/types.js';
 
 /**
  * fc.record producing ordinary objects: fast-check v4 may give records a null prototype, which
@@ -28,6 +29,12 @@ export const arbSats: fc.Arbitrary<Sats> = fc.bigInt({ min: -(2n ** 63n), max: 2
 /** A 32-byte hash (internal byte order). */
 export const arbHash256: fc.Arbitrary<Hash256> = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
+/** A random txid (internal byte order). */
+export const arbTxid: fc.Arbitrary<Txid> = arbHash256.map(decodeTxid);
+
+/** A random block hash (internal byte order). */
+export const arbBlockHash: fc.Arbitrary<BlockHash> = arbHash256.map(decodeBlockHash);
+
 /**
  * Variable-length bytes, mostly short, sometimes 250..300 bytes so that both 1-byte and 3-byte (0xfd) compact-size
  * lengths are exercised.
@@ -41,8 +48,8 @@ export function arbVarBytes(maxShort = 40): fc.Arbitrary<Uint8Array> {
 
 /** An outpoint: random txid and index, sometimes the coinbase's null outpoint. */
 export const arbOutpoint: fc.Arbitrary<Outpoint> = fc.oneof(
-  { weight: 9, arbitrary: plainRecord({ txid: arbHash256, index: arbU32 }) },
-  { weight: 1, arbitrary: fc.constant(NULL_OUTPOINT).map((o) => ({ txid: o.txid.slice(), index: o.index })) },
+  { weight: 9, arbitrary: plainRecord({ txid: arbTxid, index: arbU32 }) },
+  { weight: 1, arbitrary: fc.constant(NULL_OUTPOINT).map((o) => ({ txid: decodeTxid(o.txid), index: o.index })) },
 );
 
 /** A witness stack of 1..maxItems items (never empty; empty stacks come from arbTxIn's witness choice). */
@@ -110,7 +117,7 @@ export function arbTx(options: ArbTxOptions = {}): fc.Arbitrary<Tx> {
 /** A block header with every field over its full range. */
 export const arbBlockHeader: fc.Arbitrary<BlockHeader> = plainRecord({
   version: arbI32,
-  prevBlock: arbHash256,
+  prevBlock: arbBlockHash,
   merkleRoot: arbHash256,
   time: arbU32,
   bits: arbU32,

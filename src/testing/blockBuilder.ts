@@ -15,7 +15,7 @@ import type { ChainParams } from '../params/chainParams.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid, computeWtxid, hasWitness } from '../primitives/tx.js';
-import type { Block, BlockHeader, Hash256, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader, Sats, Tx, TxOut } from '../primitives/types.js';
 
 /** Private key of the test wallet that default coinbases pay to: 31 zero bytes then 0x01 (the scalar 1). */
 export const TEST_PRIVATE_KEY: Uint8Array = Uint8Array.of(...new Uint8Array(31), 1);
@@ -129,7 +129,7 @@ export interface BuildBlockOptions {
   /** Height of the new block (BIP-34 push, default time and subsidy). */
   readonly height: number;
   /** Hash of the parent block, internal byte order; default the genesis block of `params`. */
-  readonly prevBlock?: Hash256;
+  readonly prevBlock?: BlockHash;
   /** Header time; default genesis time + height × target spacing. */
   readonly time?: number;
   /** Header bits; default params.powLimitBits. */

@@ -23,9 +23,10 @@ import { silentLogger, type Logger } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { regtest } from '../params/networks.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { hashToHex } from '../primitives/hex.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
-import type { Block, BlockHeader, Hash256, Sats, Tx, TxOut } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader, Sats, Tx, TxOut } from '../primitives/types.js';
 import type { BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { SqliteChainStore } from '../storage/sqliteChainStore.js';
 import { buildBlock } from './blockBuilder.js';
@@ -121,7 +122,7 @@ export async function openTestChain(options: OpenTestChainOptions = {}): Promise
 
 /** Where a new block goes: its parent's hash, height and header (a Chain entry or a block built but not submitted). */
 export interface BlockParent {
-  readonly hash: Hash256;
+  readonly hash: BlockHash;
   readonly height: number;
   readonly header: BlockHeader;
 }
@@ -215,7 +216,7 @@ export function buildBranch(
  * found in neither counts 0 (so the coinbase claims less than allowed, which is valid).
  */
 export function computeFees(chain: Chain, txs: readonly Tx[]): Sats {
-  const local = new Map<string, TxOut>();
+  const local = new Map<OutpointKey, TxOut>();
   let fees = 0n;
   for (const tx of txs) {
     let valueIn = 0n;
@@ -237,6 +238,8 @@ export function computeFees(chain: Chain, txs: readonly Tx[]): Sats {
 export interface MinedBlock {
   readonly block: Block;
   readonly height: number;
+  readonly hash: BlockHash;
+  /** Display hex of `hash`. */
   readonly hashHex: string;
   readonly result: ProcessBlockResult;
 }
@@ -272,7 +275,7 @@ export async function mineBlocks(chain: Chain, n: number, options: MineBlocksOpt
     if (result.status === 'invalid' || result.status === 'orphan' || result.status === 'duplicate') {
       throw new Error(`mineBlocks: block ${i} at height ${parent.height + 1} was ${result.status}: ${result.reason ?? ''} ${result.detail ?? ''}`);
     }
-    mined.push({ block, height: parent.height + 1, hashHex: result.hashHex, result });
+    mined.push({ block, height: parent.height + 1, hash: result.hash, hashHex: hashToHex(result.hash), result });
     parent = parentOf(block, parent.height + 1);
   }
   return mined;

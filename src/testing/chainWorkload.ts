@@ -13,7 +13,7 @@
 import type { Chain } from '../chain/chain.js';
 import type { Coin } from '../consensus/utxoView.js';
 import { bytesToHex } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, Outpoint, Sats, Tx, TxOut } from '../primitives/types.js';
 import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
@@ -74,11 +74,11 @@ export interface WalletCoin extends SpendableCoin {
  * from their undo data). Keyed by outpointKey.
  * @throws RangeError when `height` is above the tip or a main-chain block above it lacks data or undo data
  */
-export function walletCoinsAt(source: WorkloadSource, keys: readonly TestKey[], height: number): Map<string, WalletCoin> {
+export function walletCoinsAt(source: WorkloadSource, keys: readonly TestKey[], height: number): Map<OutpointKey, WalletCoin> {
   const { chain, chainIndex } = source;
   if (height > chain.height) throw new RangeError(`walletCoinsAt: height ${height} is above the tip ${chain.height}`);
   const byScript = new Map(keys.map((k) => [bytesToHex(k.scriptPubKey), k]));
-  const coins = new Map<string, WalletCoin>();
+  const coins = new Map<OutpointKey, WalletCoin>();
   const add = (outpoint: Outpoint, coin: Coin): void => {
     const key = byScript.get(bytesToHex(coin.output.scriptPubKey));
     if (key === undefined || coin.height > height) return;
@@ -112,7 +112,7 @@ const MIN_OUTPUT_SATS = 1_000n;
 export function buildWorkloadBlock(
   source: WorkloadSource,
   parent: BlockParent,
-  wallet: Map<string, WalletCoin>,
+  wallet: Map<OutpointKey, WalletCoin>,
   rng: SeededRng,
   keys: readonly TestKey[],
   maxTxs: number,

@@ -15,7 +15,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import * as lp from 'it-length-prefixed';
 import { createLibp2p } from 'libp2p';
 import type { ChainParams } from '../params/chainParams.js';
-import { hexToHash } from '../primitives/hex.js';
+import { blockHashFromHex } from '../primitives/hex.js';
 import { cairnGossipsubOptions } from '../p2p/gossip/gossipsubOptions.js';
 import { decodeResponseChunk, encodeResponseChunk, encodeStatus, protocolIds, RespStatus, type ProtocolIds, type ResponseChunk, type StatusMessage } from '../p2p/wire.js';
 
@@ -31,7 +31,7 @@ export interface FakePeerOptions {
 
 /** The status of a fresh node of `params` at genesis, as an honest peer sends it. */
 export function genesisStatus(params: ChainParams, userAgent = '/fake-peer/'): StatusMessage {
-  const genesisHash = hexToHash(params.genesisHashHex);
+  const genesisHash = blockHashFromHex(params.genesisHashHex);
   return { network: params.name, genesisHash, tipHash: genesisHash, tipHeight: 0, chainWork: 2n, userAgent };
 }
 

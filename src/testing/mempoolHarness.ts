@@ -12,6 +12,8 @@ import type { ChainParams } from '../params/chainParams.js';
 import { regtest } from '../params/networks.js';
 import { hashToHex } from '../primitives/hex.js';
 import { NULL_OUTPOINT } from '../primitives/outpoint.js';
+import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { decodeTxid } from '../primitives/identity.js';
 import { computeTxid, getTxVsize, isCoinbase } from '../primitives/tx.js';
 import type { Block, Sats, Tx, TxOut } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type BuildTxOptions, type SpendableCoin, type TestKey } from './txFactory.js';
@@ -71,7 +73,7 @@ export function makeHarness(options: Partial<MempoolOptions> = {}, params: Parti
   const added: string[] = [];
   const removed: { txid: string; reason: MempoolRemovalReason }[] = [];
   mempool.on('added', (e) => added.push(e.txidHex));
-  mempool.on('removed', (r) => removed.push({ txid: r.txid, reason: r.reason }));
+  mempool.on('removed', (r) => removed.push({ txid: hashToHex(r.txid), reason: r.reason }));
 
   return {
     mempool,
@@ -82,7 +84,7 @@ export function makeHarness(options: Partial<MempoolOptions> = {}, params: Parti
     removed,
     fund(valueSats, opts = {}) {
       const key = opts.key ?? ALICE;
-      const txid = sha256(new TextEncoder().encode(`mempool-fund/${fundCounter++}`));
+      const txid = decodeTxid(sha256(new TextEncoder().encode(`mempool-fund/${fundCounter++}`)));
       const output: TxOut = { value: valueSats, scriptPubKey: key.scriptPubKey };
       const coin: Coin = { output, height: opts.height ?? START_HEIGHT - 10, isCoinbase: opts.coinbase ?? false };
       view.addCoin({ txid, index: 0 }, coin);
@@ -97,7 +99,7 @@ export function makeHarness(options: Partial<MempoolOptions> = {}, params: Parti
         locktime: 0,
       };
       const block: Block = {
-        header: { version: 0x20000000, prevBlock: new Uint8Array(32), merkleRoot: new Uint8Array(32), time: state.mtp, bits: 0x207fffff, nonce: 0 },
+        header: { version: 0x20000000, prevBlock: NULL_BLOCK_HASH, merkleRoot: new Uint8Array(32), time: state.mtp, bits: 0x207fffff, nonce: 0 },
         txs: [coinbase, ...txs],
       };
       const spent: UtxoEntry[] = [];

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { buildSignedTx, buildSpend, makeTestKey, testKeyAddress, type SpendableCoin } from './txFactory.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 function fakeCoin(key: ReturnType<typeof makeTestKey>, n: number, value = 100_000n): SpendableCoin {
-  return { outpoint: { txid: new Uint8Array(32).fill(n), index: n }, output: { value, scriptPubKey: key.scriptPubKey }, key };
+  return { outpoint: { txid: decodeTxid(new Uint8Array(32).fill(n)), index: n }, output: { value, scriptPubKey: key.scriptPubKey }, key };
 }
 
 test('txFactory: signed P2WPKH and P2TR spends verify with consensus verifyInput', () => {

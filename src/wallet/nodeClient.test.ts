@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { sha256 } from '../crypto/hash.js';
-import { bytesToHex, hashToHex, hexToBytes, hexToHash } from '../primitives/hex.js';
+import { bytesToHex, hashToHex, hexToBytes, txidFromHex } from '../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx } from '../primitives/tx.js';
 import type { TestKey } from '../testing/txFactory.js';
 import { openRestTestNode } from '../../test/fixtures/restTestNode.js';
@@ -12,6 +12,7 @@ import { HdAccount, mnemonicToWalletSeed } from './hdAccount.js';
 import { EsploraClient, parseEsploraTx } from './nodeClient.js';
 import { buildPayment, makeWalletCoin, signTransaction } from './txBuilder.js';
 import { isWalletError } from './walletError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const SEED = mnemonicToWalletSeed('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about');
 
@@ -45,7 +46,7 @@ test('EsploraClient against a real cairn REST node: paged history, UTXOs, broadc
   const oldest = history.at(-1)!;
   const coinUtxo = utxos.find((u) => u.txid === oldest.txid)!;
   assert.equal(coinUtxo.value, oldest.vout[coinUtxo.vout]!.value);
-  const coin = makeWalletCoin({ txid: hexToHash(coinUtxo.txid), index: coinUtxo.vout }, oldest.vout[coinUtxo.vout]!, receive, { height: 1, isCoinbase: true });
+  const coin = makeWalletCoin({ txid: txidFromHex(coinUtxo.txid), index: coinUtxo.vout }, oldest.vout[coinUtxo.vout]!, receive, { height: 1, isCoinbase: true });
   const payee = HdAccount.fromSeed(sha256(new TextEncoder().encode('payee')), env.params, 'p2tr').deriveAddress(0, 0);
   const unsigned = buildPayment({
     outputs: [{ value: 1_000_000n, scriptPubKey: payee.scriptPubKey }],
@@ -58,7 +59,7 @@ test('EsploraClient against a real cairn REST node: paged history, UTXOs, broadc
   assert.ok(verifyInput(signed, 0, [coin.output]).valid);
   const txid = await client.broadcast(bytesToHex(encodeTx(signed)));
   assert.equal(txid, hashToHex(computeTxid(signed)));
-  assert.ok(env.node.mempool.has(txid), 'the tx is in the node\'s mempool');
+  assert.ok(env.node.mempool.has(txidFromHex(txid)), 'the tx is in the node\'s mempool');
 
   const fetched = await client.getTx(txid);
   assert.equal(fetched.status.confirmed, false);
@@ -86,7 +87,7 @@ test('EsploraClient errors: 404 → not-found, refused broadcast → http-error 
   await assert.rejects(client.broadcast('zz'), (e) => isWalletError(e, 'http-error') && e.httpStatus === 400 && /TX decode failed/.test(e.message));
   // A well-formed tx spending a coin that does not exist: the node's reject reason reaches the caller.
   const account = HdAccount.fromSeed(SEED, env.params, 'p2wpkh');
-  const ghost = makeWalletCoin({ txid: sha256(Uint8Array.of(1)), index: 0 }, { value: 100_000n, scriptPubKey: account.deriveAddress(0, 0).scriptPubKey }, account.deriveAddress(0, 0));
+  const ghost = makeWalletCoin({ txid: decodeTxid(sha256(Uint8Array.of(1))), index: 0 }, { value: 100_000n, scriptPubKey: account.deriveAddress(0, 0).scriptPubKey }, account.deriveAddress(0, 0));
   const u = buildPayment({ outputs: [{ value: 50_000n, scriptPubKey: account.deriveAddress(0, 1).scriptPubKey }], coins: [ghost], feeRateSatPerKvb: 1000, changeAddress: account.deriveAddress(1, 0), locktime: 0 });
   const tx = signTransaction(u.tx, u.inputs, (a) => account.derivePrivateKey(a.chain, a.index));
   await assert.rejects(client.broadcast(bytesToHex(encodeTx(tx))), (e) => isWalletError(e, 'http-error') && /missing-inputs|missingorspent/.test(e.message));

@@ -22,6 +22,7 @@ import {
   type WalletCoin,
 } from './txBuilder.js';
 import { isWalletError } from './walletError.js';
+import { decodeTxid } from '../primitives/identity.js';
 
 const SEED = mnemonicToWalletSeed('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about');
 const P2WPKH = HdAccount.fromSeed(SEED, regtest, 'p2wpkh');
@@ -35,7 +36,7 @@ const STANDARD = { maxStandardTxWeight: MAX_STANDARD_TX_WEIGHT, dustRelayFeeRate
 /** A fake confirmed coin at receive address `index` of the given kind (the txid is a hash of the label). */
 function coin(label: string, kind: 'p2wpkh' | 'p2tr', index: number, value: bigint): WalletCoin {
   const address = (kind === 'p2wpkh' ? P2WPKH : P2TR).deriveAddress(0, index);
-  return makeWalletCoin({ txid: sha256(new TextEncoder().encode(label)), index: 0 }, { value, scriptPubKey: address.scriptPubKey }, address, { height: 1 });
+  return makeWalletCoin({ txid: decodeTxid(sha256(new TextEncoder().encode(label))), index: 0 }, { value, scriptPubKey: address.scriptPubKey }, address, { height: 1 });
 }
 
 /** Every input verifies against its prevout with cairn's consensus verifyInput. */

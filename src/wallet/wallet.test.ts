@@ -12,7 +12,7 @@ import { sha256 } from '../crypto/hash.js';
 import { feeForVsize } from '../policy/feeRate.js';
 import { checkReplacementFeeRate, checkReplacementFees } from '../mempool/replacement.js';
 import { COIN } from '../consensus/amount.js';
-import { bytesToHex } from '../primitives/hex.js';
+import { bytesToHex, txidFromHex } from '../primitives/hex.js';
 import { getTxVsize } from '../primitives/tx.js';
 import type { TestKey } from '../testing/txFactory.js';
 import { openRestTestNode } from '../../test/fixtures/restTestNode.js';
@@ -67,7 +67,7 @@ test('Wallet against a real cairn REST node: discovery, balances, send with P2WP
   await t.test('send: both kinds of input, signed validly, change to a fresh change address, RBF, locktime = tip', async () => {
     const payment = await wallet.send({ to: payee.address, amountSats: amount, feeRateSatPerVb: 2 });
     sent = payment;
-    assert.ok(env.node.mempool.has(payment.txid), 'in the node\'s mempool');
+    assert.ok(env.node.mempool.has(txidFromHex(payment.txid)), 'in the node\'s mempool');
     const prevouts = payment.inputs.map((c) => c.output);
     payment.tx.inputs.forEach((input, i) => {
       assert.ok(verifyInput(payment.tx, i, prevouts).valid, `input ${i}`);
@@ -103,8 +103,8 @@ test('Wallet against a real cairn REST node: discovery, balances, send with P2WP
     {
       const bump = await wallet.bumpFee(original.txid, 10);
       assert.equal(bump.replacesTxid, original.txid);
-      assert.ok(env.node.mempool.has(bump.txid));
-      assert.ok(!env.node.mempool.has(original.txid), 'the original was replaced');
+      assert.ok(env.node.mempool.has(txidFromHex(bump.txid)));
+      assert.ok(!env.node.mempool.has(txidFromHex(original.txid)), 'the original was replaced');
       bump.tx.inputs.forEach((_, i) => assert.ok(verifyInput(bump.tx, i, bump.inputs.map((c) => c.output)).valid));
       checkReplacementFees(bump.txid, bump.feeSats, bump.vsize, original.feeSats, 1000);
       checkReplacementFeeRate(bump.txid, bump.feeSats, bump.vsize, [{ txidHex: original.txid, fee: original.feeSats, vsize: getTxVsize(original.tx) }]);
@@ -193,12 +193,12 @@ test('Wallet fee ceilings: above 10,000 sat/vB or maxTxFeeSats a payment or bump
   const cheap = await wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 5_000 });
   assert.ok(cheap.feeSats <= 1_000_000n && cheap.feeRateSatPerVb >= 5_000);
   await assert.rejects(wallet.bumpFee(cheap.txid, 20_000), refused(/ceiling of 10000 sat\/vB/));
-  assert.ok(env.node.mempool.has(cheap.txid), 'the original stays');
+  assert.ok(env.node.mempool.has(txidFromHex(cheap.txid)), 'the original stays');
   const bump = await wallet.bumpFee(cheap.txid, 20_000, { allowHighFee: true });
   assert.equal(bump.replacesTxid, cheap.txid);
-  assert.ok(env.node.mempool.has(bump.txid) && !env.node.mempool.has(cheap.txid));
+  assert.ok(env.node.mempool.has(txidFromHex(bump.txid)) && !env.node.mempool.has(txidFromHex(cheap.txid)));
   assert.ok(bump.feeRateSatPerVb >= 20_000);
   const dear = await wallet.send({ to: payee, amountSats: 100_000n, feeRateSatPerVb: 50_000, allowHighFee: true });
   assert.ok(dear.feeRateSatPerVb >= 50_000, `rate ${dear.feeRateSatPerVb}`);
-  assert.equal(env.node.mempool.get(dear.txid)?.fee, dear.feeSats);
+  assert.equal(env.node.mempool.get(txidFromHex(dear.txid))?.fee, dear.feeSats);
 });

@@ -12,8 +12,8 @@ import { addressToScriptPubKey, decodeSegwitAddress } from '../crypto/address.js
 import { CryptoError } from '../crypto/cryptoError.js';
 import { DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB } from '../policy/feeRate.js';
 import type { ChainParams } from '../params/chainParams.js';
-import { bytesToHex, hashToHex, hexToBytes, hexToHash } from '../primitives/hex.js';
-import { outpointKey } from '../primitives/outpoint.js';
+import { bytesToHex, hashToHex, hexToBytes, txidFromHex } from '../primitives/hex.js';
+import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, decodeTx, encodeTx, getTxVsize } from '../primitives/tx.js';
 import type { Sats, Tx } from '../primitives/types.js';
 import { AddressBook } from './addressBook.js';
@@ -187,7 +187,7 @@ export class Wallet {
   private utxos: WalletUtxo[] = [];
   private tipHeight = -1;
   /** Outpoints spent by txs this wallet broadcast since the last sync. */
-  private readonly spentLocally = new Set<string>();
+  private readonly spentLocally = new Set<OutpointKey>();
 
   private constructor(accounts: readonly HdAccount[], options: WalletOptions, deps: WalletDeps) {
     this.params = options.params;
@@ -284,7 +284,7 @@ export class Wallet {
         const output = tx.vout[u.vout];
         if (output === undefined || bytesToHex(output.scriptPubKey) !== bytesToHex(address.scriptPubKey)) continue;
         const isCoinbase = tx.vin.some((i) => i.isCoinbase);
-        const coin = makeWalletCoin({ txid: hexToHash(u.txid), index: u.vout }, output, address, {
+        const coin = makeWalletCoin({ txid: txidFromHex(u.txid), index: u.vout }, output, address, {
           ...(u.status.confirmed && u.status.blockHeight !== undefined ? { height: u.status.blockHeight } : {}),
           isCoinbase,
         });
@@ -488,7 +488,7 @@ export class Wallet {
       const address = this.findAddress(output.scriptPubKey);
       if (address === undefined) return;
       this.bookOf(address).markUsed(address.chain, address.index);
-      const coin = makeWalletCoin({ txid: hexToHash(txid), index }, output, address);
+      const coin = makeWalletCoin({ txid: txidFromHex(txid), index }, output, address);
       this.utxos.push({ coin, confirmed: false, trusted: true });
     });
     this.history.set(txid, {

@@ -12,7 +12,7 @@ import {
   type EsploraUtxo,
 } from '../esploraSchemas.js';
 import { HttpError } from '../httpError.js';
-import { parseAddressParam, parseHashParam } from '../restParams.js';
+import { parseAddressParam, parseTxidParam } from '../restParams.js';
 import type { ResolvedTx } from '../txLookup.js';
 import type { RestApp, RestContext } from './restContext.js';
 
@@ -49,7 +49,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     const data = entry === undefined ? undefined : txLookup.readBlockData(entry);
     const resolved = data === undefined ? undefined : txLookup.resolveInBlock(data, record.position);
     // The index and the chain are read at different instants; a reorg in between is reported, not hidden.
-    if (resolved === undefined || !bytesEqual(data!.txidHashes[record.position]!, record.txid)) {
+    if (resolved === undefined || !bytesEqual(data!.txids[record.position]!, record.txid)) {
       throw new HttpError(503, 'Chain changed while reading the history, retry');
     }
     return resolved;
@@ -115,7 +115,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     const script = parseAddressParam(address, node.params);
     let before: { height: number; position: number } | undefined;
     if (lastSeen !== undefined) {
-      const location = node.chainIndex.getTxLocation(parseHashParam(lastSeen));
+      const location = node.chainIndex.getTxLocation(parseTxidParam(lastSeen));
       // electrs walks the history until it meets last_seen_txid: an unknown one yields an empty page.
       if (location === undefined) return [];
       before = { height: location.height, position: location.position };
@@ -164,7 +164,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
       entry.tx.outputs.forEach((output, index) => {
         if (!bytesEqual(output.scriptPubKey, script)) return;
         if (node.mempool.getSpender({ txid: entry.txid, index }) !== undefined) return;
-        out.push({ txid, vout: index, status: UNCONFIRMED_STATUS, value: satsToNumber(output.value) });
+        out.push({ txid: entry.txidHex, vout: index, status: UNCONFIRMED_STATUS, value: satsToNumber(output.value) });
       });
     }
     return out;

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { encodeBlockHeader } from '../../primitives/blockHeader.js';
-import { bytesToHex } from '../../primitives/hex.js';
+import { bytesToHex, hashToHex } from '../../primitives/hex.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { blockToExtended } from '../blockExtended.js';
 import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
@@ -126,7 +126,7 @@ export function registerBlockRoutes(app: RestApp, ctx: RestContext): void {
   }, (req) => {
     const data = ctx.txLookup.readBlockData(requireBlockEntry(ctx, req.params.hash));
     if (data === undefined) throw new HttpError(404, 'Block not found');
-    return [...data.txids];
+    return data.txids.map(hashToHex);
   });
 
   app.get('/api/block/:hash/txid/:index', {
@@ -141,7 +141,7 @@ export function registerBlockRoutes(app: RestApp, ctx: RestContext): void {
     const index = parseIndexParam(req.params.index, 'index');
     const txid = data?.txids[index];
     if (txid === undefined) throw new HttpError(404, 'Transaction not found');
-    return sendText(reply, txid);
+    return sendText(reply, hashToHex(txid));
   });
 
   app.get('/api/block/:hash/raw', {

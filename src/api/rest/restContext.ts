@@ -11,7 +11,7 @@ import { BlockStatus, type BlockIndexEntry } from '../../interfaces/chainTypes.j
 import { HttpError } from '../httpError.js';
 import type { MempoolTracker } from '../mempoolTracker.js';
 import type { NodeContext } from '../../interfaces/nodeContext.js';
-import { parseHashParam } from '../restParams.js';
+import { parseBlockHashParam } from '../restParams.js';
 import type { TxLookup } from '../txLookup.js';
 
 /** The Fastify instance the REST routes are registered on (TypeBox schemas type the handlers). */
@@ -41,7 +41,7 @@ export function sendText(reply: FastifyReply, text: string): FastifyReply {
  * @throws HttpError 400 "Invalid hex string" | 404 "Block not found"
  */
 export function requireBlockEntry(ctx: RestContext, hashHex: string): BlockIndexEntry {
-  const entry = ctx.node.chain.getEntry(parseHashParam(hashHex));
+  const entry = ctx.node.chain.getEntry(parseBlockHashParam(hashHex));
   if (entry === undefined || (entry.status & BlockStatus.HAVE_DATA) === 0) throw new HttpError(404, 'Block not found');
   return entry;
 }

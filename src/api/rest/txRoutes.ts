@@ -4,7 +4,7 @@ import { VerifyError } from '../../consensus/verifyError.js';
 import { DecodeError } from '../../primitives/decodeError.js';
 import { bytesEqual, bytesToHex, hashToHex, hexToBytes } from '../../primitives/hex.js';
 import { decodeTx, encodeTx } from '../../primitives/tx.js';
-import type { Hash256, Tx } from '../../primitives/types.js';
+import type { Tx, Txid } from '../../primitives/types.js';
 import { confirmedStatus, txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import {
   binaryResponse,
@@ -20,7 +20,7 @@ import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, rejectTo
 import { HttpError } from '../httpError.js';
 import { parseFeeRateArg } from '../rpc/rpcArgs.js';
 import { RpcError } from '../rpc/rpcError.js';
-import { parseHashParam, parseIndexParam } from '../restParams.js';
+import { parseIndexParam, parseTxidParam } from '../restParams.js';
 import type { ResolvedTx } from '../txLookup.js';
 import { sendText, type RestApp, type RestContext } from './restContext.js';
 
@@ -86,15 +86,14 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
   const { node, txLookup } = ctx;
 
   const requireTx = (txidHex: string): ResolvedTx => {
-    const txid = parseHashParam(txidHex);
-    const found = txLookup.getTx(txidHex.toLowerCase(), txid);
+    const found = txLookup.getTx(parseTxidParam(txidHex));
     if (found === undefined) throw new HttpError(404, 'Transaction not found');
     return found;
   };
   /** The raw tx without prevouts (cheaper: /hex and /raw need no undo data for mempool txs). */
   const requireTxOnly = (txidHex: string): Tx => {
-    const txid = parseHashParam(txidHex);
-    const entry = node.mempool.get(txidHex.toLowerCase());
+    const txid = parseTxidParam(txidHex);
+    const entry = node.mempool.get(txid);
     if (entry !== undefined) return entry.tx;
     const found = txLookup.getConfirmedTx(txid);
     if (found === undefined) throw new HttpError(404, 'Transaction not found');
@@ -111,7 +110,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
   app.get('/api/tx/:txid/status', {
     schema: { tags: TAGS, summary: 'Confirmation status of a transaction', params: TxidParams, response: { 200: EsploraTxStatusSchema, ...ERROR_RESPONSES } },
   }, (req) => {
-    const txid = parseHashParam(req.params.txid);
+    const txid = parseTxidParam(req.params.txid);
     if (node.mempool.has(txid)) return UNCONFIRMED_STATUS;
     const location = node.chainIndex.getTxLocation(txid);
     const entry = location === undefined ? undefined : node.chain.getEntry(location.blockHash);
@@ -127,7 +126,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
     schema: { tags: TAGS, summary: 'The serialized transaction (binary)', params: TxidParams, response: { 200: binaryResponse('tx bytes'), ...ERROR_RESPONSES } },
   }, (req, reply) => reply.type('application/octet-stream').send(Buffer.from(encodeTx(requireTxOnly(req.params.txid)))));
 
-  const outspendOf = (txid: Hash256, index: number): EsploraOutspend => {
+  const outspendOf = (txid: Txid, index: number): EsploraOutspend => {
     const outpoint = { txid, index };
     const spender = node.mempool.getSpender(outpoint);
     if (spender !== undefined) {
@@ -144,7 +143,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
     schema: { tags: TAGS, summary: 'Spending status of every output', params: TxidParams, response: { 200: Type.Array(EsploraOutspendSchema), ...ERROR_RESPONSES } },
   }, (req) => {
     const tx = requireTxOnly(req.params.txid);
-    const txid = parseHashParam(req.params.txid);
+    const txid = parseTxidParam(req.params.txid);
     return tx.outputs.map((_, i) => outspendOf(txid, i));
   });
 
@@ -159,7 +158,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
     const tx = requireTxOnly(req.params.txid);
     const vout = parseIndexParam(req.params.vout, 'vout');
     if (vout >= tx.outputs.length) throw new HttpError(404, 'Output not found');
-    return outspendOf(parseHashParam(req.params.txid), vout);
+    return outspendOf(parseTxidParam(req.params.txid), vout);
   });
 
   app.get('/api/tx/:txid/merkle-proof', {
@@ -170,14 +169,14 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
       response: { 200: EsploraMerkleProofSchema, ...ERROR_RESPONSES },
     },
   }, (req) => {
-    const txid = parseHashParam(req.params.txid);
+    const txid = parseTxidParam(req.params.txid);
     const location = node.chainIndex.getTxLocation(txid);
     const entry = location === undefined ? undefined : node.chain.getEntry(location.blockHash);
     const data = entry === undefined ? undefined : txLookup.readBlockData(entry);
     if (location === undefined || data === undefined) {
       throw new HttpError(404, node.mempool.has(txid) ? 'Transaction is not confirmed' : 'Transaction not found');
     }
-    const merkle = computeMerkleBranch(data.txidHashes, location.position).map(hashToHex);
+    const merkle = computeMerkleBranch(data.txids, location.position).map(hashToHex);
     return { block_height: location.height, merkle, pos: location.position };
   });
 
@@ -200,7 +199,7 @@ export function registerTxRoutes(app: RestApp, ctx: RestContext): void {
     const maxFeeRate = parseMaxFeeRateQuery(req.query.maxfeerate);
     const tx = decodeTxBody(req.body);
     try {
-      return sendText(reply, await broadcastTransaction(node, tx, maxFeeRate));
+      return sendText(reply, hashToHex(await broadcastTransaction(node, tx, maxFeeRate)));
     } catch (err) {
       if (err instanceof VerifyError) throw rejectToHttpError(err);
       throw err;

@@ -3,6 +3,7 @@ import type { BlockConnectedEvent } from '../../interfaces/chainTypes.js';
 import type { MempoolEntryView } from '../../interfaces/mempoolTypes.js';
 import type { MempoolRemoval } from '../../interfaces/mempoolTypes.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
+import { hashToHex } from '../../primitives/hex.js';
 import { computeDifficultyAdjustment } from '../difficultyAdjustment.js';
 import { txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import { textResponse } from '../esploraSchemas.js';
@@ -236,17 +237,17 @@ export class WebsocketHub {
     this.pendingRemoved = [];
     for (const entry of blocks) this.pushBlock(entry);
     for (const entry of added) {
-      if (!node.mempool.has(entry.txidHex)) continue;
+      if (!node.mempool.has(entry.txid)) continue;
       const tx = txToEsplora(entry.tx, {
         params: node.params,
         prevouts: txLookup.mempoolPrevouts(entry.tx),
         fee: entry.fee,
         status: UNCONFIRMED_STATUS,
-        txid: entry.txidHex,
+        txid: entry.txid,
       });
       this.broadcast('mempool', { tx });
     }
-    for (const r of removed) this.broadcast('mempool', { txRemoved: { txid: r.txid, reason: r.reason } });
+    for (const r of removed) this.broadcast('mempool', { txRemoved: { txid: hashToHex(r.txid), reason: r.reason } });
   }
 
   private pushBlock(entry: BlockIndexEntry): void {

@@ -11,7 +11,7 @@ import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { MEMPOOL_HEIGHT } from '../../interfaces/mempoolTypes.js';
 import { bitsToHex, CoreAmount, difficultyFromBits, scriptPubKeyToCoreJson, txToCoreJson } from '../coreJson.js';
 import type { NodeContext } from '../../interfaces/nodeContext.js';
-import { parseHashArg, parseIntArg, parseVerbosityArg } from './rpcArgs.js';
+import { parseBlockHashArg, parseIntArg, parseTxidArg, parseVerbosityArg } from './rpcArgs.js';
 import type { RpcContext } from './rpcContext.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
@@ -56,7 +56,7 @@ export function confirmationsOf(node: NodeContext, entry: BlockIndexEntry): numb
 
 /** The index entry of a block-hash argument. @throws RpcError INVALID_PARAMETER (bad hex) | INVALID_ADDRESS_OR_KEY "Block not found" */
 function requireEntry(node: NodeContext, value: unknown, name = 'blockhash'): BlockIndexEntry {
-  const entry = node.chain.getEntry(parseHashArg(value, name));
+  const entry = node.chain.getEntry(parseBlockHashArg(value, name));
   if (entry === undefined) throw new RpcError(RPC_ERROR.INVALID_ADDRESS_OR_KEY, 'Block not found');
   return entry;
 }
@@ -298,7 +298,7 @@ export function registerBlockchainRpc(table: RpcTable): void {
     result:
       '[ { "height": n, "hash": hex, "branchlen": n (0 for the main chain),\n' +
       '    "status": "invalid" | "headers-only" | "valid-headers" | "valid-fork" | "active" } ]',
-    handler: (_args, ctx) => ctx.node.chain.getChainTips().map((t) => ({ height: t.height, hash: t.hash, branchlen: t.branchlen, status: t.status })),
+    handler: (_args, ctx) => ctx.node.chain.getChainTips().map((t) => ({ height: t.height, hash: hashToHex(t.hash), branchlen: t.branchlen, status: t.status })),
   });
 
   table.register({
@@ -325,7 +325,7 @@ export function registerBlockchainRpc(table: RpcTable): void {
     examples: ['"txid" 1'],
     handler: ([txidArg, nArg, includeMempool], ctx) => {
       const { node } = ctx;
-      const txid = parseHashArg(txidArg, 'txid');
+      const txid = parseTxidArg(txidArg, 'txid');
       const n = parseIntArg(nArg, 'n', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
       if (n < 0 || n > 0xffffffff) return null;
       const outpoint = { txid, index: n };
@@ -376,7 +376,7 @@ export function registerBlockchainRpc(table: RpcTable): void {
       const digest = node.chain.computeUtxoDigest();
       return {
         height: digest.height,
-        bestblock: digest.bestBlock,
+        bestblock: hashToHex(digest.bestBlock),
         txouts: digest.txouts,
         ...(type === 'hash_serialized_3' ? { hash_serialized_3: digest.hashSerialized } : {}),
         total_amount: new CoreAmount(digest.totalAmount),

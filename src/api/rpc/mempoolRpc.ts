@@ -2,7 +2,7 @@ import type { MempoolEntryView } from '../../interfaces/mempoolTypes.js';
 import { hashToHex } from '../../primitives/hex.js';
 import { CoreAmount } from '../coreJson.js';
 import type { NodeContext } from '../../interfaces/nodeContext.js';
-import { parseHashArg } from './rpcArgs.js';
+import { parseTxidArg } from './rpcArgs.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
 
@@ -17,8 +17,7 @@ const ENTRY_OVERHEAD_BYTES = 400;
 export function mempoolEntryToJson(node: NodeContext, entry: MempoolEntryView): Record<string, unknown> {
   const depends = new Set<string>();
   for (const input of entry.tx.inputs) {
-    const parent = hashToHex(input.prevout.txid);
-    if (node.mempool.has(parent)) depends.add(parent);
+    if (node.mempool.has(input.prevout.txid)) depends.add(hashToHex(input.prevout.txid));
   }
   const spentby = new Set<string>();
   entry.tx.outputs.forEach((_, index) => {
@@ -120,7 +119,7 @@ export function registerMempoolRpc(table: RpcTable): void {
       '  "bip125-replaceable": bool, "unbroadcast": bool }',
     examples: ['"mytxid"'],
     handler: ([txid], ctx) => {
-      const entry = ctx.node.mempool.get(parseHashArg(txid, 'txid'));
+      const entry = ctx.node.mempool.get(parseTxidArg(txid, 'txid'));
       if (entry === undefined) throw new RpcError(RPC_ERROR.INVALID_ADDRESS_OR_KEY, 'Transaction not in mempool');
       return mempoolEntryToJson(ctx.node, entry);
     },

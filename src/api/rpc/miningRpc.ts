@@ -14,6 +14,7 @@ import { parseIntArg, tryParseHex } from './rpcArgs.js';
 import type { RpcContext } from './rpcContext.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
+import { hashKey } from '../../primitives/hashKey.js';
 
 /** Core's MAX_BLOCK_SIGOPS_COST. */
 const MAX_BLOCK_SIGOPS_COST = 80_000;
@@ -151,11 +152,11 @@ export function registerMiningRpc(table: RpcTable): void {
         if (ctx.signal.aborted) throw new RpcError(RPC_ERROR.CLIENT_NOT_CONNECTED, 'Shutting down');
       }
       const template = node.blockTemplates.createTemplate();
-      const indexOf = new Map(template.txs.map((t, i) => [hashToHex(t.txid), i + 1]));
+      const indexOf = new Map(template.txs.map((t, i) => [hashKey(t.txid), i + 1]));
       const transactions = template.txs.map((t) => {
         const depends = new Set<number>();
         for (const input of t.tx.inputs) {
-          const parent = indexOf.get(hashToHex(input.prevout.txid));
+          const parent = indexOf.get(hashKey(input.prevout.txid));
           if (parent !== undefined) depends.add(parent);
         }
         return {
@@ -343,7 +344,7 @@ async function generateBlocks(ctx: RpcContext, nblocks: number, rewardScript: Ui
         `ProcessNewBlock, block not accepted${result.reason ? ` (${result.reason})` : ` (${result.status})`}`,
       );
     }
-    hashes.push(result.hashHex);
+    hashes.push(hashToHex(result.hash));
   }
   return hashes;
 }

@@ -3,14 +3,14 @@ import { VerifyError } from '../../consensus/verifyError.js';
 import type { MempoolAcceptResult } from '../../interfaces/mempoolTypes.js';
 import { feeForVsize } from '../../policy/feeRate.js';
 import { DecodeError } from '../../primitives/decodeError.js';
-import { bytesEqual, bytesToHex } from '../../primitives/hex.js';
+import { bytesEqual, bytesToHex, hashToHex } from '../../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx, isCoinbase } from '../../primitives/tx.js';
-import type { Block, Hash256, Tx } from '../../primitives/types.js';
+import type { Block, Tx, Txid } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { CoreAmount, txToCoreJson } from '../coreJson.js';
 import { broadcastTransaction, DEFAULT_MAX_RAW_TX_FEE_RATE_SAT_PER_KVB, rejectToRpcError } from '../broadcastTransaction.js';
 import { splitUndo, txWithUndoToJson } from './blockchainRpc.js';
-import { parseAmountArg, parseFeeRateArg, parseHashArg, parseVerbosityArg, tryParseHex } from './rpcArgs.js';
+import { parseAmountArg, parseBlockHashArg, parseFeeRateArg, parseTxidArg, parseVerbosityArg, tryParseHex } from './rpcArgs.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 import type { RpcTable } from './rpcTable.js';
 
@@ -36,7 +36,7 @@ interface FoundTx {
   readonly block?: { readonly entry: BlockIndexEntry; readonly block: Block; readonly position: number };
 }
 
-function findInBlock(block: Block, txid: Hash256): number {
+function findInBlock(block: Block, txid: Txid): number {
   return block.txs.findIndex((tx) => bytesEqual(computeTxid(tx), txid));
 }
 
@@ -65,7 +65,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
     examples: ['"mytxid"', '"mytxid" 1', '"mytxid" 0 "myblockhash"'],
     handler: ([txidArg, verbosityArg, blockhashArg], ctx) => {
       const { node } = ctx;
-      const txid = parseHashArg(txidArg, 'parameter 1');
+      const txid = parseTxidArg(txidArg, 'parameter 1');
       const verbosity = parseVerbosityArg(verbosityArg, 0);
       const genesisCoinbase = node.params.genesis.txs[0];
       if (genesisCoinbase !== undefined && bytesEqual(computeTxid(genesisCoinbase), txid)) {
@@ -76,7 +76,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
       }
       let found: FoundTx | undefined;
       if (blockhashArg !== undefined) {
-        const entry = node.chain.getEntry(parseHashArg(blockhashArg, 'parameter 3'));
+        const entry = node.chain.getEntry(parseBlockHashArg(blockhashArg, 'parameter 3'));
         if (entry === undefined) throw new RpcError(RPC_ERROR.INVALID_ADDRESS_OR_KEY, 'Block hash not found');
         const block = node.chain.getBlock(entry.hash);
         if (block === undefined) throw new RpcError(RPC_ERROR.MISC_ERROR, 'Block not available');
@@ -177,7 +177,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
         }
       }
       try {
-        return await broadcastTransaction(node, tx, maxFeeRate);
+        return hashToHex(await broadcastTransaction(node, tx, maxFeeRate));
       } catch (err) {
         if (err instanceof VerifyError) {
           const { code, message } = rejectToRpcError(err);
@@ -240,7 +240,7 @@ export function registerRawTransactionRpc(table: RpcTable): void {
           fees: {
             base: new CoreAmount(accepted.fee),
             'effective-feerate': new CoreAmount((accepted.fee * 1000n) / BigInt(accepted.vsize)),
-            'effective-includes': [accepted.wtxid],
+            'effective-includes': [hashToHex(accepted.wtxid)],
           },
         });
       }

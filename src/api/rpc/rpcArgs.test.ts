@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAmountArg, parseFeeRateArg, parseHashArg, parseVerbosityArg } from './rpcArgs.js';
+import { parseAmountArg, parseBlockHashArg, parseFeeRateArg, parseTxidArg, parseVerbosityArg } from './rpcArgs.js';
 import { RpcError } from './rpcError.js';
 
 /** Asserts an RpcError with Core's code and message. */
@@ -37,12 +37,14 @@ test('parseFeeRateArg: coins/kvB below 1 (Core ParseFeeRate)', () => {
   throwsRpc(() => parseFeeRateArg(1), -8, 'Fee rates larger than or equal to 1BTC/kvB are not accepted');
 });
 
-test('parseHashArg: Core ParseHashV messages; display hex is reversed into internal order', () => {
-  const hash = parseHashArg('00'.repeat(31) + 'ff', 'txid');
-  assert.equal(hash[0], 0xff);
-  assert.equal(hash[31], 0);
-  throwsRpc(() => parseHashArg('abc', 'txid'), -8, "txid must be of length 64 (not 3, for 'abc')");
-  throwsRpc(() => parseHashArg('g'.repeat(64), 'txid'), -8, `txid must be hexadecimal string (not '${'g'.repeat(64)}')`);
+test('parseTxidArg / parseBlockHashArg: Core ParseHashV messages; display hex is reversed into internal order', () => {
+  for (const parse of [parseTxidArg, parseBlockHashArg]) {
+    const hash = parse('00'.repeat(31) + 'ff', 'txid');
+    assert.equal(hash[0], 0xff);
+    assert.equal(hash[31], 0);
+    throwsRpc(() => parse('abc', 'txid'), -8, "txid must be of length 64 (not 3, for 'abc')");
+    throwsRpc(() => parse('g'.repeat(64), 'txid'), -8, `txid must be hexadecimal string (not '${'g'.repeat(64)}')`);
+  }
 });
 
 test('parseVerbosityArg: numbers, booleans, default', () => {

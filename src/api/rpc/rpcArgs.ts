@@ -1,21 +1,35 @@
 import { AmountError, coinsFromNumber, moneyRange, parseCoins } from '../../consensus/amount.js';
-import { hexToBytes, hexToHash } from '../../primitives/hex.js';
-import { COIN, type Hash256, type Sats } from '../../primitives/types.js';
+import { blockHashFromHex, hexToBytes, txidFromHex } from '../../primitives/hex.js';
+import { COIN, type BlockHash, type Sats, type Txid } from '../../primitives/types.js';
 import { RPC_ERROR, RpcError } from './rpcError.js';
 
-/**
- * Parses a displayed (reversed-hex) 32-byte hash argument into internal byte order.
- * @throws RpcError INVALID_PARAMETER "<name> must be of length 64 (not N, for '…')" | "<name> must be hexadecimal
- *   string (not '…')"
- * @see Bitcoin Core rpc/util.cpp ParseHashV
- */
-export function parseHashArg(value: unknown, name: string): Hash256 {
+/** The argument as 64 hex digits, or Core's ParseHashV error. */
+function hashArgText(value: unknown, name: string): string {
   const text = String(value);
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return hexToHash(text);
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return text;
   if (text.length !== 64) {
     throw new RpcError(RPC_ERROR.INVALID_PARAMETER, `${name} must be of length 64 (not ${text.length}, for '${text}')`);
   }
   throw new RpcError(RPC_ERROR.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${text}')`);
+}
+
+/**
+ * Parses a displayed (reversed-hex) txid argument into internal byte order.
+ * @throws RpcError INVALID_PARAMETER "<name> must be of length 64 (not N, for '…')" | "<name> must be hexadecimal
+ *   string (not '…')"
+ * @see Bitcoin Core rpc/util.cpp ParseHashV
+ */
+export function parseTxidArg(value: unknown, name: string): Txid {
+  return txidFromHex(hashArgText(value, name));
+}
+
+/**
+ * Parses a displayed (reversed-hex) block hash argument into internal byte order.
+ * @throws RpcError INVALID_PARAMETER, as parseTxidArg
+ * @see Bitcoin Core rpc/util.cpp ParseHashV
+ */
+export function parseBlockHashArg(value: unknown, name: string): BlockHash {
+  return blockHashFromHex(hashArgText(value, name));
 }
 
 /** Bytes of a hex string argument, or undefined when it is not hex (callers report Core's decode error). */

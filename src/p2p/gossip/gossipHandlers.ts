@@ -8,9 +8,10 @@ import type { Mempool } from '../../mempool/mempool.js';
 import type { ChainParams } from '../../params/chainParams.js';
 import { decodeBlock } from '../../primitives/block.js';
 import { computeBlockHash } from '../../primitives/blockHeader.js';
+import { hashKey, type HashKey } from '../../primitives/hashKey.js';
 import { hashToHex } from '../../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx } from '../../primitives/tx.js';
-import type { Block, Tx } from '../../primitives/types.js';
+import type { Block, BlockHash, Tx, Txid } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { PeerMisbehaviour } from '../peerMisbehaviour.js';
 import { BAN_THRESHOLD } from '../peers/peerBook.js';
@@ -38,19 +39,22 @@ export interface GossipHandlersDeps {
   readonly triggerSync: (hintPeer?: string) => void;
 }
 
-/** Blocks and txs received from the network recently, so they are not published back as local ones. */
+/**
+ * Blocks and txs received from the network recently, by hash (a block hash and a txid never collide), so they are not
+ * published back as local ones.
+ */
 class RecentSet {
-  private readonly items = new Set<string>();
+  private readonly items = new Set<HashKey<BlockHash | Txid>>();
   constructor(private readonly max: number) {}
-  add(key: string): void {
-    this.items.add(key);
+  add(hash: BlockHash | Txid): void {
+    this.items.add(hashKey(hash));
     if (this.items.size > this.max) {
-      const first = this.items.values().next().value;
-      if (first !== undefined) this.items.delete(first);
+      const first = this.items.values().next();
+      if (!first.done) this.items.delete(first.value);
     }
   }
-  has(key: string): boolean {
-    return this.items.has(key);
+  has(hash: BlockHash | Txid): boolean {
+    return this.items.has(hashKey(hash));
   }
 }
 
@@ -90,11 +94,11 @@ export class GossipHandlers {
       chain.on('tipChanged', ({ tip }) => this.relayTip(tip)),
       // A parent may be confirmed without passing through our mempool.
       chain.on('blockConnected', ({ txids }) => {
-        if (this.orphans.size > 0) for (const txid of txids) this.retryOrphansOf(hashToHex(txid));
+        if (this.orphans.size > 0) for (const txid of txids) this.retryOrphansOf(txid);
       }),
       mempool.on('added', (entry) => {
         this.relayTx(entry.tx);
-        this.retryOrphansOf(hashToHex(entry.txid));
+        this.retryOrphansOf(entry.txid);
       }),
     );
   }
@@ -107,8 +111,8 @@ export class GossipHandlers {
   }
 
   /** Notes a block or tx that came from the network by another path (the sync), so it is not relayed as ours. */
-  noteFromNetwork(hashHex: string): void {
-    this.fromNetwork.add(hashHex);
+  noteFromNetwork(hash: BlockHash | Txid): void {
+    this.fromNetwork.add(hash);
   }
 
   private requirePubsub(): GossipSub {
@@ -138,15 +142,16 @@ export class GossipHandlers {
     } catch (err) {
       return this.reject('block', id, PeerMisbehaviour.ban(`undecodable block message: ${(err as Error).message}`));
     }
-    const hashHex = hashToHex(computeBlockHash(block.header));
-    this.fromNetwork.add(hashHex);
-    const known = chain.getEntry(hashHex);
+    const hash = computeBlockHash(block.header);
+    const hashHex = hashToHex(hash);
+    this.fromNetwork.add(hash);
+    const known = chain.getEntry(hash);
     if (known !== undefined && hasData(known)) return this.count('block', 'ignore');
     const result = await chain.processBlock(block);
     switch (result.status) {
       case 'connected':
       case 'side-chain': {
-        const entry = chain.getEntry(hashHex);
+        const entry = chain.getEntry(hash);
         if (entry !== undefined) this.deps.noteBest(id, entry);
         logger.debug({ peer: id, hash: hashHex, status: result.status }, 'gossip block accepted');
         return this.count('block', 'accept');
@@ -177,10 +182,10 @@ export class GossipHandlers {
     } catch (err) {
       return this.reject('tx', id, PeerMisbehaviour.ban(`undecodable tx message: ${(err as Error).message}`));
     }
-    const txidHex = hashToHex(computeTxid(tx));
-    this.fromNetwork.add(txidHex);
+    const txid = computeTxid(tx);
+    this.fromNetwork.add(txid);
     const { mempool } = this.deps;
-    if (mempool.has(txidHex)) return this.count('tx', 'ignore');
+    if (mempool.has(txid)) return this.count('tx', 'ignore');
     try {
       await mempool.acceptTransaction(tx);
       return this.count('tx', 'accept');
@@ -188,40 +193,40 @@ export class GossipHandlers {
       if (!(err instanceof VerifyError)) throw err;
       if (err.code === 'missing-inputs') {
         // Its parent has not reached us yet (gossip does not keep a sender's order): keep it and retry when it does.
-        this.orphans.add(tx, txidHex, id);
+        this.orphans.add(tx, txid, id);
         return this.count('tx', 'ignore');
       }
       // Consensus failures carry a score (Core's TxValidationResult::TX_CONSENSUS); policy and "already known"
       // rejections do not, and are not the sender's fault.
-      if (err.score >= BAN_THRESHOLD) return this.reject('tx', id, new PeerMisbehaviour(`invalid tx ${txidHex}: ${err.code}`, err.score));
+      if (err.score >= BAN_THRESHOLD) return this.reject('tx', id, new PeerMisbehaviour(`invalid tx ${hashToHex(txid)}: ${err.code}`, err.score));
       return this.count('tx', 'ignore');
     }
   }
 
   /** Retries the orphans waiting for this tx (each accepted one retries its own children in turn, via `added`). */
-  private retryOrphansOf(parentTxidHex: string): void {
-    for (const orphan of this.orphans.takeChildrenOf(parentTxidHex)) {
+  private retryOrphansOf(parentTxid: Txid): void {
+    for (const orphan of this.orphans.takeChildrenOf(parentTxid)) {
       this.deps.mempool.acceptTransaction(orphan.tx).catch((err: unknown) => {
-        if (err instanceof VerifyError && err.code === 'missing-inputs') this.orphans.add(orphan.tx, orphan.txidHex, orphan.fromPeer);
-        else this.deps.logger.debug({ txid: orphan.txidHex, err: (err as Error).message }, 'orphan tx refused');
+        if (err instanceof VerifyError && err.code === 'missing-inputs') this.orphans.add(orphan.tx, orphan.txid, orphan.fromPeer);
+        else this.deps.logger.debug({ txid: hashToHex(orphan.txid), err: (err as Error).message }, 'orphan tx refused');
       });
     }
   }
 
   private relayTip(tip: BlockIndexEntry): void {
-    if (this.stopped || this.fromNetwork.has(tip.hashHex)) return;
+    if (this.stopped || this.fromNetwork.has(tip.hash)) return;
     const raw = this.deps.chain.getRawBlock(tip.hash);
     if (raw === undefined) return;
-    this.fromNetwork.add(tip.hashHex);
+    this.fromNetwork.add(tip.hash);
     this.publish(this.deps.ids.blockTopic, raw, tip.hashHex);
   }
 
   private relayTx(tx: Tx): void {
     if (this.stopped) return;
-    const txidHex = hashToHex(computeTxid(tx));
-    if (this.fromNetwork.has(txidHex)) return;
-    this.fromNetwork.add(txidHex);
-    this.publish(this.deps.ids.txTopic, encodeTx(tx), txidHex);
+    const txid = computeTxid(tx);
+    if (this.fromNetwork.has(txid)) return;
+    this.fromNetwork.add(txid);
+    this.publish(this.deps.ids.txTopic, encodeTx(tx), hashToHex(txid));
   }
 
   private publish(topic: string, data: Uint8Array, what: string): void {

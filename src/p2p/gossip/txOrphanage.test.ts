@@ -4,15 +4,17 @@ import { hashToHex } from '../../primitives/hex.js';
 import { computeTxid } from '../../primitives/tx.js';
 import { buildSpend, coinsOf, makeTestKey, type SpendableCoin } from '../../testing/txFactory.js';
 import { TxOrphanage } from './txOrphanage.js';
+import { decodeTxid } from '../../primitives/identity.js';
+import type { Txid } from '../../primitives/types.js';
 
 const key = makeTestKey(31);
-const funding: SpendableCoin = { outpoint: { txid: new Uint8Array(32).fill(9), index: 0 }, output: { value: 1_000_000n, scriptPubKey: key.scriptPubKey }, key };
+const funding: SpendableCoin = { outpoint: { txid: decodeTxid(new Uint8Array(32).fill(9)), index: 0 }, output: { value: 1_000_000n, scriptPubKey: key.scriptPubKey }, key };
 const parent = buildSpend([funding], { key, valueSats: 500_000n }, 1_000n).tx;
-const parentTxid = hashToHex(computeTxid(parent));
+const parentTxid = computeTxid(parent);
 const [c0, c1] = coinsOf(parent, key);
 const child = buildSpend([c0!], { key, valueSats: 100_000n }, 1_000n).tx;
 const child2 = buildSpend([c1!], { key, valueSats: 100_000n }, 1_000n).tx;
-const txid = (tx: typeof child): string => hashToHex(computeTxid(tx));
+const txid = (tx: typeof child): Txid => computeTxid(tx);
 
 test('orphans are handed back when their parent is known, once', () => {
   const pool = new TxOrphanage();
@@ -20,9 +22,9 @@ test('orphans are handed back when their parent is known, once', () => {
   pool.add(child2, txid(child2), 'peerB');
   pool.add(child, txid(child), 'peerB');
   assert.equal(pool.size, 2);
-  assert.deepEqual(pool.takeChildrenOf('00'.repeat(32)), []);
+  assert.deepEqual(pool.takeChildrenOf(decodeTxid(new Uint8Array(32))), []);
   const back = pool.takeChildrenOf(parentTxid);
-  assert.deepEqual(back.map((o) => [o.txidHex, o.fromPeer]).sort(), [[txid(child), 'peerA'], [txid(child2), 'peerB']].sort());
+  assert.deepEqual(back.map((o) => [hashToHex(o.txid), o.fromPeer]).sort(), [[hashToHex(txid(child)), 'peerA'], [hashToHex(txid(child2)), 'peerB']].sort());
   assert.equal(pool.size, 0);
   assert.deepEqual(pool.takeChildrenOf(parentTxid), []);
 });
@@ -38,5 +40,5 @@ test('bounded: past the limit the oldest goes; after the expiry everything goes'
   now = 5000;
   pool.add(child, txid(child), 'p');
   assert.equal(pool.has(txid(child2)), false, 'expired on the next add');
-  assert.deepEqual(pool.takeChildrenOf(parentTxid).map((o) => o.txidHex), [txid(child)]);
+  assert.deepEqual(pool.takeChildrenOf(parentTxid).map((o) => o.txid), [txid(child)]);
 });

@@ -1,5 +1,5 @@
-import { hashToHex } from '../../primitives/hex.js';
-import type { Tx } from '../../primitives/types.js';
+import { hashKey, type HashKey } from '../../primitives/hashKey.js';
+import type { Tx, Txid } from '../../primitives/types.js';
 
 /** Most orphan transactions kept (Bitcoin Core's DEFAULT_MAX_ORPHAN_TRANSACTIONS). */
 export const DEFAULT_MAX_ORPHAN_TXS = 100;
@@ -9,8 +9,7 @@ export const DEFAULT_ORPHAN_EXPIRY_MS = 20 * 60 * 1000;
 /** An orphan: a relayed tx whose parents were not known, and who sent it. */
 export interface OrphanTx {
   readonly tx: Tx;
-  /** Display hex txid. */
-  readonly txidHex: string;
+  readonly txid: Txid;
   /** libp2p peer id of the sender. */
   readonly fromPeer: string;
   readonly addedAtMs: number;
@@ -23,9 +22,9 @@ export interface OrphanTx {
  * @see Bitcoin Core txorphanage.cpp TxOrphanage
  */
 export class TxOrphanage {
-  private readonly byTxid = new Map<string, OrphanTx>();
+  private readonly byTxid = new Map<HashKey<Txid>, OrphanTx>();
   /** Parent txid → txids of orphans spending one of its outputs. */
-  private readonly byParent = new Map<string, Set<string>>();
+  private readonly byParent = new Map<HashKey<Txid>, Set<HashKey<Txid>>>();
 
   constructor(
     private readonly maxTxs: number = DEFAULT_MAX_ORPHAN_TXS,
@@ -39,61 +38,62 @@ export class TxOrphanage {
   }
 
   /** Whether the orphan is held. */
-  has(txidHex: string): boolean {
-    return this.byTxid.has(txidHex);
+  has(txid: Txid): boolean {
+    return this.byTxid.has(hashKey(txid));
   }
 
   /** Keeps a tx whose inputs are missing; drops expired orphans and, past the limit, the oldest. */
-  add(tx: Tx, txidHex: string, fromPeer: string): void {
-    if (this.byTxid.has(txidHex)) return;
+  add(tx: Tx, txid: Txid, fromPeer: string): void {
+    const key = hashKey(txid);
+    if (this.byTxid.has(key)) return;
     this.expire();
-    this.byTxid.set(txidHex, { tx, txidHex, fromPeer, addedAtMs: this.nowMs() });
+    this.byTxid.set(key, { tx, txid, fromPeer, addedAtMs: this.nowMs() });
     for (const parent of parentsOf(tx)) {
       let children = this.byParent.get(parent);
       if (children === undefined) this.byParent.set(parent, (children = new Set()));
-      children.add(txidHex);
+      children.add(key);
     }
     while (this.byTxid.size > this.maxTxs) {
-      const oldest = this.byTxid.keys().next().value;
-      if (oldest === undefined) break;
-      this.remove(oldest);
+      const oldest = this.byTxid.keys().next();
+      if (oldest.done) break;
+      this.remove(oldest.value);
     }
   }
 
-  /** Removes and returns the orphans that spend an output of `parentTxidHex` (to be retried now that it is known). */
-  takeChildrenOf(parentTxidHex: string): OrphanTx[] {
-    const children = this.byParent.get(parentTxidHex);
+  /** Removes and returns the orphans that spend an output of `parentTxid` (to be retried now that it is known). */
+  takeChildrenOf(parentTxid: Txid): OrphanTx[] {
+    const children = this.byParent.get(hashKey(parentTxid));
     if (children === undefined) return [];
     const out: OrphanTx[] = [];
-    for (const txidHex of [...children]) {
-      const orphan = this.byTxid.get(txidHex);
+    for (const key of [...children]) {
+      const orphan = this.byTxid.get(key);
       if (orphan !== undefined) out.push(orphan);
-      this.remove(txidHex);
+      this.remove(key);
     }
     return out;
   }
 
   private expire(): void {
     const cutoff = this.nowMs() - this.expiryMs;
-    for (const orphan of this.byTxid.values()) {
+    for (const [key, orphan] of this.byTxid) {
       // Insertion order is age order: stop at the first one still young enough.
       if (orphan.addedAtMs > cutoff) break;
-      this.remove(orphan.txidHex);
+      this.remove(key);
     }
   }
 
-  private remove(txidHex: string): void {
-    const orphan = this.byTxid.get(txidHex);
+  private remove(key: HashKey<Txid>): void {
+    const orphan = this.byTxid.get(key);
     if (orphan === undefined) return;
-    this.byTxid.delete(txidHex);
+    this.byTxid.delete(key);
     for (const parent of parentsOf(orphan.tx)) {
       const children = this.byParent.get(parent);
-      children?.delete(txidHex);
+      children?.delete(key);
       if (children?.size === 0) this.byParent.delete(parent);
     }
   }
 }
 
-function parentsOf(tx: Tx): Set<string> {
-  return new Set(tx.inputs.map((input) => hashToHex(input.prevout.txid)));
+function parentsOf(tx: Tx): Set<HashKey<Txid>> {
+  return new Set(tx.inputs.map((input) => hashKey(input.prevout.txid)));
 }

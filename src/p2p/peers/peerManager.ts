@@ -4,7 +4,7 @@ import type { PeerInfo } from '../../interfaces/networkInfo.js';
 import type { Chain } from '../../chain/chain.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ChainParams } from '../../params/chainParams.js';
-import { hashToHex, hexToHash } from '../../primitives/hex.js';
+import { blockHashFromHex, hashToHex } from '../../primitives/hex.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import { PeerMisbehaviour } from '../peerMisbehaviour.js';
 import type { ReqResp } from '../reqresp/reqResp.js';
@@ -200,7 +200,7 @@ export class PeerManager {
     const { params } = this.options;
     return {
       network: params.name,
-      genesisHash: hexToHash(params.genesisHashHex),
+      genesisHash: blockHashFromHex(params.genesisHashHex),
       tipHash: tip.hash,
       tipHeight: tip.height,
       chainWork: tip.chainWork,

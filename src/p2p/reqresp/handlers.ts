@@ -1,6 +1,6 @@
 import type { Chain } from '../../chain/chain.js';
 import { bytesEqual } from '../../primitives/hex.js';
-import type { BlockHeader, Hash256 } from '../../primitives/types.js';
+import type { BlockHash, BlockHeader } from '../../primitives/types.js';
 import type { BlockIndexEntry } from '../../interfaces/chainTypes.js';
 import {
   decodeBlocksRequest,
@@ -56,7 +56,7 @@ export function headersHandler(chain: Chain): ReqRespHandler<HeadersRequest> {
  * for one we do not have. Stops before the block that would take the response past `maxResponseBytes` (default
  * MAX_BLOCKS_RESPONSE_BYTES; at least one block is served); the client asks again for the rest.
  */
-export function blocksHandler(chain: Chain, maxResponseBytes: number = MAX_BLOCKS_RESPONSE_BYTES): ReqRespHandler<Hash256[]> {
+export function blocksHandler(chain: Chain, maxResponseBytes: number = MAX_BLOCKS_RESPONSE_BYTES): ReqRespHandler<BlockHash[]> {
   return {
     method: 'blocks',
     maxRequestBytes: MAX_BLOCKS_REQUEST_BYTES,

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { TypedEmitter } from '../async/typedEmitter.js';
 import type { Chain } from '../chain/chain.js';
 import { hasData, isFailed } from '../chain/blockIndex.js';
 import type { Logger } from '../logging/logger.js';
@@ -38,9 +38,9 @@ export interface BlockSyncOptions {
   readonly targetRequestBytes?: number;
 }
 
-/** Events of the sync. */
+/** Events of the sync (event name → payload). */
 interface BlockSyncEvents {
-  progress: [SyncProgress];
+  progress: SyncProgress;
 }
 
 /** Interval between progress events while blocks connect, ms. */
@@ -56,7 +56,9 @@ const PROGRESS_INTERVAL_MS = 200;
  * round make it run again, so a block learned by gossip while syncing is never lost.
  * @see Bitcoin Core net_processing.cpp (headers sync, FindNextBlocksToDownload); Lodestar sync/range
  */
-export class BlockSync extends EventEmitter<BlockSyncEvents> {
+export class BlockSync {
+  /** Progress listeners (status line, progress bar, /metrics); a listener's error is logged, never thrown here. */
+  private readonly events: TypedEmitter<BlockSyncEvents>;
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -80,7 +82,9 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     private readonly io: SyncIo,
     private readonly logger: Logger,
   ) {
-    super();
+    this.events = new TypedEmitter<BlockSyncEvents>((err, event) =>
+      logger.warn({ err, event }, 'sync progress listener failed'),
+    );
     this.backoff = new PeerBackoff(logger);
     this.limits = {
       maxInFlight: options.maxRequestsInFlight ?? 8,
@@ -94,6 +98,14 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
   /** The current progress. */
   get progress(): SyncProgress {
     return this.snapshot(this.active);
+  }
+
+  /**
+   * Listens for progress events (at once when a round starts or ends, else at most every 200 ms).
+   * Returns an unsubscribe function.
+   */
+  onProgress(listener: (progress: SyncProgress) => void): () => void {
+    return this.events.on('progress', listener);
   }
 
   /** Asks for a sync round (now, or right after the running one). `hintPeer`: ask this peer for headers too. */
@@ -301,6 +313,6 @@ export class BlockSync extends EventEmitter<BlockSyncEvents> {
     if (active === this.active && !force && now - this.lastProgressMs < PROGRESS_INTERVAL_MS) return;
     this.active = active;
     this.lastProgressMs = now;
-    this.emit('progress', this.snapshot(active));
+    this.events.emit('progress', this.snapshot(active));
   }
 }

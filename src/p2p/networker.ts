@@ -175,8 +175,7 @@ export class Networker implements NetworkInfoSource {
 
   /** Listens for sync progress. Returns an unsubscribe function. */
   onSyncProgress(listener: (progress: SyncProgress) => void): () => void {
-    this.sync.on('progress', listener);
-    return () => this.sync.off('progress', listener);
+    return this.sync.onProgress(listener);
   }
 
   /** Gossip validation outcomes by topic kind, for /metrics. */

@@ -203,7 +203,15 @@ export async function openWalletDb(options: WalletDbOptions): Promise<WalletDb> 
     description = `sqlite ${options.sqlitePath}`;
   }
   try {
-    const migrator = new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
+    const migrator = new Migrator({
+      db,
+      provider,
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      // With a schema of its own, the migration tables live there too; without this kysely looks for them in any
+      // schema, takes another service's for its own and never creates this schema's tables.
+      ...(kind === 'postgres' && options.pgSchema !== undefined ? { migrationTableSchema: options.pgSchema } : {}),
+    });
     const { error } = await migrator.migrateToLatest();
     if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
     // A cheap round trip, so a wrong URL fails here rather than at the first request.

@@ -86,7 +86,7 @@ class Client {
 
   /** A signed request: parameters in the query string (GET/DELETE) or the form body (POST). */
   async call(method: string, path: string, params: Record<string, string | number>, opts: { timestamp?: number; badSignature?: boolean } = {}): Promise<Answer> {
-    const q = new URLSearchParams(Object.entries({ ...params, timestamp: opts.timestamp ?? Date.now() }).map(([k, v]) => [k, String(v)])).toString();
+    const q = new URLSearchParams(Object.entries({ ...params, timestamp: opts.timestamp ?? Date.now() }).map(([k, v]): [string, string] => [k, String(v)])).toString();
     const sig = opts.badSignature === true ? '0'.repeat(64) : this.sign(q);
     const headers: Record<string, string> = { 'X-MBX-APIKEY': this.apiKey };
     if (method === 'POST') return http(method, path, { body: `${q}&signature=${sig}`, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } });

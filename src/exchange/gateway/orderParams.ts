@@ -43,11 +43,11 @@ function notRequired(p: RequestParams, names: readonly string[]): void {
  * @throws GatewayError -1102 | -1100 | -1106 | -1013 | -1115 | -1116 | -1117 | -1130
  */
 export function readOrderParams(p: RequestParams, grid: MarketGrid, quoteDecimals: number): { order: OrderParams; respType: OrderRespType } {
-  const side = p.optEnum('side', SIDES, new GatewayError(400, -1117, 'Invalid side.'));
+  const side = p.optEnum('side', SIDES, () => new GatewayError(400, -1117, 'Invalid side.'));
   if (side === undefined) throw missingParam('side');
-  const orderType = p.optEnum('type', ORDER_TYPES as readonly OrderType[], new GatewayError(400, -1116, 'Invalid orderType.'));
+  const orderType = p.optEnum('type', ORDER_TYPES as readonly OrderType[], () => new GatewayError(400, -1116, 'Invalid orderType.'));
   if (orderType === undefined) throw missingParam('type');
-  const tif = p.optEnum('timeInForce', TIFS, new GatewayError(400, -1115, 'Invalid timeInForce.'));
+  const tif = p.optEnum('timeInForce', TIFS, () => new GatewayError(400, -1115, 'Invalid timeInForce.'));
   const stpMode = p.optEnum('selfTradePreventionMode', STP_MODES as readonly StpMode[]);
   const clientOrderId = p.optString('newClientOrderId', CLIENT_ORDER_ID_RE);
   const respTypeParam = p.optEnum('newOrderRespType', ['ACK', 'RESULT', 'FULL'] as const);

@@ -80,11 +80,11 @@ export class RequestParams {
     return v;
   }
 
-  /** An optional value of an enumeration; `error` is thrown for others (e.g. -1117 for side). */
-  optEnum<T extends string>(name: string, values: readonly T[], error?: GatewayError): T | undefined {
+  /** An optional value of an enumeration; `error()` is thrown for others (e.g. -1117 for side), default -1130. */
+  optEnum<T extends string>(name: string, values: readonly T[], error?: () => GatewayError): T | undefined {
     const v = this.optString(name);
     if (v === undefined) return undefined;
-    if (!(values as readonly string[]).includes(v)) throw error ?? invalidParam(name, `must be one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(v)) throw error !== undefined ? error() : invalidParam(name, `must be one of ${values.join(', ')}`);
     return v as T;
   }
 

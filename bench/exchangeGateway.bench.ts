@@ -131,6 +131,7 @@ export async function runExchangeGatewayBench(seconds: number): Promise<Record<s
     let accepted = 0;
     let rejected = 0;
     let failed = 0;
+    const codes = new Map<string, number>();
     const end = performance.now() + runSec * 1000;
     const t0 = performance.now();
     const worker = async (c: number): Promise<void> => {
@@ -145,8 +146,12 @@ export async function runExchangeGatewayBench(seconds: number): Promise<Record<s
         const r = await post(agent, ready.port, '/api/v3/order', `${body}&signature=${sig}`, { 'content-type': 'application/x-www-form-urlencoded', 'x-mbx-apikey': user.apiKey });
         lat.push(performance.now() - started);
         if (r.status === 200) accepted++;
-        else if (r.status === 400) rejected++;
-        else failed++;
+        else {
+          if (r.status === 400) rejected++;
+          else failed++;
+          const code = `${r.status} ${String((JSON.parse(r.text) as { code?: number }).code)}`;
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+        }
       }
     };
     await Promise.all(Array.from({ length: clients }, (_, c) => worker(c)));
@@ -155,7 +160,7 @@ export async function runExchangeGatewayBench(seconds: number): Promise<Record<s
     const rate = done / wallSec;
     agent.destroy();
     console.log(`signed REST (HMAC-SHA256, form body, ACK responses), ${clients} keep-alive clients of ${USERS} users: ${formatRate(rate, 'orders')} wall over ${done.toLocaleString('en-US')} orders in ${wallSec.toFixed(1)} s; ` +
-      `latency p50 ${percentile(lat, 0.5).toFixed(2)} ms, p99 ${percentile(lat, 0.99).toFixed(2)} ms; ${accepted.toLocaleString('en-US')} accepted, ${rejected.toLocaleString('en-US')} refused (400), ${failed} other; ` +
+      `latency p50 ${percentile(lat, 0.5).toFixed(2)} ms, p99 ${percentile(lat, 0.99).toFixed(2)} ms; ${accepted.toLocaleString('en-US')} accepted, ${rejected.toLocaleString('en-US')} refused (400), ${failed} other${codes.size > 0 ? ` (${[...codes].map(([c, n]) => `${c}: ${n}`).join(', ')})` : ''}; ` +
       `${((100 * rate) / GOAL).toFixed(0)}% of the goal; load ${loadavg()[0]!.toFixed(2)}`);
     results.gatewayOrders = { name: 'signed REST orders end to end', ops: done, seconds: wallSec, opsPerSec: rate };
     const closed = new Promise((r) => child.once('close', r));

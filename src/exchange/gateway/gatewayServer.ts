@@ -26,7 +26,7 @@ import { ListenKeys, RateLimitedError, WindowCounter, type GatewayContext, type 
 import { GatewayError } from './gatewayError.js';
 import { registerPublicRoutes } from './publicRoutes.js';
 import { GatewayTokens } from './requestAuth.js';
-import { registerStreamRoutes, type StreamOptions } from './streamRoutes.js';
+import { registerStreamRoutes, type StreamOptions, type StreamStats } from './streamRoutes.js';
 import { registerTradingRoutes } from './tradingRoutes.js';
 
 /** Files of the gateway in the exchange's data dir. */
@@ -76,6 +76,8 @@ export interface Gateway {
   readonly port: number;
   /** Path of the admin token file. */
   readonly adminTokenFile: string;
+  /** Stream counters. */
+  streamStats(): StreamStats;
   /** Stops listening and closes streams and the account store (the exchange service is the caller's). */
   close(): Promise<void>;
 }
@@ -201,6 +203,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
       wsUrl: `ws://${shown}:${port}`,
       port,
       adminTokenFile,
+      streamStats: () => streams.stats(),
       close: () =>
         (closing ??= (async () => {
           streams.close();

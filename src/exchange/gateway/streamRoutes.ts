@@ -31,6 +31,16 @@ export interface StreamOptions {
 
 const DEFAULTS: StreamOptions = { pingIntervalMs: 20_000, maxBufferedBytes: 4 * 1024 * 1024, maxStreams: 1024, maxMessagesPerSec: 10 };
 
+/** Stream counters (for tests and metrics). */
+export interface StreamStats {
+  /** Open connections. */
+  readonly connections: number;
+  /** Connections closed because their unsent data passed the bound. */
+  readonly slowConsumersClosed: number;
+  /** Connections dropped for not answering a ping. */
+  readonly pingTimeouts: number;
+}
+
 /** One connection. */
 interface Conn {
   readonly socket: WebSocket;
@@ -83,7 +93,7 @@ class PendingDepth {
 }
 
 /** Registers `/ws`, `/ws/:stream` and `/stream`; returns a handle that closes every connection and timer. */
-export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, partial: Partial<StreamOptions>, logger: Logger): { close(): void } {
+export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, partial: Partial<StreamOptions>, logger: Logger): { close(): void; stats(): StreamStats } {
   const opts: StreamOptions = { ...DEFAULTS, ...partial };
   const { service, format } = ctx;
   const subscribers = new Map<string, Set<Conn>>();
@@ -91,8 +101,11 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
   const pending100 = new Map<string, PendingDepth>();
   const pending1000 = new Map<string, PendingDepth>();
   const tickerDirty = new Set<string>();
+  let slowConsumersClosed = 0;
+  let pingTimeouts = 0;
 
   const closeSlow = (c: Conn): void => {
+    slowConsumersClosed++;
     logger.info({ bufferedBytes: c.socket.bufferedAmount }, 'stream: slow consumer disconnected');
     c.socket.close(1008, 'slow consumer: too much unsent data');
     // A peer that does not read will not read a close frame either.
@@ -210,6 +223,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
   const pings = setInterval(() => {
     for (const c of conns) {
       if (!c.alive) {
+        pingTimeouts++;
         c.socket.terminate();
         drop(c);
         continue;
@@ -346,6 +360,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
   });
 
   return {
+    stats: () => ({ connections: conns.size, slowConsumersClosed, pingTimeouts }),
     close(): void {
       unsubscribeMarket();
       for (const t of [fast, slow, pings]) clearInterval(t);

@@ -290,6 +290,11 @@ test('two users trade through signed REST; orders stay private; a WebSocket loca
     [http('POST', '/v1/register', json({ username: 'alice', password: 'another password' })), -1130],
     [http('POST', '/v1/login', json({ username: 'alice', password: 'wrong password' })), -2015],
     [http('POST', '/v1/api-keys', { headers: { 'X-MBX-APIKEY': alice.client.apiKey } }), -2015],
+    // Parameters in a JSON body would ride outside the signature: refused.
+    [(() => {
+      const q = `symbol=CRNUSD&side=BUY&type=LIMIT&timeInForce=GTC&price=1&timestamp=${Date.now()}`;
+      return http('POST', `/api/v3/order?${q}&signature=${alice.client.sign(q)}`, { body: JSON.stringify({ quantity: '1' }), headers: { 'content-type': 'application/json', 'X-MBX-APIKEY': alice.client.apiKey } });
+    })(), -1022],
   ];
   for (const [i, [pending, code]] of bad.entries()) {
     const r = await pending;

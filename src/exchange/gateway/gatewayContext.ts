@@ -162,6 +162,10 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest, mod
     caller = { userId, via: 'token', apiKey: '', permission: 'TRADE' };
   } else if (typeof apiKey === 'string') {
     if (mode.signed) {
+      // The signature covers the query string and a form body; parameters in a JSON body would ride unsigned.
+      if (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length > 0) {
+        throw new GatewayError(400, -1022, 'Signature for this request is not valid: a signed request sends its parameters in the query string or a form body, not JSON.');
+      }
       const p = new URLSearchParams(rawQuery(req) + '&' + rawFormBody(req));
       caller = checkSignedRequest(ctx.store, { apiKey, query: rawQuery(req), body: rawFormBody(req), timestamp: p.get('timestamp') ?? undefined, recvWindow: p.get('recvWindow') ?? undefined }, now);
     } else {

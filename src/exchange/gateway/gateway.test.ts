@@ -115,3 +115,17 @@ test('a stream client that stops reading is disconnected as a slow consumer, not
   await waitFor('the connection to be gone', () => gateway.streamStats().connections === 0, 5_000);
   assert.ok(rounds < 200, `closed after ${rounds} rounds`);
 });
+
+test('over the per-IP budget: 429 with -1003 and Retry-After', async () => {
+  const limited = await startGateway({ network: 'regtest', datadir: join(dir, 'ex'), port: 0, perIpLimit: { max: 5, timeWindowMs: 60_000 } }, { service, logger: silentLogger() });
+  try {
+    const answers = [];
+    for (let i = 0; i < 7; i++) answers.push(await fetch(`${limited.url}/api/v3/ping`));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 429, 429]);
+    const body = (await answers[5]!.json()) as { code: number; msg: string };
+    assert.equal(body.code, -1003);
+    assert.match(answers[5]!.headers.get('retry-after') ?? '', /^\d+$/);
+  } finally {
+    await limited.close();
+  }
+});

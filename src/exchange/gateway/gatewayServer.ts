@@ -152,6 +152,12 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     bodyLimit: 16 * 1024,
     trustProxy: options.trustProxy ?? false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A request Node's HTTP parser cannot read still gets Binance's shape; the connection is closed after it.
+    clientErrorHandler: (_err, socket) => {
+      if (!socket.writable) return;
+      const body = '{"code":-1100,"msg":"Illegal characters found in a parameter: malformed HTTP request."}';
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    },
   });
   try {
     const perKey = options.perKeyLimit === false ? undefined : new WindowCounter(options.perKeyLimit ?? { max: 3_000, timeWindowMs: 10_000 });

@@ -220,6 +220,9 @@ test('two users trade through signed REST; orders stay private; a WebSocket loca
   // Bob cancels his own, and amends by cancel-replace another (a price change).
   const own = await bob.client.call('DELETE', '/api/v3/order', { symbol: 'CRNUSD', orderId: bobsOrder });
   assert.equal((own.body as { status: string }).status, 'CANCELED');
+  // A closed order comes from the history, still only for its owner.
+  assert.equal(((await bob.client.call('GET', '/api/v3/order', { symbol: 'CRNUSD', orderId: bobsOrder })).body as { status: string }).status, 'CANCELED');
+  assert.deepEqual((await alice.client.call('GET', '/api/v3/order', { symbol: 'CRNUSD', orderId: bobsOrder })).body, { code: -2013, msg: 'Order does not exist.' });
   const moved = await bob.client.call('POST', '/api/v3/order/cancelReplace', { symbol: 'CRNUSD', cancelReplaceMode: 'STOP_ON_FAILURE', cancelOrderId: asks[1]!, side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', price: '103.00', quantity: '2.0000' });
   assert.equal(moved.status, 200, JSON.stringify(moved.body));
   assert.deepEqual([(moved.body as { cancelResult: string }).cancelResult, (moved.body as { newOrderResult: string }).newOrderResult], ['SUCCESS', 'SUCCESS']);

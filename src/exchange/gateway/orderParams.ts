@@ -111,11 +111,6 @@ export function readOrderParams(p: RequestParams, grid: MarketGrid, quoteDecimal
   return { order, respType };
 }
 
-/** Binance's error for a rejected engine result of a new order (its code from REJECT_INFO, HTTP 400). */
-export function rejectedOrder(code: number, msg: string): GatewayError {
-  return new GatewayError(400, code, msg);
-}
-
 /** Reads `orderId` / `origClientOrderId` (one of them mandatory). @throws GatewayError -1102 | -1100 | -1130 */
 export function readOrderRef(p: RequestParams, idName = 'orderId', clientName = 'origClientOrderId'): { orderId?: number; clientOrderId?: string } {
   const orderId = p.optInt(idName, 1, Number.MAX_SAFE_INTEGER);

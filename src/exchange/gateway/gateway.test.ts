@@ -129,3 +129,28 @@ test('over the per-IP budget: 429 with -1003 and Retry-After', async () => {
     await limited.close();
   }
 });
+
+test('the server pings; a client that answers stays, one that does not is dropped', async () => {
+  const pinging = await startGateway({ network: 'regtest', datadir: join(dir, 'ex'), port: 0, streams: { pingIntervalMs: 100 } }, { service, logger: silentLogger() });
+  try {
+    const open = async (autoPong: boolean): Promise<{ ws: WebSocket; pings: number[]; closed: Promise<void> }> => {
+      const ws = new WebSocket(`${pinging.wsUrl}/ws/crnusd@trade`, { autoPong });
+      const pings: number[] = [];
+      ws.on('ping', () => pings.push(Date.now()));
+      const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      return { ws, pings, closed };
+    };
+    const good = await open(true);
+    const silent = await open(false);
+    await silent.closed;
+    assert.equal(pinging.streamStats().pingTimeouts, 1);
+    assert.ok(silent.pings.length >= 1, 'it was pinged before being dropped');
+    await waitFor('more pings to the answering client', () => good.pings.length >= 4, 5_000);
+    assert.equal(good.ws.readyState, WebSocket.OPEN);
+    good.ws.close();
+    await good.closed;
+  } finally {
+    await pinging.close();
+  }
+});

@@ -148,6 +148,8 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger (it showed in the profile): errors are logged with the URL by the error handler.
+    childLoggerFactory: (parent) => parent,
     forceCloseConnections: true,
     bodyLimit: 16 * 1024,
     trustProxy: options.trustProxy ?? false,

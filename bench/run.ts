@@ -49,7 +49,8 @@ const results = {
   ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
   ...(want('matching') ? { matching: runMatchingBench(seconds) } : {}),
   ...(want('exchange') ? { exchange: await runExchangeBench(seconds) } : {}),
-  ...(want('exchangeGateway') ? { exchangeGateway: await runExchangeGatewayBench(seconds) } : {}),
+  // The exchange bench ends with the gateway case; --only exchangeGateway runs that case alone.
+  ...(only?.has('exchangeGateway') === true && !only.has('exchange') ? { exchangeGateway: await runExchangeGatewayBench(seconds) } : {}),
   // Minutes long: only when asked for by name.
   ...(only?.has('crash') === true ? { crash: await runCrashSafetyBench(crashCycles) } : {}),
   ...(only?.has('exchangeCrash') === true ? { exchangeCrash: await runExchangeCrashBench(crashCyclesArg >= 0 ? crashCycles : DEFAULT_EXCHANGE_CRASH_CYCLES) } : {}),

@@ -243,11 +243,19 @@ test('two users trade through signed REST; orders stay private; a WebSocket loca
   assert.equal(kl.length, 1);
   assert.deepEqual(kl[0]!.slice(1, 6), ['100.00', '100.00', '99.00', '99.00', '2.5000']);
 
+  // Alice lowers her bid from 3 to 2 keeping its priority (1 was filled, so 1 rests); bob cannot touch it.
+  const amend = await alice.client.call('PUT', '/api/v3/order/amend/keepPriority', { symbol: 'CRNUSD', origClientOrderId: 'alice-bid-1', newQty: '2.0000' });
+  assert.equal(amend.status, 200, JSON.stringify(amend.body));
+  assert.deepEqual([(amend.body as { amendedOrder: { qty: string; status: string } }).amendedOrder.qty, (amend.body as { amendedOrder: { status: string } }).amendedOrder.status], ['2.0000', 'PARTIALLY_FILLED']);
+  const bidId = (bid.body as { orderId: number }).orderId;
+  assert.deepEqual((await bob.client.call('PUT', '/api/v3/order/amend/keepPriority', { symbol: 'CRNUSD', orderId: bidId, newQty: '1.5000' })).body, { code: -2013, msg: 'Order does not exist.' });
+
   // The WebSocket's local book equals the REST depth once it has seen the same update id.
   const depth = (await http('GET', '/api/v3/depth?symbol=CRNUSD&limit=1000')).body as { lastUpdateId: number; bids: string[][]; asks: string[][] };
   await waitFor('the local book to reach the REST depth update id', () => book.lastUpdateId === depth.lastUpdateId, 10_000);
   assert.deepEqual(book.view(), { bids: depth.bids, asks: depth.asks });
   assert.deepEqual(depth.asks, [['100.00', '0.5000'], ['103.00', '2.0000']]);
+  assert.deepEqual(depth.bids, [['99.00', '1.0000']], 'the amended bid');
   await waitFor('trade stream messages', () => market.messages.filter((m) => (m as { stream?: string }).stream === 'crnusd@trade').length === 2, 5_000);
   // Alice's user stream saw her orders and balances.
   await waitFor('alice\'s executionReports', () => userStream.messages.filter((m) => (m as { e?: string }).e === 'executionReport' && (m as { X?: string }).X === 'FILLED').length >= 1, 5_000);

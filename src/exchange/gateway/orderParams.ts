@@ -111,6 +111,12 @@ export function readOrderParams(p: RequestParams, grid: MarketGrid, quoteDecimal
   return { order, respType };
 }
 
+/** Reads a mandatory quantity parameter onto the grid. @throws GatewayError -1102 | -1100 | -1013 LOT_SIZE */
+export function readQuantity(p: RequestParams, name: string, grid: MarketGrid): number {
+  const text = p.string(name);
+  return onGrid(name, text, () => parseQuantityLots(grid, text));
+}
+
 /** Reads `orderId` / `origClientOrderId` (one of them mandatory). @throws GatewayError -1102 | -1100 | -1130 */
 export function readOrderRef(p: RequestParams, idName = 'orderId', clientName = 'origClientOrderId'): { orderId?: number; clientOrderId?: string } {
   const orderId = p.optInt(idName, 1, Number.MAX_SAFE_INTEGER);

@@ -1,7 +1,7 @@
 /**
  * Binance's signed trading and account routes under `/api/v3/`: order (POST, DELETE, GET), order/test,
- * order/cancelReplace, openOrders (GET, DELETE), allOrders, myTrades, account, account/commission. Each takes an
- * API key with a signature or a bearer token; a user only ever reaches their own orders (the engine looks orders up
+ * order/cancelReplace, order/amend/keepPriority (PUT), openOrders (GET, DELETE), allOrders, myTrades, account,
+ * account/commission. Each takes an API key with a signature or a bearer token; a user only ever reaches their own orders (the engine looks orders up
  * by user, so another user's order id answers as an unknown order: -2011 on cancel, -2013 on query).
  * @see binance-spot-api-docs rest-api.md "Trading endpoints", "Account endpoints"
  */
@@ -13,17 +13,17 @@ import type { CancelReplaceMode } from '../../matching/matchCommand.js';
 import { ppmToRate } from './binanceFormat.js';
 import { authenticate, paramsOf, type GatewayContext } from './gatewayContext.js';
 import { GatewayError } from './gatewayError.js';
-import { readOrderParams, readOrderRef } from './orderParams.js';
+import { readOrderParams, readOrderRef, readQuantity } from './orderParams.js';
 import { readSymbol, SYMBOL_RE } from './publicRoutes.js';
 import type { RequestParams } from './requestParams.js';
 import type { Caller } from './requestAuth.js';
 
 const AUTH_PARAMS = ['timestamp', 'recvWindow', 'signature'] as const;
 
-/** A rejected result as Binance's error: the reason's code (-2010, -1013 …), or `cancelCode` for a refused cancel. */
+/** A rejected result as Binance's error: the reason's code (-2010, -1013 …), or `cancelCode` (-2011, -2013) for an unknown order. */
 function rejection(r: RejectedResult, cancelCode?: number): GatewayError {
   const info = REJECT_INFO[r.reason];
-  if (cancelCode !== undefined && r.reason === 'UNKNOWN_ORDER') return new GatewayError(400, cancelCode, 'Unknown order sent.');
+  if (cancelCode !== undefined && r.reason === 'UNKNOWN_ORDER') return new GatewayError(400, cancelCode, cancelCode === -2013 ? 'Order does not exist.' : 'Unknown order sent.');
   return new GatewayError(400, info.code, r.message !== '' ? r.message : info.msg);
 }
 
@@ -117,6 +117,29 @@ export function registerTradingRoutes(app: FastifyInstance, ctx: GatewayContext)
     if (result.ok) return body;
     const bothFailed = c.status !== 'SUCCESS' && n.status !== 'SUCCESS';
     return reply.code(400).send(bothFailed ? { code: -2022, msg: 'Order cancel-replace failed.', data: body } : { code: -2021, msg: 'Order cancel-replace partially failed.', data: body });
+  });
+
+  // Binance "Order Amend Keep Priority": lowers an open order's quantity without losing its place in the queue.
+  app.put('/api/v3/order/amend/keepPriority', async (req) => {
+    const { caller, p } = await signed(req, true);
+    const symbol = readSymbol(ctx, p);
+    const ref = readOrderRef(p);
+    p.optString('newClientOrderId', /^[A-Za-z0-9_-]{1,36}$/);
+    const f = format.market(symbol);
+    const newQuantityLots = readQuantity(p, 'newQty', f.grid);
+    p.done();
+    const { result, timeMs } = await submit(ctx, { type: 'AMEND_ORDER', symbol, userId: caller.userId, ...ref, newQuantityLots });
+    if (!result.ok) throw rejection(result as RejectedResult, -2013);
+    const o = (result as OrderResult).order;
+    return {
+      transactTime: timeMs,
+      executionId: 0,
+      amendedOrder: {
+        symbol, orderId: o.orderId, orderListId: -1, origClientOrderId: o.clientOrderId, clientOrderId: o.clientOrderId, price: f.price(o.priceTicks), qty: f.qty(o.quantityLots),
+        executedQty: f.qty(o.executedLots), preventedQty: f.qty(0), quoteOrderQty: f.quote(o.quoteOrderQty), cumulativeQuoteQty: f.quote(o.cumQuote), status: o.status,
+        timeInForce: o.timeInForce, type: o.orderType, side: o.side, workingTime: o.workingTimeMs, selfTradePreventionMode: o.stpMode,
+      },
+    };
   });
 
   app.get('/api/v3/openOrders', async (req) => {

@@ -331,3 +331,17 @@ test('two users trade through signed REST; orders stay private; a WebSocket loca
   assert.equal(audit.status, 0, audit.stdout + audit.stderr);
   assert.match(audit.stdout, /: OK/);
 });
+
+test('cairn exchange: bad arguments get a clear error and exit 1, never a stack trace', () => {
+  for (const [args, message] of [
+    [['exchange', '--network', 'regtest', '--datadir', join(root, 'x'), '--port', 'http'], /--port must be a port number/],
+    [['exchange', 'serve', '--network', 'regtest', '--datadir', join(root, 'x'), '--ip-limit', '-1'], /--ip-limit must be an integer/],
+    [['exchange', '--network', 'regtest', '--datadir', join(root, 'x'), '--token-ttl', '0'], /--token-ttl must be a positive number/],
+    [['exchange', '--network', 'bitcoin', '--datadir', join(root, 'x')], /--network must be one of/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});

@@ -154,3 +154,18 @@ test('the server pings; a client that answers stays, one that does not is droppe
     await pinging.close();
   }
 });
+
+test('connections beyond maxConnections are closed with 1013', async () => {
+  const small = await startGateway({ network: 'regtest', datadir: join(dir, 'ex'), port: 0, streams: { maxConnections: 1 } }, { service, logger: silentLogger() });
+  try {
+    const first = new WebSocket(`${small.wsUrl}/ws/crnusd@trade`);
+    await new Promise((resolve, reject) => first.once('open', resolve).once('error', reject));
+    const second = new WebSocket(`${small.wsUrl}/ws/crnusd@trade`);
+    const code = await new Promise<number>((resolve) => second.once('close', (c) => resolve(c)));
+    assert.equal(code, 1013);
+    assert.equal(small.streamStats().connections, 1);
+    first.close();
+  } finally {
+    await small.close();
+  }
+});

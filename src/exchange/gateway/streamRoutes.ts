@@ -6,7 +6,8 @@
  * `@depth@100ms` (over 100 ms) with `U`/`u` contiguous, so a client keeps a local book by Binance's snapshot + diff
  * procedure; and a user stream `<listenKey>` (executionReport, outboundAccountPosition, balanceUpdate).
  * The server pings every `pingIntervalMs` and drops a connection that did not answer the previous ping; a connection
- * whose unsent data passes `maxBufferedBytes` is closed (1008, slow consumer): nothing is buffered without bound.
+ * whose unsent data passes `maxBufferedBytes` is closed (1008, slow consumer): nothing is buffered without bound;
+ * connections beyond `maxConnections` are closed at once (1013).
  * @see binance-spot-api-docs web-socket-streams.md, user-data-stream.md
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -27,9 +28,11 @@ export interface StreamOptions {
   readonly maxStreams: number;
   /** Incoming messages per second per connection (default 10; Binance: 5). */
   readonly maxMessagesPerSec: number;
+  /** Open connections at most (default 10,000); more are closed at once with 1013 (try again later). */
+  readonly maxConnections: number;
 }
 
-const DEFAULTS: StreamOptions = { pingIntervalMs: 20_000, maxBufferedBytes: 4 * 1024 * 1024, maxStreams: 1024, maxMessagesPerSec: 10 };
+const DEFAULTS: StreamOptions = { pingIntervalMs: 20_000, maxBufferedBytes: 4 * 1024 * 1024, maxStreams: 1024, maxMessagesPerSec: 10, maxConnections: 10_000 };
 
 /** Stream counters (for tests and metrics). */
 export interface StreamStats {
@@ -336,6 +339,10 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
   };
 
   const open = (socket: WebSocket, combined: boolean, initial: readonly string[]): void => {
+    if (conns.size >= opts.maxConnections) {
+      socket.close(1013, 'too many connections; try again later');
+      return;
+    }
     const c: Conn = { socket, combined, streams: new Set(), users: new Map(), alive: true, msgWindowStartMs: 0, msgCount: 0 };
     conns.add(c);
     socket.on('pong', () => (c.alive = true));

@@ -103,6 +103,11 @@ export class ListenKeys {
     this.remove(key);
   }
 
+  /** Removes expired keys; their streams get `listenKeyExpired` and are closed. */
+  sweep(nowMs: number): void {
+    for (const [k, v] of this.keys) if (v.expiresAtMs <= nowMs) this.remove(k);
+  }
+
   private remove(key: string): void {
     this.keys.delete(key);
     for (const c of this.closers.get(key) ?? []) c();

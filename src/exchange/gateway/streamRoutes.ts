@@ -219,6 +219,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
       flushDepth(pending1000, (s) => [`${s}@depth`, `${s}@depth@1000ms`]);
       partialDepth(false);
       tickers();
+      ctx.listenKeys.sweep(ctx.nowMs());
     } catch (err) {
       logger.warn({ err }, 'stream: 1 s flush failed');
     }

@@ -260,6 +260,11 @@ test('two users trade through signed REST; orders stay private; a WebSocket loca
   // Alice's user stream saw her orders and balances.
   await waitFor('alice\'s executionReports', () => userStream.messages.filter((m) => (m as { e?: string }).e === 'executionReport' && (m as { X?: string }).X === 'FILLED').length >= 1, 5_000);
   assert.ok(userStream.messages.some((m) => (m as { e?: string }).e === 'outboundAccountPosition'));
+  // Closing the listen key ends the user stream with listenKeyExpired.
+  const listenKey = (lk.body as { listenKey: string }).listenKey;
+  assert.deepEqual((await http('DELETE', `/api/v3/userDataStream?listenKey=${listenKey}`, { headers: { 'X-MBX-APIKEY': bob.client.apiKey } })).body, { code: -1125, msg: 'This listenKey does not exist.' }, "not bob's key");
+  assert.deepEqual((await http('DELETE', `/api/v3/userDataStream?listenKey=${listenKey}`, { headers: { 'X-MBX-APIKEY': alice.client.apiKey } })).body, {});
+  await waitFor('listenKeyExpired on the user stream', () => userStream.messages.some((m) => (m as { e?: string }).e === 'listenKeyExpired'), 5_000);
   market.ws.close();
   userStream.ws.close();
 

@@ -169,3 +169,32 @@ test('connections beyond maxConnections are closed with 1013', async () => {
     await small.close();
   }
 });
+
+test('a kline stream closes a candle (x = true) when the next one opens', async () => {
+  let nowMs = Date.UTC(2026, 0, 1, 12, 0, 10);
+  const svc = await ExchangeService.open({ datadir: join(dir, 'klines'), config: defaultExchangeConfig('regtest'), history: false, clock: () => nowMs }, { logger: silentLogger() });
+  const gw = await startGateway({ network: 'regtest', datadir: join(dir, 'klines'), port: 0 }, { service: svc, logger: silentLogger() });
+  try {
+    const ws = new WebSocket(`${gw.wsUrl}/ws/crnusd@kline_1m`);
+    const events: Array<{ k: { t: number; x: boolean; c: string } }> = [];
+    ws.on('message', (m) => events.push(JSON.parse(String(m)) as { k: { t: number; x: boolean; c: string } }));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    await svc.submit({ type: 'ADJUST_BALANCE', adjustmentId: 'k1', userId: 1, asset: 'CRN', amount: 10n ** 10n });
+    await svc.submit({ type: 'ADJUST_BALANCE', adjustmentId: 'k2', userId: 2, asset: 'USD', amount: 10n ** 12n });
+    const trade = async (priceTicks: number): Promise<void> => {
+      await svc.submit({ type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 1, order: { side: 'SELL', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks, quantityLots: 100 } });
+      await svc.submit({ type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 2, order: { side: 'BUY', orderType: 'LIMIT', timeInForce: 'IOC', priceTicks, quantityLots: 100 } });
+    };
+    await trade(10_000);
+    await trade(10_100);
+    nowMs += 60_000; // the next minute
+    await trade(10_200);
+    await waitFor('three candle updates and a close', () => events.length >= 4, 5_000);
+    const first = Date.UTC(2026, 0, 1, 12, 0, 0);
+    assert.deepEqual(events.map((e) => [e.k.t - first, e.k.x, e.k.c]), [[0, false, '100.00'], [0, false, '101.00'], [0, true, '101.00'], [60_000, false, '102.00']]);
+    ws.close();
+  } finally {
+    await gw.close();
+    await svc.close();
+  }
+});

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { UserEvent } from '../exchangeService.js';
-import { isKlineInterval } from '../klines.js';
+import { isKlineInterval, type Kline } from '../klines.js';
 import type { DepthDiff, Level, MarketDataEvent } from '../marketData.js';
 import type { GatewayContext } from './gatewayContext.js';
 
@@ -104,6 +104,8 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
   const pending100 = new Map<string, PendingDepth>();
   const pending1000 = new Map<string, PendingDepth>();
   const tickerDirty = new Set<string>();
+  /** The newest candle per kline stream (bounded: markets × 15 intervals). */
+  const lastKline = new Map<string, Kline>();
   let slowConsumersClosed = 0;
   let pingTimeouts = 0;
 
@@ -148,9 +150,15 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
             tickerDirty.add(e.symbol);
             publish(`${s}@bookTicker`, format.bookTicker(e, false));
             break;
-          case 'kline':
-            publish(`${s}@kline_${e.kline.interval}`, format.klineEvent(e.kline, now, false));
+          case 'kline': {
+            const stream = `${s}@kline_${e.kline.interval}`;
+            // A candle is final once a later one opens: its last state goes out once more with x = true.
+            const prev = lastKline.get(stream);
+            if (prev !== undefined && prev.openTimeMs < e.kline.openTimeMs) publish(stream, format.klineEvent(prev, now, true));
+            lastKline.set(stream, e.kline);
+            publish(stream, format.klineEvent(e.kline, now, false));
             break;
+          }
           case 'depthDiff':
             for (const [stream, pending] of [[`${s}@depth@100ms`, pending100], [`${s}@depth`, pending1000]] as const) {
               if (!wanted(stream) && !(stream.endsWith('@depth') && wanted(`${s}@depth@1000ms`))) {

@@ -9,6 +9,7 @@
  *   commit) with a window of commands in flight (submitted in stream order, as many concurrent clients would);
  *   commands per wall-second, ack latency p50/p99 (submit → durable result), batches and their mean size.
  * - the whole service (log + snapshots + SQLite history + market data), the same way.
+ * - end to end: signed REST orders through a real `cairn exchange` process (exchangeGateway.bench.ts).
  * Both books see the same commands with the same order ids (the engine numbers orders as the stream does), and the
  * bench checks they make the same number of trades and that the engine's audit holds after a pass.
  * Long crash mode: `--only exchangeCrash` runs test/exchangeCrash.test.ts with EXCHANGE_CRASH_CYCLES kills (50).
@@ -32,6 +33,7 @@ import { checkExchangeConfig, type ExchangeConfig } from '../src/exchange/exchan
 import { ExchangeService } from '../src/exchange/exchangeService.js';
 import { Sequencer } from '../src/exchange/sequencer.js';
 import { formatRate, type BenchResult } from './harness.js';
+import { runExchangeGatewayBench } from './exchangeGateway.bench.js';
 import { generateStream } from './matching.bench.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -305,6 +307,8 @@ export async function runExchangeBench(seconds: number): Promise<Record<string, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // End to end: signed REST through a real `cairn exchange` process (exchangeGateway.bench.ts).
+  Object.assign(results, await runExchangeGatewayBench(seconds));
   return results;
 }
 

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../logging/logger.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
+import { parsePort } from './nodeCommand.js';
 
 interface CommonFlags {
   network: string;
@@ -23,6 +24,17 @@ interface RunFlags extends CommonFlags, HistoryFlags {
   snapshotEvery: string;
   snapshotIntervalSec: string;
   logLevel: string;
+}
+
+interface ServeFlags extends RunFlags {
+  host: string;
+  port?: string;
+  adminTokenFile?: string;
+  tokenTtl: string;
+  ipLimit: string;
+  keyLimit: string;
+  trustProxy?: boolean;
+  json?: boolean;
 }
 
 interface HashFlags extends CommonFlags, HistoryFlags {
@@ -70,11 +82,132 @@ function cliFailure(what: string, err: unknown): CliError {
   return new CliError(`${what}: ${err instanceof Error ? err.message : String(err)}${code !== undefined ? ` (${code})` : ''}`);
 }
 
+/** Opens the exchange service the flags describe (shared by `run` and `serve`). */
+async function openExchange(flags: RunFlags, net: Network): Promise<{ service: import('../exchange/exchangeService.js').ExchangeService; datadir: string; logger: import('pino').Logger }> {
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
+  const snapshotEvery = positiveInt(flags.snapshotEvery, '--snapshot-every');
+  const snapshotIntervalSec = positiveInt(flags.snapshotIntervalSec, '--snapshot-interval-sec', 0);
+  const history = historyOf(flags);
+  const { defaultExchangeConfig, parseMarketsFile } = await import('../exchange/exchangeConfig.js');
+  const { ExchangeService } = await import('../exchange/exchangeService.js');
+  let config;
+  try {
+    config = flags.markets !== undefined ? parseMarketsFile(readFileSync(flags.markets, 'utf8'), net) : defaultExchangeConfig(net);
+  } catch (err) {
+    throw cliFailure(`cannot read the markets file ${flags.markets ?? ''}`, err);
+  }
+  const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net } });
+  const datadir = datadirOf(flags);
+  const service = await ExchangeService.open(
+    { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000, history },
+    {
+      logger,
+      onFatal: (err) => {
+        process.stderr.write(`error: the exchange stopped: ${err.message}\n`);
+        process.exit(1);
+      },
+    },
+  ).catch((err: unknown) => {
+    throw cliFailure(`cannot start the exchange on ${datadir}`, err);
+  });
+  return { service, datadir, logger };
+}
+
 /** Registers `cairn exchange` and its subcommands. */
 export function registerExchangeCommand(program: Command): void {
   const exchange = program
     .command('exchange')
-    .description('the exchange engine: markets, accounts and fees, a durable command log with snapshots (HTTP gateway: a later release)');
+    .description('the exchange: a Binance-style REST + WebSocket gateway (`cairn exchange` = `cairn exchange serve`) over the engine (markets, accounts and fees, a durable command log with snapshots)');
+
+  exchange
+    .command('serve', { isDefault: true })
+    .description(
+      'run the exchange with its HTTP gateway: Binance spot REST under /api/v3/, streams under /ws/ and /stream, accounts, API keys, ' +
+        'faucet (devnet/regtest) and admin routes under /v1/; prints its URLs; stops cleanly on Ctrl-C or SIGTERM',
+    )
+    .option('--network <name>', 'main | test | devnet | regtest (devnet/regtest: a faucet, and admin adjustments may credit any asset)', 'devnet')
+    .option('--datadir <dir>', 'data directory: command log, snapshots, history, accounts, admin token (default ~/.cairn/<network>/exchange)')
+    .option('--host <addr>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', "port to listen on (default the network's api port + 5, e.g. 28735 on devnet; 0 = any free port)")
+    .option('--markets <file>', 'markets file: JSON {"assets":[…],"markets":[…]} (default: CRNUSD and CRNUSDT)')
+    .option('--snapshot-every <n>', 'write a snapshot every n commands', '10000')
+    .option('--snapshot-interval-sec <s>', 'and at most s seconds after a change (0 = only by count)', '60')
+    .option('--db <url>', 'postgres://user@host:port/database for the history; default SQLite <datadir>/history.sqlite')
+    .option('--db-schema <name>', 'with --db: PostgreSQL schema of the history tables (created if missing)')
+    .option('--no-history', 'write no history (allOrders, myTrades and old orders are then not available)')
+    .option('--admin-token-file <file>', 'token of the admin routes (default <datadir>/admin.token, made on first start, mode 0600)')
+    .option('--token-ttl <sec>', 'lifetime of login tokens, seconds', '3600')
+    .option('--ip-limit <n>', 'requests per client IP and minute (0 = no limit)', '6000')
+    .option('--key-limit <n>', 'private requests per API key (or login) and 10 seconds (0 = no limit)', '3000')
+    .option('--trust-proxy', 'take client IPs from X-Forwarded-For (behind a reverse proxy)')
+    .option('--json', 'print one JSON line {"event":"ready",url,wsUrl,…} instead of the banner')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
+    .action(async (flags: ServeFlags) => {
+      const net = network(flags.network);
+      const { NETWORKS: PARAMS } = await import('../params/networks.js');
+      const port = flags.port !== undefined ? parsePort(flags.port, '--port') : PARAMS[net].defaultPorts.api + 5;
+      if (!/^\d+$/.test(flags.tokenTtl) || Number(flags.tokenTtl) < 1) throw new CliError(`--token-ttl must be a positive number of seconds, got '${flags.tokenTtl}'`);
+      const ipLimit = positiveInt(flags.ipLimit, '--ip-limit', 0);
+      const keyLimit = positiveInt(flags.keyLimit, '--key-limit', 0);
+      const { service, datadir, logger } = await openExchange(flags, net);
+      const { startGateway } = await import('../exchange/gateway/gatewayServer.js');
+      let gateway;
+      try {
+        gateway = await startGateway(
+          {
+            network: net,
+            datadir,
+            host: flags.host,
+            port,
+            tokenTtlSec: Number(flags.tokenTtl),
+            perIpLimit: ipLimit === 0 ? false : { max: ipLimit, timeWindowMs: 60_000 },
+            perKeyLimit: keyLimit === 0 ? false : { max: keyLimit, timeWindowMs: 10_000 },
+            ...(flags.adminTokenFile !== undefined ? { adminTokenFile: flags.adminTokenFile } : {}),
+            ...(flags.trustProxy === true ? { trustProxy: true } : {}),
+          },
+          { service, logger },
+        );
+      } catch (err) {
+        await service.close();
+        throw cliFailure('cannot start the gateway', err);
+      }
+      const out = process.stdout;
+      const hash = service.stateHash();
+      if (flags.json === true) {
+        out.write(jsonLine({ event: 'ready', url: gateway.url, wsUrl: gateway.wsUrl, port: gateway.port, adminTokenFile: gateway.adminTokenFile, datadir, network: net, seq: hash.seq, stateHash: hash.hash }) + '\n');
+      } else {
+        out.write(
+          `cairn exchange on ${net}: ${gateway.url}/api/v3/  (Binance spot REST; markets ${service.markets().map((m) => m.symbol).join(', ')})\n` +
+            `  streams   ${gateway.wsUrl}/ws/<stream>  ${gateway.wsUrl}/stream?streams=<a>/<b>\n` +
+            `  accounts  ${gateway.url}/v1/  (register, login, api-keys${net === 'devnet' || net === 'regtest' ? ', faucet' : ''})\n` +
+            `  admin     ${gateway.url}/v1/admin/balance  (header X-CAIRN-ADMIN-TOKEN: the token in ${gateway.adminTokenFile})\n` +
+            `  datadir   ${datadir}  (seq ${hash.seq}, state ${hash.hash.slice(0, 16)}…)\n`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const shutdown = (why: string): void => {
+          if (stopping) return;
+          stopping = true;
+          if (flags.json !== true) out.write(`stopping (${why})…\n`);
+          gateway
+            .close()
+            .then(() => service.close())
+            .then(() => {
+              if (flags.json !== true) out.write('stopped\n');
+              resolve();
+            })
+            .catch((err: unknown) => {
+              process.stderr.write(`error while stopping: ${String(err)}\n`);
+              process.exitCode = 1;
+              resolve();
+            });
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      });
+    });
 
   exchange
     .command('run')
@@ -94,35 +227,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
     .action(async (flags: RunFlags) => {
       const net = network(flags.network);
-      const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-      if (!levels.includes(flags.logLevel)) throw new CliError(`--log-level must be one of ${levels.join(', ')}`);
-      const snapshotEvery = positiveInt(flags.snapshotEvery, '--snapshot-every');
-      const snapshotIntervalSec = positiveInt(flags.snapshotIntervalSec, '--snapshot-interval-sec', 0);
-      const history = historyOf(flags);
-      const { defaultExchangeConfig, parseMarketsFile } = await import('../exchange/exchangeConfig.js');
-      const { ExchangeService } = await import('../exchange/exchangeService.js');
+      const { service, datadir } = await openExchange(flags, net);
       const { decodeCommand } = await import('../exchange/engineCommand.js');
-      let config;
-      try {
-        config = flags.markets !== undefined ? parseMarketsFile(readFileSync(flags.markets, 'utf8'), net) : defaultExchangeConfig(net);
-      } catch (err) {
-        throw cliFailure(`cannot read the markets file ${flags.markets ?? ''}`, err);
-      }
-      const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net } });
-      const datadir = datadirOf(flags);
       const out = process.stdout;
-      const service = await ExchangeService.open(
-        { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000, history },
-        {
-          logger,
-          onFatal: (err) => {
-            process.stderr.write(`error: the exchange stopped: ${err.message}\n`);
-            process.exit(1);
-          },
-        },
-      ).catch((err: unknown) => {
-        throw cliFailure(`cannot start the exchange on ${datadir}`, err);
-      });
       const hash = service.stateHash();
       out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery }) + '\n');
       await new Promise<void>((resolve) => {

@@ -39,7 +39,7 @@ import { CustodialWallets } from './custodialWallets.js';
 import { Faucet, FAUCET_NETWORKS, isFaucetNetwork } from './faucet.js';
 import { DEFAULT_FAUCET_AMOUNT_SATS } from './faucetDefaults.js';
 import { checkIdempotencyKey, computeRequestHash, IdempotencyStore } from './idempotency.js';
-import { DEFAULT_PASSWORD_SCRYPT, hashPassword, verifyPassword, type PasswordScryptParams } from './passwordHash.js';
+import { DEFAULT_PASSWORD_SCRYPT, hashPassword, verifyPassword, type PasswordScryptParams } from '../crypto/passwordHash.js';
 import { CredentialsBody, FaucetBody, LoginBody, SendBody, UsernameParams } from './schemas.js';
 import { ServiceError } from './serviceError.js';
 import { loadOrCreateSecretFile } from './serviceSecrets.js';

@@ -1,5 +1,5 @@
 /**
- * Account passwords hashed with scrypt (node:crypto), a random 16-byte salt per password and the cost parameters stored
+ * Account passwords (the wallet service's and the exchange's) hashed with scrypt (node:crypto), a random 16-byte salt per password and the cost parameters stored
  * with the hash, so the cost can be raised later without breaking old hashes. Stored form (PHC-like, one string):
  * `scrypt$<N>$<r>$<p>$<salt base64>$<hash base64>` with a 32-byte hash. Verification is constant-time.
  * @see RFC 7914 (scrypt); OWASP Password Storage Cheat Sheet

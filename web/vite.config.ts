@@ -7,7 +7,7 @@ import { defineConfig } from 'vite';
  * fonts: every byte the page loads comes from this build. `npm run dev:web` serves it with a proxy to a running
  * `cairn web` (CAIRN_WEB_URL, default http://127.0.0.1:28740) for UI work.
  */
-const upstream = process.env.CAIRN_WEB_URL ?? 'http://127.0.0.1:28740';
+const upstream = process.env.CAIRN_WEB_URL ?? 'http://127.0.0.1:28735';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',

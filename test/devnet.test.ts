@@ -126,7 +126,7 @@ async function findConfirmedDemoTx(m: DevnetManifest, walletAddresses: ReadonlyS
 }
 
 async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<void> {
-  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? []);
+  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? [], m.web?.pid ?? []);
   devnet.child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([devnet.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)))]);
@@ -150,7 +150,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
     // On failure: nothing may outlive the test.
     const m = readManifest(dir);
     if (devnet && devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
-    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid]) {
+    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid]) {
       if (typeof pid === 'number' && isLiveProcess(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
@@ -237,7 +237,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
 /** Every live process of the devnet in `dir`: the pids devnet.json names, and any whose command line mentions the dir. */
 function devnetProcesses(dir: string): number[] {
   const m = readManifest(dir);
-  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid].filter((p): p is number => typeof p === 'number');
+  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid].filter((p): p is number => typeof p === 'number');
   return [...new Set([...recorded.filter(isLiveProcess), ...liveProcessesMentioning(dir).keys()])];
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readManifest } from '../devnet/devnetManifest.js';
+import { WEB_PORT_OFFSET } from '../devnet/portPlan.js';
 import { createLogger, type LogLevel } from '../logging/logger.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
@@ -21,8 +22,6 @@ interface WebFlags {
   logLevel: string;
 }
 
-/** Port `cairn web` listens on by default: the network's api port + 5 (free in the devnet's port layout). */
-export const WEB_PORT_OFFSET = 5;
 
 /** Parses `--devnet-node name=url`. @throws CliError on another shape */
 function parseNodeTarget(text: string): { name: string; apiUrl: string } {

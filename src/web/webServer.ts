@@ -121,8 +121,7 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
   await app.register(fastifyStatic, {
     root: staticDir,
     prefix: '/',
-    wildcard: false,
-    index: false,
+    index: 'index.html',
     setHeaders: (res, path) => {
       void res.header('cache-control', path.includes(join('web', 'assets')) ? IMMUTABLE : 'no-cache');
     },

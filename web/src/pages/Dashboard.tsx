@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { WebStatus } from '../../../src/interfaces/webStatus.ts';
 import { formatAgo, formatCount, formatDuration, formatHashRate, shortHash } from '../amount.ts';
 import type { DifficultyAdjustment, ExtendedBlock, Fees, MempoolSummary, RecentTx } from '../api.ts';
+import { averageBlockSeconds, estimateHashRate } from '../chainMath.ts';
 import { Amount, IdLink, Panel, Stat } from '../components.tsx';
 import { useFetch, useLiveFeed, type LiveMessage } from '../hooks.ts';
 
@@ -65,8 +66,10 @@ export function Dashboard(): ReactNode {
   const feeNow = liveFees ?? fees.data;
   const mempoolCount = liveMempool?.size ?? mempool.data?.count;
   const mempoolVsize = liveMempool?.bytes ?? mempool.data?.vsize;
-  // Network hash rate estimated from the tip's difficulty and the epoch's average block time: D × 2^32 / t.
-  const hashRate = tip !== undefined && da.data !== undefined && da.data.timeAvg > 0 ? (tip.difficulty * 2 ** 32) / (da.data.timeAvg / 1000) : undefined;
+  // Network hash rate over the latest blocks: Σ work(bits) / time between the oldest and the newest of them.
+  const consecutive = blocks.filter((b, i) => tip !== undefined && b.height === tip.height - i);
+  const hashRate = estimateHashRate(consecutive);
+  const avgBlockSec = averageBlockSeconds(consecutive);
   const chainError = blocksFetch.error ?? da.error;
 
   return (
@@ -81,7 +84,7 @@ export function Dashboard(): ReactNode {
       >
         <div className="stats">
           <Stat label="Height" value={tip !== undefined ? <span data-testid="tip-height">{formatCount(tip.height)}</span> : '—'} sub={tip !== undefined ? formatAgo(tip.timestamp) : undefined} />
-          <Stat label="Hash rate (est.)" value={hashRate !== undefined ? formatHashRate(hashRate) : '—'} sub="difficulty × 2³² ÷ avg block time" />
+          <Stat label="Hash rate (est.)" value={hashRate !== undefined ? formatHashRate(hashRate) : '—'} sub={`over the last ${Math.max(0, consecutive.length - 1)} blocks`} />
           <Stat
             label="Difficulty"
             value={tip !== undefined ? tip.difficulty.toPrecision(6) : '—'}
@@ -91,7 +94,7 @@ export function Dashboard(): ReactNode {
                 : undefined
             }
           />
-          <Stat label="Avg block time" value={da.data !== undefined ? `${(da.data.timeAvg / 1000).toFixed(1)} s` : '—'} />
+          <Stat label="Avg block time" value={avgBlockSec !== undefined ? `${avgBlockSec.toFixed(1)} s` : '—'} sub="latest blocks" />
         </div>
       </Panel>
 

@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type RawServerBase, t
 import type { Logger } from 'pino';
 import type { WebServiceName } from '../interfaces/webStatus.js';
 import { moduleLogger } from '../logging/logger.js';
+import { resolveSearch, SearchUnavailableError } from './searchQuery.js';
 import { StatusProbe, type WebNodeTarget } from './statusProbe.js';
 import { parseUpstream, unavailableBody, type Upstream } from './upstreams.js';
 
@@ -113,6 +114,17 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
     );
   }
 
+  // The search box: which page a height, hash, txid or address opens (200 {found, path | message}; 502 node down).
+  const nodeBase = `${upstreams.node.origin}${upstreams.node.rewritePrefix}`;
+  app.get<{ Querystring: { q?: string } }>('/web/search', async (req, reply) => {
+    void reply.header('cache-control', 'no-store');
+    try {
+      return await resolveSearch(typeof req.query.q === 'string' ? req.query.q : '', nodeBase);
+    } catch (err) {
+      if (err instanceof SearchUnavailableError) return reply.code(502).send(unavailableBody(upstreams.node!, err));
+      throw err;
+    }
+  });
   app.get('/web/status', async (_req, reply) => {
     void reply.header('cache-control', 'no-store');
     return probe.read();

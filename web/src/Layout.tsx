@@ -1,8 +1,7 @@
 /** The frame of every page: header with navigation, the search box and the theme switch; the page below. */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
-import { ApiError, request } from './api.ts';
-import { classifySearch } from './search.ts';
+import { request } from './api.ts';
 import { useSession } from './session.tsx';
 
 type Theme = 'light' | 'dark';
@@ -13,41 +12,11 @@ function initialTheme(): Theme {
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
-/** Resolves a search text to a page path. @throws ApiError / Error with a message to show */
+/** Resolves a search text to a page path with cairn web's /web/search. @throws ApiError / Error with a message to show */
 async function resolveSearch(text: string): Promise<string> {
-  const t = classifySearch(text);
-  switch (t.kind) {
-    case 'invalid':
-      throw new Error(t.reason);
-    case 'address':
-      return `/address/${t.address}`;
-    case 'height': {
-      const hash = await request<string>(`/api/block-height/${t.height}`, { text: true }).catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 404) throw new Error(`no block at height ${t.height} yet`);
-        throw e;
-      });
-      return `/block/${hash.trim()}`;
-    }
-    case 'hash': {
-      const isBlock = await request(`/api/block/${t.hash}/status`).then(
-        () => true,
-        (e: unknown) => {
-          if (e instanceof ApiError && (e.status === 404 || e.status === 400)) return false;
-          throw e;
-        },
-      );
-      if (isBlock) return `/block/${t.hash}`;
-      const isTx = await request(`/api/tx/${t.hash}/status`).then(
-        () => true,
-        (e: unknown) => {
-          if (e instanceof ApiError && (e.status === 404 || e.status === 400)) return false;
-          throw e;
-        },
-      );
-      if (isTx) return `/tx/${t.hash}`;
-      throw new Error('no block or transaction has this hash');
-    }
-  }
+  const r = await request<{ found: true; path: string } | { found: false; message: string }>(`/web/search?q=${encodeURIComponent(text.slice(0, 200))}`);
+  if (!r.found) throw new Error(r.message);
+  return r.path;
 }
 
 function SearchBox(): ReactNode {

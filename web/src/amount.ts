@@ -45,7 +45,16 @@ export function formatCount(n: number): string {
 
 /** A Unix time (seconds) in the viewer's time zone, with the zone's short name. */
 export function formatTime(sec: number): string {
-  return new Date(sec * 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' });
+  // dateStyle/timeStyle cannot be combined with timeZoneName: spell the fields out.
+  return new Date(sec * 1000).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
 }
 
 /** "12 s ago", "3 min ago", … from a Unix time (seconds). */

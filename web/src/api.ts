@@ -65,10 +65,11 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     let code = `http-${res.status}`;
     let message = text.trim().slice(0, 300) || res.statusText;
     try {
+      // Wallet service: {error: message, reason: code}; exchange (Binance): {code: number, msg}; cairn web: {code, message}.
       const j = JSON.parse(text) as Record<string, unknown>;
-      const c = j.code ?? j.error;
+      const c = typeof j.reason === 'string' ? j.reason : j.code;
       if (typeof c === 'string' || typeof c === 'number') code = String(c);
-      const m = j.message ?? j.msg ?? j.reason;
+      const m = j.message ?? j.msg ?? j.error;
       if (typeof m === 'string') message = m;
     } catch {
       // Plain text answer (Esplora's errors are text): keep it.

@@ -118,7 +118,7 @@ export function Dashboard(): ReactNode {
                 <th scope="col">Hash</th>
                 <th scope="col">Mined</th>
                 <th scope="col" className="num">Txs</th>
-                <th scope="col" className="num">Size</th>
+                <th scope="col" className="num hide-narrow">Size</th>
               </tr>
             </thead>
             <tbody>
@@ -130,7 +130,7 @@ export function Dashboard(): ReactNode {
                   <td className="mono">{shortHash(b.id)}</td>
                   <td>{formatAgo(b.timestamp)}</td>
                   <td className="num">{b.tx_count}</td>
-                  <td className="num">{formatCount(b.size)} B</td>
+                  <td className="num hide-narrow">{formatCount(b.size)} B</td>
                 </tr>
               ))}
             </tbody>

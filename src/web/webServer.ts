@@ -5,7 +5,7 @@
  * service's panel; the other panels keep working. `GET /web/status` tells which services and devnet nodes answer.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
@@ -70,7 +70,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  */
 export async function startWebServer(options: WebServerOptions, deps: { logger: Logger }): Promise<WebServer> {
   const logger = moduleLogger(deps.logger, 'web');
-  const staticDir = options.staticDir ?? DEFAULT_STATIC_DIR;
+  const staticDir = resolve(options.staticDir ?? DEFAULT_STATIC_DIR);
   if (!existsSync(join(staticDir, 'index.html'))) {
     throw new WebServerError('no-ui', `the web UI is not built (no ${join(staticDir, 'index.html')}): run npm run build:web`);
   }
@@ -130,12 +130,14 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
     return probe.read();
   });
 
+  const assetsDir = join(staticDir, 'assets') + sep;
   await app.register(fastifyStatic, {
     root: staticDir,
     prefix: '/',
     index: 'index.html',
     setHeaders: (res, path) => {
-      void res.header('cache-control', path.includes(join('web', 'assets')) ? IMMUTABLE : 'no-cache');
+      // Vite names assets by content hash: they never change; index.html and the rest are checked each time.
+      void res.header('cache-control', path.startsWith(assetsDir) ? IMMUTABLE : 'no-cache');
     },
   });
   // The single-page app: any other GET that wants HTML gets index.html; the router shows the page (or "not found").

@@ -17,7 +17,9 @@ const UTXOS_SHOWN = 50;
 /** The address page. */
 export function AddressPage(): ReactNode {
   const { address = '' } = useParams();
-  const info = useFetch<AddressInfo>(`/api/address/${address}`, { refreshMs: 10000 });
+  // The summary walks the whole history on the node (Esplora's /address/:a; refused above 10,000 txs): refreshed
+  // slowly. History pages are keyset-paginated and cost the same at any size.
+  const info = useFetch<AddressInfo>(`/api/address/${address}`, { refreshMs: 30000 });
   const utxos = useFetch<Utxo[]>(`/api/address/${address}/utxo`);
   // cursors[i] = the last txid of page i-1 (undefined for page 0, which also carries the mempool txs).
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);

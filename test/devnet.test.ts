@@ -185,6 +185,15 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   const demoTxid = await until('a confirmed demo transaction', COME_UP_MS - (Date.now() - startedMs), first, () => findConfirmedDemoTx(m, walletAddresses));
   t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
 
+  // The web UI (node1's api port + 5) serves the app and sees the three nodes and the wallet service.
+  assert.equal(m.web?.url, `http://127.0.0.1:${basePort + 5}/`);
+  assert.match(await get(m.web!.url), /<div id="root">/);
+  const webStatus = await until('cairn web to see every node up', 30_000, first, async () => {
+    const st = JSON.parse(await get(`${m.web!.url}web/status`)) as { nodes: { up: boolean }[]; services: { walletService: { up: boolean } } };
+    return st.nodes.length === 3 && st.nodes.every((n) => n.up) && st.services.walletService.up ? st : undefined;
+  });
+  assert.equal(webStatus.nodes.length, 3);
+
   // The wallet service's faucet, funded by node1's miner, pays a newly registered user.
   const service = m.walletService!.url;
   const faucet = await until('a funded faucet', Math.max(90_000, COME_UP_MS - (Date.now() - startedMs)), first, async () => {

@@ -156,7 +156,18 @@ test('web UI: explorer live, search, wallet register → faucet → send → his
 
   // Search: a height, a block hash, an address, a txid.
   const tipHash = await (await fetch(`${web.url}/api/blocks/tip/hash`)).text();
-  await search(page, String(height + 1));
+  // By keyboard alone: Tab from the top of the page (skip link, brand, 3 nav links) reaches the search box; Enter searches.
+  await page.goto(web.url);
+  await waitText(page, 'tip-height', /\d/);
+  const focused: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Tab');
+    // Runs in the page (the test's tsconfig has no DOM types): the focused element's id, else its text.
+    focused.push(await page.locator(':focus').evaluate((el: { id: string; textContent: string | null }) => el.id || (el.textContent ?? '').trim()));
+  }
+  assert.deepEqual(focused, ['Skip to content', 'cairn', 'Explorer', 'Wallet', 'Trade', 'search-input']);
+  await page.keyboard.type(String(height + 1));
+  await page.keyboard.press('Enter');
   await waitText(page, 'block-height', new RegExp(`^${height + 1}$`));
   assert.ok(page.url().endsWith(`/block/${tipHash}`), page.url());
   await search(page, tipHash.toUpperCase());
@@ -186,6 +197,9 @@ test('web UI: explorer live, search, wallet register → faucet → send → his
   await waitText(page, 'balance-unconfirmed', /\+10\.00000000 CRN/);
   await env.mine(1, OTHER_MINER);
   await waitText(page, 'balance-confirmed', /^10\.00000000 CRN$/);
+  await page.getByRole('button', { name: 'Show a receive address' }).click();
+  const receive = await waitText(page, 'receive-address', /^rcrn1/);
+  await page.getByRole('img', { name: `QR code of ${receive}` }).locator('svg').waitFor({ timeout: STEP_MS });
 
   // Bob (through the proxy's /v1, as the UI does) gives alice an address.
   const j = async (path: string, init: { body?: unknown; token?: string } = {}): Promise<any> => {

@@ -225,7 +225,13 @@ test('web UI: explorer live, search, wallet register → faucet → send → his
   assert.ok(sentTxShort !== undefined, sentText);
   await page.getByTestId('history-row').filter({ hasText: /-1\.5/ }).first().waitFor({ timeout: STEP_MS });
   await page.getByTestId('history-row').filter({ hasText: /\+10\.00000000/ }).first().waitFor({ timeout: STEP_MS });
-  await capture('wallet', '/wallet', (p) => p.getByRole('button', { name: 'Register' }).waitFor());
+  // The other pages (phone, dark) have their own sessions: they sign in as alice (the login path).
+  await capture('wallet', '/wallet', async (p) => {
+    await p.getByLabel('Username').fill('alice');
+    await p.getByLabel('Password').fill('alice-password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('history-row').filter({ hasText: /-1\.5/ }).first().waitFor({ timeout: STEP_MS });
+  });
 
   // The payment's tx page, found by its txid in the search box: unconfirmed, then confirmed after a block.
   const history = await (await fetch(`${web.url}/v1/wallet/history`, { headers: { authorization: `Bearer ${bobToken}` } })).json() as { txs: { txid: string; netSats: number }[] };

@@ -293,7 +293,7 @@ function Send(props: { token: string; spendableSats: number | undefined; onSent:
         <form className="form" onSubmit={review}>
           <label>
             Pay to
-            <input name="to" value={to} onChange={(e) => setTo(e.target.value)} placeholder="dcrn1…" spellCheck={false} autoComplete="off" />
+            <input name="to" value={to} onChange={(e) => setTo(e.target.value)} placeholder="the recipient's address" spellCheck={false} autoComplete="off" />
           </label>
           <label>
             Amount ({COIN_SYMBOL})

@@ -148,7 +148,7 @@ test('web UI: explorer live, search, wallet register → faucet → send → his
   await page.goto(web.url);
   const height = env.node.chain.height;
   await waitText(page, 'tip-height', new RegExp(`^${height}$`));
-  await waitText(page, 'live-state', /live/);
+  await waitText(page, 'live-state', /● live/);
   const [mined] = await env.mine(1, OTHER_MINER);
   assert.ok(mined !== undefined);
   await waitText(page, 'tip-height', new RegExp(`^${height + 1}$`));

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,4 +114,31 @@ test('a web server whose services are down: 502 JSON per service, the UI still s
     assert.equal(r.status, 404, path);
     assert.equal(JSON.parse(r.body).code, 'not-found');
   }
+});
+
+test('the exchange is proxied under /exchange (its own paths below it), with its answers as they are', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-web-static-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>cairn</title>');
+  // A real HTTP server standing in for the exchange gateway: echoes the path it got.
+  const exchange = createHttpServer((req, res) => {
+    res.writeHead(req.url?.split('?')[0] === '/api/v3/ping' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ path: req.url }));
+  });
+  await new Promise<void>((r) => exchange.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => exchange.close(() => r())));
+  const port = (exchange.address() as { port: number }).port;
+  const web = await startWebServer(
+    { nodeUrl: `http://127.0.0.1:${await deadPort()}/api`, exchangeUrl: `http://127.0.0.1:${port}`, network: 'regtest', port: 0, staticDir: dir },
+    { logger: silentLogger() },
+  );
+  t.after(() => web.close());
+  const ping = await fetch(`${web.url}/exchange/api/v3/ping?x=1`);
+  assert.equal(ping.status, 200);
+  assert.deepEqual(await ping.json(), { path: '/api/v3/ping?x=1' });
+  const missing = await fetch(`${web.url}/exchange/nothing`);
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await missing.json(), { path: '/nothing' });
+  const status = (await (await fetch(`${web.url}/web/status`)).json()) as { services: { exchange: { configured: boolean; up: boolean } } };
+  assert.deepEqual(status.services.exchange && { configured: status.services.exchange.configured, up: status.services.exchange.up }, { configured: true, up: true });
 });

@@ -37,7 +37,7 @@ export function ErrorNote(props: { error: ApiError }): ReactNode {
   const down = e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504;
   return (
     <div className="error" role="alert" data-testid="panel-error">
-      <strong>{down ? `The ${e.service} is unavailable.` : `The ${e.service} refused: ${e.code}`}</strong>
+      <strong>{down ? `The ${e.service} is unavailable.` : e.status === 404 ? 'Not found.' : `The ${e.service} refused: ${e.code}`}</strong>
       <span> {e.message}</span>
     </div>
   );

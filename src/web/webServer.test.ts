@@ -123,7 +123,7 @@ test('the exchange is proxied under /exchange (its own paths below it), with its
   // A real HTTP server standing in for the exchange gateway: echoes the path it got.
   const exchange = createHttpServer((req, res) => {
     res.writeHead(req.url?.split('?')[0] === '/api/v3/ping' ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ path: req.url }));
+    res.end(JSON.stringify({ path: req.url, forwardedFor: req.headers['x-forwarded-for'] }));
   });
   await new Promise<void>((r) => exchange.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => exchange.close(() => r())));
@@ -135,10 +135,10 @@ test('the exchange is proxied under /exchange (its own paths below it), with its
   t.after(() => web.close());
   const ping = await fetch(`${web.url}/exchange/api/v3/ping?x=1`);
   assert.equal(ping.status, 200);
-  assert.deepEqual(await ping.json(), { path: '/api/v3/ping?x=1' });
+  assert.deepEqual(await ping.json(), { path: '/api/v3/ping?x=1', forwardedFor: '127.0.0.1' });
   const missing = await fetch(`${web.url}/exchange/nothing`);
   assert.equal(missing.status, 404);
-  assert.deepEqual(await missing.json(), { path: '/nothing' });
+  assert.deepEqual(await missing.json(), { path: '/nothing', forwardedFor: '127.0.0.1' });
   const status = (await (await fetch(`${web.url}/web/status`)).json()) as { services: { exchange: { configured: boolean; up: boolean } } };
   assert.deepEqual(status.services.exchange && { configured: status.services.exchange.configured, up: status.services.exchange.up }, { configured: true, up: true });
 });

@@ -102,7 +102,15 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
       prefix: up.prefix,
       rewritePrefix: up.rewritePrefix,
       http: { requestOptions: { timeout: options.upstreamTimeoutMs ?? 30_000 } },
-      replyOptions: { onError: sendUnavailable(up) },
+      replyOptions: {
+        onError: sendUnavailable(up),
+        // The services see who asked (a wallet service started with --trust-proxy limits per client, not per proxy).
+        rewriteRequestHeaders: (req, headers) => ({
+          ...headers,
+          'x-forwarded-for': typeof headers['x-forwarded-for'] === 'string' ? `${headers['x-forwarded-for']}, ${req.ip}` : req.ip,
+          'x-forwarded-proto': req.protocol,
+        }),
+      },
       ...(up.name === 'node' ? { websocket: true as const } : {}),
     });
   }

@@ -126,7 +126,7 @@ async function findConfirmedDemoTx(m: DevnetManifest, walletAddresses: ReadonlyS
 }
 
 async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<void> {
-  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? []);
+  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? [], m.web?.pid ?? []);
   devnet.child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([devnet.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)))]);
@@ -150,7 +150,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
     // On failure: nothing may outlive the test.
     const m = readManifest(dir);
     if (devnet && devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
-    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid]) {
+    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid]) {
       if (typeof pid === 'number' && isLiveProcess(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
@@ -184,6 +184,15 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   assert.ok(peers.every((p) => Number(p) >= 1), `peers: ${peers.join(',')}`);
   const demoTxid = await until('a confirmed demo transaction', COME_UP_MS - (Date.now() - startedMs), first, () => findConfirmedDemoTx(m, walletAddresses));
   t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
+
+  // The web UI (node1's api port + 5) serves the app and sees the three nodes and the wallet service.
+  assert.equal(m.web?.url, `http://127.0.0.1:${basePort + 5}/`);
+  assert.match(await get(m.web!.url), /<div id="root">/);
+  const webStatus = await until('cairn web to see every node up', 30_000, first, async () => {
+    const st = JSON.parse(await get(`${m.web!.url}web/status`)) as { nodes: { up: boolean }[]; services: { walletService: { up: boolean } } };
+    return st.nodes.length === 3 && st.nodes.every((n) => n.up) && st.services.walletService.up ? st : undefined;
+  });
+  assert.equal(webStatus.nodes.length, 3);
 
   // The wallet service's faucet, funded by node1's miner, pays a newly registered user.
   const service = m.walletService!.url;
@@ -237,7 +246,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
 /** Every live process of the devnet in `dir`: the pids devnet.json names, and any whose command line mentions the dir. */
 function devnetProcesses(dir: string): number[] {
   const m = readManifest(dir);
-  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid].filter((p): p is number => typeof p === 'number');
+  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid].filter((p): p is number => typeof p === 'number');
   return [...new Set([...recorded.filter(isLiveProcess), ...liveProcessesMentioning(dir).keys()])];
 }
 

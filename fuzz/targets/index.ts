@@ -24,6 +24,7 @@ export const TARGETS: Readonly<Record<string, TargetRef>> = Object.freeze({
   websocket: ref('websocket'),
   rpc: ref('rpc'),
   'exchange-gateway': ref('exchangeGateway'),
+  web: ref('web'),
 });
 
 /** Names of every target, in run order. */

@@ -97,7 +97,8 @@ function tipsLine(snapshot: DevnetSnapshot): string {
     up === 0 ? 'no node answers yet' : snapshot.distinctTips <= 1 ? `${up}/${snapshot.nodes.length} nodes up, on one tip` : `${up}/${snapshot.nodes.length} nodes up, ${snapshot.distinctTips} different tips`;
   const collector = snapshot.collector === undefined ? 'log collector: none' : `log collector: ${snapshot.collector.state}`;
   const service = snapshot.walletService === undefined ? '' : ` | wallet service: ${snapshot.walletService.state} ${snapshot.walletService.url}/v1/`;
-  return `${tips} | ${collector}${service}`;
+  const web = snapshot.web === undefined ? '' : ` | web: ${snapshot.web.state} ${snapshot.web.url}`;
+  return `${tips} | ${collector}${service}${web}`;
 }
 
 /** The live table: a header, one row per node, the tips line and the wallet line. */
@@ -149,6 +150,7 @@ export function formatLeftoversStopped(outcomes: readonly LeftoverOutcome[], tim
 
 function banner(manifest: DevnetManifest, devnet: Devnet, collectorAvailable: boolean): string {
   const lines = [
+    ...(manifest.web != null ? [`open ${manifest.web.url} — the web UI: explorer and wallet (register, faucet, send)`] : []),
     `cairn devnet: ${manifest.nodes.length} nodes on the devnet chain (real proof of work, ${devnetParams.targetSpacingSec} s blocks), ` +
       `${manifest.minersPerNode} miner thread(s) each, demo txs at ${manifest.txRate}/s — ${devnet.resumed ? 'resumed' : 'new'} in ${manifest.dir}`,
   ];
@@ -209,6 +211,7 @@ export function registerDevnetCommand(program: Command): void {
       const siblings = command.parent?.commands ?? [];
       const collectorAvailable = siblings.some((c) => c.name() === 'log-collector');
       const walletServiceAvailable = siblings.some((c) => c.name() === 'wallet-service');
+      const webAvailable = siblings.some((c) => c.name() === 'web');
       const nodeCommand = siblings.find((c) => c.name() === 'node');
       const hasNodeFlag = (long: string): boolean => nodeCommand?.options.some((o) => o.long === long) ?? false;
       const nodeFlags = { p2pPort: hasNodeFlag('--p2p-port'), connect: hasNodeFlag('--connect'), nodeName: hasNodeFlag('--node-name') };
@@ -232,6 +235,7 @@ export function registerDevnetCommand(program: Command): void {
             cairn: { command: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]!] },
             logCollector: collectorAvailable,
             walletService: walletServiceAvailable,
+            web: webAvailable,
             nodeFlags,
             stopTimeoutMs,
           },
@@ -284,7 +288,7 @@ export function registerDevnetCommand(program: Command): void {
       clearInterval(timer);
       if (live) draw();
       out.write(
-        `\nstopping (${why}): the demo wallet${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
+        `\nstopping (${why}): the demo wallet${manifest.web != null ? ', the web UI' : ''}${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
           `(SIGINT, then SIGKILL after ${stopTimeoutMs / 1000} s), then the log collector…\n`,
       );
       const report = await devnet.stop();

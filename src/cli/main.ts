@@ -12,6 +12,7 @@ import { registerRpcCommand } from './rpcCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
 import { registerWalletCommand } from './walletCommand.js';
 import { registerWalletServiceCommand } from './walletServiceCommand.js';
+import { registerWebCommand } from './webCommand.js';
 
 /** Builds the `cairn` command tree (commander). Exported for tests. */
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWalletCommand(program);
   registerWalletServiceCommand(program);
   registerExchangeCommand(program);
+  registerWebCommand(program);
   return program;
 }
 

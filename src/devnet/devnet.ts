@@ -2,7 +2,8 @@
  * `cairn devnet`: a local network of N real `cairn node` processes on the devnet chain (real proof of work), each with
  * its own data dir and fixed ports under one dir, linked with --connect, mining to a demo wallet whose DemoSpender then
  * moves the mined coins around — except node1's, which pays the faucet of a `cairn wallet-service` child (when the devnet
- * has 2 or more nodes); plus a `cairn log-collector` child consolidating every process's logs. The cluster is
+ * has 2 or more nodes); plus a `cairn log-collector` child consolidating every process's logs, and a `cairn web` child
+ * serving the web UI (explorer, wallet) over node1 and the wallet service. The cluster is
  * described in `<dir>/devnet.json`; running again on the same dir resumes the same chain, ports and wallet.
  *
  * Layout of the dir:
@@ -10,6 +11,7 @@
  *   demo-wallet.json       the demo wallet (UNENCRYPTED mnemonic: devnet only)
  *   faucet-mnemonic.txt    the wallet service's faucet mnemonic (UNENCRYPTED, mode 0600: devnet only)
  *   wallet-service/        the wallet service's data dir; wallet-service.console.log its output
+ *   web/logs/              the web UI server's logs; web.console.log its output
  *   node<i>/               node i's data dir: chain.sqlite, .cookie, node.json, logs/, console.log
  *   devnet/logs/           the supervisor's own logs
  *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector
@@ -35,7 +37,7 @@ import {
 } from './devnetManifest.js';
 import { FAUCET_MNEMONIC_FILE, openFaucetMnemonic } from './faucetMnemonic.js';
 import { httpText, parseNodeGauges, type NodeGauges } from './nodeHttp.js';
-import { findFreePorts, isPortFree, planNodePorts } from './portPlan.js';
+import { findFreePorts, isPortFree, planNodePorts, WEB_PORT_OFFSET } from './portPlan.js';
 import { commandLineOf, findLeftovers, isProcessRunning, stopLeftovers, type Leftover, type LeftoverOutcome, type RecordedProcess } from '../supervisor/leftoverProcesses.js';
 import type { ProcessExit, SupervisedProcess } from '../supervisor/supervisedProcess.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -82,6 +84,8 @@ export interface DevnetOptions {
   readonly logCollector: boolean;
   /** Start `cairn wallet-service` with a faucet node1 mines to (needs 2+ nodes; default false). */
   readonly walletService?: boolean;
+  /** Start `cairn web` (the UI, proxying to node1 and the wallet service; default false). */
+  readonly web?: boolean;
   readonly nodeFlags: NodeFlagSupport;
   /**
    * Time a node gets to stop on SIGINT before SIGKILL, ms (default 30,000; the wallet service and the log collector
@@ -121,6 +125,8 @@ export interface DevnetSnapshot {
   readonly collector: { readonly state: string; readonly pid: number | undefined } | undefined;
   /** The wallet service child, if the devnet runs one. */
   readonly walletService?: { readonly state: string; readonly pid: number | undefined; readonly url: string } | undefined;
+  /** The web UI child, if the devnet runs one. */
+  readonly web?: { readonly state: string; readonly pid: number | undefined; readonly url: string } | undefined;
 }
 
 /** How each child ended on stop(). */
@@ -154,6 +160,7 @@ function recordedChildren(m: DevnetManifest): RecordedProcess[] {
     ...m.nodes.map((n) => ({ name: n.name, pid: n.pid, marker: n.datadir })),
     ...(m.collector !== null ? [{ name: 'log-collector', pid: m.collector.pid, marker: m.collector.dir }] : []),
     ...(m.walletService != null ? [{ name: 'wallet-service', pid: m.walletService.pid, marker: m.walletService.datadir }] : []),
+    ...(m.web != null ? [{ name: 'web', pid: m.web.pid, marker: m.web.logDir }] : []),
   ];
 }
 
@@ -182,6 +189,7 @@ export class Devnet {
   private supervisor: Supervisor | undefined;
   private collector: SupervisedProcess | undefined;
   private walletService: SupervisedProcess | undefined;
+  private web: SupervisedProcess | undefined;
   private spender: DemoSpender | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private logger: Logger | undefined;
@@ -261,6 +269,13 @@ export class Devnet {
     if (faucetAddress !== undefined) {
       const port = await planServicePort(previous?.walletService?.port, nodes[0]!.ports.api + 1, taken);
       walletService = { url: `http://127.0.0.1:${port}`, port, datadir: join(dir, 'wallet-service'), faucetMnemonicFile, faucetAddress, pid: previous?.walletService?.pid ?? null };
+      taken.add(port);
+    }
+    let web: DevnetManifest['web'] = null;
+    if (options.web === true) {
+      // node1's api port + 5: free in the base-port layout (+0 api, +1 wallet service, +2 rpc, +3 p2p, +4 stratum).
+      const port = await planServicePort(previous?.web?.port, nodes[0]!.ports.api + WEB_PORT_OFFSET, taken);
+      web = { url: `http://127.0.0.1:${port}/`, port, logDir: join(dir, 'web', 'logs'), pid: previous?.web?.pid ?? null };
     }
     const manifest: DevnetManifest = {
       version: DEVNET_MANIFEST_VERSION,
@@ -278,11 +293,13 @@ export class Devnet {
               ...nodes.map((n) => n.logDir),
               supervisorLogDir,
               ...(walletService !== null ? [join(walletService.datadir, 'logs')] : []),
+              ...(web !== null ? [web.logDir] : []),
             ],
             pid: null,
           }
         : null,
       walletService,
+      web,
       demoWallet: { file: walletFile },
     };
     writeManifest(manifest);
@@ -344,12 +361,29 @@ export class Devnet {
     ];
   }
 
-  /** Starts the nodes, the log collector, the wallet service, the status poll and the demo spender. */
+  /** The `cairn web` arguments (undefined when the devnet runs none): node1's REST API, the wallet service, every node. */
+  webArgs(): string[] | undefined {
+    const w = this.manifest.web;
+    if (w == null) return undefined;
+    const service = this.manifest.walletService;
+    return [
+      'web',
+      '--network', this.options.params.name,
+      '--node', this.manifest.nodes[0]!.apiUrl.replace(/\/$/, ''),
+      ...(service != null ? ['--wallet-service', service.url] : []),
+      '--port', String(w.port),
+      '--log-dir', w.logDir,
+      '--log-level', this.options.logLevel,
+      ...this.manifest.nodes.flatMap((n) => ['--devnet-node', `${n.name}=${n.apiUrl.replace(/\/$/, '')}`]),
+    ];
+  }
+
+  /** Starts the nodes, the log collector, the wallet service, the web UI, the status poll and the demo spender. */
   start(deps: { logger?: Logger } = {}): void {
     this.logger = deps.logger;
     const { cairn } = this.options;
     this.update((m) => ({ ...m, supervisor: { ...m.supervisor, pid: process.pid, running: true, startedAtSec: Math.floor(Date.now() / 1000) } }));
-    // Started in this order; stopped wallet service first (a client of node1), then the nodes, then the collector.
+    // Started in this order; stopped web UI and wallet service first (clients of node1), then the nodes, then the collector.
     const supervisor = new Supervisor(this.logger !== undefined ? { logger: this.logger } : {});
     this.supervisor = supervisor;
     const nodeStopTimeoutMs = this.options.stopTimeoutMs ?? 30_000;
@@ -390,6 +424,18 @@ export class Devnet {
         stopStage: 0,
       });
       this.walletService.onStart = (pid) => this.update((m) => ({ ...m, walletService: m.walletService == null ? null : { ...m.walletService, pid } }));
+    }
+    const webArgs = this.webArgs();
+    if (webArgs !== undefined) {
+      this.web = supervisor.add({
+        name: 'web',
+        command: cairn.command,
+        args: [...cairn.args, ...webArgs],
+        consoleFile: join(this.manifest.dir, 'web.console.log'),
+        stopTimeoutMs: serviceStopTimeoutMs,
+        stopStage: 0,
+      });
+      this.web.onStart = (pid) => this.update((m) => ({ ...m, web: m.web == null ? null : { ...m.web, pid } }));
     }
     // However this process ends — stop(), a crash, a SIGKILL — the children's links close and they stop themselves.
     supervisor.startAll();
@@ -479,6 +525,7 @@ export class Devnet {
         this.walletService && this.manifest.walletService != null
           ? { state: this.walletService.state, pid: this.walletService.pid, url: this.manifest.walletService.url }
           : undefined,
+      web: this.web && this.manifest.web != null ? { state: this.web.state, pid: this.web.pid, url: this.manifest.web.url } : undefined,
     };
   }
 

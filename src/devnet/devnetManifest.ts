@@ -72,6 +72,17 @@ export interface DevnetWalletServiceRecord {
   readonly pid: number | null;
 }
 
+/** The `cairn web` child: the UI and its proxy to node1, the wallet service (and later the exchange). */
+export interface DevnetWebRecord {
+  /** The UI's URL, `http://127.0.0.1:<port>/` — the one a newcomer opens. */
+  readonly url: string;
+  readonly port: number;
+  /** Its log dir (rotating NDJSON), read by the log collector. */
+  readonly logDir: string;
+  /** Process id of `cairn web`; null before it is started. */
+  readonly pid: number | null;
+}
+
 /** The whole of devnet.json. */
 export interface DevnetManifest {
   readonly version: number;
@@ -89,6 +100,8 @@ export interface DevnetManifest {
   readonly collector: DevnetCollectorRecord | null;
   /** The wallet service with the funded faucet; null when this build has no `cairn wallet-service` (absent before it was added). */
   readonly walletService?: DevnetWalletServiceRecord | null;
+  /** The web UI; null when this build has no `cairn web` (absent before it was added). */
+  readonly web?: DevnetWebRecord | null;
   readonly demoWallet: { readonly file: string };
 }
 

@@ -89,3 +89,6 @@ export async function planNodePorts(
   }
   return plans;
 }
+
+/** `cairn web` listens on the api port + this (node1's in a devnet; the network's default api port standalone). */
+export const WEB_PORT_OFFSET = 5;

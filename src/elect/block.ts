@@ -5,13 +5,27 @@ import { blockHashFromHex, hashToHex } from '../primitives/hex.js';
 import type { BlockHash } from '../primitives/types.js';
 import { ElectError } from './electError.js';
 import type { ElectGenesis } from './genesis.js';
-import type { ElectBlockTemplate } from './message.js';
 
 /** Display hash (64 zeros) standing for "no previous block" at height 1. */
 export const NULL_HASH_HEX = '0'.repeat(64);
 /** Most transactions a template may carry, and most hex chars per transaction. */
 export const MAX_TEMPLATE_TXS = 1_000;
 export const MAX_TX_HEX_CHARS = 2_000;
+
+/** The block template a leader challenges with (what every peer mines, each with itself as winner). */
+export interface ElectBlockTemplate {
+  readonly height: number;
+  /** Display hex of the previous block's hash (64 zeros at height 1). */
+  readonly prevHash: string;
+  /** Term of the leader that made it, and that leader. */
+  readonly term: number;
+  readonly leader: number;
+  readonly zeroBits: number;
+  /** Opaque transaction payloads, hex, from the leader's mempool. */
+  readonly txs: readonly string[];
+  /** Seconds since the epoch, from the leader's clock (in the header's time field). */
+  readonly timeSec: number;
+}
 
 /** A solved block: the leader's template, the member who mined it (the reward's winner) and its nonce. */
 export interface ElectBlock extends ElectBlockTemplate {

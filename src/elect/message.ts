@@ -2,7 +2,7 @@ import { taggedHash } from '../crypto/hash.js';
 import { schnorrSign, schnorrVerify } from '../crypto/schnorr.js';
 import { ElectError } from './electError.js';
 import { memberPublicKey, type ElectGenesis } from './genesis.js';
-import type { ElectBlock } from './block.js';
+import type { ElectBlock, ElectBlockTemplate } from './block.js';
 
 /** Largest envelope accepted from the broker, bytes (a catch-up response of 64 blocks fits). */
 export const MAX_ENVELOPE_BYTES = 1 << 20;
@@ -53,21 +53,6 @@ export interface MessageBodies {
 
 /** A message type. */
 export type MessageType = keyof MessageBodies;
-
-/** The block template a leader challenges with (what every peer mines, each with itself as winner). */
-export interface ElectBlockTemplate {
-  readonly height: number;
-  /** Display hex of the previous block's hash (64 zeros at height 1). */
-  readonly prevHash: string;
-  /** Term of the leader that made it, and that leader. */
-  readonly term: number;
-  readonly leader: number;
-  readonly zeroBits: number;
-  /** Opaque transaction payloads, hex, from the leader's mempool. */
-  readonly txs: readonly string[];
-  /** Seconds since the epoch, from the leader's clock (in the header's time field). */
-  readonly timeSec: number;
-}
 
 /** The signed part of a message: what the signature binds. */
 export interface MessageHeader<T extends MessageType = MessageType> {

@@ -2,6 +2,7 @@ import './shims.js';
 import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
 import { registerDevnetCommand } from './devnetCommand.js';
+import { registerElectCommand } from './electCommand.js';
 import { registerExchangeCommand } from './exchangeCommand.js';
 import { registerHeadersCommand } from './headersCommand.js';
 import { registerLogCommands } from './logCollectorCommand.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWalletCommand(program);
   registerWalletServiceCommand(program);
   registerExchangeCommand(program);
+  registerElectCommand(program);
   return program;
 }
 

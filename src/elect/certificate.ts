@@ -20,8 +20,8 @@ export type TallyResult =
   | { readonly kind: 'double-vote'; readonly evidence: DoubleVoteEvidence };
 
 /**
- * Counts the signed block votes (type blockVote) of one height: one vote per member per term; a second, different
- * vote of a member in a term is refused and returned as evidence. When a block's yes votes in one term reach the
+ * Counts the signed block votes (type blockVote) of one height: one yes vote per member per term; a second, different
+ * yes vote of a member in a term is refused and returned as evidence. When a block's yes votes in one term reach the
  * quorum, add() returns its certificate (once). Memory: at most one vote per member per term kept.
  * @see Tendermint's vote set (types/vote_set.go): conflicting votes are evidence
  */
@@ -37,6 +37,8 @@ export class VoteTally {
   /** Adds a verified blockVote of this tally's height. */
   add(vote: VerifiedMessage<'blockVote'>): TallyResult {
     const h = vote.header;
+    // No votes (on invalid solutions) name the refused hash; only a member's yes votes must be unique per term.
+    if (!h.body.yes) return { kind: 'counted' };
     const key = `${h.term}:${h.from}`;
     const prior = this.byTermMember.get(key);
     if (prior !== undefined) {
@@ -48,7 +50,6 @@ export class VoteTally {
       };
     }
     this.byTermMember.set(key, vote);
-    if (!h.body.yes) return { kind: 'counted' };
     const yes = [...this.byTermMember.values()].filter((v) => v.header.term === h.term && v.header.body.yes && v.header.body.blockHash === h.body.blockHash);
     const certKey = `${h.term}:${h.body.blockHash}`;
     if (yes.length >= this.genesis.quorum && !this.certified.has(certKey)) {

@@ -44,7 +44,8 @@ export interface MessageBodies {
   solution: { block: ElectBlock };
   /** voting: a signed yes/no on a block at (height, term). */
   blockVote: { blockHash: string; yes: boolean; reason?: string };
-  commit: CertifiedBlock;
+  /** commit: the certified block, and the leader's measured time from challenge to solution (ms). */
+  commit: CertifiedBlock & { solveMs?: number };
   syncRequest: { fromHeight: number };
   syncResponse: { to: number; blocks: CertifiedBlock[] };
   /** status: a peer's state for `cairn elect demo`'s table (not part of consensus). */

@@ -47,6 +47,7 @@ export interface InitFlags {
   electionTimeoutMinMs: string;
   electionTimeoutMaxMs: string;
   heartbeatMs: string;
+  minBlockIntervalMs?: string;
   force?: boolean;
 }
 
@@ -74,6 +75,7 @@ export async function initChain(flags: InitFlags): Promise<{ genesisPath: string
       electionTimeoutMinMs: parseIntFlag('--election-timeout-min-ms', flags.electionTimeoutMinMs, 1, 600_000),
       electionTimeoutMaxMs: parseIntFlag('--election-timeout-max-ms', flags.electionTimeoutMaxMs, 1, 600_000),
       heartbeatMs: parseIntFlag('--heartbeat-ms', flags.heartbeatMs, 1, 600_000),
+      minBlockIntervalMs: parseIntFlag('--min-block-interval-ms', flags.minBlockIntervalMs ?? '0', 0, 3_600_000),
     });
   } catch (err) {
     if (err instanceof ElectError) throw new CliError(err.message);

@@ -31,6 +31,7 @@ export function registerElectCommand(program: Command): void {
     .option('--election-timeout-min-ms <ms>', 'Raft election timeout window, low end', '1500')
     .option('--election-timeout-max-ms <ms>', 'Raft election timeout window, high end', '3000')
     .option('--heartbeat-ms <ms>', 'leader heartbeat period', '500')
+    .option('--min-block-interval-ms <ms>', 'the leader waits this long after a commit before its next challenge', '0')
     .option('--force', 'replace an existing chain in --dir')
     .action(async (flags: InitFlags) => {
       const r = await initChain(flags);

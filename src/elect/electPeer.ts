@@ -15,6 +15,8 @@ import { LEADER_TOPIC, MqttTransport } from './mqttTransport.js';
 
 /** Most blocks in one catch-up response. */
 export const SYNC_BATCH_BLOCKS = 64;
+/** Heights above the tip whose votes are tallied (double votes there are recorded; later ones are ignored). */
+const TALLY_WINDOW = 8;
 /** Timer period of a peer, ms (election ticks, round retries). */
 const TICK_MS = 20;
 
@@ -87,8 +89,8 @@ export class ElectPeer {
   private readonly maxTxs: number;
   private tip: StoredBlock | undefined;
   private accepted: AcceptedBlock | undefined;
-  /** Block votes at tip+1, and the blocks seen for tip+1 by hash (proposals and solutions). */
-  private tally: VoteTally;
+  /** Block votes of heights tip+1 .. tip+TALLY_WINDOW (bounded memory), and the blocks seen for tip+1 by hash. */
+  private readonly tallies = new Map<number, VoteTally>();
   private readonly known = new Map<string, ElectBlock>();
   /** Which member sessions we heard (hello/heartbeat), to match last wills. */
   private readonly sessions = new Map<number, string>();
@@ -121,7 +123,6 @@ export class ElectPeer {
     this.tip = this.store.getTip();
     this.accepted = this.store.getAccepted();
     if (this.accepted !== undefined && this.accepted.height !== this.tipHeight + 1) this.accepted = undefined;
-    this.tally = new VoteTally(this.genesis, this.tipHeight + 1);
     const g = this.genesis;
     this.election = new Election(
       { self: this.self, quorum: g.quorum, electionTimeoutMinMs: g.electionTimeoutMinMs, electionTimeoutMaxMs: g.electionTimeoutMaxMs, heartbeatMs: g.heartbeatMs, random: this.random },
@@ -154,6 +155,16 @@ export class ElectPeer {
     this.miner.stopJob();
     this.transport.publish('leave', this.sign('leave', 0, 0, { session: this.session }));
     await this.transport.close();
+  }
+
+  /** Stops as a crash would (benchmarks, in-process chaos): no leave message, the broker publishes the last will. */
+  async crash(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const u of this.unsubscribe) u();
+    this.miner.stopJob();
+    await this.transport.forceClose();
   }
 
   /** Listens for this peer's commits; returns the unsubscribe function. */
@@ -257,6 +268,8 @@ export class ElectPeer {
       this.propose(block);
       return;
     }
+    const wait = (this.tip?.committedAtMs ?? 0) + this.genesis.minBlockIntervalMs - now;
+    if (wait > 0) return; // leaderTick starts it once the interval has passed
     const lastZero = this.tip?.block.zeroBits;
     const zeroBits = this.lastSolveMs === undefined && lastZero !== undefined ? lastZero : computeNextZeroBits(this.genesis, lastZero, this.lastSolveMs);
     const template: ElectBlockTemplate = {
@@ -284,6 +297,10 @@ export class ElectPeer {
     const r = this.round;
     if (r === undefined) {
       this.startRound();
+      return;
+    }
+    if (r.template.height !== this.tipHeight + 1) {
+      this.round = undefined;
       return;
     }
     if (now - r.lastSentMs < this.genesis.heartbeatMs * 2) return;
@@ -478,14 +495,16 @@ export class ElectPeer {
 
   private onBlockVote(msg: VerifiedMessage<'blockVote'>): void {
     const h = msg.header;
-    if (h.height !== this.tipHeight + 1) return;
-    const result = this.tally.add(msg);
+    if (h.height <= this.tipHeight || h.height > this.tipHeight + TALLY_WINDOW) return;
+    let tally = this.tallies.get(h.height);
+    if (tally === undefined) this.tallies.set(h.height, (tally = new VoteTally(this.genesis, h.height)));
+    const result = tally.add(msg);
     if (result.kind === 'double-vote') {
       this.logger.warn({ member: h.from, height: h.height, term: h.term }, 'double vote: evidence recorded');
       this.store.recordEvidence(result.evidence, this.now());
       throw new ElectError('double-vote', `member ${h.from} signed two different yes votes at height ${h.height}, term ${h.term}`);
     }
-    if (result.kind !== 'counted' || result.certificate === undefined) return;
+    if (result.kind !== 'counted' || result.certificate === undefined || h.height !== this.tipHeight + 1) return;
     const block = this.known.get(result.certificate.blockHash);
     if (block === undefined) return; // the commit message or a sync brings it
     const cb: CertifiedBlock = { block, certificate: result.certificate };
@@ -529,7 +548,7 @@ export class ElectPeer {
     this.accepted = undefined;
     this.myVote = undefined;
     this.known.clear();
-    this.tally = new VoteTally(this.genesis, this.tipHeight + 1);
+    for (const height of this.tallies.keys()) if (height <= this.tipHeight) this.tallies.delete(height);
     if (this.mining !== undefined && this.mining.template.height <= this.tipHeight) this.stopMining();
     this.logger.info({ height: cb.block.height, hash, miner: cb.block.miner, term: cb.certificate.term, votes: cb.certificate.votes.length }, 'committed');
     const stored = this.tip!;

@@ -36,6 +36,8 @@ export interface ElectGenesis {
   readonly electionTimeoutMinMs: number;
   readonly electionTimeoutMaxMs: number;
   readonly heartbeatMs: number;
+  /** The leader starts a challenge no sooner than this after the last commit, ms (0 = at once). */
+  readonly minBlockIntervalMs: number;
 }
 
 /** Options of createGenesis. */
@@ -49,6 +51,7 @@ export interface CreateGenesisOptions {
   readonly electionTimeoutMinMs?: number;
   readonly electionTimeoutMaxMs?: number;
   readonly heartbeatMs?: number;
+  readonly minBlockIntervalMs?: number;
 }
 
 /**
@@ -101,6 +104,7 @@ export function createGenesis(options: CreateGenesisOptions): { genesis: ElectGe
     electionTimeoutMinMs: options.electionTimeoutMinMs ?? 1_500,
     electionTimeoutMaxMs: options.electionTimeoutMaxMs ?? 3_000,
     heartbeatMs: options.heartbeatMs ?? 500,
+    minBlockIntervalMs: options.minBlockIntervalMs ?? 0,
   };
   checkGenesis(genesis);
   return { genesis, privateKeys };
@@ -137,6 +141,7 @@ export function checkGenesis(value: unknown): asserts value is ElectGenesis {
   if (!((gg.heartbeatMs as number) < (gg.electionTimeoutMinMs as number) && (gg.electionTimeoutMinMs as number) < (gg.electionTimeoutMaxMs as number))) {
     bad('need heartbeatMs < electionTimeoutMinMs < electionTimeoutMaxMs');
   }
+  if (!Number.isSafeInteger(gg.minBlockIntervalMs) || (gg.minBlockIntervalMs as number) < 0) bad('minBlockIntervalMs must be an integer >= 0');
   if (typeof gg.rewardSats !== 'string' || !/^(0|[1-9][0-9]{0,17})$/.test(gg.rewardSats)) bad('rewardSats must be a decimal string');
 }
 

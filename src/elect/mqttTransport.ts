@@ -122,6 +122,11 @@ export class MqttTransport {
     this.client.publish(this.prefix + topic, value, { qos: 1, retain: true });
   }
 
+  /** Drops the connection without a DISCONNECT, as a crash would: the broker publishes the last will. */
+  forceClose(): Promise<void> {
+    return new Promise((resolve) => this.client.end(true, {}, () => resolve()));
+  }
+
   /** Disconnects cleanly (no last will), after flushing what is in flight. */
   close(): Promise<void> {
     return new Promise((resolve) => this.client.end(false, {}, () => resolve()));

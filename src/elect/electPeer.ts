@@ -109,6 +109,8 @@ export class ElectPeer {
   private stopped = false;
   /** Committed-block listeners (tests, the command's log). */
   private readonly commitListeners = new Set<(b: StoredBlock) => void>();
+  /** Leader's proposal listeners: (height, ms) when it picked the first valid solution (benchmarks: commit latency). */
+  private readonly proposalListeners = new Set<(height: number, atMs: number) => void>();
 
   constructor(options: ElectPeerOptions, deps: ElectPeerDeps) {
     this.genesis = options.genesis;
@@ -171,6 +173,12 @@ export class ElectPeer {
   onCommit(listener: (b: StoredBlock) => void): () => void {
     this.commitListeners.add(listener);
     return () => this.commitListeners.delete(listener);
+  }
+
+  /** Listens for this peer's proposals as leader (height, time in ms); returns the unsubscribe function. */
+  onProposed(listener: (height: number, atMs: number) => void): () => void {
+    this.proposalListeners.add(listener);
+    return () => this.proposalListeners.delete(listener);
   }
 
   /** Adds a transaction payload (hex) to this peer's mempool; the leader includes pending ones in its next challenge. */
@@ -457,6 +465,7 @@ export class ElectPeer {
       this.lastSolveMs = this.now() - r.startedMs;
       r.lastSentMs = this.now();
       this.stopMining();
+      for (const l of this.proposalListeners) l(block.height, r.lastSentMs);
       this.propose(block);
     }
   }

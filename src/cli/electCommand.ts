@@ -59,7 +59,14 @@ export function registerElectCommand(program: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message);
       }
-      const root = createLogger({ level: flags.logLevel as LogLevel, file: join(flags.datadir, 'peer.ndjson'), base: { chain: genesis.chainId, peer: key.index + 1 } });
+      // <datadir>/logs: NDJSON rotated for `cairn log-collector` (the demo runs one); its pid lock also keeps a second
+      // process off this data dir (two processes with one key would sign two votes).
+      let root;
+      try {
+        root = createLogger({ level: flags.logLevel as LogLevel, logDir: join(flags.datadir, 'logs'), base: { chain: genesis.chainId, peer: key.index + 1 } });
+      } catch (err) {
+        throw new CliError(`${flags.datadir}: ${(err as Error).message}`);
+      }
       const logger = moduleLogger(root, 'elect');
       const store = ElectStore.open(join(flags.datadir, ELECT_STORE_FILE));
       const miner = new MinerPool(flags.threads === undefined ? {} : { threads: parseIntFlag('--threads', flags.threads, 1, 256) });

@@ -58,7 +58,7 @@ export async function runElectDemo(o: ElectDemoOptions): Promise<void> {
   }
   const genesis = await loadGenesis(genesisPath);
   if (genesis.members.length !== o.peers) throw new CliError(`${o.dir} holds a chain of ${genesis.members.length} peers; use --peers ${genesis.members.length} or another --dir`);
-  const logger = moduleLogger(createLogger({ level: 'info', file: join(o.dir, 'demo.ndjson') }), 'elect');
+  const logger = moduleLogger(createLogger({ level: 'info', logDir: join(o.dir, 'demo', 'logs') }), 'elect');
   const supervisor = new Supervisor({ logger });
   const cairn = [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]!];
   let brokerUrl = o.brokerUrl;
@@ -77,6 +77,15 @@ export async function runElectDemo(o: ElectDemoOptions): Promise<void> {
       restart: true,
     }),
   );
+  // the log collector consolidates every peer's (and the demo's) logs into <dir>/logs; it stops last
+  supervisor.add({
+    name: 'log-collector',
+    command: process.execPath,
+    args: [...cairn, 'log-collector', '--dir', join(o.dir, 'logs'), '--source', join(o.dir, 'demo', 'logs'), ...genesis.members.flatMap((m) => ['--source', join(o.dir, `peer${m.index + 1}`, 'logs')])],
+    consoleFile: join(o.dir, 'log-collector.console.log'),
+    stopStage: 2,
+    restart: true,
+  });
   supervisor.startAll();
 
   const prefix = topicPrefix(genesis.chainId);
@@ -141,5 +150,6 @@ export async function runElectDemo(o: ElectDemoOptions): Promise<void> {
   observer.end(true);
   await supervisor.stop();
   stop.dispose();
+  out.write(`logs: cairn logs --dir ${join(o.dir, 'logs')} --module elect\n`);
   out.write(`stopped. Chain data in ${o.dir} (cairn elect status --datadir ${join(o.dir, 'peer1')})\n`);
 }

@@ -6,7 +6,7 @@ import {
   sameTemplate, targetFromZeroBits, type ElectBlock, type ElectBlockTemplate,
 } from './block.js';
 import { verifyCertifiedBlock, VoteTally } from './certificate.js';
-import { Election, type ElectionOutgoing, type ElectionRole, type LogPosition } from './election.js';
+import { Election, type ElectionDurable, type ElectionOutgoing, type ElectionRole, type LogPosition } from './election.js';
 import { ElectError } from './electError.js';
 import type { ElectGenesis } from './genesis.js';
 import { signMessage, verifyMessage, type CertifiedBlock, type MessageBodies, type MessageHeader, type MessageType, type SignedEnvelope, type VerifiedMessage } from './message.js';
@@ -107,6 +107,8 @@ export class ElectPeer {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly mempool: string[] = [];
   private stopped = false;
+  /** The election state last written to the store (written again only when it changes). */
+  private persisted: ElectionDurable;
   /** Committed-block listeners (tests, the command's log). */
   private readonly commitListeners = new Set<(b: StoredBlock) => void>();
   /** Leader's proposal listeners: (height, ms) when it picked the first valid solution (benchmarks: commit latency). */
@@ -126,9 +128,10 @@ export class ElectPeer {
     this.accepted = this.store.getAccepted();
     if (this.accepted !== undefined && this.accepted.height !== this.tipHeight + 1) this.accepted = undefined;
     const g = this.genesis;
+    this.persisted = this.store.getElectionDurable();
     this.election = new Election(
       { self: this.self, quorum: g.quorum, electionTimeoutMinMs: g.electionTimeoutMinMs, electionTimeoutMaxMs: g.electionTimeoutMaxMs, heartbeatMs: g.heartbeatMs, random: this.random },
-      this.store.getElectionDurable(),
+      this.persisted,
       this.now(),
     );
     const will = this.sign('leave', 0, 0, { session: this.session });
@@ -227,7 +230,10 @@ export class ElectPeer {
   /** Runs the election's effects: persist first (one vote per term survives a crash), then publish. */
   private applyElection(out: ElectionOutgoing[], roleBefore: ElectionRole, termBefore: number): void {
     const d = this.election.durable;
-    this.store.setElectionDurable(d);
+    if (d.term !== this.persisted.term || d.votedFor !== this.persisted.votedFor) {
+      this.store.setElectionDurable(d);
+      this.persisted = d;
+    }
     for (const o of out) {
       if (o.type === 'heartbeat') {
         this.send('heartbeat', o.term, this.tipHeight, { session: this.session, tipHeight: this.tipHeight, tipHash: this.tip?.hash ?? NULL_HASH_HEX });

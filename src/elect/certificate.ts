@@ -99,3 +99,28 @@ export function verifyCertifiedBlock(genesis: ElectGenesis, cb: CertifiedBlock):
   if (signers.size < genesis.quorum) throw new ElectError('bad-certificate', `${signers.size} distinct signers < quorum ${genesis.quorum}`);
   return hash;
 }
+
+/**
+ * Checks a leader's proof of election: at least `quorum` distinct members' valid, granted `vote` messages for
+ * `leader` in `term` (the leader's own included). A member that could not show one is not followed.
+ * @throws ElectError bad-certificate (with what is wrong)
+ * @see Raft §5.2 (a candidate wins with votes from a majority); Tendermint (commits carry signed votes)
+ */
+export function verifyLeaderProof(genesis: ElectGenesis, term: number, leader: number, proof: readonly SignedEnvelope[]): void {
+  if (!Array.isArray(proof) || proof.length > genesis.members.length) throw new ElectError('bad-certificate', 'leader proof must be a list of at most N votes');
+  const voters = new Set<number>();
+  for (const env of proof) {
+    let h: MessageHeader;
+    try {
+      h = verifyMessage(genesis, env).header;
+    } catch (err) {
+      throw new ElectError('bad-certificate', `a leader vote does not verify (${(err as Error).message})`);
+    }
+    const body = h.body as { candidate?: unknown; granted?: unknown };
+    if (h.type !== 'vote' || h.term !== term || body.candidate !== leader || body.granted !== true) {
+      throw new ElectError('bad-certificate', `leader proof holds a message that is not a granted vote for member ${leader} in term ${term}`);
+    }
+    voters.add(h.from);
+  }
+  if (voters.size < genesis.quorum) throw new ElectError('bad-certificate', `leader proof of member ${leader}, term ${term}: ${voters.size} votes < quorum ${genesis.quorum}`);
+}

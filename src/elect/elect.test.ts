@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkElectBlock, computeElectBlockHash, encodeElectHeader, targetFromZeroBits, type ElectBlock } from './block.js';
-import { verifyCertifiedBlock, VoteTally } from './certificate.js';
+import { verifyCertifiedBlock, verifyLeaderProof, VoteTally } from './certificate.js';
 import { Election, type LogPosition } from './election.js';
 import { ElectError } from './electError.js';
 import { checkGenesis, computeQuorum, createGenesis } from './genesis.js';
@@ -169,4 +169,15 @@ test('election: a restarted peer keeps its vote of the term (durable state)', ()
   assert.deepEqual(e.onMessage(0, req(2, 4), log), [{ type: 'vote', term: 4, body: { candidate: 2, granted: true } }]);
   // a candidate whose log is behind ours gets no vote even in a new term
   assert.deepEqual(e.onMessage(0, { ...req(3, 5), body: { lastTerm: 0, lastHeight: 0 } }, { lastTerm: 4, lastHeight: 9 }), [{ type: 'vote', term: 5, body: { candidate: 3, granted: false } }]);
+});
+
+test("leader proof: a quorum of granted votes for the leader in its term; fewer, another term's, or a denied vote are refused", () => {
+  const vote = (from: number, candidate: number, term = 4, granted = true) => sign(from, 'vote', 0, term, { candidate, granted });
+  const proof = [vote(1, 1), vote(0, 1), vote(3, 1)];
+  verifyLeaderProof(genesis, 4, 1, proof);
+  assert.equal(code(() => verifyLeaderProof(genesis, 4, 1, proof.slice(0, 2))), 'bad-certificate');
+  assert.equal(code(() => verifyLeaderProof(genesis, 4, 1, [proof[0]!, proof[0]!, proof[1]!])), 'bad-certificate');
+  assert.equal(code(() => verifyLeaderProof(genesis, 4, 1, [...proof.slice(0, 2), vote(3, 1, 3)])), 'bad-certificate');
+  assert.equal(code(() => verifyLeaderProof(genesis, 4, 1, [...proof.slice(0, 2), vote(3, 1, 4, false)])), 'bad-certificate');
+  assert.equal(code(() => verifyLeaderProof(genesis, 4, 2, proof)), 'bad-certificate');
 });

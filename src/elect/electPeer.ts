@@ -5,7 +5,7 @@ import {
   checkElectBlock, checkTemplate, computeElectBlockHash, computeNextZeroBits, encodeElectHeader, NULL_HASH_HEX,
   sameTemplate, targetFromZeroBits, type ElectBlock, type ElectBlockTemplate,
 } from './block.js';
-import { verifyCertifiedBlock, VoteTally } from './certificate.js';
+import { verifyCertifiedBlock, verifyLeaderProof, VoteTally, type DoubleVoteEvidence } from './certificate.js';
 import { Election, type ElectionDurable, type ElectionOutgoing, type ElectionRole, type LogPosition } from './election.js';
 import { ElectError } from './electError.js';
 import type { ElectGenesis } from './genesis.js';
@@ -92,6 +92,13 @@ export class ElectPeer {
   /** Block votes of heights tip+1 .. tip+TALLY_WINDOW (bounded memory), and the blocks seen for tip+1 by hash. */
   private readonly tallies = new Map<number, VoteTally>();
   private readonly known = new Map<string, ElectBlock>();
+  /** Granted election votes for this peer, by term (only the newest term kept): its proof of election as leader. */
+  private votesForMe: { term: number; votes: Map<number, SignedEnvelope> } = { term: -1, votes: new Map() };
+  private leaderProof: { term: number; proof: SignedEnvelope[] } | undefined;
+  /** The (term, leader) whose proof of election we checked: only such a leader is followed. */
+  private verifiedLeader: { term: number; leader: number } | undefined;
+  /** Granted election votes seen, by term then member (newest 4 terms): two for different candidates are evidence. */
+  private readonly electionVotesSeen = new Map<number, Map<number, SignedEnvelope>>();
   /** Which member sessions we heard (hello/heartbeat), to match last wills. */
   private readonly sessions = new Map<number, string>();
   /** The challenge being mined here. */
@@ -236,7 +243,7 @@ export class ElectPeer {
     }
     for (const o of out) {
       if (o.type === 'heartbeat') {
-        this.send('heartbeat', o.term, this.tipHeight, { session: this.session, tipHeight: this.tipHeight, tipHash: this.tip?.hash ?? NULL_HASH_HEX });
+        this.send('heartbeat', o.term, this.tipHeight, { session: this.session, tipHeight: this.tipHeight, tipHash: this.tip?.hash ?? NULL_HASH_HEX, proof: this.proofFor(o.term) });
       } else {
         this.send(o.type, o.term, this.tipHeight, o.body as never);
       }
@@ -246,6 +253,42 @@ export class ElectPeer {
       this.round = undefined;
       this.logger.info({ term: this.election.term }, 'stepped down');
     }
+  }
+
+  /** This leader's proof of election for `term`: its own signed vote and the granted votes it received. */
+  private proofFor(term: number): SignedEnvelope[] {
+    if (this.leaderProof?.term !== term) {
+      const own = this.sign('vote', term, this.tipHeight, { candidate: this.self, granted: true });
+      const others = this.votesForMe.term === term ? [...this.votesForMe.votes.values()] : [];
+      this.leaderProof = { term, proof: [own, ...others.slice(0, this.genesis.quorum - 1)] };
+    }
+    return this.leaderProof.proof;
+  }
+
+  /** Records a granted election vote: for us (our proof), and against double votes (two candidates in one term). */
+  private noteElectionVote(msg: VerifiedMessage): void {
+    const h = msg.header;
+    const body = h.body as MessageBodies['vote'];
+    if (body.granted !== true) return;
+    if (body.candidate === this.self && h.term >= this.votesForMe.term) {
+      if (h.term > this.votesForMe.term) this.votesForMe = { term: h.term, votes: new Map() };
+      this.votesForMe.votes.set(h.from, msg.envelope);
+    }
+    let byMember = this.electionVotesSeen.get(h.term);
+    if (byMember === undefined) {
+      this.electionVotesSeen.set(h.term, (byMember = new Map()));
+      for (const t of [...this.electionVotesSeen.keys()].sort((a, b) => a - b).slice(0, -4)) this.electionVotesSeen.delete(t);
+    }
+    const prior = byMember.get(h.from);
+    if (prior === undefined) {
+      byMember.set(h.from, msg.envelope);
+      return;
+    }
+    const priorCandidate = (JSON.parse(prior.payload) as MessageHeader<'vote'>).body.candidate;
+    if (priorCandidate === body.candidate) return;
+    const evidence: DoubleVoteEvidence = { member: h.from, height: h.height, term: h.term, kind: 'vote', first: prior, second: msg.envelope };
+    this.store.recordEvidence(evidence, this.now());
+    throw new ElectError('double-vote', `member ${h.from} voted for members ${priorCandidate} and ${body.candidate} in term ${h.term}`);
   }
 
   private onTick(): void {
@@ -388,6 +431,11 @@ export class ElectPeer {
         return;
       case 'heartbeat': {
         const b = h.body as MessageBodies['heartbeat'];
+        if (h.term < this.election.term) return;
+        if (this.verifiedLeader?.term !== h.term || this.verifiedLeader.leader !== h.from) {
+          verifyLeaderProof(this.genesis, h.term, h.from, b.proof);
+          this.verifiedLeader = { term: h.term, leader: h.from };
+        }
         this.sessions.set(h.from, b.session);
         this.electionInput(() => (this.election.onLeaderContact(now, h.term, h.from), []));
         if (b.tipHeight > this.tipHeight) this.requestSync(now);
@@ -396,7 +444,10 @@ export class ElectPeer {
       case 'preVoteRequest':
       case 'preVote':
       case 'voteRequest':
+        this.electionInput(() => this.election.onMessage(now, h, this.logPosition));
+        return;
       case 'vote':
+        this.noteElectionVote(msg);
         this.electionInput(() => this.election.onMessage(now, h, this.logPosition));
         return;
       case 'challenge':
@@ -427,6 +478,9 @@ export class ElectPeer {
 
   /** A message from the leader of h.term: true when it is the leader we follow (term adopted). */
   private fromLeader(h: MessageHeader, now: number): boolean {
+    // only a leader whose proof of election we checked (its heartbeat carries it), or ourselves
+    const proven = h.from === this.self ? this.election.role === 'leader' && this.election.term === h.term : this.verifiedLeader?.term === h.term && this.verifiedLeader.leader === h.from;
+    if (!proven) return false;
     let ok = false;
     this.electionInput(() => {
       ok = this.election.onLeaderContact(now, h.term, h.from);

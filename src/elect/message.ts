@@ -35,7 +35,8 @@ export interface MessageBodies {
   preVote: { candidate: number; granted: boolean };
   voteRequest: { lastTerm: number; lastHeight: number };
   vote: { candidate: number; granted: boolean };
-  heartbeat: { session: string; tipHeight: number; tipHash: string };
+  /** election: the leader's heartbeat, with its proof of election (a quorum of signed granted votes for it in this term). */
+  heartbeat: { session: string; tipHeight: number; tipHash: string; proof: SignedEnvelope[] };
   /** challenge: the leader's block template. */
   challenge: { template: ElectBlockTemplate };
   /** challenge: the leader's pick among the solutions: the block peers vote on. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,8 +47,9 @@ export function registerElectCommand(program: Command): void {
     .option('--broker <url>', 'MQTT broker URL', 'mqtt://127.0.0.1:1883')
     .option('--threads <n>', 'miner threads (default: all cores)')
     .option('--drop-rate <p>', 'drop this fraction of incoming messages (chaos testing)', '0')
+    .option('--demo-tx-interval-ms <ms>', 'broadcast a random demo transaction (32 bytes) this often (0 = never)', '0')
     .option('--log-level <level>', 'log level', 'info')
-    .action(async (flags: { genesis: string; datadir: string; broker: string; threads?: string; dropRate: string; logLevel: string }) => {
+    .action(async (flags: { genesis: string; datadir: string; broker: string; threads?: string; dropRate: string; demoTxIntervalMs: string; logLevel: string }) => {
       const genesis = await loadGenesis(flags.genesis);
       const { readPeerKey } = await import('../elect/peerKey.js');
       const { ElectStore, ELECT_STORE_FILE } = await import('../elect/electStore.js');
@@ -76,9 +78,12 @@ export function registerElectCommand(program: Command): void {
       );
       const stop = waitForStopSignal();
       peer.start();
+      const txEveryMs = parseIntFlag('--demo-tx-interval-ms', flags.demoTxIntervalMs, 0, 3_600_000);
+      const txTimer = txEveryMs > 0 ? setInterval(() => peer.submitTx(randomBytes(32).toString('hex')), txEveryMs) : undefined;
       process.stdout.write(`elect peer ${key.index + 1}/${genesis.members.length} on chain ${genesis.chainId} (broker ${flags.broker}), tip ${peer.status.tipHeight}\n`);
       peer.onCommit((b) => process.stdout.write(`committed ${b.height} ${b.hash} miner ${b.block.miner + 1} term ${b.certificate.term} votes ${b.certificate.votes.length}\n`));
       await stop.signal;
+      if (txTimer) clearInterval(txTimer);
       await peer.stop();
       await miner.close();
       store.close();

@@ -27,6 +27,7 @@ interface CommitRow {
   zeroBits: number;
   winner: number;
   votes: number;
+  txs: number;
   term: number;
   leader: number;
   solveMs: number | undefined;
@@ -71,7 +72,7 @@ export async function runElectDemo(o: ElectDemoOptions): Promise<void> {
     supervisor.add({
       name: `peer${m.index + 1}`,
       command: process.execPath,
-      args: [...cairn, 'elect', 'peer', '--genesis', genesisPath, '--datadir', join(o.dir, `peer${m.index + 1}`), '--broker', brokerUrl!, '--threads', String(o.threads)],
+      args: [...cairn, 'elect', 'peer', '--genesis', genesisPath, '--datadir', join(o.dir, `peer${m.index + 1}`), '--broker', brokerUrl!, '--threads', String(o.threads), '--demo-tx-interval-ms', String(o.peers * 1000)],
       consoleFile: join(o.dir, `peer${m.index + 1}`, 'console.log'),
       stopStage: 0,
       restart: true,
@@ -106,7 +107,7 @@ export async function runElectDemo(o: ElectDemoOptions): Promise<void> {
       if (header.type === 'commit') {
         const c = header.body as MessageBodies['commit'];
         if (commits.some((r) => r.height === c.block.height)) return;
-        commits.push({ height: c.block.height, hash: c.certificate.blockHash, zeroBits: c.block.zeroBits, winner: c.block.miner, votes: c.certificate.votes.length, term: c.certificate.term, leader: header.from, solveMs: c.solveMs, atMs: Date.now() });
+        commits.push({ height: c.block.height, hash: c.certificate.blockHash, zeroBits: c.block.zeroBits, winner: c.block.miner, votes: c.certificate.votes.length, txs: c.block.txs.length, term: c.certificate.term, leader: header.from, solveMs: c.solveMs, atMs: Date.now() });
         if (commits.length > 200) commits.shift();
       }
     } catch {
@@ -119,9 +120,9 @@ export async function runElectDemo(o: ElectDemoOptions): Promise<void> {
   let drawn = 0;
   const render = (): string[] => {
     const lines = [`cairn elect demo: chain ${genesis.chainId}, ${o.peers} peers, quorum ${genesis.quorum} (${genesis.quorumRule}), broker ${brokerUrl} — data in ${o.dir}; Ctrl-C stops`];
-    lines.push('height  hash              zero bits  winner  votes  solve     term  leader');
+    lines.push('height  hash              zero bits  winner  votes  txs  solve     term  leader');
     for (const c of commits.slice(-10)) {
-      lines.push(`${String(c.height).padEnd(7)} ${c.hash.slice(0, 16)}  ${String(c.zeroBits).padEnd(10)} peer${String(c.winner + 1).padEnd(3)} ${`${c.votes}/${o.peers}`.padEnd(6)} ${(c.solveMs === undefined ? '-' : `${(c.solveMs / 1000).toFixed(2)}s`).padEnd(9)} ${String(c.term).padEnd(5)} peer${c.leader + 1}`);
+      lines.push(`${String(c.height).padEnd(7)} ${c.hash.slice(0, 16)}  ${String(c.zeroBits).padEnd(10)} peer${String(c.winner + 1).padEnd(3)} ${`${c.votes}/${o.peers}`.padEnd(6)} ${String(c.txs).padEnd(4)} ${(c.solveMs === undefined ? '-' : `${(c.solveMs / 1000).toFixed(2)}s`).padEnd(9)} ${String(c.term).padEnd(5)} peer${c.leader + 1}`);
     }
     lines.push(`leader: ${leader === undefined ? 'none yet' : `peer${leader.leader + 1} (term ${leader.term})`}`);
     lines.push('peer    process     role          term  height  hash rate');

@@ -8,8 +8,9 @@ import type { ElectGenesis } from './genesis.js';
 
 /** Display hash (64 zeros) standing for "no previous block" at height 1. */
 export const NULL_HASH_HEX = '0'.repeat(64);
-/** Most transactions a template may carry, and most hex chars per transaction. */
+/** Most transactions a template may carry. */
 export const MAX_TEMPLATE_TXS = 1_000;
+/** Most hex chars per transaction payload (1,000 bytes). */
 export const MAX_TX_HEX_CHARS = 2_000;
 
 /** The block template a leader challenges with (what every peer mines, each with itself as winner). */

@@ -15,6 +15,9 @@ import { LEADER_TOPIC, MqttTransport } from './mqttTransport.js';
 
 /** Most blocks in one catch-up response. */
 export const SYNC_BATCH_BLOCKS = 64;
+/** Most pending transactions a peer keeps. */
+export const MAX_MEMPOOL_TXS = 10_000;
+const TX_HEX = /^([0-9a-f]{2}){1,1000}$/;
 /** Heights above the tip whose votes are tallied (double votes there are recorded; later ones are ignored). */
 const TALLY_WINDOW = 8;
 /** Timer period of a peer, ms (election ticks, round retries). */
@@ -112,7 +115,10 @@ export class ElectPeer {
   private lastStatusMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly mempool: string[] = [];
+  /** Pending transaction payloads (hex), in arrival order. */
+  private readonly mempool = new Set<string>();
+  /** Transactions of recent commits (newest MAX_MEMPOOL_TXS), so a late copy is not put in a block again. */
+  private readonly recentlyCommittedTxs = new Set<string>();
   private stopped = false;
   /** The election state last written to the store (written again only when it changes). */
   private persisted: ElectionDurable;
@@ -191,9 +197,19 @@ export class ElectPeer {
     return () => this.proposalListeners.delete(listener);
   }
 
-  /** Adds a transaction payload (hex) to this peer's mempool; the leader includes pending ones in its next challenge. */
+  /**
+   * Broadcasts a transaction payload (hex, 1..1,000 bytes), signed by this member: every peer keeps it in its mempool
+   * (at most MAX_MEMPOOL_TXS) until a committed block carries it; the leader puts pending ones in its next challenge.
+   * @throws ElectError bad-message when the payload is not bounded hex
+   */
   submitTx(hex: string): void {
-    if (/^([0-9a-f]{2}){1,1000}$/.test(hex) && this.mempool.length < 10_000) this.mempool.push(hex);
+    if (!TX_HEX.test(hex)) throw new ElectError('bad-message', 'a tx is 1..1000 bytes of lowercase hex');
+    this.addToMempool(hex);
+    this.send('tx', this.election.term, this.tipHeight, { tx: hex });
+  }
+
+  private addToMempool(hex: string): void {
+    if (this.mempool.size < MAX_MEMPOOL_TXS && !this.recentlyCommittedTxs.has(hex)) this.mempool.add(hex);
   }
 
   get status(): ElectPeerStatus {
@@ -335,7 +351,7 @@ export class ElectPeer {
       term,
       leader: this.self,
       zeroBits,
-      txs: this.mempool.splice(0, this.maxTxs),
+      txs: [...this.mempool].slice(0, this.maxTxs),
       timeSec: Math.floor(now / 1000),
     };
     this.round = { template, startedMs: now, proposal: undefined, lastSentMs: now };
@@ -460,6 +476,12 @@ export class ElectPeer {
         return this.onBlockVote(msg as VerifiedMessage<'blockVote'>);
       case 'commit':
         return this.onCommitMessage(h as MessageHeader<'commit'>);
+      case 'tx': {
+        const tx = (h.body as MessageBodies['tx']).tx;
+        if (typeof tx !== 'string' || !TX_HEX.test(tx)) throw new ElectError('bad-message', 'a tx is 1..1000 bytes of lowercase hex');
+        this.addToMempool(tx);
+        return;
+      }
       case 'syncRequest':
         return this.onSyncRequest(h as MessageHeader<'syncRequest'>);
       case 'syncResponse':
@@ -614,6 +636,14 @@ export class ElectPeer {
     const hash = knownHash ?? verifyCertifiedBlock(this.genesis, cb);
     if (!this.store.commit(cb, hash, BigInt(this.genesis.rewardSats), solveMs, this.now())) return false;
     this.tip = this.store.getTip();
+    for (const tx of cb.block.txs) {
+      this.mempool.delete(tx);
+      this.recentlyCommittedTxs.add(tx);
+    }
+    for (const tx of this.recentlyCommittedTxs) {
+      if (this.recentlyCommittedTxs.size <= MAX_MEMPOOL_TXS) break;
+      this.recentlyCommittedTxs.delete(tx);
+    }
     this.accepted = undefined;
     this.myVote = undefined;
     this.known.clear();

@@ -47,6 +47,8 @@ export interface MessageBodies {
   blockVote: { blockHash: string; yes: boolean; reason?: string };
   /** commit: the certified block, and the leader's measured time from challenge to solution (ms). */
   commit: CertifiedBlock & { solveMs?: number };
+  /** tx: a transaction payload (hex) for the leader's next template; every peer keeps it in its mempool until committed. */
+  tx: { tx: string };
   syncRequest: { fromHeight: number };
   syncResponse: { to: number; blocks: CertifiedBlock[] };
   /** status: a peer's state for `cairn elect demo`'s table (not part of consensus). */
@@ -81,7 +83,7 @@ export interface VerifiedMessage<T extends MessageType = MessageType> {
 
 const MESSAGE_TYPES: ReadonlySet<string> = new Set<MessageType>([
   'hello', 'leave', 'preVoteRequest', 'preVote', 'voteRequest', 'vote', 'heartbeat', 'challenge', 'proposal',
-  'solution', 'blockVote', 'commit', 'syncRequest', 'syncResponse', 'status',
+  'solution', 'blockVote', 'commit', 'tx', 'syncRequest', 'syncResponse', 'status',
 ]);
 
 function digest(payload: string): Uint8Array {

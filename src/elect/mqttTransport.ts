@@ -16,6 +16,7 @@ export const TOPIC_OF_TYPE: Readonly<Record<MessageType, string>> = {
   solution: 'solution',
   blockVote: 'voting',
   commit: 'commit',
+  tx: 'tx',
   syncRequest: 'sync',
   syncResponse: 'sync',
   status: 'status',

@@ -45,8 +45,10 @@ async function commitRounds(name: string, brokerUrl: string): Promise<void> {
   const chain = testChain(name, 5);
   const observer = new ElectObserver(chain.genesis, brokerUrl);
   cleanups.push(() => observer.close());
-  const peers = await startPeers(chain, brokerUrl);
+  // every peer broadcasts a signed transaction every 300 ms: the leaders put them in their templates
+  const peers = await startPeers(chain, brokerUrl, ['--demo-tx-interval-ms', '300']);
   await observer.waitForHeightAbove(5, 40_000);
+  await waitFor('a committed block with transactions', () => observer.committedTxs > 0, 20_000);
   // each peer reaches height 6 on its own store, then stops cleanly (SIGINT)
   await waitFor('every peer at height 6', () => chain.datadirs.every((d) => readChainHashes(d).length >= 6), 20_000, 100);
   for (const p of peers) await p.kill('SIGINT');

@@ -125,6 +125,8 @@ export class ElectObserver {
   private readonly prefix: string;
   leader: { term: number; leader: number } | undefined;
   maxCommitHeight = 0;
+  /** Transactions in the commits seen. */
+  committedTxs = 0;
   readonly counts = new Map<string, number>();
   private readonly commitListeners = new Set<(height: number) => void>();
 
@@ -153,6 +155,7 @@ export class ElectObserver {
       const c = header.body as MessageBodies['commit'];
       if (c.block.height > this.maxCommitHeight) {
         this.maxCommitHeight = c.block.height;
+        this.committedTxs += c.block.txs.length;
         for (const l of this.commitListeners) l(c.block.height);
       }
     }

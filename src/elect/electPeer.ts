@@ -9,7 +9,7 @@ import { verifyCertifiedBlock, verifyLeaderProof, VoteTally, type DoubleVoteEvid
 import { Election, type ElectionDurable, type ElectionOutgoing, type ElectionRole, type LogPosition } from './election.js';
 import { ElectError } from './electError.js';
 import type { ElectGenesis } from './genesis.js';
-import { signMessage, verifyMessage, type CertifiedBlock, type MessageBodies, type MessageHeader, type MessageType, type SignedEnvelope, type VerifiedMessage } from './message.js';
+import { MAX_ENVELOPE_BYTES, signMessage, verifyMessage, type CertifiedBlock, type MessageBodies, type MessageHeader, type MessageType, type SignedEnvelope, type VerifiedMessage } from './message.js';
 import type { AcceptedBlock, ElectStore, StoredBlock } from './electStore.js';
 import { LEADER_TOPIC, MqttTransport } from './mqttTransport.js';
 
@@ -668,17 +668,28 @@ export class ElectPeer {
     // the leader answers, and one other peer in turn (so a lost leader does not stall catch-up, without N answers)
     const helper = (h.from + 1 + Math.floor(this.now() / 2_000)) % this.genesis.members.length;
     if (this.election.role !== 'leader' && this.self !== helper) return;
-    const blocks = this.store.getBlocks(from, SYNC_BATCH_BLOCKS).map((b) => ({ block: b.block, certificate: b.certificate }));
+    // at most SYNC_BATCH_BLOCKS blocks and about half the envelope limit (a block is at least one, whatever its size)
+    const blocks: CertifiedBlock[] = [];
+    let bytes = 0;
+    for (const b of this.store.getBlocks(from, SYNC_BATCH_BLOCKS)) {
+      const cb = { block: b.block, certificate: b.certificate };
+      bytes += JSON.stringify(cb).length;
+      if (blocks.length > 0 && bytes > MAX_ENVELOPE_BYTES / 2) break;
+      blocks.push(cb);
+    }
     this.send('syncResponse', this.election.term, this.tipHeight, { to: h.from, blocks });
   }
 
   private onSyncResponse(h: MessageHeader<'syncResponse'>): void {
     if (h.body.to !== this.self || !Array.isArray(h.body.blocks)) return;
+    const before = this.tipHeight;
     for (const cb of h.body.blocks) {
       if (cb?.block?.height === this.tipHeight + 1) this.checkAndCommit(cb);
       else if ((cb?.block?.height ?? 0) <= this.tipHeight) this.checkAndCommit(cb); // alarms on a conflict
     }
-    if (h.body.blocks.length === SYNC_BATCH_BLOCKS) {
+    if (this.tipHeight > before) {
+      // more may follow: ask again at once; a duplicate answer commits nothing and asks nothing, and nobody answers
+      // a request from beyond its tip, so this ends when we are caught up
       this.lastSyncRequestMs = 0;
       this.requestSync(this.now());
     }

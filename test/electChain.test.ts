@@ -124,15 +124,15 @@ test('chaos: 7 peers, leader and random peers SIGKILLed and restarted, broker re
     200,
   );
 
-  // progress still, then stop everyone and check the stores
+  // progress still; every peer, the restarted ones included, catches up to it (catch-up checks each certificate)
   h = observer.maxCommitHeight;
   await observer.waitForHeightAbove(h + 1, 20_000);
+  const target = observer.maxCommitHeight;
+  await waitFor(`every peer at height ${target}`, () => chain.datadirs.every((d) => readChainHashes(d).length >= target), 30_000, 200);
   for (const p of peers) await p.kill('SIGINT');
   const chains = chain.datadirs.map(readChainHashes);
   for (const a of chains) for (const b of chains) assert.ok(isPrefixPair(a, b), 'no two peers committed different blocks at one height');
   const longest = Math.max(...chains.map((c) => c.length));
   assert.ok(longest >= 8, `chain grew to ${longest}`);
-  // the restarted peers caught up (they are at most a few blocks behind the longest chain)
-  assert.ok(chains.filter((c) => c.length >= longest - 3).length >= 5, chains.map((c) => c.length).join(' '));
   await observer.close();
 });

@@ -153,14 +153,14 @@ export class ElectPeer {
       this.logger,
       (topic, payload) => this.onRaw(topic, payload),
     );
-    this.unsubscribe.push(this.miner.onFound((f) => this.onFound(f)));
+    this.unsubscribe.push(this.miner.onFound((f) => this.guard('found', () => this.onFound(f))));
     this.unsubscribe.push(this.miner.onError((err) => this.logger.error({ err: err.message }, 'miner failed')));
   }
 
   /** Starts the timers and announces itself (hello). */
   start(): void {
     this.send('hello', 0, this.tipHeight, { session: this.session, tipHeight: this.tipHeight });
-    this.timer = setInterval(() => this.onTick(), TICK_MS);
+    this.timer = setInterval(() => this.guard('tick', () => this.onTick()), TICK_MS);
     this.logger.info({ self: this.self, tipHeight: this.tipHeight, term: this.election.term }, 'elect peer started');
   }
 
@@ -421,12 +421,30 @@ export class ElectPeer {
     }
   }
 
+  /** Runs a timer or miner callback: a failure is logged and recorded, never thrown out of the event loop. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error({ err: err instanceof Error ? err.message : String(err), in: what }, 'elect peer step failed');
+      try {
+        this.store.recordRefused({ code: err instanceof ElectError ? err.code : 'internal', from: this.self, type: what, reason: String(err), atMs: this.now() });
+      } catch {
+        // the store itself failed: the log line above says so
+      }
+    }
+  }
+
   private refuse(err: unknown, header: MessageHeader | undefined): void {
     const code = err instanceof ElectError ? err.code : 'internal';
     const reason = err instanceof Error ? err.message : String(err);
     if (!(err instanceof ElectError)) this.logger.error({ err: reason, type: header?.type }, 'handler failed');
     else this.logger.warn({ code, from: header?.from, type: header?.type, reason }, 'refused a message');
-    this.store.recordRefused({ code, from: header?.from ?? null, type: header?.type ?? null, reason, atMs: this.now() });
+    try {
+      this.store.recordRefused({ code, from: header?.from ?? null, type: header?.type ?? null, reason, atMs: this.now() });
+    } catch (storeErr) {
+      this.logger.error({ err: (storeErr as Error).message }, 'could not record a refused message');
+    }
   }
 
   private handle(msg: VerifiedMessage): void {

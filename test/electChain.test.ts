@@ -21,7 +21,8 @@ const root = mkdtempSync(join(tmpdir(), 'cairn-elect-'));
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  if (process.env['CAIRN_KEEP_TMP'] === undefined) rmSync(root, { recursive: true, force: true });
+  else process.stderr.write(`kept ${root}\n`);
 });
 
 /** Low difficulty and short timings: fast, CPU-light rounds. */

@@ -461,8 +461,12 @@ export class ElectPeer {
         if (this.sessions.get(h.from) === b.session) this.election.leaderGone(now, h.from);
         return;
       }
-      case 'status':
+      case 'status': {
+        // anyone ahead of us (the leader included: it may have missed the votes of a commit) means we catch up
+        const tipHeight = (h.body as MessageBodies['status']).tipHeight;
+        if (typeof tipHeight === 'number' && tipHeight > this.tipHeight) this.requestSync(now);
         return;
+      }
       case 'heartbeat': {
         const b = h.body as MessageBodies['heartbeat'];
         if (h.term < this.election.term) return;
@@ -578,7 +582,11 @@ export class ElectPeer {
       this.requestSync(now);
       return;
     }
-    if (block.height !== this.tipHeight + 1) return;
+    if (block.height <= this.tipHeight) {
+      // the leader re-proposes a block we committed: it missed the votes; hand it the certified block
+      this.resendCommit(block.height, now);
+      return;
+    }
     const hash = checkElectBlock(this.genesis, block);
     if (block.prevHash !== (this.tip?.hash ?? NULL_HASH_HEX)) throw new ElectError('bad-prevblk', `proposal at ${block.height} does not build on our tip`);
     if (block.term > h.term) throw new ElectError('bad-message', 'proposal of a block from a later term');
@@ -671,6 +679,17 @@ export class ElectPeer {
     const stored = this.tip!;
     for (const l of this.commitListeners) l(stored);
     return true;
+  }
+
+  private lastCommitResendMs = 0;
+
+  /** Publishes our certified block at `height` again (at most every 500 ms), for a peer that missed its commit. */
+  private resendCommit(height: number, now: number): void {
+    if (now - this.lastCommitResendMs < 500) return;
+    const stored = this.store.getBlock(height);
+    if (stored === undefined) return;
+    this.lastCommitResendMs = now;
+    this.send('commit', this.election.term, height, { block: stored.block, certificate: stored.certificate });
   }
 
   private requestSync(now: number): void {

@@ -1,6 +1,6 @@
 /**
  * `cairn elect` as processes: 5 peers commit rounds on the embedded broker and on this machine's Mosquitto with
- * equal chains; a 7-peer chaos run (leader and random peers SIGKILLed and restarted, the broker restarted, 3% of
+ * equal chains; a 7-peer chaos run (the leader three times and two random followers SIGKILLed and restarted, the broker restarted, 3% of
  * messages dropped, forgeries injected) keeps every honest chain a prefix of every other and makes progress after
  * each leader kill. Needs dist/ built (`npm run build`), as the other CLI tests.
  */
@@ -15,6 +15,7 @@ import { NULL_HASH_HEX } from '../src/elect/block.js';
 import {
   ElectBrokerProcess, ElectObserver, ElectPeerProcess, isPrefixPair, makeElectChain, readChainHashes, readRecords, type ElectChainDir,
 } from '../src/testing/electCluster.js';
+import { SeededRng } from '../src/testing/seededRng.js';
 import { waitFor } from '../src/testing/waitFor.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cairn-elect-'));
@@ -92,12 +93,15 @@ test('chaos: 7 peers, leader and random peers SIGKILLed and restarted, broker re
     peers[old.leader]!.start();
   }
 
-  // a random follower SIGKILLed and restarted
-  const victim = ((observer.leader?.leader ?? 0) + 3) % 7;
-  await peers[victim]!.kill('SIGKILL');
+  // two random followers SIGKILLed together (5 of 7 left, quorum 4), rounds go on, then they come back
+  const rng = new SeededRng(`elect-chaos/${chain.genesis.chainId}`);
+  const leaderNow = observer.leader?.leader ?? 0;
+  const followers = [0, 1, 2, 3, 4, 5, 6].filter((i) => i !== leaderNow);
+  const victims = [followers.splice(rng.nextUint32() % followers.length, 1)[0]!, followers[rng.nextUint32() % followers.length]!];
+  await Promise.all(victims.map((v) => peers[v]!.kill('SIGKILL')));
   let h = observer.maxCommitHeight;
   await observer.waitForHeightAbove(h + 1, 20_000);
-  peers[victim]!.start();
+  for (const v of victims) peers[v]!.start();
 
   // the broker SIGKILLed and restarted on its port: everyone reconnects and rounds go on
   await broker.kill();

@@ -2,6 +2,7 @@ import './shims.js';
 import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
 import { registerDevnetCommand } from './devnetCommand.js';
+import { registerElectCommand } from './electCommand.js';
 import { registerExchangeCommand } from './exchangeCommand.js';
 import { registerHeadersCommand } from './headersCommand.js';
 import { registerLogCommands } from './logCollectorCommand.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerWalletServiceCommand(program);
   registerExchangeCommand(program);
   registerWebCommand(program);
+  registerElectCommand(program);
   return program;
 }
 

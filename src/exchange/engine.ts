@@ -52,6 +52,7 @@ import {
   type EngineCommand,
   type FailWithdrawalCommand,
   type LockWithdrawalCommand,
+  type ReverseDepositCommand,
   type OrderParams,
   type PlaceOrderCommand,
   type SequencedCommand,
@@ -187,6 +188,8 @@ export class ExchangeEngine {
         return this.adjustBalance(c);
       case 'CREDIT_DEPOSIT':
         return this.creditDeposit(c);
+      case 'REVERSE_DEPOSIT':
+        return this.reverseDeposit(c);
       case 'LOCK_WITHDRAWAL':
         return this.lockWithdrawal(c);
       case 'COMPLETE_WITHDRAWAL':
@@ -863,6 +866,27 @@ export class ExchangeEngine {
     }
     this.deposits.set(key, { userId: c.userId, asset: c.asset, amount: c.amount, result });
     return result;
+  }
+
+  /**
+   * Takes back a credited deposit that a reorg removed: −amount from free (negative allowed), credited −= amount, the
+   * deposit forgotten (so a re-confirmed one is credited again), and the account frozen when its free balance is now
+   * negative. A deposit that is not credited is refused (UNKNOWN_DEPOSIT) without change, so a repeat is harmless.
+   */
+  private reverseDeposit(c: ReverseDepositCommand): CommandResult {
+    const key = `${c.txid}:${c.vout}`;
+    const prev = this.deposits.get(key);
+    if (prev === undefined || !prev.result.ok) return rejected('UNKNOWN_DEPOSIT', key);
+    const ai = this.assetIndex.get(prev.asset)!;
+    const acct = this.account(prev.userId);
+    this.deposits.delete(key);
+    this.move(acct, ai, -prev.amount, 0n, 'DEPOSIT_REVERSAL', '', 0, 0, key);
+    this.credited[ai]! -= prev.amount;
+    if (acct.free[ai]! < 0n && !acct.frozen) {
+      acct.frozen = true;
+      this.events.push({ type: 'account', userId: prev.userId, frozen: true });
+    }
+    return this.balanceResult(prev.userId, ai, -prev.amount);
   }
 
   private lockWithdrawal(c: LockWithdrawalCommand): CommandResult {

@@ -26,7 +26,7 @@ const L2_ALLOWED_EDGES = {
   api: ['mining', 'logging'],
   wallet: [],
   walletService: ['wallet', 'logging'],
-  exchange: ['logging', 'supervisor', 'workers'],
+  exchange: ['logging', 'supervisor', 'workers', 'wallet'],
   elect: ['logging', 'mining', 'workers'],
   sim: ['chain', 'mempool', 'mining', 'storage', 'wallet', 'logging'],
   node: ['storage', 'chain', 'mempool', 'mining', 'p2p', 'api', 'logging', 'workers'],

@@ -1,0 +1,224 @@
+/**
+ * The exchange ↔ chain bridge end to end against a real regtest node (in process, its Esplora REST API on an
+ * ephemeral port, blocks from its own templates) and a real exchange engine on a SQLite command log in a temp dir:
+ * deposit addresses; a deposit credited exactly once at N confirmations (also across a bridge restart); a competing
+ * branch with more work that double-spends a deposit before N (never credited) and one after N (reversed, the account
+ * frozen when that leaves it negative, the books still balanced); a batch of withdrawals of two users paid by one
+ * transaction and completed at N; another network's address refused; reserves equal to the node's view of the
+ * exchange's outputs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COIN } from '../src/consensus/amount.js';
+import { addressToScriptPubKey } from '../src/crypto/address.js';
+import { BridgeError } from '../src/exchange/bridge/bridgeError.js';
+import { BRIDGE_STORE_FILE, BridgeStore } from '../src/exchange/bridge/bridgeStore.js';
+import { ExchangeBridge } from '../src/exchange/bridge/exchangeBridge.js';
+import { computeReserves } from '../src/exchange/bridge/reserves.js';
+import { defaultExchangeConfig } from '../src/exchange/exchangeConfig.js';
+import { ExchangeService } from '../src/exchange/exchangeService.js';
+import { silentLogger } from '../src/logging/logger.js';
+import { regtest } from '../src/params/networks.js';
+import { bytesToHex, hashToHex } from '../src/primitives/hex.js';
+import { computeTxid, encodeTx } from '../src/primitives/tx.js';
+import type { Tx } from '../src/primitives/types.js';
+import { buildBranch, parentOfEntry, spendableCoinbases } from '../src/testing/chainFactory.js';
+import { buildSignedTx, makeTestKey, testKeyAddress, type SpendableCoin } from '../src/testing/txFactory.js';
+import { EsploraClient } from '../src/wallet/nodeClient.js';
+import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
+
+const MINER = makeTestKey('bridge/miner', 'p2wpkh');
+const OTHER = makeTestKey('bridge/other', 'p2wpkh');
+const CONFS = 3;
+
+async function postTx(url: string, tx: Tx): Promise<string> {
+  const res = await fetch(`${url}/api/tx`, { method: 'POST', body: bytesToHex(encodeTx(tx)) });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return text.trim();
+}
+
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url);
+  assert.equal(res.status, 200, url);
+  return res.json();
+}
+
+/** A tx paying `amount` from `coin` to `address`, change back to the miner. */
+function payTo(coin: SpendableCoin, address: string, amount: bigint): Tx {
+  return buildSignedTx([coin], [
+    { value: amount, scriptPubKey: addressToScriptPubKey(address, regtest.bech32Hrp) },
+    { value: coin.output.value - amount - 10_000n, scriptPubKey: MINER.scriptPubKey },
+  ]);
+}
+
+/** A tx spending `coin` wholly to OTHER: the double spend the competing branch carries. */
+function doubleSpend(coin: SpendableCoin): Tx {
+  return buildSignedTx([coin], [{ value: coin.output.value - 20_000n, scriptPubKey: OTHER.scriptPubKey }]);
+}
+
+/** Replaces the chain above `forkHeight` with `n` blocks (more work) carrying `txs` in the first one. */
+async function reorg(env: RestTestNode, forkHeight: number, n: number, txs: Tx[], tag: string): Promise<void> {
+  const parent = env.node.chain.getEntryByHeight(forkHeight);
+  assert.ok(parent !== undefined, `no block at ${forkHeight}`);
+  const before = env.node.chain.height;
+  for (const block of buildBranch(env.params, parentOfEntry(parent), n, (i) => ({ extraNonce: `${tag}-${i}`, coinbaseKey: MINER, ...(i === 0 ? { txs } : {}) }))) {
+    await env.node.submitBlock(block);
+  }
+  assert.equal(env.node.chain.height, forkHeight + n);
+  assert.ok(forkHeight + n > before);
+  await env.node.mempool.whenReorgUpdatesDone();
+}
+
+test('bridge: deposits credited once at N, reorgs before and after N, a batched withdrawal, reserves', async (t) => {
+  const env = await openRestTestNode({ rest: { rateLimit: false } });
+  t.after(() => env.close());
+  const datadir = mkdtempSync(join(tmpdir(), 'cairn-bridge-'));
+  t.after(() => rmSync(datadir, { recursive: true, force: true }));
+  await env.mine(105, MINER);
+  const coins = spendableCoinbases(env.node.chain, MINER);
+  assert.ok(coins.length >= 4);
+
+  const logger = silentLogger();
+  const service = await ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest'), history: false }, { logger });
+  t.after(() => service.close());
+  const bridgeOptions = { params: regtest, datadir, nodeUrl: `${env.url}/api`, confirmations: CONFS, pollIntervalMs: 0, batchIntervalMs: 0 };
+  let bridge = ExchangeBridge.open(bridgeOptions, { submit: (c) => service.submit(c), logger });
+  t.after(() => bridge.close());
+  const crn = (userId: number): { free: bigint; locked: bigint } => {
+    const b = service.getBalances(userId).find((x) => x.asset === 'CRN')!;
+    return { free: b.free, locked: b.locked };
+  };
+  assert.equal((await bridge.tick()).tipHeight, env.node.chain.height);
+
+  // Addresses: one index per account, stable, never shared.
+  const a1 = bridge.getDepositAddress(1);
+  assert.deepEqual(bridge.getDepositAddress(1), a1);
+  const a2 = bridge.getDepositAddress(2);
+  const a3 = bridge.getDepositAddress(3);
+  assert.deepEqual([a1.index, a2.index, a3.index], [0, 1, 2]);
+  assert.match(a1.address, /^rcrn1q/);
+  assert.match(a1.path, /^m\/84'\/1'\/0'\/0\/0$/);
+
+  // 1. A deposit: confirming 1/3, 2/3, credited at 3, exactly once (also after a restart of the bridge).
+  const dep1 = await postTx(env.url, payTo(coins[0]!, a1.address, 2n * COIN));
+  await env.mine(1, MINER);
+  await bridge.tick();
+  let d = bridge.listDeposits(1);
+  assert.deepEqual(d.map((x) => [x.txid, x.vout, x.amountSats, x.status, x.confirmations]), [[dep1, 0, 2n * COIN, 'confirming', 1]]);
+  assert.equal(d[0]!.height, env.node.chain.height);
+  assert.equal(crn(1).free, 0n);
+  await env.mine(2, MINER);
+  assert.equal((await bridge.tick()).credited, 1);
+  assert.equal(bridge.listDeposits(1)[0]!.status, 'credited');
+  assert.equal(crn(1).free, 2n * COIN);
+  assert.equal((await bridge.tick()).credited, 0);
+  await bridge.close();
+  bridge = ExchangeBridge.open(bridgeOptions, { submit: (c) => service.submit(c), logger });
+  await env.mine(1, MINER);
+  assert.equal((await bridge.tick()).credited, 0);
+  assert.equal(crn(1).free, 2n * COIN);
+
+  // 2. A deposit double-spent by a branch with more work before N: never credited, shown as dropped.
+  const tx2 = payTo(coins[1]!, a2.address, COIN);
+  await postTx(env.url, tx2);
+  await env.mine(1, MINER);
+  const h2 = env.node.chain.height;
+  await bridge.tick();
+  assert.equal(bridge.listDeposits(2)[0]!.status, 'confirming');
+  await reorg(env, h2 - 1, 2, [doubleSpend(coins[1]!)], 'before-n');
+  const r2 = await bridge.tick();
+  assert.equal(r2.disconnected, 1);
+  assert.equal(r2.connected, 2);
+  await env.mine(CONFS, MINER);
+  await bridge.tick();
+  assert.deepEqual(bridge.listDeposits(2).map((x) => [x.status, x.height]), [['dropped', null]]);
+  assert.equal(crn(2).free, 0n);
+
+  // 3. A deposit credited, then double-spent by a branch with more work: reversed; the user had locked part of it
+  // for a withdrawal, so the account is left negative and frozen; the books still balance (a warning, not a failure).
+  const tx3 = payTo(coins[2]!, a3.address, 3n * COIN);
+  await postTx(env.url, tx3);
+  await env.mine(1, MINER);
+  const h3 = env.node.chain.height;
+  await env.mine(CONFS - 1, MINER);
+  assert.equal((await bridge.tick()).credited, 1);
+  assert.equal(crn(3).free, 3n * COIN);
+  assert.ok((await service.submit({ type: 'LOCK_WITHDRAWAL', withdrawalId: 'manual-3', userId: 3, asset: 'CRN', amount: COIN })).result.ok);
+  await reorg(env, h3 - 1, CONFS + 1, [doubleSpend(coins[2]!)], 'after-n');
+  const r3 = await bridge.tick();
+  assert.equal(r3.reversed, 1);
+  assert.deepEqual(crn(3), { free: -COIN, locked: COIN });
+  assert.equal(bridge.listDeposits(3)[0]!.status, 'dropped');
+  let audit = service.audit();
+  assert.ok(audit.ok, audit.problems.join('\n'));
+  assert.equal(audit.warnings.length, 1);
+  assert.match(audit.warnings[0]!, /user 3 CRN: negative free/);
+  // The deposit of step 1 survived both reorgs.
+  assert.equal(bridge.listDeposits(1)[0]!.status, 'credited');
+
+  // 4. Withdrawals: another network's address is refused; two users' withdrawals go out in one transaction.
+  await assert.rejects(
+    bridge.requestWithdrawal({ userId: 1, clientId: 'main-net', address: 'crn1qw508d6qejxtdg4y5r3zarvary0c5xw7k7k7l6', amountSats: COIN / 10n }),
+    (e: unknown) => e instanceof BridgeError && e.code === 'BAD_ADDRESS',
+  );
+  const a4 = bridge.getDepositAddress(4);
+  await postTx(env.url, payTo(coins[3]!, a4.address, COIN));
+  await env.mine(CONFS, MINER);
+  await bridge.tick();
+  assert.equal(crn(4).free, COIN);
+  const toA = testKeyAddress(makeTestKey('bridge/payee-a'), regtest.bech32Hrp);
+  const toB = testKeyAddress(makeTestKey('bridge/payee-b'), regtest.bech32Hrp);
+  const w1 = await bridge.requestWithdrawal({ userId: 1, clientId: 'pay-a', address: toA, amountSats: COIN / 2n });
+  const w4 = await bridge.requestWithdrawal({ userId: 4, clientId: 'pay-b', address: toB, amountSats: COIN / 4n });
+  assert.deepEqual([w1.status, w4.status], ['requested', 'requested']);
+  // Idempotent per client id; the same id for another withdrawal is refused.
+  assert.equal((await bridge.requestWithdrawal({ userId: 1, clientId: 'pay-a', address: toA, amountSats: COIN / 2n })).id, w1.id);
+  await assert.rejects(bridge.requestWithdrawal({ userId: 1, clientId: 'pay-a', address: toB, amountSats: COIN / 2n }), (e: unknown) => e instanceof BridgeError && e.code === 'CLIENT_ID_REUSED');
+  await assert.rejects(bridge.requestWithdrawal({ userId: 4, clientId: 'too-much', address: toB, amountSats: COIN }), (e: unknown) => e instanceof BridgeError && e.code === 'REFUSED');
+  assert.deepEqual(crn(1), { free: 2n * COIN - COIN / 2n - bridge.withdrawalFeeSats, locked: COIN / 2n + bridge.withdrawalFeeSats });
+  const r4 = await bridge.tick();
+  assert.ok(r4.batchTxid !== null);
+  const views = bridge.listWithdrawals().filter((w) => w.status !== 'failed');
+  assert.deepEqual(views.map((w) => [w.id, w.status, w.txid]), [[w1.id, 'broadcast', r4.batchTxid], [w4.id, 'broadcast', r4.batchTxid]]);
+  assert.ok((await getJson(`${env.url}/api/mempool/txids`)).includes(r4.batchTxid));
+
+  // Reserves while the batch is in the mempool: the node's view of the exchange's outputs against the liabilities.
+  const node = new EsploraClient({ baseUrl: `${env.url}/api` });
+  const store = BridgeStore.open(join(datadir, BRIDGE_STORE_FILE), { readOnly: true });
+  t.after(() => store.close());
+  const held = (): bigint => service.audit().assets.find((a) => a.asset === 'CRN')!.held;
+  let reserves = await computeReserves(store, node, held());
+  assert.ok(reserves.ok, JSON.stringify(reserves, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+
+  await env.mine(1, MINER);
+  await bridge.tick();
+  assert.deepEqual(bridge.listWithdrawals(1).filter((w) => w.id === w1.id).map((w) => [w.status, w.confirmations]), [['confirmed', 1]]);
+  await env.mine(CONFS - 1, MINER);
+  assert.equal((await bridge.tick()).completed, 2);
+  assert.deepEqual(bridge.listWithdrawals().filter((w) => w.status !== 'failed').map((w) => w.status), ['completed', 'completed']);
+  const batch = await getJson(`${env.url}/api/tx/${r4.batchTxid}`);
+  const paid = new Map<string, number>(batch.vout.map((o: { scriptpubkey_address: string; value: number }) => [o.scriptpubkey_address, o.value]));
+  assert.equal(paid.get(toA), Number(COIN / 2n));
+  assert.equal(paid.get(toB), Number(COIN / 4n));
+  assert.equal(batch.status.confirmed, true);
+  assert.deepEqual(crn(1), { free: 2n * COIN - COIN / 2n - bridge.withdrawalFeeSats, locked: 0n });
+  assert.deepEqual(crn(4), { free: COIN - COIN / 4n - bridge.withdrawalFeeSats, locked: 0n });
+
+  // Reserves = the node's view of the exchange's outputs: deposits 1 and 4 in, the batch's payments and fee out.
+  reserves = await computeReserves(store, node, held());
+  const spentIn = batch.vin.reduce((s: bigint, i: { prevout: { value: number } }) => s + BigInt(i.prevout.value), 0n);
+  // Deposits 1 (2 CRN) and 4 (1 CRN) are the exchange's coins; 2 and 3 were double-spent away.
+  const unspentDeposits = 2n * COIN + COIN;
+  const expected = unspentDeposits - spentIn + BigInt(batch.vout.reduce((s: number, o: { scriptpubkey_address: string; value: number }) => s + (o.scriptpubkey_address === toA || o.scriptpubkey_address === toB ? 0 : o.value), 0));
+  assert.equal(reserves.reservesSats, expected);
+  assert.equal(reserves.liabilitiesSats, held());
+  assert.equal(reserves.differenceSats, reserves.reservesSats - reserves.liabilitiesSats);
+  // User 3's reversed deposit leaves the exchange owed −1 CRN by user 3 and 1 CRN locked for them: liabilities = held.
+  assert.ok(reserves.ok);
+  audit = service.audit();
+  assert.ok(audit.ok, audit.problems.join('\n'));
+});

@@ -5,13 +5,16 @@
  * branch with more work that double-spends a deposit before N (never credited) and one after N (reversed, the account
  * frozen when that leaves it negative, the books still balanced); a batch of withdrawals of two users paid by one
  * transaction and completed at N; another network's address refused; reserves equal to the node's view of the
- * exchange's outputs.
+ * exchange's outputs. And a SIGKILL of the exchange process between signing a batch and broadcasting it: the restart
+ * broadcasts the stored tx, builds no second one, and the chain holds exactly one payment.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { COIN } from '../src/consensus/amount.js';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { BridgeError } from '../src/exchange/bridge/bridgeError.js';
@@ -33,6 +36,7 @@ import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js'
 const MINER = makeTestKey('bridge/miner', 'p2wpkh');
 const OTHER = makeTestKey('bridge/other', 'p2wpkh');
 const CONFS = 3;
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function postTx(url: string, tx: Tx): Promise<string> {
   const res = await fetch(`${url}/api/tx`, { method: 'POST', body: bytesToHex(encodeTx(tx)) });
@@ -221,4 +225,68 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.ok(reserves.ok);
   audit = service.audit();
   assert.ok(audit.ok, audit.problems.join('\n'));
+});
+
+/** Runs the bridge child once; answers its output lines and how it ended. */
+function runChild(datadir: string, nodeUrl: string, mode: 'run' | 'crash-after-sign'): Promise<{ lines: any[]; code: number | null; signal: string | null }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/fixtures/bridgeProcess.ts'), datadir, nodeUrl, mode, String(CONFS)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(err);
+      resolve({ lines: out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)), code, signal });
+    }),
+  );
+}
+
+test('bridge: SIGKILL between signing a batch and broadcasting it; the restart broadcasts the same tx, one payment on chain', async (t) => {
+  const env = await openRestTestNode({ rest: { rateLimit: false } });
+  t.after(() => env.close());
+  const datadir = mkdtempSync(join(tmpdir(), 'cairn-bridge-kill-'));
+  t.after(() => rmSync(datadir, { recursive: true, force: true }));
+  await env.mine(101, MINER);
+  const [coin] = spendableCoinbases(env.node.chain, MINER);
+  const nodeUrl = `${env.url}/api`;
+  const logger = silentLogger();
+  const payee = testKeyAddress(makeTestKey('bridge/kill-payee'), regtest.bech32Hrp);
+  {
+    // Fund user 7 by a deposit and request a withdrawal, in process; then hand the data dir to the child.
+    const service = await ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest'), history: false }, { logger });
+    const bridge = ExchangeBridge.open({ params: regtest, datadir, nodeUrl, confirmations: CONFS, pollIntervalMs: 0, batchIntervalMs: 0 }, { submit: (c) => service.submit(c), logger });
+    await bridge.tick();
+    await postTx(env.url, payTo(coin!, bridge.getDepositAddress(7).address, 2n * COIN));
+    await env.mine(CONFS, MINER);
+    assert.equal((await bridge.tick()).credited, 1);
+    await bridge.requestWithdrawal({ userId: 7, clientId: 'kill-1', address: payee, amountSats: COIN });
+    await bridge.close();
+    await service.close();
+  }
+  const crashed = await runChild(datadir, nodeUrl, 'crash-after-sign');
+  assert.equal(crashed.signal, 'SIGKILL');
+  const signedTxid = crashed.lines[0]?.signed as string;
+  assert.match(signedTxid, /^[0-9a-f]{64}$/);
+  // Killed before the broadcast: the node never saw it.
+  assert.deepEqual(await getJson(`${env.url}/api/mempool/txids`), []);
+  const restarted = await runChild(datadir, nodeUrl, 'run');
+  assert.equal(restarted.code, 0);
+  assert.equal(restarted.lines.at(-1).batchTxid, null, 'the restart built no second batch');
+  assert.deepEqual(await getJson(`${env.url}/api/mempool/txids`), [signedTxid]);
+  // A second restart while it is in the mempool sends nothing new either.
+  assert.equal((await runChild(datadir, nodeUrl, 'run')).lines.at(-1).batchTxid, null);
+  await env.mine(CONFS, MINER);
+  const done = await runChild(datadir, nodeUrl, 'run');
+  assert.equal(done.lines.at(-1).completed, 1);
+  const payments = (await getJson(`${env.url}/api/address/${payee}/txs`)) as Array<{ txid: string; status: { confirmed: boolean } }>;
+  assert.deepEqual(payments.map((p) => [p.txid, p.status.confirmed]), [[signedTxid, true]]);
+  const store = BridgeStore.open(join(datadir, BRIDGE_STORE_FILE), { readOnly: true });
+  t.after(() => store.close());
+  assert.deepEqual(store.listWithdrawals().map((w) => [w.batchTxid, w.finished]), [[signedTxid, 'completed']]);
 });

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { COIN } from '../src/consensus/amount.js';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { BridgeError } from '../src/exchange/bridge/bridgeError.js';
 import { BRIDGE_STORE_FILE, BridgeStore } from '../src/exchange/bridge/bridgeStore.js';
-import { ExchangeBridge } from '../src/exchange/bridge/exchangeBridge.js';
+import { BRIDGE_SEED_FILE, ExchangeBridge } from '../src/exchange/bridge/exchangeBridge.js';
 import { computeReserves } from '../src/exchange/bridge/reserves.js';
 import { defaultExchangeConfig } from '../src/exchange/exchangeConfig.js';
 import { ExchangeService } from '../src/exchange/exchangeService.js';
@@ -31,6 +31,8 @@ import type { Tx } from '../src/primitives/types.js';
 import { buildBranch, parentOfEntry, spendableCoinbases } from '../src/testing/chainFactory.js';
 import { buildSignedTx, makeTestKey, testKeyAddress, type SpendableCoin } from '../src/testing/txFactory.js';
 import { EsploraClient } from '../src/wallet/nodeClient.js';
+import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
+import { waitFor } from '../src/testing/waitFor.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
 
 const MINER = makeTestKey('bridge/miner', 'p2wpkh');
@@ -289,4 +291,84 @@ test('bridge: SIGKILL between signing a batch and broadcasting it; the restart b
   const store = BridgeStore.open(join(datadir, BRIDGE_STORE_FILE), { readOnly: true });
   t.after(() => store.close());
   assert.deepEqual(store.listWithdrawals().map((w) => [w.batchTxid, w.finished]), [[signedTxid, 'completed']]);
+});
+
+test('cairn exchange run --node-url gives deposit addresses and credits deposits; exchange audit --node-url reports reserves and exits 1 when short', async (t) => {
+  const env = await openRestTestNode({ rest: { rateLimit: false } });
+  t.after(() => env.close());
+  const datadir = mkdtempSync(join(tmpdir(), 'cairn-bridge-cli-'));
+  t.after(() => rmSync(datadir, { recursive: true, force: true }));
+  await env.mine(101, MINER);
+  const [coin] = spendableCoinbases(env.node.chain, MINER);
+  const nodeUrl = `${env.url}/api`;
+  // Not spawnSync: the node answering the CLI runs in this process's event loop.
+  const cli = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/run.ts'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const timer = setTimeout(() => c.kill('SIGKILL'), 60_000);
+      c.once('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
+
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'src/cli/run.ts'), 'exchange', 'run', '--network', 'regtest', '--datadir', datadir, '--no-history', '--node-url', nodeUrl, '--confirmations', '1'],
+    { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  let n = 0;
+  const ask = async (msg: Record<string, unknown>): Promise<any> => {
+    const id = `q${++n}`;
+    child.stdin.write(JSON.stringify({ id, ...msg }) + '\n');
+    return waitFor(`answer ${id}`, () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((o) => o.id === id), 30_000, 20);
+  };
+  await waitFor('exchange ready', () => out.includes('"event":"ready"'), 60_000);
+  const addr = (await ask({ bridge: 'depositAddress', userId: 5 })).result;
+  assert.deepEqual([addr.coin, addr.tag, addr.path], ['CRN', '', "m/84'/1'/0'/0/0"]);
+  const refused = await ask({ bridge: 'withdraw', userId: 5, address: 'crn1qw508d6qejxtdg4y5r3zarvary0c5xw7k7k7l6', amount: '0.1', withdrawOrderId: 'x' });
+  assert.equal(refused.error.code, -1102);
+  assert.match(refused.error.message, /not a regtest address/);
+  const depositTx = payTo(coin!, addr.address, 2n * COIN);
+  const depositTxid = await postTx(env.url, depositTx);
+  await env.mine(1, MINER);
+  const credited = await waitFor(
+    'the deposit credited by the running bridge',
+    async () => {
+      const d = (await ask({ bridge: 'deposits', userId: 5 })).result as Array<{ state: string }>;
+      return d.length === 1 && d[0]!.state === 'credited' ? d[0] : undefined;
+    },
+    30_000,
+    200,
+  );
+  assert.deepEqual(credited, { amount: '2.00000000', coin: 'CRN', status: 1, state: 'credited', txId: depositTxid, vout: 0, blockHash: (credited as any).blockHash, height: env.node.chain.height, confirmTimes: '1/1' });
+  child.stdin.end();
+  assert.equal(await exited, 0);
+
+  const ok = await cli(['exchange', 'audit', '--datadir', datadir, '--node-url', nodeUrl]);
+  assert.equal(ok.status, 0, String(ok.stdout) + String(ok.stderr));
+  assert.match(String(ok.stdout), new RegExp(`reserves: OK  on chain ${2n * COIN} sats in 1 outputs  liabilities ${2n * COIN}  difference 0`));
+
+  // The hot wallet's key leaks and the deposit is swept outside the exchange: reserves fall short, the audit fails.
+  const mnemonic = readFileSync(join(datadir, BRIDGE_SEED_FILE), 'utf8').trim();
+  const account = HdAccount.fromSeed(mnemonicToWalletSeed(mnemonic), regtest, 'p2wpkh', 0);
+  const privateKey = account.derivePrivateKey(0, 0);
+  const thief = { kind: 'p2wpkh' as const, privateKey, publicKey: account.deriveAddress(0, 0).publicKey, scriptPubKey: account.deriveAddress(0, 0).scriptPubKey };
+  const stolen = buildSignedTx([{ outpoint: { txid: computeTxid(depositTx), index: 0 }, output: depositTx.outputs[0]!, key: thief }], [{ value: 2n * COIN - 10_000n, scriptPubKey: OTHER.scriptPubKey }]);
+  await postTx(env.url, stolen);
+  const short = await cli(['exchange', 'audit', '--datadir', datadir, '--node-url', nodeUrl, '--json']);
+  assert.equal(short.status, 1);
+  const report = JSON.parse(String(short.stdout));
+  assert.equal(report.ok, true, 'the books themselves still balance');
+  assert.deepEqual(report.reserves, { reservesSats: '0', utxoCount: 0, liabilitiesSats: String(2n * COIN), differenceSats: String(-2n * COIN), ok: false });
 });

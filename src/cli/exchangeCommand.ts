@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../logging/logger.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
+import type { BridgeFlags } from './exchangeBridgeCli.js';
 
 interface CommonFlags {
   network: string;
@@ -18,7 +19,7 @@ interface HistoryFlags {
   history?: boolean;
 }
 
-interface RunFlags extends CommonFlags, HistoryFlags {
+interface RunFlags extends CommonFlags, HistoryFlags, BridgeFlags {
   markets?: string;
   snapshotEvery: string;
   snapshotIntervalSec: string;
@@ -92,6 +93,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--db-schema <name>', 'with --db: PostgreSQL schema of the history tables (created if missing)')
     .option('--no-history', 'write no history (market data then starts empty after a restart)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
+    .option('--node-url <url>', "run the chain bridge against this node's Esplora API (e.g. http://127.0.0.1:8730/api): deposit addresses, deposits, withdrawals; lines {\"id\",\"bridge\":\"depositAddress\"|\"deposits\"|\"withdraw\"|\"withdrawals\",\"userId\",…}")
+    .option('--confirmations <n>', 'with --node-url: confirmations to credit a deposit and complete a withdrawal (default regtest 1, devnet 3, main 6)')
+    .option('--withdrawal-fee <sats>', 'with --node-url: the published withdrawal fee, sats (default 10000)')
     .action(async (flags: RunFlags) => {
       const net = network(flags.network);
       const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -123,6 +127,14 @@ export function registerExchangeCommand(program: Command): void {
       ).catch((err: unknown) => {
         throw cliFailure(`cannot start the exchange on ${datadir}`, err);
       });
+      const { startBridge, answerBridgeLine } = await import('./exchangeBridgeCli.js');
+      let bridge;
+      try {
+        bridge = startBridge(flags, net, datadir, service, logger);
+      } catch (err) {
+        await service.close();
+        throw err;
+      }
       const hash = service.stateHash();
       out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery }) + '\n');
       await new Promise<void>((resolve) => {
@@ -152,6 +164,12 @@ export function registerExchangeCommand(program: Command): void {
             return;
           }
           const id = msg.id ?? null;
+          if (msg.bridge !== undefined) {
+            const p = answerBridgeLine(bridge, msg).then((a) => answer({ id, ...a }));
+            inflight.add(p);
+            void p.finally(() => inflight.delete(p));
+            return;
+          }
           if (msg.query !== undefined) {
             if (msg.query === 'stateHash') answer({ id, ...service.stateHash() });
             else if (msg.query === 'audit') answer({ id, audit: service.audit() });
@@ -177,6 +195,7 @@ export function registerExchangeCommand(program: Command): void {
           if (stopping) return;
           stopping = true;
           void Promise.all(inflight)
+            .then(() => bridge?.close())
             .then(() => service.close())
             .then(resolve, (err: unknown) => {
               process.stderr.write(`error while stopping: ${String(err)}\n`);
@@ -223,8 +242,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
     .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
     .option('--from-scratch', 'audit the state replayed from an empty state')
+    .option('--node-url <url>', "also check reserves: the exchange's coins per this node's Esplora API (e.g. http://127.0.0.1:8730/api) against its CRN liabilities; exits 1 when short")
     .option('--json', 'print the report as JSON')
-    .action(async (flags: HashFlags) => {
+    .action(async (flags: HashFlags & { nodeUrl?: string }) => {
       const { readExchangeState } = await import('../exchange/exchangeService.js');
       const { auditEngine } = await import('../exchange/audit.js');
       const datadir = datadirOf(flags);
@@ -235,8 +255,13 @@ export function registerExchangeCommand(program: Command): void {
         throw cliFailure(`cannot read the exchange state in ${datadir}`, err);
       }
       const report = auditEngine(state.engine);
+      let reserves;
+      if (flags.nodeUrl !== undefined) {
+        const { auditReserves } = await import('./exchangeBridgeCli.js');
+        reserves = await auditReserves(datadir, flags.nodeUrl, report.assets.find((a) => a.asset === 'CRN')?.held ?? 0n);
+      }
       if (flags.json === true) {
-        process.stdout.write(jsonLine(report) + '\n');
+        process.stdout.write(jsonLine(reserves === undefined ? report : { ...report, reserves }) + '\n');
       } else {
         const out = process.stdout;
         out.write(`audit at seq ${report.seq}: ${report.ok ? 'OK' : 'FAILED'}\n`);
@@ -244,8 +269,15 @@ export function registerExchangeCommand(program: Command): void {
           out.write(`  ${a.asset.padEnd(6)} held ${a.held}  credited ${a.credited}  withdrawn ${a.withdrawn}  ${a.balanced ? 'balanced' : 'NOT BALANCED'}\n`);
         }
         for (const p of report.problems) out.write(`  problem: ${p}\n`);
+        for (const w of report.warnings) out.write(`  warning: ${w}\n`);
+        if (reserves !== undefined) {
+          out.write(
+            `reserves: ${reserves.ok ? 'OK' : 'SHORT'}  on chain ${reserves.reservesSats} sats in ${reserves.utxoCount} outputs  ` +
+              `liabilities ${reserves.liabilitiesSats}  difference ${reserves.differenceSats}\n`,
+          );
+        }
       }
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok || reserves?.ok === false) process.exitCode = 1;
     });
 
   exchange

@@ -111,6 +111,8 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
 
   // 1. A deposit: confirming 1/3, 2/3, credited at 3, exactly once (also after a restart of the bridge).
   const dep1 = await postTx(env.url, payTo(coins[0]!, a1.address, 2n * COIN));
+  await bridge.tick();
+  assert.deepEqual(bridge.listDeposits(1).map((x) => [x.txid, x.status, x.confirmations, x.height]), [[dep1, 'seen', 0, null]]);
   await env.mine(1, MINER);
   await bridge.tick();
   let d = bridge.listDeposits(1);

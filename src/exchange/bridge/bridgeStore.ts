@@ -327,6 +327,25 @@ export class BridgeStore {
     return rows.map(outputOf);
   }
 
+  /** Records a deposit output seen in the mempool (no block yet); a known output is left unchanged. */
+  insertSeenDeposit(o: { txid: string; vout: number; valueSats: bigint; userId: number; index: number }): void {
+    this.db
+      .prepare('INSERT INTO outputs (txid, vout, value, user_id, chain, idx, is_coinbase) VALUES (?, ?, ?, ?, 0, ?, 0) ON CONFLICT (txid, vout) DO NOTHING')
+      .run(o.txid, o.vout, o.valueSats.toString(), o.userId, o.index);
+  }
+
+  /**
+   * Forgets deposits that were only ever seen in the mempool and are no longer there (replaced, evicted, or mined
+   * into a block the watcher has not walked yet: it records them again then). Returns how many.
+   */
+  forgetVanishedSeen(mempool: ReadonlySet<string>): number {
+    const rows = this.db.prepare('SELECT txid, vout FROM outputs WHERE height IS NULL AND ever_confirmed = 0 AND credited = 0 AND user_id IS NOT NULL').all() as Array<{ txid: string; vout: number }>;
+    const del = this.db.prepare('DELETE FROM outputs WHERE txid = ? AND vout = ? AND height IS NULL AND ever_confirmed = 0');
+    let n = 0;
+    for (const r of rows) if (!mempool.has(r.txid)) n += del.run(r.txid, r.vout).changes;
+    return n;
+  }
+
   /** Marks a deposit credited or not (after the engine applied CREDIT_DEPOSIT or REVERSE_DEPOSIT). */
   setCredited(txid: string, vout: number, credited: boolean): void {
     this.db.prepare('UPDATE outputs SET credited = ? WHERE txid = ? AND vout = ?').run(credited ? 1 : 0, txid, vout);

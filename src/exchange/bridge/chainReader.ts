@@ -1,7 +1,7 @@
 /**
  * The block-walking reads the bridge's watcher needs from an Esplora REST API, beyond what the wallet's NodeClient
  * offers: the hash at a height (`GET /block-height/:height`, 404 above the tip) and a block's serialized bytes
- * (`GET /block/:hash/raw`). Hashes are display (reversed) hex, as Esplora writes them.
+ * (`GET /block/:hash/raw`), and the mempool's txids (`GET /mempool/txids`). Hashes are display (reversed) hex, as Esplora writes them.
  * @see Blockstream esplora API.md ("GET /block-height/:height", "GET /block/:hash/raw")
  */
 import { WalletError } from '../../wallet/walletError.js';
@@ -59,6 +59,19 @@ export class ChainReader {
     const text = (await res.text()).trim().toLowerCase();
     if (!HEX64.test(text)) throw new WalletError('bad-response', `block-height/${height} is not a block hash`);
     return text;
+  }
+
+  /** Txids of every transaction in the node's mempool (display hex). */
+  async getMempoolTxids(): Promise<string[]> {
+    const res = await this.get('/mempool/txids');
+    let body: unknown;
+    try {
+      body = res === undefined ? undefined : await res.json();
+    } catch {
+      body = undefined;
+    }
+    if (!Array.isArray(body) || !body.every((t) => typeof t === 'string' && HEX64.test(t))) throw new WalletError('bad-response', 'mempool/txids is not a list of txids');
+    return body as string[];
   }
 
   /** The serialized block (Bitcoin wire format). @throws WalletError not-found */

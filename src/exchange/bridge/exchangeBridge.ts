@@ -117,6 +117,8 @@ export interface TickReport {
 
 /** Blocks walked per tick at most (the next tick continues). */
 const MAX_BLOCKS_PER_TICK = 500;
+/** Mempool transactions fetched per round at most (the rest in later rounds). */
+const MAX_MEMPOOL_FETCHES = 1_000;
 /** An unconfirmed broadcast batch is sent again this often, ms (after a reorg or a mempool eviction). */
 const REBROADCAST_MS = 10_000;
 
@@ -158,6 +160,8 @@ export class ExchangeBridge {
   private lastBatchMs = 0;
   private readonly lastBroadcastMs = new Map<string, number>();
   private tipHeight = -1;
+  /** The node's mempool at the last round, and the txids of it already looked at. */
+  private mempool = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -229,7 +233,7 @@ export class ExchangeBridge {
   listDeposits(userId?: number): DepositView[] {
     return this.store.listDeposits(userId).map((o) => {
       const confirmations = this.confirmationsOf(o.height);
-      const status: DepositStatus = o.credited ? 'credited' : o.height !== null ? 'confirming' : o.everConfirmed ? 'dropped' : 'seen';
+      const status: DepositStatus = o.credited ? 'credited' : o.height !== null ? 'confirming' : o.everConfirmed && !this.mempool.has(o.txid) ? 'dropped' : 'seen';
       return {
         txid: o.txid,
         vout: o.vout,
@@ -348,6 +352,7 @@ export class ExchangeBridge {
 
   private async round(): Promise<TickReport> {
     const { connected, disconnected } = await this.syncChain();
+    await this.scanMempool();
     const { credited, reversed } = await this.settleDeposits();
     for (const w of this.store.listWithdrawals()) if (!w.locked && w.finished === null) await this.lock(w);
     await this.rebroadcast();
@@ -392,6 +397,36 @@ export class ExchangeBridge {
     }
     this.tipHeight = cursor?.height ?? tip;
     return { connected, disconnected };
+  }
+
+  /**
+   * Records deposits in the node's mempool as `seen` (shown, not spendable, not credited): fetches each new mempool
+   * tx once (at most MAX_MEMPOOL_FETCHES per round) and forgets seen deposits that left the mempool unconfirmed.
+   */
+  private async scanMempool(): Promise<void> {
+    const now = new Set(await this.chain.getMempoolTxids());
+    let fetched = 0;
+    for (const txid of now) {
+      if (this.mempool.has(txid)) continue;
+      if (fetched++ >= MAX_MEMPOOL_FETCHES) {
+        now.delete(txid); // looked at in a later round
+        continue;
+      }
+      let tx;
+      try {
+        tx = await this.esplora.getTx(txid);
+      } catch (err) {
+        if (isWalletError(err, 'not-found')) continue; // mined or evicted meanwhile
+        throw err;
+      }
+      if (tx.status.confirmed) continue;
+      tx.vout.forEach((o, vout) => {
+        const ours = this.scripts.get(bytesToHex(o.scriptPubKey));
+        if (ours !== undefined && ours.userId !== null) this.store.insertSeenDeposit({ txid, vout, valueSats: o.value, userId: ours.userId, index: ours.index });
+      });
+    }
+    this.mempool = now;
+    this.store.forgetVanishedSeen(now);
   }
 
   /** Credits deposits with enough confirmations and reverses credited ones that left the chain. */

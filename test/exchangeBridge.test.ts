@@ -21,6 +21,7 @@ import { BridgeError } from '../src/exchange/bridge/bridgeError.js';
 import { BRIDGE_STORE_FILE, BridgeStore } from '../src/exchange/bridge/bridgeStore.js';
 import { BRIDGE_SEED_FILE, ExchangeBridge } from '../src/exchange/bridge/exchangeBridge.js';
 import { computeReserves } from '../src/exchange/bridge/reserves.js';
+import type { EngineCommand } from '../src/exchange/engineCommand.js';
 import { defaultExchangeConfig } from '../src/exchange/exchangeConfig.js';
 import { ExchangeService } from '../src/exchange/exchangeService.js';
 import { silentLogger } from '../src/logging/logger.js';
@@ -92,7 +93,10 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   const service = await ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest'), history: false }, { logger });
   t.after(() => service.close());
   const bridgeOptions = { params: regtest, datadir, nodeUrl: `${env.url}/api`, confirmations: CONFS, pollIntervalMs: 0, batchIntervalMs: 0 };
-  let bridge = ExchangeBridge.open(bridgeOptions, { submit: (c) => service.submit(c), logger });
+  // The bridge's clock: real time, moved ahead by the test to make a withdrawal overdue.
+  let clockMs = Date.now();
+  const bridgeDeps = { submit: (c: EngineCommand) => service.submit(c), logger, nowMs: () => clockMs };
+  let bridge = ExchangeBridge.open(bridgeOptions, bridgeDeps);
   t.after(() => bridge.close());
   const crn = (userId: number): { free: bigint; locked: bigint } => {
     const b = service.getBalances(userId).find((x) => x.asset === 'CRN')!;
@@ -125,7 +129,7 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.equal(crn(1).free, 2n * COIN);
   assert.equal((await bridge.tick()).credited, 0);
   await bridge.close();
-  bridge = ExchangeBridge.open(bridgeOptions, { submit: (c) => service.submit(c), logger });
+  bridge = ExchangeBridge.open(bridgeOptions, bridgeDeps);
   await env.mine(1, MINER);
   assert.equal((await bridge.tick()).credited, 0);
   assert.equal(crn(1).free, 2n * COIN);
@@ -227,6 +231,23 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.equal(reserves.differenceSats, reserves.reservesSats - reserves.liabilitiesSats);
   // User 3's reversed deposit leaves the exchange owed −1 CRN by user 3 and 1 CRN locked for them: liabilities = held.
   assert.ok(reserves.ok);
+
+  // 5. A withdrawal the hot wallet cannot pay (user 6's CRN came by an admin credit, not by a deposit) waits, and
+  // fails with its funds unlocked once overdue; it never blocks the others.
+  assert.ok((await service.submit({ type: 'ADJUST_BALANCE', adjustmentId: 'no-coins-6', userId: 6, asset: 'CRN', amount: 100n * COIN })).result.ok);
+  const big = await bridge.requestWithdrawal({ userId: 6, clientId: 'big', address: toA, amountSats: 50n * COIN });
+  const small = await bridge.requestWithdrawal({ userId: 1, clientId: 'small', address: toB, amountSats: COIN / 10n });
+  clockMs += 10_000;
+  const r5 = await bridge.tick();
+  assert.ok(r5.batchTxid !== null, 'the payable withdrawal goes out');
+  assert.deepEqual(bridge.listWithdrawals().filter((w) => w.id === big.id || w.id === small.id).map((w) => w.status), ['requested', 'broadcast']);
+  assert.deepEqual(crn(6), { free: 50n * COIN - bridge.withdrawalFeeSats, locked: 50n * COIN + bridge.withdrawalFeeSats });
+  clockMs += 2 * 3_600_000;
+  await bridge.tick();
+  const failed = bridge.listWithdrawals(6)[0]!;
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.reason!, /hot wallet lacks funds/);
+  assert.deepEqual(crn(6), { free: 100n * COIN, locked: 0n });
   audit = service.audit();
   assert.ok(audit.ok, audit.problems.join('\n'));
 });

@@ -18,11 +18,11 @@ import type { ChainParams } from '../../params/chainParams.js';
 import { decodeBlock } from '../../primitives/block.js';
 import { bytesToHex, hashToHex, txidFromHex } from '../../primitives/hex.js';
 import { computeTxid, encodeTx } from '../../primitives/tx.js';
-import type { Sats } from '../../primitives/types.js';
+import type { Sats, TxOut } from '../../primitives/types.js';
 import { satPerVbToSatPerKvb } from '../../wallet/coinSelection.js';
 import { HdAccount, mnemonicToWalletSeed, type DerivedAddress } from '../../wallet/hdAccount.js';
 import { EsploraClient } from '../../wallet/nodeClient.js';
-import { buildPayment, makeWalletCoin, signTransaction, type WalletCoin } from '../../wallet/txBuilder.js';
+import { buildPayment, makeWalletCoin, signTransaction, type UnsignedTx, type WalletCoin } from '../../wallet/txBuilder.js';
 import { isWalletError } from '../../wallet/walletError.js';
 import type { EngineCommand } from '../engineCommand.js';
 import type { CommandOutcome } from '../engineEvent.js';
@@ -62,6 +62,8 @@ export interface ExchangeBridgeOptions {
   readonly startHeight?: number;
   /** The smallest fee rate used, sat/vB (default 1). */
   readonly minFeeRateSatPerVb?: number;
+  /** A withdrawal the hot wallet could not pay for this long fails and its funds are unlocked, ms (default 1 hour). */
+  readonly withdrawalTimeoutMs?: number;
 }
 
 /** What the bridge needs from the exchange: a way to submit engine commands. */
@@ -117,6 +119,8 @@ export interface TickReport {
 
 /** Blocks walked per tick at most (the next tick continues). */
 const MAX_BLOCKS_PER_TICK = 500;
+/** Withdrawals considered for one batch at most (the rest go in the next). */
+const MAX_BATCH_OUTPUTS = 200;
 /** Mempool transactions fetched per round at most (the rest in later rounds). */
 const MAX_MEMPOOL_FETCHES = 1_000;
 /** An unconfirmed broadcast batch is sent again this often, ms (after a reorg or a mempool eviction). */
@@ -158,6 +162,8 @@ export class ExchangeBridge {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickReport> | undefined;
   private lastBatchMs = 0;
+  /** A change address taken for a batch that could not be built yet. */
+  private unusedChange: { index: number; address: string } | undefined;
   private readonly lastBroadcastMs = new Map<string, number>();
   private tipHeight = -1;
   /** The node's mempool at the last round, and the txids of it already looked at. */
@@ -507,7 +513,7 @@ export class ExchangeBridge {
    * signed transaction is stored with its withdrawals before it is broadcast.
    */
   private async maybeBatch(): Promise<string | null> {
-    const pending = this.store.listWithdrawals().filter((w) => w.locked && w.finished === null && w.batchTxid === null);
+    let pending = this.store.listWithdrawals().filter((w) => w.locked && w.finished === null && w.batchTxid === null);
     if (pending.length === 0) return null;
     if (this.nowMs() - this.lastBatchMs < (this.options.batchIntervalMs ?? 3_000)) return null;
     this.lastBatchMs = this.nowMs();
@@ -515,22 +521,31 @@ export class ExchangeBridge {
       .listSpendableOutputs()
       .filter((o) => this.confirmationsOf(o.height) >= this.neededConfirmations(o))
       .map((o) => this.walletCoin(o));
-    const hrp = this.options.params.bech32Hrp;
-    const outputs = pending.map((w) => ({ value: w.amountSats, scriptPubKey: addressToScriptPubKey(w.address, hrp) }));
     const feeRateSatPerKvb = await this.feeRateSatPerKvb();
-    // A change index is taken for every attempt (never reused, even when the attempt fails).
-    let unsigned;
-    const change = this.store.nextChangeIndex((i) => this.account.deriveAddress(1, i).address);
+    // A change index is taken once and kept until a batch uses it (never given to two batches).
+    const change = (this.unusedChange ??= this.store.nextChangeIndex((i) => this.account.deriveAddress(1, i).address));
     this.remember(change.address, null, 1, change.index);
-    try {
-      unsigned = buildPayment({ outputs, coins, feeRateSatPerKvb, changeAddress: this.account.deriveAddress(1, change.index), locktime: Math.max(0, this.tipHeight) });
-    } catch (err) {
-      if (isWalletError(err, 'insufficient-funds')) {
-        this.deps.logger.warn({ withdrawals: pending.length }, 'bridge: the hot wallet cannot pay the pending withdrawals yet');
-        return null;
+    const changeAddress = this.account.deriveAddress(1, change.index);
+    // Oldest first: each withdrawal joins the batch if the hot wallet can still pay it; the others wait.
+    const build = (ws: readonly WithdrawalRow[]): UnsignedTx | undefined => {
+      try {
+        return buildPayment({ outputs: this.paymentOutputs(ws), coins, feeRateSatPerKvb, changeAddress, locktime: Math.max(0, this.tipHeight) });
+      } catch (err) {
+        if (isWalletError(err, 'insufficient-funds') || isWalletError(err, 'too-many-inputs')) return undefined;
+        throw err;
       }
-      throw err;
+    };
+    const paying: WithdrawalRow[] = [];
+    let unsigned: UnsignedTx | undefined;
+    for (const w of pending.slice(0, MAX_BATCH_OUTPUTS)) {
+      const attempt = build([...paying, w]);
+      if (attempt === undefined) continue;
+      paying.push(w);
+      unsigned = attempt;
     }
+    await this.failOverdue(pending.slice(0, MAX_BATCH_OUTPUTS).filter((w) => !paying.includes(w)));
+    if (unsigned === undefined) return null;
+    pending = paying;
     const signed = signTransaction(unsigned.tx, unsigned.inputs, (a) => this.account.derivePrivateKey(a.chain, a.index), { auxRand: () => randomBytes(32) });
     const txid = hashToHex(computeTxid(signed));
     const rawHex = bytesToHex(encodeTx(signed));
@@ -539,10 +554,29 @@ export class ExchangeBridge {
       pending.map((w) => w.id),
       unsigned.inputs.map((c) => ({ txid: hashToHex(c.outpoint.txid), vout: c.outpoint.index })),
     );
+    this.unusedChange = undefined;
     this.deps.logger.info({ txid, withdrawals: pending.length, fee: unsigned.feeSats.toString() }, 'bridge: withdrawal batch signed');
     this.deps.onBatchSigned?.(txid);
     await this.broadcast(txid, rawHex);
     return txid;
+  }
+
+  private paymentOutputs(ws: readonly WithdrawalRow[]): TxOut[] {
+    const hrp = this.options.params.bech32Hrp;
+    return ws.map((w) => ({ value: w.amountSats, scriptPubKey: addressToScriptPubKey(w.address, hrp) }));
+  }
+
+  /** Fails (FAIL_WITHDRAWAL: funds unlocked) the unpaid withdrawals older than withdrawalTimeoutMs. */
+  private async failOverdue(unpaid: readonly WithdrawalRow[]): Promise<void> {
+    if (unpaid.length > 0) this.deps.logger.warn({ withdrawals: unpaid.length }, 'bridge: the hot wallet cannot pay every pending withdrawal yet');
+    const timeoutMs = this.options.withdrawalTimeoutMs ?? 3_600_000;
+    for (const w of unpaid) {
+      if (this.nowMs() - w.createdMs < timeoutMs) continue;
+      const out = await this.deps.submit({ type: 'FAIL_WITHDRAWAL', withdrawalId: w.id });
+      if (!out.result.ok) this.deps.logger.error({ id: w.id, reason: refusal(out) }, 'bridge: the engine refused to fail a withdrawal');
+      this.store.finishWithdrawal(w.id, 'failed', `not paid within ${timeoutMs} ms: the hot wallet lacks funds; the amount is unlocked`);
+      this.deps.logger.warn({ id: w.id, userId: w.userId }, 'bridge: withdrawal failed (hot wallet short); funds unlocked');
+    }
   }
 
   /** Completes the withdrawals of batches with N confirmations (COMPLETE_WITHDRAWAL with the txid). */

@@ -198,6 +198,21 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.deepEqual(views.map((w) => [w.id, w.status, w.txid]), [[w1.id, 'broadcast', r4.batchTxid], [w4.id, 'broadcast', r4.batchTxid]]);
   assert.ok((await getJson(`${env.url}/api/mempool/txids`)).includes(r4.batchTxid));
 
+  // The fee market rises while the batch waits: after bumpAfterMs the bridge replaces it by RBF at the new rate; the
+  // replacement pays the same withdrawals, and the node's mempool holds only the replacement.
+  await bridge.close();
+  bridge = ExchangeBridge.open({ ...bridgeOptions, minFeeRateSatPerVb: 5 }, bridgeDeps);
+  await bridge.tick();
+  assert.equal(bridge.listWithdrawals(1).find((w) => w.id === w1.id)!.txid, r4.batchTxid, 'not bumped before bumpAfterMs');
+  clockMs += 120_000;
+  await bridge.tick();
+  const batchTxid = bridge.listWithdrawals(1).find((w) => w.id === w1.id)!.txid!;
+  assert.notEqual(batchTxid, r4.batchTxid);
+  assert.deepEqual(bridge.listWithdrawals().filter((w) => w.status !== 'failed').map((w) => [w.status, w.txid]), [['broadcast', batchTxid], ['broadcast', batchTxid]]);
+  assert.deepEqual(await getJson(`${env.url}/api/mempool/txids`), [batchTxid]);
+  const bumped = await getJson(`${env.url}/api/tx/${batchTxid}`);
+  assert.ok(bumped.fee / (bumped.weight / 4) >= 5, `replacement pays ${bumped.fee} sats for ${bumped.weight} WU`);
+
   // Reserves while the batch is in the mempool: the node's view of the exchange's outputs against the liabilities.
   const node = new EsploraClient({ baseUrl: `${env.url}/api` });
   const store = BridgeStore.open(join(datadir, BRIDGE_STORE_FILE), { readOnly: true });
@@ -212,7 +227,7 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   await env.mine(CONFS - 1, MINER);
   assert.equal((await bridge.tick()).completed, 2);
   assert.deepEqual(bridge.listWithdrawals().filter((w) => w.status !== 'failed').map((w) => w.status), ['completed', 'completed']);
-  const batch = await getJson(`${env.url}/api/tx/${r4.batchTxid}`);
+  const batch = await getJson(`${env.url}/api/tx/${batchTxid}`);
   const paid = new Map<string, number>(batch.vout.map((o: { scriptpubkey_address: string; value: number }) => [o.scriptpubkey_address, o.value]));
   assert.equal(paid.get(toA), Number(COIN / 2n));
   assert.equal(paid.get(toB), Number(COIN / 4n));

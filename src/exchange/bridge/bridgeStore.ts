@@ -76,6 +76,9 @@ export interface BatchRow {
   /** Height of the block that holds it; null while unconfirmed. */
   readonly height: number | null;
   readonly createdMs: number;
+  /** The batch this one replaced by RBF, and the one that replaced it. */
+  readonly replaces: string | null;
+  readonly replacedBy: string | null;
 }
 
 interface OutputDb {
@@ -114,6 +117,8 @@ interface BatchDb {
   broadcast: number;
   height: number | null;
   created_ms: number;
+  replaces: string | null;
+  replaced_by: string | null;
 }
 
 const SCHEMA = `
@@ -132,7 +137,7 @@ CREATE TABLE IF NOT EXISTS withdrawals (
   UNIQUE (user_id, client_id));
 CREATE TABLE IF NOT EXISTS batches (
   txid TEXT PRIMARY KEY, raw_hex TEXT NOT NULL, network_fee TEXT NOT NULL, broadcast INTEGER NOT NULL DEFAULT 0,
-  height INTEGER, created_ms INTEGER NOT NULL);
+  height INTEGER, created_ms INTEGER NOT NULL, replaces TEXT, replaced_by TEXT);
 `;
 
 function outputOf(r: OutputDb): OutputRow {
@@ -169,7 +174,16 @@ function withdrawalOf(r: WithdrawalDb): WithdrawalRow {
 }
 
 function batchOf(r: BatchDb): BatchRow {
-  return { txid: r.txid, rawHex: r.raw_hex, networkFeeSats: BigInt(r.network_fee), broadcast: r.broadcast === 1, height: r.height, createdMs: r.created_ms };
+  return {
+    txid: r.txid,
+    rawHex: r.raw_hex,
+    networkFeeSats: BigInt(r.network_fee),
+    broadcast: r.broadcast === 1,
+    height: r.height,
+    createdMs: r.created_ms,
+    replaces: r.replaces,
+    replacedBy: r.replaced_by,
+  };
 }
 
 /** What one connected block brought: new outputs to exchange addresses and spends of exchange outputs. */
@@ -311,7 +325,7 @@ export class BridgeStore {
       const spend = this.db.prepare('UPDATE outputs SET spent_by = ?, spent_height = ? WHERE txid = ? AND vout = ?');
       for (const s of c.spends) spend.run(s.spentBy, c.block.height, s.txid, s.vout);
       const confirm = this.db.prepare('UPDATE batches SET height = ? WHERE txid = ?');
-      for (const t of c.txids) confirm.run(c.block.height, t);
+      for (const t of c.txids) if (confirm.run(c.block.height, t).changes === 1) this.settleReplacements(t);
     }).immediate();
   }
 
@@ -396,13 +410,51 @@ export class BridgeStore {
    * Stores a signed batch before anything is broadcast, in one transaction: the batch, its withdrawals pointing at
    * it, and its inputs marked spent by it (so no other batch spends them).
    */
-  insertBatch(batch: Omit<BatchRow, 'broadcast' | 'height'>, withdrawalIds: readonly string[], inputs: ReadonlyArray<{ txid: string; vout: number }>): void {
+  insertBatch(batch: Omit<BatchRow, 'broadcast' | 'height' | 'replaces' | 'replacedBy'>, withdrawalIds: readonly string[], inputs: ReadonlyArray<{ txid: string; vout: number }>): void {
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO batches (txid, raw_hex, network_fee, created_ms) VALUES (?, ?, ?, ?)').run(batch.txid, batch.rawHex, batch.networkFeeSats.toString(), batch.createdMs);
       const w = this.db.prepare('UPDATE withdrawals SET batch_txid = ? WHERE id = ? AND batch_txid IS NULL');
       for (const id of withdrawalIds) if (w.run(batch.txid, id).changes !== 1) throw new Error(`withdrawal ${id} is already in a batch`);
       const s = this.db.prepare('UPDATE outputs SET spent_by = ? WHERE txid = ? AND vout = ? AND spent_by IS NULL');
       for (const i of inputs) if (s.run(batch.txid, i.txid, i.vout).changes !== 1) throw new Error(`output ${i.txid}:${i.vout} is already spent`);
+    }).immediate();
+  }
+
+  /**
+   * A batch confirmed: when it is one that a later bump replaced (the original won the race), its withdrawals follow
+   * it again, and the coins only its replacements spent are free again. Inside connectBlock's transaction.
+   */
+  private settleReplacements(txid: string): void {
+    const family: string[] = [];
+    for (let next = this.getBatch(txid)?.replacedBy ?? null; next !== null; next = this.getBatch(next)?.replacedBy ?? null) family.push(next);
+    for (let prev = this.getBatch(txid)?.replaces ?? null; prev !== null; prev = this.getBatch(prev)?.replaces ?? null) family.push(prev);
+    if (family.length === 0) return;
+    const marks = family.map(() => '?').join(',');
+    this.db.prepare(`UPDATE withdrawals SET batch_txid = ? WHERE batch_txid IN (${marks})`).run(txid, ...family);
+    this.db.prepare(`UPDATE outputs SET spent_by = NULL WHERE spent_by IN (${marks}) AND spent_height IS NULL`).run(...family);
+  }
+
+  /** One output of the exchange by outpoint. */
+  getOutput(txid: string, vout: number): OutputRow | undefined {
+    const r = this.db.prepare('SELECT * FROM outputs WHERE txid = ? AND vout = ?').get(txid, vout) as OutputDb | undefined;
+    return r === undefined ? undefined : outputOf(r);
+  }
+
+  /**
+   * Stores an RBF replacement of a batch before it is broadcast, in one transaction: the new batch (replaces = old),
+   * the old one marked replaced, the withdrawals moved to the new one, and every input of the new one marked spent by it.
+   */
+  replaceBatch(oldTxid: string, batch: Omit<BatchRow, 'broadcast' | 'height' | 'replaces' | 'replacedBy'>, inputs: ReadonlyArray<{ txid: string; vout: number }>): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO batches (txid, raw_hex, network_fee, created_ms, replaces) VALUES (?, ?, ?, ?, ?)')
+        .run(batch.txid, batch.rawHex, batch.networkFeeSats.toString(), batch.createdMs, oldTxid);
+      if (this.db.prepare('UPDATE batches SET replaced_by = ? WHERE txid = ? AND replaced_by IS NULL AND height IS NULL').run(batch.txid, oldTxid).changes !== 1) {
+        throw new Error(`batch ${oldTxid} is confirmed or already replaced`);
+      }
+      this.db.prepare('UPDATE withdrawals SET batch_txid = ? WHERE batch_txid = ? AND finished IS NULL').run(batch.txid, oldTxid);
+      const s = this.db.prepare('UPDATE outputs SET spent_by = ? WHERE txid = ? AND vout = ? AND (spent_by IS NULL OR spent_by = ?)');
+      for (const i of inputs) if (s.run(batch.txid, i.txid, i.vout, oldTxid).changes !== 1) throw new Error(`output ${i.txid}:${i.vout} is spent elsewhere`);
     }).immediate();
   }
 

@@ -16,13 +16,13 @@ import { entropyToMnemonic } from '../../crypto/hd.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ChainParams } from '../../params/chainParams.js';
 import { decodeBlock } from '../../primitives/block.js';
-import { bytesToHex, hashToHex, txidFromHex } from '../../primitives/hex.js';
-import { computeTxid, encodeTx } from '../../primitives/tx.js';
+import { bytesToHex, hashToHex, hexToBytes, txidFromHex } from '../../primitives/hex.js';
+import { computeTxid, decodeTx, encodeTx, getTxVsize } from '../../primitives/tx.js';
 import type { Sats, TxOut } from '../../primitives/types.js';
 import { satPerVbToSatPerKvb } from '../../wallet/coinSelection.js';
 import { HdAccount, mnemonicToWalletSeed, type DerivedAddress } from '../../wallet/hdAccount.js';
 import { EsploraClient } from '../../wallet/nodeClient.js';
-import { buildPayment, makeWalletCoin, signTransaction, type UnsignedTx, type WalletCoin } from '../../wallet/txBuilder.js';
+import { buildBumpFee, buildPayment, makeWalletCoin, signTransaction, type UnsignedTx, type WalletCoin } from '../../wallet/txBuilder.js';
 import { isWalletError } from '../../wallet/walletError.js';
 import type { EngineCommand } from '../engineCommand.js';
 import type { CommandOutcome } from '../engineEvent.js';
@@ -62,6 +62,8 @@ export interface ExchangeBridgeOptions {
   readonly startHeight?: number;
   /** The smallest fee rate used, sat/vB (default 1). */
   readonly minFeeRateSatPerVb?: number;
+  /** An unconfirmed batch older than this whose fee rate is below the market's is replaced by RBF, ms (default 60,000). */
+  readonly bumpAfterMs?: number;
   /** A withdrawal the hot wallet could not pay for this long fails and its funds are unlocked, ms (default 1 hour). */
   readonly withdrawalTimeoutMs?: number;
 }
@@ -362,6 +364,7 @@ export class ExchangeBridge {
     const { credited, reversed } = await this.settleDeposits();
     for (const w of this.store.listWithdrawals()) if (!w.locked && w.finished === null) await this.lock(w);
     await this.rebroadcast();
+    await this.bumpStuck();
     const batchTxid = await this.maybeBatch();
     const completed = await this.completeConfirmed();
     return { tipHeight: this.tipHeight, connected, disconnected, credited, reversed, batchTxid, completed };
@@ -559,6 +562,51 @@ export class ExchangeBridge {
     this.deps.onBatchSigned?.(txid);
     await this.broadcast(txid, rawHex);
     return txid;
+  }
+
+  /**
+   * Replaces (BIP-125 RBF) each broadcast, unconfirmed batch older than bumpAfterMs whose fee rate is below the
+   * node's current estimate: same payments, the change reduced (or more coins added), signed and stored before it
+   * is broadcast. Whichever of the two confirms, the withdrawals follow it (BridgeStore.settleReplacements).
+   */
+  private async bumpStuck(): Promise<void> {
+    const bumpAfterMs = this.options.bumpAfterMs ?? 60_000;
+    const stuck = this.store.listOpenBatches().filter((b) => b.height === null && b.broadcast && b.replacedBy === null && this.nowMs() - b.createdMs >= bumpAfterMs);
+    if (stuck.length === 0) return;
+    const marketSatPerKvb = await this.feeRateSatPerKvb();
+    for (const b of stuck) {
+      const original = decodeTx(hexToBytes(b.rawHex));
+      const paidSatPerKvb = Number((b.networkFeeSats * 1000n) / BigInt(getTxVsize(original)));
+      if (paidSatPerKvb >= marketSatPerKvb) continue;
+      const originalInputs: WalletCoin[] = [];
+      for (const input of original.inputs) {
+        const o = this.store.getOutput(hashToHex(input.prevout.txid), input.prevout.index);
+        if (o === undefined) throw new Error(`batch ${b.txid} spends an output the bridge does not know`);
+        originalInputs.push(this.walletCoin(o));
+      }
+      const changeIndex = original.outputs.findIndex((o) => this.scripts.get(bytesToHex(o.scriptPubKey))?.chain === 1);
+      const extraCoins = this.store
+        .listSpendableOutputs()
+        .filter((o) => this.confirmationsOf(o.height) >= this.neededConfirmations(o))
+        .map((o) => this.walletCoin(o));
+      const change = (this.unusedChange ??= this.store.nextChangeIndex((i) => this.account.deriveAddress(1, i).address));
+      this.remember(change.address, null, 1, change.index);
+      let bump;
+      try {
+        bump = buildBumpFee({ originalTx: original, originalInputs, changeIndex, feeRateSatPerKvb: Math.max(marketSatPerKvb, paidSatPerKvb + 1000), extraCoins, changeAddress: this.account.deriveAddress(1, change.index) });
+      } catch (err) {
+        this.deps.logger.warn({ txid: b.txid, err: (err as Error).message }, 'bridge: cannot bump a stuck batch yet');
+        continue;
+      }
+      const signed = signTransaction(bump.tx, bump.inputs, (a) => this.account.derivePrivateKey(a.chain, a.index), { auxRand: () => randomBytes(32) });
+      const txid = hashToHex(computeTxid(signed));
+      const rawHex = bytesToHex(encodeTx(signed));
+      this.store.replaceBatch(b.txid, { txid, rawHex, networkFeeSats: bump.feeSats, createdMs: this.nowMs() }, bump.inputs.map((c) => ({ txid: hashToHex(c.outpoint.txid), vout: c.outpoint.index })));
+      if (bump.changeIndex >= 0 && bytesToHex(signed.outputs[bump.changeIndex]!.scriptPubKey) === bytesToHex(this.account.deriveAddress(1, change.index).scriptPubKey)) this.unusedChange = undefined;
+      this.deps.logger.info({ replaced: b.txid, txid, fee: bump.feeSats.toString(), originalFee: b.networkFeeSats.toString() }, 'bridge: stuck batch bumped (RBF)');
+      this.deps.onBatchSigned?.(txid);
+      await this.broadcast(txid, rawHex);
+    }
   }
 
   private paymentOutputs(ws: readonly WithdrawalRow[]): TxOut[] {

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -390,8 +390,26 @@ test('cairn exchange run --node-url gives deposit addresses and credits deposits
     200,
   );
   assert.deepEqual(credited, { amount: '2.00000000', coin: 'CRN', status: 1, state: 'credited', txId: depositTxid, vout: 0, blockHash: (credited as any).blockHash, height: env.node.chain.height, confirmTimes: '1/1' });
+  const config = (await ask({ bridge: 'config' })).result[0].networkList[0];
+  assert.deepEqual([config.withdrawFee, config.minConfirm], ['0.00010000', 1]);
+  const served = (await ask({ bridge: 'liabilitiesProof', userId: 5 })).result;
+  assert.deepEqual([served.balance, served.root.sum], [String(2n * COIN), String(2n * COIN)]);
   child.stdin.end();
   assert.equal(await exited, 0);
+
+  // Proof of liabilities: the same proof from the stopped exchange's data dir, checked by the CLI verifier.
+  const proofRun = await cli(['exchange', 'liabilities-proof', '--datadir', datadir, '--user', '5']);
+  assert.equal(proofRun.status, 0, proofRun.stderr);
+  assert.deepEqual(JSON.parse(proofRun.stdout), served);
+  const proofFile = join(datadir, 'proof-5.json');
+  writeFileSync(proofFile, proofRun.stdout);
+  const verified = await cli(['exchange', 'verify-liabilities', proofFile]);
+  assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, new RegExp(`^OK: user 5's balance ${2n * COIN} is included in root ${served.root.hash}`));
+  writeFileSync(proofFile, JSON.stringify({ ...served, balance: String(3n * COIN) }));
+  const forged = await cli(['exchange', 'verify-liabilities', proofFile]);
+  assert.equal(forged.status, 1);
+  assert.match(forged.stdout, /^INVALID: the path does not lead to the root hash/);
 
   const ok = await cli(['exchange', 'audit', '--datadir', datadir, '--node-url', nodeUrl]);
   assert.equal(ok.status, 0, String(ok.stdout) + String(ok.stderr));

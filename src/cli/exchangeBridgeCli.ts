@@ -6,8 +6,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BRIDGE_STORE_FILE, BridgeStore } from '../exchange/bridge/bridgeStore.js';
-import { BridgeRouteError, depositAddressRoute, depositHistoryRoute, withdrawHistoryRoute, withdrawRoute } from '../exchange/bridge/bridgeRoutes.js';
-import { ExchangeBridge } from '../exchange/bridge/exchangeBridge.js';
+import {
+  BridgeRouteError,
+  capitalConfigRoute,
+  depositAddressRoute,
+  depositHistoryRoute,
+  liabilitiesProofRoute,
+  withdrawHistoryRoute,
+  withdrawRoute,
+} from '../exchange/bridge/bridgeRoutes.js';
+import { ExchangeBridge, readLiabilitiesSalt } from '../exchange/bridge/exchangeBridge.js';
+import { buildLiabilitiesTree, verifyLiabilitiesProof, type LiabilitiesProof } from '../exchange/bridge/liabilitiesProof.js';
+import type { ExchangeEngine } from '../exchange/engine.js';
 import { computeReserves, type ReservesReport } from '../exchange/bridge/reserves.js';
 import type { ExchangeService } from '../exchange/exchangeService.js';
 import type { Logger } from '../logging/logger.js';
@@ -65,10 +75,18 @@ function userOf(msg: Record<string, unknown>): number {
 }
 
 /** Answers one `{"bridge":…}` input line: the route's answer, or `{error:{code,message}}`. Never throws. */
-export async function answerBridgeLine(bridge: ExchangeBridge | undefined, msg: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function answerBridgeLine(
+  bridge: ExchangeBridge | undefined,
+  msg: Record<string, unknown>,
+  ctx: { service: ExchangeService; datadir: string; network: string },
+): Promise<Record<string, unknown>> {
   if (bridge === undefined) return { error: { code: 'NO_BRIDGE', message: 'the chain bridge is not running: start with --node-url' } };
   try {
     switch (msg['bridge']) {
+      case 'config':
+        return { result: capitalConfigRoute(bridge, ctx.network) };
+      case 'liabilitiesProof':
+        return { result: liabilitiesProofRoute(ctx.service.getHoldings('CRN'), readLiabilitiesSalt(ctx.datadir), userOf(msg)) };
       case 'depositAddress':
         return { result: await depositAddressRoute(bridge, userOf(msg)) };
       case 'deposits':
@@ -78,7 +96,7 @@ export async function answerBridgeLine(bridge: ExchangeBridge | undefined, msg: 
       case 'withdrawals':
         return { result: withdrawHistoryRoute(bridge, userOf(msg)) };
       default:
-        return { error: { code: 'BAD_QUERY', message: 'bridge must be depositAddress, deposits, withdraw or withdrawals' } };
+        return { error: { code: 'BAD_QUERY', message: 'bridge must be depositAddress, deposits, withdraw, withdrawals, config or liabilitiesProof' } };
     }
   } catch (err) {
     if (err instanceof BridgeRouteError) return { error: { code: err.code, message: err.message } };
@@ -102,4 +120,34 @@ export async function auditReserves(datadir: string, nodeUrl: string, heldSats: 
   } finally {
     store.close();
   }
+}
+
+/**
+ * The liabilities tree of an exchange state read from its data dir: the root, and the proof of `userId` when given.
+ * @throws CliError when the data dir has no bridge seed (the salt) or the user holds no CRN
+ */
+export function liabilitiesOf(engine: ExchangeEngine, datadir: string, userId?: number): { root: { hash: string; sum: string; seq: number }; proof?: LiabilitiesProof } {
+  let salt: Uint8Array;
+  try {
+    salt = readLiabilitiesSalt(datadir);
+  } catch (err) {
+    throw new CliError(`no chain bridge in ${datadir} (its seed salts the user tags): ${(err as Error).message}`);
+  }
+  const tree = buildLiabilitiesTree(engine.getHoldings('CRN'), salt, { seq: engine.seq, asset: 'CRN' });
+  const root = { hash: Buffer.from(tree.root.hash).toString('hex'), sum: tree.root.sumSats.toString(), seq: engine.seq };
+  if (userId === undefined) return { root };
+  const proof = tree.proofFor(userId);
+  if (proof === undefined) throw new CliError(`user ${userId} holds no CRN: no leaf in the liabilities tree`);
+  return { root, proof };
+}
+
+/** Verifies a proof document's text: undefined when it holds, otherwise why not. */
+export function verifyProofText(text: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+  return verifyLiabilitiesProof(doc);
 }

@@ -165,7 +165,7 @@ export function registerExchangeCommand(program: Command): void {
           }
           const id = msg.id ?? null;
           if (msg.bridge !== undefined) {
-            const p = answerBridgeLine(bridge, msg).then((a) => answer({ id, ...a }));
+            const p = answerBridgeLine(bridge, msg, { service, datadir, network: net }).then((a) => answer({ id, ...a }));
             inflight.add(p);
             void p.finally(() => inflight.delete(p));
             return;
@@ -278,6 +278,49 @@ export function registerExchangeCommand(program: Command): void {
         }
       }
       if (!report.ok || reserves?.ok === false) process.exitCode = 1;
+    });
+
+  exchange
+    .command('liabilities-proof')
+    .description("print the root of the Merkle sum tree of every account's CRN (proof of liabilities), and with --user that user's inclusion proof as JSON")
+    .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
+    .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
+    .option('--user <id>', 'the user whose proof to print')
+    .action(async (flags: CommonFlags & { user?: string }) => {
+      const { readExchangeState } = await import('../exchange/exchangeService.js');
+      const { liabilitiesOf } = await import('./exchangeBridgeCli.js');
+      const datadir = datadirOf(flags);
+      const userId = flags.user !== undefined ? positiveInt(flags.user, '--user', 0) : undefined;
+      let state;
+      try {
+        state = readExchangeState(datadir);
+      } catch (err) {
+        throw cliFailure(`cannot read the exchange state in ${datadir}`, err);
+      }
+      const { root, proof } = liabilitiesOf(state.engine, datadir, userId);
+      process.stdout.write(jsonLine(proof ?? { root }) + '\n');
+    });
+
+  exchange
+    .command('verify-liabilities')
+    .argument('<proof-file>', "a proof printed by liabilities-proof (or GET /v1/account/liabilities-proof); '-' reads standard input")
+    .description('check that a liabilities proof counts the balance it states and leads to the root it states; exits 1 when it does not')
+    .action(async (file: string) => {
+      const { verifyProofText } = await import('./exchangeBridgeCli.js');
+      let text: string;
+      try {
+        text = readFileSync(file === '-' ? 0 : file, 'utf8');
+      } catch (err) {
+        throw cliFailure(`cannot read ${file}`, err);
+      }
+      const problem = verifyProofText(text);
+      if (problem !== undefined) {
+        process.stdout.write(`INVALID: ${problem}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const p = JSON.parse(text) as { userId: number; balance: string; root: { hash: string; sum: string }; seq: number };
+      process.stdout.write(`OK: user ${p.userId}'s balance ${p.balance} is included in root ${p.root.hash} (total ${p.root.sum} at seq ${p.seq})\n`);
     });
 
   exchange

@@ -972,6 +972,21 @@ export class ExchangeEngine {
     return this.assets.map((a, i) => ({ asset: a.asset, free: acct?.free[i] ?? 0n, locked: acct?.locked[i] ?? 0n }));
   }
 
+  /**
+   * Every account's holding (free + locked; negative after a reversed deposit) of one asset, by user id, the fee
+   * account included; accounts holding none are left out. Empty for an unknown asset.
+   */
+  getHoldings(asset: string): Map<number, bigint> {
+    const out = new Map<number, bigint>();
+    const ai = this.assetIndex.get(asset);
+    if (ai === undefined) return out;
+    for (const [userId, acct] of this.accounts) {
+      const v = (acct.free[ai] ?? 0n) + (acct.locked[ai] ?? 0n);
+      if (v !== 0n) out.set(userId, v);
+    }
+    return out;
+  }
+
   /** Whether the account is frozen. */
   isFrozen(userId: number): boolean {
     return this.accounts.get(userId)?.frozen === true;

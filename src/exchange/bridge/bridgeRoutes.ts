@@ -7,12 +7,15 @@
  *   GET  /v1/deposits                            → depositHistoryRoute        (also GET /sapi/v1/capital/deposit/hisrec)
  *   POST /v1/withdrawals                         → withdrawRoute              (also POST /sapi/v1/capital/withdraw/apply)
  *   GET  /v1/withdrawals                         → withdrawHistoryRoute       (also GET /sapi/v1/capital/withdraw/history)
+ *   GET  /v1/capital/config                      → capitalConfigRoute         (also GET /sapi/v1/capital/config/getall)
+ *   GET  /v1/account/liabilities-proof           → liabilitiesProofRoute
  * @see binance-spot-api-docs (wallet endpoints: deposit address, deposit history, withdraw, withdraw history)
  */
 import { AmountError, formatFixedPoint, parseCoins } from '../../consensus/amount.js';
 import { BridgeError, type BridgeErrorCode } from './bridgeError.js';
 import type { DepositStatus, ExchangeBridge } from './exchangeBridge.js';
 import type { WithdrawalStatus } from './bridgeStore.js';
+import { buildLiabilitiesTree, type LiabilitiesProof } from './liabilitiesProof.js';
 
 /** A refused request: HTTP status and Binance's error body. */
 export class BridgeRouteError extends Error {
@@ -129,4 +132,37 @@ export function withdrawHistoryRoute(bridge: ExchangeBridge, userId: number): Ar
       confirmNo: w.confirmations,
       ...(w.reason !== null ? { info: w.reason } : {}),
     }));
+}
+
+/** The published deposit and withdrawal terms (Binance `capital/config/getall` for CRN, abridged). */
+export function capitalConfigRoute(bridge: ExchangeBridge, network: string): Array<Record<string, unknown>> {
+  return [
+    {
+      coin: 'CRN',
+      depositAllEnable: true,
+      withdrawAllEnable: true,
+      networkList: [
+        {
+          network,
+          coin: 'CRN',
+          withdrawFee: coins(bridge.withdrawalFeeSats),
+          withdrawMin: coins(bridge.minWithdrawalSats),
+          minConfirm: bridge.confirmations,
+          depositEnable: true,
+          withdrawEnable: true,
+        },
+      ],
+    },
+  ];
+}
+
+/**
+ * The user's inclusion proof in the Merkle sum tree of every account's CRN at the engine's current seq (see
+ * liabilitiesProof.ts); `holdings` from ExchangeService.getHoldings, `salt` from readLiabilitiesSalt.
+ * @throws BridgeRouteError 404 -2013 when the user holds no CRN (no leaf)
+ */
+export function liabilitiesProofRoute(holdings: { seq: number; holdings: ReadonlyMap<number, bigint> }, salt: Uint8Array, userId: number): LiabilitiesProof {
+  const proof = buildLiabilitiesTree(holdings.holdings, salt, { seq: holdings.seq, asset: 'CRN' }).proofFor(userId);
+  if (proof === undefined) throw new BridgeRouteError(404, -2013, 'The account holds no CRN: it has no leaf in the liabilities tree.');
+  return proof;
 }

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressToScriptPubKey } from '../../crypto/address.js';
+import { taggedHash } from '../../crypto/hash.js';
 import { entropyToMnemonic } from '../../crypto/hd.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ChainParams } from '../../params/chainParams.js';
@@ -145,6 +146,15 @@ function loadOrCreateMnemonic(datadir: string): string {
     }
   }
   return readFileSync(path, 'utf8').trim();
+}
+
+/**
+ * The salt of the liabilities tree's user tags, derived from the hot wallet's mnemonic file in `datadir` (a tagged
+ * hash: it reveals nothing about the mnemonic), so every proof of the same state reaches the same root.
+ * @throws Error when the data dir has no bridge seed file
+ */
+export function readLiabilitiesSalt(datadir: string): Uint8Array {
+  return taggedHash('cairn/liabilities/salt', new TextEncoder().encode(readFileSync(join(datadir, BRIDGE_SEED_FILE), 'utf8').trim()));
 }
 
 /**

@@ -5,7 +5,8 @@
  * branch with more work that double-spends a deposit before N (never credited) and one after N (reversed, the account
  * frozen when that leaves it negative, the books still balanced); a batch of withdrawals of two users paid by one
  * transaction and completed at N; another network's address refused; reserves equal to the node's view of the
- * exchange's outputs. And a SIGKILL of the exchange process between signing a batch and broadcasting it: the restart
+ * exchange's outputs; a withdrawal the hot wallet cannot pay failing with its funds unlocked; a stuck batch replaced
+ * by RBF; a coinbase deposit credited only when mature. And a SIGKILL of the exchange process between signing a batch and broadcasting it: the restart
  * broadcasts the stored tx, builds no second one, and the chain holds exactly one payment.
  */
 import { test } from 'node:test';
@@ -263,6 +264,19 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.equal(failed.status, 'failed');
   assert.match(failed.reason!, /hot wallet lacks funds/);
   assert.deepEqual(crn(6), { free: 100n * COIN, locked: 0n });
+
+  // 6. A coinbase paying a deposit address counts only once mature (coinbaseMaturity confirmations, not N).
+  const a5 = bridge.getDepositAddress(5);
+  await env.mine(1, { ...MINER, scriptPubKey: addressToScriptPubKey(a5.address, regtest.bech32Hrp) });
+  await env.mine(regtest.coinbaseMaturity - 2, MINER);
+  await bridge.tick();
+  const young = bridge.listDeposits(5)[0]!;
+  assert.deepEqual([young.status, young.confirmations, young.confirmationsNeeded], ['confirming', regtest.coinbaseMaturity - 1, regtest.coinbaseMaturity]);
+  assert.equal(crn(5).free, 0n);
+  await env.mine(1, MINER);
+  assert.equal((await bridge.tick()).credited, 1);
+  assert.equal(crn(5).free, young.amountSats);
+  assert.ok(young.amountSats > 0n);
   audit = service.audit();
   assert.ok(audit.ok, audit.problems.join('\n'));
 });

@@ -452,27 +452,38 @@ export class ExchangeBridge {
   private async settleDeposits(): Promise<{ credited: number; reversed: number }> {
     let credited = 0;
     let reversed = 0;
+    // All commands of a round are submitted together so the sequencer commits them with one fsync; each is applied
+    // (and answered) in submission order, and each bridge row changes only after its own command is durable.
+    const work: Array<Promise<void>> = [];
     for (const o of this.store.listDeposits()) {
       if (o.height !== null && !o.credited && this.confirmationsOf(o.height) >= this.neededConfirmations(o)) {
-        const out = await this.deps.submit({ type: 'CREDIT_DEPOSIT', txid: o.txid, vout: o.vout, userId: o.userId!, asset: this.asset, amount: o.valueSats });
-        if (out.result.ok) {
-          this.store.setCredited(o.txid, o.vout, true);
-          credited++;
-          this.deps.logger.info({ txid: o.txid, vout: o.vout, userId: o.userId, amount: o.valueSats.toString() }, 'bridge: deposit credited');
-        } else {
-          this.deps.logger.error({ txid: o.txid, vout: o.vout, reason: refusal(out) }, 'bridge: the engine refused a deposit credit');
-        }
+        const cmd = { type: 'CREDIT_DEPOSIT', txid: o.txid, vout: o.vout, userId: o.userId!, asset: this.asset, amount: o.valueSats } as const;
+        work.push(
+          this.deps.submit(cmd).then((out) => {
+            if (out.result.ok) {
+              this.store.setCredited(o.txid, o.vout, true);
+              credited++;
+              this.deps.logger.info({ txid: o.txid, vout: o.vout, userId: o.userId, amount: o.valueSats.toString() }, 'bridge: deposit credited');
+            } else {
+              this.deps.logger.error({ txid: o.txid, vout: o.vout, reason: refusal(out) }, 'bridge: the engine refused a deposit credit');
+            }
+          }),
+        );
       } else if (o.height === null && o.credited) {
-        const out = await this.deps.submit({ type: 'REVERSE_DEPOSIT', txid: o.txid, vout: o.vout });
-        this.store.setCredited(o.txid, o.vout, false);
-        reversed++;
-        const frozen = out.events.some((e) => e.type === 'account' && e.frozen);
-        this.deps.logger.warn(
-          { txid: o.txid, vout: o.vout, userId: o.userId, amount: o.valueSats.toString(), frozen, applied: out.result.ok },
-          frozen ? 'bridge: credited deposit reorged out; reversed, the account is negative and frozen' : 'bridge: credited deposit reorged out; reversed',
+        work.push(
+          this.deps.submit({ type: 'REVERSE_DEPOSIT', txid: o.txid, vout: o.vout }).then((out) => {
+            this.store.setCredited(o.txid, o.vout, false);
+            reversed++;
+            const frozen = out.events.some((e) => e.type === 'account' && e.frozen);
+            this.deps.logger.warn(
+              { txid: o.txid, vout: o.vout, userId: o.userId, amount: o.valueSats.toString(), frozen, applied: out.result.ok },
+              frozen ? 'bridge: credited deposit reorged out; reversed, the account is negative and frozen' : 'bridge: credited deposit reorged out; reversed',
+            );
+          }),
         );
       }
     }
+    await Promise.all(work);
     return { credited, reversed };
   }
 

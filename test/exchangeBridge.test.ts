@@ -93,7 +93,18 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   const logger = silentLogger();
   const service = await ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest'), history: false }, { logger });
   t.after(() => service.close());
-  const bridgeOptions = { params: regtest, datadir, nodeUrl: `${env.url}/api`, confirmations: CONFS, pollIntervalMs: 0, batchIntervalMs: 0 };
+  // A cold wallet (watch-only xpub) takes what the hot wallet holds above 1 CRN when a batch goes out.
+  const cold = HdAccount.fromSeed(new Uint8Array(32).fill(9), regtest, 'p2wpkh', 0);
+  const bridgeOptions = {
+    params: regtest,
+    datadir,
+    nodeUrl: `${env.url}/api`,
+    confirmations: CONFS,
+    pollIntervalMs: 0,
+    batchIntervalMs: 0,
+    coldXpub: cold.extendedPublicKey,
+    hotWalletLimitSats: COIN,
+  };
   // The bridge's clock: real time, moved ahead by the test to make a withdrawal overdue.
   let clockMs = Date.now();
   const bridgeDeps = { submit: (c: EngineCommand) => service.submit(c), logger, nowMs: () => clockMs };
@@ -232,6 +243,10 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   const paid = new Map<string, number>(batch.vout.map((o: { scriptpubkey_address: string; value: number }) => [o.scriptpubkey_address, o.value]));
   assert.equal(paid.get(toA), Number(COIN / 2n));
   assert.equal(paid.get(toB), Number(COIN / 4n));
+  // Deposits 1 and 4 made 3 CRN hot; after 0.75 paid, all above 1 CRN (less a fee margin) went to the cold wallet.
+  const coldPaid = BigInt(paid.get(cold.deriveAddress(0, 0).address) ?? 0);
+  assert.ok(coldPaid > 3n * COIN - COIN / 2n - COIN / 4n - COIN - 100_000n && coldPaid < 3n * COIN - COIN / 2n - COIN / 4n - COIN, `cold got ${coldPaid}`);
+  assert.equal(batch.vout.length, 4, 'two payments, the sweep, the change');
   assert.equal(batch.status.confirmed, true);
   assert.deepEqual(crn(1), { free: 2n * COIN - COIN / 2n - bridge.withdrawalFeeSats, locked: 0n });
   assert.deepEqual(crn(4), { free: COIN - COIN / 4n - bridge.withdrawalFeeSats, locked: 0n });

@@ -21,6 +21,7 @@ import type { ExchangeEngine } from '../exchange/engine.js';
 import { computeReserves, type ReservesReport } from '../exchange/bridge/reserves.js';
 import type { ExchangeService } from '../exchange/exchangeService.js';
 import type { Logger } from '../logging/logger.js';
+import { parseCoins } from '../consensus/amount.js';
 import { getNetworkParams } from '../params/networks.js';
 import { EsploraClient } from '../wallet/nodeClient.js';
 import { CliError } from './input.js';
@@ -30,6 +31,8 @@ export interface BridgeFlags {
   nodeUrl?: string;
   confirmations?: string;
   withdrawalFee?: string;
+  coldXpub?: string;
+  hotLimit?: string;
 }
 
 /** The node URL flag checked: an http(s) URL of an Esplora API (with its /api prefix). */
@@ -55,10 +58,26 @@ export function startBridge(flags: BridgeFlags, network: string, datadir: string
     if (!/^\d{1,15}$/.test(flags.withdrawalFee)) throw new CliError(`--withdrawal-fee must be an integer number of sats, got '${flags.withdrawalFee}'`);
     withdrawalFeeSats = BigInt(flags.withdrawalFee);
   }
+  if ((flags.coldXpub === undefined) !== (flags.hotLimit === undefined)) throw new CliError('--cold-xpub and --hot-limit go together');
+  let hotWalletLimitSats: bigint | undefined;
+  if (flags.hotLimit !== undefined) {
+    try {
+      hotWalletLimitSats = parseCoins(flags.hotLimit);
+    } catch (err) {
+      throw new CliError(`--hot-limit: ${(err as Error).message}`);
+    }
+  }
   let bridge: ExchangeBridge;
   try {
     bridge = ExchangeBridge.open(
-      { params: getNetworkParams(network), datadir, nodeUrl, ...(confirmations !== undefined ? { confirmations } : {}), ...(withdrawalFeeSats !== undefined ? { withdrawalFeeSats } : {}) },
+      {
+        params: getNetworkParams(network),
+        datadir,
+        nodeUrl,
+        ...(confirmations !== undefined ? { confirmations } : {}),
+        ...(withdrawalFeeSats !== undefined ? { withdrawalFeeSats } : {}),
+        ...(flags.coldXpub !== undefined && hotWalletLimitSats !== undefined ? { coldXpub: flags.coldXpub, hotWalletLimitSats } : {}),
+      },
       { submit: (c) => service.submit(c), logger },
     );
   } catch (err) {

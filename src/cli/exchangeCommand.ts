@@ -96,6 +96,8 @@ export function registerExchangeCommand(program: Command): void {
     .option('--node-url <url>', "run the chain bridge against this node's Esplora API (e.g. http://127.0.0.1:8730/api): deposit addresses, deposits, withdrawals; lines {\"id\",\"bridge\":\"depositAddress\"|\"deposits\"|\"withdraw\"|\"withdrawals\",\"userId\",…}")
     .option('--confirmations <n>', 'with --node-url: confirmations to credit a deposit and complete a withdrawal (default regtest 1, devnet 3, main 6)')
     .option('--withdrawal-fee <sats>', 'with --node-url: the published withdrawal fee, sats (default 10000)')
+    .option('--cold-xpub <key>', "with --node-url and --hot-limit: the cold wallet's BIP-84 account xpub (watch-only); batches send the hot wallet's excess to it")
+    .option('--hot-limit <coins>', 'with --cold-xpub: most the hot wallet keeps, in coins (e.g. 10)')
     .action(async (flags: RunFlags) => {
       const net = network(flags.network);
       const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

@@ -5,9 +5,9 @@
 /**
  * Why the bridge refused a request: `BAD_USER`, `BAD_CLIENT_ID`, `BAD_ADDRESS` (not a segwit address of the node's
  * network), `BAD_AMOUNT`, `CLIENT_ID_REUSED` (the id was used for another withdrawal), `REFUSED` (the engine refused the
- * lock: balance, frozen account), `CLOSED`.
+ * lock: balance, frozen account), `CLOSED`, `BAD_COLD_WALLET` (a cold wallet option without the other, or a private key).
  */
-export type BridgeErrorCode = 'BAD_USER' | 'BAD_CLIENT_ID' | 'BAD_ADDRESS' | 'BAD_AMOUNT' | 'CLIENT_ID_REUSED' | 'REFUSED' | 'CLOSED';
+export type BridgeErrorCode = 'BAD_COLD_WALLET' | 'BAD_USER' | 'BAD_CLIENT_ID' | 'BAD_ADDRESS' | 'BAD_AMOUNT' | 'CLIENT_ID_REUSED' | 'REFUSED' | 'CLOSED';
 
 /** A refused bridge request. */
 export class BridgeError extends Error {

@@ -36,6 +36,7 @@ export class BridgeRouteError extends Error {
 
 /** HTTP status and Binance code per bridge refusal (-1102 malformed parameter, -1130 invalid data, -2010 refused). */
 const ERROR_MAP: Readonly<Record<BridgeErrorCode, readonly [number, number]>> = Object.freeze({
+  BAD_COLD_WALLET: [500, -1000],
   BAD_USER: [400, -1102],
   BAD_CLIENT_ID: [400, -1102],
   BAD_ADDRESS: [400, -1102],

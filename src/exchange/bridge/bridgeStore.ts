@@ -125,6 +125,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deposit_addresses (user_id INTEGER PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, address TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS change_addresses (idx INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS cold_addresses (idx INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE, batch_txid TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (
   txid TEXT NOT NULL, vout INTEGER NOT NULL, value TEXT NOT NULL, user_id INTEGER, chain INTEGER NOT NULL, idx INTEGER NOT NULL,
@@ -272,6 +273,16 @@ export class BridgeStore {
     return (this.db.prepare('SELECT idx, address FROM change_addresses ORDER BY idx').all() as Array<{ idx: number; address: string }>).map((r) => ({ index: r.idx, address: r.address }));
   }
 
+  /** The cold wallet's next unused receive index (one per sweep). */
+  nextColdIndex(): number {
+    return ((this.db.prepare('SELECT MAX(idx) AS m FROM cold_addresses').get() as { m: number | null }).m ?? -1) + 1;
+  }
+
+  /** Every cold address a batch swept to. */
+  listColdAddresses(): Array<{ index: number; address: string }> {
+    return (this.db.prepare('SELECT idx, address FROM cold_addresses ORDER BY idx').all() as Array<{ idx: number; address: string }>).map((r) => ({ index: r.idx, address: r.address }));
+  }
+
   // ---- the walked chain ----------------------------------------------------------------------------------------------
 
   /** The last walked block (the cursor), or undefined before the first. */
@@ -410,8 +421,14 @@ export class BridgeStore {
    * Stores a signed batch before anything is broadcast, in one transaction: the batch, its withdrawals pointing at
    * it, and its inputs marked spent by it (so no other batch spends them).
    */
-  insertBatch(batch: Omit<BatchRow, 'broadcast' | 'height' | 'replaces' | 'replacedBy'>, withdrawalIds: readonly string[], inputs: ReadonlyArray<{ txid: string; vout: number }>): void {
+  insertBatch(
+    batch: Omit<BatchRow, 'broadcast' | 'height' | 'replaces' | 'replacedBy'>,
+    withdrawalIds: readonly string[],
+    inputs: ReadonlyArray<{ txid: string; vout: number }>,
+    cold?: { index: number; address: string },
+  ): void {
     this.db.transaction(() => {
+      if (cold !== undefined) this.db.prepare('INSERT INTO cold_addresses (idx, address, batch_txid) VALUES (?, ?, ?)').run(cold.index, cold.address, batch.txid);
       this.db.prepare('INSERT INTO batches (txid, raw_hex, network_fee, created_ms) VALUES (?, ?, ?, ?)').run(batch.txid, batch.rawHex, batch.networkFeeSats.toString(), batch.createdMs);
       const w = this.db.prepare('UPDATE withdrawals SET batch_txid = ? WHERE id = ? AND batch_txid IS NULL');
       for (const id of withdrawalIds) if (w.run(batch.txid, id).changes !== 1) throw new Error(`withdrawal ${id} is already in a batch`);

@@ -65,6 +65,14 @@ export interface ExchangeBridgeOptions {
   readonly minFeeRateSatPerVb?: number;
   /** An unconfirmed batch older than this whose fee rate is below the market's is replaced by RBF, ms (default 60,000). */
   readonly bumpAfterMs?: number;
+  /**
+   * The cold wallet: its BIP-84 account-level extended public key (watch-only; vpub/tpub on test networks). With
+   * hotWalletLimitSats, a withdrawal batch also sends what the hot wallet holds above the limit to the cold wallet's
+   * next receive address.
+   */
+  readonly coldXpub?: string;
+  /** Most the hot wallet keeps after a batch, sats (with coldXpub). */
+  readonly hotWalletLimitSats?: Sats;
   /** A withdrawal the hot wallet could not pay for this long fails and its funds are unlocked, ms (default 1 hour). */
   readonly withdrawalTimeoutMs?: number;
 }
@@ -187,6 +195,7 @@ export class ExchangeBridge {
     private readonly deps: ExchangeBridgeDeps,
     private readonly store: BridgeStore,
     private readonly account: HdAccount,
+    private readonly cold: HdAccount | undefined,
   ) {
     this.asset = options.asset ?? 'CRN';
     this.confirmations = options.confirmations ?? DEFAULT_DEPOSIT_CONFIRMATIONS[options.params.name] ?? 6;
@@ -202,14 +211,18 @@ export class ExchangeBridge {
   /**
    * Opens the bridge on an exchange data dir: the store (created if missing) and the hot wallet (its mnemonic
    * created on first use in `bridge-seed.txt`, mode 0600).
-   * @throws Error when the store or the seed file cannot be opened
+   * @throws BridgeError BAD_COLD_WALLET | WalletError bad-account (a cold xpub of another network or kind) | Error when
+   *   the store or the seed file cannot be opened
    */
   static open(options: ExchangeBridgeOptions, deps: ExchangeBridgeDeps): ExchangeBridge {
     const store = BridgeStore.open(join(options.datadir, BRIDGE_STORE_FILE));
     try {
       const mnemonic = loadOrCreateMnemonic(options.datadir);
       const account = HdAccount.fromSeed(mnemonicToWalletSeed(mnemonic), options.params, 'p2wpkh', 0);
-      return new ExchangeBridge(options, deps, store, account);
+      if ((options.coldXpub === undefined) !== (options.hotWalletLimitSats === undefined)) throw new BridgeError('BAD_COLD_WALLET', 'a cold wallet needs both its xpub and the hot-wallet limit');
+      const cold = options.coldXpub === undefined ? undefined : HdAccount.fromExtendedKey(options.coldXpub, options.params, 'p2wpkh', 0);
+      if (cold !== undefined && !cold.isWatchOnly) throw new BridgeError('BAD_COLD_WALLET', 'give the cold wallet as an extended public key, not a private one');
+      return new ExchangeBridge(options, deps, store, account, cold);
     } catch (err) {
       store.close();
       throw err;
@@ -570,6 +583,14 @@ export class ExchangeBridge {
     await this.failOverdue(pending.slice(0, MAX_BATCH_OUTPUTS).filter((w) => !paying.includes(w)));
     if (unsigned === undefined) return null;
     pending = paying;
+    const sweep = this.planSweep(coins, paying, unsigned, (outputs) => {
+      try {
+        return buildPayment({ outputs, coins, feeRateSatPerKvb, changeAddress, locktime: Math.max(0, this.tipHeight) });
+      } catch {
+        return undefined;
+      }
+    });
+    if (sweep !== undefined) unsigned = sweep.unsigned;
     const signed = signTransaction(unsigned.tx, unsigned.inputs, (a) => this.account.derivePrivateKey(a.chain, a.index), { auxRand: () => randomBytes(32) });
     const txid = hashToHex(computeTxid(signed));
     const rawHex = bytesToHex(encodeTx(signed));
@@ -577,6 +598,7 @@ export class ExchangeBridge {
       { txid, rawHex, networkFeeSats: unsigned.feeSats, createdMs: this.nowMs() },
       pending.map((w) => w.id),
       unsigned.inputs.map((c) => ({ txid: hashToHex(c.outpoint.txid), vout: c.outpoint.index })),
+      sweep?.cold,
     );
     this.unusedChange = undefined;
     this.deps.logger.info({ txid, withdrawals: pending.length, fee: unsigned.feeSats.toString() }, 'bridge: withdrawal batch signed');
@@ -630,6 +652,30 @@ export class ExchangeBridge {
     }
   }
 
+  /**
+   * With a cold wallet: the batch rebuilt with one more output sending the hot wallet's excess over the limit (after
+   * the payments, keeping twice the batch's fee as margin) to the cold wallet's next address; undefined when there is
+   * no cold wallet, the excess is under 0.001 coin, or the rebuild fails.
+   */
+  private planSweep(
+    coins: readonly WalletCoin[],
+    paying: readonly WithdrawalRow[],
+    unsigned: UnsignedTx,
+    rebuild: (outputs: TxOut[]) => UnsignedTx | undefined,
+  ): { unsigned: UnsignedTx; cold: { index: number; address: string } } | undefined {
+    if (this.cold === undefined || this.options.hotWalletLimitSats === undefined) return undefined;
+    const hotSats = coins.reduce((s, c) => s + c.value, 0n);
+    const paid = paying.reduce((s, w) => s + w.amountSats, 0n);
+    const excess = hotSats - paid - this.options.hotWalletLimitSats - 2n * unsigned.feeSats;
+    if (excess < 100_000n) return undefined;
+    const index = this.store.nextColdIndex();
+    const address = this.cold.deriveAddress(0, index);
+    const swept = rebuild([...this.paymentOutputs(paying), { value: excess, scriptPubKey: address.scriptPubKey }]);
+    if (swept === undefined) return undefined;
+    this.deps.logger.info({ excess: excess.toString(), address: address.address }, 'bridge: sweeping the hot wallet excess to the cold wallet');
+    return { unsigned: swept, cold: { index, address: address.address } };
+  }
+
   private paymentOutputs(ws: readonly WithdrawalRow[]): TxOut[] {
     const hrp = this.options.params.bech32Hrp;
     return ws.map((w) => ({ value: w.amountSats, scriptPubKey: addressToScriptPubKey(w.address, hrp) }));
@@ -666,9 +712,13 @@ export class ExchangeBridge {
 
   // ---- reserves ------------------------------------------------------------------------------------------------------
 
-  /** Every address of the exchange (deposit and change), for the reserves. */
+  /** Every address of the exchange (deposit, change and cold), for the reserves. */
   listAddresses(): string[] {
-    return [...this.store.listDepositAddresses().map((a) => a.address), ...this.store.listChangeAddresses().map((a) => a.address)];
+    return [
+      ...this.store.listDepositAddresses().map((a) => a.address),
+      ...this.store.listChangeAddresses().map((a) => a.address),
+      ...this.store.listColdAddresses().map((a) => a.address),
+    ];
   }
 
   /** Stops the timer, waits for the running round, closes the store (idempotent). */

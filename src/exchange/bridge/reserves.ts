@@ -1,6 +1,6 @@
 /**
  * Proof of reserves against liabilities for `cairn exchange audit`: the exchange's coins as the node sees them (the
- * unspent outputs of every exchange address, Esplora `/address/:a/utxo`, which includes unconfirmed outputs and leaves
+ * unspent outputs of every exchange address (deposit, change, and the cold wallet's addresses swept to), Esplora `/address/:a/utxo`, which includes unconfirmed outputs and leaves
  * out those spent in the mempool) against what it owes (every account's balance of the on-chain asset, free +
  * locked, less the withdrawals whose payment the node already has but the ledger has not completed yet).
  */
@@ -28,7 +28,11 @@ export interface ReservesReport {
  * @throws WalletError from the node client (the node cannot be read: no report rather than a wrong one)
  */
 export async function computeReserves(store: BridgeStore, node: NodeClient, heldSats: Sats): Promise<ReservesReport> {
-  const addresses = [...store.listDepositAddresses().map((a) => a.address), ...store.listChangeAddresses().map((a) => a.address)];
+  const addresses = [
+    ...store.listDepositAddresses().map((a) => a.address),
+    ...store.listChangeAddresses().map((a) => a.address),
+    ...store.listColdAddresses().map((a) => a.address),
+  ];
   let reservesSats = 0n;
   let utxoCount = 0;
   for (const a of addresses) {

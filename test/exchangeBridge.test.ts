@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { COIN } from '../src/consensus/amount.js';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { BridgeError } from '../src/exchange/bridge/bridgeError.js';
+import { BridgeRouteError, withdrawHistoryRoute, withdrawRoute } from '../src/exchange/bridge/bridgeRoutes.js';
 import { BRIDGE_STORE_FILE, BridgeStore } from '../src/exchange/bridge/bridgeStore.js';
 import { BRIDGE_SEED_FILE, ExchangeBridge } from '../src/exchange/bridge/exchangeBridge.js';
 import { computeReserves } from '../src/exchange/bridge/reserves.js';
@@ -250,6 +251,23 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.equal(batch.status.confirmed, true);
   assert.deepEqual(crn(1), { free: 2n * COIN - COIN / 2n - bridge.withdrawalFeeSats, locked: 0n });
   assert.deepEqual(crn(4), { free: COIN - COIN / 4n - bridge.withdrawalFeeSats, locked: 0n });
+  // The route functions the gateway mounts: Binance's withdraw history shape, and its errors.
+  const history = withdrawHistoryRoute(bridge, 4);
+  assert.deepEqual(history, [
+    // Newest first.
+    { id: 'w-4-too-much', withdrawOrderId: 'too-much', amount: '1.00000000', transactionFee: '0.00010000', coin: 'CRN', status: 5, state: 'failed', address: toB, txId: '', confirmNo: 0, info: (history[0] as { info: string }).info },
+    { id: w4.id, withdrawOrderId: 'pay-b', amount: '0.25000000', transactionFee: '0.00010000', coin: 'CRN', status: 6, state: 'completed', address: toB, txId: batchTxid, confirmNo: CONFS },
+  ]);
+  assert.match((history[0] as { info: string }).info, /^INSUFFICIENT_BALANCE/);
+  for (const [input, why] of [
+    [{ address: toA, amount: '0.000000001', withdrawOrderId: 'x1' }, /more than 8 decimals/],
+    [{ address: toA, amount: 'abc', withdrawOrderId: 'x2' }, /not a decimal number/],
+    [{ address: toA, amount: '0.00001', withdrawOrderId: 'x3' }, /at least 10000 sats/],
+    [{ address: toA, withdrawOrderId: 'x4' }, /'amount'/],
+    [{ address: toA, amount: '1', withdrawOrderId: 'bad id!' }, /client id/],
+  ] as const) {
+    await assert.rejects(withdrawRoute(bridge, 4, input), (e: unknown) => e instanceof BridgeRouteError && e.httpStatus === 400 && e.code === -1102 && why.test(e.message));
+  }
 
   // Reserves = the node's view of the exchange's outputs: deposits 1 and 4 in, the batch's payments and fee out.
   reserves = await computeReserves(store, node, held());

@@ -132,10 +132,12 @@ CREATE TABLE IF NOT EXISTS outputs (
   is_coinbase INTEGER NOT NULL, height INTEGER, block_hash TEXT, spent_by TEXT, spent_height INTEGER,
   credited INTEGER NOT NULL DEFAULT 0, ever_confirmed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (txid, vout));
 CREATE INDEX IF NOT EXISTS outputs_height ON outputs (height);
+CREATE INDEX IF NOT EXISTS outputs_spent ON outputs (spent_by);
 CREATE TABLE IF NOT EXISTS withdrawals (
   id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, client_id TEXT NOT NULL, address TEXT NOT NULL, amount TEXT NOT NULL,
   fee TEXT NOT NULL, locked INTEGER NOT NULL DEFAULT 0, batch_txid TEXT, finished TEXT, reason TEXT, created_ms INTEGER NOT NULL,
   UNIQUE (user_id, client_id));
+CREATE INDEX IF NOT EXISTS withdrawals_open ON withdrawals (finished, batch_txid);
 CREATE TABLE IF NOT EXISTS batches (
   txid TEXT PRIMARY KEY, raw_hex TEXT NOT NULL, network_fee TEXT NOT NULL, broadcast INTEGER NOT NULL DEFAULT 0,
   height INTEGER, created_ms INTEGER NOT NULL, replaces TEXT, replaced_by TEXT);
@@ -371,6 +373,13 @@ export class BridgeStore {
     return n;
   }
 
+  /** Deposits whose credit may change: confirmed but not credited, or credited but out of the chain. */
+  listDepositsToSettle(): OutputRow[] {
+    return (
+      this.db.prepare('SELECT * FROM outputs WHERE user_id IS NOT NULL AND ((credited = 0 AND height IS NOT NULL) OR (credited = 1 AND height IS NULL)) ORDER BY rowid').all() as OutputDb[]
+    ).map(outputOf);
+  }
+
   /** Marks a deposit credited or not (after the engine applied CREDIT_DEPOSIT or REVERSE_DEPOSIT). */
   setCredited(txid: string, vout: number, credited: boolean): void {
     this.db.prepare('UPDATE outputs SET credited = ? WHERE txid = ? AND vout = ?').run(credited ? 1 : 0, txid, vout);
@@ -405,6 +414,11 @@ export class BridgeStore {
   listWithdrawals(userId?: number): WithdrawalRow[] {
     const rows = (userId === undefined ? this.db.prepare('SELECT * FROM withdrawals ORDER BY rowid').all() : this.db.prepare('SELECT * FROM withdrawals WHERE user_id = ? ORDER BY rowid').all(userId)) as WithdrawalDb[];
     return rows.map(withdrawalOf);
+  }
+
+  /** Withdrawals not finished yet, oldest first. */
+  listOpenWithdrawals(): WithdrawalRow[] {
+    return (this.db.prepare('SELECT * FROM withdrawals WHERE finished IS NULL ORDER BY rowid').all() as WithdrawalDb[]).map(withdrawalOf);
   }
 
   /** Marks the engine's lock applied. */

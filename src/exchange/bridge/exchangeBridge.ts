@@ -385,7 +385,7 @@ export class ExchangeBridge {
     const { connected, disconnected } = await this.syncChain();
     await this.scanMempool();
     const { credited, reversed } = await this.settleDeposits();
-    for (const w of this.store.listWithdrawals()) if (!w.locked && w.finished === null) await this.lock(w);
+    for (const w of this.store.listOpenWithdrawals()) if (!w.locked) await this.lock(w);
     await this.rebroadcast();
     await this.bumpStuck();
     const batchTxid = await this.maybeBatch();
@@ -403,7 +403,11 @@ export class ExchangeBridge {
       cursor = this.store.getCursor();
     }
     const tip = await this.chain.getTipHeight();
-    let next = cursor === undefined ? Math.min(this.options.startHeight ?? tip, tip) : cursor.height + 1;
+    // The first walk starts at startHeight (default the tip); after a reorg deeper than every walked block, the walk
+    // starts again there, so no block after it is skipped.
+    const first = this.store.getMeta('firstHeight');
+    let next = cursor !== undefined ? cursor.height + 1 : first !== undefined ? Number(first) : Math.min(this.options.startHeight ?? tip, tip);
+    if (first === undefined) this.store.setMeta('firstHeight', String(next));
     let connected = 0;
     for (; next <= tip && connected < MAX_BLOCKS_PER_TICK; next++) {
       const hash = await this.chain.getBlockHashAt(next);
@@ -468,7 +472,7 @@ export class ExchangeBridge {
     // All commands of a round are submitted together so the sequencer commits them with one fsync; each is applied
     // (and answered) in submission order, and each bridge row changes only after its own command is durable.
     const work: Array<Promise<void>> = [];
-    for (const o of this.store.listDeposits()) {
+    for (const o of this.store.listDepositsToSettle()) {
       if (o.height !== null && !o.credited && this.confirmationsOf(o.height) >= this.neededConfirmations(o)) {
         const cmd = { type: 'CREDIT_DEPOSIT', txid: o.txid, vout: o.vout, userId: o.userId!, asset: this.asset, amount: o.valueSats } as const;
         work.push(
@@ -550,7 +554,7 @@ export class ExchangeBridge {
    * signed transaction is stored with its withdrawals before it is broadcast.
    */
   private async maybeBatch(): Promise<string | null> {
-    let pending = this.store.listWithdrawals().filter((w) => w.locked && w.finished === null && w.batchTxid === null);
+    let pending = this.store.listOpenWithdrawals().filter((w) => w.locked && w.batchTxid === null);
     if (pending.length === 0) return null;
     if (this.nowMs() - this.lastBatchMs < (this.options.batchIntervalMs ?? 3_000)) return null;
     this.lastBatchMs = this.nowMs();
@@ -699,8 +703,8 @@ export class ExchangeBridge {
     let completed = 0;
     for (const b of this.store.listOpenBatches()) {
       if (this.confirmationsOf(b.height) < this.confirmations) continue;
-      for (const w of this.store.listWithdrawals()) {
-        if (w.batchTxid !== b.txid || w.finished !== null) continue;
+      for (const w of this.store.listOpenWithdrawals()) {
+        if (w.batchTxid !== b.txid) continue;
         const out = await this.deps.submit({ type: 'COMPLETE_WITHDRAWAL', withdrawalId: w.id, txid: b.txid });
         if (!out.result.ok) this.deps.logger.error({ id: w.id, reason: refusal(out) }, 'bridge: the engine refused to complete a withdrawal');
         this.store.finishWithdrawal(w.id, 'completed', null);

@@ -314,6 +314,28 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   assert.ok(audit.ok, audit.problems.join('\n'));
 });
 
+test("bridge: the node's websocket starts a round at once (the poll timer alone would wait a minute)", async (t) => {
+  const env = await openRestTestNode({ rest: { rateLimit: false } });
+  t.after(() => env.close());
+  const datadir = mkdtempSync(join(tmpdir(), 'cairn-bridge-ws-'));
+  t.after(() => rmSync(datadir, { recursive: true, force: true }));
+  await env.mine(101, MINER);
+  const [coin] = spendableCoinbases(env.node.chain, MINER);
+  const logger = silentLogger();
+  const service = await ExchangeService.open({ datadir, config: defaultExchangeConfig('regtest'), history: false }, { logger });
+  t.after(() => service.close());
+  const bridge = ExchangeBridge.open({ params: regtest, datadir, nodeUrl: `${env.url}/api`, confirmations: 1, pollIntervalMs: 60_000 }, { submit: (c) => service.submit(c), logger });
+  t.after(() => bridge.close());
+  await bridge.tick();
+  bridge.start();
+  const address = bridge.getDepositAddress(1).address;
+  await postTx(env.url, payTo(coin!, address, COIN));
+  await waitFor('the deposit seen through a websocket-started round', () => bridge.listDeposits(1)[0]?.status === 'seen' || undefined, 10_000, 20);
+  await env.mine(1, MINER);
+  await waitFor('the deposit credited through a websocket-started round', () => bridge.listDeposits(1)[0]?.status === 'credited' || undefined, 10_000, 20);
+  assert.equal(service.getBalances(1).find((b) => b.asset === 'CRN')!.free, COIN);
+});
+
 /** Runs the bridge child once; answers its output lines and how it ended. */
 function runChild(datadir: string, nodeUrl: string, mode: 'run' | 'crash-after-sign'): Promise<{ lines: any[]; code: number | null; signal: string | null }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/fixtures/bridgeProcess.ts'), datadir, nodeUrl, mode, String(CONFS)], {

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { addressToScriptPubKey } from '../../crypto/address.js';
 import { taggedHash } from '../../crypto/hash.js';
 import { entropyToMnemonic } from '../../crypto/hd.js';
@@ -59,6 +60,8 @@ export interface ExchangeBridgeOptions {
   readonly pollIntervalMs?: number;
   /** A batch is built at most this often, ms (default 3,000). */
   readonly batchIntervalMs?: number;
+  /** Follow the node's websocket for new blocks and mempool changes (default true; polling goes on either way). */
+  readonly websocket?: boolean;
   /** Height the watcher starts at on its first run (default the node's tip then). */
   readonly startHeight?: number;
   /** The smallest fee rate used, sat/vB (default 1). */
@@ -130,6 +133,8 @@ export interface TickReport {
 
 /** Blocks walked per tick at most (the next tick continues). */
 const MAX_BLOCKS_PER_TICK = 500;
+/** A websocket message starts a round after this long (messages in a burst share it), ms. */
+const NUDGE_DELAY_MS = 50;
 /** Withdrawals considered for one batch at most (the rest go in the next). */
 const MAX_BATCH_OUTPUTS = 200;
 /** Mempool transactions fetched per round at most (the rest in later rounds). */
@@ -180,6 +185,10 @@ export class ExchangeBridge {
   private readonly esplora: EsploraClient;
   private readonly nowMs: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private nudged = false;
+  private socket: WebSocket | undefined;
+  private socketRetry: NodeJS.Timeout | undefined;
   private running: Promise<TickReport> | undefined;
   private lastBatchMs = 0;
   /** A change address taken for a batch that could not be built yet. */
@@ -352,21 +361,52 @@ export class ExchangeBridge {
 
   // ---- the round -----------------------------------------------------------------------------------------------------
 
-  /** Starts the poll timer (no-op when pollIntervalMs is 0). */
+  /**
+   * Starts the poll timer (no-op when pollIntervalMs is 0), and follows the node's websocket (`<nodeUrl>/v1/ws`,
+   * mempool.space's `want blocks` and `mempool-blocks`): a message starts a round at once instead of at the next
+   * poll. Without a websocket (another Esplora server, or it drops) polling alone goes on; it reconnects every minute.
+   */
   start(): void {
     const every = this.options.pollIntervalMs ?? 1_000;
-    if (every <= 0 || this.timer !== undefined) return;
-    const loop = (): void => {
-      this.timer = setTimeout(() => {
-        this.tick().then(
+    if (every <= 0 || this.polling) return;
+    this.polling = true;
+    this.schedule(every);
+    if (this.options.websocket !== false) this.connectSocket();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.nudged = false;
+      this.tick()
+        .then(
           () => undefined,
           (err: unknown) => this.deps.logger.warn({ err }, 'bridge round failed; retrying'),
-        ).finally(() => {
-          if (!this.closed) loop();
-        });
-      }, every);
-    };
-    loop();
+        )
+        .finally(() => this.schedule(this.nudged ? NUDGE_DELAY_MS : (this.options.pollIntervalMs ?? 1_000)));
+    }, delayMs);
+  }
+
+  /** A new block or mempool change: run a round now (or right after the running one). */
+  private nudge(): void {
+    this.nudged = true;
+    if (this.timer !== undefined) this.schedule(NUDGE_DELAY_MS);
+  }
+
+  private connectSocket(): void {
+    if (this.closed) return;
+    const url = `${this.options.nodeUrl.replace(/\/+$/, '').replace(/^http/i, 'ws')}/v1/ws`;
+    const socket = new WebSocket(url, { maxPayload: 1 << 20 });
+    this.socket = socket;
+    socket.on('open', () => socket.send(JSON.stringify({ action: 'want', data: ['blocks', 'mempool-blocks'] })));
+    socket.on('message', () => this.nudge());
+    socket.on('error', (err) => this.deps.logger.debug({ err: err.message, url }, 'bridge: node websocket error; polling goes on'));
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+      if (!this.closed) this.socketRetry = setTimeout(() => this.connectSocket(), 60_000);
+    });
   }
 
   /** Runs one round now (or waits for the running one and runs another). */
@@ -730,6 +770,8 @@ export class ExchangeBridge {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.socketRetry !== undefined) clearTimeout(this.socketRetry);
+    this.socket?.terminate();
     await this.running?.catch(() => undefined);
     this.store.close();
   }

@@ -125,8 +125,10 @@ export function checkOutcomeLedger(outcome: CommandOutcome): string[] {
     if (prev !== undefined && (prev.free + ev.deltaFree !== ev.free || prev.locked + ev.deltaLocked !== ev.locked)) {
       problems.push(`seq ${outcome.seq}: ledger entry of ${key} does not follow from the previous one`);
     }
-    // Only a deposit reversal may take free below zero; later credits to such an account may leave it below zero.
-    if ((ev.free < 0n && ev.deltaFree < 0n && ev.reason !== 'DEPOSIT_REVERSAL') || ev.locked < 0n) problems.push(`seq ${outcome.seq}: ${key} went negative`);
+    // Only a deposit reversal may take free from zero or above to below zero; an account already below zero (frozen)
+    // may still see fills and fees on its resting orders.
+    const wentNegative = ev.free < 0n && ev.free - ev.deltaFree >= 0n && ev.reason !== 'DEPOSIT_REVERSAL';
+    if (wentNegative || ev.locked < 0n) problems.push(`seq ${outcome.seq}: ${key} went negative`);
     last.set(key, { free: ev.free, locked: ev.locked });
   }
   for (const [asset, sum] of sums) {

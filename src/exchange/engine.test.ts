@@ -238,6 +238,9 @@ test('a reversed deposit leaves the ledger; short of funds the account goes nega
   assert.deepEqual([r2.amount, r2.free], [-3n * CRN, -2n * CRN]);
   assert.equal(h.engine.isFrozen(2), true);
   assert.equal((h.run({ type: 'REVERSE_DEPOSIT', txid, vout: 1 }) as RejectedResult).reason, 'UNKNOWN_DEPOSIT');
+  // It stays frozen while negative: unfreezing is refused.
+  assert.equal((h.run({ type: 'UNFREEZE_ACCOUNT', userId: 2 }) as RejectedResult).reason, 'INSUFFICIENT_BALANCE');
+  assert.equal(h.engine.isFrozen(2), true);
   // The state with a negative balance round-trips through the snapshot codec.
   const text = encodeEngineState(h.engine);
   assert.equal(encodeEngineState(decodeEngineState(text)), text);

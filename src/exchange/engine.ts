@@ -200,6 +200,8 @@ export class ExchangeEngine {
       case 'UNFREEZE_ACCOUNT': {
         const frozen = c.type === 'FREEZE_ACCOUNT';
         const acct = this.account(c.userId);
+        // An account left negative by a reversed deposit stays frozen until it is paid back.
+        if (!frozen && acct.free.some((v) => v < 0n)) return rejected('INSUFFICIENT_BALANCE', `user ${c.userId} has a negative balance`);
         if (acct.frozen !== frozen) {
           acct.frozen = frozen;
           this.events.push({ type: 'account', userId: c.userId, frozen });

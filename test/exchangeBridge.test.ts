@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COIN } from '../src/consensus/amount.js';
-import { addressToScriptPubKey } from '../src/crypto/address.js';
+import { addressToScriptPubKey, encodeSegwitAddress } from '../src/crypto/address.js';
 import { BridgeError } from '../src/exchange/bridge/bridgeError.js';
 import { BridgeRouteError, withdrawHistoryRoute, withdrawRoute } from '../src/exchange/bridge/bridgeRoutes.js';
 import { BRIDGE_STORE_FILE, BridgeStore } from '../src/exchange/bridge/bridgeStore.js';
@@ -189,6 +189,12 @@ test('bridge: deposits credited once at N, reorgs before and after N, a batched 
   await assert.rejects(
     bridge.requestWithdrawal({ userId: 1, clientId: 'main-net', address: 'crn1qw508d6qejxtdg4y5r3zarvary0c5xw7k7k7l6', amountSats: COIN / 10n }),
     (e: unknown) => e instanceof BridgeError && e.code === 'BAD_ADDRESS',
+  );
+  // A P2WSH address of this network is refused too: the chain takes only P2WPKH and P2TR outputs.
+  const p2wsh = encodeSegwitAddress(regtest.bech32Hrp, 0, new Uint8Array(32).fill(1));
+  await assert.rejects(
+    bridge.requestWithdrawal({ userId: 1, clientId: 'p2wsh', address: p2wsh, amountSats: COIN / 10n }),
+    (e: unknown) => e instanceof BridgeError && e.code === 'BAD_ADDRESS' && /only P2WPKH/.test(e.message),
   );
   const a4 = bridge.getDepositAddress(4);
   await postTx(env.url, payTo(coins[3]!, a4.address, COIN));

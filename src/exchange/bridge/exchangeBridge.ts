@@ -300,11 +300,15 @@ export class ExchangeBridge {
   async requestWithdrawal(req: { userId: number; clientId: string; address: string; amountSats: Sats }): Promise<WithdrawalView> {
     if (!Number.isSafeInteger(req.userId) || req.userId < 1) throw new BridgeError('BAD_USER', `user id ${req.userId} is not a positive integer`);
     if (typeof req.clientId !== 'string' || !WITHDRAWAL_CLIENT_ID_RE.test(req.clientId)) throw new BridgeError('BAD_CLIENT_ID', `client id must match ${String(WITHDRAWAL_CLIENT_ID_RE)}`);
+    let script: Uint8Array;
     try {
-      addressToScriptPubKey(req.address, this.options.params.bech32Hrp);
+      script = addressToScriptPubKey(req.address, this.options.params.bech32Hrp);
     } catch (err) {
       throw new BridgeError('BAD_ADDRESS', `not a ${this.options.params.name} address (${this.options.params.bech32Hrp}1…): ${(err as Error).message}`);
     }
+    // The chain accepts only P2WPKH and P2TR outputs: another witness program would make the whole batch invalid.
+    const payable = (script[0] === 0x00 && script.length === 22) || (script[0] === 0x51 && script.length === 34);
+    if (!payable) throw new BridgeError('BAD_ADDRESS', 'only P2WPKH (…1q…, 20-byte) and P2TR (…1p…) addresses can be paid on this chain');
     if (typeof req.amountSats !== 'bigint' || req.amountSats < this.minWithdrawalSats || req.amountSats > 21_000_000n * 100_000_000n) {
       throw new BridgeError('BAD_AMOUNT', `amount must be at least ${this.minWithdrawalSats} sats`);
     }

@@ -272,6 +272,7 @@ export function registerExchangeCommand(program: Command): void {
         }
         for (const p of report.problems) out.write(`  problem: ${p}\n`);
         for (const w of report.warnings) out.write(`  warning: ${w}\n`);
+        if (flags.nodeUrl !== undefined && reserves === undefined) out.write(`reserves: no chain bridge in ${datadir} (never run with --node-url): nothing on chain to count\n`);
         if (reserves !== undefined) {
           out.write(
             `reserves: ${reserves.ok ? 'OK' : 'SHORT'}  on chain ${reserves.reservesSats} sats in ${reserves.utxoCount} outputs  ` +

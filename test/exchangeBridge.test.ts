@@ -28,7 +28,7 @@ import { defaultExchangeConfig } from '../src/exchange/exchangeConfig.js';
 import { ExchangeService } from '../src/exchange/exchangeService.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { regtest } from '../src/params/networks.js';
-import { bytesToHex, hashToHex } from '../src/primitives/hex.js';
+import { bytesToHex } from '../src/primitives/hex.js';
 import { computeTxid, encodeTx } from '../src/primitives/tx.js';
 import type { Tx } from '../src/primitives/types.js';
 import { buildBranch, parentOfEntry, spendableCoinbases } from '../src/testing/chainFactory.js';

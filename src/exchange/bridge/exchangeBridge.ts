@@ -17,7 +17,6 @@ import { taggedHash } from '../../crypto/hash.js';
 import { entropyToMnemonic } from '../../crypto/hd.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ChainParams } from '../../params/chainParams.js';
-import { decodeBlock } from '../../primitives/block.js';
 import { bytesToHex, hashToHex, hexToBytes, txidFromHex } from '../../primitives/hex.js';
 import { computeTxid, decodeTx, encodeTx, getTxVsize } from '../../primitives/tx.js';
 import type { Sats, TxOut } from '../../primitives/types.js';
@@ -30,6 +29,7 @@ import type { EngineCommand } from '../engineCommand.js';
 import type { CommandOutcome } from '../engineEvent.js';
 import { BRIDGE_STORE_FILE, BridgeStore, type OutputRow, type WithdrawalRow, type WithdrawalStatus } from './bridgeStore.js';
 import { ChainReader } from './chainReader.js';
+import { ChainWatcher, type OwnedScript } from './chainWatcher.js';
 import { BridgeError } from './bridgeError.js';
 
 /** File of the hot wallet's BIP-39 mnemonic inside the exchange data dir (mode 0600). SECRET. */
@@ -131,14 +131,10 @@ export interface TickReport {
   readonly completed: number;
 }
 
-/** Blocks walked per tick at most (the next tick continues). */
-const MAX_BLOCKS_PER_TICK = 500;
 /** A websocket message starts a round after this long (messages in a burst share it), ms. */
 const NUDGE_DELAY_MS = 50;
 /** Withdrawals considered for one batch at most (the rest go in the next). */
 const MAX_BATCH_OUTPUTS = 200;
-/** Mempool transactions fetched per round at most (the rest in later rounds). */
-const MAX_MEMPOOL_FETCHES = 1_000;
 /** An unconfirmed broadcast batch is sent again this often, ms (after a reorg or a mempool eviction). */
 const REBROADCAST_MS = 10_000;
 
@@ -180,7 +176,8 @@ export class ExchangeBridge {
   readonly withdrawalFeeSats: Sats;
   readonly minWithdrawalSats: Sats;
   private readonly asset: string;
-  private readonly scripts = new Map<string, { userId: number | null; chain: 0 | 1; index: number }>();
+  private readonly scripts = new Map<string, OwnedScript>();
+  private readonly watcher: ChainWatcher;
   private readonly chain: ChainReader;
   private readonly esplora: EsploraClient;
   private readonly nowMs: () => number;
@@ -195,8 +192,8 @@ export class ExchangeBridge {
   private unusedChange: { index: number; address: string } | undefined;
   private readonly lastBroadcastMs = new Map<string, number>();
   private tipHeight = -1;
-  /** The node's mempool at the last round, and the txids of it already looked at. */
-  private mempool = new Set<string>();
+  /** The node's mempool at the last round. */
+  private mempool: ReadonlySet<string> = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -213,6 +210,7 @@ export class ExchangeBridge {
     this.chain = new ChainReader({ baseUrl: options.nodeUrl });
     this.esplora = new EsploraClient({ baseUrl: options.nodeUrl });
     this.nowMs = deps.nowMs ?? Date.now;
+    this.watcher = new ChainWatcher(store, this.chain, this.esplora, this.scripts, deps.logger, options.startHeight);
     for (const a of store.listDepositAddresses()) this.remember(a.address, a.userId, 0, a.index);
     for (const a of store.listChangeAddresses()) this.remember(a.address, null, 1, a.index);
   }
@@ -437,76 +435,16 @@ export class ExchangeBridge {
     return { tipHeight: this.tipHeight, connected, disconnected, credited, reversed, batchTxid, completed };
   }
 
-  /** Walks back to the fork point, then forward to the node's tip, one block per SQLite transaction. */
+  /** Walks the chain to the node's tip (see ChainWatcher.sync). */
   private async syncChain(): Promise<{ connected: number; disconnected: number }> {
-    let disconnected = 0;
-    let cursor = this.store.getCursor();
-    while (cursor !== undefined && (await this.chain.getBlockHashAt(cursor.height)) !== cursor.hash) {
-      disconnected += this.store.disconnectAbove(cursor.height - 1);
-      this.deps.logger.warn({ height: cursor.height, hash: cursor.hash }, 'bridge: block left the best chain (reorg)');
-      cursor = this.store.getCursor();
-    }
-    const tip = await this.chain.getTipHeight();
-    // The first walk starts at startHeight (default the tip); after a reorg deeper than every walked block, the walk
-    // starts again there, so no block after it is skipped.
-    const first = this.store.getMeta('firstHeight');
-    let next = cursor !== undefined ? cursor.height + 1 : first !== undefined ? Number(first) : Math.min(this.options.startHeight ?? tip, tip);
-    if (first === undefined) this.store.setMeta('firstHeight', String(next));
-    let connected = 0;
-    for (; next <= tip && connected < MAX_BLOCKS_PER_TICK; next++) {
-      const hash = await this.chain.getBlockHashAt(next);
-      if (hash === undefined) break;
-      const block = decodeBlock(await this.chain.getRawBlock(hash));
-      // A reorg between two reads: the next round walks back.
-      if (cursor !== undefined && hashToHex(block.header.prevBlock) !== cursor.hash) break;
-      const outputs: Array<{ txid: string; vout: number; valueSats: Sats; userId: number | null; chain: 0 | 1; index: number; isCoinbase: boolean }> = [];
-      const spends: Array<{ txid: string; vout: number; spentBy: string }> = [];
-      const txids: string[] = [];
-      block.txs.forEach((tx, i) => {
-        const txid = hashToHex(computeTxid(tx));
-        txids.push(txid);
-        if (i > 0) for (const input of tx.inputs) spends.push({ txid: hashToHex(input.prevout.txid), vout: input.prevout.index, spentBy: txid });
-        tx.outputs.forEach((o, vout) => {
-          const ours = this.scripts.get(bytesToHex(o.scriptPubKey));
-          if (ours !== undefined) outputs.push({ txid, vout, valueSats: o.value, userId: ours.userId, chain: ours.chain, index: ours.index, isCoinbase: i === 0 });
-        });
-      });
-      this.store.connectBlock({ block: { height: next, hash }, outputs, spends, txids });
-      cursor = { height: next, hash };
-      connected++;
-    }
-    this.tipHeight = cursor?.height ?? tip;
-    return { connected, disconnected };
+    const r = await this.watcher.sync();
+    this.tipHeight = r.tipHeight;
+    return r;
   }
 
-  /**
-   * Records deposits in the node's mempool as `seen` (shown, not spendable, not credited): fetches each new mempool
-   * tx once (at most MAX_MEMPOOL_FETCHES per round) and forgets seen deposits that left the mempool unconfirmed.
-   */
+  /** Records mempool deposits as seen (see ChainWatcher.scanMempool). */
   private async scanMempool(): Promise<void> {
-    const now = new Set(await this.chain.getMempoolTxids());
-    let fetched = 0;
-    for (const txid of now) {
-      if (this.mempool.has(txid)) continue;
-      if (fetched++ >= MAX_MEMPOOL_FETCHES) {
-        now.delete(txid); // looked at in a later round
-        continue;
-      }
-      let tx;
-      try {
-        tx = await this.esplora.getTx(txid);
-      } catch (err) {
-        if (isWalletError(err, 'not-found')) continue; // mined or evicted meanwhile
-        throw err;
-      }
-      if (tx.status.confirmed) continue;
-      tx.vout.forEach((o, vout) => {
-        const ours = this.scripts.get(bytesToHex(o.scriptPubKey));
-        if (ours !== undefined && ours.userId !== null) this.store.insertSeenDeposit({ txid, vout, valueSats: o.value, userId: ours.userId, index: ours.index });
-      });
-    }
-    this.mempool = now;
-    this.store.forgetVanishedSeen(now);
+    this.mempool = await this.watcher.scanMempool();
   }
 
   /** Credits deposits with enough confirmations and reverses credited ones that left the chain. */

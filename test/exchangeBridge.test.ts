@@ -447,6 +447,9 @@ test('cairn exchange run --node-url gives deposit addresses and credits deposits
     return waitFor(`answer ${id}`, () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((o) => o.id === id), 30_000, 20);
   };
   await waitFor('exchange ready', () => out.includes('"event":"ready"'), 60_000);
+  const ready = JSON.parse(out.split('\n')[0]!);
+  assert.deepEqual([ready.bridge.nodeUrl, ready.bridge.confirmations, ready.bridge.withdrawalFeeSats], [nodeUrl, 1, '10000']);
+  assert.match(ready.bridge.xpub, /^vpub/);
   const addr = (await ask({ bridge: 'depositAddress', userId: 5 })).result;
   assert.deepEqual([addr.coin, addr.tag, addr.path], ['CRN', '', "m/84'/1'/0'/0/0"]);
   const refused = await ask({ bridge: 'withdraw', userId: 5, address: 'crn1qw508d6qejxtdg4y5r3zarvary0c5xw7k7k7l6', amount: '0.1', withdrawOrderId: 'x' });

@@ -138,7 +138,8 @@ export function registerExchangeCommand(program: Command): void {
         throw err;
       }
       const hash = service.stateHash();
-      out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery }) + '\n');
+      const bridgeInfo = bridge === undefined ? undefined : { nodeUrl: flags.nodeUrl, confirmations: bridge.confirmations, withdrawalFeeSats: bridge.withdrawalFeeSats, xpub: bridge.extendedPublicKey };
+      out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery, bridge: bridgeInfo }) + '\n');
       await new Promise<void>((resolve) => {
         const inflight = new Set<Promise<void>>();
         const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });

@@ -315,31 +315,44 @@ export class BridgeStore {
 
   /** Connects one block's changes (the cursor moves to it), in one transaction. */
   connectBlock(c: BlockChanges): void {
+    this.connectBlocks([c]);
+  }
+
+  /**
+   * Connects consecutive blocks' changes in one transaction (one fsync for a catch-up of many blocks; a crash keeps
+   * all or none of them).
+   */
+  connectBlocks(list: readonly BlockChanges[]): void {
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO blocks (height, hash) VALUES (?, ?)').run(c.block.height, c.block.hash);
-      const upsert = this.db.prepare(
-        `INSERT INTO outputs (txid, vout, value, user_id, chain, idx, is_coinbase, height, block_hash, ever_confirmed)
-         VALUES (@txid, @vout, @value, @userId, @chain, @idx, @isCoinbase, @height, @hash, 1)
-         ON CONFLICT (txid, vout) DO UPDATE SET height = excluded.height, block_hash = excluded.block_hash, ever_confirmed = 1`,
-      );
-      for (const o of c.outputs) {
-        upsert.run({
-          txid: o.txid,
-          vout: o.vout,
-          value: o.valueSats.toString(),
-          userId: o.userId,
-          chain: o.chain,
-          idx: o.index,
-          isCoinbase: o.isCoinbase ? 1 : 0,
-          height: c.block.height,
-          hash: c.block.hash,
-        });
-      }
-      const spend = this.db.prepare('UPDATE outputs SET spent_by = ?, spent_height = ? WHERE txid = ? AND vout = ?');
-      for (const s of c.spends) spend.run(s.spentBy, c.block.height, s.txid, s.vout);
-      const confirm = this.db.prepare('UPDATE batches SET height = ? WHERE txid = ?');
-      for (const t of c.txids) if (confirm.run(c.block.height, t).changes === 1) this.settleReplacements(t);
+      for (const c of list) this.applyBlock(c);
     }).immediate();
+  }
+
+  /** One block's changes; inside connectBlocks' transaction. */
+  private applyBlock(c: BlockChanges): void {
+    this.db.prepare('INSERT INTO blocks (height, hash) VALUES (?, ?)').run(c.block.height, c.block.hash);
+    const upsert = this.db.prepare(
+      `INSERT INTO outputs (txid, vout, value, user_id, chain, idx, is_coinbase, height, block_hash, ever_confirmed)
+       VALUES (@txid, @vout, @value, @userId, @chain, @idx, @isCoinbase, @height, @hash, 1)
+       ON CONFLICT (txid, vout) DO UPDATE SET height = excluded.height, block_hash = excluded.block_hash, ever_confirmed = 1`,
+    );
+    for (const o of c.outputs) {
+      upsert.run({
+        txid: o.txid,
+        vout: o.vout,
+        value: o.valueSats.toString(),
+        userId: o.userId,
+        chain: o.chain,
+        idx: o.index,
+        isCoinbase: o.isCoinbase ? 1 : 0,
+        height: c.block.height,
+        hash: c.block.hash,
+      });
+    }
+    const spend = this.db.prepare('UPDATE outputs SET spent_by = ?, spent_height = ? WHERE txid = ? AND vout = ?');
+    for (const s of c.spends) spend.run(s.spentBy, c.block.height, s.txid, s.vout);
+    const confirm = this.db.prepare('UPDATE batches SET height = ? WHERE txid = ?');
+    for (const t of c.txids) if (confirm.run(c.block.height, t).changes === 1) this.settleReplacements(t);
   }
 
   // ---- outputs -----------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * The bridge's view of the chain: walks the node's best chain block by block through Esplora (raw blocks; cursor = the
  * last walked block's hash; on a reorg it disconnects back to the fork point first), recording outputs to the
- * exchange's addresses and spends of its outputs in the bridge store, one SQLite transaction per block; and lists the
+ * exchange's addresses and spends of its outputs in the bridge store (up to 50 blocks per SQLite transaction); and lists the
  * node's mempool for deposits not yet in a block.
  * @see Blockstream esplora API.md; Bitcoin Core's reorg: disconnect to the fork point, then connect the new branch
  */
@@ -12,11 +12,13 @@ import { computeTxid } from '../../primitives/tx.js';
 import type { Sats } from '../../primitives/types.js';
 import type { EsploraClient } from '../../wallet/nodeClient.js';
 import { isWalletError } from '../../wallet/walletError.js';
-import type { BridgeStore } from './bridgeStore.js';
+import type { BlockChanges, BridgeStore } from './bridgeStore.js';
 import type { ChainReader } from './chainReader.js';
 
 /** Blocks walked per round at most (the next round continues). */
 const MAX_BLOCKS_PER_TICK = 500;
+/** Blocks connected per SQLite transaction while catching up. */
+const BLOCKS_PER_TRANSACTION = 50;
 /** Mempool transactions fetched per round at most (the rest in later rounds). */
 const MAX_MEMPOOL_FETCHES = 1_000;
 
@@ -58,6 +60,10 @@ export class ChainWatcher {
     let next = cursor !== undefined ? cursor.height + 1 : first !== undefined ? Number(first) : Math.min(this.startHeight ?? tip, tip);
     if (first === undefined) this.store.setMeta('firstHeight', String(next));
     let connected = 0;
+    const pending: BlockChanges[] = [];
+    const flush = (): void => {
+      if (pending.length > 0) this.store.connectBlocks(pending.splice(0));
+    };
     for (; next <= tip && connected < MAX_BLOCKS_PER_TICK; next++) {
       const hash = await this.chain.getBlockHashAt(next);
       if (hash === undefined) break;
@@ -76,10 +82,12 @@ export class ChainWatcher {
           if (ours !== undefined) outputs.push({ txid, vout, valueSats: o.value, userId: ours.userId, chain: ours.chain, index: ours.index, isCoinbase: i === 0 });
         });
       });
-      this.store.connectBlock({ block: { height: next, hash }, outputs, spends, txids });
+      pending.push({ block: { height: next, hash }, outputs, spends, txids });
+      if (pending.length >= BLOCKS_PER_TRANSACTION) flush();
       cursor = { height: next, hash };
       connected++;
     }
+    flush();
     return { connected, disconnected, tipHeight: cursor?.height ?? tip };
   }
 

@@ -23,6 +23,7 @@ export const TARGETS: Readonly<Record<string, TargetRef>> = Object.freeze({
   rest: ref('rest'),
   websocket: ref('websocket'),
   rpc: ref('rpc'),
+  'liabilities-proof': ref('liabilitiesProof'),
 });
 
 /** Names of every target, in run order. */

@@ -26,6 +26,7 @@ export const TARGETS: Readonly<Record<string, TargetRef>> = Object.freeze({
   'exchange-gateway': ref('exchangeGateway'),
   web: ref('web'),
   'elect-message': ref('electMessage'),
+  'liabilities-proof': ref('liabilitiesProof'),
 });
 
 /** Names of every target, in run order. */

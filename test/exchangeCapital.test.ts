@@ -113,6 +113,7 @@ class Client {
   constructor(
     private base: string,
     readonly userId: number,
+    readonly token: string,
     readonly apiKey: string,
     private readonly secret: string,
   ) {}
@@ -145,7 +146,7 @@ async function newUser(base: string, username: string): Promise<Client> {
   const { token, userId } = login.body as { token: string; userId: number };
   const key = await http(base, 'POST', '/v1/api-keys', json({ label: 'capital' }, { authorization: `Bearer ${token}` }));
   assert.equal(key.status, 201, JSON.stringify(key.body));
-  return new Client(base, userId, key.body.apiKey as string, key.body.secretKey as string);
+  return new Client(base, userId, token, key.body.apiKey as string, key.body.secretKey as string);
 }
 
 function payTo(coin: SpendableCoin, address: string, amount: bigint): Tx {
@@ -182,6 +183,8 @@ test('exchange serve --node-url: deposit address, deposit credited at N, withdra
   assert.match(addr.body.address, /^rcrn1q/);
   assert.deepEqual([addr.body.coin, addr.body.tag], ['CRN', '']);
   assert.deepEqual((await alice.call('GET', '/sapi/v1/capital/deposit/address', { coin: 'CRN', network: 'regtest' })).body, addr.body);
+  // A login token works as on the other private routes.
+  assert.deepEqual((await http(ex.url, 'GET', '/v1/deposit/address', { headers: { authorization: `Bearer ${alice.token}` } })).body, addr.body);
   const bobAddr = await bob.call('GET', '/v1/deposit/address');
   assert.notEqual(bobAddr.body.address, addr.body.address);
   assert.equal((await alice.call('GET', '/v1/deposit/address', { coin: 'BTC' })).body.code, -1130);

@@ -1,6 +1,6 @@
 /**
- * Deposits and withdrawals over REST: a real regtest node (in this process, its Esplora REST API on an ephemeral port,
- * blocks from its own templates) and a real `cairn exchange serve --node-url` process. A user gets a deposit address
+ * Deposits and withdrawals over REST: a real regtest `cairn node` process (Esplora REST API and JSON-RPC on OS-chosen
+ * ports, blocks by `generatetoaddress`) and a real `cairn exchange serve --node-url` process. A user gets a deposit address
  * over signed REST, coins are paid to it and mined to N confirmations, and GET /api/v3/account shows them; the user
  * withdraws to a node address with POST /v1/withdrawals (a repeat of the client id answers the same withdrawal), a
  * block confirms it and GET /v1/withdrawals shows it completed; another network's address is refused with -1102;
@@ -11,22 +11,21 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { cookiePathOf } from '../src/api/rpc/rpcCookie.js';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { COIN } from '../src/consensus/amount.js';
 import { regtest } from '../src/params/networks.js';
-import { bytesToHex } from '../src/primitives/hex.js';
+import { bytesToHex, txidFromHex } from '../src/primitives/hex.js';
 import { encodeTx } from '../src/primitives/tx.js';
 import type { Tx } from '../src/primitives/types.js';
-import { spendableCoinbases } from '../src/testing/chainFactory.js';
 import { buildSignedTx, makeTestKey, testKeyAddress, type SpendableCoin } from '../src/testing/txFactory.js';
 import { waitFor } from '../src/testing/waitFor.js';
-import { openRestTestNode } from './fixtures/restTestNode.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUN = join(ROOT, 'src/cli/run.ts');
@@ -149,6 +148,63 @@ async function newUser(base: string, username: string): Promise<Client> {
   return new Client(base, userId, token, key.body.apiKey as string, key.body.secretKey as string);
 }
 
+/** A running `cairn node --network regtest` process: its Esplora base URL and JSON-RPC (cookie auth). */
+interface NodeProcess {
+  readonly url: string;
+  rpc(method: string, params: unknown[]): Promise<unknown>;
+  /** Mines `n` blocks (mempool txs included) paying `address`. */
+  mine(n: number, address: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a real regtest node on OS-chosen ports and waits for its banner. */
+async function startNode(datadir: string): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', RUN, 'node', '--network', 'regtest', '--datadir', datadir, '--rpcport', '0', '--api-port', '0', '--stratum-port', '0', '--p2p-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor('the node banner', () => {
+    if (child.exitCode !== null) throw new Error(`the node exited: ${out}`);
+    return /REST\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out) && /JSON-RPC\s+http:\/\/127\.0\.0\.1:(\d+)/.test(out);
+  }, 60_000).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  const rpcPort = Number(/JSON-RPC\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+  const apiPort = Number(/REST\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+  const cookie = readFileSync(cookiePathOf(datadir), 'utf8').trim();
+  const rpc = async (method: string, params: unknown[]): Promise<unknown> => {
+    const res = await fetch(`http://127.0.0.1:${rpcPort}/`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(cookie).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '1.0', id: 1, method, params }),
+    });
+    const reply = (await res.json()) as { result: unknown; error: unknown };
+    assert.equal(reply.error, null, `${method}: ${JSON.stringify(reply.error)}`);
+    return reply.result;
+  };
+  return {
+    url: `http://127.0.0.1:${apiPort}`,
+    rpc,
+    mine: async (n, address) => {
+      await rpc('generatetoaddress', [n, address]);
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A mature coinbase output of `key` at `address`, as the node's Esplora API lists it. */
+async function matureCoin(env: NodeProcess, address: string, tipHeight: number): Promise<SpendableCoin> {
+  const utxos = (await (await fetch(`${env.url}/api/address/${address}/utxo`)).json()) as Array<{ txid: string; vout: number; value: number; status: { confirmed: boolean; block_height?: number } }>;
+  const u = utxos.filter((x) => x.status.confirmed && (x.status.block_height ?? tipHeight) <= tipHeight - 100).sort((a, b) => a.status.block_height! - b.status.block_height!)[0];
+  assert.ok(u !== undefined, `no mature coin at ${address}: ${JSON.stringify(utxos.slice(0, 3))}`);
+  return { outpoint: { txid: txidFromHex(u.txid), index: u.vout }, output: { value: BigInt(u.value), scriptPubKey: MINER.scriptPubKey }, key: MINER };
+}
+
 function payTo(coin: SpendableCoin, address: string, amount: bigint): Tx {
   return buildSignedTx([coin], [
     { value: amount, scriptPubKey: addressToScriptPubKey(address, regtest.bech32Hrp) },
@@ -157,13 +213,14 @@ function payTo(coin: SpendableCoin, address: string, amount: bigint): Tx {
 }
 
 test('exchange serve --node-url: deposit address, deposit credited at N, withdrawal completed, over signed REST; audit holds', async (t) => {
-  const env = await openRestTestNode({ rest: { rateLimit: false } });
-  t.after(() => env.close());
   const root = mkdtempSync(join(tmpdir(), 'cairn-capital-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const datadir = join(root, 'exchange');
-  await env.mine(101, MINER);
-  const [coin] = spendableCoinbases(env.node.chain, MINER);
+  const env = await startNode(join(root, 'node'));
+  t.after(() => env.stop());
+  const minerAddress = testKeyAddress(MINER, regtest.bech32Hrp);
+  await env.mine(101, minerAddress);
+  const coin = await matureCoin(env, minerAddress, 101);
   const nodeUrl = `${env.url}/api`;
 
   const ex = await serve(['--datadir', datadir, '--node-url', nodeUrl, '--confirmations', String(CONFS)]);
@@ -200,7 +257,7 @@ test('exchange serve --node-url: deposit address, deposit credited at N, withdra
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
 
   // A deposit of 2 CRN: seen, then credited at N confirmations; GET /api/v3/account shows it.
-  const depositTx = payTo(coin!, addr.body.address as string, 2n * COIN);
+  const depositTx = payTo(coin, addr.body.address as string, 2n * COIN);
   const posted = await fetch(`${env.url}/api/tx`, { method: 'POST', body: bytesToHex(encodeTx(depositTx)) });
   const depositTxid = (await posted.text()).trim();
   assert.equal(posted.status, 200, depositTxid);
@@ -210,7 +267,7 @@ test('exchange serve --node-url: deposit address, deposit credited at N, withdra
   }, 20_000, 100);
   assert.deepEqual([seen!.txId, seen!.state, seen!.status, seen!.confirmTimes], [depositTxid, 'seen', 0, `0/${CONFS}`]);
   assert.deepEqual(await alice.crn(), { free: '0.00000000', locked: '0.00000000' });
-  await env.mine(CONFS, MINER);
+  await env.mine(CONFS, minerAddress);
   const credited = await waitFor('the deposit credited', async () => {
     const d = (await alice.call('GET', '/sapi/v1/capital/deposit/hisrec')).body as Array<Record<string, unknown>>;
     return d[0]?.state === 'credited' ? d[0] : undefined;
@@ -253,7 +310,7 @@ test('exchange serve --node-url: deposit address, deposit credited at N, withdra
     return l[0]?.state === 'broadcast' ? l[0] : undefined;
   }, 20_000, 100);
   assert.match(String(broadcast!.txId), /^[0-9a-f]{64}$/);
-  await env.mine(CONFS, MINER);
+  await env.mine(CONFS, minerAddress);
   const done = await waitFor('the withdrawal completed', async () => {
     const l = (await alice.call('GET', '/sapi/v1/capital/withdraw/history')).body as Array<Record<string, unknown>>;
     return l[0]?.state === 'completed' ? l : undefined;

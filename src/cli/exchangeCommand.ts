@@ -139,7 +139,8 @@ export function registerExchangeCommand(program: Command): void {
     .command('serve', { isDefault: true })
     .description(
       'run the exchange with its HTTP gateway: Binance spot REST under /api/v3/, streams under /ws/ and /stream, accounts, API keys, ' +
-        'faucet (devnet/regtest) and admin routes under /v1/; prints its URLs; stops cleanly on Ctrl-C or SIGTERM',
+        'faucet (devnet/regtest) and admin routes under /v1/; with --node-url the chain bridge: deposits and withdrawals of CRN ' +
+        '(/v1/deposit/address, /v1/deposits, /v1/withdrawals; Binance /sapi/v1/capital/…); prints its URLs; stops cleanly on Ctrl-C or SIGTERM',
     )
     .option('--network <name>', 'main | test | devnet | regtest (devnet/regtest: a faucet, and admin adjustments may credit any asset)', 'devnet')
     .option('--datadir <dir>', 'data directory: command log, snapshots, history, accounts, admin token (default ~/.cairn/<network>/exchange)')

@@ -1,12 +1,13 @@
 /**
  * Deposits and withdrawals over REST: a real regtest `cairn node` process (Esplora REST API and JSON-RPC on OS-chosen
- * ports, blocks by `generatetoaddress`) and a real `cairn exchange serve --node-url` process. A user gets a deposit address
- * over signed REST, coins are paid to it and mined to N confirmations, and GET /api/v3/account shows them; the user
- * withdraws to a node address with POST /v1/withdrawals (a repeat of the client id answers the same withdrawal), a
- * block confirms it and GET /v1/withdrawals shows it completed; another network's address is refused with -1102;
+ * ports, blocks by `generatetoaddress`) and a real `cairn exchange serve --node-url` process. A user gets a deposit
+ * address over signed REST, coins are paid to it and mined to N confirmations, and GET /api/v3/account shows them; the
+ * user withdraws to a node address with POST /v1/withdrawals (a repeat of the client id answers the same withdrawal),
+ * a block confirms it and GET /v1/withdrawals shows it completed; another network's address is refused with -1102;
  * another user sees none of the first user's deposits or withdrawals; the user stream carried the deposit's
- * balanceUpdate. After a SIGTERM stop, `cairn exchange audit --node-url` holds (books and reserves), and `serve`
- * without --node-url answers the capital routes with 503 -1001 (never a 500) and still shows the balance.
+ * balanceUpdate and the paid withdrawal's (amount + fee, negative). After a SIGTERM stop, `cairn exchange audit
+ * --node-url` holds (books and reserves), and `serve` without --node-url answers the capital routes with 503 -1001
+ * (never a 500) and still shows the balance.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -320,6 +321,8 @@ test('exchange serve --node-url: deposit address, deposit credited at N, withdra
   const paid = (await (await fetch(`${env.url}/api/address/${payee}/txs`)).json()) as Array<{ txid: string; status: { confirmed: boolean } }>;
   assert.deepEqual(paid.map((p) => [p.txid, p.status.confirmed]), [[broadcast!.txId, true]]);
   assert.deepEqual(await alice.crn(), { free: '1.49990000', locked: '0.00000000' });
+  const paidOut = await waitFor('the balanceUpdate of the withdrawal', () => events.filter((e) => e.e === 'balanceUpdate')[1], 10_000, 20);
+  assert.deepEqual([paidOut!.a, paidOut!.d], ['CRN', '-0.50010000']);
   const proof = await alice.call('GET', '/v1/account/liabilities-proof');
   assert.deepEqual([proof.status, proof.body.balance, proof.body.userId], [200, String(149_990_000n), alice.userId]);
   assert.equal((await bob.call('GET', '/v1/account/liabilities-proof')).body.code, -2013);

@@ -9,6 +9,7 @@ import { CliError } from './input.js';
 import { registerNodeCommand } from './nodeCommand.js';
 import { registerMinerCommand } from './minerCommand.js';
 import { registerRpcCommand } from './rpcCommand.js';
+import { registerSimCommand } from './simCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
 import { registerWalletCommand } from './walletCommand.js';
 import { registerWalletServiceCommand } from './walletServiceCommand.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWalletCommand(program);
   registerWalletServiceCommand(program);
   registerExchangeCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

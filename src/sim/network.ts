@@ -190,9 +190,10 @@ export class SimNetwork {
 
   /**
    * Sends `sizeBytes` from a to b; `deliver` runs at arrival unless the message is lost or the link is cut. Returns
-   * false when it was dropped at once (no link, partition, loss).
+   * false when it was dropped at once (no link, partition, loss). `extraDelayMs` is added to the link's delay (a
+   * sender that chooses whom to tell first, as the selfish pool's γ model).
    */
-  send(a: number, b: number, sizeBytes: number, deliver: () => void | Promise<void>): boolean {
+  send(a: number, b: number, sizeBytes: number, deliver: () => void | Promise<void>, extraDelayMs = 0): boolean {
     this.stats.sent++;
     if (!this.connected(a, b)) {
       this.stats.cut++;
@@ -204,7 +205,7 @@ export class SimNetwork {
       return false;
     }
     this.stats.bytes += sizeBytes;
-    this.queue.schedule(this.drawDelayMs(a, b, sizeBytes), () => {
+    this.queue.schedule(this.drawDelayMs(a, b, sizeBytes) + Math.max(0, extraDelayMs), () => {
       if (!this.sameGroup(a, b)) {
         this.stats.cut++;
         return;

@@ -9,8 +9,9 @@
  */
 import { hashKey, type HashKey } from '../primitives/hashKey.js';
 import { encodeBlock, decodeBlock } from '../primitives/block.js';
+import { decodeTx, encodeTx } from '../primitives/tx.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
-import type { Block, BlockHash } from '../primitives/types.js';
+import type { Block, BlockHash, Tx } from '../primitives/types.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { regtest } from '../params/networks.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
@@ -42,6 +43,11 @@ export interface SimulationOptions {
   readonly network: NetworkOptions;
   /** Default regtest (trivial PoW, no difficulty change). */
   readonly params?: ChainParams;
+  /**
+   * Time a finder takes before announcing its own block, ms (validation/relay delay once per block, as
+   * bitcoin_miningsim's --latency); default 0.
+   */
+  readonly announceDelayMs?: number;
   readonly logger?: Logger;
 }
 
@@ -72,6 +78,7 @@ export class Simulation {
   private readonly miningRng: SimRng;
   private readonly selfish = new Map<number, SelfishMiner>();
   private mining = false;
+  private readonly publishDelayMs = new Map<number, (peer: number) => number>();
   private nextBlock: { cancel(): void } | undefined;
   private readonly logger: Logger;
   private blockLimit = Infinity;
@@ -178,16 +185,48 @@ export class Simulation {
     if (result.status !== 'connected') throw new SimError('block-rejected', `${user.name}'s own block was ${result.status}: ${result.reason ?? ''}`);
     const selfish = this.selfish.get(user.index);
     if (selfish) selfish.onOwnBlock(block);
-    else this.broadcast(user, block);
+    else this.broadcast(user, block, undefined, this.options.announceDelayMs ?? 0);
     return block;
   }
 
   /** Sends a block to every peer of `from` (the real encoding; delay from its size). */
-  broadcast(from: SimUser, block: Block, except?: number): void {
+  broadcast(from: SimUser, block: Block, except?: number, delayMs = 0): void {
     const raw = encodeBlock(block);
+    const extra = this.publishDelayMs.get(from.index);
     for (const p of this.network.peers(from.index)) {
       if (p === except) continue;
-      this.network.send(from.index, p, raw.length, () => this.receiveBlock(this.users[p]!, raw, from.index));
+      const d = delayMs + (extra ? extra(p) : 0);
+      this.network.send(from.index, p, raw.length, () => this.receiveBlock(this.users[p]!, raw, from.index), d);
+    }
+  }
+
+  /**
+   * Makes a user's broadcasts reach some peers later than the link says (ms, by peer index): the selfish pool's
+   * γ model, where the pool's published block reaches a γ share of the honest miners before the honest block.
+   */
+  setPublishDelay(userIndex: number, delayMs: (peer: number) => number): void {
+    this.publishDelayMs.set(userIndex, delayMs);
+  }
+
+  /**
+   * Relays a transaction from `from` to its peers (the real encoding); a receiver that accepts it into its mempool
+   * relays it on, one that refuses it (already known, conflict, missing inputs) drops it, as Core's relay does.
+   */
+  broadcastTx(from: SimUser, tx: Tx, except?: number): void {
+    const raw = encodeTx(tx);
+    for (const p of this.network.peers(from.index)) {
+      if (p === except) continue;
+      this.network.send(from.index, p, raw.length, async () => {
+        const user = this.users[p]!;
+        const received = decodeTx(raw);
+        try {
+          await user.submit(received);
+        } catch (err) {
+          if (err instanceof SimError) return;
+          throw err;
+        }
+        this.broadcastTx(user, received, from.index);
+      });
     }
   }
 

@@ -81,7 +81,7 @@ export class SimShell {
   async start(): Promise<void> {
     this.io.print(
       `cairn sim — every user is a real cairn node (chain, mempool, assembler, keys) on a simulated network (seed ${this.options.seed}).\n` +
-        'Coinbase outputs mature after 100 blocks: mine 101 blocks with a user before it can pay.\n',
+        'A coinbase output can be spent 100 blocks after its own: mine 100 blocks with a user before it can pay.\n',
     );
     try {
       for (;;) {

@@ -2,7 +2,7 @@
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
  * --only a,b (run only these: crypto, hashKey, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange,
- * crash, exchangeCrash).
+ * sim, crash, exchangeCrash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
  * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
  */
@@ -18,6 +18,7 @@ import { runP2pBench } from './p2p.bench.js';
 import { DEFAULT_CRASH_CYCLES, runCrashSafetyBench } from './crashSafety.bench.js';
 import { runMatchingBench } from './matching.bench.js';
 import { DEFAULT_EXCHANGE_CRASH_CYCLES, runExchangeBench, runExchangeCrashBench } from './exchange.bench.js';
+import { runSimBench } from './sim.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -48,6 +49,7 @@ const results = {
   ...(want('p2p') ? { p2p: await runP2pBench(seconds) } : {}),
   ...(want('matching') ? { matching: runMatchingBench(seconds) } : {}),
   ...(want('exchange') ? { exchange: await runExchangeBench(seconds) } : {}),
+  ...(want('sim') ? { sim: await runSimBench(seconds) } : {}),
   // Minutes long: only when asked for by name.
   ...(only?.has('crash') === true ? { crash: await runCrashSafetyBench(crashCycles) } : {}),
   ...(only?.has('exchangeCrash') === true ? { exchangeCrash: await runExchangeCrashBench(crashCyclesArg >= 0 ? crashCycles : DEFAULT_EXCHANGE_CRASH_CYCLES) } : {}),

@@ -94,6 +94,11 @@ describe('sim: payments on real nodes', () => {
     assert.equal(alice.balance().spendableSats, 2n * 50n * COIN - 10n * COIN - 1_000n, 'debited amount + fee; the next coinbase matured');
     assert.equal(carol.balance().immatureSats, 50n * COIN + 1_000n, 'the miner got the fee');
     assert.equal(alice.mempool.size, 0);
+    // A user who joins late catches up by getblocks from a peer (101 blocks, more than the orphan pool would hold).
+    const dave = await sim.addUser({ name: 'dave', hashShare: 1 });
+    await sim.runToEnd();
+    assert.equal(dave.chain.tip.hashHex, alice.chain.tip.hashHex);
+    assert.equal(dave.chain.height, 101);
   });
 });
 

@@ -170,8 +170,17 @@ export function resultsTable(result: ExperimentResult): string {
 /**
  * Writes results.json, results.csv and chart.svg into `dir` (created if needed). Returns the paths written.
  * Same result → same bytes.
+ * @throws SimError io-error when the folder or a file cannot be written
  */
 export function writeResults(dir: string, result: ExperimentResult, scenario?: Scenario): string[] {
+  try {
+    return writeResultFiles(dir, result, scenario);
+  } catch (err) {
+    throw new SimError('io-error', `cannot write results to ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function writeResultFiles(dir: string, result: ExperimentResult, scenario?: Scenario): string[] {
   mkdirSync(dir, { recursive: true });
   const files = {
     json: join(dir, 'results.json'),

@@ -6,7 +6,8 @@ export type SimErrorCode =
   | 'insufficient-funds'
   | 'bad-amount'
   | 'tx-rejected'
-  | 'block-rejected';
+  | 'block-rejected'
+  | 'io-error';
 
 /**
  * An error of the simulator with a code and a reason; the CLI prints `code: message`, never a stack, for these.

@@ -228,11 +228,15 @@ export class SimShell {
       }
       case 'export': {
         const dir = await this.need('folder', 'sim-results');
-        mkdirSync(dir, { recursive: true });
         const written: string[] = [];
         if (this.lastResult) written.push(...writeResults(dir, this.lastResult));
         const state = join(dir, 'users.json');
-        writeFileSync(state, JSON.stringify(this.snapshot(), null, 2) + '\n');
+        try {
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(state, JSON.stringify(this.snapshot(), null, 2) + '\n');
+        } catch (err) {
+          throw new SimError('io-error', `cannot write ${state}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
         written.push(state);
         this.io.print(`wrote ${written.join(', ')}\n`);
         return;

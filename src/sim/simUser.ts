@@ -49,8 +49,13 @@ export const DEFAULT_PAYMENT_FEE_SATS = 1_000n;
  * One simulated user: a real node plus wallet keys. Created with SimUser.create; close() releases the store.
  */
 export class SimUser {
-  /** Outpoints ever paid to this user's script in a block this node connected (spent or not; filtered on read). */
+  /**
+   * Outpoints paid to this user's script by blocks of the current main chain and not spent by one (immature ones
+   * included; filtered against the UTXO set and the mempool on read).
+   */
   private readonly candidates = new Map<OutpointKey, Outpoint>();
+  /** This user's outpoints spent by main-chain blocks: a reorg that disconnects the spending block puts them back. */
+  private readonly spentOwn = new Map<OutpointKey, Outpoint>();
   /** Deepest reorg this node went through, blocks. */
   maxReorgDepth = 0;
   /** Number of reorgs (tip changes that disconnected blocks). */
@@ -122,12 +127,36 @@ export class SimUser {
     this.chain.on('blockConnected', ({ block, entry, txids }) => {
       this.mempool.removeForBlock(block, entry.height);
       block.txs.forEach((tx, i) => {
+        if (i > 0) {
+          for (const input of tx.inputs) {
+            const key = outpointKey(input.prevout);
+            const own = this.candidates.get(key);
+            if (own !== undefined) {
+              this.candidates.delete(key);
+              this.spentOwn.set(key, own);
+            }
+          }
+        }
         tx.outputs.forEach((out, index) => {
           if (bytesEq(out.scriptPubKey, this.scriptPubKey)) {
             const outpoint = { txid: txids[i]!, index };
             this.candidates.set(outpointKey(outpoint), outpoint);
           }
         });
+      });
+    });
+    this.chain.on('blockDisconnected', ({ block, txids }) => {
+      block.txs.forEach((tx, i) => {
+        tx.outputs.forEach((_out, index) => this.candidates.delete(outpointKey({ txid: txids[i]!, index })));
+        if (i === 0) return;
+        for (const input of tx.inputs) {
+          const key = outpointKey(input.prevout);
+          const own = this.spentOwn.get(key);
+          if (own !== undefined) {
+            this.spentOwn.delete(key);
+            this.candidates.set(key, own);
+          }
+        }
       });
     });
     this.chain.on('tipChanged', ({ reorgDepth, disconnectedTxs }) => {
@@ -154,7 +183,6 @@ export class SimUser {
     let lockedSats = 0n;
     for (const outpoint of this.candidates.values()) {
       const coin = this.chain.getCoin(outpoint);
-      // Spent (or not yet created) on this chain; kept, since a reorg may unspend it.
       if (coin === undefined) continue;
       if (coin.isCoinbase && spendHeight - coin.height < maturity) immatureSats += coin.output.value;
       else if (this.mempool.getSpender(outpoint) !== undefined) lockedSats += coin.output.value;

@@ -146,6 +146,10 @@ export async function runStale(sc: StaleScenario, progress: ProgressFn = () => {
       await s.close();
     }
   }
+  const maxDelay = Math.max(...sc.delaysSec);
+  const dense = Array.from({ length: 41 }, (_x, i) => (maxDelay * i) / 40);
+  const hopsAll = Number(rows[0]?.['meanHops'] ?? 1);
+  approx.splice(0, approx.length, ...dense.map((x) => ({ x, y: staleRateApprox(announce ? x + (hopsAll * linkMs) / 1000 : hopsAll * x, T) * 100 })));
   return {
     experiment: 'stale',
     seed: sc.seed,
@@ -287,13 +291,15 @@ export async function runDoubleSpend(sc: DoubleSpendScenario, progress: Progress
           nakamotoInCi: nak >= est.lo && nak <= est.hi ? 'yes' : 'no',
         });
         simPts.push({ x: z, y: est.value, lo: est.lo, hi: est.hi });
-        rosPts.push({ x: z, y: ros });
-        nakPts.push({ x: z, y: nak });
         progress(`doubleSpend: q=${q} z=${z} → ${est.value.toFixed(4)} [${est.lo.toFixed(4)}, ${est.hi.toFixed(4)}] Rosenfeld ${ros.toFixed(4)} whitepaper ${nak.toFixed(4)}`);
       }
     } finally {
       await merchant.close();
       await attacker.close();
+    }
+    for (let z = 0; z <= Math.max(...sc.z); z++) {
+      rosPts.push({ x: z, y: rosenfeldAttackSuccess(q, z) });
+      nakPts.push({ x: z, y: nakamotoAttackSuccess(q, z) });
     }
     series.push({ name: `simulated q=${q}`, points: simPts, style: 'markers' });
     series.push({ name: `Rosenfeld q=${q}`, points: rosPts, style: 'line' });
@@ -397,16 +403,17 @@ export async function runSelfish(sc: SelfishScenario, progress: ProgressFn = () 
           threshold: round6(selfishThreshold(gamma)),
         });
         simPts.push({ x: alpha, y: whole, lo: est.lo, hi: est.hi });
-        refPts.push({ x: alpha, y: Math.max(0, ref) });
+
         progress(`selfish: γ=${gamma} α=${alpha} → revenue ${whole.toFixed(4)} [${est.lo.toFixed(4)}, ${est.hi.toFixed(4)}] vs Eyal–Sirer ${ref.toFixed(4)}`);
       } finally {
         await s.close();
       }
     }
+    for (let i = 1; i < 50; i++) refPts.push({ x: i / 100, y: Math.max(0, selfishRevenue(i / 100, gamma)) });
     series.push({ name: `simulated γ=${gamma}`, points: simPts, style: 'markers' });
     series.push({ name: `Eyal–Sirer γ=${gamma}`, points: refPts, style: 'line' });
   }
-  series.push({ name: 'honest (revenue = α)', points: sc.alphas.map((a) => ({ x: a, y: a })), style: 'line' });
+  series.push({ name: 'honest (revenue = α)', points: [{ x: 0.01, y: 0.01 }, { x: 0.49, y: 0.49 }], style: 'line' });
   return {
     experiment: 'selfish',
     seed: sc.seed,

@@ -56,7 +56,8 @@ export function renderSvgChart(spec: ChartSpec): string {
   const xs = all.map((p) => p.x);
   const ys = all.flatMap((p) => [p.y, p.lo ?? p.y, p.hi ?? p.y]).filter(Number.isFinite);
   const xMin = Math.min(...xs, 0);
-  const xMax = Math.max(...xs, xMin + 1);
+  const xMaxData = Math.max(...xs);
+  const xMax = xMaxData > xMin ? xMaxData : xMin + 1;
   const yMin = Math.min(0, ...ys);
   const yMax = Math.max(...ys, yMin + 1e-9) * 1.05;
   const px = (x: number): number => m.l + ((x - xMin) / (xMax - xMin)) * (W - m.l - m.r);

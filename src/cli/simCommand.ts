@@ -1,6 +1,6 @@
 /**
  * `cairn sim`: the multi-user simulation on real node code (issue 14).
- *   cairn sim [--seed s] [--latency-ms n]          interactive shell (menu; reads lines from a terminal or a pipe)
+ *   cairn sim [--seed s] [--latency-ms n] [--live]  interactive shell (menu; reads lines from a terminal or a pipe)
  *   cairn sim run <scenario.json> [--out dir]      runs an experiment; prints the table; writes JSON, CSV and SVG
  */
 import { createInterface } from 'node:readline';
@@ -13,6 +13,9 @@ import { CliError } from './input.js';
 interface ShellFlags {
   seed: string;
   latencyMs: string;
+  live?: boolean;
+  blockIntervalSec: string;
+  hashesPerBlock: string;
 }
 
 interface RunFlags {
@@ -71,11 +74,20 @@ export function registerSimCommand(program: Command): void {
     .description('interactive menu: create users, transact, mine, show chains, latency, partition/heal, scenarios, export')
     .option('--seed <seed>', 'seed of the simulation (same seed and same inputs → same chains)', 'cairn')
     .option('--latency-ms <ms>', 'one-hop latency between users, ms', '1000')
+    .option('--live', 'live mode: real time and real proof of work at a simulation difficulty (default: fast mode)')
+    .option('--block-interval-sec <s>', 'live mode: target block interval, seconds', '10')
+    .option('--hashes-per-block <n>', 'live mode: expected hashes per block at the start (ASERT follows the real speed)', '65536')
     .action(async (flags: ShellFlags) => {
       const latencyMs = Number(flags.latencyMs);
       if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new CliError(`--latency-ms must be a number ≥ 0, got '${flags.latencyMs}'`);
+      const blockIntervalSec = Number(flags.blockIntervalSec);
+      const hashesPerBlock = Number(flags.hashesPerBlock);
+      if (!Number.isInteger(blockIntervalSec) || blockIntervalSec < 1) throw new CliError(`--block-interval-sec must be an integer ≥ 1, got '${flags.blockIntervalSec}'`);
+      if (!Number.isInteger(hashesPerBlock) || hashesPerBlock < 2 || hashesPerBlock > 2 ** 40) {
+        throw new CliError(`--hashes-per-block must be an integer in [2, 2^40], got '${flags.hashesPerBlock}'`);
+      }
       const { io, close } = terminalIo();
-      const shell = new SimShell({ seed: flags.seed, latencyMs }, io);
+      const shell = new SimShell({ seed: flags.seed, latencyMs, ...(flags.live ? { live: { blockIntervalSec, hashesPerBlock } } : {}) }, io);
       try {
         await shell.start();
       } catch (err) {

@@ -18,6 +18,7 @@ import type { SimUser } from './simUser.js';
 import { SimError } from './simError.js';
 import { readScenarioFile, resultsTable, runScenario, writeResults } from './scenario.js';
 import type { ExperimentResult } from './experiments.js';
+import { LiveRunner, liveParams } from './liveMode.js';
 
 /** Terminal side of the shell. `ask` resolves undefined when input ended (the shell then quits). */
 export interface ShellIo {
@@ -30,6 +31,11 @@ export interface SimShellOptions {
   readonly seed: string;
   /** One-hop latency, ms (default 1000). */
   readonly latencyMs?: number;
+  /**
+   * Live mode: real time and real PoW at a simulation difficulty (liveParams); "run" then lasts that many wall
+   * seconds. Absent = fast mode (virtual clock, trivial PoW).
+   */
+  readonly live?: { readonly blockIntervalSec: number; readonly hashesPerBlock: number };
 }
 
 /** The menu, in order: number → [name, label]. */
@@ -74,13 +80,17 @@ export class SimShell {
     this.sim = new Simulation({
       seed: options.seed,
       network: { latency: { kind: 'fixed', ms: options.latencyMs ?? 1000 }, topology: { kind: 'mesh' } },
+      ...(options.live
+        ? { params: liveParams(options.live.blockIntervalSec, options.live.hashesPerBlock), blockIntervalSec: options.live.blockIntervalSec }
+        : {}),
     });
   }
 
   /** Runs the menu loop; resolves when the user quits or input ends. Closes the simulation. */
   async start(): Promise<void> {
     this.io.print(
-      `cairn sim — every user is a real cairn node (chain, mempool, assembler, keys) on a simulated network (seed ${this.options.seed}).\n` +
+      `cairn sim — every user is a real cairn node (chain, mempool, assembler, keys) on a simulated network (seed ${this.options.seed}; ` +
+        `${this.options.live ? `live: real time, real PoW, ${this.options.live.blockIntervalSec} s blocks` : 'fast mode: virtual clock'}).\n` +
         'A coinbase output can be spent 100 blocks after its own: mine 100 blocks with a user before it can pay.\n',
     );
     try {
@@ -182,19 +192,24 @@ export class SimShell {
         const n = await this.needNumber('blocks', '1', 1, 10_000);
         for (let i = 0; i < n; i++) {
           await sim.mineBlock(u);
-          // One block interval passes between blocks, so their times advance as on a real chain.
-          await sim.runUntil(sim.queue.nowMs + sim.blockIntervalSec * 1000);
+          // Fast mode: one block interval passes between blocks, so their times advance as on a real chain.
+          if (!this.options.live) await sim.runUntil(sim.queue.nowMs + sim.blockIntervalSec * 1000);
         }
         await this.settle();
         this.io.print(`${u.name} mined ${n} block(s); its tip is height ${u.chain.height} ${short(u.chain.tip)}\n`);
         return;
       }
       case 'run': {
-        const sec = await this.needNumber('virtual seconds', '6000', 1, 1e8);
+        const live = this.options.live;
+        const sec = await this.needNumber(live ? 'wall-clock seconds' : 'virtual seconds', live ? '30' : '6000', 1, live ? 3600 : 1e8);
         const before = sim.stats.mined;
-        sim.startMining();
-        await sim.runUntil(sim.queue.nowMs + sec * 1000);
-        sim.stopMining();
+        if (live) {
+          await new LiveRunner(sim, live.hashesPerBlock / live.blockIntervalSec).run(sec * 1000);
+        } else {
+          sim.startMining();
+          await sim.runUntil(sim.queue.nowMs + sec * 1000);
+          sim.stopMining();
+        }
         await this.settle();
         this.io.print(`${sim.stats.mined - before} block(s) found in ${sec} s; one tip: ${sim.oneTip() ? 'yes' : 'no'}\n`);
         return;

@@ -274,14 +274,19 @@ export class SimUser {
    * regtest-like params: about two tries). `tag` makes blocks of different miners at the same height differ.
    */
   buildBlock(timeSec: number, tag: string): Block {
-    const template = this.assembler.createTemplate();
-    const block = this.assembler.buildBlock(template, { rewardScript: this.scriptPubKey, tag }, Math.max(template.minTimeSec, timeSec));
+    const block = this.assembleBlock(timeSec, tag);
     const params = this.chain.chainParams;
     for (let nonce = 0; nonce <= 0xffffffff; nonce++) {
       const header = { ...block.header, nonce };
       if (checkProofOfWork(computeBlockHash(header), header.bits, params.powLimit)) return { ...block, header };
     }
     throw new SimError('block-rejected', 'no nonce meets the target (params too hard for fast mode)');
+  }
+
+  /** The unsolved block (nonce 0) this user would mine now: BlockAssembler template on its tip, its coinbase. */
+  assembleBlock(timeSec: number, tag: string): Block {
+    const template = this.assembler.createTemplate();
+    return this.assembler.buildBlock(template, { rewardScript: this.scriptPubKey, tag }, Math.max(template.minTimeSec, timeSec));
   }
 
   /** Gives a block to this user's chain (the same processBlock a full node uses for mined and received blocks). */

@@ -176,6 +176,16 @@ export class Simulation {
    */
   async mineBlock(user: SimUser): Promise<Block> {
     const block = user.buildBlock(this.nowSec(), `/sim:${user.name}:${this.stats.mined}/`);
+    await this.submitMinedBlock(user, block);
+    return block;
+  }
+
+  /**
+   * A block the user solved (fast mode's trivial PoW or live mode's real grinding): counted, processed by its own
+   * node, then relayed (or withheld by a selfish miner).
+   * @throws SimError block-rejected when the user's own node refuses it
+   */
+  async submitMinedBlock(user: SimUser, block: Block): Promise<void> {
     const hash = computeBlockHash(block.header);
     this.finder.set(hashKey(hash), user.index);
     this.foundAtMs.set(hashKey(hash), this.queue.nowMs);
@@ -186,7 +196,6 @@ export class Simulation {
     const selfish = this.selfish.get(user.index);
     if (selfish) selfish.onOwnBlock(block);
     else this.broadcast(user, block, undefined, this.options.announceDelayMs ?? 0);
-    return block;
   }
 
   /** Sends a block to every peer of `from` (the real encoding; delay from its size). */

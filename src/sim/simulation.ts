@@ -251,8 +251,8 @@ export class Simulation {
   private async receiveBlock(user: SimUser, raw: Uint8Array, fromIndex: number, relay = true): Promise<void> {
     const block = decodeBlock(raw);
     const hash = computeBlockHash(block.header);
-    const known = user.chain.getEntry(hash);
-    if ((known !== undefined && known.height >= 0 && user.chain.getBlock(hash) !== undefined) || user.chain.hasOrphan(hash)) return;
+    // Already have its data (or hold it as an orphan): nothing to do, as a node ignores an inv it has.
+    if (user.chain.getBlock(hash) !== undefined || user.chain.hasOrphan(hash)) return;
     const result = await user.processBlock(block, raw);
     if (result.status === 'orphan') {
       this.requestBranch(user, fromIndex);

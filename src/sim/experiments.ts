@@ -336,8 +336,10 @@ export interface SelfishScenario {
   readonly blocks: number;
   /** Latency between honest miners, ms (default 100); the pool's links have 0. */
   readonly honestLatencyMs?: number;
-  /** Batches for the batch-means interval (default 10). */
+  /** Batches for the batch-means interval of a single run (default 10). */
   readonly batches?: number;
+  /** Independent runs per (α, γ) (default 1); with 2 or more the interval is that of their revenues. */
+  readonly replications?: number;
   readonly confidence?: number;
 }
 
@@ -378,36 +380,52 @@ export async function runSelfish(sc: SelfishScenario, progress: ProgressFn = () 
     const refPts: { x: number; y: number }[] = [];
     for (const alpha of sc.alphas) {
       if (!(alpha > 0 && alpha < 0.5)) throw new SimError('bad-scenario', `alpha must be in (0, 0.5), got ${alpha}`);
-      const s = new Simulation({ seed: `${sc.seed}/selfish/${gamma}/${alpha}`, network: { latency: { kind: 'fixed', ms: d }, topology: { kind: 'mesh' } } });
-      try {
-        const pool = await s.addUser({ name: 'pool', hashShare: alpha, behaviour: 'selfish' });
-        for (let i = 0; i < H; i++) {
-          const u = await s.addUser({ name: `honest${i}`, hashShare: (1 - alpha) / H });
-          s.network.setLinkLatency(pool.index, u.index, { kind: 'fixed', ms: 0 });
+      const R = sc.replications ?? 1;
+      const revenues: number[] = [];
+      let finders: number[] = [];
+      let mined = 0;
+      let mainChain = 0;
+      let poolIndex = 0;
+      for (let r = 0; r < R; r++) {
+        // Replication 0 keeps the seed of a single run, so adding replications keeps the first run's blocks.
+        const seed = `${sc.seed}/selfish/${gamma}/${alpha}${r === 0 ? '' : `/${r}`}`;
+        const s = new Simulation({ seed, network: { latency: { kind: 'fixed', ms: d }, topology: { kind: 'mesh' } } });
+        try {
+          const pool = await s.addUser({ name: 'pool', hashShare: alpha, behaviour: 'selfish' });
+          poolIndex = pool.index;
+          for (let i = 0; i < H; i++) {
+            const u = await s.addUser({ name: `honest${i}`, hashShare: (1 - alpha) / H });
+            s.network.setLinkLatency(pool.index, u.index, { kind: 'fixed', ms: 0 });
+          }
+          const gammaGroup = new Set(s.users.slice(1, 1 + g).map((u) => u.index));
+          s.setPublishDelay(pool.index, (peer) => (gammaGroup.has(peer) ? 0 : 2 * d));
+          s.startMining(sc.blocks);
+          await s.runToEnd();
+          finders = mainChainFinders(s, s.users[1]!);
+          mined += s.stats.mined;
+          mainChain += finders.length;
+          revenues.push(finders.filter((f) => f === pool.index).length / finders.length);
+        } finally {
+          await s.close();
         }
-        const gammaGroup = new Set(s.users.slice(1, 1 + g).map((u) => u.index));
-        s.setPublishDelay(pool.index, (peer) => (gammaGroup.has(peer) ? 0 : 2 * d));
-        s.startMining(sc.blocks);
-        await s.runToEnd();
-        const finders = mainChainFinders(s, s.users[1]!);
-        const est = meanInterval(batchShares(finders, (f) => f === pool.index, sc.batches ?? 10), sc.confidence ?? 0.95);
-        const whole = finders.filter((f) => f === pool.index).length / finders.length;
-        const ref = selfishRevenue(alpha, gamma);
-        const refEff = selfishRevenue(alpha, gammaEff);
-        rows.push({
-          gamma, gammaEff: round6(gammaEff), alpha, blocks: s.stats.mined, mainChain: finders.length,
-          revenue: round6(whole), ciLo: round6(est.lo), ciHi: round6(est.hi),
-          eyalSirer: round6(ref), eyalSirerAtGammaEff: round6(refEff), honest: alpha,
-          referenceInCi: (ref >= est.lo && ref <= est.hi) || (refEff >= est.lo && refEff <= est.hi) ? 'yes' : 'no',
-          profitable: whole > alpha ? 'yes' : 'no',
-          threshold: round6(selfishThreshold(gamma)),
-        });
-        simPts.push({ x: alpha, y: whole, lo: est.lo, hi: est.hi });
-
-        progress(`selfish: γ=${gamma} α=${alpha} → revenue ${whole.toFixed(4)} [${est.lo.toFixed(4)}, ${est.hi.toFixed(4)}] vs Eyal–Sirer ${ref.toFixed(4)}`);
-      } finally {
-        await s.close();
       }
+      const conf = sc.confidence ?? 0.95;
+      // One run: batch means of its main chain (understates the spread near α = 0.5, where the pool's leads are long);
+      // several: the interval of the independent replications' revenues.
+      const est = R > 1 ? meanInterval(revenues, conf) : meanInterval(batchShares(finders, (f) => f === poolIndex, sc.batches ?? 10), conf);
+      const whole = revenues.reduce((a, b) => a + b, 0) / R;
+      const ref = selfishRevenue(alpha, gamma);
+      const refEff = selfishRevenue(alpha, gammaEff);
+      rows.push({
+        gamma, gammaEff: round6(gammaEff), alpha, blocks: mined, mainChain,
+        revenue: round6(whole), ciLo: round6(est.lo), ciHi: round6(est.hi),
+        eyalSirer: round6(ref), eyalSirerAtGammaEff: round6(refEff), honest: alpha,
+        referenceInCi: (ref >= est.lo && ref <= est.hi) || (refEff >= est.lo && refEff <= est.hi) ? 'yes' : 'no',
+        profitable: whole > alpha ? 'yes' : 'no',
+        threshold: round6(selfishThreshold(gamma)),
+      });
+      simPts.push({ x: alpha, y: whole, lo: est.lo, hi: est.hi });
+      progress(`selfish: γ=${gamma} α=${alpha} → revenue ${whole.toFixed(4)} [${est.lo.toFixed(4)}, ${est.hi.toFixed(4)}] vs Eyal–Sirer ${ref.toFixed(4)}`);
     }
     for (let i = 1; i < 50; i++) refPts.push({ x: i / 100, y: Math.max(0, selfishRevenue(i / 100, gamma)) });
     series.push({ name: `simulated γ=${gamma}`, points: simPts, style: 'markers' });
@@ -420,7 +438,10 @@ export async function runSelfish(sc: SelfishScenario, progress: ProgressFn = () 
     columns: ['gamma', 'gammaEff', 'alpha', 'blocks', 'mainChain', 'revenue', 'ciLo', 'ciHi', 'eyalSirer', 'eyalSirerAtGammaEff', 'honest', 'referenceInCi', 'profitable', 'threshold'],
     rows,
     notes: [
-      `pool + ${H} honest miners, honest latency ${d} ms, pool links 0 ms; revenue = pool's share of the main chain (batch-means CI)`,
+      `pool + ${H} honest miners, honest latency ${d} ms, pool links 0 ms; revenue = pool's share of the main chain`,
+      (sc.replications ?? 1) > 1
+        ? `interval: ${sc.replications} independent runs of ${sc.blocks} blocks`
+        : 'interval: batch means of one run (narrower than the true spread near α = 0.5; use replications)',
       'threshold (1−γ)/(3−2γ): 1/3 at γ = 0, 1/4 at γ = 0.5 — selfish mining pays where revenue > α',
     ],
     chart: { title: 'Selfish pool relative revenue vs hash share', xLabel: 'pool hash share α', yLabel: 'share of main-chain blocks', series },

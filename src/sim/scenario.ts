@@ -93,6 +93,7 @@ export function parseScenario(value: unknown): Scenario {
       num(value, 'blocks', { ...blocks, required: true });
       num(value, 'honestLatencyMs', { min: 0 });
       num(value, 'batches', { min: 2, max: 1000, int: true });
+      num(value, 'replications', { min: 1, max: 1000, int: true });
       return value as unknown as SelfishScenario;
     case 'fairness':
       num(value, 'users', { min: 2, max: 200, int: true });

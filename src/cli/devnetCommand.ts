@@ -5,6 +5,7 @@ import { formatCoins } from '../consensus/amount.js';
 import { DEFAULT_NODE_COUNT, Devnet, type DevnetSnapshot, type NodeStatusRow } from '../devnet/devnet.js';
 import { DevnetError } from '../devnet/devnetError.js';
 import type { DevnetManifest } from '../devnet/devnetManifest.js';
+import { formatExchangeLine, formatExchangeStatusPart } from '../devnet/devnetExchange.js';
 import { createLogger, moduleLogger, type LogLevel, type Logger } from '../logging/logger.js';
 import { devnet as devnetParams } from '../params/networks.js';
 import type { Sats } from '../primitives/types.js';
@@ -105,7 +106,7 @@ export function formatDevnetTable(snapshot: DevnetSnapshot): string[] {
   const rows = [HEADERS, ...snapshot.nodes.map(nodeCells)];
   const widths = HEADERS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-  return [...lines, tipsLine(snapshot), formatWalletLine(snapshot.wallet)];
+  return [...lines, tipsLine(snapshot), formatWalletLine(snapshot.wallet), ...(snapshot.exchange !== undefined ? [formatExchangeLine(snapshot.exchange)] : [])];
 }
 
 /** One plain status line (logs, pipes): heights, peers, mempools, wallet counters. */
@@ -121,6 +122,7 @@ export function formatDevnetStatusLine(snapshot: DevnetSnapshot): string {
     `mempool ${per((r) => val(r, r.gauges?.mempoolTxs))}`,
     ...snapshot.nodes.filter((r) => r.state !== 'up').map((r) => `${r.name} ${r.state}`),
     `demo txs sent ${w.sent} confirmed ${w.confirmed} pending ${w.pending} refused ${w.failed}`,
+    ...(snapshot.exchange !== undefined ? [formatExchangeStatusPart(snapshot.exchange)] : []),
   ].join(' | ');
 }
 
@@ -160,6 +162,13 @@ function banner(manifest: DevnetManifest, devnet: Devnet, collectorAvailable: bo
     lines.push(
       `  wallet service ${w.url}/v1/ (register, login, POST /v1/faucet) — its faucet ${w.faucetAddress} is funded by node1's miner; ` +
         `seed ${w.faucetMnemonicFile} (devnet only), data ${w.datadir}`,
+    );
+  }
+  const x = manifest.exchange;
+  if (x != null) {
+    lines.push(
+      `  exchange ${x.restBase} (Binance spot REST; streams ${x.wsUrl}/ws/<stream>; accounts ${x.url}/v1/) — ${x.symbol} with demo traders; ` +
+        `curl '${x.restBase}depth?symbol=${x.symbol}&limit=5'; data ${x.datadir}`,
     );
   }
   lines.push(
@@ -209,6 +218,7 @@ export function registerDevnetCommand(program: Command): void {
       const siblings = command.parent?.commands ?? [];
       const collectorAvailable = siblings.some((c) => c.name() === 'log-collector');
       const walletServiceAvailable = siblings.some((c) => c.name() === 'wallet-service');
+      const exchangeAvailable = siblings.some((c) => c.name() === 'exchange');
       const nodeCommand = siblings.find((c) => c.name() === 'node');
       const hasNodeFlag = (long: string): boolean => nodeCommand?.options.some((o) => o.long === long) ?? false;
       const nodeFlags = { p2pPort: hasNodeFlag('--p2p-port'), connect: hasNodeFlag('--connect'), nodeName: hasNodeFlag('--node-name') };
@@ -232,6 +242,7 @@ export function registerDevnetCommand(program: Command): void {
             cairn: { command: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]!] },
             logCollector: collectorAvailable,
             walletService: walletServiceAvailable,
+            exchange: exchangeAvailable,
             nodeFlags,
             stopTimeoutMs,
           },
@@ -284,7 +295,7 @@ export function registerDevnetCommand(program: Command): void {
       clearInterval(timer);
       if (live) draw();
       out.write(
-        `\nstopping (${why}): the demo wallet${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
+        `\nstopping (${why}): the demo wallet${manifest.exchange != null ? ', the demo traders, the exchange' : ''}${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
           `(SIGINT, then SIGKILL after ${stopTimeoutMs / 1000} s), then the log collector…\n`,
       );
       const report = await devnet.stop();
@@ -297,7 +308,7 @@ export function registerDevnetCommand(program: Command): void {
       out.write(
         `stopped. ${formatWalletLine(snapshot.wallet)}\n` +
           `  data:    ${final.dir} (node data dirs ${final.nodes.map((n) => n.name).join(', ')}; devnet.json; demo-wallet.json` +
-          `${final.walletService != null ? '; wallet-service/, faucet-mnemonic.txt' : ''})\n` +
+          `${final.walletService != null ? '; wallet-service/, faucet-mnemonic.txt' : ''}${final.exchange != null ? '; exchange/' : ''})\n` +
           (final.collector !== null
             ? `  logs:    ${final.collector.dir} (cairn logs --dir ${final.collector.dir}); per node in ${join(final.dir, '<node>', 'logs')}\n`
             : `  logs:    per node in ${join(final.dir, '<node>', 'logs')}\n`) +

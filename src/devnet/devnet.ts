@@ -22,6 +22,8 @@ import type { Logger } from 'pino';
 import type { LogLevel } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { DemoSpender, type DemoSpenderStats, type SpenderNodeView } from './demoSpender.js';
+import { DEMO_TRADERS_OFF, DemoTraders } from './demoTraders.js';
+import { devnetExchangeRecord, EXCHANGE_PORT_OFFSET, exchangeServeArgs, readExchangeMarket, type DevnetExchangeStatus, type ExchangeMarketView } from './devnetExchange.js';
 import { openDemoWallet, type DemoKeys } from './demoWallet.js';
 import { DevnetError } from './devnetError.js';
 import {
@@ -82,6 +84,8 @@ export interface DevnetOptions {
   readonly logCollector: boolean;
   /** Start `cairn wallet-service` with a faucet node1 mines to (needs 2+ nodes; default false). */
   readonly walletService?: boolean;
+  /** Start `cairn exchange serve` (CRN/USD) with demo traders (default false: a build without `cairn exchange`). */
+  readonly exchange?: boolean;
   readonly nodeFlags: NodeFlagSupport;
   /**
    * Time a node gets to stop on SIGINT before SIGKILL, ms (default 30,000; the wallet service and the log collector
@@ -121,6 +125,8 @@ export interface DevnetSnapshot {
   readonly collector: { readonly state: string; readonly pid: number | undefined } | undefined;
   /** The wallet service child, if the devnet runs one. */
   readonly walletService?: { readonly state: string; readonly pid: number | undefined; readonly url: string } | undefined;
+  /** The exchange child and its demo traders, if the devnet runs them. */
+  readonly exchange?: DevnetExchangeStatus | undefined;
 }
 
 /** How each child ended on stop(). */
@@ -154,6 +160,7 @@ function recordedChildren(m: DevnetManifest): RecordedProcess[] {
     ...m.nodes.map((n) => ({ name: n.name, pid: n.pid, marker: n.datadir })),
     ...(m.collector !== null ? [{ name: 'log-collector', pid: m.collector.pid, marker: m.collector.dir }] : []),
     ...(m.walletService != null ? [{ name: 'wallet-service', pid: m.walletService.pid, marker: m.walletService.datadir }] : []),
+    ...(m.exchange != null ? [{ name: 'exchange', pid: m.exchange.pid, marker: m.exchange.datadir }] : []),
   ];
 }
 
@@ -182,6 +189,11 @@ export class Devnet {
   private supervisor: Supervisor | undefined;
   private collector: SupervisedProcess | undefined;
   private walletService: SupervisedProcess | undefined;
+  private exchange: SupervisedProcess | undefined;
+  private traders: DemoTraders | undefined;
+  private exchangeMarket: ExchangeMarketView | undefined;
+  private exchangeOkAtMs = 0;
+  private exchangePolling = false;
   private spender: DemoSpender | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private logger: Logger | undefined;
@@ -261,6 +273,14 @@ export class Devnet {
     if (faucetAddress !== undefined) {
       const port = await planServicePort(previous?.walletService?.port, nodes[0]!.ports.api + 1, taken);
       walletService = { url: `http://127.0.0.1:${port}`, port, datadir: join(dir, 'wallet-service'), faucetMnemonicFile, faucetAddress, pid: previous?.walletService?.pid ?? null };
+      taken.add(port);
+    }
+    let exchange: DevnetManifest['exchange'] = null;
+    if (options.exchange === true) {
+      // node1's api port + 5: free in the base-port layout (as `cairn exchange`'s default 28735 is to node 28730).
+      const port = await planServicePort(previous?.exchange?.port, nodes[0]!.ports.api + EXCHANGE_PORT_OFFSET, taken);
+      exchange = devnetExchangeRecord(dir, port, previous?.exchange?.pid ?? null);
+      taken.add(port);
     }
     const manifest: DevnetManifest = {
       version: DEVNET_MANIFEST_VERSION,
@@ -278,11 +298,13 @@ export class Devnet {
               ...nodes.map((n) => n.logDir),
               supervisorLogDir,
               ...(walletService !== null ? [join(walletService.datadir, 'logs')] : []),
+              ...(exchange !== null ? [exchange.logDir] : []),
             ],
             pid: null,
           }
         : null,
       walletService,
+      exchange,
       demoWallet: { file: walletFile },
     };
     writeManifest(manifest);
@@ -391,8 +413,10 @@ export class Devnet {
       });
       this.walletService.onStart = (pid) => this.update((m) => ({ ...m, walletService: m.walletService == null ? null : { ...m.walletService, pid } }));
     }
+    this.addExchange(supervisor, serviceStopTimeoutMs);
     // However this process ends — stop(), a crash, a SIGKILL — the children's links close and they stop themselves.
     supervisor.startAll();
+    this.traders?.start();
 
     this.spender = new DemoSpender(
       { params: this.options.params, txRate: this.manifest.txRate, nodeCount: this.manifest.nodes.length },
@@ -402,6 +426,40 @@ export class Devnet {
     const period = this.options.pollIntervalMs ?? 1_000;
     this.pollTimer = setInterval(() => this.pollAll(period), period);
     this.pollAll(period);
+  }
+
+  /** Adds the `cairn exchange serve` child (stopped with the wallet service, before the nodes) and its demo traders. */
+  private addExchange(supervisor: Supervisor, stopTimeoutMs: number): void {
+    const record = this.manifest.exchange;
+    if (record == null) return;
+    const { cairn } = this.options;
+    this.exchange = supervisor.add({
+      name: 'exchange',
+      command: cairn.command,
+      args: [...cairn.args, ...exchangeServeArgs(record, this.options.params.name, this.options.logLevel)],
+      consoleFile: record.consoleLog,
+      stopTimeoutMs,
+      stopStage: 0,
+    });
+    this.exchange.onStart = (pid) => this.update((m) => ({ ...m, exchange: m.exchange == null ? null : { ...m.exchange, pid } }));
+    this.traders = new DemoTraders(
+      { baseUrl: record.url, adminTokenFile: record.adminTokenFile, symbol: record.symbol },
+      this.logger !== undefined ? { logger: this.logger } : {},
+    );
+  }
+
+  /** Polls the exchange's market for the table (one poll at a time). */
+  private pollExchange(timeoutMs: number): void {
+    const record = this.manifest.exchange;
+    if (record == null || this.exchangePolling || this.exchange?.state !== 'running') return;
+    this.exchangePolling = true;
+    readExchangeMarket(record, timeoutMs)
+      .then((market) => {
+        this.exchangeMarket = market;
+        this.exchangeOkAtMs = Date.now();
+      })
+      .catch(() => undefined) // not up yet, or gone: the line shows it
+      .finally(() => (this.exchangePolling = false));
   }
 
   private spenderView(): SpenderNodeView[] {
@@ -415,6 +473,7 @@ export class Devnet {
   }
 
   private pollAll(periodMs: number): void {
+    this.pollExchange(Math.max(300, periodMs - 100));
     for (const [index, live] of this.live.entries()) {
       if (live.polling || live.process.state !== 'running') continue;
       live.polling = true;
@@ -479,17 +538,28 @@ export class Devnet {
         this.walletService && this.manifest.walletService != null
           ? { state: this.walletService.state, pid: this.walletService.pid, url: this.manifest.walletService.url }
           : undefined,
+      exchange:
+        this.exchange && this.manifest.exchange != null
+          ? {
+              state: this.exchange.state === 'running' ? (now - this.exchangeOkAtMs < 3_000 ? 'up' : 'starting') : this.exchange.state,
+              pid: this.exchange.pid,
+              url: this.manifest.exchange.url,
+              symbol: this.manifest.exchange.symbol,
+              market: this.exchangeMarket,
+              traders: this.traders?.getStats() ?? DEMO_TRADERS_OFF,
+            }
+          : undefined,
     };
   }
 
   /**
-   * Stops everything: the demo spender, then the wallet service (a client of node1), then every node (SIGINT, SIGKILL
+   * Stops everything: the demo spender and traders, then the wallet service (a client of node1) and the exchange, then every node (SIGINT, SIGKILL
    * after stopTimeoutMs), then the log collector (so it takes the nodes' last lines), and marks devnet.json as not
    * running.
    */
   async stop(): Promise<DevnetStopReport> {
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
-    await this.spender?.stop();
+    await Promise.all([this.spender?.stop(), this.traders?.stop()]);
     const children = (await this.supervisor?.stop()) ?? [];
     const report = children.map(({ name, code, signal, killed }) => ({ name, code, signal, killed }));
     this.update((m) => ({ ...m, supervisor: { ...m.supervisor, running: false } }));

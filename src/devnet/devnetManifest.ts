@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DevnetError } from './devnetError.js';
+import type { DevnetExchangeRecord } from './devnetExchange.js';
 
 /** Version of the devnet.json layout. */
 export const DEVNET_MANIFEST_VERSION = 1;
@@ -89,6 +90,8 @@ export interface DevnetManifest {
   readonly collector: DevnetCollectorRecord | null;
   /** The wallet service with the funded faucet; null when this build has no `cairn wallet-service` (absent before it was added). */
   readonly walletService?: DevnetWalletServiceRecord | null;
+  /** The `cairn exchange serve` child and its URLs; null/absent when this build has no `cairn exchange`. */
+  readonly exchange?: DevnetExchangeRecord | null;
   readonly demoWallet: { readonly file: string };
 }
 

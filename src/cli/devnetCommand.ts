@@ -189,7 +189,8 @@ export function registerDevnetCommand(program: Command): void {
     .description(
       'run a local network of real `cairn node` processes on the devnet chain (real proof of work), linked to each other, ' +
         'mining to a demo wallet that sends signed transactions between its addresses (node1 funds the faucet of a ' +
-        '`cairn wallet-service` the devnet also runs); shows a live table; Ctrl-C stops ' +
+        '`cairn wallet-service` the devnet also runs), and an exchange (`cairn exchange serve`, CRN/USD) where demo traders ' +
+        'trade over the signed REST API; shows a live table; Ctrl-C stops ' +
         'everything cleanly. <dir>/devnet.json lists every node (data dir, ports, p2p address, RPC cookie); running again ' +
         'on the same dir resumes the same chain. `npm start` runs this',
     )

@@ -2,7 +2,8 @@
  * `cairn devnet`: a local network of N real `cairn node` processes on the devnet chain (real proof of work), each with
  * its own data dir and fixed ports under one dir, linked with --connect, mining to a demo wallet whose DemoSpender then
  * moves the mined coins around — except node1's, which pays the faucet of a `cairn wallet-service` child (when the devnet
- * has 2 or more nodes); plus a `cairn log-collector` child consolidating every process's logs. The cluster is
+ * has 2 or more nodes); a `cairn exchange serve` child (CRN/USD) on which DemoTraders trade (devnetExchange.ts,
+ * demoTraders.ts); plus a `cairn log-collector` child consolidating every process's logs. The cluster is
  * described in `<dir>/devnet.json`; running again on the same dir resumes the same chain, ports and wallet.
  *
  * Layout of the dir:
@@ -10,6 +11,8 @@
  *   demo-wallet.json       the demo wallet (UNENCRYPTED mnemonic: devnet only)
  *   faucet-mnemonic.txt    the wallet service's faucet mnemonic (UNENCRYPTED, mode 0600: devnet only)
  *   wallet-service/        the wallet service's data dir; wallet-service.console.log its output
+ *   exchange/              the exchange's data dir (command log, snapshots, history, accounts, admin.token, logs/);
+ *                          exchange.console.log its output
  *   node<i>/               node i's data dir: chain.sqlite, .cookie, node.json, logs/, console.log
  *   devnet/logs/           the supervisor's own logs
  *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector

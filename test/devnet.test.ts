@@ -203,6 +203,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   const depth = JSON.parse(await get(`${m.exchange!.restBase}depth?symbol=CRNUSD&limit=5`)) as { bids: string[][]; asks: string[][] };
   assert.ok(depth.bids.length > 0 && depth.asks.length > 0, `the makers quote both sides: ${JSON.stringify(depth)}`);
   assert.match(first.output(), /exchange up last \d+\.\d{2} [\d.]+ orders\/s/);
+  t.diagnostic(`${trades.length} trades on the exchange after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
   t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
 
   // The wallet service's faucet, funded by node1's miner, pays a newly registered user.

@@ -156,9 +156,13 @@ export class DemoTraders {
 
   /** Counters now. */
   getStats(): DemoTraderStats {
-    const now = Date.now();
-    while (this.recentOrdersMs.length > 0 && this.recentOrdersMs[0]! < now - RATE_WINDOW_MS) this.recentOrdersMs.shift();
+    this.pruneRecent(Date.now());
     return { state: this.state, ordersSent: this.ordersSent, ordersPerSec: this.recentOrdersMs.length / (RATE_WINDOW_MS / 1000), refused: this.refused, errors: this.errors };
+  }
+
+  /** Drops order times older than the rate window (the list holds at most a window's orders). */
+  private pruneRecent(nowMs: number): void {
+    while (this.recentOrdersMs.length > 0 && this.recentOrdersMs[0]! < nowMs - RATE_WINDOW_MS) this.recentOrdersMs.shift();
   }
 
   private schedule(delayMs: number): void {
@@ -240,7 +244,8 @@ export class DemoTraders {
       const b = account.balances.find((x) => x.asset === asset);
       return b === undefined ? 0n : (parseFixedPoint(b.free, 18) + parseFixedPoint(b.locked, 18)) / 10n ** 18n;
     };
-    if (whole('USD') < USD_LOW) await this.client.account('POST', '/v1/faucet', { asset: 'USD' }, { token: s.token });
+    // Signed with the API key (the login token expires after an hour; the key does not).
+    if (whole('USD') < USD_LOW) await this.client.signed('POST', '/v1/faucet', { asset: 'USD' }, s);
     if (whole('CRN') < CRN_LOW) {
       const round = (this.crnRounds.get(s.username) ?? 0) + 1;
       this.crnRounds.set(s.username, round);
@@ -260,7 +265,9 @@ export class DemoTraders {
 
   private async order(s: DemoTraderSession, params: Record<string, string>): Promise<void> {
     this.ordersSent++;
-    this.recentOrdersMs.push(Date.now());
+    const now = Date.now();
+    this.pruneRecent(now);
+    this.recentOrdersMs.push(now);
     try {
       await this.client.signed('POST', '/api/v3/order', { symbol: this.options.symbol, newOrderRespType: 'ACK', ...params }, s);
     } catch (err) {

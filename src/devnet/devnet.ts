@@ -196,6 +196,7 @@ export class Devnet {
   private traders: DemoTraders | undefined;
   private exchangeMarket: ExchangeMarketView | undefined;
   private exchangeOkAtMs = 0;
+  private exchangeEverUp = false;
   private exchangePolling = false;
   private spender: DemoSpender | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -460,6 +461,7 @@ export class Devnet {
       .then((market) => {
         this.exchangeMarket = market;
         this.exchangeOkAtMs = Date.now();
+        this.exchangeEverUp = true;
       })
       .catch(() => undefined) // not up yet, or gone: the line shows it
       .finally(() => (this.exchangePolling = false));
@@ -544,7 +546,8 @@ export class Devnet {
       exchange:
         this.exchange && this.manifest.exchange != null
           ? {
-              state: this.exchange.state === 'running' ? (now - this.exchangeOkAtMs < 3_000 ? 'up' : 'starting') : this.exchange.state,
+              // As a node's row: starting (no answer yet) | up | unreachable (answered before, not now) | the child's state.
+              state: this.exchange.state === 'running' ? (now - this.exchangeOkAtMs < 3_000 ? 'up' : this.exchangeEverUp ? 'unreachable' : 'starting') : this.exchange.state,
               pid: this.exchange.pid,
               url: this.manifest.exchange.url,
               symbol: this.manifest.exchange.symbol,

@@ -185,6 +185,8 @@ export class DemoTraders {
       await this.requote(maker);
       if (this.tick % 2 === 0) await this.take();
     } catch (err) {
+      // No answer before the set-up is done: the exchange is still starting (state waiting), not a failure.
+      if (this.sessions.length === 0 && err instanceof ExchangeApiError && err.status === 0) return;
       this.count(err);
     }
   }

@@ -25,6 +25,7 @@ interface RunFlags extends CommonFlags, HistoryFlags, BridgeFlags {
   snapshotEvery: string;
   snapshotIntervalSec: string;
   logLevel: string;
+  logDir?: string;
 }
 
 interface ServeFlags extends RunFlags {
@@ -98,7 +99,8 @@ async function openExchange(flags: RunFlags, net: Network): Promise<{ service: i
   } catch (err) {
     throw cliFailure(`cannot read the markets file ${flags.markets ?? ''}`, err);
   }
-  const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net } });
+  // --log-dir: rotating NDJSON files (what a devnet's log collector gathers) instead of standard error.
+  const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net }, ...(flags.logDir !== undefined ? { logDir: flags.logDir } : {}) });
   const datadir = datadirOf(flags);
   const service = await ExchangeService.open(
     { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000, history },
@@ -158,7 +160,8 @@ export function registerExchangeCommand(program: Command): void {
     .option('--key-limit <n>', 'private requests per API key (or login) and 10 seconds (0 = no limit)', '3000')
     .option('--trust-proxy', 'take client IPs from X-Forwarded-For (behind a reverse proxy)')
     .option('--json', 'print one JSON line {"event":"ready",url,wsUrl,…} instead of the banner')
-    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn');
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
+    .option('--log-dir <dir>', 'write the logs as rotating NDJSON files in this dir instead of standard error (a devnet\'s log collector reads them)');
   addBridgeOptions(serve, 'REST routes /v1/deposit/address, /v1/deposits, /v1/withdrawals, /v1/capital/config, /v1/account/liabilities-proof (and /sapi/v1/capital/…)');
   serve.action(async (flags: ServeFlags) => {
       const net = network(flags.network);

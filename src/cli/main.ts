@@ -10,6 +10,7 @@ import { CliError } from './input.js';
 import { registerNodeCommand } from './nodeCommand.js';
 import { registerMinerCommand } from './minerCommand.js';
 import { registerRpcCommand } from './rpcCommand.js';
+import { registerSimCommand } from './simCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
 import { registerWalletCommand } from './walletCommand.js';
 import { registerWalletServiceCommand } from './walletServiceCommand.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerExchangeCommand(program);
   registerWebCommand(program);
   registerElectCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

@@ -117,17 +117,32 @@ async function openExchange(flags: RunFlags, net: Network): Promise<{ service: i
   return { service, datadir, logger };
 }
 
+/**
+ * Adds the chain bridge's flags (shared by `exchange run` and `exchange serve`; read by startBridge in
+ * exchangeBridgeCli.ts): --node-url, --confirmations, --withdrawal-fee, --cold-xpub, --hot-limit.
+ * @param how how the command answers the bridge's requests (for the --node-url help)
+ */
+function addBridgeOptions(command: Command, how: string): void {
+  command
+    .option('--node-url <url>', `run the chain bridge against this node's Esplora API (e.g. http://127.0.0.1:8730/api): deposit addresses, deposits, withdrawals; ${how}`)
+    .option('--confirmations <n>', 'with --node-url: confirmations to credit a deposit and complete a withdrawal (default regtest 1, devnet 3, main 6)')
+    .option('--withdrawal-fee <sats>', 'with --node-url: the published withdrawal fee, sats (default 10000)')
+    .option('--cold-xpub <key>', "with --node-url and --hot-limit: the cold wallet's BIP-84 account xpub (watch-only); batches send the hot wallet's excess to it")
+    .option('--hot-limit <coins>', 'with --cold-xpub: most the hot wallet keeps, in coins (e.g. 10)');
+}
+
 /** Registers `cairn exchange` and its subcommands. */
 export function registerExchangeCommand(program: Command): void {
   const exchange = program
     .command('exchange')
     .description('the exchange: a Binance-style REST + WebSocket gateway (`cairn exchange` = `cairn exchange serve`) over the engine (markets, accounts and fees, a durable command log with snapshots)');
 
-  exchange
+  const serve = exchange
     .command('serve', { isDefault: true })
     .description(
       'run the exchange with its HTTP gateway: Binance spot REST under /api/v3/, streams under /ws/ and /stream, accounts, API keys, ' +
-        'faucet (devnet/regtest) and admin routes under /v1/; prints its URLs; stops cleanly on Ctrl-C or SIGTERM',
+        'faucet (devnet/regtest) and admin routes under /v1/; with --node-url the chain bridge: deposits and withdrawals of CRN ' +
+        '(/v1/deposit/address, /v1/deposits, /v1/withdrawals; Binance /sapi/v1/capital/…); prints its URLs; stops cleanly on Ctrl-C or SIGTERM',
     )
     .option('--network <name>', 'main | test | devnet | regtest (devnet/regtest: a faucet, and admin adjustments may credit any asset)', 'devnet')
     .option('--datadir <dir>', 'data directory: command log, snapshots, history, accounts, admin token (default ~/.cairn/<network>/exchange)')
@@ -146,8 +161,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--trust-proxy', 'take client IPs from X-Forwarded-For (behind a reverse proxy)')
     .option('--json', 'print one JSON line {"event":"ready",url,wsUrl,…} instead of the banner')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
-    .option('--log-dir <dir>', 'write the logs as rotating NDJSON files in this dir instead of standard error (a devnet\'s log collector reads them)')
-    .action(async (flags: ServeFlags) => {
+    .option('--log-dir <dir>', 'write the logs as rotating NDJSON files in this dir instead of standard error (a devnet\'s log collector reads them)');
+  addBridgeOptions(serve, 'REST routes /v1/deposit/address, /v1/deposits, /v1/withdrawals, /v1/capital/config, /v1/account/liabilities-proof (and /sapi/v1/capital/…)');
+  serve.action(async (flags: ServeFlags) => {
       const net = network(flags.network);
       const { NETWORKS: PARAMS } = await import('../params/networks.js');
       const port = flags.port !== undefined ? parsePort(flags.port, '--port') : PARAMS[net].defaultPorts.api + 5;
@@ -156,6 +172,16 @@ export function registerExchangeCommand(program: Command): void {
       const keyLimit = positiveInt(flags.keyLimit, '--key-limit', 0);
       const { service, datadir, logger } = await openExchange(flags, net);
       const { startGateway } = await import('../exchange/gateway/gatewayServer.js');
+      let bridge: import('../exchange/bridge/exchangeBridge.js').ExchangeBridge | undefined;
+      if (flags.nodeUrl !== undefined) {
+        const { startBridge } = await import('./exchangeBridgeCli.js');
+        try {
+          bridge = startBridge(flags, net, datadir, service, logger);
+        } catch (err) {
+          await service.close();
+          throw err;
+        }
+      }
       let gateway;
       try {
         gateway = await startGateway(
@@ -170,22 +196,27 @@ export function registerExchangeCommand(program: Command): void {
             ...(flags.adminTokenFile !== undefined ? { adminTokenFile: flags.adminTokenFile } : {}),
             ...(flags.trustProxy === true ? { trustProxy: true } : {}),
           },
-          { service, logger },
+          { service, logger, ...(bridge !== undefined ? { bridge } : {}) },
         );
       } catch (err) {
+        await bridge?.close();
         await service.close();
         throw cliFailure('cannot start the gateway', err);
       }
       const out = process.stdout;
       const hash = service.stateHash();
       if (flags.json === true) {
-        out.write(jsonLine({ event: 'ready', url: gateway.url, wsUrl: gateway.wsUrl, port: gateway.port, adminTokenFile: gateway.adminTokenFile, datadir, network: net, seq: hash.seq, stateHash: hash.hash }) + '\n');
+        const bridgeInfo = bridge === undefined ? null : { nodeUrl: flags.nodeUrl, confirmations: bridge.confirmations, withdrawalFeeSats: bridge.withdrawalFeeSats, xpub: bridge.extendedPublicKey };
+        out.write(jsonLine({ event: 'ready', url: gateway.url, wsUrl: gateway.wsUrl, port: gateway.port, adminTokenFile: gateway.adminTokenFile, datadir, network: net, seq: hash.seq, stateHash: hash.hash, bridge: bridgeInfo }) + '\n');
       } else {
         out.write(
           `cairn exchange on ${net}: ${gateway.url}/api/v3/  (Binance spot REST; markets ${service.markets().map((m) => m.symbol).join(', ')})\n` +
             `  streams   ${gateway.wsUrl}/ws/<stream>  ${gateway.wsUrl}/stream?streams=<a>/<b>\n` +
             `  accounts  ${gateway.url}/v1/  (register, login, api-keys${net === 'devnet' || net === 'regtest' ? ', faucet' : ''})\n` +
             `  admin     ${gateway.url}/v1/admin/balance  (header X-CAIRN-ADMIN-TOKEN: the token in ${gateway.adminTokenFile})\n` +
+            (bridge !== undefined
+              ? `  capital   ${gateway.url}/v1/deposit/address, /v1/withdrawals  (chain bridge on ${flags.nodeUrl ?? ''}, ${bridge.confirmations} confirmations)\n`
+              : `  capital   off (no --node-url: deposits and withdrawals answer 503)\n`) +
             `  datadir   ${datadir}  (seq ${hash.seq}, state ${hash.hash.slice(0, 16)}…)\n`,
         );
       }
@@ -197,6 +228,7 @@ export function registerExchangeCommand(program: Command): void {
           if (flags.json !== true) out.write(`stopping (${why})…\n`);
           gateway
             .close()
+            .then(() => bridge?.close())
             .then(() => service.close())
             .then(() => {
               if (flags.json !== true) out.write('stopped\n');
@@ -213,7 +245,7 @@ export function registerExchangeCommand(program: Command): void {
       });
     });
 
-  exchange
+  const run = exchange
     .command('run')
     .description(
       'run the engine on a data dir, taking commands as JSON lines on standard input ({"id":…,"command":{…}} or a bare command) ' +
@@ -228,13 +260,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--db <url>', 'postgres://user@host:port/database for the history (orders, trades, ledger, klines); default SQLite <datadir>/history.sqlite')
     .option('--db-schema <name>', 'with --db: PostgreSQL schema of the history tables (created if missing)')
     .option('--no-history', 'write no history (market data then starts empty after a restart)')
-    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
-    .option('--node-url <url>', "run the chain bridge against this node's Esplora API (e.g. http://127.0.0.1:8730/api): deposit addresses, deposits, withdrawals; lines {\"id\",\"bridge\":\"depositAddress\"|\"deposits\"|\"withdraw\"|\"withdrawals\",\"userId\",…}")
-    .option('--confirmations <n>', 'with --node-url: confirmations to credit a deposit and complete a withdrawal (default regtest 1, devnet 3, main 6)')
-    .option('--withdrawal-fee <sats>', 'with --node-url: the published withdrawal fee, sats (default 10000)')
-    .option('--cold-xpub <key>', "with --node-url and --hot-limit: the cold wallet's BIP-84 account xpub (watch-only); batches send the hot wallet's excess to it")
-    .option('--hot-limit <coins>', 'with --cold-xpub: most the hot wallet keeps, in coins (e.g. 10)')
-    .action(async (flags: RunFlags) => {
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn');
+  addBridgeOptions(run, 'lines {"id","bridge":"depositAddress"|"deposits"|"withdraw"|"withdrawals","userId",…}');
+  run.action(async (flags: RunFlags) => {
       const net = network(flags.network);
       const { service, datadir, logger } = await openExchange(flags, net);
       const { decodeCommand } = await import('../exchange/engineCommand.js');

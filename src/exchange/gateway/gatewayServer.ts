@@ -1,6 +1,7 @@
 /**
  * The exchange's HTTP + WebSocket gateway on Binance spot conventions (fastify): public market routes, signed trading
- * and account routes, cairn's account/key/faucet/admin routes under `/v1/`, and market and user streams under `/ws/`
+ * and account routes, cairn's account/key/faucet/admin routes under `/v1/`, deposits and withdrawals of CRN through the
+ * chain bridge (capitalRoutes.ts, also under Binance's `/sapi/v1/capital/`), and market and user streams under `/ws/`
  * and `/stream`. Errors are Binance's `{code, msg}` (gatewayError.ts); bad input never gets a 500, and an unexpected
  * failure answers -1000 without internal detail (the detail goes to the log). Rate limits: per client IP
  * (@fastify/rate-limit) and per API key / user (gatewayContext.ts), both 429 with -1003 and Retry-After.
@@ -18,9 +19,11 @@ import type { Logger } from 'pino';
 import { DEFAULT_PASSWORD_SCRYPT, type PasswordScryptParams } from '../../crypto/passwordHash.js';
 import { ExchangeError } from '../exchangeError.js';
 import type { ExchangeService } from '../exchangeService.js';
+import type { ExchangeBridge } from '../bridge/exchangeBridge.js';
 import type { ExchangeNetwork } from '../exchangeConfig.js';
 import { AccountStore } from './accountStore.js';
 import { registerAccountRoutes } from './accountRoutes.js';
+import { registerCapitalRoutes } from './capitalRoutes.js';
 import { BinanceFormat } from './binanceFormat.js';
 import { ListenKeys, RateLimitedError, WindowCounter, type GatewayContext, type RateLimit } from './gatewayContext.js';
 import { GatewayError } from './gatewayError.js';
@@ -65,6 +68,11 @@ export interface GatewayOptions {
 export interface GatewayDeps {
   readonly service: ExchangeService;
   readonly logger: Logger;
+  /**
+   * The chain bridge for the deposit and withdrawal routes (capitalRoutes.ts); without it those routes answer 503
+   * -1001 (the exchange runs without --node-url). The bridge is the caller's to start and close.
+   */
+  readonly bridge?: ExchangeBridge;
 }
 
 /** A running gateway. */
@@ -199,6 +207,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
       adminToken,
       faucetPerUser: options.faucetPerUser ?? { max: 20, timeWindowMs: 3_600_000 },
     });
+    registerCapitalRoutes(app, ctx, { bridge: deps.bridge, datadir: options.datadir });
     const streams = registerStreamRoutes(app, ctx, options.streams ?? {}, logger);
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });
     const address = app.server.address();

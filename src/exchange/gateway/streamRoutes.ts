@@ -295,7 +295,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
       if (e.type === 'order') out.push(format.executionReport(e, now));
       else if (e.type === 'balance') {
         changed.set(e.asset, { free: e.free, locked: e.locked });
-        if (e.reason === 'ADJUSTMENT' || e.reason === 'DEPOSIT' || e.reason === 'WITHDRAWAL') out.push(format.balanceUpdate(e, now));
+        if (e.reason === 'ADJUSTMENT' || e.reason === 'DEPOSIT' || e.reason === 'DEPOSIT_REVERSAL' || e.reason === 'WITHDRAWAL') out.push(format.balanceUpdate(e, now));
       }
     }
     if (changed.size > 0) out.push(format.accountPosition(changed, now));

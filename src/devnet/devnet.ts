@@ -487,7 +487,7 @@ export class Devnet {
     this.exchange = supervisor.add({
       name: 'exchange',
       command: cairn.command,
-      args: [...cairn.args, ...exchangeServeArgs(record, this.options.params.name, this.options.logLevel)],
+      args: [...cairn.args, ...exchangeServeArgs(record, this.options.params.name, this.options.logLevel, this.manifest.nodes[0]!.apiUrl)],
       consoleFile: record.consoleLog,
       stopTimeoutMs,
       stopStage: 0,

@@ -25,8 +25,9 @@ test('devnetExchangeRecord and exchangeServeArgs: URLs, data dir, log dir and th
     symbol: 'CRNUSD',
     pid: 42,
   });
-  assert.deepEqual(exchangeServeArgs(r, 'devnet', 'info'), [
+  assert.deepEqual(exchangeServeArgs(r, 'devnet', 'info', 'http://127.0.0.1:28730/api/'), [
     'exchange', 'serve', '--network', 'devnet', '--datadir', r.datadir, '--port', '28735', '--log-dir', r.logDir, '--log-level', 'info', '--ip-limit', '0',
+    '--node-url', 'http://127.0.0.1:28730/api',
   ]);
 });
 

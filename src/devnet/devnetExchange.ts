@@ -58,10 +58,11 @@ export function devnetExchangeRecord(dir: string, port: number, pid: number | nu
 
 /**
  * The `cairn exchange serve` arguments of the devnet's exchange: devnet network (faucet, admin adjustments), the
- * shipped default markets, its port, data dir and log dir. Its per-IP limit is lifted: every demo trader calls from
- * 127.0.0.1.
+ * shipped default markets, its port, data dir and log dir, and the chain bridge on `nodeApiUrl` (node1's Esplora
+ * API: deposit addresses, deposits credited at the devnet's 3 confirmations, withdrawals). Its per-IP limit is lifted:
+ * every demo trader calls from 127.0.0.1.
  */
-export function exchangeServeArgs(record: DevnetExchangeRecord, network: string, logLevel: string): string[] {
+export function exchangeServeArgs(record: DevnetExchangeRecord, network: string, logLevel: string, nodeApiUrl: string): string[] {
   return [
     'exchange', 'serve',
     '--network', network,
@@ -70,6 +71,7 @@ export function exchangeServeArgs(record: DevnetExchangeRecord, network: string,
     '--log-dir', record.logDir,
     '--log-level', logLevel,
     '--ip-limit', '0',
+    '--node-url', nodeApiUrl.replace(/\/$/, ''),
   ];
 }
 

@@ -111,7 +111,8 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
           'x-forwarded-proto': req.protocol,
         }),
       },
-      ...(up.name === 'node' ? { websocket: true as const } : {}),
+      // The node's live feed (/api/v1/ws) and the exchange's market and user streams (/exchange/ws/…, /exchange/stream).
+      ...(up.name === 'node' || up.name === 'exchange' ? { websocket: true as const } : {}),
     });
   }
   // Services not configured answer 503 with a JSON reason, not the UI's index.html.

@@ -106,5 +106,5 @@ export function TradeChart(props: { symbol: string; interval: ChartInterval; the
     return () => ctl.abort();
   }, [symbol, interval, onError, onCandles]);
 
-  return <div ref={box} className="chart" role="img" aria-label={`Candlestick chart of ${symbol}, ${interval} candles, with volume`} data-testid="chart" />;
+  return <div ref={box} className="chart" role="figure" aria-label={`Candlestick chart of ${symbol}, ${interval} candles, with volume`} data-testid="chart" />;
 }

@@ -27,6 +27,15 @@ function asApiError(e: unknown): ApiError {
   return e instanceof ApiError ? e : new ApiError('exchange', 0, 'error', e instanceof Error ? e.message : String(e));
 }
 
+/** A table that scrolls sideways on its own at narrow widths, reachable by keyboard (WCAG: scrollable regions). */
+function Scroll(props: { label: string; children: ReactNode }): ReactNode {
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}
+
 /** "+1.25 %" with the sign's colour class. */
 function Change(props: { percent: string }): ReactNode {
   const neg = props.percent.startsWith('-');
@@ -48,6 +57,7 @@ function useTheme(): string {
 /** The trading page (`/trade` and `/trade/<SYMBOL>`). */
 export function TradePage(): ReactNode {
   const symbolParam = useParams()['*'] ?? '';
+  const { session } = useSession();
   const status = useFetch<WebStatus>('/web/status');
   const info = useFetch<{ symbols: MarketInfo[] }>('/exchange/api/v3/exchangeInfo', { refreshMs: 60_000 });
   const tickers = useFetch<Ticker24h[]>('/exchange/api/v3/ticker/24hr', { refreshMs: 5000 });
@@ -60,7 +70,7 @@ export function TradePage(): ReactNode {
     <div className="page">
       <h1 className="visually-hidden">Trade {market?.displayName ?? market?.symbol ?? ''}</h1>
       <Panel title="Markets" error={exchangeDown} loading={info.loading && info.data === undefined} empty={markets.length === 0 && (notConfigured ? 'No exchange is configured for this web server (start it with --exchange <url>).' : 'The exchange lists no market.')} testId="markets-panel">
-        <table>
+        <Scroll label="Markets"><table>
           <thead>
             <tr>
               <th scope="col">Market</th>
@@ -92,10 +102,11 @@ export function TradePage(): ReactNode {
               );
             })}
           </tbody>
-        </table>
+        </table></Scroll>
         {tickers.error !== undefined && info.data !== undefined && <ErrorNote error={tickers.error} />}
       </Panel>
       {market !== undefined && <MarketView key={market.symbol} market={market} markets={markets} network={status.data?.network} />}
+      {market === undefined && session?.exchange === undefined && <SignIn purpose="exchange" />}
     </div>
   );
 }
@@ -309,7 +320,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
           testId="balances-panel"
           actions={<span className={userStream === 'open' ? 'live live-open' : 'live'} data-testid="user-stream">{userStream === 'open' ? '● live' : userStream}</span>}
         >
-          <table>
+          <Scroll label="Balances"><table>
             <thead>
               <tr>
                 <th scope="col">Asset</th>
@@ -326,7 +337,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table></Scroll>
           {faucetOn && <Faucet token={token} assets={[market.baseAsset, market.quoteAsset]} onPaid={reloadAll} />}
         </Panel>
       </div>
@@ -335,7 +346,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
       </Panel>
       <div className="two">
         <Panel title="Order history" error={all.data === undefined ? all.error : undefined} loading={all.loading && all.data === undefined} empty={all.data?.length === 0 && 'No order yet.'} testId="order-history-panel">
-          <table>
+          <Scroll label="Order history"><table>
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -356,10 +367,10 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table></Scroll>
         </Panel>
         <Panel title="My trades" error={mine.data === undefined ? mine.error : undefined} loading={mine.loading && mine.data === undefined} empty={mine.data?.length === 0 && 'No trade yet.'} testId="my-trades-panel">
-          <table>
+          <Scroll label="My trades"><table>
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -382,7 +393,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table></Scroll>
         </Panel>
       </div>
       <DepositWithdraw token={token} asset={market.baseAsset} />
@@ -405,7 +416,7 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
     <>
       {error !== undefined && <ErrorNote error={error} />}
       {props.orders.length > 0 && (
-        <table>
+        <Scroll label="Open orders"><table>
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -432,7 +443,7 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></Scroll>
       )}
     </>
   );
@@ -585,11 +596,17 @@ function Faucet(props: { token: string; assets: readonly string[]; onPaid: () =>
 
 /** Deposit and withdraw: a placeholder until the exchange answers /v1/deposit/address (the chain bridge). */
 function DepositWithdraw(props: { token: string; asset: string }): ReactNode {
-  const addr = useFetch<{ address: string; asset?: string }>(`/exchange/v1/deposit/address?asset=${props.asset}`, { token: props.token });
-  const missing = addr.error !== undefined && (addr.error.status === 404 || addr.error.code === '-1000');
+  const support = useFetch<{ available: boolean }>('/web/exchange/deposits');
+  const available = support.data?.available === true;
+  const addr = useFetch<{ address: string; asset?: string }>(available ? `/exchange/v1/deposit/address?asset=${props.asset}` : undefined, { token: props.token });
+  const error = support.error ?? addr.error;
   return (
-    <Panel title="Deposit and withdraw" error={addr.error !== undefined && !missing ? addr.error : undefined} loading={addr.loading && addr.data === undefined && addr.error === undefined} testId="deposit-panel">
-      {missing && <p data-testid="bridge-note">Deposits and withdrawals of {props.asset} are coming with the chain bridge. Until then, balances on this exchange come from the test faucet (devnet and regtest) or an operator's adjustment.</p>}
+    <Panel title="Deposit and withdraw" error={error} loading={support.loading && support.data === undefined} testId="deposit-panel">
+      {support.data?.available === false && (
+        <p data-testid="bridge-note">
+          Deposits and withdrawals of {props.asset} are coming with the chain bridge. Until then, balances on this exchange come from the test faucet (devnet and regtest) or an operator&apos;s adjustment.
+        </p>
+      )}
       {addr.data !== undefined && (
         <p>
           Deposit {props.asset} to <span className="mono break" data-testid="deposit-address">{addr.data.address}</span>

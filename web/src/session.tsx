@@ -6,6 +6,7 @@
  * sessionStorage (gone when the tab closes, never in a cookie another site could send). See README "Web UI: sign-in".
  */
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import type { WebStatus } from '../../src/interfaces/webStatus.ts';
 import { ApiError, request } from './api.ts';
 
 /** A login at one service. */
@@ -118,6 +119,20 @@ function combine(username: string, w: Outcome, x: Outcome): Session {
   };
 }
 
+/** Which services this web server proxies (/web/status); both when it cannot tell. */
+async function configured(): Promise<{ wallet: boolean; exchange: boolean }> {
+  try {
+    const st = await request<WebStatus>('/web/status');
+    return { wallet: st.services.walletService.configured, exchange: st.services.exchange.configured };
+  } catch {
+    return { wallet: true, exchange: true };
+  }
+}
+
+function notConfigured(service: ApiError['service']): Outcome {
+  return { fail: { service, status: 503, code: 'service-not-configured', message: `this web server has no ${service}` } };
+}
+
 /** Provides the session to the app. */
 export function SessionProvider(props: { children: ReactNode }): ReactNode {
   const [session, setSession] = useState<Session | undefined>(load);
@@ -128,7 +143,11 @@ export function SessionProvider(props: { children: ReactNode }): ReactNode {
   }, []);
   const signIn = useCallback(
     async (username: string, password: string) => {
-      const [w, x] = await Promise.all([loginWallet(username, password), loginExchange(username, password)]);
+      const on = await configured();
+      const [w, x] = await Promise.all([
+        on.wallet ? loginWallet(username, password) : notConfigured('wallet service'),
+        on.exchange ? loginExchange(username, password) : notConfigured('exchange'),
+      ]);
       if (!('ok' in w) && !('ok' in x)) {
         // Neither: show the wallet service's reason unless it is merely down and the exchange said something better.
         const f = w.fail.status === 0 || w.fail.status >= 502 ? x.fail : w.fail;
@@ -140,7 +159,11 @@ export function SessionProvider(props: { children: ReactNode }): ReactNode {
   );
   const register = useCallback(
     async (username: string, password: string) => {
-      const [rw, rx] = await Promise.all([registerAt('/v1/register', username, password), registerAt('/exchange/v1/register', username, password)]);
+      const on = await configured();
+      const [rw, rx] = await Promise.all([
+        on.wallet ? registerAt('/v1/register', username, password) : undefined,
+        on.exchange ? registerAt('/exchange/v1/register', username, password) : undefined,
+      ]);
       // A refusal (bad username, short password) at a service that answers is the person's to fix: show it.
       for (const f of [rw, rx]) if (f !== undefined && f.status >= 400 && f.status < 500) throw failureError(f);
       await signIn(username, password);

@@ -59,17 +59,19 @@ export function TradePage(): ReactNode {
   const symbolParam = useParams()['*'] ?? '';
   const { session } = useSession();
   const status = useFetch<WebStatus>('/web/status');
-  const info = useFetch<{ symbols: MarketInfo[] }>('/exchange/api/v3/exchangeInfo', { refreshMs: 60_000 });
-  const tickers = useFetch<Ticker24h[]>('/exchange/api/v3/ticker/24hr', { refreshMs: 5000 });
+  // Asked only when this web server proxies an exchange (a request to a missing one would be a console error).
+  const configured = status.data?.services.exchange.configured === true || status.error !== undefined;
+  const notConfigured = status.data !== undefined && !status.data.services.exchange.configured;
+  const info = useFetch<{ symbols: MarketInfo[] }>(configured ? '/exchange/api/v3/exchangeInfo' : undefined, { refreshMs: 60_000 });
+  const tickers = useFetch<Ticker24h[]>(configured ? '/exchange/api/v3/ticker/24hr' : undefined, { refreshMs: 5000 });
   const markets = info.data?.symbols ?? [];
   const market = markets.find((m) => m.symbol === symbolParam.toUpperCase()) ?? markets[0];
-  const notConfigured = status.data !== undefined && !status.data.services.exchange.configured;
   const exchangeDown = info.error !== undefined && info.data === undefined ? info.error : undefined;
 
   return (
     <div className="page">
       <h1 className="visually-hidden">Trade {market?.displayName ?? market?.symbol ?? ''}</h1>
-      <Panel title="Markets" error={exchangeDown} loading={info.loading && info.data === undefined} empty={markets.length === 0 && (notConfigured ? 'No exchange is configured for this web server (start it with --exchange <url>).' : 'The exchange lists no market.')} testId="markets-panel">
+      <Panel title="Markets" error={exchangeDown} loading={(status.loading && status.data === undefined) || (info.loading && info.data === undefined)} empty={markets.length === 0 && (notConfigured ? 'No exchange is configured for this web server (start it with --exchange <url>).' : 'The exchange lists no market.')} testId="markets-panel">
         <Scroll label="Markets"><table>
           <thead>
             <tr>
@@ -106,7 +108,7 @@ export function TradePage(): ReactNode {
         {tickers.error !== undefined && info.data !== undefined && <ErrorNote error={tickers.error} />}
       </Panel>
       {market !== undefined && <MarketView key={market.symbol} market={market} markets={markets} network={status.data?.network} />}
-      {market === undefined && session?.exchange === undefined && <SignIn purpose="exchange" />}
+      {exchangeDown !== undefined && session?.exchange === undefined && <SignIn purpose="exchange" />}
     </div>
   );
 }

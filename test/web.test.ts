@@ -244,6 +244,8 @@ test('web UI: explorer live, search, wallet register → faucet → send → his
   await env.mine(1, OTHER_MINER);
   await waitText(page, 'tx-status', /confirmed in block \d+ · 1 confirmations/);
   await capture('tx', `/tx/${paid.txid}`, (p) => waitText(p, 'tx-status', /confirmed/));
+  await page.goto(`${web.url}/trade`);
+  await page.getByTestId('markets-panel').filter({ hasText: /exchange/ }).waitFor();
   await capture('trade', '/trade', (p) => p.getByTestId('markets-panel').filter({ hasText: /exchange/ }).waitFor());
 
   assert.deepEqual(errors, [], 'no console errors while every service runs');

@@ -169,9 +169,9 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   await signIn(phone, url, 'alice', 'Sign in');
   await waitText(phone, 'open-order', /0\.2000 \/ 0\.5000/);
   await waitText(phone, 'recent-trade', /100\.25/);
-  await alice.screenshot({ path: join(OUT_DIR, 'trade-desktop.png'), fullPage: true });
-  await bob.screenshot({ path: join(OUT_DIR, 'trade-dark.png'), fullPage: true });
-  await phone.screenshot({ path: join(OUT_DIR, 'trade-phone.png'), fullPage: true });
+  await alice.screenshot({ path: join(OUT_DIR, 'trading-desktop.png'), fullPage: true });
+  await bob.screenshot({ path: join(OUT_DIR, 'trading-dark.png'), fullPage: true });
+  await phone.screenshot({ path: join(OUT_DIR, 'trading-phone.png'), fullPage: true });
   const a11y = [...(await seriousViolations(alice)).map((v) => `light: ${v}`), ...(await seriousViolations(bob)).map((v) => `dark: ${v}`)];
   assert.deepEqual(a11y, [], 'axe: no serious or critical violations');
 
@@ -207,6 +207,6 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   await carol.goto(`${url}/wallet`);
   await waitText(carol, 'balance-confirmed', /^0\.00000000 CRN$/);
   await carol.goto(`${url}/trade`);
-  await carol.screenshot({ path: join(OUT_DIR, 'trade-exchange-down-desktop.png'), fullPage: true });
+  await carol.screenshot({ path: join(OUT_DIR, 'trading-exchange-down-desktop.png'), fullPage: true });
   process.stdout.write(`# screenshots in ${OUT_DIR}\n`);
 });

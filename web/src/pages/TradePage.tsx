@@ -346,7 +346,6 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
       <Panel title="Open orders" error={open.data === undefined ? open.error : undefined} loading={open.loading && open.data === undefined} empty={open.data?.length === 0 && 'No open order.'} testId="open-orders-panel">
         <OpenOrders orders={open.data ?? []} token={token} p={p} q={q} onCancelled={reloadAll} />
       </Panel>
-      <div className="two">
         <Panel title="Order history" error={all.data === undefined ? all.error : undefined} loading={all.loading && all.data === undefined} empty={all.data?.length === 0 && 'No order yet.'} testId="order-history-panel">
           <Scroll label="Order history"><table>
             <thead>
@@ -397,7 +396,6 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
             </tbody>
           </table></Scroll>
         </Panel>
-      </div>
       <DepositWithdraw token={token} asset={market.baseAsset} />
     </>
   );

@@ -136,7 +136,22 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   await waitText(alice, 'bridge-note', /coming with the chain bridge/);
   await waitText(alice, 'balance-CRN', /^CRN99\.500000000\.50000000$/);
 
-  // Bob: a market buy of 0.2 by the form; picks the price from the ladder first (fills the form's price for limit).
+  // Bob: a post-only buy at Alice's ask would take: refused with Binance's -2010 and its reason.
+  await bob.getByLabel('Order type').selectOption('LIMIT_MAKER');
+  await bob.getByTestId('book-ask').getByRole('button', { name: '100.25' }).click(); // the ladder fills the price
+  await waitFor('the ladder to fill the price', async () => ((await bob.getByLabel('Price (USD)').inputValue()) === '100.25' ? true : undefined), STEP_MS);
+  await bob.getByLabel('Amount (CRN)').fill('0.1');
+  await bob.getByRole('button', { name: 'Buy CRN' }).last().click();
+  await waitText(bob, 'panel-error', /The exchange refused: -2010 Order would immediately match and take\./);
+  // % of balance: 50 % of Bob's 10,000 USD at 100.25 → 49.8753 CRN (rounded down to the 0.0001 step, exact).
+  await bob.getByRole('button', { name: '50 %' }).click();
+  const half = await waitFor('50 % to fill the amount', async () => {
+    const v = await bob.getByLabel('Amount (CRN)').inputValue();
+    return v === '0.1' ? undefined : v;
+  }, STEP_MS);
+  assert.equal(half, '49.8753');
+
+  // Bob: a market buy of 0.2 by the form.
   await bob.getByLabel('Order type').selectOption('MARKET');
   await bob.getByLabel('Amount (CRN)').fill('0.2');
   await bob.getByRole('button', { name: 'Buy CRN' }).last().click();

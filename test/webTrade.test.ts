@@ -112,6 +112,9 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   const errors: string[] = [];
   const alice = await openPage(browser, errors, { width: 1280, height: 1000 });
   const bob = await openPage(browser, errors, { width: 1280, height: 1000, dark: true });
+  // Everything (lightweight-charts included) comes from the local bundle: no request leaves the web origin.
+  const foreign: string[] = [];
+  for (const p of [alice, bob]) p.on('request', (r) => void (new URL(r.url()).origin !== url && !r.url().startsWith('data:') ? foreign.push(r.url()) : undefined));
 
   // One sign-in: registering on the trade page makes both accounts; the wallet page is signed in too.
   await signIn(alice, url, 'alice', 'Register');
@@ -151,7 +154,10 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   }, STEP_MS);
   assert.equal(half, '49.8753');
 
-  // Bob: a market buy of 0.2 by the form.
+  // Bob: a market buy of 0.2 by the form (25 % of his USD at the best ask would be 24.9376 CRN).
+  await bob.getByLabel('Order type').selectOption('MARKET');
+  await bob.getByRole('button', { name: '25 %' }).click();
+  await waitFor('25 % at the best ask', async () => ((await bob.getByLabel('Amount (CRN)').inputValue()) === '24.9376' ? true : undefined), STEP_MS);
   await bob.getByLabel('Order type').selectOption('MARKET');
   await bob.getByLabel('Amount (CRN)').fill('0.2');
   await bob.getByRole('button', { name: 'Buy CRN' }).last().click();
@@ -189,6 +195,7 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   await phone.screenshot({ path: join(OUT_DIR, 'trading-phone.png'), fullPage: true });
   const a11y = [...(await seriousViolations(alice)).map((v) => `light: ${v}`), ...(await seriousViolations(bob)).map((v) => `dark: ${v}`)];
   assert.deepEqual(a11y, [], 'axe: no serious or critical violations');
+  assert.deepEqual(foreign, [], 'no request to another origin');
 
   // Alice cancels the rest: gone from her open orders and from both ladders.
   await alice.getByTestId('open-order').getByRole('button', { name: /Cancel order/ }).click();

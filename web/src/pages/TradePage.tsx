@@ -264,7 +264,7 @@ function MarketView(props: { market: MarketInfo; markets: readonly MarketInfo[];
           </table>
         </Panel>
       </div>
-      <Account market={market} markets={markets} network={props.network} pickedPrice={pickedPrice} />
+      <Account market={market} markets={markets} network={props.network} pickedPrice={pickedPrice} bestAsk={ladder?.asks[0]?.[0]} />
     </>
   );
 }
@@ -280,7 +280,7 @@ function subtract(a: string, b: string, decimals: number): string {
   return neg ? `-${text}` : text;
 }
 
-function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; network: string | undefined; pickedPrice: string | undefined }): ReactNode {
+function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; network: string | undefined; pickedPrice: string | undefined; bestAsk: string | undefined }): ReactNode {
   const { session, signOut } = useSession();
   const token = session?.exchange?.token;
   const { market } = props;
@@ -314,7 +314,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
   return (
     <>
       <div className="trade-account">
-        <OrderForm market={market} token={token} freeBase={free(market.baseAsset)} freeQuote={free(market.quoteAsset)} pickedPrice={props.pickedPrice} onPlaced={reloadAll} />
+        <OrderForm market={market} token={token} freeBase={free(market.baseAsset)} freeQuote={free(market.quoteAsset)} pickedPrice={props.pickedPrice} bestAsk={props.bestAsk} onPlaced={reloadAll} />
         <Panel
           title="Balances"
           error={balances === undefined ? account.error : undefined}
@@ -452,7 +452,7 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
 type OrderType = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER';
 const TYPE_LABEL: Record<OrderType, string> = { LIMIT: 'Limit', MARKET: 'Market', LIMIT_MAKER: 'Post-only (limit maker)' };
 
-function OrderForm(props: { market: MarketInfo; token: string; freeBase: string; freeQuote: string; pickedPrice: string | undefined; onPlaced: () => void }): ReactNode {
+function OrderForm(props: { market: MarketInfo; token: string; freeBase: string; freeQuote: string; pickedPrice: string | undefined; bestAsk: string | undefined; onPlaced: () => void }): ReactNode {
   const { market } = props;
   const grid = gridOf(market);
   const [side, setSide] = useState<'BUY' | 'SELL'>('BUY');
@@ -475,9 +475,10 @@ function OrderForm(props: { market: MarketInfo; token: string; freeBase: string;
   }
   const percent = (pct: number): void => {
     try {
-      const lastOrPrice = price;
-      const qty = quantityForPercent({ side, percent: pct, freeBase: props.freeBase, freeQuote: props.freeQuote, price: lastOrPrice, stepSize: grid.stepSize, quoteDecimals: market.quoteAssetPrecision });
-      if (qty === undefined) setError(new ApiError('exchange', 0, 'price-needed', 'Enter a price first: a buy by % of balance needs the price to count the amount.'));
+      // A market buy is counted at the best ask (it may fill higher up the book: the exchange then refuses or fills less).
+      const at = needsPrice ? price.trim() : props.bestAsk;
+      const qty = quantityForPercent({ side, percent: pct, freeBase: props.freeBase, freeQuote: props.freeQuote, price: at, stepSize: grid.stepSize, quoteDecimals: market.quoteAssetPrecision });
+      if (qty === undefined) setError(new ApiError('exchange', 0, 'price-needed', needsPrice ? 'Enter a price first: a buy by % of balance needs the price to count the amount.' : 'No ask in the book: a market buy by % of balance needs a price to count the amount.'));
       else {
         setError(undefined);
         setQuantity(qty);

@@ -229,6 +229,8 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   await carol.goto(`${url}/wallet`);
   await waitText(carol, 'balance-confirmed', /^0\.00000000 CRN$/);
   await carol.goto(`${url}/trade`);
+  await waitText(carol, 'markets-panel', /The exchange is unavailable/);
+  await carol.getByTestId('signin-service-error').waitFor({ timeout: STEP_MS });
   await carol.screenshot({ path: join(OUT_DIR, 'trading-exchange-down-desktop.png'), fullPage: true });
   process.stdout.write(`# screenshots in ${OUT_DIR}\n`);
 });

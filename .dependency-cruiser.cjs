@@ -26,7 +26,8 @@ const L2_ALLOWED_EDGES = {
   api: ['mining', 'logging'],
   wallet: [],
   walletService: ['wallet', 'logging'],
-  exchange: ['logging', 'supervisor', 'workers'],
+  // wallet: the chain bridge (src/exchange/bridge) derives deposit addresses, builds and signs batches, reads Esplora.
+  exchange: ['logging', 'supervisor', 'workers', 'wallet'],
   elect: ['logging', 'mining', 'workers'],
   sim: ['chain', 'mempool', 'mining', 'storage', 'wallet', 'logging'],
   node: ['storage', 'chain', 'mempool', 'mining', 'p2p', 'api', 'logging', 'workers'],

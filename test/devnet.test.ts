@@ -7,6 +7,10 @@
  * node1's miner funded; then SIGINT: the devnet exits 0, every node process is gone and has removed its node.json, and the log
  * collector has consolidated the logs. A second run on the same dir resumes the same chain on the same ports.
  *
+ * Issue 12: the devnet also runs the exchange (CRN/USD) at the URL devnet.json gives, where its demo traders (two makers
+ * and a taker over the signed REST API) trade: GET /api/v3/trades shows their trades; its process stops with the rest
+ * and a resume keeps its port and its trades.
+ *
  * Issue 16: a devnet supervisor SIGKILLed during start-up, while running and while stopping leaves no process of the
  * devnet behind (each child stops itself when its link to the supervisor closes); a resume then keeps the chain, and
  * tells which processes an earlier run left running and what it did with them.
@@ -56,8 +60,8 @@ async function portFree(port: number): Promise<boolean> {
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    // +1 of node1: the wallet service.
-    const ports = [base + 1, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
+    // +1 of node1: the wallet service; +5: the exchange.
+    const ports = [base + 1, base + 5, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
     let ok = true;
     for (const p of ports) if (!(await portFree(p))) ok = false;
     if (ok) return base;
@@ -126,7 +130,7 @@ async function findConfirmedDemoTx(m: DevnetManifest, walletAddresses: ReadonlyS
 }
 
 async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<void> {
-  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? [], m.web?.pid ?? []);
+  const pids = m.nodes.map((n) => n.pid!).concat(m.collector?.pid ?? [], m.walletService?.pid ?? [], m.web?.pid ?? [], m.exchange?.pid ?? []);
   devnet.child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([devnet.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)))]);
@@ -135,6 +139,7 @@ async function stopAndCheck(devnet: DevnetProcess, m: DevnetManifest): Promise<v
   assert.match(devnet.output(), /stopped\. demo wallet/);
   assert.match(devnet.output(), /resume: {2}cairn devnet --dir /);
   assert.match(devnet.output(), /wallet-service: exited with code 0/);
+  assert.match(devnet.output(), /exchange: exited with code 0/);
   for (const pid of pids) assert.equal(isLiveProcess(pid), false, `process ${pid} still runs after the devnet stopped`);
   for (const n of m.nodes) assert.equal(existsSync(join(n.datadir, 'node.json')), false, `${n.name} left its node.json`);
   assert.equal(readManifest(m.dir)!.supervisor.running, false);
@@ -150,7 +155,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
     // On failure: nothing may outlive the test.
     const m = readManifest(dir);
     if (devnet && devnet.child.exitCode === null) devnet.child.kill('SIGKILL');
-    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid]) {
+    for (const pid of [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid, m?.exchange?.pid]) {
       if (typeof pid === 'number' && isLiveProcess(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
@@ -162,7 +167,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
 
   const m = await until('devnet.json with the node pids', 60_000, first, async () => {
     const v = readManifest(dir);
-    return v?.supervisor.running && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null && v.walletService?.pid != null ? v : undefined;
+    return v?.supervisor.running && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null && v.walletService?.pid != null && v.exchange?.pid != null ? v : undefined;
   });
   assert.deepEqual(m.nodes.map((n) => n.ports), [0, 1, 2].map((i) => ({ api: basePort + 10 * i, rpc: basePort + 10 * i + 2, p2p: basePort + 10 * i + 3, stratum: basePort + 10 * i + 4 })));
   assert.equal(new Set(m.nodes.map((n) => n.pid)).size, 3);
@@ -173,6 +178,12 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   assert.equal(m.walletService!.url, `http://127.0.0.1:${basePort + 1}`);
   assert.equal(statSync(join(dir, 'faucet-mnemonic.txt')).mode & 0o777, 0o600);
   const walletAddresses = new Set([...wallet.miningAddresses, ...wallet.demoAddresses]);
+  // The exchange: node1's api port + 5 in the base-port layout, its data dir in the devnet dir.
+  assert.deepEqual(
+    { url: m.exchange!.url, restBase: m.exchange!.restBase, wsUrl: m.exchange!.wsUrl, datadir: m.exchange!.datadir },
+    { url: `http://127.0.0.1:${basePort + 5}`, restBase: `http://127.0.0.1:${basePort + 5}/api/v3/`, wsUrl: `ws://127.0.0.1:${basePort + 5}`, datadir: join(dir, 'exchange') },
+  );
+  assert.ok(m.collector!.sources.includes(m.exchange!.logDir), 'the log collector reads the exchange\'s logs');
 
   // Mined past coinbase maturity and all three on one tip.
   const agreed = await until('3 nodes on one tip above height 12', COME_UP_MS, first, async () => {
@@ -183,6 +194,16 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   const peers = await Promise.all(m.nodes.map(async (n) => /cairn_peers (\d+)/.exec(await get(`http://127.0.0.1:${n.ports.api}/metrics`))?.[1]));
   assert.ok(peers.every((p) => Number(p) >= 1), `peers: ${peers.join(',')}`);
   const demoTxid = await until('a confirmed demo transaction', COME_UP_MS - (Date.now() - startedMs), first, () => findConfirmedDemoTx(m, walletAddresses));
+  // The demo traders trade on the exchange, through its public REST API at the URL devnet.json gives.
+  const trades = await until('trades of the demo traders on the exchange', 60_000, first, async () => {
+    const list = JSON.parse(await get(`${m.exchange!.restBase}trades?symbol=CRNUSD&limit=1000`)) as { id: number; price: string; qty: string }[];
+    return list.length >= 2 ? list : undefined;
+  });
+  assert.ok(trades.every((x) => /^\d+\.\d{2}$/.test(x.price) && Number(x.qty) > 0), JSON.stringify(trades.slice(0, 3)));
+  const depth = JSON.parse(await get(`${m.exchange!.restBase}depth?symbol=CRNUSD&limit=5`)) as { bids: string[][]; asks: string[][] };
+  assert.ok(depth.bids.length > 0 && depth.asks.length > 0, `the makers quote both sides: ${JSON.stringify(depth)}`);
+  assert.match(first.output(), /exchange up last \d+\.\d{2} [\d.]+ orders\/s/);
+  t.diagnostic(`${trades.length} trades on the exchange after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
   t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
 
   // The web UI (node1's api port + 5) serves the app and sees the three nodes and the wallet service.
@@ -236,6 +257,13 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   assert.deepEqual(resumed.nodes.map((n) => n.ports), running.nodes.map((n) => n.ports));
   assert.deepEqual(resumed.walletService && { url: resumed.walletService.url, faucetAddress: resumed.walletService.faucetAddress }, { url: running.walletService!.url, faucetAddress: running.walletService!.faucetAddress });
   assert.equal(resumed.txRate, 2);
+  assert.equal(resumed.exchange!.port, running.exchange!.port);
+  // The exchange kept its trades: the last one seen before the stop is still there, and the traders trade on.
+  const lastSeen = trades[trades.length - 1]!.id;
+  await until('new trades on the resumed exchange', 60_000, second, async () => {
+    const list = JSON.parse(await get(`${resumed.exchange!.restBase}trades?symbol=CRNUSD&limit=1000`)) as { id: number }[];
+    return list.some((x) => x.id === lastSeen) && list.some((x) => x.id > lastSeen + 1) ? true : undefined;
+  });
   assert.equal(JSON.parse(readFileSync(resumed.demoWallet.file, 'utf8')).mnemonic, wallet.mnemonic);
   const atHeight = (await get(`${resumed.nodes[1]!.apiUrl}block-height/${agreed.height}`)).trim();
   assert.equal(atHeight, tip);
@@ -246,7 +274,7 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
 /** Every live process of the devnet in `dir`: the pids devnet.json names, and any whose command line mentions the dir. */
 function devnetProcesses(dir: string): number[] {
   const m = readManifest(dir);
-  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid].filter((p): p is number => typeof p === 'number');
+  const recorded = [...(m?.nodes.map((n) => n.pid) ?? []), m?.collector?.pid, m?.walletService?.pid, m?.web?.pid, m?.exchange?.pid].filter((p): p is number => typeof p === 'number');
   return [...new Set([...recorded.filter(isLiveProcess), ...liveProcessesMentioning(dir).keys()])];
 }
 
@@ -270,7 +298,7 @@ async function killSupervisor(devnet: DevnetProcess, dir: string, moment: string
 function untilRunning(devnet: DevnetProcess, dir: string): Promise<DevnetManifest> {
   return until('devnet.json with every child pid', 60_000, devnet, async () => {
     const v = readManifest(dir);
-    return v?.supervisor.running && v.supervisor.pid === devnet.child.pid && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null && v.walletService?.pid != null
+    return v?.supervisor.running && v.supervisor.pid === devnet.child.pid && v.nodes.every((n) => n.pid !== null) && v.collector?.pid != null && v.walletService?.pid != null && v.exchange?.pid != null
       ? v
       : undefined;
   });

@@ -25,6 +25,8 @@ export const TARGETS: Readonly<Record<string, TargetRef>> = Object.freeze({
   rpc: ref('rpc'),
   'exchange-gateway': ref('exchangeGateway'),
   web: ref('web'),
+  'elect-message': ref('electMessage'),
+  'liabilities-proof': ref('liabilitiesProof'),
 });
 
 /** Names of every target, in run order. */

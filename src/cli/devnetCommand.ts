@@ -5,6 +5,7 @@ import { formatCoins } from '../consensus/amount.js';
 import { DEFAULT_NODE_COUNT, Devnet, type DevnetSnapshot, type NodeStatusRow } from '../devnet/devnet.js';
 import { DevnetError } from '../devnet/devnetError.js';
 import type { DevnetManifest } from '../devnet/devnetManifest.js';
+import { formatExchangeLine, formatExchangeStatusPart } from '../devnet/devnetExchange.js';
 import { createLogger, moduleLogger, type LogLevel, type Logger } from '../logging/logger.js';
 import { devnet as devnetParams } from '../params/networks.js';
 import type { Sats } from '../primitives/types.js';
@@ -106,7 +107,7 @@ export function formatDevnetTable(snapshot: DevnetSnapshot): string[] {
   const rows = [HEADERS, ...snapshot.nodes.map(nodeCells)];
   const widths = HEADERS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-  return [...lines, tipsLine(snapshot), formatWalletLine(snapshot.wallet)];
+  return [...lines, tipsLine(snapshot), formatWalletLine(snapshot.wallet), ...(snapshot.exchange !== undefined ? [formatExchangeLine(snapshot.exchange)] : [])];
 }
 
 /** One plain status line (logs, pipes): heights, peers, mempools, wallet counters. */
@@ -122,6 +123,7 @@ export function formatDevnetStatusLine(snapshot: DevnetSnapshot): string {
     `mempool ${per((r) => val(r, r.gauges?.mempoolTxs))}`,
     ...snapshot.nodes.filter((r) => r.state !== 'up').map((r) => `${r.name} ${r.state}`),
     `demo txs sent ${w.sent} confirmed ${w.confirmed} pending ${w.pending} refused ${w.failed}`,
+    ...(snapshot.exchange !== undefined ? [formatExchangeStatusPart(snapshot.exchange)] : []),
   ].join(' | ');
 }
 
@@ -164,6 +166,13 @@ function banner(manifest: DevnetManifest, devnet: Devnet, collectorAvailable: bo
         `seed ${w.faucetMnemonicFile} (devnet only), data ${w.datadir}`,
     );
   }
+  const x = manifest.exchange;
+  if (x != null) {
+    lines.push(
+      `  exchange ${x.restBase} (Binance spot REST; streams ${x.wsUrl}/ws/<stream>; accounts ${x.url}/v1/) — ${x.symbol} with demo traders; ` +
+        `curl '${x.restBase}depth?symbol=${x.symbol}&limit=5'; data ${x.datadir}`,
+    );
+  }
   lines.push(
     `  devnet.json ${join(manifest.dir, 'devnet.json')} · demo wallet ${manifest.demoWallet.file} (devnet only, unencrypted)`,
     collectorAvailable && manifest.collector !== null
@@ -182,7 +191,8 @@ export function registerDevnetCommand(program: Command): void {
     .description(
       'run a local network of real `cairn node` processes on the devnet chain (real proof of work), linked to each other, ' +
         'mining to a demo wallet that sends signed transactions between its addresses (node1 funds the faucet of a ' +
-        '`cairn wallet-service` the devnet also runs); shows a live table; Ctrl-C stops ' +
+        '`cairn wallet-service` the devnet also runs), and an exchange (`cairn exchange serve`, CRN/USD) where demo traders ' +
+        'trade over the signed REST API; shows a live table; Ctrl-C stops ' +
         'everything cleanly. <dir>/devnet.json lists every node (data dir, ports, p2p address, RPC cookie); running again ' +
         'on the same dir resumes the same chain. `npm start` runs this',
     )
@@ -212,6 +222,7 @@ export function registerDevnetCommand(program: Command): void {
       const collectorAvailable = siblings.some((c) => c.name() === 'log-collector');
       const walletServiceAvailable = siblings.some((c) => c.name() === 'wallet-service');
       const webAvailable = siblings.some((c) => c.name() === 'web');
+      const exchangeAvailable = siblings.some((c) => c.name() === 'exchange');
       const nodeCommand = siblings.find((c) => c.name() === 'node');
       const hasNodeFlag = (long: string): boolean => nodeCommand?.options.some((o) => o.long === long) ?? false;
       const nodeFlags = { p2pPort: hasNodeFlag('--p2p-port'), connect: hasNodeFlag('--connect'), nodeName: hasNodeFlag('--node-name') };
@@ -236,6 +247,7 @@ export function registerDevnetCommand(program: Command): void {
             logCollector: collectorAvailable,
             walletService: walletServiceAvailable,
             web: webAvailable,
+            exchange: exchangeAvailable,
             nodeFlags,
             stopTimeoutMs,
           },
@@ -288,7 +300,7 @@ export function registerDevnetCommand(program: Command): void {
       clearInterval(timer);
       if (live) draw();
       out.write(
-        `\nstopping (${why}): the demo wallet${manifest.web != null ? ', the web UI' : ''}${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
+        `\nstopping (${why}): the demo wallet${manifest.web != null ? ', the web UI' : ''}${manifest.exchange != null ? ', the demo traders, the exchange' : ''}${manifest.walletService != null ? ', the wallet service' : ''}, then every node ` +
           `(SIGINT, then SIGKILL after ${stopTimeoutMs / 1000} s), then the log collector…\n`,
       );
       const report = await devnet.stop();
@@ -301,7 +313,7 @@ export function registerDevnetCommand(program: Command): void {
       out.write(
         `stopped. ${formatWalletLine(snapshot.wallet)}\n` +
           `  data:    ${final.dir} (node data dirs ${final.nodes.map((n) => n.name).join(', ')}; devnet.json; demo-wallet.json` +
-          `${final.walletService != null ? '; wallet-service/, faucet-mnemonic.txt' : ''})\n` +
+          `${final.walletService != null ? '; wallet-service/, faucet-mnemonic.txt' : ''}${final.exchange != null ? '; exchange/' : ''})\n` +
           (final.collector !== null
             ? `  logs:    ${final.collector.dir} (cairn logs --dir ${final.collector.dir}); per node in ${join(final.dir, '<node>', 'logs')}\n`
             : `  logs:    per node in ${join(final.dir, '<node>', 'logs')}\n`) +

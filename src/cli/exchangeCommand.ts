@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../logging/logger.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
+import type { BridgeFlags } from './exchangeBridgeCli.js';
 import { parsePort } from './nodeCommand.js';
 
 interface CommonFlags {
@@ -19,11 +20,12 @@ interface HistoryFlags {
   history?: boolean;
 }
 
-interface RunFlags extends CommonFlags, HistoryFlags {
+interface RunFlags extends CommonFlags, HistoryFlags, BridgeFlags {
   markets?: string;
   snapshotEvery: string;
   snapshotIntervalSec: string;
   logLevel: string;
+  logDir?: string;
 }
 
 interface ServeFlags extends RunFlags {
@@ -97,7 +99,8 @@ async function openExchange(flags: RunFlags, net: Network): Promise<{ service: i
   } catch (err) {
     throw cliFailure(`cannot read the markets file ${flags.markets ?? ''}`, err);
   }
-  const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net } });
+  // --log-dir: rotating NDJSON files (what a devnet's log collector gathers) instead of standard error.
+  const logger = createLogger({ level: flags.logLevel as LogLevel, base: { module: 'exchange', network: net }, ...(flags.logDir !== undefined ? { logDir: flags.logDir } : {}) });
   const datadir = datadirOf(flags);
   const service = await ExchangeService.open(
     { datadir, config, snapshotEveryCommands: snapshotEvery, snapshotEveryMs: snapshotIntervalSec * 1000, history },
@@ -143,6 +146,7 @@ export function registerExchangeCommand(program: Command): void {
     .option('--trust-proxy', 'take client IPs from X-Forwarded-For (behind a reverse proxy)')
     .option('--json', 'print one JSON line {"event":"ready",url,wsUrl,…} instead of the banner')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
+    .option('--log-dir <dir>', 'write the logs as rotating NDJSON files in this dir instead of standard error (a devnet\'s log collector reads them)')
     .action(async (flags: ServeFlags) => {
       const net = network(flags.network);
       const { NETWORKS: PARAMS } = await import('../params/networks.js');
@@ -225,13 +229,27 @@ export function registerExchangeCommand(program: Command): void {
     .option('--db-schema <name>', 'with --db: PostgreSQL schema of the history tables (created if missing)')
     .option('--no-history', 'write no history (market data then starts empty after a restart)')
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (logs go to standard error)', 'warn')
+    .option('--node-url <url>', "run the chain bridge against this node's Esplora API (e.g. http://127.0.0.1:8730/api): deposit addresses, deposits, withdrawals; lines {\"id\",\"bridge\":\"depositAddress\"|\"deposits\"|\"withdraw\"|\"withdrawals\",\"userId\",…}")
+    .option('--confirmations <n>', 'with --node-url: confirmations to credit a deposit and complete a withdrawal (default regtest 1, devnet 3, main 6)')
+    .option('--withdrawal-fee <sats>', 'with --node-url: the published withdrawal fee, sats (default 10000)')
+    .option('--cold-xpub <key>', "with --node-url and --hot-limit: the cold wallet's BIP-84 account xpub (watch-only); batches send the hot wallet's excess to it")
+    .option('--hot-limit <coins>', 'with --cold-xpub: most the hot wallet keeps, in coins (e.g. 10)')
     .action(async (flags: RunFlags) => {
       const net = network(flags.network);
-      const { service, datadir } = await openExchange(flags, net);
+      const { service, datadir, logger } = await openExchange(flags, net);
       const { decodeCommand } = await import('../exchange/engineCommand.js');
       const out = process.stdout;
+      const { startBridge, answerBridgeLine } = await import('./exchangeBridgeCli.js');
+      let bridge;
+      try {
+        bridge = startBridge(flags, net, datadir, service, logger);
+      } catch (err) {
+        await service.close();
+        throw err;
+      }
       const hash = service.stateHash();
-      out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery }) + '\n');
+      const bridgeInfo = bridge === undefined ? undefined : { nodeUrl: flags.nodeUrl, confirmations: bridge.confirmations, withdrawalFeeSats: bridge.withdrawalFeeSats, xpub: bridge.extendedPublicKey };
+      out.write(jsonLine({ event: 'ready', seq: hash.seq, stateHash: hash.hash, datadir, network: net, restored: service.recovery, bridge: bridgeInfo }) + '\n');
       await new Promise<void>((resolve) => {
         const inflight = new Set<Promise<void>>();
         const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -259,6 +277,12 @@ export function registerExchangeCommand(program: Command): void {
             return;
           }
           const id = msg.id ?? null;
+          if (msg.bridge !== undefined) {
+            const p = answerBridgeLine(bridge, msg, { service, datadir, network: net }).then((a) => answer({ id, ...a }));
+            inflight.add(p);
+            void p.finally(() => inflight.delete(p));
+            return;
+          }
           if (msg.query !== undefined) {
             if (msg.query === 'stateHash') answer({ id, ...service.stateHash() });
             else if (msg.query === 'audit') answer({ id, audit: service.audit() });
@@ -284,6 +308,7 @@ export function registerExchangeCommand(program: Command): void {
           if (stopping) return;
           stopping = true;
           void Promise.all(inflight)
+            .then(() => bridge?.close())
             .then(() => service.close())
             .then(resolve, (err: unknown) => {
               process.stderr.write(`error while stopping: ${String(err)}\n`);
@@ -330,8 +355,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
     .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
     .option('--from-scratch', 'audit the state replayed from an empty state')
+    .option('--node-url <url>', "also check reserves: the exchange's coins per this node's Esplora API (e.g. http://127.0.0.1:8730/api) against its CRN liabilities; exits 1 when short")
     .option('--json', 'print the report as JSON')
-    .action(async (flags: HashFlags) => {
+    .action(async (flags: HashFlags & { nodeUrl?: string }) => {
       const { readExchangeState } = await import('../exchange/exchangeService.js');
       const { auditEngine } = await import('../exchange/audit.js');
       const datadir = datadirOf(flags);
@@ -342,8 +368,13 @@ export function registerExchangeCommand(program: Command): void {
         throw cliFailure(`cannot read the exchange state in ${datadir}`, err);
       }
       const report = auditEngine(state.engine);
+      let reserves;
+      if (flags.nodeUrl !== undefined) {
+        const { auditReserves } = await import('./exchangeBridgeCli.js');
+        reserves = await auditReserves(datadir, flags.nodeUrl, report.assets.find((a) => a.asset === 'CRN')?.held ?? 0n);
+      }
       if (flags.json === true) {
-        process.stdout.write(jsonLine(report) + '\n');
+        process.stdout.write(jsonLine(reserves === undefined ? report : { ...report, reserves }) + '\n');
       } else {
         const out = process.stdout;
         out.write(`audit at seq ${report.seq}: ${report.ok ? 'OK' : 'FAILED'}\n`);
@@ -351,8 +382,59 @@ export function registerExchangeCommand(program: Command): void {
           out.write(`  ${a.asset.padEnd(6)} held ${a.held}  credited ${a.credited}  withdrawn ${a.withdrawn}  ${a.balanced ? 'balanced' : 'NOT BALANCED'}\n`);
         }
         for (const p of report.problems) out.write(`  problem: ${p}\n`);
+        for (const w of report.warnings) out.write(`  warning: ${w}\n`);
+        if (flags.nodeUrl !== undefined && reserves === undefined) out.write(`reserves: no chain bridge in ${datadir} (never run with --node-url): nothing on chain to count\n`);
+        if (reserves !== undefined) {
+          out.write(
+            `reserves: ${reserves.ok ? 'OK' : 'SHORT'}  on chain ${reserves.reservesSats} sats in ${reserves.utxoCount} outputs  ` +
+              `liabilities ${reserves.liabilitiesSats}  difference ${reserves.differenceSats}\n`,
+          );
+        }
       }
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok || reserves?.ok === false) process.exitCode = 1;
+    });
+
+  exchange
+    .command('liabilities-proof')
+    .description("print the root of the Merkle sum tree of every account's CRN (proof of liabilities), and with --user that user's inclusion proof as JSON")
+    .option('--network <name>', 'main | test | devnet | regtest (for the default data dir)', 'devnet')
+    .option('--datadir <dir>', 'data directory (default ~/.cairn/<network>/exchange)')
+    .option('--user <id>', 'the user whose proof to print')
+    .action(async (flags: CommonFlags & { user?: string }) => {
+      const { readExchangeState } = await import('../exchange/exchangeService.js');
+      const { liabilitiesOf } = await import('./exchangeBridgeCli.js');
+      const datadir = datadirOf(flags);
+      const userId = flags.user !== undefined ? positiveInt(flags.user, '--user', 0) : undefined;
+      let state;
+      try {
+        state = readExchangeState(datadir);
+      } catch (err) {
+        throw cliFailure(`cannot read the exchange state in ${datadir}`, err);
+      }
+      const { root, proof } = liabilitiesOf(state.engine, datadir, userId);
+      process.stdout.write(jsonLine(proof ?? { root }) + '\n');
+    });
+
+  exchange
+    .command('verify-liabilities')
+    .argument('<proof-file>', "a proof printed by liabilities-proof (or GET /v1/account/liabilities-proof); '-' reads standard input")
+    .description('check that a liabilities proof counts the balance it states and leads to the root it states; exits 1 when it does not')
+    .action(async (file: string) => {
+      const { verifyProofText } = await import('./exchangeBridgeCli.js');
+      let text: string;
+      try {
+        text = readFileSync(file === '-' ? 0 : file, 'utf8');
+      } catch (err) {
+        throw cliFailure(`cannot read ${file}`, err);
+      }
+      const problem = verifyProofText(text);
+      if (problem !== undefined) {
+        process.stdout.write(`INVALID: ${problem}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const p = JSON.parse(text) as { userId: number; balance: string; root: { hash: string; sum: string }; seq: number };
+      process.stdout.write(`OK: user ${p.userId}'s balance ${p.balance} is included in root ${p.root.hash} (total ${p.root.sum} at seq ${p.seq})\n`);
     });
 
   exchange

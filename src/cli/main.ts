@@ -2,6 +2,7 @@ import './shims.js';
 import { Command, CommanderError } from 'commander';
 import { registerDecodeCommands } from './decodeCommands.js';
 import { registerDevnetCommand } from './devnetCommand.js';
+import { registerElectCommand } from './electCommand.js';
 import { registerExchangeCommand } from './exchangeCommand.js';
 import { registerHeadersCommand } from './headersCommand.js';
 import { registerLogCommands } from './logCollectorCommand.js';
@@ -9,6 +10,7 @@ import { CliError } from './input.js';
 import { registerNodeCommand } from './nodeCommand.js';
 import { registerMinerCommand } from './minerCommand.js';
 import { registerRpcCommand } from './rpcCommand.js';
+import { registerSimCommand } from './simCommand.js';
 import { registerTxCommands } from './txVerifyCommand.js';
 import { registerWalletCommand } from './walletCommand.js';
 import { registerWalletServiceCommand } from './walletServiceCommand.js';
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerWalletServiceCommand(program);
   registerExchangeCommand(program);
   registerWebCommand(program);
+  registerElectCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

@@ -2,8 +2,9 @@
  * `cairn devnet`: a local network of N real `cairn node` processes on the devnet chain (real proof of work), each with
  * its own data dir and fixed ports under one dir, linked with --connect, mining to a demo wallet whose DemoSpender then
  * moves the mined coins around — except node1's, which pays the faucet of a `cairn wallet-service` child (when the devnet
- * has 2 or more nodes); plus a `cairn log-collector` child consolidating every process's logs, and a `cairn web` child
- * serving the web UI (explorer, wallet) over node1 and the wallet service. The cluster is
+ * has 2 or more nodes); a `cairn exchange serve` child (CRN/USD) on which DemoTraders trade (devnetExchange.ts,
+ * demoTraders.ts); a `cairn web` child serving the web UI (explorer, wallet, trading) over node1, the wallet service
+ * and the exchange; plus a `cairn log-collector` child consolidating every process's logs. The cluster is
  * described in `<dir>/devnet.json`; running again on the same dir resumes the same chain, ports and wallet.
  *
  * Layout of the dir:
@@ -12,6 +13,8 @@
  *   faucet-mnemonic.txt    the wallet service's faucet mnemonic (UNENCRYPTED, mode 0600: devnet only)
  *   wallet-service/        the wallet service's data dir; wallet-service.console.log its output
  *   web/logs/              the web UI server's logs; web.console.log its output
+ *   exchange/              the exchange's data dir (command log, snapshots, history, accounts, admin.token, logs/);
+ *                          exchange.console.log its output
  *   node<i>/               node i's data dir: chain.sqlite, .cookie, node.json, logs/, console.log
  *   devnet/logs/           the supervisor's own logs
  *   logs/                  consolidated logs (`<day>/<module>.ndjson`), written by the log collector
@@ -24,6 +27,8 @@ import type { Logger } from 'pino';
 import type { LogLevel } from '../logging/logger.js';
 import type { ChainParams } from '../params/chainParams.js';
 import { DemoSpender, type DemoSpenderStats, type SpenderNodeView } from './demoSpender.js';
+import { DEMO_TRADERS_OFF, DemoTraders } from './demoTraders.js';
+import { devnetExchangeRecord, EXCHANGE_PORT_OFFSET, exchangeServeArgs, readExchangeMarket, type DevnetExchangeStatus, type ExchangeMarketView } from './devnetExchange.js';
 import { openDemoWallet, type DemoKeys } from './demoWallet.js';
 import { DevnetError } from './devnetError.js';
 import {
@@ -86,6 +91,8 @@ export interface DevnetOptions {
   readonly walletService?: boolean;
   /** Start `cairn web` (the UI, proxying to node1 and the wallet service; default false). */
   readonly web?: boolean;
+  /** Start `cairn exchange serve` (CRN/USD) with demo traders (default false: a build without `cairn exchange`). */
+  readonly exchange?: boolean;
   readonly nodeFlags: NodeFlagSupport;
   /**
    * Time a node gets to stop on SIGINT before SIGKILL, ms (default 30,000; the wallet service and the log collector
@@ -127,6 +134,8 @@ export interface DevnetSnapshot {
   readonly walletService?: { readonly state: string; readonly pid: number | undefined; readonly url: string } | undefined;
   /** The web UI child, if the devnet runs one. */
   readonly web?: { readonly state: string; readonly pid: number | undefined; readonly url: string } | undefined;
+  /** The exchange child and its demo traders, if the devnet runs them. */
+  readonly exchange?: DevnetExchangeStatus | undefined;
 }
 
 /** How each child ended on stop(). */
@@ -161,6 +170,7 @@ function recordedChildren(m: DevnetManifest): RecordedProcess[] {
     ...(m.collector !== null ? [{ name: 'log-collector', pid: m.collector.pid, marker: m.collector.dir }] : []),
     ...(m.walletService != null ? [{ name: 'wallet-service', pid: m.walletService.pid, marker: m.walletService.datadir }] : []),
     ...(m.web != null ? [{ name: 'web', pid: m.web.pid, marker: m.web.logDir }] : []),
+    ...(m.exchange != null ? [{ name: 'exchange', pid: m.exchange.pid, marker: m.exchange.datadir }] : []),
   ];
 }
 
@@ -190,6 +200,12 @@ export class Devnet {
   private collector: SupervisedProcess | undefined;
   private walletService: SupervisedProcess | undefined;
   private web: SupervisedProcess | undefined;
+  private exchange: SupervisedProcess | undefined;
+  private traders: DemoTraders | undefined;
+  private exchangeMarket: ExchangeMarketView | undefined;
+  private exchangeOkAtMs = 0;
+  private exchangeEverUp = false;
+  private exchangePolling = false;
   private spender: DemoSpender | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private logger: Logger | undefined;
@@ -276,6 +292,14 @@ export class Devnet {
       // node1's api port + 5: free in the base-port layout (+0 api, +1 wallet service, +2 rpc, +3 p2p, +4 stratum).
       const port = await planServicePort(previous?.web?.port, nodes[0]!.ports.api + WEB_PORT_OFFSET, taken);
       web = { url: `http://127.0.0.1:${port}/`, port, logDir: join(dir, 'web', 'logs'), pid: previous?.web?.pid ?? null };
+      taken.add(port);
+    }
+    let exchange: DevnetManifest['exchange'] = null;
+    if (options.exchange === true) {
+      // node1's api port + 6: free in the base-port layout (+5 is the web UI).
+      const port = await planServicePort(previous?.exchange?.port, nodes[0]!.ports.api + EXCHANGE_PORT_OFFSET, taken);
+      exchange = devnetExchangeRecord(dir, port, previous?.exchange?.pid ?? null);
+      taken.add(port);
     }
     const manifest: DevnetManifest = {
       version: DEVNET_MANIFEST_VERSION,
@@ -294,12 +318,14 @@ export class Devnet {
               supervisorLogDir,
               ...(walletService !== null ? [join(walletService.datadir, 'logs')] : []),
               ...(web !== null ? [web.logDir] : []),
+              ...(exchange !== null ? [exchange.logDir] : []),
             ],
             pid: null,
           }
         : null,
       walletService,
       web,
+      exchange,
       demoWallet: { file: walletFile },
     };
     writeManifest(manifest);
@@ -361,7 +387,7 @@ export class Devnet {
     ];
   }
 
-  /** The `cairn web` arguments (undefined when the devnet runs none): node1's REST API, the wallet service, every node. */
+  /** The `cairn web` arguments (undefined when the devnet runs none): node1's REST API, the wallet service, the exchange, every node. */
   webArgs(): string[] | undefined {
     const w = this.manifest.web;
     if (w == null) return undefined;
@@ -371,6 +397,7 @@ export class Devnet {
       '--network', this.options.params.name,
       '--node', this.manifest.nodes[0]!.apiUrl.replace(/\/$/, ''),
       ...(service != null ? ['--wallet-service', service.url] : []),
+      ...(this.manifest.exchange != null ? ['--exchange', this.manifest.exchange.url] : []),
       '--port', String(w.port),
       '--log-dir', w.logDir,
       '--log-level', this.options.logLevel,
@@ -437,8 +464,10 @@ export class Devnet {
       });
       this.web.onStart = (pid) => this.update((m) => ({ ...m, web: m.web == null ? null : { ...m.web, pid } }));
     }
+    this.addExchange(supervisor, serviceStopTimeoutMs);
     // However this process ends — stop(), a crash, a SIGKILL — the children's links close and they stop themselves.
     supervisor.startAll();
+    this.traders?.start();
 
     this.spender = new DemoSpender(
       { params: this.options.params, txRate: this.manifest.txRate, nodeCount: this.manifest.nodes.length },
@@ -448,6 +477,41 @@ export class Devnet {
     const period = this.options.pollIntervalMs ?? 1_000;
     this.pollTimer = setInterval(() => this.pollAll(period), period);
     this.pollAll(period);
+  }
+
+  /** Adds the `cairn exchange serve` child (stopped with the wallet service, before the nodes) and its demo traders. */
+  private addExchange(supervisor: Supervisor, stopTimeoutMs: number): void {
+    const record = this.manifest.exchange;
+    if (record == null) return;
+    const { cairn } = this.options;
+    this.exchange = supervisor.add({
+      name: 'exchange',
+      command: cairn.command,
+      args: [...cairn.args, ...exchangeServeArgs(record, this.options.params.name, this.options.logLevel)],
+      consoleFile: record.consoleLog,
+      stopTimeoutMs,
+      stopStage: 0,
+    });
+    this.exchange.onStart = (pid) => this.update((m) => ({ ...m, exchange: m.exchange == null ? null : { ...m.exchange, pid } }));
+    this.traders = new DemoTraders(
+      { baseUrl: record.url, adminTokenFile: record.adminTokenFile, symbol: record.symbol },
+      this.logger !== undefined ? { logger: this.logger } : {},
+    );
+  }
+
+  /** Polls the exchange's market for the table (one poll at a time). */
+  private pollExchange(timeoutMs: number): void {
+    const record = this.manifest.exchange;
+    if (record == null || this.exchangePolling || this.exchange?.state !== 'running') return;
+    this.exchangePolling = true;
+    readExchangeMarket(record, timeoutMs)
+      .then((market) => {
+        this.exchangeMarket = market;
+        this.exchangeOkAtMs = Date.now();
+        this.exchangeEverUp = true;
+      })
+      .catch(() => undefined) // not up yet, or gone: the line shows it
+      .finally(() => (this.exchangePolling = false));
   }
 
   private spenderView(): SpenderNodeView[] {
@@ -461,6 +525,7 @@ export class Devnet {
   }
 
   private pollAll(periodMs: number): void {
+    this.pollExchange(Math.max(300, periodMs - 100));
     for (const [index, live] of this.live.entries()) {
       if (live.polling || live.process.state !== 'running') continue;
       live.polling = true;
@@ -526,17 +591,29 @@ export class Devnet {
           ? { state: this.walletService.state, pid: this.walletService.pid, url: this.manifest.walletService.url }
           : undefined,
       web: this.web && this.manifest.web != null ? { state: this.web.state, pid: this.web.pid, url: this.manifest.web.url } : undefined,
+      exchange:
+        this.exchange && this.manifest.exchange != null
+          ? {
+              // As a node's row: starting (no answer yet) | up | unreachable (answered before, not now) | the child's state.
+              state: this.exchange.state === 'running' ? (now - this.exchangeOkAtMs < 3_000 ? 'up' : this.exchangeEverUp ? 'unreachable' : 'starting') : this.exchange.state,
+              pid: this.exchange.pid,
+              url: this.manifest.exchange.url,
+              symbol: this.manifest.exchange.symbol,
+              market: this.exchangeMarket,
+              traders: this.traders?.getStats() ?? DEMO_TRADERS_OFF,
+            }
+          : undefined,
     };
   }
 
   /**
-   * Stops everything: the demo spender, then the wallet service (a client of node1), then every node (SIGINT, SIGKILL
+   * Stops everything: the demo spender and traders, then the wallet service (a client of node1) and the exchange, then every node (SIGINT, SIGKILL
    * after stopTimeoutMs), then the log collector (so it takes the nodes' last lines), and marks devnet.json as not
    * running.
    */
   async stop(): Promise<DevnetStopReport> {
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
-    await this.spender?.stop();
+    await Promise.all([this.spender?.stop(), this.traders?.stop()]);
     const children = (await this.supervisor?.stop()) ?? [];
     const report = children.map(({ name, code, signal, killed }) => ({ name, code, signal, killed }));
     this.update((m) => ({ ...m, supervisor: { ...m.supervisor, running: false } }));

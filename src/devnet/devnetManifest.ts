@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DevnetError } from './devnetError.js';
+import type { DevnetExchangeRecord } from './devnetExchange.js';
 
 /** Version of the devnet.json layout. */
 export const DEVNET_MANIFEST_VERSION = 1;
@@ -102,6 +103,8 @@ export interface DevnetManifest {
   readonly walletService?: DevnetWalletServiceRecord | null;
   /** The web UI; null when this build has no `cairn web` (absent before it was added). */
   readonly web?: DevnetWebRecord | null;
+  /** The `cairn exchange serve` child and its URLs; null/absent when this build has no `cairn exchange`. */
+  readonly exchange?: DevnetExchangeRecord | null;
   readonly demoWallet: { readonly file: string };
 }
 

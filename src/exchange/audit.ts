@@ -25,18 +25,21 @@ export interface AuditReport {
   readonly assets: readonly AssetAudit[];
   /** Every failed check, in words (empty when ok). At most 100 are listed. */
   readonly problems: readonly string[];
+  /** Findings that do not break the books: frozen accounts left negative by a reversed deposit (at most 100). */
+  readonly warnings: readonly string[];
 }
 
 const MAX_PROBLEMS = 100;
 
 /**
- * Checks, per asset: Σ free + locked over all accounts = credited − withdrawn (the double-entry invariant); no free,
- * locked or per-order lock is negative; every account's locked balance equals the sum of its open orders' locks and
+ * Checks, per asset: Σ free + locked over all accounts = credited − withdrawn (the double-entry invariant); no locked
+ * or per-order lock is negative, and no free balance except on a frozen account (a reversed deposit: a warning); every account's locked balance equals the sum of its open orders' locks and
  * its pending withdrawals; every open order is in its book with the same owner, side, price and open lots, and the
  * books hold no other orders.
  */
 export function auditEngine(e: ExchangeEngine): AuditReport {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const problem = (p: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
@@ -77,7 +80,9 @@ export function auditEngine(e: ExchangeEngine): AuditReport {
       const free = acct.free[i] ?? 0n;
       const locked = acct.locked[i] ?? 0n;
       const asset = e.assets[i]!.asset;
-      if (free < 0n) problem(`user ${userId} ${asset}: negative free ${free}`);
+      // A deposit reversed after a reorg may leave a frozen account short: a warning, not a broken book.
+      if (free < 0n && !acct.frozen) problem(`user ${userId} ${asset}: negative free ${free}`);
+      else if (free < 0n) warnings.push(`user ${userId} ${asset}: negative free ${free} after a reversed deposit (account frozen)`);
       if (locked < 0n) problem(`user ${userId} ${asset}: negative locked ${locked}`);
       const wantLocked = want?.[i] ?? 0n;
       if (locked !== wantLocked) problem(`user ${userId} ${asset}: locked ${locked} but open orders and withdrawals hold ${wantLocked}`);
@@ -93,7 +98,7 @@ export function auditEngine(e: ExchangeEngine): AuditReport {
     if (!balanced) problem(`${a.asset}: accounts hold ${held[i]} but credited − withdrawn = ${credited - withdrawn}`);
     return { asset: a.asset, held: held[i]!, credited, withdrawn, balanced };
   });
-  return { ok: problems.length === 0, seq: e.seq, assets, problems };
+  return { ok: problems.length === 0, seq: e.seq, assets, problems, warnings: warnings.slice(0, MAX_PROBLEMS) };
 }
 
 /**
@@ -111,7 +116,7 @@ export function checkOutcomeLedger(outcome: CommandOutcome): string[] {
   for (const ev of outcome.events) {
     if (ev.type !== 'balance') continue;
     sums.set(ev.asset, (sums.get(ev.asset) ?? 0n) + ev.deltaFree + ev.deltaLocked);
-    if (ev.reason === 'ADJUSTMENT' || ev.reason === 'DEPOSIT' || ev.reason === 'WITHDRAWAL') {
+    if (ev.reason === 'ADJUSTMENT' || ev.reason === 'DEPOSIT' || ev.reason === 'DEPOSIT_REVERSAL' || ev.reason === 'WITHDRAWAL') {
       external += ev.deltaFree + ev.deltaLocked;
       externalAsset = ev.asset;
     }
@@ -120,7 +125,10 @@ export function checkOutcomeLedger(outcome: CommandOutcome): string[] {
     if (prev !== undefined && (prev.free + ev.deltaFree !== ev.free || prev.locked + ev.deltaLocked !== ev.locked)) {
       problems.push(`seq ${outcome.seq}: ledger entry of ${key} does not follow from the previous one`);
     }
-    if (ev.free < 0n || ev.locked < 0n) problems.push(`seq ${outcome.seq}: ${key} went negative`);
+    // Only a deposit reversal may take free from zero or above to below zero; an account already below zero (frozen)
+    // may still see fills and fees on its resting orders.
+    const wentNegative = ev.free < 0n && ev.free - ev.deltaFree >= 0n && ev.reason !== 'DEPOSIT_REVERSAL';
+    if (wentNegative || ev.locked < 0n) problems.push(`seq ${outcome.seq}: ${key} went negative`);
     last.set(key, { free: ev.free, locked: ev.locked });
   }
   for (const [asset, sum] of sums) {

@@ -58,6 +58,7 @@ type Action =
   | { a: 'cancelAll'; user: number; symbol: string }
   | { a: 'adjust'; user: number; asset: string; amount: bigint; id: number }
   | { a: 'deposit'; user: number; amount: bigint; vout: number }
+  | { a: 'reverse'; vout: number }
   | { a: 'withdraw'; user: number; asset: string; amount: bigint; id: number; then: 'complete' | 'fail' | 'none' }
   | { a: 'freeze'; user: number; frozen: boolean }
   | { a: 'status'; symbol: string; status: 'TRADING' | 'HALT' | 'CANCEL_ONLY' };
@@ -72,6 +73,7 @@ const arbAction: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ a: fc.constant('cancelAll' as const), user: arbUser, symbol: arbSymbol }) },
   { weight: 5, arbitrary: fc.record({ a: fc.constant('adjust' as const), user: arbUser, asset: arbAsset, amount: arbAmount, id: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ a: fc.constant('deposit' as const), user: arbUser, amount: fc.bigInt({ min: 1n, max: 20n * CRN }), vout: fc.nat(10) }) },
+  { weight: 1, arbitrary: fc.record({ a: fc.constant('reverse' as const), vout: fc.nat(10) }) },
   { weight: 2, arbitrary: fc.record({ a: fc.constant('withdraw' as const), user: arbUser, asset: arbAsset, amount: fc.bigInt({ min: 1n, max: 50n * USD }), id: fc.nat(10), then: fc.constantFrom('complete' as const, 'fail' as const, 'none' as const) }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('freeze' as const), user: arbUser, frozen: fc.integer({ min: 0, max: 2 }).map((x) => x === 0) }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('status' as const), symbol: arbSymbol, status: fc.constantFrom('TRADING' as const, 'TRADING' as const, 'TRADING' as const, 'HALT' as const, 'CANCEL_ONLY' as const) }) },
@@ -114,6 +116,8 @@ function toCommands(h: EngineHarness, action: Action, cidCounter: { n: number })
       return action.amount === 0n ? [] : [{ type: 'ADJUST_BALANCE', adjustmentId: `adj-${action.id}`, userId: action.user, asset: action.asset, amount: action.amount }];
     case 'deposit':
       return [{ type: 'CREDIT_DEPOSIT', txid: 'ef'.repeat(32), vout: action.vout, userId: action.user, asset: 'CRN', amount: action.amount }];
+    case 'reverse':
+      return [{ type: 'REVERSE_DEPOSIT', txid: 'ef'.repeat(32), vout: action.vout }];
     case 'withdraw': {
       const id = `wd-${action.id}`;
       const lock: EngineCommand = { type: 'LOCK_WITHDRAWAL', withdrawalId: id, userId: action.user, asset: action.asset, amount: action.amount };

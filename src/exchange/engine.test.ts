@@ -222,6 +222,35 @@ test('on main only off-chain assets are credited by adjustment; CRN comes by dep
   assert.deepEqual(h.balance(1, 'CRN'), { free: 2n * CRN, locked: 0n });
 });
 
+test('a reversed deposit leaves the ledger; short of funds the account goes negative and frozen; it can be credited again', () => {
+  const h = new EngineHarness();
+  const txid = 'ef'.repeat(32);
+  assert.equal((h.run({ type: 'REVERSE_DEPOSIT', txid, vout: 0 }) as RejectedResult).reason, 'UNKNOWN_DEPOSIT');
+  h.run({ type: 'CREDIT_DEPOSIT', txid, vout: 0, userId: 1, asset: 'CRN', amount: 2n * CRN });
+  h.run({ type: 'CREDIT_DEPOSIT', txid, vout: 1, userId: 2, asset: 'CRN', amount: 3n * CRN });
+  // User 2 withdraws 2 of its 3 CRN before the reorg: the reversal leaves it at −2 CRN, frozen.
+  assert.ok(h.run({ type: 'LOCK_WITHDRAWAL', withdrawalId: 'w', userId: 2, asset: 'CRN', amount: 2n * CRN }).ok);
+  assert.ok(h.run({ type: 'COMPLETE_WITHDRAWAL', withdrawalId: 'w' }).ok);
+  const r1 = h.run({ type: 'REVERSE_DEPOSIT', txid, vout: 0 }) as BalanceResult;
+  assert.deepEqual([r1.amount, r1.free], [-2n * CRN, 0n]);
+  assert.equal(h.engine.isFrozen(1), false);
+  const r2 = h.run({ type: 'REVERSE_DEPOSIT', txid, vout: 1 }) as BalanceResult;
+  assert.deepEqual([r2.amount, r2.free], [-3n * CRN, -2n * CRN]);
+  assert.equal(h.engine.isFrozen(2), true);
+  assert.equal((h.run({ type: 'REVERSE_DEPOSIT', txid, vout: 1 }) as RejectedResult).reason, 'UNKNOWN_DEPOSIT');
+  // It stays frozen while negative: unfreezing is refused.
+  assert.equal((h.run({ type: 'UNFREEZE_ACCOUNT', userId: 2 }) as RejectedResult).reason, 'INSUFFICIENT_BALANCE');
+  assert.equal(h.engine.isFrozen(2), true);
+  // The state with a negative balance round-trips through the snapshot codec.
+  const text = encodeEngineState(h.engine);
+  assert.equal(encodeEngineState(decodeEngineState(text)), text);
+  // Re-confirmed in the new branch: credited again (not a duplicate).
+  const again = h.run({ type: 'CREDIT_DEPOSIT', txid, vout: 0, userId: 1, asset: 'CRN', amount: 2n * CRN }) as BalanceResult;
+  assert.deepEqual([again.duplicate, again.free], [false, 2n * CRN]);
+  const crn = h.engine.assetIndex.get('CRN')!;
+  assert.deepEqual([h.engine.credited[crn], h.engine.withdrawn[crn]], [2n * CRN, 2n * CRN]);
+});
+
 test('withdrawals: lock, then complete (debits locked) or fail (unlocks); repeats return the first result', () => {
   const h = new EngineHarness();
   h.credit(1, 'CRN', 3n * CRN);

@@ -52,6 +52,7 @@ import {
   type EngineCommand,
   type FailWithdrawalCommand,
   type LockWithdrawalCommand,
+  type ReverseDepositCommand,
   type OrderParams,
   type PlaceOrderCommand,
   type SequencedCommand,
@@ -187,6 +188,8 @@ export class ExchangeEngine {
         return this.adjustBalance(c);
       case 'CREDIT_DEPOSIT':
         return this.creditDeposit(c);
+      case 'REVERSE_DEPOSIT':
+        return this.reverseDeposit(c);
       case 'LOCK_WITHDRAWAL':
         return this.lockWithdrawal(c);
       case 'COMPLETE_WITHDRAWAL':
@@ -197,6 +200,8 @@ export class ExchangeEngine {
       case 'UNFREEZE_ACCOUNT': {
         const frozen = c.type === 'FREEZE_ACCOUNT';
         const acct = this.account(c.userId);
+        // An account left negative by a reversed deposit stays frozen until it is paid back.
+        if (!frozen && acct.free.some((v) => v < 0n)) return rejected('INSUFFICIENT_BALANCE', `user ${c.userId} has a negative balance`);
         if (acct.frozen !== frozen) {
           acct.frozen = frozen;
           this.events.push({ type: 'account', userId: c.userId, frozen });
@@ -865,6 +870,27 @@ export class ExchangeEngine {
     return result;
   }
 
+  /**
+   * Takes back a credited deposit that a reorg removed: −amount from free (negative allowed), credited −= amount, the
+   * deposit forgotten (so a re-confirmed one is credited again), and the account frozen when its free balance is now
+   * negative. A deposit that is not credited is refused (UNKNOWN_DEPOSIT) without change, so a repeat is harmless.
+   */
+  private reverseDeposit(c: ReverseDepositCommand): CommandResult {
+    const key = `${c.txid}:${c.vout}`;
+    const prev = this.deposits.get(key);
+    if (prev === undefined || !prev.result.ok) return rejected('UNKNOWN_DEPOSIT', key);
+    const ai = this.assetIndex.get(prev.asset)!;
+    const acct = this.account(prev.userId);
+    this.deposits.delete(key);
+    this.move(acct, ai, -prev.amount, 0n, 'DEPOSIT_REVERSAL', '', 0, 0, key);
+    this.credited[ai]! -= prev.amount;
+    if (acct.free[ai]! < 0n && !acct.frozen) {
+      acct.frozen = true;
+      this.events.push({ type: 'account', userId: prev.userId, frozen: true });
+    }
+    return this.balanceResult(prev.userId, ai, -prev.amount);
+  }
+
   private lockWithdrawal(c: LockWithdrawalCommand): CommandResult {
     const prev = this.withdrawals.get(c.withdrawalId);
     if (prev !== undefined) {
@@ -946,6 +972,21 @@ export class ExchangeEngine {
   getBalances(userId: number): Array<{ asset: string; free: bigint; locked: bigint }> {
     const acct = this.accounts.get(userId);
     return this.assets.map((a, i) => ({ asset: a.asset, free: acct?.free[i] ?? 0n, locked: acct?.locked[i] ?? 0n }));
+  }
+
+  /**
+   * Every account's holding (free + locked; negative after a reversed deposit) of one asset, by user id, the fee
+   * account included; accounts holding none are left out. Empty for an unknown asset.
+   */
+  getHoldings(asset: string): Map<number, bigint> {
+    const out = new Map<number, bigint>();
+    const ai = this.assetIndex.get(asset);
+    if (ai === undefined) return out;
+    for (const [userId, acct] of this.accounts) {
+      const v = (acct.free[ai] ?? 0n) + (acct.locked[ai] ?? 0n);
+      if (v !== 0n) out.set(userId, v);
+    }
+    return out;
   }
 
   /** Whether the account is frozen. */

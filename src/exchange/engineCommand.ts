@@ -113,6 +113,18 @@ export interface CreditDepositCommand {
   readonly amount: bigint;
 }
 
+/**
+ * A credited chain deposit whose transaction left the best chain (a reorg): its amount leaves the account's free
+ * balance, which may go negative (the account is then frozen). Applies to a credited (txid, vout) only; afterwards the
+ * deposit counts as never credited, so a CREDIT_DEPOSIT after it re-confirms credits it again.
+ */
+export interface ReverseDepositCommand {
+  readonly type: 'REVERSE_DEPOSIT';
+  /** Display hex txid (64 lowercase hex digits). */
+  readonly txid: string;
+  readonly vout: number;
+}
+
 /** Moves `amount` from free to locked for a withdrawal being sent; applies once per `withdrawalId`. */
 export interface LockWithdrawalCommand {
   readonly type: 'LOCK_WITHDRAWAL';
@@ -153,6 +165,7 @@ export type EngineCommand =
   | CancelReplaceCommand
   | AdjustBalanceCommand
   | CreditDepositCommand
+  | ReverseDepositCommand
   | LockWithdrawalCommand
   | CompleteWithdrawalCommand
   | FailWithdrawalCommand
@@ -384,6 +397,9 @@ export function decodeCommand(value: unknown): EngineCommand {
         asset: reqString(o, 'asset', ASSET_RE, where),
         amount: reqBigint(o, 'amount', where, true),
       };
+    case 'REVERSE_DEPOSIT':
+      onlyKeys(o, ['type', 'txid', 'vout'], where);
+      return { type, txid: reqString(o, 'txid', TXID_RE, where), vout: reqInt(o, 'vout', 0, 0xffff_ffff, where) };
     case 'LOCK_WITHDRAWAL':
       onlyKeys(o, ['type', 'withdrawalId', 'userId', 'asset', 'amount'], where);
       return {

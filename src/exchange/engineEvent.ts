@@ -61,7 +61,8 @@ export interface FillInfo {
  * - `DUPLICATE_CLIENT_ORDER_ID`: the clientOrderId is in use by an open order of the user on that market.
  * - `RESERVED_CLIENT_ORDER_ID`: a client id with the `cairn-` prefix the engine gives orders without one.
  * - `UNKNOWN_ASSET`, `ADJUSTMENT_NOT_ALLOWED` (an on-chain asset outside devnet/regtest), `ASSET_NOT_ON_CHAIN`
- *   (a deposit of an off-chain asset), `UNKNOWN_WITHDRAWAL`, `WITHDRAWAL_FINISHED` (completing a failed withdrawal
+ *   (a deposit of an off-chain asset), `UNKNOWN_WITHDRAWAL`, `UNKNOWN_DEPOSIT` (reversing a
+ *   deposit that is not credited), `WITHDRAWAL_FINISHED` (completing a failed withdrawal
  *   or failing a completed one), `ID_REUSED` (an idempotency id reused for a different request).
  * - `CONFIG_REFUSED`: a configuration change that is not allowed (see configChangeRefusal).
  */
@@ -82,6 +83,7 @@ export type EngineRejectReason =
   | 'ADJUSTMENT_NOT_ALLOWED'
   | 'ASSET_NOT_ON_CHAIN'
   | 'UNKNOWN_WITHDRAWAL'
+  | 'UNKNOWN_DEPOSIT'
   | 'WITHDRAWAL_FINISHED'
   | 'ID_REUSED'
   | 'CONFIG_REFUSED';
@@ -120,6 +122,7 @@ export const REJECT_INFO: Readonly<Record<EngineRejectReason, { readonly code: n
   ADJUSTMENT_NOT_ALLOWED: { code: -2010, msg: 'This action is disabled on this account.' },
   ASSET_NOT_ON_CHAIN: { code: -1130, msg: 'Invalid data sent for a parameter: the asset is not on the chain.' },
   UNKNOWN_WITHDRAWAL: { code: -2013, msg: 'Withdrawal does not exist.' },
+  UNKNOWN_DEPOSIT: { code: -2013, msg: 'Deposit does not exist or is not credited.' },
   WITHDRAWAL_FINISHED: { code: -2010, msg: 'The withdrawal is already finished.' },
   ID_REUSED: { code: -1130, msg: 'Invalid data sent for a parameter: the id was used for another request.' },
   CONFIG_REFUSED: { code: -1130, msg: 'Invalid data sent for a parameter: configuration change refused.' },
@@ -233,7 +236,8 @@ export interface TradeEvent {
  * Why a balance changed (the ledger's reason):
  * `ORDER_LOCK` free→locked for a new order; `ORDER_UNLOCK` locked→free (cancel, expiry, amend, a fill at a better
  * price than the limit, what a finished order did not spend); `FILL` a fill's settlement (locked spent, free
- * received); `FEE` a fee (−payer, +fee account); `ADJUSTMENT`; `DEPOSIT`; `WITHDRAWAL_LOCK`; `WITHDRAWAL_UNLOCK`
+ * received); `FEE` a fee (−payer, +fee account); `ADJUSTMENT`; `DEPOSIT`; `DEPOSIT_REVERSAL` (a credited
+ * deposit reorged out of the chain: −free, which may go negative); `WITHDRAWAL_LOCK`; `WITHDRAWAL_UNLOCK`
  * (failed); `WITHDRAWAL` (completed: locked leaves the exchange).
  */
 export type LedgerReason =
@@ -243,6 +247,7 @@ export type LedgerReason =
   | 'FEE'
   | 'ADJUSTMENT'
   | 'DEPOSIT'
+  | 'DEPOSIT_REVERSAL'
   | 'WITHDRAWAL_LOCK'
   | 'WITHDRAWAL_UNLOCK'
   | 'WITHDRAWAL';

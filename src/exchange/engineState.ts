@@ -130,7 +130,7 @@ function decodeResult(v: unknown, what: string): BalanceResult | RejectedResult 
   const t = arr(v, what);
   if (t[0] === 'ok') {
     arr(v, what, 6);
-    return { ok: true, kind: 'balance', userId: int(t[1], what), asset: str(t[2], what), amount: big(t[3], what, null), free: big(t[4], what), locked: big(t[5], what), duplicate: false };
+    return { ok: true, kind: 'balance', userId: int(t[1], what), asset: str(t[2], what), amount: big(t[3], what, null), free: big(t[4], what, null), locked: big(t[5], what), duplicate: false };
   }
   arr(v, what, 3);
   if (t[0] !== 'rejected') bad(`${what}: unknown result kind`);
@@ -194,7 +194,7 @@ export function decodeEngineState(text: string): ExchangeEngine {
     for (const bv of arr(t[2], `accounts[${i}] balances`)) {
       const b = arr(bv, `accounts[${i}] balance`, 3);
       const ai = assetIdx(b[0], `accounts[${i}]`);
-      acct.free[ai] = big(b[1], 'free');
+      acct.free[ai] = big(b[1], 'free', acct.frozen ? null : 0n);
       acct.locked[ai] = big(b[2], 'locked');
     }
   }

@@ -278,6 +278,11 @@ export class ExchangeService {
     return this.engine.getBalances(userId);
   }
 
+  /** Every account's holding of one asset (free + locked), by user id, at the engine's current seq (see engine.getHoldings). */
+  getHoldings(asset: string): { seq: number; holdings: Map<number, bigint> } {
+    return { seq: this.engine.seq, holdings: this.engine.getHoldings(asset) };
+  }
+
   /** The user's open orders (one market or all). */
   getOpenOrders(userId: number, symbol?: string): OrderState[] {
     return this.engine.getOpenOrders(userId, symbol);

@@ -112,4 +112,10 @@ test('response chunks: a result code, then the payload or the error; RATE_LIMITE
   // Cut at a character boundary: a message of 3-byte characters still decodes after the cut.
   const wide = decodeResponseChunk(encodeResponseChunk({ status: RespStatus.SERVER_ERROR, message: '€'.repeat(200) }));
   assert.ok(wide.status === RespStatus.SERVER_ERROR && wide.message === '€'.repeat(Math.floor(MAX_ERROR_MESSAGE_BYTES / 3)));
+  // A message that starts with a byte-order mark keeps it (found by the wire-response-chunk fuzz target: the decoder
+  // dropped it, so the chunk did not re-encode to its bytes).
+  const bom = Uint8Array.of(1, 0xef, 0xbb, 0xbf);
+  const withBom = decodeResponseChunk(bom);
+  assert.deepEqual(withBom, { status: RespStatus.INVALID_REQUEST, message: '\ufeff' });
+  assert.deepEqual([...encodeResponseChunk(withBom)], [...bom]);
 });

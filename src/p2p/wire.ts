@@ -126,7 +126,7 @@ export interface HeadersRequest {
 }
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The UTF-8 bytes of `s`, cut to at most `maxBytes` at a character boundary (a cut character would not decode). */
 function utf8Prefix(s: string, maxBytes: number): Uint8Array {

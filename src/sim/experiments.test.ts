@@ -1,0 +1,63 @@
+/**
+ * The experiments at small sizes land inside their references' confidence intervals (seeded, so each run is the same
+ * run; a change to fork choice, relay, the selfish strategy or the race breaks these).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runDoubleSpend, runPartition, runSelfish, runStale } from './experiments.js';
+import { rosenfeldAttackSuccess, selfishRevenue, selfishThreshold, nakamotoAttackSuccess, wilson } from './references.js';
+import { parseScenario } from './scenario.js';
+import { SimError } from './simError.js';
+
+describe('references', () => {
+  it('reproduce the whitepaper table, Rosenfeld, and Eyal–Sirer', () => {
+    // Nakamoto 2008 §11 table.
+    assert.equal(nakamotoAttackSuccess(0.1, 1).toFixed(7), '0.2045873');
+    assert.equal(nakamotoAttackSuccess(0.1, 5).toFixed(7), '0.0009137');
+    assert.equal(nakamotoAttackSuccess(0.3, 10).toFixed(7), '0.0416605');
+    assert.equal(nakamotoAttackSuccess(0.3, 50).toFixed(7), '0.0000006');
+    assert.equal(rosenfeldAttackSuccess(0.1, 1).toFixed(4), '0.2000');
+    assert.equal(rosenfeldAttackSuccess(0.3, 1).toFixed(4), '0.6000');
+    assert.ok(Math.abs(selfishRevenue(1 / 3, 0) - 1 / 3) < 1e-12, 'break-even at the threshold');
+    assert.ok(Math.abs(selfishRevenue(0.25, 0.5) - 0.25) < 1e-12);
+    assert.equal(selfishThreshold(0), 1 / 3);
+    const w = wilson(50, 100);
+    assert.ok(w.lo < 0.5 && w.hi > 0.5 && w.hi - w.lo < 0.2);
+  });
+});
+
+describe('experiments at small sizes', () => {
+  it('double spend: the simulated success rate holds Rosenfeld in its 99 % interval (q = 0.3, z = 1, 2)', async () => {
+    const r = await runDoubleSpend({ experiment: 'doubleSpend', seed: 'test-ds', q: [0.3], z: [1, 2], trials: 250, confidence: 0.99 });
+    assert.equal(r.rows.length, 2);
+    for (const row of r.rows) assert.equal(row['rosenfeldInCi'], 'yes', JSON.stringify(row));
+  });
+
+  it('stale rate: 10 miners, 20 s latency, mesh — inside 1 − e^(−τ/T)', async () => {
+    const r = await runStale({ experiment: 'stale', seed: 'test-stale', users: 10, delaysSec: [20], blocks: 800, confidence: 0.99 });
+    const row = r.rows[0]!;
+    assert.equal(row['approxInCi'], 'yes', JSON.stringify(row));
+    assert.ok(Number(row['stale']) > 0, 'forks happen at 20 s');
+  });
+
+  it('selfish mining: α = 0.4, γ = 0 earns more than its share, inside the Eyal–Sirer interval', async () => {
+    const r = await runSelfish({ experiment: 'selfish', seed: 'test-selfish', alphas: [0.4], gammas: [0], honestMiners: 6, blocks: 800, confidence: 0.99 });
+    const row = r.rows[0]!;
+    assert.equal(row['referenceInCi'], 'yes', JSON.stringify(row));
+    assert.equal(row['profitable'], 'yes');
+  });
+
+  it('partition: the lighter side reorgs and every node ends on one tip', async () => {
+    const r = await runPartition({ experiment: 'partition', seed: 'test-part', users: 4, runs: 4, partitionSec: 3_000 });
+    const runs = r.rows.filter((x) => typeof x['run'] === 'number');
+    assert.equal(runs.length, 4);
+    for (const row of runs) assert.equal(row['oneTip'], 'yes');
+    assert.ok(runs.some((row) => Number(row['reorgDepth']) > 0), 'some run reorged');
+  });
+
+  it('a bad scenario is refused with a code naming the field', () => {
+    assert.throws(() => parseScenario({ experiment: 'stale', seed: 's', delaysSec: [1] }), (e: unknown) => e instanceof SimError && e.code === 'bad-scenario' && /blocks/.test(e.message));
+    assert.throws(() => parseScenario({ experiment: 'nope', seed: 's' }), SimError);
+    assert.throws(() => parseScenario({ experiment: 'doubleSpend', seed: 's', z: [1], trials: 1e9 }), /trials/);
+  });
+});

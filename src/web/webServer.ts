@@ -146,7 +146,7 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
     const ex = upstreams.exchange;
     if (ex === undefined) return { available: false, reason: 'no exchange configured' };
     try {
-      const res = await fetch(`${ex.origin}${ex.rewritePrefix}/v1/deposit/address?asset=CRN`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${ex.origin}${ex.rewritePrefix}/v1/deposit/address?coin=CRN`, { signal: AbortSignal.timeout(5000) });
       await res.body?.cancel();
       return { available: res.status !== 404 };
     } catch (err) {

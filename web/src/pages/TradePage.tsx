@@ -599,7 +599,7 @@ function Faucet(props: { token: string; assets: readonly string[]; onPaid: () =>
 function DepositWithdraw(props: { token: string; asset: string }): ReactNode {
   const support = useFetch<{ available: boolean }>('/web/exchange/deposits');
   const available = support.data?.available === true;
-  const addr = useFetch<{ address: string; asset?: string }>(available ? `/exchange/v1/deposit/address?asset=${props.asset}` : undefined, { token: props.token });
+  const addr = useFetch<{ address: string; asset?: string }>(available ? `/exchange/v1/deposit/address?coin=${props.asset}` : undefined, { token: props.token });
   const error = support.error ?? addr.error;
   return (
     <Panel title="Deposit and withdraw" error={error} loading={support.loading && support.data === undefined} testId="deposit-panel">

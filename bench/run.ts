@@ -2,7 +2,7 @@
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
  * --only a,b (run only these: crypto, hashKey, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange,
- * exchangeGateway, bridge, web, elect, sim, crash, exchangeCrash).
+ * exchangeGateway, bridge, web, webTrade, elect, sim, crash, exchangeCrash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
  * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
  */
@@ -20,6 +20,7 @@ import { runMatchingBench } from './matching.bench.js';
 import { DEFAULT_EXCHANGE_CRASH_CYCLES, runExchangeBench, runExchangeCrashBench } from './exchange.bench.js';
 import { runExchangeGatewayBench } from './exchangeGateway.bench.js';
 import { runWebBench } from './web.bench.js';
+import { runWebTradeBench } from './webTrade.bench.js';
 import { runElectBench } from './elect.bench.js';
 import { runBridgeBench } from './bridge.bench.js';
 import { runSimBench } from './sim.bench.js';
@@ -56,6 +57,7 @@ const results = {
   // The exchange bench ends with the gateway case; --only exchangeGateway runs that case alone.
   ...(only?.has('exchangeGateway') === true && !only.has('exchange') ? { exchangeGateway: await runExchangeGatewayBench(seconds) } : {}),
   ...(want('web') ? { web: await runWebBench() } : {}),
+  ...(want('webTrade') ? { webTrade: await runWebTradeBench() } : {}),
   ...(want('elect') ? { elect: await runElectBench(seconds) } : {}),
   ...(want('bridge') ? { bridge: await runBridgeBench(seconds) } : {}),
   ...(want('sim') ? { sim: await runSimBench(seconds) } : {}),

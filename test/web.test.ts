@@ -244,7 +244,9 @@ test('web UI: explorer live, search, wallet register → faucet → send → his
   await env.mine(1, OTHER_MINER);
   await waitText(page, 'tx-status', /confirmed in block \d+ · 1 confirmations/);
   await capture('tx', `/tx/${paid.txid}`, (p) => waitText(p, 'tx-status', /confirmed/));
-  await capture('trade', '/trade', (p) => p.getByTestId('trade-panel').filter({ hasText: /exchange/ }).waitFor());
+  await page.goto(`${web.url}/trade`);
+  await page.getByTestId('markets-panel').filter({ hasText: /exchange/ }).waitFor();
+  await capture('trade', '/trade', (p) => p.getByTestId('markets-panel').filter({ hasText: /exchange/ }).waitFor());
 
   assert.deepEqual(errors, [], 'no console errors while every service runs');
   assert.deepEqual(a11y, [], 'axe: no serious or critical violations');

@@ -93,6 +93,7 @@ test('a web server whose services are down: 502 JSON per service, the UI still s
   const exchange = await get('/exchange/api/v3/ping');
   assert.equal(exchange.status, 503);
   assert.equal(JSON.parse(exchange.body).code, 'service-not-configured');
+  assert.deepEqual(JSON.parse((await get('/web/exchange/deposits')).body), { available: false, reason: 'no exchange configured' });
 
   const status = JSON.parse((await get('/web/status')).body) as { services: Record<string, { configured: boolean; up: boolean; error?: string }>; nodes: { name: string; up: boolean }[] };
   assert.deepEqual(status.services['node'] && { configured: status.services['node'].configured, up: status.services['node'].up }, { configured: true, up: false });
@@ -121,8 +122,10 @@ test('the exchange is proxied under /exchange (its own paths below it), with its
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>cairn</title>');
   // A real HTTP server standing in for the exchange gateway: echoes the path it got.
+  let bridge = false; // whether the stand-in has the chain bridge's /v1/deposit/address
   const exchange = createHttpServer((req, res) => {
-    res.writeHead(req.url?.split('?')[0] === '/api/v3/ping' ? 200 : 404, { 'content-type': 'application/json' });
+    const path = req.url?.split('?')[0];
+    res.writeHead(path === '/api/v3/ping' ? 200 : path === '/v1/deposit/address' && bridge ? 401 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ path: req.url, forwardedFor: req.headers['x-forwarded-for'] }));
   });
   await new Promise<void>((r) => exchange.listen(0, '127.0.0.1', r));
@@ -141,4 +144,8 @@ test('the exchange is proxied under /exchange (its own paths below it), with its
   assert.deepEqual(await missing.json(), { path: '/nothing', forwardedFor: '127.0.0.1' });
   const status = (await (await fetch(`${web.url}/web/status`)).json()) as { services: { exchange: { configured: boolean; up: boolean } } };
   assert.deepEqual(status.services.exchange && { configured: status.services.exchange.configured, up: status.services.exchange.up }, { configured: true, up: true });
+  // Deposits: asked by the web server (the route's 404 never reaches the browser); any other answer means it exists.
+  assert.deepEqual(await (await fetch(`${web.url}/web/exchange/deposits`)).json(), { available: false });
+  bridge = true;
+  assert.deepEqual(await (await fetch(`${web.url}/web/exchange/deposits`)).json(), { available: true });
 });

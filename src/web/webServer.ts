@@ -111,7 +111,8 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
           'x-forwarded-proto': req.protocol,
         }),
       },
-      ...(up.name === 'node' ? { websocket: true as const } : {}),
+      // The node's live feed (/api/v1/ws) and the exchange's market and user streams (/exchange/ws/…, /exchange/stream).
+      ...(up.name === 'node' || up.name === 'exchange' ? { websocket: true as const } : {}),
     });
   }
   // Services not configured answer 503 with a JSON reason, not the UI's index.html.
@@ -136,6 +137,21 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
   app.get('/web/status', async (_req, reply) => {
     void reply.header('cache-control', 'no-store');
     return probe.read();
+  });
+
+  // Whether the exchange takes chain deposits yet (its /v1/deposit/address route exists: any answer but 404). Asked
+  // here, not by the browser, so a missing route is not a failed request in the page's console.
+  app.get('/web/exchange/deposits', async (_req, reply) => {
+    void reply.header('cache-control', 'no-store');
+    const ex = upstreams.exchange;
+    if (ex === undefined) return { available: false, reason: 'no exchange configured' };
+    try {
+      const res = await fetch(`${ex.origin}${ex.rewritePrefix}/v1/deposit/address?coin=CRN`, { signal: AbortSignal.timeout(5000) });
+      await res.body?.cancel();
+      return { available: res.status !== 404 };
+    } catch (err) {
+      return reply.code(502).send(unavailableBody(ex, err instanceof Error ? err : new Error(String(err))));
+    }
   });
 
   const assetsDir = join(staticDir, 'assets') + sep;

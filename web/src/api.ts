@@ -30,7 +30,7 @@ function serviceOf(path: string): ServiceLabel {
 
 /** Options of request(). */
 export interface RequestOptions {
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly body?: unknown;
   readonly token?: string;
   readonly headers?: Record<string, string>;

@@ -9,6 +9,7 @@ import { ApiError, request, type Fees } from '../api.ts';
 import { Amount, ErrorNote, IdLink, Panel } from '../components.tsx';
 import { useFetch } from '../hooks.ts';
 import { useSession } from '../session.tsx';
+import { SignIn } from '../SignIn.tsx';
 
 interface Balance {
   confirmedSats: number;
@@ -41,50 +42,8 @@ function asApiError(e: unknown): ApiError {
 /** The wallet page. */
 export function WalletPage(): ReactNode {
   const { session } = useSession();
-  if (session?.wallet === undefined) return <SignIn />;
+  if (session?.wallet === undefined) return <SignIn purpose="wallet" />;
   return <Wallet token={session.wallet.token} username={session.username} />;
-}
-
-function SignIn(): ReactNode {
-  const { signIn, register } = useSession();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const act = (kind: 'signin' | 'register') => (ev?: FormEvent) => {
-    ev?.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    (kind === 'signin' ? signIn(username, password) : register(username, password))
-      .catch((e: unknown) => setError(asApiError(e)))
-      .finally(() => setBusy(false));
-  };
-  return (
-    <div className="page narrow">
-      <Panel title="Sign in">
-        <p className="muted">One account for the wallet and (soon) trading. New here? Pick a username and a password of 8+ characters and press Register.</p>
-        <form onSubmit={act('signin')} className="form">
-          <label>
-            Username
-            <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
-          </label>
-          <label>
-            Password
-            <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-          </label>
-          <div className="buttons">
-            <button type="submit" disabled={busy}>
-              Sign in
-            </button>
-            <button type="button" className="secondary" disabled={busy} onClick={() => act('register')()}>
-              Register
-            </button>
-          </div>
-          {error !== undefined && <ErrorNote error={error} />}
-        </form>
-      </Panel>
-    </div>
-  );
 }
 
 function Wallet(props: { token: string; username: string }): ReactNode {
@@ -93,7 +52,7 @@ function Wallet(props: { token: string; username: string }): ReactNode {
   const balance = useFetch<Balance>('/v1/wallet/balance', { token, refreshMs: 5000 });
   const history = useFetch<{ tipHeight: number; txs: HistoryEntry[] }>('/v1/wallet/history', { token, refreshMs: 5000 });
   useEffect(() => {
-    if (balance.error?.status === 401) signOut();
+    if (balance.error?.status === 401) signOut('wallet');
   }, [balance.error, signOut]);
   const refresh = (): void => {
     balance.reload();
@@ -109,7 +68,7 @@ function Wallet(props: { token: string; username: string }): ReactNode {
         loading={balance.loading && b === undefined}
         testId="wallet-balance"
         actions={
-          <button type="button" className="secondary" onClick={signOut}>
+          <button type="button" className="secondary" onClick={() => signOut()}>
             Sign out {username}
           </button>
         }

@@ -152,7 +152,9 @@ export function formatLeftoversStopped(outcomes: readonly LeftoverOutcome[], tim
 
 function banner(manifest: DevnetManifest, devnet: Devnet, collectorAvailable: boolean): string {
   const lines = [
-    ...(manifest.web != null ? [`open ${manifest.web.url} — the web UI: explorer and wallet (register, faucet, send)`] : []),
+    ...(manifest.web != null
+      ? [`open ${manifest.web.url} — the web UI: explorer, wallet (register, faucet, send)${manifest.exchange != null ? ' and trading (CRN/USD)' : ''}`]
+      : []),
     `cairn devnet: ${manifest.nodes.length} nodes on the devnet chain (real proof of work, ${devnetParams.targetSpacingSec} s blocks), ` +
       `${manifest.minersPerNode} miner thread(s) each, demo txs at ${manifest.txRate}/s — ${devnet.resumed ? 'resumed' : 'new'} in ${manifest.dir}`,
   ];

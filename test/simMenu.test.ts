@@ -5,7 +5,7 @@
  * field's validation, 100 blocks so alice's first coinbase matures, a payment to bob, a block by bob, an overdraft
  * refused; then the users' status and one chain for both, and the menu's quit ends the process with exit code 0.
  */
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { waitFor } from '../src/testing/waitFor.js';
@@ -15,47 +15,65 @@ const MENU = ['create user', 'make a transaction', "users' status", 'show chains
 const QUIT_INDEX = 11;
 const STEP_TIMEOUT_MS = 20_000;
 
+/** What a test does with the terminal: read it, wait on it, type, answer a question, pick a menu item or a user. */
+interface MenuDriver {
+  screen(): string;
+  see(what: string, re: RegExp): Promise<string>;
+  keys(...k: string[]): void;
+  answer(message: string, text: string): Promise<void>;
+  choose(index: number): Promise<void>;
+  pickUser(message: string, index: number): Promise<void>;
+}
+
+/**
+ * Starts `cairn sim` in a tmux pane of `socket`'s own server (200×50, the pane kept after exit with the exit code
+ * printed) and returns the helpers that read the screen, wait on it and type; the server is killed after the test.
+ */
+function startMenu(t: TestContext, seed: string): MenuDriver {
+  const socket = `cairn-sim-menu-${process.pid}-${seed}`;
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  const command = `${process.execPath} --import tsx src/cli/run.ts sim --seed ${seed} --latency-ms 500; echo "sim exited with code $?"`;
+  tmux('new-session', '-d', '-s', 'sim', '-x', '200', '-y', '50', '-c', process.cwd(), command, ';', 'set-option', '-t', 'sim', 'remain-on-exit', 'on');
+  t.after(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // the server is gone already
+    }
+  });
+  /** The whole pane: scroll-back and screen, wrapped lines joined. */
+  const screen = (): string => tmux('capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'sim');
+  const see = (what: string, re: RegExp): Promise<string> => waitFor(what, () => (re.test(screen()) ? screen() : undefined), STEP_TIMEOUT_MS);
+  const keys = (...k: string[]): void => void tmux('send-keys', '-t', 'sim', ...k);
+  /** Waits for the active prompt `message`, then types `text` (literally) and Enter. */
+  const answer = async (message: string, text: string): Promise<void> => {
+    await see(`the prompt '${message}'`, new RegExp(`^\\? ${message}`, 'm'));
+    if (text !== '') keys('-l', text);
+    keys('Enter');
+    await see(`'${message}' answered`, new RegExp(`^✔ ${message}`, 'm'));
+  };
+  let menuAnswers = 0;
+  /** Waits for the menu, moves down to item `index` and selects it. */
+  const choose = async (index: number): Promise<void> => {
+    await see('the menu', /^\? what next\?/m);
+    for (let i = 0; i < index; i++) keys('Down');
+    keys('Enter');
+    menuAnswers += 1;
+    await waitFor(`menu answer ${menuAnswers}`, () => (screen().match(/^✔ what next\?/gm) ?? []).length === menuAnswers, STEP_TIMEOUT_MS);
+  };
+  /** Picks a user in the users' select (users in creation order). */
+  const pickUser = async (message: string, index: number): Promise<void> => {
+    await see(`the user prompt '${message}'`, new RegExp(`^\\? ${message}`, 'm'));
+    for (let i = 0; i < index; i++) keys('Down');
+    keys('Enter');
+    await see(`'${message}' answered`, new RegExp(`^✔ ${message}`, 'm'));
+  };
+  return { screen, see, keys, answer, choose, pickUser };
+}
+
 describe('cairn sim menu on a terminal', () => {
   it('creates two users, mines, pays, refuses an overdraft, shows the status and one chain, quits', async (t) => {
-    const socket = `cairn-sim-menu-${process.pid}`;
-    const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-    const command = `${process.execPath} --import tsx src/cli/run.ts sim --seed menu-test --latency-ms 500; echo "sim exited with code $?"`;
-    tmux('new-session', '-d', '-s', 'sim', '-x', '200', '-y', '50', '-c', process.cwd(), command, ';', 'set-option', '-t', 'sim', 'remain-on-exit', 'on');
-    t.after(() => {
-      try {
-        tmux('kill-server');
-      } catch {
-        // the server is gone already
-      }
-    });
-    /** The whole pane: scroll-back and screen, wrapped lines joined. */
-    const screen = (): string => tmux('capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'sim');
-    const see = (what: string, re: RegExp): Promise<string> => waitFor(what, () => (re.test(screen()) ? screen() : undefined), STEP_TIMEOUT_MS);
-    const keys = (...k: string[]): void => void tmux('send-keys', '-t', 'sim', ...k);
-    /** Waits for the active prompt `message`, then types `text` (literally) and Enter. */
-    const answer = async (message: string, text: string): Promise<void> => {
-      await see(`the prompt '${message}'`, new RegExp(`^\\? ${message}`, 'm'));
-      if (text !== '') keys('-l', text);
-      keys('Enter');
-      await see(`'${message}' answered`, new RegExp(`^✔ ${message}`, 'm'));
-    };
-    let menuAnswers = 0;
-    /** Waits for the menu, moves down to item `index` and selects it. */
-    const choose = async (index: number): Promise<void> => {
-      await see('the menu', /^\? what next\?/m);
-      for (let i = 0; i < index; i++) keys('Down');
-      keys('Enter');
-      menuAnswers += 1;
-      await waitFor(`menu answer ${menuAnswers}`, () => (screen().match(/^✔ what next\?/gm) ?? []).length === menuAnswers, STEP_TIMEOUT_MS);
-    };
-    /** Picks a user in the users' select (users in creation order). */
-    const pickUser = async (message: string, index: number): Promise<void> => {
-      await see(`the user prompt '${message}'`, new RegExp(`^\\? ${message}`, 'm'));
-      for (let i = 0; i < index; i++) keys('Down');
-      keys('Enter');
-      await see(`'${message}' answered`, new RegExp(`^✔ ${message}`, 'm'));
-    };
-
+    const { see, keys, answer, choose, pickUser } = startMenu(t, 'menu-test');
     await see('the banner and the menu', /^cairn sim — every user is a real cairn node[\s\S]*^\? what next\?[\s\S]*create user[\s\S]*make a transaction/m);
 
     await choose(MENU.indexOf('create user'));
@@ -113,6 +131,14 @@ describe('cairn sim menu on a terminal', () => {
 
     await choose(QUIT_INDEX);
     await see('the process exited with code 0', /^sim exited with code 0$/m);
-    if (process.env.SIM_MENU_DUMP) process.stderr.write(screen());
+  });
+
+  it('Ctrl-C at a question ends the shell as quit does (exit code 0, no stack)', async (t) => {
+    const { screen, see, keys, choose } = startMenu(t, 'menu-ctrl-c');
+    await choose(MENU.indexOf('create user'));
+    await see('the name prompt', /^\? name/m);
+    keys('C-c');
+    await see('the process exited with code 0', /^sim exited with code 0$/m);
+    assert.doesNotMatch(screen(), /Error|at .*\.ts:\d+/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `cairn sim`: the multi-user simulation on real node code (issue 14).
- *   cairn sim [--seed s] [--latency-ms n] [--live]  interactive shell (menu; reads lines from a terminal or a pipe)
+ *   cairn sim [--seed s] [--latency-ms n] [--live]  interactive shell: on a terminal a menu (@inquirer/prompts); from a
+ *                                                  pipe a script, one answer a line
  *   cairn sim run <scenario.json> [--out dir]      runs an experiment; prints the table; writes JSON, CSV and SVG
  */
 import { createInterface } from 'node:readline';
@@ -9,6 +10,7 @@ import { SimError } from '../sim/simError.js';
 import { SimShell, type ShellIo } from '../sim/simShell.js';
 import { readScenarioFile, resultsTable, runScenario, writeResults } from '../sim/scenario.js';
 import { CliError } from './input.js';
+import { inquirerShellIo } from './simMenuIo.js';
 
 interface ShellFlags {
   seed: string;
@@ -86,7 +88,8 @@ export function registerSimCommand(program: Command): void {
       if (!Number.isInteger(hashesPerBlock) || hashesPerBlock < 2 || hashesPerBlock > 2 ** 40) {
         throw new CliError(`--hashes-per-block must be an integer in [2, 2^40], got '${flags.hashesPerBlock}'`);
       }
-      const { io, close } = terminalIo();
+      // A terminal gets the menu; a pipe (or a file) is read as a script, one answer a line.
+      const { io, close } = process.stdin.isTTY === true ? { io: inquirerShellIo(), close: () => undefined } : terminalIo();
       const shell = new SimShell({ seed: flags.seed, latencyMs, ...(flags.live ? { live: { blockIntervalSec, hashesPerBlock } } : {}) }, io);
       try {
         await shell.start();

@@ -20,10 +20,26 @@ import { readScenarioFile, resultsTable, runScenario, writeResults } from './sce
 import type { ExperimentResult } from './experiments.js';
 import { LiveRunner, liveParams } from './liveMode.js';
 
-/** Terminal side of the shell. `ask` resolves undefined when input ended (the shell then quits). */
+/**
+ * What a question expects, for an io that can show a real prompt (a menu, a validated field): `choice` picks one of
+ * `choices` (values are what `ask` then returns); `text` is free text checked by `validate` (true, or the reason it
+ * is refused); `number` is a number in [min, max] (`integer`: whole numbers only). A line-reading io may ignore the
+ * spec: the shell checks every answer again and refuses bad ones with a SimError.
+ */
+export type AskSpec =
+  | { readonly kind: 'choice'; readonly message: string; readonly choices: readonly { readonly value: string; readonly label: string }[] }
+  | { readonly kind: 'text'; readonly message: string; readonly default?: string; readonly validate?: (text: string) => true | string }
+  | { readonly kind: 'number'; readonly message: string; readonly default: number; readonly min: number; readonly max: number; readonly integer: boolean };
+
+/**
+ * Terminal side of the shell. `ask` resolves undefined when input ended or the user aborted (the shell then quits);
+ * `question` is the line-mode prompt text, `spec` what the question expects. `menu` true: the io shows the menu itself
+ * (spec kind `choice`), so the shell does not print the numbered list.
+ */
 export interface ShellIo {
-  ask(question: string): Promise<string | undefined>;
+  ask(question: string, spec?: AskSpec): Promise<string | undefined>;
   print(text: string): void;
+  readonly menu?: boolean;
 }
 
 /** Options of the shell's simulation. */
@@ -55,6 +71,9 @@ const MENU: readonly (readonly [string, string])[] = [
 ];
 
 const COIN_DECIMALS = 8;
+
+/** A user's name: 1–32 letters, digits, _ or -. */
+const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Formats sats as coins with 8 decimals (trailing zeros trimmed). */
 function coins(sats: bigint): string {
@@ -95,8 +114,8 @@ export class SimShell {
     );
     try {
       for (;;) {
-        this.io.print(MENU.map(([name, label], i) => `  ${String(i + 1).padStart(2)}) ${label} [${name}]`).join('\n') + '\n');
-        const answer = await this.io.ask('choice> ');
+        if (this.io.menu !== true) this.io.print(MENU.map(([name, label], i) => `  ${String(i + 1).padStart(2)}) ${label} [${name}]`).join('\n') + '\n');
+        const answer = await this.io.ask('choice> ', { kind: 'choice', message: 'what next?', choices: MENU.map(([value, label]) => ({ value, label })) });
         if (answer === undefined) return;
         const a = answer.trim();
         if (a === '') continue;
@@ -119,18 +138,35 @@ export class SimShell {
     }
   }
 
-  private async need(question: string, fallback?: string): Promise<string> {
-    const a = await this.io.ask(fallback !== undefined ? `${question} [${fallback}]: ` : `${question}: `);
+  private async need(question: string, fallback?: string, validate?: (text: string) => true | string): Promise<string> {
+    const spec: AskSpec = { kind: 'text', message: question, ...(fallback !== undefined ? { default: fallback } : {}), ...(validate ? { validate } : {}) };
+    const a = await this.io.ask(fallback !== undefined ? `${question} [${fallback}]: ` : `${question}: `, spec);
     if (a === undefined) throw new InputEnded();
     const t = a.trim();
     return t === '' && fallback !== undefined ? fallback : t;
   }
 
-  private async needNumber(question: string, fallback: string, min: number, max: number): Promise<number> {
-    const t = await this.need(question, fallback);
+  private async needNumber(question: string, fallback: string, min: number, max: number, integer = false): Promise<number> {
+    const spec: AskSpec = { kind: 'number', message: question, default: Number(fallback), min, max, integer };
+    const a = await this.io.ask(`${question} [${fallback}]: `, spec);
+    if (a === undefined) throw new InputEnded();
+    const t = a.trim() === '' ? fallback : a.trim();
     const v = Number(t);
-    if (!Number.isFinite(v) || v < min || v > max) throw new SimError('bad-amount', `${question}: expected a number in [${min}, ${max}], got '${t}'`);
+    if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      throw new SimError('bad-amount', `${question}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${t}'`);
+    }
     return v;
+  }
+
+  /** Asks for one of the existing users: a menu of their names when the io shows menus, else a line. */
+  private async needUser(question: string): Promise<SimUser> {
+    const names = this.sim.users.map((u) => u.name);
+    if (this.io.menu === true && names.length > 0) {
+      const a = await this.io.ask(`${question}: `, { kind: 'choice', message: question, choices: names.map((n) => ({ value: n, label: n })) });
+      if (a === undefined) throw new InputEnded();
+      return this.sim.user(a);
+    }
+    return this.sim.user(await this.need(question));
   }
 
   /** Lets every message in flight arrive (the network settles), without new blocks. */
@@ -146,8 +182,10 @@ export class SimShell {
     const sim = this.sim;
     switch (item) {
       case 'create': {
-        const name = await this.need('name');
-        if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) throw new SimError('bad-scenario', 'a name is 1–32 letters, digits, _ or -');
+        const name = await this.need('name', undefined, (t) =>
+          !NAME_RE.test(t.trim()) ? 'a name is 1–32 letters, digits, _ or -' : sim.users.some((u) => u.name === t.trim()) ? `${t.trim()} exists already` : true,
+        );
+        if (!NAME_RE.test(name)) throw new SimError('bad-scenario', 'a name is 1–32 letters, digits, _ or -');
         const share = await this.needNumber('hash share (weight)', '1', 0, 1e6);
         const u = await sim.addUser({ name, hashShare: share });
         await this.settle();
@@ -155,10 +193,23 @@ export class SimShell {
         return;
       }
       case 'pay': {
-        const from = sim.user(await this.need('from'));
-        const toText = await this.need('to (user name or address)');
+        const from = await this.needUser('from');
+        const toText = await this.need('to (user name or address)', undefined, (t) => {
+          try {
+            this.scriptOf(t.trim());
+            return true;
+          } catch (err) {
+            return err instanceof SimError ? err.message : String(err);
+          }
+        });
         const toScript = this.scriptOf(toText);
-        const amountText = await this.need('amount (coins)');
+        const amountText = await this.need('amount (coins)', undefined, (t) => {
+          try {
+            return parseFixedPoint(t.trim(), COIN_DECIMALS) > 0n ? true : 'the amount must be more than 0';
+          } catch {
+            return `'${t.trim()}' is not an amount of coins (up to ${COIN_DECIMALS} decimals)`;
+          }
+        });
         let amount: bigint;
         try {
           amount = parseFixedPoint(amountText, COIN_DECIMALS);
@@ -188,8 +239,8 @@ export class SimShell {
         this.io.print(this.renderChains());
         return;
       case 'mine': {
-        const u = sim.user(await this.need('miner'));
-        const n = await this.needNumber('blocks', '1', 1, 10_000);
+        const u = await this.needUser('miner');
+        const n = await this.needNumber('blocks', '1', 1, 10_000, true);
         for (let i = 0; i < n; i++) {
           await sim.mineBlock(u);
           // Fast mode: one block interval passes between blocks, so their times advance as on a real chain.

@@ -78,6 +78,7 @@ test('lock (2/3 quorum): a lying leader of a later term cannot get an honest pee
     await publish('proposal', sign(0, 'proposal', 1, 2, { block: b.block }));
     const vote = await waitFor("peer 1's vote on B", () => votesOf1.find((v) => v.term === 2 && v.body.blockHash === b.hash), 10_000, 20);
     assert.equal(vote.body.yes, false, 'an honest peer locked on A never votes yes for B at the same height');
+    assert.equal(vote.body.reason, 'locked');
     // B's other votes (the liar's and honest member 2's, which never saw A), then member 3's certified A
     await publish('blockVote', sign(0, 'blockVote', 1, 2, { blockHash: b.hash, yes: true }));
     await publish('blockVote', sign(2, 'blockVote', 1, 2, { blockHash: b.hash, yes: true }));

@@ -27,9 +27,9 @@ after(async () => {
 });
 
 /** Low difficulty and short timings: fast, CPU-light rounds. */
-function testChain(name: string, peers: number): ElectChainDir {
+function testChain(name: string, peers: number, quorumRule: 'majority' | '2/3' = 'majority'): ElectChainDir {
   return makeElectChain(join(root, name), {
-    peers, minZeroBits: 8, maxZeroBits: 12, initialZeroBits: 10, targetSolveMs: 200,
+    peers, quorumRule, minZeroBits: 8, maxZeroBits: 12, initialZeroBits: 10, targetSolveMs: 200,
     electionTimeoutMinMs: 400, electionTimeoutMaxMs: 800, heartbeatMs: 100, minBlockIntervalMs: 150,
   });
 }
@@ -139,5 +139,32 @@ test('chaos: 7 peers, leader and random peers SIGKILLed and restarted, broker re
   for (const a of chains) for (const b of chains) assert.ok(isPrefixPair(a, b), 'no two peers committed different blocks at one height');
   const longest = Math.max(...chains.map((c) => c.length));
   assert.ok(longest >= 8, `chain grew to ${longest}`);
+  await observer.close();
+});
+
+test('2/3 quorum with the lock: 4 peers, the leader SIGKILLed and restarted twice, messages dropped: progress resumes, chains stay prefixes', async () => {
+  const chain = testChain('lock', 4, '2/3');
+  assert.equal(chain.genesis.quorum, 3);
+  const broker = new ElectBrokerProcess();
+  await broker.start(0);
+  cleanups.push(() => broker.kill());
+  const observer = new ElectObserver(chain.genesis, broker.url);
+  cleanups.push(() => observer.close());
+  const peers = await startPeers(chain, broker.url, ['--drop-rate', '0.03']);
+  await observer.waitForHeightAbove(2, 40_000);
+  for (let k = 0; k < 2; k++) {
+    const old = await waitFor('a leader', () => observer.leader, 10_000);
+    const heightAtKill = observer.maxCommitHeight;
+    await peers[old.leader]!.kill('SIGKILL');
+    // back at once with its store (its lock included): a locked peer must not block the next leader's rounds
+    peers[old.leader]!.start();
+    await waitFor('a new term', () => (observer.leader !== undefined && observer.leader.term > old.term ? observer.leader : undefined), 15_000, 20);
+    await observer.waitForHeightAbove(heightAtKill + 1, 20_000);
+  }
+  const target = observer.maxCommitHeight;
+  await waitFor(`every peer at height ${target}`, () => chain.datadirs.every((d) => readChainHashes(d).length >= target), 30_000, 200);
+  for (const p of peers) await p.kill('SIGINT');
+  const chains = chain.datadirs.map(readChainHashes);
+  for (const a of chains) for (const b of chains) assert.ok(isPrefixPair(a, b), 'no two peers committed different blocks at one height');
   await observer.close();
 });

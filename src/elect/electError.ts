@@ -18,6 +18,7 @@ export type ElectErrorCode =
   | 'bad-certificate'
   | 'double-vote'
   | 'conflicting-commit'
+  | 'locked'
   | 'bad-key';
 
 /** An elect rule violation: `code` says which rule, the message says what was seen. */

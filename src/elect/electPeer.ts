@@ -73,7 +73,9 @@ interface Round {
  * quorum of yes votes in one term commits the block with its certificate (the votes) in the SQLite store.
  * Safety (no two blocks at a height): a peer votes yes on at most one block per (height, term), remembers it as its
  * accepted block (durable), and its log position (accepted term, height) decides whom it votes for, so a new leader
- * always holds any block that may have been committed and re-proposes it (Raft's Leader Completeness). Every
+ * always holds any block that may have been committed and re-proposes it (Raft's Leader Completeness). With
+ * `--quorum 2/3` the accepted block is also a lock (Tendermint's): a peer never votes yes for another block at that
+ * height in any later term (a lying leader cannot re-certify the height); it is released only by a commit. Every
  * message is verified (member, signature, chain); what fails is dropped, logged and recorded in the store.
  * A peer that falls behind asks for blocks (syncRequest) and checks each certificate before committing.
  */
@@ -602,10 +604,17 @@ export class ElectPeer {
         this.send('blockVote', h.term, block.height, { blockHash: hash, yes: false, reason: 'accepted-another' });
         return;
       }
+      // the lock (with --quorum 2/3): a peer that voted yes for A at this height never votes yes for another block
+      // here, whatever the term — A may be committed, and a lying leader of a later term must not get B certified
+      if (a.hash !== hash && this.genesis.quorumRule === '2/3') {
+        this.logger.warn({ height: block.height, term: h.term, leader: h.from, locked: a.hash, proposed: hash }, 'locked: refused another block at the height');
+        this.send('blockVote', h.term, block.height, { blockHash: hash, yes: false, reason: 'locked' });
+        return;
+      }
     }
     this.stopMining();
     this.accepted = { height: block.height, term: h.term, hash, block };
-    this.store.setAccepted(this.accepted);
+    this.store.setAccepted(this.accepted, { lock: this.genesis.quorumRule === '2/3' });
     this.myVote = this.send('blockVote', h.term, block.height, { blockHash: hash, yes: true });
     this.onBlockVote(verifyMessage(this.genesis, this.myVote) as VerifiedMessage<'blockVote'>);
   }

@@ -53,3 +53,20 @@ test('store: commits only the next height on the tip, refuses a second block at 
   assert.deepEqual(again.getBlocks(1, 10).map((b) => b.hash), [b1.hash, b2.hash]);
   again.close();
 });
+
+test('store: with the 2/3 lock, another block cannot replace the accepted one at its height; the same block in a later term can', () => {
+  const store = ElectStore.open(':memory:');
+  try {
+    const block = { height: 1, prevHash: '0'.repeat(64), term: 1, leader: 0, zeroBits: 4, txs: [], timeSec: 1, miner: 0, nonce: 0 };
+    store.setAccepted({ height: 1, term: 1, hash: 'aa'.repeat(32), block }, { lock: true });
+    assert.throws(() => store.setAccepted({ height: 1, term: 2, hash: 'bb'.repeat(32), block }, { lock: true }), (e: unknown) => e instanceof ElectError && e.code === 'locked');
+    assert.equal(store.getAccepted()?.hash, 'aa'.repeat(32));
+    store.setAccepted({ height: 1, term: 3, hash: 'aa'.repeat(32), block }, { lock: true });
+    assert.equal(store.getAccepted()?.term, 3);
+    // without the lock (majority quorum: Raft's rule), a later term replaces it
+    store.setAccepted({ height: 1, term: 4, hash: 'bb'.repeat(32), block });
+    assert.equal(store.getAccepted()?.hash, 'bb'.repeat(32));
+  } finally {
+    store.close();
+  }
+});

@@ -140,9 +140,20 @@ export class ElectStore {
     return row === undefined ? undefined : (JSON.parse(row.value) as AcceptedBlock);
   }
 
-  /** Records the block voted yes on (before the vote is published). */
-  setAccepted(a: AcceptedBlock): void {
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('accepted', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(a));
+  /**
+   * Records the block voted yes on (before the vote is published), in one transaction. With `lock` (the `--quorum 2/3`
+   * rule) the accepted block is a lock: only the same block (a re-proposal in a later term) may replace it at its
+   * height; a commit at or above the height releases it.
+   * @throws ElectError locked when `lock` is set and another block is accepted at the same height
+   */
+  setAccepted(a: AcceptedBlock, options: { lock?: boolean } = {}): void {
+    this.db.transaction(() => {
+      const prior = this.getAccepted();
+      if (options.lock === true && prior !== undefined && prior.height === a.height && prior.hash !== a.hash) {
+        throw new ElectError('locked', `height ${a.height} is locked on ${prior.hash}, refused ${a.hash}`);
+      }
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('accepted', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(a));
+    })();
   }
 
   /** Records double-vote evidence. */

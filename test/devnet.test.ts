@@ -61,8 +61,8 @@ async function portFree(port: number): Promise<boolean> {
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    // +1 of node1: the wallet service; +5: the exchange.
-    const ports = [base + 1, base + 5, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
+    // +1 of node1: the wallet service; +5: the web UI; +6: the exchange.
+    const ports = [base + 1, base + 5, base + 6, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
     let ok = true;
     for (const p of ports) if (!(await portFree(p))) ok = false;
     if (ok) return base;
@@ -179,10 +179,10 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   assert.equal(m.walletService!.url, `http://127.0.0.1:${basePort + 1}`);
   assert.equal(statSync(join(dir, 'faucet-mnemonic.txt')).mode & 0o777, 0o600);
   const walletAddresses = new Set([...wallet.miningAddresses, ...wallet.demoAddresses]);
-  // The exchange: node1's api port + 5 in the base-port layout, its data dir in the devnet dir.
+  // The exchange: node1's api port + 6 in the base-port layout, its data dir in the devnet dir.
   assert.deepEqual(
     { url: m.exchange!.url, restBase: m.exchange!.restBase, wsUrl: m.exchange!.wsUrl, datadir: m.exchange!.datadir },
-    { url: `http://127.0.0.1:${basePort + 5}`, restBase: `http://127.0.0.1:${basePort + 5}/api/v3/`, wsUrl: `ws://127.0.0.1:${basePort + 5}`, datadir: join(dir, 'exchange') },
+    { url: `http://127.0.0.1:${basePort + 6}`, restBase: `http://127.0.0.1:${basePort + 6}/api/v3/`, wsUrl: `ws://127.0.0.1:${basePort + 6}`, datadir: join(dir, 'exchange') },
   );
   assert.ok(m.collector!.sources.includes(m.exchange!.logDir), 'the log collector reads the exchange\'s logs');
 

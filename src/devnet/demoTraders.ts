@@ -342,6 +342,9 @@ export class DemoTraders {
     const withdrawals = (await this.client.signed('GET', '/v1/withdrawals', {}, s)) as { state: string }[];
     (this.depositsCredited ??= new Map()).set(s.username, deposits.filter((d) => d.state === 'credited').length);
     (this.withdrawalsConfirmed ??= new Map()).set(s.username, withdrawals.filter((w) => w.state === 'confirmed' || w.state === 'completed').length);
+    // A deposit still confirming from an earlier run (stopped before it was credited) is followed, not paid again.
+    const unfinished = deposits.find((x) => x.state === 'seen' || x.state === 'confirming');
+    if (!this.pendingDeposits.has(s.username) && unfinished !== undefined) this.pendingDeposits.set(s.username, unfinished.txId);
     const txid = this.pendingDeposits.get(s.username);
     if (txid === undefined) return;
     const d = deposits.find((x) => x.txId === txid);

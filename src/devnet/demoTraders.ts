@@ -241,6 +241,8 @@ export class DemoTraders {
     } catch (err) {
       // No answer before the set-up is done: the exchange is still starting (state waiting), not a failure.
       if (this.sessions.length === 0 && err instanceof ExchangeApiError && err.status === 0) return;
+      // Nor is the chain bridge still starting (503) while the traders wait for their deposits.
+      if (!this.funded && err instanceof ExchangeApiError && err.status === 503) return;
       this.count(err);
     }
   }

@@ -179,11 +179,12 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   assert.equal(m.walletService!.url, `http://127.0.0.1:${basePort + 1}`);
   assert.equal(statSync(join(dir, 'faucet-mnemonic.txt')).mode & 0o777, 0o600);
   const walletAddresses = new Set([...wallet.miningAddresses, ...wallet.demoAddresses]);
-  // The exchange: node1's api port + 6 in the base-port layout, its data dir in the devnet dir.
+  // The exchange: node1's api port + 6 in the base-port layout (+5 is the web UI), its data dir in the devnet dir.
   assert.deepEqual(
     { url: m.exchange!.url, restBase: m.exchange!.restBase, wsUrl: m.exchange!.wsUrl, datadir: m.exchange!.datadir },
     { url: `http://127.0.0.1:${basePort + 6}`, restBase: `http://127.0.0.1:${basePort + 6}/api/v3/`, wsUrl: `ws://127.0.0.1:${basePort + 6}`, datadir: join(dir, 'exchange') },
   );
+  assert.equal(m.web?.url, `http://127.0.0.1:${basePort + 5}/`);
   assert.ok(m.collector!.sources.includes(m.exchange!.logDir), 'the log collector reads the exchange\'s logs');
 
   // Mined past coinbase maturity and all three on one tip.

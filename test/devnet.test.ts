@@ -8,8 +8,9 @@
  * collector has consolidated the logs. A second run on the same dir resumes the same chain on the same ports.
  *
  * Issue 12: the devnet also runs the exchange (CRN/USD) at the URL devnet.json gives, where its demo traders (two makers
- * and a taker over the signed REST API) trade: GET /api/v3/trades shows their trades; its process stops with the rest
- * and a resume keeps its port and its trades.
+ * and a taker over the signed REST API) trade: GET /api/v3/trades shows their trades, after the demo wallet funded
+ * them by real on-chain deposits the exchange credited (GET /v1/deposits); its process stops with the rest and a resume
+ * keeps its port and its trades.
  *
  * Issue 16: a devnet supervisor SIGKILLed during start-up, while running and while stopping leaves no process of the
  * devnet behind (each child stops itself when its link to the supervisor closes); a resume then keeps the chain, and
@@ -60,8 +61,8 @@ async function portFree(port: number): Promise<boolean> {
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    // +1 of node1: the wallet service; +5: the exchange.
-    const ports = [base + 1, base + 5, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
+    // +1 of node1: the wallet service; +5: the web UI; +6: the exchange.
+    const ports = [base + 1, base + 5, base + 6, ...[0, 1, 2].flatMap((i) => [0, 2, 3, 4].map((o) => base + 10 * i + o))];
     let ok = true;
     for (const p of ports) if (!(await portFree(p))) ok = false;
     if (ok) return base;
@@ -204,6 +205,19 @@ test('npm start: cairn devnet mines, links 3 nodes, confirms demo transactions, 
   const depth = JSON.parse(await get(`${m.exchange!.restBase}depth?symbol=CRNUSD&limit=5`)) as { bids: string[][]; asks: string[][] };
   assert.ok(depth.bids.length > 0 && depth.asks.length > 0, `the makers quote both sides: ${JSON.stringify(depth)}`);
   assert.match(first.output(), /exchange up last \d+\.\d{2} [\d.]+ orders\/s/);
+  // The makers were funded by a real on-chain deposit from the demo wallet, credited at the devnet's 3 confirmations
+  // (GET /v1/deposits with the trader's login token), before they quoted; the status line counts it.
+  const makerLogin = await serviceCall('POST', `${m.exchange!.url}/v1/login`, { username: 'demo-maker-1', password: 'devnet-demo-trader' });
+  assert.equal(makerLogin.status, 200, JSON.stringify(makerLogin.body));
+  const depositList = await serviceCall('GET', `${m.exchange!.url}/v1/deposits`, undefined, String(makerLogin.body.token));
+  assert.equal(depositList.status, 200, JSON.stringify(depositList.body));
+  const deposits = depositList.body as unknown as { txId: string; amount: string; state: string; confirmTimes: string }[];
+  const credited = deposits.filter((d) => d.state === 'credited');
+  assert.equal(credited.length, 1, JSON.stringify(deposits));
+  assert.deepEqual({ amount: Number(credited[0]!.amount), confirmTimes: credited[0]!.confirmTimes }, { amount: 20, confirmTimes: '3/3' });
+  const depositTx = JSON.parse(await get(`${m.nodes[0]!.apiUrl}tx/${credited[0]!.txId}`)) as { status: { confirmed: boolean }; vin: { prevout: { scriptpubkey_address: string } }[] };
+  assert.ok(depositTx.status.confirmed && depositTx.vin.every((i) => walletAddresses.has(i.prevout.scriptpubkey_address)), 'the demo wallet paid the deposit');
+  await until('the status line to count the credited deposits', 10_000, first, async () => (/exchange up .* deposits [3-9]/.test(first.output()) ? true : undefined));
   t.diagnostic(`${trades.length} trades on the exchange after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
   t.diagnostic(`up, agreed at height ${agreed.height} and a demo tx ${demoTxid} confirmed after ${((Date.now() - startedMs) / 1000).toFixed(0)} s`);
 

@@ -13,10 +13,14 @@
  *   within pendingTimeoutMs is dropped with its descendants.
  * Transaction shapes keep the coin count near targetCoins: a mature coinbase is split into several outputs, a
  * payment spends one coin into a payment and change, and above the target two or three coins are consolidated.
+ *
+ * Payments to outside addresses (pay(): the devnet's demo traders' deposit addresses on the exchange) go first, in
+ * the same loop, so they never race a demo tx for a coin; the loop runs for them even at a tx rate of 0.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ChainParams } from '../params/chainParams.js';
+import { addressToScriptPubKey } from '../crypto/address.js';
 import { bytesToHex, hashToHex, txidFromHex } from '../primitives/hex.js';
 import { outpointKey, type OutpointKey } from '../primitives/outpoint.js';
 import { computeTxid, encodeTx } from '../primitives/tx.js';
@@ -114,6 +118,26 @@ interface BlockSummary {
   readonly previousblockhash: string | null;
 }
 
+/** A payment to an outside address waiting for the loop. */
+interface PaymentRequest {
+  readonly address: string;
+  readonly scriptPubKey: Uint8Array;
+  readonly valueSats: Sats;
+  readonly resolve: (txid: string) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** Why pay() could not pay: `no-funds` (no mature coins enough yet: try again later), `stopped`, `refused` (node). */
+export class DemoPaymentError extends Error {
+  constructor(
+    readonly code: 'no-funds' | 'stopped' | 'refused',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DemoPaymentError';
+  }
+}
+
 /** How far back a tip change is followed block by block. */
 const MAX_WALK_BLOCKS = 64;
 /** Confirmed sends are kept this many blocks for reorgs, then forgotten. */
@@ -151,6 +175,7 @@ export class DemoSpender {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private readonly payments: PaymentRequest[] = [];
 
   constructor(options: DemoSpenderOptions, deps: DemoSpenderDeps) {
     this.params = options.params;
@@ -170,18 +195,34 @@ export class DemoSpender {
     ];
   }
 
-  /** Starts the refresh-and-send loop (idempotent; nothing with a tx rate of 0). */
+  /** Starts the refresh-and-send loop (idempotent; at a tx rate of 0 it sends only what pay() asks). */
   start(): void {
-    if (this.running || this.txRate <= 0) return;
+    if (this.running) return;
     this.running = true;
     this.loop = this.run();
   }
 
-  /** Ends the loop after the request in flight. */
+  /** Ends the loop after the request in flight; payments still waiting are rejected (`stopped`). */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
+    for (const p of this.payments.splice(0)) p.reject(new DemoPaymentError('stopped', 'the demo wallet stopped'));
+  }
+
+  /**
+   * Pays `valueSats` to `address` (a segwit address of this network) from the demo wallet's mature coins, paying the
+   * spender's fee rate on top; resolves with the txid once a node accepted the broadcast.
+   * @throws DemoPaymentError no-funds (no mature coins enough yet: the first coinbases mature after coinbaseMaturity
+   *   blocks), refused (the node refused the tx), stopped; AddressError for an address of another network
+   */
+  pay(address: string, valueSats: Sats): Promise<string> {
+    const scriptPubKey = addressToScriptPubKey(address, this.params.bech32Hrp);
+    if (!this.running) return Promise.reject(new DemoPaymentError('stopped', 'the demo wallet is not running'));
+    return new Promise((resolve, reject) => {
+      this.payments.push({ address, scriptPubKey, valueSats, resolve, reject });
+      this.wake?.();
+    });
   }
 
   /** The counters and balances now. */
@@ -227,6 +268,10 @@ export class DemoSpender {
       if (now - lastRefreshCheckMs >= 1000) {
         lastRefreshCheckMs = now;
         await this.refresh().catch((err: unknown) => this.noteError('refresh', err));
+      }
+      while (this.running && this.tipHeight >= 0 && this.payments.length > 0) {
+        const request = this.payments.shift()!;
+        await this.payOne(request).then(request.resolve, (err: unknown) => request.reject(err instanceof Error ? err : new Error(String(err))));
       }
       // A token bucket: txRate sends per second on average, at most one second's worth at once.
       credits = Math.min(Math.max(1, this.txRate), credits + ((now - lastMs) / 1000) * this.txRate);
@@ -476,6 +521,62 @@ export class DemoSpender {
     });
     this.counters.sent++;
     return true;
+  }
+
+  /**
+   * Pays one outside request: confirmed mature coins, largest first, until they cover the value and the fee; change
+   * to a demo address. @throws DemoPaymentError
+   */
+  private async payOne(request: PaymentRequest): Promise<string> {
+    const coins = this.candidateCoins()
+      .filter((c) => this.isMature(c.coin) && c.parentTxid === undefined)
+      .sort((a, b) => (a.coin.value > b.coin.value ? -1 : a.coin.value < b.coin.value ? 1 : 0));
+    const demo = this.keys.demoAddresses;
+    const change = demo[randomInt(demo.length)]!;
+    const inputs: OwnCoin[] = [];
+    let total = 0n;
+    for (const c of coins) {
+      if (inputs.length >= 50) break;
+      inputs.push(c);
+      total += c.coin.value;
+      const draft: TxOut[] = [{ value: request.valueSats, scriptPubKey: request.scriptPubKey }, { value: 0n, scriptPubKey: change.scriptPubKey }];
+      const weight = computeBaseWeight(draft, inputs.length) + inputs.reduce((s, x) => s + getInputWeight(x.coin.address.kind), 0);
+      const fee = BigInt(Math.ceil((weight / 4) * this.feeRate));
+      const remainder = total - request.valueSats - fee;
+      if (remainder < MIN_COIN_SATS) continue;
+      const unsigned: Tx = {
+        version: 2,
+        inputs: inputs.map((x) => ({ prevout: x.coin.outpoint, scriptSig: new Uint8Array(0), sequence: RBF_SEQUENCE, witness: [] })),
+        outputs: [draft[0]!, { value: remainder, scriptPubKey: change.scriptPubKey }],
+        locktime: 0,
+      };
+      const tx = signTransaction(unsigned, inputs.map((x) => x.coin), this.keys.privateKeyOf, { auxRand: () => new Uint8Array(randomBytes(32)) });
+      const nodeIndex = this.pickNode(Math.max(...inputs.map((x) => x.coin.height ?? 0)));
+      const node = this.nodes().find((n) => n.index === nodeIndex);
+      if (node === undefined || !node.up) throw new DemoPaymentError('refused', 'no node is up to broadcast through');
+      const txid = hashToHex(computeTxid(tx));
+      try {
+        await httpText(`${node.apiUrl}tx`, this.timeoutMs, bytesToHex(encodeTx(tx)));
+      } catch (err) {
+        this.counters.failed++;
+        if (err instanceof HttpStatusError) for (const x of inputs) this.blocked.add(x.key);
+        this.noteError(`payment to node${nodeIndex + 1}`, err);
+        throw new DemoPaymentError('refused', `node${nodeIndex + 1} refused the payment: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const outpoint = { txid: txidFromHex(txid), index: 1 };
+      this.sentTxs.set(txid, {
+        txid,
+        nodeIndex,
+        inputKeys: inputs.map((x) => x.key),
+        outputs: [{ key: outpointKey(outpoint), coin: makeWalletCoin(outpoint, tx.outputs[1]!, change), parentTxid: txid }],
+        parents: [],
+        sentAtMs: Date.now(),
+      });
+      this.counters.sent++;
+      this.logger?.info({ txid, address: request.address, valueSats: request.valueSats.toString() }, 'demo wallet paid an outside address');
+      return txid;
+    }
+    throw new DemoPaymentError('no-funds', `the demo wallet has no mature coins enough for ${request.valueSats} sats yet`);
   }
 
   /** A node to broadcast a tx of confirmed inputs through: the next up node that has the inputs' block. */

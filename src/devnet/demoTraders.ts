@@ -2,8 +2,10 @@
  * The devnet's demo traders: two market makers quoting two levels a side around a mid price that wanders (a seeded
  * random walk in whole cents), and a taker sending small market orders — all over the exchange gateway's signed REST
  * API with API keys, like any Binance client. Each trader registers (or logs in, on a resume), revokes the demo API
- * keys of earlier runs, creates one, and is funded: USD from the faucet route, CRN by fundTraderCrn (see there).
- * Balances are topped up as the taker moves them. About 3 orders/s in all (gentle on a 2-core machine). Refusals
+ * keys of earlier runs, creates one, and is funded: USD from the faucet route, CRN by fundTraderCrn (see there) —
+ * in the devnet a real on-chain deposit: the demo wallet pays the trader's deposit address and the makers wait (no
+ * quotes, state `funding`, "deposit 1/3") until the exchange credits it at its confirmations. A resume finds the
+ * balances kept and pays nothing. Balances are topped up as the taker moves them. About 3 orders/s in all (gentle on a 2-core machine). Refusals
  * (4xx) and failures (no answer, 5xx) are counted and logged, never thrown: the devnet runs on whatever happens.
  */
 import { readFileSync } from 'node:fs';
@@ -13,8 +15,14 @@ import { ExchangeApiError, ExchangeClient } from './exchangeClient.js';
 
 /** What the status table shows of the demo traders. */
 export interface DemoTraderStats {
-  /** off (none) | waiting (for the exchange, or setting up) | trading | stopped. */
-  readonly state: 'off' | 'waiting' | 'trading' | 'stopped';
+  /** off (none) | waiting (for the exchange, or setting up) | funding (CRN deposits not credited yet) | trading | stopped. */
+  readonly state: 'off' | 'waiting' | 'funding' | 'trading' | 'stopped';
+  /** While funding: the slowest trader's progress, e.g. `deposit 1/3` or `waiting for mature coins`. */
+  readonly funding?: string;
+  /** Deposits the exchange credited to the traders (their GET /v1/deposits), undefined when unknown (no bridge). */
+  readonly depositsCredited?: number;
+  /** Withdrawals of the traders confirmed or completed (GET /v1/withdrawals), undefined when unknown. */
+  readonly withdrawalsConfirmed?: number;
   /** Orders sent (accepted or refused) since the start. */
   readonly ordersSent: number;
   /** Orders sent over the last 10 s, per second. */
@@ -36,31 +44,44 @@ export interface DemoTraderSession {
   readonly secretKey: string;
 }
 
-/** What fundTraderCrn needs to credit CRN. */
-export interface CrnFunding {
-  readonly client: ExchangeClient;
-  /** The exchange's admin token file (devnet: admin adjustments may credit CRN). */
-  readonly adminTokenFile: string;
-}
+/**
+ * Pays `valueSats` (1 CRN = 10^8 sats) to a chain address and resolves with the txid once broadcast (the devnet's
+ * demo wallet: DemoSpender.pay). Rejects when it cannot pay yet (no mature coins).
+ */
+export type ChainPayer = (address: string, valueSats: bigint) => Promise<string>;
 
 /**
- * Credits `amountCoins` CRN (decimal string) to a demo trader, once per `fundingId` (a retry with the same id
- * credits nothing more). Today an admin balance adjustment (`POST /v1/admin/balance`, allowed on devnet); once the
- * exchange has its chain bridge, this becomes a real deposit: the devnet's miner pays the trader's deposit address
- * and the exchange credits it after its confirmations.
- * @throws ExchangeApiError when the exchange refuses or does not answer; Error when the admin token file is unreadable
+ * How fundTraderCrn credits CRN: `deposit` — a real on-chain deposit paid by `pay` (the devnet: the exchange runs its
+ * chain bridge); `admin` — an admin balance adjustment with the exchange's admin token (an exchange without a node).
  */
-export async function fundTraderCrn(funding: CrnFunding, trader: DemoTraderSession, amountCoins: string, fundingId: string): Promise<void> {
+export type CrnFunding = { readonly client: ExchangeClient } & ({ readonly pay: ChainPayer } | { readonly adminTokenFile: string });
+
+/**
+ * Funds a demo trader with `amountCoins` CRN (decimal string, at most 8 decimals). With a ChainPayer: asks the
+ * trader's deposit address (signed GET /v1/deposit/address) and pays it on chain; the exchange credits it after its
+ * confirmations (devnet 3) — returns the txid. With an admin token: `POST /v1/admin/balance`, once per `fundingId`
+ * (a retry with the same id credits nothing more) — returns undefined.
+ * @throws ExchangeApiError when the exchange refuses or does not answer; the payer's error (DemoPaymentError
+ *   no-funds before the demo wallet has mature coins); Error when the admin token file is unreadable
+ */
+export async function fundTraderCrn(funding: CrnFunding, trader: DemoTraderSession, amountCoins: string, fundingId: string): Promise<string | undefined> {
+  if ('pay' in funding) {
+    const { address } = (await funding.client.signed('GET', '/v1/deposit/address', {}, trader)) as { address: string };
+    return funding.pay(address, parseFixedPoint(amountCoins, 8));
+  }
   const adminToken = readFileSync(funding.adminTokenFile, 'utf8').trim();
   await funding.client.account('POST', '/v1/admin/balance', { username: trader.username, asset: 'CRN', amount: amountCoins, adjustmentId: fundingId, memo: 'devnet demo trader' }, { adminToken });
+  return undefined;
 }
 
 /** Options of the demo traders. */
 export interface DemoTradersOptions {
   /** The gateway's base URL, `http://127.0.0.1:<port>`. */
   readonly baseUrl: string;
-  /** The exchange's admin token file (for fundTraderCrn). */
-  readonly adminTokenFile: string;
+  /** The exchange's admin token file: CRN by admin adjustment (an exchange without a node; ignored with payDeposit). */
+  readonly adminTokenFile?: string;
+  /** CRN by real on-chain deposits paid by this (the devnet's demo wallet); the makers wait until they are credited. */
+  readonly payDeposit?: ChainPayer;
   /** Binance symbol of the market, `CRNUSD` (tick 0.01 USD, step 0.0001 CRN). */
   readonly symbol: string;
   /** Seed of the mid price's random walk and the order sizes (default 12). */
@@ -91,6 +112,9 @@ const TAKER_LOTS = [500, 3_000] as const;
 const USD_LOW = 3_000n;
 const CRN_LOW = 30n;
 const CRN_FUNDING = '100';
+/** The same with real deposits (the demo wallet's coins are fewer): top up below 5 CRN by a 20 CRN deposit. */
+const CRN_LOW_DEPOSIT = 5n;
+const CRN_DEPOSIT = '20';
 /** Ticks between balance checks. */
 const BALANCE_CHECK_TICKS = 20;
 /** Window of the orders/s figure, ms. */
@@ -131,6 +155,14 @@ export class DemoTraders {
   private readonly recentOrdersMs: number[] = [];
   /** Funding rounds per trader (CRN funding ids). */
   private readonly crnRounds = new Map<string, number>();
+  /** All traders held CRN at the last check (trading may start). */
+  private funded = false;
+  /** Deposit txid per trader paid and not yet credited (or dropped) in its deposit list. */
+  private readonly pendingDeposits = new Map<string, string>();
+  /** Funding progress per trader for the table. */
+  private readonly fundingNotes = new Map<string, string>();
+  private depositsCredited: Map<string, number> | undefined;
+  private withdrawalsConfirmed: Map<string, number> | undefined;
 
   constructor(
     private readonly options: DemoTradersOptions,
@@ -157,7 +189,20 @@ export class DemoTraders {
   /** Counters now. */
   getStats(): DemoTraderStats {
     this.pruneRecent(Date.now());
-    return { state: this.state, ordersSent: this.ordersSent, ordersPerSec: this.recentOrdersMs.length / (RATE_WINDOW_MS / 1000), refused: this.refused, errors: this.errors };
+    const sum = (m: Map<string, number> | undefined): number | undefined => (m === undefined ? undefined : [...m.values()].reduce((a, b) => a + b, 0));
+    const funding = this.state === 'funding' ? [...this.fundingNotes.values()].sort()[0] : undefined;
+    const credited = sum(this.depositsCredited);
+    const confirmed = sum(this.withdrawalsConfirmed);
+    return {
+      state: this.state,
+      ...(funding !== undefined ? { funding } : {}),
+      ordersSent: this.ordersSent,
+      ordersPerSec: this.recentOrdersMs.length / (RATE_WINDOW_MS / 1000),
+      refused: this.refused,
+      errors: this.errors,
+      ...(credited !== undefined ? { depositsCredited: credited } : {}),
+      ...(confirmed !== undefined ? { withdrawalsConfirmed: confirmed } : {}),
+    };
   }
 
   /** Drops order times older than the rate window (the list holds at most a window's orders). */
@@ -178,6 +223,15 @@ export class DemoTraders {
         await this.setUp();
         return;
       }
+      if (!this.funded) {
+        let all = true;
+        for (const s of this.sessions) if (!(await this.topUp(s))) all = false;
+        if (!all) return;
+        this.funded = true;
+        this.fundingNotes.clear();
+        this.state = 'trading';
+        this.deps.logger?.info({ traders: this.sessions.map((s) => s.username), midPrice: centsToPrice(this.midCents) }, 'demo traders trading');
+      }
       this.tick++;
       this.midCents = Math.min(MID_MAX_CENTS, Math.max(MID_MIN_CENTS, this.midCents + this.randomInt(-WALK_STEP_CENTS, WALK_STEP_CENTS)));
       if (this.tick % BALANCE_CHECK_TICKS === 0) for (const s of this.sessions) await this.topUp(s);
@@ -187,6 +241,8 @@ export class DemoTraders {
     } catch (err) {
       // No answer before the set-up is done: the exchange is still starting (state waiting), not a failure.
       if (this.sessions.length === 0 && err instanceof ExchangeApiError && err.status === 0) return;
+      // Nor is the chain bridge still starting (503) while the traders wait for their deposits.
+      if (!this.funded && err instanceof ExchangeApiError && err.status === 503) return;
       this.count(err);
     }
   }
@@ -224,7 +280,6 @@ export class DemoTraders {
       const session = { username, token: login.token, apiKey: key.apiKey, secretKey: key.secretKey };
       // Orders of an earlier run are the makers' stale quotes.
       await this.cancelAll(session);
-      await this.topUp(session);
       sessions.push(session);
     }
     const last = (await this.client.public('/api/v3/ticker/price', { symbol: this.options.symbol }).catch(() => ({}))) as { price?: string | null };
@@ -235,12 +290,15 @@ export class DemoTraders {
       // Not a price of the grid: the walk starts at MID_START_CENTS.
     }
     this.sessions = sessions;
-    this.state = 'trading';
-    this.deps.logger?.info({ traders: sessions.map((s) => s.username), midPrice: centsToPrice(this.midCents) }, 'demo traders trading');
+    this.state = 'funding';
   }
 
-  /** Funds a trader whose USD or CRN (free + locked) is low: USD from the faucet, CRN by fundTraderCrn. */
-  private async topUp(s: DemoTraderSession): Promise<void> {
+  /**
+   * Funds a trader whose USD or CRN (free + locked) is low: USD from the faucet, CRN by fundTraderCrn. With real
+   * deposits, pays one at a time per trader and follows it in the trader's deposit list. Returns whether the trader
+   * holds CRN enough to trade now.
+   */
+  private async topUp(s: DemoTraderSession): Promise<boolean> {
     const account = (await this.client.signed('GET', '/api/v3/account', {}, s)) as { balances: { asset: string; free: string; locked: string }[] };
     const whole = (asset: string): bigint => {
       const b = account.balances.find((x) => x.asset === asset);
@@ -248,12 +306,53 @@ export class DemoTraders {
     };
     // Signed with the API key (the login token expires after an hour; the key does not).
     if (whole('USD') < USD_LOW) await this.client.signed('POST', '/v1/faucet', { asset: 'USD' }, s);
-    if (whole('CRN') < CRN_LOW) {
-      const round = (this.crnRounds.get(s.username) ?? 0) + 1;
-      this.crnRounds.set(s.username, round);
-      // Unique per run and round: a resume funds again when it finds the trader low.
-      await fundTraderCrn({ client: this.client, adminTokenFile: this.options.adminTokenFile }, s, CRN_FUNDING, `devnet-demo-${s.username}-${Date.now()}-${round}`);
+    const pay = this.options.payDeposit;
+    if (pay === undefined) {
+      if (whole('CRN') < CRN_LOW) {
+        if (this.options.adminTokenFile === undefined) return false;
+        const round = (this.crnRounds.get(s.username) ?? 0) + 1;
+        this.crnRounds.set(s.username, round);
+        // Unique per run and round: a resume funds again when it finds the trader low.
+        await fundTraderCrn({ client: this.client, adminTokenFile: this.options.adminTokenFile }, s, CRN_FUNDING, `devnet-demo-${s.username}-${Date.now()}-${round}`);
+      }
+      return true;
     }
+    const crn = whole('CRN');
+    await this.readBridge(s);
+    if (crn >= CRN_LOW_DEPOSIT) {
+      this.fundingNotes.delete(s.username);
+      return true;
+    }
+    if (this.pendingDeposits.has(s.username)) return false;
+    try {
+      const txid = await fundTraderCrn({ client: this.client, pay }, s, CRN_DEPOSIT, '');
+      this.pendingDeposits.set(s.username, txid!);
+      this.fundingNotes.set(s.username, 'deposit sent 0/3');
+      this.deps.logger?.info({ trader: s.username, txid, amount: CRN_DEPOSIT }, 'demo trader funded by an on-chain deposit');
+    } catch (err) {
+      if (err instanceof ExchangeApiError) throw err;
+      // The demo wallet has no mature coins yet (the first coinbases mature after 10 blocks): wait.
+      this.fundingNotes.set(s.username, 'waiting for mature coins');
+      this.deps.logger?.debug({ trader: s.username, err: err instanceof Error ? err.message : String(err) }, 'demo trader deposit not paid yet');
+    }
+    return false;
+  }
+
+  /** Reads a trader's deposits and withdrawals (the table's counts; the progress of its pending deposit). */
+  private async readBridge(s: DemoTraderSession): Promise<void> {
+    const deposits = (await this.client.signed('GET', '/v1/deposits', {}, s)) as { txId: string; state: string; confirmTimes: string }[];
+    const withdrawals = (await this.client.signed('GET', '/v1/withdrawals', {}, s)) as { state: string }[];
+    (this.depositsCredited ??= new Map()).set(s.username, deposits.filter((d) => d.state === 'credited').length);
+    (this.withdrawalsConfirmed ??= new Map()).set(s.username, withdrawals.filter((w) => w.state === 'confirmed' || w.state === 'completed').length);
+    // A deposit still confirming from an earlier run (stopped before it was credited) is followed, not paid again.
+    const unfinished = deposits.find((x) => x.state === 'seen' || x.state === 'confirming');
+    if (!this.pendingDeposits.has(s.username) && unfinished !== undefined) this.pendingDeposits.set(s.username, unfinished.txId);
+    const txid = this.pendingDeposits.get(s.username);
+    if (txid === undefined) return;
+    const d = deposits.find((x) => x.txId === txid);
+    if (d === undefined) return;
+    if (d.state === 'credited' || d.state === 'dropped') this.pendingDeposits.delete(s.username);
+    else this.fundingNotes.set(s.username, `deposit ${d.confirmTimes}`);
   }
 
   private async cancelAll(s: DemoTraderSession): Promise<void> {

@@ -494,7 +494,12 @@ export class Devnet {
     });
     this.exchange.onStart = (pid) => this.update((m) => ({ ...m, exchange: m.exchange == null ? null : { ...m.exchange, pid } }));
     this.traders = new DemoTraders(
-      { baseUrl: record.url, adminTokenFile: record.adminTokenFile, symbol: record.symbol },
+      {
+        baseUrl: record.url,
+        symbol: record.symbol,
+        // CRN by real deposits from the demo wallet (the spender's coins, paid inside its loop); nothing else.
+        payDeposit: (address, valueSats) => (this.spender !== undefined ? this.spender.pay(address, valueSats) : Promise.reject(new Error('the demo wallet is not running yet'))),
+      },
       this.logger !== undefined ? { logger: this.logger } : {},
     );
   }

@@ -31,7 +31,7 @@ test('devnetExchangeRecord and exchangeServeArgs: URLs, data dir, log dir and th
   ]);
 });
 
-test('formatExchangeLine: last price, orders/s, top of book with levels, trades, refusals; deposits and withdrawals "—" before the bridge', () => {
+test('formatExchangeLine: last price, orders/s, top of book with levels, trades, refusals; funding progress; deposits and withdrawals "—" before the bridge counts', () => {
   const traders = { state: 'trading' as const, ordersSent: 300, ordersPerSec: 3, refused: 2, errors: 0 };
   const base = { state: 'up', pid: 7, url: 'http://127.0.0.1:28735', symbol: 'CRNUSD', traders };
   const market = { lastPrice: '100.25', trades24h: 120, bidLevels: 4, askLevels: 1, bestBid: '100.15', bestAsk: '100.35' };
@@ -45,7 +45,15 @@ test('formatExchangeLine: last price, orders/s, top of book with levels, trades,
     'exchange CRNUSD http://127.0.0.1:28735/api/v3/: starting | last - | 0.0 orders/s | book - | trades 24h - | ' +
       'demo traders: waiting, orders 300, refused 2, errors 5 | deposits credited —, withdrawals confirmed —',
   );
-  assert.equal(formatExchangeStatusPart({ ...base, market }), 'exchange up last 100.25 3.0 orders/s top 100.15/100.35 trades24h 120 refused 2');
+  assert.equal(formatExchangeStatusPart({ ...base, market }), 'exchange up last 100.25 3.0 orders/s top 100.15/100.35 trades24h 120 refused 2 deposits -');
+  // Real deposits: the traders wait for theirs (funding), then the bridge's counts replace the dashes.
+  const funding = { ...traders, state: 'funding' as const, funding: 'deposit 1/3', ordersSent: 0, ordersPerSec: 0, refused: 0, depositsCredited: 1, withdrawalsConfirmed: 0 };
+  assert.equal(
+    formatExchangeLine({ ...base, market: undefined, traders: funding }),
+    'exchange CRNUSD http://127.0.0.1:28735/api/v3/: up | last - | 0.0 orders/s | book - | trades 24h - | ' +
+      'demo traders: funding (deposit 1/3), orders 0, refused 0 | deposits credited 1, withdrawals confirmed 0',
+  );
+  assert.equal(formatExchangeStatusPart({ ...base, market: undefined, traders: funding }), 'exchange up last - 0.0 orders/s top -/- trades24h - refused 0 deposits 1 funding deposit 1/3');
 });
 
 test('centsToPrice: whole cents as a price of the 0.01 grid, exactly', () => {

@@ -131,8 +131,10 @@ export interface DevnetExchangeStatus {
 
 /**
  * The table's exchange line, e.g. `exchange CRNUSD http://127.0.0.1:28736: up | last 100.25 | 3.0 orders/s | bid
- * 100.15 × 4 levels, ask 100.35 × 4 levels | trades 24h 120 | demo traders: sent 300, refused 0 | deposits credited —,
- * withdrawals confirmed —`. Deposits and withdrawals show "—" until the exchange has the chain bridge.
+ * 100.15 × 4 levels, ask 100.35 × 4 levels | trades 24h 120 | demo traders: trading, orders 300, refused 0 | deposits
+ * credited 3, withdrawals confirmed 0`; while the traders wait for their deposits, `demo traders: funding (deposit
+ * 1/3)`. Deposits and withdrawals count the demo traders' own (their GET /v1/deposits and /v1/withdrawals), "—"
+ * before the first read.
  */
 export function formatExchangeLine(s: DevnetExchangeStatus): string {
   const m = s.market;
@@ -147,13 +149,13 @@ export function formatExchangeLine(s: DevnetExchangeStatus): string {
     `${t.ordersPerSec.toFixed(1)} orders/s`,
     book,
     `trades 24h ${m?.trades24h ?? '-'}`,
-    `demo traders: ${t.state}, orders ${t.ordersSent}, refused ${t.refused}` + (t.errors > 0 ? `, errors ${t.errors}` : ''),
-    'deposits credited —, withdrawals confirmed —',
+    `demo traders: ${t.state}${t.funding !== undefined ? ` (${t.funding})` : ''}, orders ${t.ordersSent}, refused ${t.refused}` + (t.errors > 0 ? `, errors ${t.errors}` : ''),
+    `deposits credited ${t.depositsCredited ?? '—'}, withdrawals confirmed ${t.withdrawalsConfirmed ?? '—'}`,
   ].join(' | ');
 }
 
 /** The exchange's part of the plain status line. */
 export function formatExchangeStatusPart(s: DevnetExchangeStatus): string {
   const m = s.market;
-  return `exchange ${s.state} last ${m?.lastPrice ?? '-'} ${s.traders.ordersPerSec.toFixed(1)} orders/s top ${m?.bestBid ?? '-'}/${m?.bestAsk ?? '-'} trades24h ${m?.trades24h ?? '-'} refused ${s.traders.refused}`;
+  return `exchange ${s.state} last ${m?.lastPrice ?? '-'} ${s.traders.ordersPerSec.toFixed(1)} orders/s top ${m?.bestBid ?? '-'}/${m?.bestAsk ?? '-'} trades24h ${m?.trades24h ?? '-'} refused ${s.traders.refused} deposits ${s.traders.depositsCredited ?? '-'}${s.traders.funding !== undefined ? ` funding ${s.traders.funding}` : ''}`;
 }

@@ -164,6 +164,14 @@ export function registerExchangeCommand(program: Command): void {
     .option('--log-dir <dir>', 'write the logs as rotating NDJSON files in this dir instead of standard error (a devnet\'s log collector reads them)');
   addBridgeOptions(serve, 'REST routes /v1/deposit/address, /v1/deposits, /v1/withdrawals, /v1/capital/config, /v1/account/liabilities-proof (and /sapi/v1/capital/…)');
   serve.action(async (flags: ServeFlags) => {
+      // A stop asked for while the exchange is still opening (a devnet stopped during start-up) is kept and carried out
+      // once it is open, so the process still closes its log and exits 0 instead of dying by the signal.
+      let stopDuringStartup: string | undefined;
+      const onEarlyStop = (signal: NodeJS.Signals): void => {
+        stopDuringStartup ??= signal;
+      };
+      process.on('SIGINT', onEarlyStop);
+      process.on('SIGTERM', onEarlyStop);
       const net = network(flags.network);
       const { NETWORKS: PARAMS } = await import('../params/networks.js');
       const port = flags.port !== undefined ? parsePort(flags.port, '--port') : PARAMS[net].defaultPorts.api + 5;
@@ -242,6 +250,9 @@ export function registerExchangeCommand(program: Command): void {
         };
         process.once('SIGINT', () => shutdown('SIGINT'));
         process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.off('SIGINT', onEarlyStop);
+        process.off('SIGTERM', onEarlyStop);
+        if (stopDuringStartup !== undefined) shutdown(stopDuringStartup);
       });
     });
 

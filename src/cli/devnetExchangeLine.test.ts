@@ -33,5 +33,5 @@ test('devnet table and status line: an exchange line when the devnet runs the ex
     'exchange CRNUSD http://127.0.0.1:28735/api/v3/: up | last 98.42 | 2.7 orders/s | bid 98.42 × 4 levels, ask 98.52 × 3 levels | trades 24h 16 | ' +
       'demo traders: trading, orders 120, refused 1 | deposits credited —, withdrawals confirmed —',
   );
-  assert.match(formatDevnetStatusLine(snapshot), / \| exchange up last 98\.42 2\.7 orders\/s top 98\.42\/98\.52 trades24h 16 refused 1$/);
+  assert.match(formatDevnetStatusLine(snapshot), / \| exchange up last 98\.42 2\.7 orders\/s top 98\.42\/98\.52 trades24h 16 refused 1 deposits -$/);
 });

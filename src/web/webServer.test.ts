@@ -122,10 +122,11 @@ test('the exchange is proxied under /exchange (its own paths below it), with its
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>cairn</title>');
   // A real HTTP server standing in for the exchange gateway: echoes the path it got.
-  let bridge = false; // whether the stand-in has the chain bridge's /v1/deposit/address
+  // The stand-in exchange's /v1/deposit/address: absent (an exchange without the route), 503 (the route, no bridge running), or 401 (the bridge, no session).
+  let bridge: 'absent' | 'off' | 'on' = 'absent';
   const exchange = createHttpServer((req, res) => {
     const path = req.url?.split('?')[0];
-    res.writeHead(path === '/api/v3/ping' ? 200 : path === '/v1/deposit/address' && bridge ? 401 : 404, { 'content-type': 'application/json' });
+    res.writeHead(path === '/api/v3/ping' ? 200 : path === '/v1/deposit/address' && bridge !== 'absent' ? (bridge === 'on' ? 401 : 503) : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ path: req.url, forwardedFor: req.headers['x-forwarded-for'] }));
   });
   await new Promise<void>((r) => exchange.listen(0, '127.0.0.1', r));
@@ -144,8 +145,11 @@ test('the exchange is proxied under /exchange (its own paths below it), with its
   assert.deepEqual(await missing.json(), { path: '/nothing', forwardedFor: '127.0.0.1' });
   const status = (await (await fetch(`${web.url}/web/status`)).json()) as { services: { exchange: { configured: boolean; up: boolean } } };
   assert.deepEqual(status.services.exchange && { configured: status.services.exchange.configured, up: status.services.exchange.up }, { configured: true, up: true });
-  // Deposits: asked by the web server (the route's 404 never reaches the browser); any other answer means it exists.
+  // Deposits: asked by the web server (the route's 404 never reaches the browser); 404 (no route) and 503 (no bridge
+  // running) mean none, any other answer (401 without a session) means the exchange takes deposits.
   assert.deepEqual(await (await fetch(`${web.url}/web/exchange/deposits`)).json(), { available: false });
-  bridge = true;
+  bridge = 'off';
+  assert.deepEqual(await (await fetch(`${web.url}/web/exchange/deposits`)).json(), { available: false });
+  bridge = 'on';
   assert.deepEqual(await (await fetch(`${web.url}/web/exchange/deposits`)).json(), { available: true });
 });

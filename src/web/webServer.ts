@@ -139,8 +139,9 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
     return probe.read();
   });
 
-  // Whether the exchange takes chain deposits yet (its /v1/deposit/address route exists: any answer but 404). Asked
-  // here, not by the browser, so a missing route is not a failed request in the page's console.
+  // Whether the exchange takes chain deposits (its /v1/deposit/address route exists and its chain bridge runs: any
+  // answer but 404, or 503 = running without the bridge). Asked here, not by the browser, so a missing route is not a
+  // failed request in the page's console.
   app.get('/web/exchange/deposits', async (_req, reply) => {
     void reply.header('cache-control', 'no-store');
     const ex = upstreams.exchange;
@@ -148,7 +149,7 @@ export async function startWebServer(options: WebServerOptions, deps: { logger: 
     try {
       const res = await fetch(`${ex.origin}${ex.rewritePrefix}/v1/deposit/address?coin=CRN`, { signal: AbortSignal.timeout(5000) });
       await res.body?.cancel();
-      return { available: res.status !== 404 };
+      return { available: res.status !== 404 && res.status !== 503 };
     } catch (err) {
       return reply.code(502).send(unavailableBody(ex, err instanceof Error ? err : new Error(String(err))));
     }

@@ -63,10 +63,11 @@ async function bridged<T>(f: () => T | Promise<T>): Promise<T> {
 export function registerCapitalRoutes(app: FastifyInstance, ctx: GatewayContext, options: CapitalRoutesOptions): void {
   const { bridge } = options;
   const signed = async (req: FastifyRequest, trade = false): Promise<{ userId: number; p: RequestParams; bridge: ExchangeBridge }> => {
+    // Said before authentication: whether the exchange runs a bridge is public (the web UI asks without a session).
+    if (bridge === undefined) throw bridgeNotConfigured();
     const caller = await authenticate(ctx, req, { signed: true, trade });
     const p = paramsOf(req);
     p.ignore(...AUTH_PARAMS);
-    if (bridge === undefined) throw bridgeNotConfigured();
     return { userId: caller.userId, p, bridge };
   };
   /** `coin` (default CRN) and `network` (default this exchange's): others are refused with -1130. */

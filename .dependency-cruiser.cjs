@@ -25,9 +25,10 @@ const L2_ALLOWED_EDGES = {
   p2p: ['chain', 'mempool', 'logging'],
   api: ['mining', 'logging'],
   wallet: [],
-  walletService: ['wallet', 'logging'],
+  // storage: the one kysely database opener (storage/kyselyDb.ts), shared with the exchange's history.
+  walletService: ['wallet', 'logging', 'storage'],
   // wallet: the chain bridge (src/exchange/bridge) derives deposit addresses, builds and signs batches, reads Esplora.
-  exchange: ['logging', 'supervisor', 'workers', 'wallet'],
+  exchange: ['logging', 'supervisor', 'workers', 'wallet', 'storage'],
   elect: ['logging', 'mining', 'workers'],
   sim: ['chain', 'mempool', 'mining', 'storage', 'wallet', 'logging'],
   node: ['storage', 'chain', 'mempool', 'mining', 'p2p', 'api', 'logging', 'workers'],

@@ -9,11 +9,10 @@
  * exchange_klines (candles per market and interval).
  * The history is derived data: rebuildable from the command log at any time; its writes need no fsync.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import type Database from 'better-sqlite3';
+import type { Kysely, Migration } from 'kysely';
 import pg from 'pg';
+import { openKyselyDb } from '../storage/kyselyDb.js';
 import { ExchangeError } from './exchangeError.js';
 
 /** Key/value metadata (`last_seq`). */
@@ -179,7 +178,6 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
 /** Where the history lives. */
 export interface HistoryDbOptions {
@@ -208,86 +206,28 @@ export interface HistoryDb {
   close(): Promise<void>;
 }
 
-/** True for a PostgreSQL connection URL. */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
-function describePostgres(url: string, schema: string | undefined): string {
-  try {
-    const u = new URL(url);
-    return `postgres://${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}${schema ? ` (schema ${schema})` : ''}`;
-  } catch {
-    return 'postgres';
-  }
-}
-
+/** pg's type id of int8. */
 const INT8_OID = 20;
 
 /**
- * Opens the history database and brings its schema to the latest migration.
+ * Opens the history database and brings its schema to the latest migration (storage/kyselyDb.ts; on SQLite without an
+ * fsync per commit: derived data, rebuildable from the command log; on PostgreSQL int8 columns read as numbers).
  * @throws ExchangeError BAD_CONFIG (unsupported URL, bad schema name) | the driver's error (connection, migration)
  */
-export async function openHistoryDb(options: HistoryDbOptions): Promise<HistoryDb> {
-  let db: Kysely<HistoryTables>;
-  let kind: HistoryDb['kind'];
-  let description: string;
-  let sqliteDb: Database.Database | undefined;
-  if (options.url !== undefined) {
-    if (!isPostgresUrl(options.url)) throw new ExchangeError('BAD_CONFIG', `unsupported history database URL (use postgres://…): ${options.url.replace(/\/\/[^@/]*@/, '//…@')}`);
-    const schema = options.pgSchema;
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ExchangeError('BAD_CONFIG', `bad schema name ${schema}`);
-    if (schema !== undefined) {
-      const client = new pg.Client({ connectionString: options.url });
-      await client.connect();
-      try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      } finally {
-        await client.end();
-      }
-    }
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.pgPoolMax ?? 4,
-      // int8 columns hold ids, ticks, lots and ms times, all below 2^53: numbers, not strings.
-      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
-      ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
-    });
-    db = new Kysely<HistoryTables>({ dialect: new PostgresDialect({ pool }) });
-    kind = 'postgres';
-    description = describePostgres(options.url, schema);
-  } else {
-    mkdirSync(dirname(options.sqlitePath), { recursive: true, mode: 0o700 });
-    closeSync(openSync(options.sqlitePath, 'a', 0o600));
-    const sqlite = new Database(options.sqlitePath);
-    sqlite.pragma('journal_mode = WAL');
-    // Derived data, rebuildable from the command log: no fsync per commit.
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<HistoryTables>({ dialect: new SqliteDialect({ database: sqlite }) });
-    sqliteDb = sqlite;
-    kind = 'sqlite';
-    description = `sqlite ${options.sqlitePath}`;
-  }
-  try {
-    const migrator = new Migrator({
-      db,
-      provider,
-      migrationTableName: HISTORY_MIGRATION_TABLE,
-      migrationLockTableName: HISTORY_MIGRATION_LOCK_TABLE,
-      // With a schema of its own, the migration tables live there too; without this kysely looks for them in any
-      // schema and takes another exchange's for its own.
-      ...(kind === 'postgres' && options.pgSchema !== undefined ? { migrationTableSchema: options.pgSchema } : {}),
-    });
-    const { error } = await migrator.migrateToLatest();
-    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
-    await sql`select 1`.execute(db);
-  } catch (e) {
-    await db.destroy();
-    throw e;
-  }
-  let closing: Promise<void> | undefined;
-  return { db, kind, description, ...(sqliteDb !== undefined ? { sqlite: sqliteDb } : {}), close: () => (closing ??= db.destroy()) };
+export function openHistoryDb(options: HistoryDbOptions): Promise<HistoryDb> {
+  return openKyselyDb<HistoryTables>({
+    url: options.url,
+    sqlitePath: options.sqlitePath,
+    pgSchema: options.pgSchema,
+    pgPoolMax: options.pgPoolMax ?? 4,
+    // int8 columns hold ids, ticks, lots and ms times, all below 2^53: numbers, not strings.
+    pgTypes: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    sqlitePragmas: ['synchronous = NORMAL'],
+    migrations: MIGRATIONS,
+    migrationTableName: HISTORY_MIGRATION_TABLE,
+    migrationLockTableName: HISTORY_MIGRATION_LOCK_TABLE,
+    badConfig: (message) => new ExchangeError('BAD_CONFIG', `history database: ${message}`),
+  });
 }
 
 /** Drops every history table (for a rebuild from the command log); the next open recreates them. */

@@ -7,11 +7,8 @@
  * JSON), wallet_addresses (receive addresses handed out, in order), wallet_idempotency (send requests by
  * Idempotency-Key: request hash, state, the signed tx and the stored response).
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import { type Kysely, type Migration } from 'kysely';
+import { openKyselyDb } from '../storage/kyselyDb.js';
 
 /** An account: username + password hash. */
 export interface AccountsTable {
@@ -120,7 +117,6 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
 /** Where the data lives. */
 export interface WalletDbOptions {
@@ -147,86 +143,22 @@ export interface WalletDb {
   close(): Promise<void>;
 }
 
-/** True for a PostgreSQL connection URL. */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
-function describePostgres(url: string, schema: string | undefined): string {
-  try {
-    const u = new URL(url);
-    return `postgres://${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}${schema ? ` (schema ${schema})` : ''}`;
-  } catch {
-    return 'postgres';
-  }
-}
-
 /**
- * Opens the database and brings its schema to the latest migration.
+ * Opens the database and brings its schema to the latest migration (storage/kyselyDb.ts; SQLite with foreign keys on).
  * @throws Error on an unsupported URL, a bad schema name, a connection failure or a failed migration
  */
-export async function openWalletDb(options: WalletDbOptions): Promise<WalletDb> {
-  let db: Kysely<WalletServiceTables>;
-  let kind: WalletDb['kind'];
-  let description: string;
-  if (options.url !== undefined) {
-    if (!isPostgresUrl(options.url)) throw new Error(`unsupported database URL (use postgres://…): ${options.url.replace(/\/\/[^@/]*@/, '//…@')}`);
-    const schema = options.pgSchema;
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`);
-    if (schema !== undefined) {
-      const client = new pg.Client({ connectionString: options.url });
-      await client.connect();
-      try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      } finally {
-        await client.end();
-      }
-    }
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.pgPoolMax ?? 10,
-      ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
-    });
-    db = new Kysely<WalletServiceTables>({ dialect: new PostgresDialect({ pool }) });
-    kind = 'postgres';
-    description = describePostgres(options.url, schema);
-  } else {
-    mkdirSync(dirname(options.sqlitePath), { recursive: true, mode: 0o700 });
-    // Password hashes live here: the file is the owner's only (SQLite gives its -wal and -shm files the same mode).
-    closeSync(openSync(options.sqlitePath, 'a', 0o600));
-    const sqlite = new Database(options.sqlitePath);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<WalletServiceTables>({ dialect: new SqliteDialect({ database: sqlite }) });
-    kind = 'sqlite';
-    description = `sqlite ${options.sqlitePath}`;
-  }
-  try {
-    const migrator = new Migrator({
-      db,
-      provider,
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-      // With a schema of its own, the migration tables live there too; without this kysely looks for them in any
-      // schema, takes another service's for its own and never creates this schema's tables.
-      ...(kind === 'postgres' && options.pgSchema !== undefined ? { migrationTableSchema: options.pgSchema } : {}),
-    });
-    const { error } = await migrator.migrateToLatest();
-    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
-    // A cheap round trip, so a wrong URL fails here rather than at the first request.
-    await sql`select 1`.execute(db);
-  } catch (e) {
-    await db.destroy();
-    throw e;
-  }
-  let closing: Promise<void> | undefined;
-  return {
-    db,
-    kind,
-    description,
-    close: () => (closing ??= db.destroy()),
-  };
+export function openWalletDb(options: WalletDbOptions): Promise<WalletDb> {
+  return openKyselyDb<WalletServiceTables>({
+    url: options.url,
+    sqlitePath: options.sqlitePath,
+    pgSchema: options.pgSchema,
+    pgPoolMax: options.pgPoolMax ?? 10,
+    sqlitePragmas: ['foreign_keys = ON'],
+    migrations: MIGRATIONS,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    badConfig: (message) => new Error(message),
+  });
 }
 
 /** The current time as stored (ISO-8601 UTC). */

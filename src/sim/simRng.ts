@@ -4,27 +4,18 @@
  * scenario's results reproducible byte for byte. Not cryptographic.
  * @see https://pracrand.sourceforge.net/ (sfc32, Chris Doty-Humphrey)
  */
-import { sha256 } from '../crypto/hash.js';
+import { Sfc32 } from '../crypto/sfc32.js';
 
 /**
  * Deterministic PRNG (sfc32) with uniform, exponential, normal and log-normal draws. Each component of a simulation
  * takes its own stream via `fork(label)`, so adding draws in one component does not shift the others.
  */
 export class SimRng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly core: Sfc32;
 
   /** Seeds the generator from any string (e.g. `${scenarioSeed}/mining`). */
   constructor(readonly seed: string) {
-    const h = sha256(new TextEncoder().encode(seed));
-    const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
-    this.a = view.getUint32(0, true);
-    this.b = view.getUint32(4, true);
-    this.c = view.getUint32(8, true);
-    this.d = view.getUint32(12, true);
-    for (let i = 0; i < 12; i++) this.nextUint32();
+    this.core = new Sfc32(seed);
   }
 
   /** An independent stream named `label`, seeded from this generator's seed (not from its current state). */
@@ -34,13 +25,7 @@ export class SimRng {
 
   /** The next 32-bit unsigned integer. */
   nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    return this.core.nextUint32();
   }
 
   /** A float in [0, 1) with 53 random bits. */

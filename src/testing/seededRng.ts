@@ -3,7 +3,7 @@
  * the same seed gives the same sequence on every run and machine, so a failing randomized test is reproduced by
  * re-running it with the seed it printed. Not for anything that needs unpredictability.
  */
-import { sha256 } from '../crypto/hash.js';
+import { Sfc32 } from '../crypto/sfc32.js';
 
 /**
  * Deterministic PRNG: Chris Doty-Humphrey's sfc32 on four 32-bit words taken from sha256(seed).
@@ -11,32 +11,16 @@ import { sha256 } from '../crypto/hash.js';
  * @see https://pracrand.sourceforge.net/ (sfc32)
  */
 export class SeededRng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly core: Sfc32;
 
   /** Seeds the generator from any string (e.g. `${seed}/${tipHashHex}`). */
   constructor(seed: string) {
-    const h = sha256(new TextEncoder().encode(seed));
-    const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
-    this.a = view.getUint32(0, true);
-    this.b = view.getUint32(4, true);
-    this.c = view.getUint32(8, true);
-    this.d = view.getUint32(12, true);
-    // Warm-up rounds, as the sfc32 reference does, so close seeds diverge at once.
-    for (let i = 0; i < 12; i++) this.nextUint32();
+    this.core = new Sfc32(seed);
   }
 
   /** The next 32-bit unsigned integer. */
   nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    return this.core.nextUint32();
   }
 
   /** A float in [0, 1). */

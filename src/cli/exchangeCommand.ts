@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../logging/logger.js';
+import { waitForStopSignal } from '../supervisor/stopSignals.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
 import type { BridgeFlags } from './exchangeBridgeCli.js';
@@ -164,14 +165,9 @@ export function registerExchangeCommand(program: Command): void {
     .option('--log-dir <dir>', 'write the logs as rotating NDJSON files in this dir instead of standard error (a devnet\'s log collector reads them)');
   addBridgeOptions(serve, 'REST routes /v1/deposit/address, /v1/deposits, /v1/withdrawals, /v1/capital/config, /v1/account/liabilities-proof (and /sapi/v1/capital/…)');
   serve.action(async (flags: ServeFlags) => {
-      // A stop asked for while the exchange is still opening (a devnet stopped during start-up) is kept and carried out
-      // once it is open, so the process still closes its log and exits 0 instead of dying by the signal.
-      let stopDuringStartup: string | undefined;
-      const onEarlyStop = (signal: NodeJS.Signals): void => {
-        stopDuringStartup ??= signal;
-      };
-      process.on('SIGINT', onEarlyStop);
-      process.on('SIGTERM', onEarlyStop);
+      // Listening from the start: a stop asked for while the exchange is still opening (a devnet stopped during
+      // start-up) is carried out once it is open, so the process still closes its log and exits 0.
+      const stop = waitForStopSignal();
       const net = network(flags.network);
       const { NETWORKS: PARAMS } = await import('../params/networks.js');
       const port = flags.port !== undefined ? parsePort(flags.port, '--port') : PARAMS[net].defaultPorts.api + 5;
@@ -228,32 +224,18 @@ export function registerExchangeCommand(program: Command): void {
             `  datadir   ${datadir}  (seq ${hash.seq}, state ${hash.hash.slice(0, 16)}…)\n`,
         );
       }
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const shutdown = (why: string): void => {
-          if (stopping) return;
-          stopping = true;
-          if (flags.json !== true) out.write(`stopping (${why})…\n`);
-          gateway
-            .close()
-            .then(() => bridge?.close())
-            .then(() => service.close())
-            .then(() => {
-              if (flags.json !== true) out.write('stopped\n');
-              resolve();
-            })
-            .catch((err: unknown) => {
-              process.stderr.write(`error while stopping: ${String(err)}\n`);
-              process.exitCode = 1;
-              resolve();
-            });
-        };
-        process.once('SIGINT', () => shutdown('SIGINT'));
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-        process.off('SIGINT', onEarlyStop);
-        process.off('SIGTERM', onEarlyStop);
-        if (stopDuringStartup !== undefined) shutdown(stopDuringStartup);
-      });
+      const why = await stop.signal;
+      if (flags.json !== true) out.write(`stopping (${why})…\n`);
+      try {
+        await gateway.close();
+        await bridge?.close();
+        await service.close();
+        if (flags.json !== true) out.write('stopped\n');
+      } catch (err) {
+        process.stderr.write(`error while stopping: ${String(err)}\n`);
+        process.exitCode = 1;
+      }
+      stop.dispose();
     });
 
   const run = exchange

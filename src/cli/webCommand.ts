@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { readManifest } from '../devnet/devnetManifest.js';
 import { WEB_PORT_OFFSET } from '../devnet/portPlan.js';
 import { createLogger, type LogLevel } from '../logging/logger.js';
+import { waitForStopSignal } from '../supervisor/stopSignals.js';
 import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
@@ -50,6 +51,8 @@ export function registerWebCommand(program: Command): void {
     .option('--log-dir <dir>', 'directory of the rotating NDJSON log (default ~/.cairn/<network>/web/logs)')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .action(async (flags: WebFlags) => {
+      // Listening from the start, so a stop asked for during start-up is carried out once the server is up.
+      const stop = waitForStopSignal();
       const params = networkOption(flags.network);
       if (params.name === 'bitcoin') throw new CliError("the 'bitcoin' params only check Bitcoin data; run a cairn network");
       const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -95,22 +98,12 @@ export function registerWebCommand(program: Command): void {
           `  /exchange → exchange        ${flags.exchange ?? '(none)'}\n` +
           `  logs      ${logDir}\n`,
       );
-      await new Promise<void>((resolve) => {
-        const shutdown = (why: string): void => {
-          out.write(`stopping (${why})…\n`);
-          server
-            .close()
-            .then(() => {
-              out.write('stopped\n');
-              resolve();
-            })
-            .catch((err: unknown) => {
-              process.stderr.write(`error while stopping: ${String(err)}\n`);
-              resolve();
-            });
-        };
-        process.once('SIGINT', () => shutdown('SIGINT'));
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-      });
+      const why = await stop.signal;
+      out.write(`stopping (${why})…\n`);
+      await server.close().then(
+        () => out.write('stopped\n'),
+        (err: unknown) => process.stderr.write(`error while stopping: ${String(err)}\n`),
+      );
+      stop.dispose();
     });
 }

@@ -171,3 +171,40 @@ export function useUserStream(token: string | undefined, onEvent: (e: { e: strin
   }, [token]);
   return state;
 }
+
+/** /v1/deposits entry (Binance deposit history plus cairn's `state`); amounts are decimal coins, 8 decimals. */
+export interface CapitalDeposit {
+  amount: string;
+  coin: string;
+  /** Binance's code: 0 pending, 1 credited, 7 dropped (cairn). */
+  status: number;
+  state: 'seen' | 'confirming' | 'credited' | 'dropped';
+  txId: string;
+  vout: number;
+  height: number | null;
+  /** "n/N": confirmations so far (capped at N) over the confirmations needed to credit. */
+  confirmTimes: string;
+}
+/** /v1/withdrawals entry (Binance withdraw history plus cairn's `state`); amounts are decimal coins, 8 decimals. */
+export interface CapitalWithdrawal {
+  /** The exchange's id of the withdrawal. */
+  id: string;
+  withdrawOrderId: string;
+  amount: string;
+  transactionFee: string;
+  coin: string;
+  /** Binance's code: 4 processing, 6 completed, 5 failed. */
+  status: number;
+  state: 'requested' | 'signed' | 'broadcast' | 'confirmed' | 'completed' | 'failed';
+  address: string;
+  /** The payout transaction's id, '' before it is signed. */
+  txId: string;
+  confirmNo: number;
+  /** Why it failed. */
+  info?: string;
+}
+/** /v1/capital/config entry (Binance capital/config/getall, abridged): the published terms per network. */
+export interface CapitalConfig {
+  coin: string;
+  networkList: Array<{ network: string; withdrawFee: string; withdrawMin: string; minConfirm: number; depositEnable: boolean; withdrawEnable: boolean }>;
+}

@@ -4,13 +4,13 @@
  * plus the `@depth@100ms` diff stream (Binance's procedure, exchangeLogic.ts LocalBook); recent trades from `@trade`;
  * and, signed in, the order form (LIMIT, MARKET, LIMIT_MAKER; buy/sell; quantity by amount or % of balance; the
  * exchange's refusal shown with its Binance code), open orders with cancel, order history, my trades, balances (kept
- * fresh by the user data stream) and deposit/withdraw. Amounts stay decimal strings, formatted to each asset's
+ * fresh by the user data stream) and deposit/withdraw (DepositWithdraw.tsx). Amounts stay decimal strings, formatted to each asset's
  * precision from exchangeInfo. An exchange that is down shows on these panels; the rest of the app keeps working.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import type { WebStatus } from '../../../src/interfaces/webStatus.ts';
-import { formatTime } from '../amount.ts';
+import { COIN_SYMBOL, formatTime } from '../amount.ts';
 import { ApiError, request } from '../api.ts';
 import { ErrorNote, Panel } from '../components.tsx';
 import { privateCall, useMarketStreams, useUserStream, type AssetBalance, type ExchangeOrder, type MyTrade, type PublicTrade, type Ticker24h } from '../exchangeApi.ts';
@@ -18,6 +18,7 @@ import { assetPrecisions, formatDecimal, gridOf, LocalBook, notional, quantityFo
 import { useFetch } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 import { SignIn } from '../SignIn.tsx';
+import { DEPOSIT_ANCHOR, DepositWithdraw } from './DepositWithdraw.tsx';
 import { CHART_INTERVALS, TradeChart, type ChartHandle, type ChartInterval, type StreamKline } from './TradeChart.tsx';
 
 const BOOK_LEVELS = 12;
@@ -294,8 +295,11 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
     all.reload();
     mine.reload();
   }, [account.reload, open.reload, all.reload, mine.reload]);
+  // Bumped on each balanceUpdate (a deposit credited, a withdrawal paid): the deposit panel reloads its lists then.
+  const [capitalKey, setCapitalKey] = useState(0);
   const userStream = useUserStream(token, (e) => {
     if (e.e === 'executionReport' || e.e === 'outboundAccountPosition' || e.e === 'balanceUpdate') reloadAll();
+    if (e.e === 'balanceUpdate') setCapitalKey((k) => k + 1);
   });
   useEffect(() => {
     if (account.error?.status === 401) signOut('exchange');
@@ -340,6 +344,9 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
               ))}
             </tbody>
           </table></Scroll>
+          <p className="small-print">
+            <a href={`#${DEPOSIT_ANCHOR}`}>Deposit or withdraw {COIN_SYMBOL}</a>
+          </p>
           {faucetOn && <Faucet token={token} assets={[market.baseAsset, market.quoteAsset]} onPaid={reloadAll} />}
         </Panel>
       </div>
@@ -396,7 +403,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
             </tbody>
           </table></Scroll>
         </Panel>
-      <DepositWithdraw token={token} asset={market.baseAsset} />
+      <DepositWithdraw token={token} freeCoins={balances === undefined ? undefined : free(COIN_SYMBOL)} precision={precision.get(COIN_SYMBOL) ?? 8} network={props.network} refreshKey={capitalKey} onChanged={reloadAll} />
     </>
   );
 }
@@ -592,27 +599,5 @@ function Faucet(props: { token: string; assets: readonly string[]; onPaid: () =>
       )}
       {error !== undefined && <ErrorNote error={error} />}
     </div>
-  );
-}
-
-/** Deposit and withdraw: a placeholder until the exchange answers /v1/deposit/address (the chain bridge). */
-function DepositWithdraw(props: { token: string; asset: string }): ReactNode {
-  const support = useFetch<{ available: boolean }>('/web/exchange/deposits');
-  const available = support.data?.available === true;
-  const addr = useFetch<{ address: string; asset?: string }>(available ? `/exchange/v1/deposit/address?coin=${props.asset}` : undefined, { token: props.token });
-  const error = support.error ?? addr.error;
-  return (
-    <Panel title="Deposit and withdraw" error={error} loading={support.loading && support.data === undefined} testId="deposit-panel">
-      {support.data?.available === false && (
-        <p data-testid="bridge-note">
-          Deposits and withdrawals of {props.asset} are coming with the chain bridge. Until then, balances on this exchange come from the test faucet (devnet and regtest) or an operator&apos;s adjustment.
-        </p>
-      )}
-      {addr.data !== undefined && (
-        <p>
-          Deposit {props.asset} to <span className="mono break" data-testid="deposit-address">{addr.data.address}</span>
-        </p>
-      )}
-    </Panel>
   );
 }

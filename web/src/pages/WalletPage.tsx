@@ -2,9 +2,9 @@
  * The wallet, through the custodial wallet service (/v1): sign in or register, balance, a receive address with its QR
  * code, send (fee rate from the node's estimates, then a confirm step), history, and the devnet faucet.
  */
-import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { COIN_SYMBOL, formatAgo, formatSats, formatTime, parseCoinsInput, shortHash } from '../amount.ts';
+import { AddressQr } from '../AddressQr.tsx';
 import { ApiError, request, type Fees } from '../api.ts';
 import { Amount, ErrorNote, IdLink, Panel } from '../components.tsx';
 import { useFetch } from '../hooks.ts';
@@ -141,7 +141,6 @@ function Wallet(props: { token: string; username: string }): ReactNode {
 
 function Receive(props: { token: string }): ReactNode {
   const [address, setAddress] = useState<string | undefined>(undefined);
-  const [qr, setQr] = useState<string | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const newAddress = (): void => {
     setError(undefined);
@@ -149,13 +148,6 @@ function Receive(props: { token: string }): ReactNode {
       .then((r) => setAddress(r.address))
       .catch((e: unknown) => setError(asApiError(e)));
   };
-  useEffect(() => {
-    if (address === undefined) return;
-    // bech32 addresses are QR-encoded in upper case (alphanumeric mode, BIP-173).
-    QRCode.toString(address.toUpperCase(), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
-      .then((svg) => setQr(svg))
-      .catch(() => setQr(undefined));
-  }, [address]);
   return (
     <Panel title="Receive" error={error} testId="wallet-receive">
       {address === undefined ? (
@@ -164,7 +156,7 @@ function Receive(props: { token: string }): ReactNode {
         </button>
       ) : (
         <div className="receive">
-          {qr !== undefined && <div className="qr" role="img" aria-label={`QR code of ${address}`} dangerouslySetInnerHTML={{ __html: qr }} />}
+          <AddressQr address={address} />
           <div>
             <p className="mono break" data-testid="receive-address">
               {address}

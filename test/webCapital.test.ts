@@ -29,6 +29,7 @@ import { buildSignedTx, coinsOf, makeTestKey, testKeyAddress } from '../src/test
 import { waitFor } from '../src/testing/waitFor.js';
 import { startWalletService, type WalletService } from '../src/walletService/walletService.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
+import { sidewaysOverflow } from './fixtures/sidewaysOverflow.js';
 
 const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(process.env['CAIRN_WEB_TEST_OUT'] ?? join('tmp', 'web-test'));
@@ -237,8 +238,8 @@ test('trading page: deposit address with QR, deposit pending n/N then credited l
   const a11y = [...(await seriousViolations(alice)).map((v) => `light: ${v}`), ...(await seriousViolations(dark)).map((v) => `dark: ${v}`), ...(await seriousViolations(phone)).map((v) => `phone: ${v}`)];
   assert.deepEqual(a11y, [], 'axe: no serious or critical violations');
   // The phone page does not scroll sideways (tables scroll inside their own regions).
-  const overflow = await phone.locator('html').evaluate((e: { scrollWidth: number; clientWidth: number }) => e.scrollWidth - e.clientWidth);
-  assert.equal(overflow, 0, 'no sideways scroll at 390 px');
+  const overflow = await sidewaysOverflow(phone);
+  assert.equal(overflow.overflowPx, 0, `sideways scroll at 390 px: ${overflow.culprits.join(', ')}`);
   await alice.getByTestId('withdrawal-row').getByRole('link').click();
   await alice.waitForURL(`${url}/tx/${payoutTxid}`);
   await alice.getByText(payee).first().waitFor({ timeout: STEP_MS });

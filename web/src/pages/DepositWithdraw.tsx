@@ -133,7 +133,7 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
           <p className="muted" data-testid="deposits-empty">No deposit yet.</p>
         ) : (
           <div className="table-scroll" tabIndex={0} role="region" aria-label="Your deposits">
-            <table>
+            <table className="stack-narrow">
               <thead>
                 <tr>
                   <th scope="col" className="num">Amount ({COIN_SYMBOL})</th>
@@ -144,9 +144,9 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
               <tbody>
                 {deposits.data.map((d) => (
                   <tr key={`${d.txId}:${d.vout}`} data-testid="deposit-row" data-state={d.state}>
-                    <td className="num">{fmt(d.amount)}</td>
-                    <td className={d.state === 'credited' ? 'amount pos wrap' : d.state === 'dropped' ? 'amount neg wrap' : 'wrap'}>{depositStatus(d)}</td>
-                    <td>
+                    <td data-label={`Amount (${COIN_SYMBOL})`} className="num">{fmt(d.amount)}</td>
+                    <td data-label="Status" className={d.state === 'credited' ? 'amount pos wrap' : d.state === 'dropped' ? 'amount neg wrap' : 'wrap'}>{depositStatus(d)}</td>
+                    <td data-label="Transaction">
                       <IdLink kind="tx" id={d.txId} label={shortHash(d.txId, 6)} />
                     </td>
                   </tr>
@@ -170,11 +170,11 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
           <p className="muted" data-testid="withdrawals-empty">No withdrawal yet.</p>
         ) : (
           <div className="table-scroll" tabIndex={0} role="region" aria-label="Your withdrawals">
-            <table>
+            <table className="stack-narrow">
               <thead>
                 <tr>
                   <th scope="col" className="num">Amount ({COIN_SYMBOL})</th>
-                  <th scope="col" className="hide-narrow">To</th>
+                  <th scope="col">To</th>
                   <th scope="col">Status</th>
                   <th scope="col">Transaction</th>
                 </tr>
@@ -182,10 +182,10 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
               <tbody>
                 {withdrawals.data.map((w) => (
                   <tr key={w.id} data-testid="withdrawal-row" data-state={w.state}>
-                    <td className="num">{fmt(w.amount)}</td>
-                    <td className="mono hide-narrow" title={w.address}>{shortHash(w.address, 8)}</td>
-                    <td className={w.state === 'completed' ? 'amount pos wrap' : w.state === 'failed' ? 'amount neg wrap' : 'wrap'}>{withdrawalStatus(w, terms?.minConfirm)}</td>
-                    <td>{w.txId === '' ? <span className="muted">–</span> : <IdLink kind="tx" id={w.txId} label={shortHash(w.txId, 6)} />}</td>
+                    <td data-label={`Amount (${COIN_SYMBOL})`} className="num">{fmt(w.amount)}</td>
+                    <td data-label="To" className="mono" title={w.address}>{shortHash(w.address, 8)}</td>
+                    <td data-label="Status" className={w.state === 'completed' ? 'amount pos wrap' : w.state === 'failed' ? 'amount neg wrap' : 'wrap'}>{withdrawalStatus(w, terms?.minConfirm)}</td>
+                    <td data-label="Transaction">{w.txId === '' ? <span className="muted">–</span> : <IdLink kind="tx" id={w.txId} label={shortHash(w.txId, 6)} />}</td>
                   </tr>
                 ))}
               </tbody>

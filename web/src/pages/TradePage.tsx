@@ -354,7 +354,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
         <OpenOrders orders={open.data ?? []} token={token} p={p} q={q} onCancelled={reloadAll} />
       </Panel>
         <Panel title="Order history" error={all.data === undefined ? all.error : undefined} loading={all.loading && all.data === undefined} empty={all.data?.length === 0 && 'No order yet.'} testId="order-history-panel">
-          <Scroll label="Order history"><table>
+          <Scroll label="Order history"><table className="stack-narrow">
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -367,18 +367,18 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
             <tbody>
               {[...(all.data ?? [])].sort((a, b) => b.orderId - a.orderId).map((o) => (
                 <tr key={o.orderId} data-testid="order-history-row">
-                  <td>{new Date(o.time).toLocaleString()}</td>
-                  <td className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
-                  <td className="num">{o.type === 'MARKET' ? 'market' : p(o.price)}</td>
-                  <td className="num">{`${q(o.executedQty)} / ${q(o.origQty)}`}</td>
-                  <td>{o.status}</td>
+                  <td data-label="Time">{new Date(o.time).toLocaleString()}</td>
+                  <td data-label="Side / type" className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
+                  <td data-label="Price" className="num">{o.type === 'MARKET' ? 'market' : p(o.price)}</td>
+                  <td data-label="Filled / amount" className="num">{`${q(o.executedQty)} / ${q(o.origQty)}`}</td>
+                  <td data-label="Status">{o.status}</td>
                 </tr>
               ))}
             </tbody>
           </table></Scroll>
         </Panel>
         <Panel title="My trades" error={mine.data === undefined ? mine.error : undefined} loading={mine.loading && mine.data === undefined} empty={mine.data?.length === 0 && 'No trade yet.'} testId="my-trades-panel">
-          <Scroll label="My trades"><table>
+          <Scroll label="My trades"><table className="stack-narrow">
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -386,18 +386,18 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
                 <th scope="col" className="num">Price</th>
                 <th scope="col" className="num">Amount</th>
                 <th scope="col" className="num">Total ({market.quoteAsset})</th>
-                <th scope="col" className="num hide-narrow">Fee</th>
+                <th scope="col" className="num">Fee</th>
               </tr>
             </thead>
             <tbody>
               {[...(mine.data ?? [])].sort((a, b) => b.id - a.id).map((t) => (
                 <tr key={t.id} data-testid="my-trade">
-                  <td>{new Date(t.time).toLocaleString()}</td>
-                  <td className={t.isBuyer ? 'amount pos' : 'amount neg'}>{`${t.isBuyer ? 'BUY' : 'SELL'}${t.isMaker ? ' (maker)' : ''}`}</td>
-                  <td className="num">{p(t.price)}</td>
-                  <td className="num">{q(t.qty)}</td>
-                  <td className="num">{qa(t.quoteQty)}</td>
-                  <td className="num hide-narrow">{`${formatDecimal(t.commission, precision.get(t.commissionAsset) ?? 8)} ${t.commissionAsset}`}</td>
+                  <td data-label="Time">{new Date(t.time).toLocaleString()}</td>
+                  <td data-label="Side" className={t.isBuyer ? 'amount pos' : 'amount neg'}>{`${t.isBuyer ? 'BUY' : 'SELL'}${t.isMaker ? ' (maker)' : ''}`}</td>
+                  <td data-label="Price" className="num">{p(t.price)}</td>
+                  <td data-label="Amount" className="num">{q(t.qty)}</td>
+                  <td data-label={`Total (${market.quoteAsset})`} className="num">{qa(t.quoteQty)}</td>
+                  <td data-label="Fee" className="num">{`${formatDecimal(t.commission, precision.get(t.commissionAsset) ?? 8)} ${t.commissionAsset}`}</td>
                 </tr>
               ))}
             </tbody>
@@ -423,7 +423,7 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
     <>
       {error !== undefined && <ErrorNote error={error} />}
       {props.orders.length > 0 && (
-        <Scroll label="Open orders"><table>
+        <Scroll label="Open orders"><table className="stack-narrow">
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -438,11 +438,11 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
           <tbody>
             {props.orders.map((o) => (
               <tr key={o.orderId} data-testid="open-order">
-                <td>{new Date(o.time).toLocaleString()}</td>
-                <td className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
-                <td className="num">{props.p(o.price)}</td>
-                <td className="num">{`${props.q(o.executedQty)} / ${props.q(o.origQty)}`}</td>
-                <td>
+                <td data-label="Time">{new Date(o.time).toLocaleString()}</td>
+                <td data-label="Side / type" className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
+                <td data-label="Price" className="num">{props.p(o.price)}</td>
+                <td data-label="Filled / amount" className="num">{`${props.q(o.executedQty)} / ${props.q(o.origQty)}`}</td>
+                <td className="actions">
                   <button type="button" className="small secondary" disabled={busy === o.orderId} onClick={() => cancel(o)} aria-label={`Cancel order ${o.orderId}`}>
                     Cancel
                   </button>

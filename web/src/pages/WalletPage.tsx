@@ -74,7 +74,7 @@ function Wallet(props: { token: string; username: string }): ReactNode {
         }
       >
         {b !== undefined && (
-          <div className="stats">
+          <div className="stats amounts">
             <div className="stat">
               <div className="stat-label">Confirmed</div>
               <div className="stat-value" data-testid="balance-confirmed">
@@ -115,7 +115,7 @@ function Wallet(props: { token: string; username: string }): ReactNode {
             <tr>
               <th scope="col">Transaction</th>
               <th scope="col">Status</th>
-              <th scope="col">Time</th>
+              <th scope="col" className="hide-narrow">Time</th>
               <th scope="col" className="num">Amount</th>
             </tr>
           </thead>
@@ -123,10 +123,10 @@ function Wallet(props: { token: string; username: string }): ReactNode {
             {history.data?.txs.map((t) => (
               <tr key={t.txid} data-testid="history-row">
                 <td>
-                  <IdLink kind="tx" id={t.txid} label={shortHash(t.txid)} />
+                  <IdLink kind="tx" id={t.txid} label={shortHash(t.txid, 6)} />
                 </td>
                 <td>{t.confirmed ? `${t.confirmations} conf.` : <span className="badge pending">pending</span>}</td>
-                <td>{t.blockTimeSec !== undefined ? <time title={formatTime(t.blockTimeSec)}>{formatAgo(t.blockTimeSec)}</time> : '—'}</td>
+                <td className="hide-narrow">{t.blockTimeSec !== undefined ? <time title={formatTime(t.blockTimeSec)}>{formatAgo(t.blockTimeSec)}</time> : '—'}</td>
                 <td className="num">
                   <Amount sats={t.netSats} signed />
                 </td>

@@ -7,14 +7,16 @@
  * polled every few seconds (a deposit seen in the mempool sends no user-stream event) and reloaded on the user
  * stream's `balanceUpdate`. An exchange without a bridge (503 -1001) shows a note instead.
  */
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { AddressQr } from '../AddressQr.tsx';
+import { lazy, Suspense, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { COIN_SYMBOL, formatSats, parseCoinsInput, shortHash } from '../amount.ts';
 import { ApiError } from '../api.ts';
 import { ErrorNote, IdLink, Panel } from '../components.tsx';
 import { privateCall, type CapitalConfig, type CapitalDeposit, type CapitalWithdrawal } from '../exchangeApi.ts';
 import { formatDecimal } from '../exchangeLogic.ts';
 import { useFetch } from '../hooks.ts';
+
+// The QR encoder loads with the deposit panel (signed in, bridge running), not with the trading page's first render.
+const AddressQr = lazy(() => import('../AddressQr.tsx').then((m) => ({ default: m.AddressQr })));
 
 /** How often the deposit and withdrawal lists are asked again, ms. */
 const CAPITAL_REFRESH_MS = 3000;
@@ -107,7 +109,9 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
       <Panel title={`Deposit ${COIN_SYMBOL}`} error={addr.error} loading={addr.loading && addr.data === undefined} testId="deposit-panel">
         {addr.data !== undefined && (
           <div className="receive">
-            <AddressQr address={addr.data.address} />
+            <Suspense fallback={null}>
+              <AddressQr address={addr.data.address} />
+            </Suspense>
             <div className="receive-text">
               <p>
                 Send {COIN_SYMBOL} {props.network !== undefined ? `(${props.network}) ` : ''}to your deposit address:

@@ -9,9 +9,10 @@
  */
 import { lazy, Suspense, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { COIN_SYMBOL, formatSats, parseCoinsInput, shortHash } from '../amount.ts';
+import { coinsToSats, depositStatusText, maxWithdrawalSats, withdrawalStatusText, type CapitalConfig, type CapitalDeposit, type CapitalWithdrawal } from '../capitalLogic.ts';
 import { ApiError } from '../api.ts';
 import { ErrorNote, IdLink, Panel } from '../components.tsx';
-import { privateCall, type CapitalConfig, type CapitalDeposit, type CapitalWithdrawal } from '../exchangeApi.ts';
+import { privateCall } from '../exchangeApi.ts';
 import { formatDecimal } from '../exchangeLogic.ts';
 import { useFetch } from '../hooks.ts';
 
@@ -34,39 +35,6 @@ function newWithdrawOrderId(): string {
   const b = new Uint8Array(12);
   crypto.getRandomValues(b);
   return `web-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
-}
-
-/** Decimal coins from the exchange ("0.00010000") as sats; undefined if absent or malformed. */
-function satsOf(coins: string | undefined): bigint | undefined {
-  if (coins === undefined) return undefined;
-  try {
-    return parseCoinsInput(coins);
-  } catch {
-    return undefined;
-  }
-}
-
-function depositStatus(d: CapitalDeposit): string {
-  if (d.state === 'credited') return 'credited';
-  if (d.state === 'dropped') return 'reversed (the transaction left the chain)';
-  return `pending · confirmations ${d.confirmTimes}`;
-}
-
-function withdrawalStatus(w: CapitalWithdrawal, needed: number | undefined): string {
-  switch (w.state) {
-    case 'requested':
-      return 'requested · waiting for the next batch';
-    case 'signed':
-      return 'signed · being sent';
-    case 'broadcast':
-    case 'confirmed':
-      return `sent · confirmations ${needed === undefined ? w.confirmNo : `${Math.min(w.confirmNo, needed)}/${needed}`}`;
-    case 'completed':
-      return 'completed';
-    case 'failed':
-      // The engine's reason reads "INSUFFICIENT_BALANCE: Account has …": the sentence is for people, the code is not.
-      return `failed${w.info !== undefined ? `: ${w.info.replace(/^[A-Z_]+: /, '')}` : ''}`;
-  }
 }
 
 /**
@@ -149,7 +117,7 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
                 {deposits.data.map((d) => (
                   <tr key={`${d.txId}:${d.vout}`} data-testid="deposit-row" data-state={d.state}>
                     <td data-label={`Amount (${COIN_SYMBOL})`} className="num">{fmt(d.amount)}</td>
-                    <td data-label="Status" className={d.state === 'credited' ? 'amount pos wrap' : d.state === 'dropped' ? 'amount neg wrap' : 'wrap'}>{depositStatus(d)}</td>
+                    <td data-label="Status" className={d.state === 'credited' ? 'amount pos wrap' : d.state === 'dropped' ? 'amount neg wrap' : 'wrap'}>{depositStatusText(d)}</td>
                     <td data-label="Transaction">
                       <IdLink kind="tx" id={d.txId} label={shortHash(d.txId, 6)} />
                     </td>
@@ -188,7 +156,7 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
                   <tr key={w.id} data-testid="withdrawal-row" data-state={w.state}>
                     <td data-label={`Amount (${COIN_SYMBOL})`} className="num">{fmt(w.amount)}</td>
                     <td data-label="To" className="mono" title={w.address}>{shortHash(w.address, 8)}</td>
-                    <td data-label="Status" className={w.state === 'completed' ? 'amount pos wrap' : w.state === 'failed' ? 'amount neg wrap' : 'wrap'}>{withdrawalStatus(w, terms?.minConfirm)}</td>
+                    <td data-label="Status" className={w.state === 'completed' ? 'amount pos wrap' : w.state === 'failed' ? 'amount neg wrap' : 'wrap'}>{withdrawalStatusText(w, terms?.minConfirm)}</td>
                     <td data-label="Transaction">{w.txId === '' ? <span className="muted">–</span> : <IdLink kind="tx" id={w.txId} label={shortHash(w.txId, 6)} />}</td>
                   </tr>
                 ))}
@@ -235,14 +203,13 @@ function WithdrawForm(props: {
       reviewButton.current?.focus();
     }
   }, [confirm]);
-  const feeSats = satsOf(terms?.withdrawFee);
-  const freeSats = satsOf(props.freeCoins);
+  const feeSats = coinsToSats(terms?.withdrawFee);
   const max = (): void => {
     setFormError(undefined);
-    if (freeSats === undefined || feeSats === undefined) return setFormError('Max: the balance or the fee is not known yet.');
-    const m = freeSats - feeSats;
-    setAmount(m > 0n ? formatSats(m) : '0');
-    if (m <= 0n) setFormError(`Max: the available balance does not cover the ${formatSats(feeSats)} ${COIN_SYMBOL} fee.`);
+    const m = maxWithdrawalSats(props.freeCoins, terms?.withdrawFee);
+    if (m === undefined || feeSats === undefined) return setFormError('Max: the balance or the fee is not known yet.');
+    setAmount(formatSats(m));
+    if (m === 0n) setFormError(`Max: the available balance does not cover the ${formatSats(feeSats)} ${COIN_SYMBOL} fee.`);
   };
   const review = (ev: FormEvent): void => {
     ev.preventDefault();

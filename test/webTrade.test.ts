@@ -25,6 +25,7 @@ import { waitFor } from '../src/testing/waitFor.js';
 import { startWalletService, type WalletService } from '../src/walletService/walletService.js';
 import { formatDecimal } from '../web/src/exchangeLogic.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
+import { sidewaysOverflow } from './fixtures/sidewaysOverflow.js';
 
 const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(process.env['CAIRN_WEB_TEST_OUT'] ?? join('tmp', 'web-test'));
@@ -196,6 +197,9 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   const a11y = [...(await seriousViolations(alice)).map((v) => `light: ${v}`), ...(await seriousViolations(bob)).map((v) => `dark: ${v}`)];
   assert.deepEqual(a11y, [], 'axe: no serious or critical violations');
   assert.deepEqual(foreign, [], 'no request to another origin');
+  // At phone width with a full book, trades and orders the page does not scroll sideways.
+  const phoneOverflow = await sidewaysOverflow(phone);
+  assert.equal(phoneOverflow.overflowPx, 0, `sideways scroll at 390 px: ${phoneOverflow.culprits.join(', ')}`);
 
   // Alice cancels the rest: gone from her open orders and from both ladders.
   await alice.getByTestId('open-order').getByRole('button', { name: /Cancel order/ }).click();

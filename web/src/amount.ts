@@ -38,6 +38,11 @@ export function formatHashRate(hps: number): string {
   return `${v.toPrecision(3)} ${units[i]}`;
 }
 
+/** "1 confirmation", "2,016 confirmations": a count of confirmations with its noun in the right number. */
+export function confirmationsText(n: number): string {
+  return `${formatCount(n)} confirmation${n === 1 ? '' : 's'}`;
+}
+
 /** A count with thousands separators in the viewer's locale. */
 export function formatCount(n: number): string {
   return n.toLocaleString();

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useParams } from 'react-router';
-import { formatCount } from '../amount.ts';
+import { formatCount, shortHash } from '../amount.ts';
 import type { AddressInfo, Tx, Utxo } from '../api.ts';
 import { Amount, Facts, IdLink, Panel } from '../components.tsx';
 import { useFetch } from '../hooks.ts';
@@ -86,7 +86,7 @@ export function AddressPage(): ReactNode {
             {sortedUtxos.slice(0, UTXOS_SHOWN).map((u) => (
               <tr key={`${u.txid}:${u.vout}`}>
                 <td>
-                  <IdLink kind="tx" id={u.txid} label={`${u.txid.slice(0, 16)}…:${u.vout}`} />
+                  <IdLink kind="tx" id={u.txid} label={`${shortHash(u.txid, 6)}:${u.vout}`} />
                 </td>
                 <td>{u.status.block_height ?? 'mempool'}</td>
                 <td className="num">

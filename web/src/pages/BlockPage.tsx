@@ -1,7 +1,7 @@
 /** A block: header fields and its transactions, 25 a page (Esplora's /block/:hash/txs/:start). */
 import { useState, type ReactNode } from 'react';
 import { useParams } from 'react-router';
-import { formatCount, formatTime } from '../amount.ts';
+import { confirmationsText, formatCount, formatTime } from '../amount.ts';
 import type { Block, Tx } from '../api.ts';
 import { Facts, IdLink, Panel } from '../components.tsx';
 import { useFetch } from '../hooks.ts';
@@ -27,7 +27,7 @@ export function BlockPage(): ReactNode {
             rows={[
               ['Hash', <span className="mono break">{b.id}</span>],
               ['Height', <span data-testid="block-height">{b.height}</span>],
-              ['Status', status.data === undefined ? '…' : status.data.in_best_chain ? `in the best chain · ${tipHeight.data !== undefined ? formatCount(tipHeight.data - b.height + 1) : '…'} confirmations` : 'stale (not in the best chain)'],
+              ['Status', status.data === undefined ? '…' : status.data.in_best_chain ? `in the best chain · ${tipHeight.data !== undefined ? confirmationsText(tipHeight.data - b.height + 1) : '… confirmations'}` : 'stale (not in the best chain)'],
               ['Mined', formatTime(b.timestamp)],
               ['Median time past', formatTime(b.mediantime)],
               ['Transactions', formatCount(b.tx_count)],

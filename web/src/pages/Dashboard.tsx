@@ -149,7 +149,7 @@ export function Dashboard(): ReactNode {
               {txs.map((t) => (
                 <tr key={t.txid}>
                   <td>
-                    <IdLink kind="tx" id={t.txid} label={shortHash(t.txid)} />
+                    <IdLink kind="tx" id={t.txid} label={shortHash(t.txid, 6)} />
                   </td>
                   <td className="num">
                     <Amount sats={t.value} />
@@ -191,7 +191,7 @@ function NetworkTable(props: { status: WebStatus }): ReactNode {
               <th scope="col">State</th>
               <th scope="col" className="num">Height</th>
               <th scope="col" className="num">Peers</th>
-              <th scope="col" className="num">Mempool</th>
+              <th scope="col" className="num hide-narrow">Mempool</th>
               <th scope="col" className="num">Miners</th>
             </tr>
           </thead>
@@ -206,7 +206,7 @@ function NetworkTable(props: { status: WebStatus }): ReactNode {
                 </td>
                 <td className="num">{n.height ?? '—'}</td>
                 <td className="num">{n.peers ?? '—'}</td>
-                <td className="num">{n.mempoolTxs ?? '—'}</td>
+                <td className="num hide-narrow">{n.mempoolTxs ?? '—'}</td>
                 <td className="num">{n.hashRateHps !== undefined ? formatHashRate(n.hashRateHps) : '—'}</td>
               </tr>
             ))}

@@ -67,7 +67,8 @@ export function TradeChart(props: { symbol: string; interval: ChartInterval; the
       autoSize: true,
       layout: { background: { color: c.bg }, textColor: c.text, attributionLogo: true },
       grid: { vertLines: { color: c.grid }, horzLines: { color: c.grid } },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      // maxBarSpacing: fitting a young market's two or three candles to the width drew each one a third of the chart wide.
+      timeScale: { timeVisible: true, secondsVisible: false, maxBarSpacing: 24 },
     });
     const candles = ch.addSeries(CandlestickSeries, { upColor: c.up, downColor: c.down, wickUpColor: c.up, wickDownColor: c.down, borderVisible: false });
     const volume = ch.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: '' });

@@ -4,13 +4,13 @@
  * plus the `@depth@100ms` diff stream (Binance's procedure, exchangeLogic.ts LocalBook); recent trades from `@trade`;
  * and, signed in, the order form (LIMIT, MARKET, LIMIT_MAKER; buy/sell; quantity by amount or % of balance; the
  * exchange's refusal shown with its Binance code), open orders with cancel, order history, my trades, balances (kept
- * fresh by the user data stream) and deposit/withdraw. Amounts stay decimal strings, formatted to each asset's
+ * fresh by the user data stream) and deposit/withdraw (DepositWithdraw.tsx). Amounts stay decimal strings, formatted to each asset's
  * precision from exchangeInfo. An exchange that is down shows on these panels; the rest of the app keeps working.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import type { WebStatus } from '../../../src/interfaces/webStatus.ts';
-import { formatTime } from '../amount.ts';
+import { COIN_SYMBOL, formatTime } from '../amount.ts';
 import { ApiError, request } from '../api.ts';
 import { ErrorNote, Panel } from '../components.tsx';
 import { privateCall, useMarketStreams, useUserStream, type AssetBalance, type ExchangeOrder, type MyTrade, type PublicTrade, type Ticker24h } from '../exchangeApi.ts';
@@ -18,6 +18,7 @@ import { assetPrecisions, formatDecimal, gridOf, LocalBook, notional, quantityFo
 import { useFetch } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 import { SignIn } from '../SignIn.tsx';
+import { DEPOSIT_ANCHOR, DepositWithdraw } from './DepositWithdraw.tsx';
 import { CHART_INTERVALS, TradeChart, type ChartHandle, type ChartInterval, type StreamKline } from './TradeChart.tsx';
 
 const BOOK_LEVELS = 12;
@@ -294,8 +295,11 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
     all.reload();
     mine.reload();
   }, [account.reload, open.reload, all.reload, mine.reload]);
+  // Bumped on each balanceUpdate (a deposit credited, a withdrawal paid): the deposit panel reloads its lists then.
+  const [capitalKey, setCapitalKey] = useState(0);
   const userStream = useUserStream(token, (e) => {
     if (e.e === 'executionReport' || e.e === 'outboundAccountPosition' || e.e === 'balanceUpdate') reloadAll();
+    if (e.e === 'balanceUpdate') setCapitalKey((k) => k + 1);
   });
   useEffect(() => {
     if (account.error?.status === 401) signOut('exchange');
@@ -340,6 +344,9 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
               ))}
             </tbody>
           </table></Scroll>
+          <p className="small-print">
+            <a href={`#${DEPOSIT_ANCHOR}`}>Deposit or withdraw {COIN_SYMBOL}</a>
+          </p>
           {faucetOn && <Faucet token={token} assets={[market.baseAsset, market.quoteAsset]} onPaid={reloadAll} />}
         </Panel>
       </div>
@@ -347,7 +354,7 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
         <OpenOrders orders={open.data ?? []} token={token} p={p} q={q} onCancelled={reloadAll} />
       </Panel>
         <Panel title="Order history" error={all.data === undefined ? all.error : undefined} loading={all.loading && all.data === undefined} empty={all.data?.length === 0 && 'No order yet.'} testId="order-history-panel">
-          <Scroll label="Order history"><table>
+          <Scroll label="Order history"><table className="stack-narrow">
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -360,18 +367,18 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
             <tbody>
               {[...(all.data ?? [])].sort((a, b) => b.orderId - a.orderId).map((o) => (
                 <tr key={o.orderId} data-testid="order-history-row">
-                  <td>{new Date(o.time).toLocaleString()}</td>
-                  <td className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
-                  <td className="num">{o.type === 'MARKET' ? 'market' : p(o.price)}</td>
-                  <td className="num">{`${q(o.executedQty)} / ${q(o.origQty)}`}</td>
-                  <td>{o.status}</td>
+                  <td data-label="Time">{new Date(o.time).toLocaleString()}</td>
+                  <td data-label="Side / type" className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
+                  <td data-label="Price" className="num">{o.type === 'MARKET' ? 'market' : p(o.price)}</td>
+                  <td data-label="Filled / amount" className="num">{`${q(o.executedQty)} / ${q(o.origQty)}`}</td>
+                  <td data-label="Status">{o.status}</td>
                 </tr>
               ))}
             </tbody>
           </table></Scroll>
         </Panel>
         <Panel title="My trades" error={mine.data === undefined ? mine.error : undefined} loading={mine.loading && mine.data === undefined} empty={mine.data?.length === 0 && 'No trade yet.'} testId="my-trades-panel">
-          <Scroll label="My trades"><table>
+          <Scroll label="My trades"><table className="stack-narrow">
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -379,24 +386,24 @@ function Account(props: { market: MarketInfo; markets: readonly MarketInfo[]; ne
                 <th scope="col" className="num">Price</th>
                 <th scope="col" className="num">Amount</th>
                 <th scope="col" className="num">Total ({market.quoteAsset})</th>
-                <th scope="col" className="num hide-narrow">Fee</th>
+                <th scope="col" className="num">Fee</th>
               </tr>
             </thead>
             <tbody>
               {[...(mine.data ?? [])].sort((a, b) => b.id - a.id).map((t) => (
                 <tr key={t.id} data-testid="my-trade">
-                  <td>{new Date(t.time).toLocaleString()}</td>
-                  <td className={t.isBuyer ? 'amount pos' : 'amount neg'}>{`${t.isBuyer ? 'BUY' : 'SELL'}${t.isMaker ? ' (maker)' : ''}`}</td>
-                  <td className="num">{p(t.price)}</td>
-                  <td className="num">{q(t.qty)}</td>
-                  <td className="num">{qa(t.quoteQty)}</td>
-                  <td className="num hide-narrow">{`${formatDecimal(t.commission, precision.get(t.commissionAsset) ?? 8)} ${t.commissionAsset}`}</td>
+                  <td data-label="Time">{new Date(t.time).toLocaleString()}</td>
+                  <td data-label="Side" className={t.isBuyer ? 'amount pos' : 'amount neg'}>{`${t.isBuyer ? 'BUY' : 'SELL'}${t.isMaker ? ' (maker)' : ''}`}</td>
+                  <td data-label="Price" className="num">{p(t.price)}</td>
+                  <td data-label="Amount" className="num">{q(t.qty)}</td>
+                  <td data-label={`Total (${market.quoteAsset})`} className="num">{qa(t.quoteQty)}</td>
+                  <td data-label="Fee" className="num">{`${formatDecimal(t.commission, precision.get(t.commissionAsset) ?? 8)} ${t.commissionAsset}`}</td>
                 </tr>
               ))}
             </tbody>
           </table></Scroll>
         </Panel>
-      <DepositWithdraw token={token} asset={market.baseAsset} />
+      <DepositWithdraw token={token} freeCoins={balances === undefined ? undefined : free(COIN_SYMBOL)} precision={precision.get(COIN_SYMBOL) ?? 8} network={props.network} refreshKey={capitalKey} onChanged={reloadAll} />
     </>
   );
 }
@@ -416,7 +423,7 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
     <>
       {error !== undefined && <ErrorNote error={error} />}
       {props.orders.length > 0 && (
-        <Scroll label="Open orders"><table>
+        <Scroll label="Open orders"><table className="stack-narrow">
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -431,11 +438,11 @@ function OpenOrders(props: { orders: readonly ExchangeOrder[]; token: string; p:
           <tbody>
             {props.orders.map((o) => (
               <tr key={o.orderId} data-testid="open-order">
-                <td>{new Date(o.time).toLocaleString()}</td>
-                <td className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
-                <td className="num">{props.p(o.price)}</td>
-                <td className="num">{`${props.q(o.executedQty)} / ${props.q(o.origQty)}`}</td>
-                <td>
+                <td data-label="Time">{new Date(o.time).toLocaleString()}</td>
+                <td data-label="Side / type" className={o.side === 'BUY' ? 'amount pos' : 'amount neg'}>{`${o.side} ${o.type}`}</td>
+                <td data-label="Price" className="num">{props.p(o.price)}</td>
+                <td data-label="Filled / amount" className="num">{`${props.q(o.executedQty)} / ${props.q(o.origQty)}`}</td>
+                <td className="actions">
                   <button type="button" className="small secondary" disabled={busy === o.orderId} onClick={() => cancel(o)} aria-label={`Cancel order ${o.orderId}`}>
                     Cancel
                   </button>
@@ -592,27 +599,5 @@ function Faucet(props: { token: string; assets: readonly string[]; onPaid: () =>
       )}
       {error !== undefined && <ErrorNote error={error} />}
     </div>
-  );
-}
-
-/** Deposit and withdraw: a placeholder until the exchange answers /v1/deposit/address (the chain bridge). */
-function DepositWithdraw(props: { token: string; asset: string }): ReactNode {
-  const support = useFetch<{ available: boolean }>('/web/exchange/deposits');
-  const available = support.data?.available === true;
-  const addr = useFetch<{ address: string; asset?: string }>(available ? `/exchange/v1/deposit/address?coin=${props.asset}` : undefined, { token: props.token });
-  const error = support.error ?? addr.error;
-  return (
-    <Panel title="Deposit and withdraw" error={error} loading={support.loading && support.data === undefined} testId="deposit-panel">
-      {support.data?.available === false && (
-        <p data-testid="bridge-note">
-          Deposits and withdrawals of {props.asset} are coming with the chain bridge. Until then, balances on this exchange come from the test faucet (devnet and regtest) or an operator&apos;s adjustment.
-        </p>
-      )}
-      {addr.data !== undefined && (
-        <p>
-          Deposit {props.asset} to <span className="mono break" data-testid="deposit-address">{addr.data.address}</span>
-        </p>
-      )}
-    </Panel>
   );
 }

@@ -1,7 +1,7 @@
 /** A transaction: inputs and outputs, fee, fee rate, size, weight, status and confirmations, RBF signalling. */
 import type { ReactNode } from 'react';
 import { useParams } from 'react-router';
-import { formatCount, formatTime } from '../amount.ts';
+import { confirmationsText, formatCount, formatTime } from '../amount.ts';
 import type { Tx } from '../api.ts';
 import { Amount, Facts, IdLink, Panel } from '../components.tsx';
 import { useFetch } from '../hooks.ts';
@@ -33,7 +33,7 @@ export function TxPage(): ReactNode {
                 t.status.confirmed ? (
                   <span data-testid="tx-status">
                     confirmed in block <IdLink kind="block" id={t.status.block_hash ?? ''} label={String(t.status.block_height)} />
-                    {tipHeight.data !== undefined && t.status.block_height !== undefined ? ` · ${formatCount(tipHeight.data - t.status.block_height + 1)} confirmations` : ''}
+                    {tipHeight.data !== undefined && t.status.block_height !== undefined ? ` · ${confirmationsText(tipHeight.data - t.status.block_height + 1)}` : ''}
                   </span>
                 ) : (
                   <span className="badge pending" data-testid="tx-status">

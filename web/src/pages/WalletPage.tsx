@@ -2,9 +2,9 @@
  * The wallet, through the custodial wallet service (/v1): sign in or register, balance, a receive address with its QR
  * code, send (fee rate from the node's estimates, then a confirm step), history, and the devnet faucet.
  */
-import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { COIN_SYMBOL, formatAgo, formatSats, formatTime, parseCoinsInput, shortHash } from '../amount.ts';
+import { AddressQr } from '../AddressQr.tsx';
 import { ApiError, request, type Fees } from '../api.ts';
 import { Amount, ErrorNote, IdLink, Panel } from '../components.tsx';
 import { useFetch } from '../hooks.ts';
@@ -74,7 +74,7 @@ function Wallet(props: { token: string; username: string }): ReactNode {
         }
       >
         {b !== undefined && (
-          <div className="stats">
+          <div className="stats amounts">
             <div className="stat">
               <div className="stat-label">Confirmed</div>
               <div className="stat-value" data-testid="balance-confirmed">
@@ -115,7 +115,7 @@ function Wallet(props: { token: string; username: string }): ReactNode {
             <tr>
               <th scope="col">Transaction</th>
               <th scope="col">Status</th>
-              <th scope="col">Time</th>
+              <th scope="col" className="hide-narrow">Time</th>
               <th scope="col" className="num">Amount</th>
             </tr>
           </thead>
@@ -123,10 +123,10 @@ function Wallet(props: { token: string; username: string }): ReactNode {
             {history.data?.txs.map((t) => (
               <tr key={t.txid} data-testid="history-row">
                 <td>
-                  <IdLink kind="tx" id={t.txid} label={shortHash(t.txid)} />
+                  <IdLink kind="tx" id={t.txid} label={shortHash(t.txid, 6)} />
                 </td>
                 <td>{t.confirmed ? `${t.confirmations} conf.` : <span className="badge pending">pending</span>}</td>
-                <td>{t.blockTimeSec !== undefined ? <time title={formatTime(t.blockTimeSec)}>{formatAgo(t.blockTimeSec)}</time> : '—'}</td>
+                <td className="hide-narrow">{t.blockTimeSec !== undefined ? <time title={formatTime(t.blockTimeSec)}>{formatAgo(t.blockTimeSec)}</time> : '—'}</td>
                 <td className="num">
                   <Amount sats={t.netSats} signed />
                 </td>
@@ -141,7 +141,6 @@ function Wallet(props: { token: string; username: string }): ReactNode {
 
 function Receive(props: { token: string }): ReactNode {
   const [address, setAddress] = useState<string | undefined>(undefined);
-  const [qr, setQr] = useState<string | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const newAddress = (): void => {
     setError(undefined);
@@ -149,13 +148,6 @@ function Receive(props: { token: string }): ReactNode {
       .then((r) => setAddress(r.address))
       .catch((e: unknown) => setError(asApiError(e)));
   };
-  useEffect(() => {
-    if (address === undefined) return;
-    // bech32 addresses are QR-encoded in upper case (alphanumeric mode, BIP-173).
-    QRCode.toString(address.toUpperCase(), { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
-      .then((svg) => setQr(svg))
-      .catch(() => setQr(undefined));
-  }, [address]);
   return (
     <Panel title="Receive" error={error} testId="wallet-receive">
       {address === undefined ? (
@@ -164,7 +156,7 @@ function Receive(props: { token: string }): ReactNode {
         </button>
       ) : (
         <div className="receive">
-          {qr !== undefined && <div className="qr" role="img" aria-label={`QR code of ${address}`} dangerouslySetInnerHTML={{ __html: qr }} />}
+          <AddressQr address={address} />
           <div>
             <p className="mono break" data-testid="receive-address">
               {address}

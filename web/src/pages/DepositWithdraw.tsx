@@ -64,7 +64,7 @@ export function DepositWithdraw(props: { token: string; freeCoins: string | unde
       <div id={DEPOSIT_ANCHOR}>
         <Panel title="Deposit and withdraw" error={support.error} loading={support.loading && support.data === undefined} testId="deposit-panel">
           <p data-testid="bridge-note">
-            Deposits and withdrawals of {COIN_SYMBOL} are coming with the chain bridge. Until then, balances on this exchange come from the test faucet (devnet and regtest) or an operator&apos;s adjustment.
+            This exchange runs without the chain bridge (it was started without --node-url), so {COIN_SYMBOL} cannot be deposited or withdrawn here; balances come from the test faucet (devnet and regtest) or an operator&apos;s adjustment.
           </p>
         </Panel>
       </div>

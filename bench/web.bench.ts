@@ -2,10 +2,12 @@
  * Web UI figures (`npm run bench -- --only web`):
  * 1. Address page API latency through `cairn web`'s proxy for an address with thousands of transactions (BIG: every
  *    coinbase of N regtest blocks pays it) against a small address (SMALL: 50 coinbases, two full pages) on the same node, same run:
- *    the requests the address page makes — summary (/api/address/:a), first history page (/txs), a deep history page
- *    (/txs/chain/:last_seen_txid, keyset pagination: page 40 of BIG vs page 2 of SMALL, 25 txs each), the UTXO list (/utxo, unpaginated in Esplora).
- *    Median and p95 of sequential requests; ratio BIG / SMALL per route. The goal: history pages cost the same for
- *    BIG as for SMALL (ratio near 1).
+ *    the requests the address page makes — summary (/api/address/:a, one address_stats row), first history page (/txs),
+ *    a deep history page (/txs/chain/:last_seen_txid, keyset pagination: page 40 of BIG vs page 2 of SMALL, 25 txs
+ *    each), the UTXO list (/utxo, unpaginated in Esplora; the bench's node lists up to BIG_TXS so BIG's 3,000 are
+ *    measured, and the cost per UTXO listed is printed). Median and p95 of sequential requests; ratio BIG / SMALL per
+ *    route. The goal: summary and history pages cost the same for BIG as for SMALL (ratio near 1). Then BIG's /utxo on
+ *    a second REST server of the same node with the default limit (500): the 400 answer, beside SMALL's list there.
  * 2. The UI's initial JS and CSS, gzip bytes (what index.html loads at once; the wallet and trade pages load lazily),
  *    from build/web.
  * 3. Time to first render in Debian's Chromium (/usr/bin/chromium, if present): navigation start → the dashboard's
@@ -15,8 +17,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { DEFAULT_UTXOS_LIMIT } from '../src/api/rest/addressRoutes.js';
+import { startRestServer } from '../src/api/restServer.js';
 import { scriptPubKeyToAddress } from '../src/crypto/address.js';
 import { silentLogger } from '../src/logging/logger.js';
+import { createNodeContext } from '../src/node/fullNode.js';
 import { regtest } from '../src/params/networks.js';
 import { makeTestKey } from '../src/testing/txFactory.js';
 import { DEFAULT_STATIC_DIR, startWebServer } from '../src/web/webServer.js';
@@ -49,13 +54,13 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function timeRoute(base: string, path: string): Promise<{ medianMs: number; p95Ms: number }> {
+async function timeRoute(base: string, path: string, status = 200): Promise<{ medianMs: number; p95Ms: number }> {
   const times: number[] = [];
   for (let i = 0; i < SAMPLES + 3; i++) {
     const t0 = performance.now();
     const res = await fetch(`${base}${path}`);
     const body = await res.text();
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${body.slice(0, 200)}`);
+    if (res.status !== status) throw new Error(`${path}: HTTP ${res.status} ${body.slice(0, 200)}`);
     if (i >= 3) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -135,7 +140,7 @@ async function firstRender(base: string): Promise<{ dashboard: number; wallet: n
 /** Runs the web benchmark and prints its figures. */
 export async function runWebBench(): Promise<WebBenchResult> {
   console.log(`\nweb: address page API through cairn web (${BIG_TXS.toLocaleString('en-US')}-tx address vs ${SMALL_TXS}-tx address), UI size, first render`);
-  const env = await openRestTestNode({ rest: { rateLimit: false } });
+  const env = await openRestTestNode({ rest: { rateLimit: false, utxosLimit: BIG_TXS } });
   const web = await startWebServer({ nodeUrl: `${env.url}/api`, network: 'regtest', port: 0 }, { logger: silentLogger() });
   try {
     const bigKey = makeTestKey('web-bench/big', 'p2wpkh');
@@ -154,6 +159,23 @@ export async function runWebBench(): Promise<WebBenchResult> {
       const name = i === 2 ? `${b.route} vs ${s.route.replace('history ', '')}` : b.route;
       console.log(`  ${name.padEnd(26)} ${b.medianMs.toFixed(2).padStart(8)} ms ${b.p95Ms.toFixed(2).padStart(5)} ms   ${s.medianMs.toFixed(2).padStart(9)} ms ${s.p95Ms.toFixed(2).padStart(5)} ms   ${(b.medianMs / s.medianMs).toFixed(2)}×`);
     });
+    const utxoBig = bigFigures.find((f) => f.route === 'utxo list')!;
+    const utxoSmall = smallFigures.find((f) => f.route === 'utxo list')!;
+    console.log(
+      `  utxo list per UTXO listed: BIG ${((utxoBig.medianMs / BIG_TXS) * 1000).toFixed(1)} µs (${BIG_TXS.toLocaleString('en-US')} UTXOs), ` +
+        `SMALL ${((utxoSmall.medianMs / SMALL_TXS) * 1000).toFixed(1)} µs (${SMALL_TXS} UTXOs)`,
+    );
+    const capped = await startRestServer({ port: 0, rateLimit: false }, { node: createNodeContext(env.node), logger: silentLogger() });
+    try {
+      const over = await timeRoute(capped.url, `/api/address/${big}/utxo`, 400);
+      const under = await timeRoute(capped.url, `/api/address/${small}/utxo`);
+      console.log(
+        `  default limit (${DEFAULT_UTXOS_LIMIT}), node direct: BIG /utxo 400 answer ${over.medianMs.toFixed(2)} ms (p95 ${over.p95Ms.toFixed(2)}), ` +
+          `SMALL list ${under.medianMs.toFixed(2)} ms (p95 ${under.p95Ms.toFixed(2)}): ${(over.medianMs / under.medianMs).toFixed(2)}×`,
+      );
+    } finally {
+      await capped.close();
+    }
     const sizes = uiSizes(DEFAULT_STATIC_DIR);
     const jsGzipBytes = sizes.initialJs;
     const cssGzipBytes = sizes.css;

@@ -9,7 +9,7 @@ import { decodeOutpoint } from '../primitives/outpoint.js';
 import { StorageError } from './storageError.js';
 import { decodeUndo } from './undo.js';
 import { isCoinbase } from '../primitives/tx.js';
-import type { Block, Outpoint, Sats, Txid } from '../primitives/types.js';
+import type { Block, Outpoint, Txid } from '../primitives/types.js';
 import type { ConnectBlockUpdate, DisconnectBlockUpdate } from './chainStore.js';
 import {
   asBytes,
@@ -32,21 +32,27 @@ interface AddressRow {
   readonly txid: Txid;
 }
 
-/** What one block adds to (connect) or takes from (disconnect) the address_stats row of one script. */
+/**
+ * What one block adds to (connect) or takes from (disconnect) the address_stats row of one script. Sums are sats as
+ * numbers: one block's outputs, or the coins it spends, add up to at most the coin supply (2.1e15 sats), which a
+ * double holds exactly; they become bigints when bound.
+ */
 interface ScriptStatsDelta {
   readonly scriptHash: Uint8Array;
   fundedTxoCount: number;
-  fundedTxoSum: Sats;
+  fundedTxoSum: number;
   spentTxoCount: number;
-  spentTxoSum: Sats;
+  spentTxoSum: number;
   txCount: number;
+  /** The next delta whose script hash starts with the same 30 bits (see blockAddressRows). */
+  next: ScriptStatsDelta | undefined;
 }
 
 /** The address_history rows and the address_stats deltas of one block. */
 interface BlockAddressRows {
   readonly history: AddressRow[];
-  /** By script hash (latin1 string of its 32 bytes). */
-  readonly stats: Map<string, ScriptStatsDelta>;
+  /** One per distinct script the block touches. */
+  readonly stats: ScriptStatsDelta[];
 }
 
 /** An address_stats row read with safe integers. */
@@ -163,8 +169,8 @@ export class SqliteChainIndex implements ChainIndexReader {
       rows++;
     }
     const { addStats } = this.stmt;
-    for (const d of address.stats.values()) {
-      addStats.run(d.scriptHash, d.fundedTxoCount, d.fundedTxoSum, d.spentTxoCount, d.spentTxoSum, d.txCount);
+    for (const d of address.stats) {
+      addStats.run(d.scriptHash, d.fundedTxoCount, BigInt(d.fundedTxoSum), d.spentTxoCount, BigInt(d.spentTxoSum), d.txCount);
       rows++;
     }
     return rows;
@@ -195,8 +201,15 @@ export class SqliteChainIndex implements ChainIndexReader {
       rows++;
     }
     const { subtractStats, deleteEmptyStats } = this.stmt;
-    for (const d of address.stats.values()) {
-      const changed = subtractStats.run(d.fundedTxoCount, d.fundedTxoSum, d.spentTxoCount, d.spentTxoSum, d.txCount, d.scriptHash);
+    for (const d of address.stats) {
+      const changed = subtractStats.run(
+        d.fundedTxoCount,
+        BigInt(d.fundedTxoSum),
+        d.spentTxoCount,
+        BigInt(d.spentTxoSum),
+        d.txCount,
+        d.scriptHash,
+      );
       if (changed.changes !== 1) {
         throw new StorageError('corrupt', `no address_stats row for a script of block ${entry.hashHex}`);
       }
@@ -280,19 +293,20 @@ export class SqliteChainIndex implements ChainIndexReader {
  * counted once in that script's txCount; every spendable output adds to its script's funded count and sum, every
  * spent coin to its script's spent count and sum.
  * PERF: each script is hashed once per block (scriptHash memoizes, shared with the UTXO rows); distinct scripts of a tx
- * are found by comparing bytes, not via hex keys; the per-block stats map is keyed by the 32-byte hash as a latin1
- * string.
+ * are found by comparing bytes, not via hex keys; the block's deltas are found by the first 30 bits of the script hash
+ * (a small integer Map key, no string per lookup), chained on the rare equal prefix and told apart by their bytes.
  */
 function blockAddressRows(block: Block, txids: readonly Txid[], undo: readonly Coin[], scriptHash: ScriptHashFn): BlockAddressRows {
   const history: AddressRow[] = [];
-  const stats = new Map<string, ScriptStatsDelta>();
+  const stats: ScriptStatsDelta[] = [];
+  const byPrefix = new Map<number, ScriptStatsDelta>();
   const deltaOf = (hash: Uint8Array): ScriptStatsDelta => {
-    const key = Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('latin1');
-    let d = stats.get(key);
-    if (d === undefined) {
-      d = { scriptHash: hash, fundedTxoCount: 0, fundedTxoSum: 0n, spentTxoCount: 0, spentTxoSum: 0n, txCount: 0 };
-      stats.set(key, d);
-    }
+    const prefix = hash[0]! | (hash[1]! << 8) | (hash[2]! << 16) | ((hash[3]! & 0x3f) << 24);
+    const first = byPrefix.get(prefix);
+    for (let d = first; d !== undefined; d = d.next) if (d.scriptHash === hash || bytesEqual(d.scriptHash, hash)) return d;
+    const d: ScriptStatsDelta = { scriptHash: hash, fundedTxoCount: 0, fundedTxoSum: 0, spentTxoCount: 0, spentTxoSum: 0, txCount: 0, next: first };
+    byPrefix.set(prefix, d);
+    stats.push(d);
     return d;
   };
   let undoIndex = 0;
@@ -331,14 +345,14 @@ function blockAddressRows(block: Block, txids: readonly Txid[], undo: readonly C
         const spent = undo[undoIndex++]!.output;
         const d = touch(spent.scriptPubKey);
         d.spentTxoCount++;
-        d.spentTxoSum += spent.value;
+        d.spentTxoSum += Number(spent.value);
       }
     }
     for (const output of tx.outputs) {
       if (isUnspendable(output.scriptPubKey)) continue;
       const d = touch(output.scriptPubKey);
       d.fundedTxoCount++;
-      d.fundedTxoSum += output.value;
+      d.fundedTxoSum += Number(output.value);
     }
   });
   return { history, stats };

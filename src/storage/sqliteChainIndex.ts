@@ -6,8 +6,6 @@ import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
 import type { AddressHistoryRecord, AddressStats, SpendRecord, TxLocation, UtxoRecord } from '../interfaces/chainTypes.js';
 import { bytesEqual } from '../primitives/hex.js';
 import { decodeOutpoint } from '../primitives/outpoint.js';
-import { StorageError } from './storageError.js';
-import { decodeUndo } from './undo.js';
 import { isCoinbase } from '../primitives/tx.js';
 import type { Block, Outpoint, Txid } from '../primitives/types.js';
 import type { ConnectBlockUpdate, DisconnectBlockUpdate } from './chainStore.js';
@@ -22,6 +20,8 @@ import {
   type ScriptHashFn,
   type UtxoRow,
 } from './sqliteRows.js';
+import { StorageError } from './storageError.js';
+import { decodeUndo } from './undo.js';
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
@@ -70,9 +70,9 @@ const ADD_STATS_SQL =
  * The node's Esplora indexes on SQLite, in the chain store's database: `tx_index` (txid → block, height, position),
  * `spends` (outpoint → spending input), `address_history` (script hash → txs) and `address_stats` (script hash → funded
  * and spent output counts and sums, tx count: Esplora's chain_stats kept incrementally, one row per script), plus
- * address UTXO queries over the UTXO table's (script_hash, height) index. The store calls indexConnect/indexDisconnect inside each block's write transaction
- * (after its own writes, before the commit), so the indexes always describe the store's tip; the API reads them
- * through ChainIndexReader. Main chain only: a disconnect removes the block's rows.
+ * address UTXO queries over the UTXO table's (script_hash, height) index. The store calls indexConnect/indexDisconnect
+ * inside each block's write transaction (after its own writes, before the commit), so the indexes always describe the
+ * store's tip; the API reads them through ChainIndexReader. Main chain only: a disconnect removes the block's rows.
  * @see Blockstream electrs new_index/schema.rs (the Esplora backend); Bitcoin Core index/txindex.cpp
  */
 export class SqliteChainIndex implements ChainIndexReader {
@@ -377,6 +377,7 @@ export function buildAddressStats(db: Database.Database, log: (message: string) 
   const startMs = Date.now();
   const undoRows = db.prepare('SELECT count(*) FROM undo').pluck().get() as number;
   log(`building the address stats index from ${undoRows} blocks of undo data, the UTXO set and the address history`);
+  db.exec('DELETE FROM address_stats');
   db.exec(
     'INSERT INTO address_stats (script_hash, funded_txo_count, funded_txo_sum, spent_txo_count, spent_txo_sum, tx_count) ' +
       'SELECT script_hash, count(*), sum(value), 0, 0, 0 FROM utxo WHERE true GROUP BY script_hash',

@@ -8,6 +8,7 @@ import type { Block, Tx } from '../primitives/types.js';
 import { spendableCoinbases } from '../testing/chainFactory.js';
 import { buildSpend, makeTestKey, testKeyAddress, type SpendableCoin } from '../testing/txFactory.js';
 import { openRestTestNode, type RestTestNode } from '../../test/fixtures/restTestNode.js';
+import { DEFAULT_UTXOS_LIMIT } from './rest/addressRoutes.js';
 import { MAX_TX_HEX_BODY } from './rest/txRoutes.js';
 
 const MINER = makeTestKey('rest/miner', 'p2wpkh');
@@ -517,4 +518,28 @@ test('REST API: POST /api/tx refuses absurd fees above maxfeerate (default 0.10 
   const dearer = buildSpend([second!], { key: ALICE, valueSats: SEND }, 50_000_000n).tx;
   assert.equal((await post(dearer, 'maxfeerate=0')).text, hashToHex(computeTxid(dearer)));
   assert.equal(env.node.mempool.size, 2);
+});
+
+test('REST API: /address/:a/utxo lists up to the limit of confirmed outputs and answers 400 beyond it; the summary stays', async (t) => {
+  assert.equal(DEFAULT_UTXOS_LIMIT, 500, "electrs's --utxos-limit default");
+  const env = await openRestTestNode({ rest: { utxosLimit: 3 } });
+  t.after(() => env.close());
+  const address = testKeyAddress(ALICE, env.params.bech32Hrp);
+  const blocks = await env.mine(3, ALICE);
+  const listed = await getJson<{ txid: string; vout: number; value: number }[]>(env.url, `/api/address/${address}/utxo`);
+  assert.deepEqual(
+    listed.map((u) => `${u.txid}:${u.vout}`),
+    blocks.map((b) => `${hashToHex(computeTxid(b.txs[0]!))}:0`),
+    'oldest first',
+  );
+  await env.mine(1, ALICE);
+  const refused = await request(env.url, `/api/address/${address}/utxo`);
+  assert.equal(refused.status, 400);
+  assert.match(refused.type ?? '', /text\/plain/);
+  assert.equal(refused.text, 'Too many unspent transaction outputs (>3). Contact support to raise limits.');
+  // The other address routes are not limited by it.
+  const summary = await getJson(env.url, `/api/address/${address}`);
+  assert.equal(summary.chain_stats.funded_txo_count, 4);
+  assert.equal(summary.chain_stats.tx_count, 4);
+  assert.equal((await getJson<unknown[]>(env.url, `/api/address/${address}/txs`)).length, 4);
 });

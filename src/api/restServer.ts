@@ -35,6 +35,11 @@ export interface RestServerOptions {
    * Retry-After. `false` turns the limit off (benchmarks, trusted local clients). The websocket is not limited.
    */
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number } | false;
+  /**
+   * Most confirmed unspent outputs GET /api/address/:address/utxo lists; an address with more answers 400 (electrs's
+   * `--utxos-limit`). Default DEFAULT_UTXOS_LIMIT (500, electrs's default).
+   */
+  readonly utxosLimit?: number;
 }
 
 /** What the REST server is built on. */
@@ -159,7 +164,7 @@ export async function startRestServer(options: RestServerOptions, deps: RestServ
 
     registerBlockRoutes(app, ctx);
     registerTxRoutes(app, ctx);
-    registerAddressRoutes(app, ctx);
+    registerAddressRoutes(app, ctx, options.utxosLimit !== undefined ? { utxosLimit: options.utxosLimit } : {});
     registerMempoolRoutes(app, ctx);
     registerFeeRoutes(app, ctx);
     registerWebsocketRoute(app, hub);

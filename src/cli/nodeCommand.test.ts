@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../testing/waitFor.js';
 import { CliError } from './input.js';
-import { resolveP2pPortFlag } from './nodeCommand.js';
+import { parseUtxosLimit, resolveP2pPortFlag } from './nodeCommand.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,4 +66,12 @@ test('cairn node --port <n> listens for peers on n; a conflict with --p2p-port i
   });
   assert.equal(conflict.status, 1);
   assert.match(conflict.stderr, /--port 1 and --p2p-port 2 disagree/);
+});
+
+test('--utxos-limit takes a positive integer', () => {
+  assert.equal(parseUtxosLimit('500'), 500);
+  assert.equal(parseUtxosLimit('100000'), 100_000);
+  for (const bad of ['0', '-1', '1.5', 'abc', '', '1e3']) {
+    assert.throws(() => parseUtxosLimit(bad), (err: unknown) => err instanceof CliError && /--utxos-limit/.test(err.message), bad);
+  }
 });

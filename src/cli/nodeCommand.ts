@@ -11,6 +11,15 @@ import { networkOption } from './decodeCommands.js';
 import { defaultDatadir } from './datadir.js';
 import { CliError } from './input.js';
 
+/** Parses --utxos-limit (a positive integer). @throws CliError */
+export function parseUtxosLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CliError(`--utxos-limit must be a positive integer, got ${value}`);
+  }
+  return n;
+}
+
 /** Parses a TCP port flag (0 = ephemeral). @throws CliError */
 export function parsePort(value: string, flag: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new CliError(`${flag} must be a port number 0..65535, got '${value}'`);
@@ -89,6 +98,7 @@ interface NodeFlags {
   datadir?: string;
   rpcport?: string;
   apiPort?: string;
+  utxosLimit?: string;
   rpcuser?: string;
   rpcpassword?: string;
   host: string;
@@ -183,6 +193,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--host <addr>', 'interface the RPC and REST servers listen on', '127.0.0.1')
     .option('--rpcport <port>', 'JSON-RPC port (default: the network default; 0 = any free port)')
     .option('--api-port <port>', 'Esplora REST port (default: the network default; 0 = any free port)')
+    .option('--utxos-limit <n>', 'most confirmed unspent outputs GET /api/address/:a/utxo lists; more answers 400 (default 500, as electrs)')
     .option('--rpcuser <user>', 'RPC user name (default: cookie authentication, <datadir>/.cookie)')
     .option('--rpcpassword <password>', 'RPC password (with --rpcuser)')
     .option('--script-threads <n>', 'threads that check signatures (default: all cores)')
@@ -223,6 +234,7 @@ export function registerNodeCommand(program: Command): void {
         logLevel: flags.logLevel as LogLevel,
         ...(flags.rpcport !== undefined ? { rpcPort: parsePort(flags.rpcport, '--rpcport') } : {}),
         ...(flags.apiPort !== undefined ? { apiPort: parsePort(flags.apiPort, '--api-port') } : {}),
+        ...(flags.utxosLimit !== undefined ? { apiUtxosLimit: parseUtxosLimit(flags.utxosLimit) } : {}),
         ...(flags.rpcuser !== undefined ? { rpcUser: flags.rpcuser, rpcPassword: flags.rpcpassword } : {}),
         ...(flags.scriptThreads !== undefined ? { scriptThreads: Number(flags.scriptThreads) } : {}),
         p2pPort: flags.p2p ? (p2pPort ?? params.defaultPorts.p2p) : null,

@@ -62,6 +62,13 @@ export interface CairnInvocation {
   readonly args: readonly string[];
 }
 
+/**
+ * The devnet nodes' --utxos-limit: every coinbase goes to a mining address or the wallet service's faucet, whose
+ * wallets list them through /api/address/:a/utxo (the faucet gets a third of the 720 blocks an hour with 3 nodes);
+ * electrs's default of 500 would break the faucet within hours, this lasts weeks.
+ */
+export const DEVNET_UTXOS_LIMIT = 100_000;
+
 /** The `cairn node` flags this build has (the CLI checks its own command tree). */
 export interface NodeFlagSupport {
   readonly p2pPort: boolean;
@@ -364,6 +371,7 @@ export class Devnet {
       '--mine',
       '--miners', String(this.manifest.minersPerNode),
       '--mining-address', n.miningAddress,
+      '--utxos-limit', String(DEVNET_UTXOS_LIMIT),
     ];
     if (nodeFlags.p2pPort) args.push('--p2p-port', String(n.ports.p2p));
     if (nodeFlags.nodeName) args.push('--node-name', n.name);

@@ -1,4 +1,4 @@
-import type { AddressHistoryRecord, SpendRecord, TxLocation, UtxoRecord } from './chainTypes.js';
+import type { AddressHistoryRecord, AddressStats, SpendRecord, TxLocation, UtxoRecord } from './chainTypes.js';
 import type { Outpoint, Txid } from '../primitives/types.js';
 
 /**
@@ -21,6 +21,11 @@ export interface ChainIndexReader {
     scriptPubKey: Uint8Array,
     options?: { readonly limit?: number; readonly before?: { readonly height: number; readonly position: number } },
   ): AddressHistoryRecord[];
+  /**
+   * Main-chain funded/spent totals and tx count of a scriptPubKey (all zero for a script the chain never touched).
+   * PERF: one row read, whatever the length of the script's history.
+   */
+  getAddressStats(scriptPubKey: Uint8Array): AddressStats;
   /**
    * Unspent coins paying to a scriptPubKey, oldest first (by height, then outpoint bytes), at most `limit`.
    * @throws StorageError bad-argument (limit not a non-negative integer)

@@ -5,7 +5,7 @@
  */
 import type { RejectReason } from '../consensus/rejectReason.js';
 import type { Coin } from '../consensus/utxoView.js';
-import type { Block, BlockHash, BlockHeader, Outpoint, Tx, Txid } from '../primitives/types.js';
+import type { Block, BlockHash, BlockHeader, Outpoint, Sats, Tx, Txid } from '../primitives/types.js';
 
 
 /**
@@ -78,6 +78,21 @@ export interface AddressHistoryRecord {
   readonly txid: Txid;
   readonly height: number;
   readonly position: number;
+}
+
+/**
+ * Main-chain totals of one scriptPubKey, as Esplora's `chain_stats`: outputs paying it (funded) and those of them spent
+ * on the main chain (spent), counted and summed in sats, and the number of txs that paid to or spent from it (a tx
+ * touching it several times counts once). Unspendable outputs (OP_RETURN) are not counted; the genesis coinbase is not
+ * either (it is not a coin). Balance = fundedTxoSum - spentTxoSum.
+ * @see Blockstream electrs new_index/query.rs ScriptStats
+ */
+export interface AddressStats {
+  readonly fundedTxoCount: number;
+  readonly fundedTxoSum: Sats;
+  readonly spentTxoCount: number;
+  readonly spentTxoSum: Sats;
+  readonly txCount: number;
 }
 
 /**

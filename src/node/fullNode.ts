@@ -90,7 +90,9 @@ export class FullNode {
     const root =
       deps.logger ??
       createLogger({ level: options.logLevel ?? 'info', logDir: join(options.datadir, 'logs'), base: { network: params.name, ...(options.nodeName !== undefined ? { node: options.nodeName } : {}) } });
-    const store = SqliteChainStore.open(join(options.datadir, 'chain.sqlite'), params);
+    const storeLogger = moduleLogger(root, 'store');
+    // log: a schema upgrade on open (a version 1 store gains its address stats) reports its progress.
+    const store = SqliteChainStore.open(join(options.datadir, 'chain.sqlite'), params, { log: (message) => storeLogger.info(message) });
     const scriptVerifier = WorkerPoolScriptVerifier.create({
       ...(options.scriptThreads !== undefined ? { threads: options.scriptThreads } : {}),
     });

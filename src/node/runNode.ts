@@ -34,6 +34,8 @@ export interface NodeRunOptions {
   readonly scriptThreads?: number;
   /** Requests per minute per client on the REST API (default: the server's default). */
   readonly apiRateLimitPerMinute?: number;
+  /** Most confirmed unspent outputs the REST API lists for one address (default: the server's default, 500). */
+  readonly apiUtxosLimit?: number;
   /** Mine with the node's own miners (needs miningAddress). */
   readonly mine?: boolean;
   /** Miner threads when mining (default 1). */
@@ -156,6 +158,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
         ...(options.apiRateLimitPerMinute !== undefined
           ? { rateLimit: { max: options.apiRateLimitPerMinute, timeWindowMs: 60_000 } }
           : {}),
+        ...(options.apiUtxosLimit !== undefined ? { utxosLimit: options.apiUtxosLimit } : {}),
       },
       { node: context, logger: moduleLogger(node.logger, 'api') },
     );

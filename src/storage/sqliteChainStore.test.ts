@@ -15,8 +15,8 @@ import { NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, BlockHash, Hash256, Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import type { ChainStore } from './chainStore.js';
-import { BlockStatus, type BlockIndexEntry, type UtxoRecord } from '../interfaces/chainTypes.js';
-import { SqliteChainStore } from './sqliteChainStore.js';
+import { BlockStatus, type AddressStats, type BlockIndexEntry, type UtxoRecord } from '../interfaces/chainTypes.js';
+import { SCHEMA_VERSION, SqliteChainStore } from './sqliteChainStore.js';
 import { StorageError } from './storageError.js';
 import { decodeTxid } from '../primitives/identity.js';
 import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
@@ -169,7 +169,25 @@ function chainState(store: SqliteChainStore): Record<string, unknown> {
     txs: [cb1Id, cb2Id, t2aId, t2bId].map((t) => store.chainIndex.getTxLocation(t)),
     history: [A, B, C].map((s) => store.chainIndex.getAddressHistory(s)),
     utxos: [A, B, C].map((s) => store.chainIndex.getAddressUtxos(s)),
+    stats: [A, B, C, OP_RETURN].map((s) => store.chainIndex.getAddressStats(s)),
+    statsRows: statsRowCount(store),
     undo: [entry1.hash, entry2.hash].map((h) => store.readUndo(h)),
+  };
+}
+
+/** Rows of the address_stats table (a disconnect must delete the rows its connect created). */
+function statsRowCount(store: SqliteChainStore): number {
+  return (store as unknown as { db: Database.Database }).db.prepare('SELECT count(*) FROM address_stats').pluck().get() as number;
+}
+
+/** AddressStats literal, counts then sums in whole coins. */
+function stats(fundedCount: number, fundedCoins: bigint, spentCount: number, spentCoins: bigint, txCount: number): AddressStats {
+  return {
+    fundedTxoCount: fundedCount,
+    fundedTxoSum: fundedCoins * COIN,
+    spentTxoCount: spentCount,
+    spentTxoSum: spentCoins * COIN,
+    txCount,
   };
 }
 
@@ -236,6 +254,7 @@ describe('SqliteChainStore: schema and open', () => {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       assert.deepEqual(tables, [
         'address_history',
+        'address_stats',
         'block_index',
         'blocks',
         'main_chain',
@@ -249,6 +268,8 @@ describe('SqliteChainStore: schema and open', () => {
       const meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
       assert.equal(meta.get('genesis_hash'), params.genesisHashHex);
       assert.equal(meta.get('network'), 'regtest');
+      assert.equal(meta.get('schema_version'), SCHEMA_VERSION);
+      assert.equal(SCHEMA_VERSION, 2);
     } finally {
       db.close();
     }
@@ -295,6 +316,46 @@ describe('SqliteChainStore: schema and open', () => {
     db.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
     db.close();
     assertStorageError(() => SqliteChainStore.open(path, params), 'schema-version');
+  });
+
+  test('a schema version 1 store is upgraded on open: address_stats is built from its rows, equal to the incremental one', () => {
+    const path = freshPath();
+    let store = SqliteChainStore.open(path, params);
+    initGenesis(store);
+    connect1(store);
+    connect2(store);
+    const expected = snapshot(store);
+    store.close();
+    // What cairn with schema version 1 left on disk: no address_stats table.
+    let db = new Database(path);
+    db.exec("DROP TABLE address_stats; UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+    db.close();
+
+    assertStorageError(() => SqliteChainStore.open(path, params, { readonly: true }), 'schema-version');
+    const lines: string[] = [];
+    store = SqliteChainStore.open(path, params, { log: (line) => lines.push(line) });
+    try {
+      assert.deepEqual(snapshot(store), expected);
+      assert.ok(lines.some((l) => l.includes('schema version 1 to 2')), lines.join('\n'));
+      assert.ok(lines.some((l) => /address stats index built: 3 scripts/.test(l)), lines.join('\n'));
+      // The upgraded store keeps its stats incrementally: block 2 off and on again.
+      disconnect2(store);
+      assert.deepEqual(store.chainIndex.getAddressStats(B), stats(0, 0n, 0, 0n, 0));
+      connect2(store);
+      assert.deepEqual(snapshot(store), expected);
+    } finally {
+      store.close();
+    }
+    db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 2);
+    } finally {
+      db.close();
+    }
+    // Reopening an upgraded store runs no upgrade.
+    lines.length = 0;
+    SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
+    assert.deepEqual(lines, []);
   });
 
   test('read-only open reads an existing store, refuses writes, and refuses a file without a store', () => {
@@ -487,9 +548,21 @@ describe('SqliteChainStore: connect and disconnect', () => {
       assert.deepEqual(store.chainIndex.getAddressUtxos(C), [created2[2]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(C, 0), []);
 
+      // address stats (Esplora chain_stats): A funded by cb1 and t2a's change, spent by t2a; B funded by cb2 and t2a,
+      // its t2a output spent by t2b in the same block; C funded by t2b; OP_RETURN outputs count nowhere.
+      assert.deepEqual(store.chainIndex.getAddressStats(A), stats(2, 79n, 1, 50n, 2));
+      assert.deepEqual(store.chainIndex.getAddressStats(B), stats(2, 45n, 1, 20n, 3));
+      assert.deepEqual(store.chainIndex.getAddressStats(C), stats(1, 19n, 0, 0n, 1));
+      assert.deepEqual(store.chainIndex.getAddressStats(OP_RETURN), stats(0, 0n, 0, 0n, 0));
+      assert.equal(statsRowCount(store), 3);
+      assert.equal(typeof store.chainIndex.getAddressStats(A).fundedTxoSum, 'bigint');
+
       // disconnect brings back exactly state 1
       disconnect2(store);
       assert.deepEqual(chainState(store), state1);
+      assert.deepEqual(store.chainIndex.getAddressStats(A), stats(1, 50n, 0, 0n, 1));
+      assert.deepEqual(store.chainIndex.getAddressStats(B), stats(0, 0n, 0, 0n, 0));
+      assert.equal(statsRowCount(store), 1, "the rows block 2 created are deleted, not left at zero");
       assert.equal(store.loadBlockIndex().length, 3, 'index entries stay after a disconnect');
       assert.equal(store.computeUtxoDigest().hashSerialized, digest1.hashSerialized);
       assert.equal(store.readUndo(entry2.hash), undefined, 'undo rows are deleted on disconnect');

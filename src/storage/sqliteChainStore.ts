@@ -13,7 +13,7 @@ import type { Block, BlockHash, Outpoint, Txid } from '../primitives/types.js';
 import type { ChainStore, ConnectBlockUpdate, DisconnectBlockUpdate, PendingBlockConnect } from './chainStore.js';
 import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
 import type { BlockIndexEntry, UtxoRecord, UtxoSetDigest } from '../interfaces/chainTypes.js';
-import { SqliteChainIndex } from './sqliteChainIndex.js';
+import { buildAddressStats, SqliteChainIndex } from './sqliteChainIndex.js';
 import {
   asBytes,
   blockHashFromRow,
@@ -27,13 +27,18 @@ import {
 import { StorageError } from './storageError.js';
 import { decodeUndo, encodeUndo } from './undo.js';
 
-/** Version of the SQLite schema below, kept in meta `schema_version`; a store of another version is refused. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of the SQLite schema below, kept in meta `schema_version`. Version 2 added `address_stats`; a version 1 store
+ * opened read-write is upgraded in place (see upgradeSchema); any other version is refused.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Options of SqliteChainStore.open. */
 export interface SqliteChainStoreOptions {
   /** Open an existing store read-only (no schema creation, every write throws). Default false. */
   readonly readonly?: boolean;
+  /** Receives progress lines of a schema upgrade run by open (which may take a while on a long chain). */
+  readonly log?: (message: string) => void;
 }
 
 /**
@@ -41,6 +46,8 @@ export interface SqliteChainStoreOptions {
  * keep each row in its primary-key b-tree and the UTXO table iterates in outpoint order for the digest.
  * `blocks` and `undo` are ordinary rowid tables because their rows are large (SQLite advises against WITHOUT ROWID for
  * rows over ~1/20 of a page). `script_hash` is sha256(scriptPubKey) (Electrum's script hash, before its byte reversal).
+ * `address_stats` is Esplora's chain_stats per script, kept by SqliteChainIndex (sums in sats, as INTEGER: at most
+ * 21e14 per script, far inside 64 bits).
  * `meta` holds schema_version, network, genesis_hash (display hex), tip (hash BLOB) and utxo_count.
  */
 const SCHEMA_SQL = `
@@ -86,6 +93,14 @@ CREATE TABLE IF NOT EXISTS address_history (
   position INTEGER NOT NULL,
   txid BLOB NOT NULL,
   PRIMARY KEY (script_hash, height, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS address_stats (
+  script_hash BLOB PRIMARY KEY NOT NULL,
+  funded_txo_count INTEGER NOT NULL,
+  funded_txo_sum INTEGER NOT NULL,
+  spent_txo_count INTEGER NOT NULL,
+  spent_txo_sum INTEGER NOT NULL,
+  tx_count INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
 
@@ -260,8 +275,10 @@ export class SqliteChainStore implements ChainStore {
   /**
    * Opens the store at `path`, creating the parent folder (mkdir -p), the file and the schema when new, and recording
    * the network and genesis hash of `params` in it. Sets WAL journal mode and synchronous = NORMAL.
-   * With `readonly` the file must already hold a store; nothing is created.
-   * @throws StorageError wrong-network (the store belongs to another genesis) | schema-version | not-initialized
+   * With `readonly` the file must already hold a store; nothing is created. A store of schema version 1 is upgraded
+   * to SCHEMA_VERSION first (progress lines go to `options.log`).
+   * @throws StorageError wrong-network (the store belongs to another genesis) | schema-version (unknown version, or a
+   *   version 1 store opened read-only) | not-initialized
    */
   static open(path: string, params: ChainParams, options: SqliteChainStoreOptions = {}): SqliteChainStore {
     const readonly = options.readonly ?? false;
@@ -275,7 +292,7 @@ export class SqliteChainStore implements ChainStore {
       }
       db.pragma('foreign_keys = OFF');
       db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
-      SqliteChainStore.prepareSchema(db, params, readonly, path);
+      SqliteChainStore.prepareSchema(db, params, readonly, path, options.log);
     } catch (err) {
       db.close();
       throw err;
@@ -288,8 +305,14 @@ export class SqliteChainStore implements ChainStore {
     return SqliteChainStore.open(':memory:', params);
   }
 
-  /** Creates the schema and meta rows when missing, then checks schema version and genesis. */
-  private static prepareSchema(db: Database.Database, params: ChainParams, readonly: boolean, path: string): void {
+  /** Creates the schema and meta rows when missing, upgrades a version 1 schema, then checks version and genesis. */
+  private static prepareSchema(
+    db: Database.Database,
+    params: ChainParams,
+    readonly: boolean,
+    path: string,
+    log: ((message: string) => void) | undefined,
+  ): void {
     const hasMeta =
       db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get() !== undefined;
     if (!hasMeta) {
@@ -306,7 +329,7 @@ export class SqliteChainStore implements ChainStore {
     }
     const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     const version = get.get('schema_version');
-    if (version !== SCHEMA_VERSION) {
+    if (version !== SCHEMA_VERSION && version !== 1) {
       throw new StorageError(
         'schema-version',
         `${path} has schema version ${String(version)}, this cairn reads version ${SCHEMA_VERSION}`,
@@ -320,6 +343,30 @@ export class SqliteChainStore implements ChainStore {
           `not ${params.name} (genesis ${params.genesisHashHex})`,
       );
     }
+    if (version === 1) {
+      if (readonly) {
+        throw new StorageError(
+          'schema-version',
+          `${path} has schema version 1: open it once read-write (start the node) to upgrade it to version ${SCHEMA_VERSION}`,
+        );
+      }
+      SqliteChainStore.upgradeSchema(db, log);
+    }
+  }
+
+  /**
+   * Upgrades a schema version 1 store to version 2 in one write transaction: creates address_stats and fills it from
+   * the existing rows (buildAddressStats), then records version 2. A crash midway leaves version 1, upgraded again at
+   * the next open. Another process that upgraded first makes this a no-op.
+   */
+  private static upgradeSchema(db: Database.Database, log: ((message: string) => void) | undefined): void {
+    db.transaction(() => {
+      if (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() !== 1) return;
+      log?.(`upgrading the chain store from schema version 1 to ${SCHEMA_VERSION}`);
+      db.exec(SCHEMA_SQL);
+      buildAddressStats(db, log);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(SCHEMA_VERSION);
+    }).immediate();
   }
 
   // --- block index and block data -----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { bytesEqual, hashToHex } from '../../primitives/hex.js';
-import type { AddressHistoryRecord } from '../../interfaces/chainTypes.js';
+import type { AddressHistoryRecord, AddressStats } from '../../interfaces/chainTypes.js';
 import { confirmedStatus, satsToNumber, txToEsplora, UNCONFIRMED_STATUS } from '../esploraJson.js';
 import {
   ERROR_RESPONSES,
@@ -20,10 +20,22 @@ import type { RestApp, RestContext } from './restContext.js';
 export const CHAIN_TXS_PAGE = 25;
 /** Esplora's cap on mempool history in /address/:address/txs and /txs/mempool. */
 export const MEMPOOL_TXS_LIMIT = 50;
-/** Most confirmed history entries /address/:address walks for its stats (Esplora-style "too many history entries"). */
-export const MAX_HISTORY_FOR_STATS = 10_000;
-/** Most unspent outputs /address/:address/utxo answers with. */
-export const MAX_UTXOS = 5_000;
+/**
+ * Default cap on the confirmed unspent outputs /address/:address/utxo lists: electrs's `--utxos-limit` default (500).
+ * An address with more is refused with 400 (Esplora has no pagination for /utxo).
+ */
+export const DEFAULT_UTXOS_LIMIT = 500;
+
+/** Options of registerAddressRoutes. */
+export interface AddressRoutesOptions {
+  /** Most confirmed unspent outputs /utxo lists for one address; more answers 400. Default DEFAULT_UTXOS_LIMIT. */
+  readonly utxosLimit?: number;
+}
+
+/** The 400 reason of /utxo for an address over the limit: electrs's text, which Esplora clients recognise. */
+export function tooManyUtxosMessage(limit: number): string {
+  return `Too many unspent transaction outputs (>${limit}). Contact support to raise limits.`;
+}
 
 const AddressParams = Type.Object({ address: Type.String({ description: "segwit address of the node's network" }) });
 const TAGS = ['addresses'];
@@ -32,14 +44,28 @@ function emptyStats(): EsploraAddressStats {
   return { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 0 };
 }
 
+/** Esplora's chain_stats object from the index's totals. */
+function chainStatsJson(stats: AddressStats): EsploraAddressStats {
+  return {
+    funded_txo_count: stats.fundedTxoCount,
+    funded_txo_sum: satsToNumber(stats.fundedTxoSum),
+    spent_txo_count: stats.spentTxoCount,
+    spent_txo_sum: satsToNumber(stats.spentTxoSum),
+    tx_count: stats.txCount,
+  };
+}
+
 /**
  * Address routes (Esplora): /address/:address (chain_stats, mempool_stats), /address/:address/txs (up to 50 mempool
  * txs, newest first, then the 25 newest confirmed), /txs/chain[/:last_seen_txid] (25 confirmed per page, newest
  * first, after last_seen_txid), /txs/mempool (up to 50), /utxo (confirmed and mempool outputs not spent in the
- * mempool). Addresses are the node network's segwit addresses.
+ * mempool; at most `utxosLimit` confirmed ones). Addresses are the node network's segwit addresses.
+ * PERF: the summary reads one address_stats row plus the address's mempool txs; /utxo reads at most utxosLimit + 1
+ * rows of the UTXO table's (script_hash, height) index; history pages are one range scan each.
  */
-export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
+export function registerAddressRoutes(app: RestApp, ctx: RestContext, options: AddressRoutesOptions = {}): void {
   const { node, txLookup, tracker } = ctx;
+  const utxosLimit = options.utxosLimit ?? DEFAULT_UTXOS_LIMIT;
 
   const toJson = (r: ResolvedTx): EsploraTx =>
     txToEsplora(r.tx, { params: node.params, prevouts: r.prevouts, fee: r.fee, status: r.status, txid: r.txid });
@@ -65,25 +91,7 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
     schema: { tags: TAGS, summary: 'Funded/spent output counts and sums of an address, on chain and in the mempool', params: AddressParams, response: { 200: EsploraAddressSchema, ...ERROR_RESPONSES } },
   }, (req) => {
     const script = parseAddressParam(req.params.address, node.params);
-    const history = node.chainIndex.getAddressHistory(script, { limit: MAX_HISTORY_FOR_STATS + 1 });
-    if (history.length > MAX_HISTORY_FOR_STATS) {
-      throw new HttpError(400, `Too many history entries (more than ${MAX_HISTORY_FOR_STATS})`);
-    }
-    const chainStats = emptyStats();
-    chainStats.tx_count = history.length;
-    for (const record of history) {
-      const r = confirmedOf(record);
-      r.tx.outputs.forEach((output, index) => {
-        if (!bytesEqual(output.scriptPubKey, script)) return;
-        chainStats.funded_txo_count++;
-        chainStats.funded_txo_sum += satsToNumber(output.value);
-        // Funded and spent are both main-chain facts: a funded output's spend (if any) is in the spend index.
-        if (node.chainIndex.getSpend({ txid: record.txid, index }) !== undefined) {
-          chainStats.spent_txo_count++;
-          chainStats.spent_txo_sum += satsToNumber(output.value);
-        }
-      });
-    }
+    const chainStats = chainStatsJson(node.chainIndex.getAddressStats(script));
     const mempoolStats = emptyStats();
     for (const txid of tracker.txidsForScript(script)) {
       const r = txLookup.getMempoolTx(txid);
@@ -142,11 +150,11 @@ export function registerAddressRoutes(app: RestApp, ctx: RestContext): void {
   }, (req) => mempoolTxs(parseAddressParam(req.params.address, node.params)).map(toJson));
 
   app.get('/api/address/:address/utxo', {
-    schema: { tags: TAGS, summary: 'Unspent outputs (confirmed and mempool), less those spent in the mempool', params: AddressParams, response: { 200: Type.Array(EsploraUtxoSchema), ...ERROR_RESPONSES } },
+    schema: { tags: TAGS, summary: `Unspent outputs (confirmed and mempool), less those spent in the mempool; 400 for an address with more confirmed ones than the node's limit (default ${DEFAULT_UTXOS_LIMIT})`, params: AddressParams, response: { 200: Type.Array(EsploraUtxoSchema), ...ERROR_RESPONSES } },
   }, (req) => {
     const script = parseAddressParam(req.params.address, node.params);
-    const confirmed = node.chainIndex.getAddressUtxos(script, MAX_UTXOS + 1);
-    if (confirmed.length > MAX_UTXOS) throw new HttpError(400, `Too many unspent transaction outputs (more than ${MAX_UTXOS})`);
+    const confirmed = node.chainIndex.getAddressUtxos(script, utxosLimit + 1);
+    if (confirmed.length > utxosLimit) throw new HttpError(400, tooManyUtxosMessage(utxosLimit));
     const out: EsploraUtxo[] = [];
     for (const { outpoint, coin } of confirmed) {
       if (node.mempool.getSpender(outpoint) !== undefined) continue;

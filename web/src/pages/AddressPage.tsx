@@ -17,10 +17,12 @@ const UTXOS_SHOWN = 50;
 /** The address page. */
 export function AddressPage(): ReactNode {
   const { address = '' } = useParams();
-  // The summary walks the whole history on the node (Esplora's /address/:a; refused above 10,000 txs): refreshed
-  // slowly. History pages are keyset-paginated and cost the same at any size.
+  // The summary is one row of the node's address index plus its mempool txs; history pages are keyset-paginated:
+  // both cost the same at any size. The UTXO list is not paginated (Esplora): the node refuses an address with more
+  // than its limit (electrs's 400 "Too many unspent transaction outputs (>N)…"); the rest of the page keeps working.
   const info = useFetch<AddressInfo>(`/api/address/${address}`, { refreshMs: 30000 });
   const utxos = useFetch<Utxo[]>(`/api/address/${address}/utxo`);
+  const utxoLimit = utxos.error?.status === 400 ? /^Too many unspent transaction outputs \(>(\d+)\)/.exec(utxos.error.message)?.[1] : undefined;
   // cursors[i] = the last txid of page i-1 (undefined for page 0, which also carries the mempool txs).
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState(0);
@@ -70,9 +72,16 @@ export function AddressPage(): ReactNode {
       </Panel>
       <Panel
         title={`Unspent outputs${utxos.data !== undefined ? ` (${formatCount(utxos.data.length)})` : ''}`}
-        error={utxos.error}
-        loading={utxos.loading && utxos.data === undefined}
-        empty={utxos.data !== undefined && utxos.data.length === 0 ? 'No unspent outputs.' : false}
+        error={utxoLimit === undefined ? utxos.error : undefined}
+        loading={utxos.loading && utxos.data === undefined && utxoLimit === undefined}
+        empty={
+          utxoLimit !== undefined
+            ? `Too many UTXOs to list: the node lists at most ${formatCount(Number(utxoLimit))} per address. The balance above counts them all.`
+            : utxos.data !== undefined && utxos.data.length === 0
+              ? 'No unspent outputs.'
+              : false
+        }
+        testId="address-utxos"
       >
         <table>
           <thead>

@@ -193,7 +193,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--host <addr>', 'interface the RPC and REST servers listen on', '127.0.0.1')
     .option('--rpcport <port>', 'JSON-RPC port (default: the network default; 0 = any free port)')
     .option('--api-port <port>', 'Esplora REST port (default: the network default; 0 = any free port)')
-    .option('--utxos-limit <n>', 'most confirmed unspent outputs GET /api/address/:a/utxo lists; more answers 400 (default 500, as electrs)')
+    .option('--utxos-limit <n>', 'most confirmed unspent outputs GET /api/address/:a/utxo lists; more answers 400 (default 500 on main, as electrs; 100000 on test networks, where one miner or faucet address collects every coinbase)')
     .option('--rpcuser <user>', 'RPC user name (default: cookie authentication, <datadir>/.cookie)')
     .option('--rpcpassword <password>', 'RPC password (with --rpcuser)')
     .option('--script-threads <n>', 'threads that check signatures (default: all cores)')

@@ -4,6 +4,7 @@ import { removeNodeRuntimeInfo, writeNodeRuntimeInfo } from '../api/nodeRuntimeI
 import type { NodeRuntimeInfo } from '../interfaces/nodeRuntimeInfo.js';
 import { CAIRN_VERSION } from '../api/rpc/networkRpc.js';
 import { Networker } from '../p2p/networker.js';
+import { defaultUtxosLimit } from '../api/rest/addressRoutes.js';
 import { startRestServer, type RestServer } from '../api/restServer.js';
 import { startRpcServer, type RpcServer } from '../api/rpcServer.js';
 import { moduleLogger } from '../logging/logger.js';
@@ -34,7 +35,7 @@ export interface NodeRunOptions {
   readonly scriptThreads?: number;
   /** Requests per minute per client on the REST API (default: the server's default). */
   readonly apiRateLimitPerMinute?: number;
-  /** Most confirmed unspent outputs the REST API lists for one address (default: the server's default, 500). */
+  /** Most confirmed unspent outputs the REST API lists for one address (default defaultUtxosLimit(params.name): 500 on main, 100,000 on test networks). */
   readonly apiUtxosLimit?: number;
   /** Mine with the node's own miners (needs miningAddress). */
   readonly mine?: boolean;
@@ -158,7 +159,7 @@ export async function startNode(options: NodeRunOptions): Promise<RunningNode> {
         ...(options.apiRateLimitPerMinute !== undefined
           ? { rateLimit: { max: options.apiRateLimitPerMinute, timeWindowMs: 60_000 } }
           : {}),
-        ...(options.apiUtxosLimit !== undefined ? { utxosLimit: options.apiUtxosLimit } : {}),
+        utxosLimit: options.apiUtxosLimit ?? defaultUtxosLimit(params.name),
       },
       { node: context, logger: moduleLogger(node.logger, 'api') },
     );

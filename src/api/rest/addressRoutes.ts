@@ -25,6 +25,17 @@ export const MEMPOOL_TXS_LIMIT = 50;
  * An address with more is refused with 400 (Esplora has no pagination for /utxo).
  */
 export const DEFAULT_UTXOS_LIMIT = 500;
+/**
+ * Default cap on test networks (regtest, devnet, testnet): a miner's, faucet's or the bridge's address there collects
+ * every coinbase, and cairn's own wallet and the exchange's reserves list that address's UTXOs; 500 would break them
+ * after a few hundred blocks, while a public main node keeps electrs's bound.
+ */
+export const TEST_NETWORK_UTXOS_LIMIT = 100_000;
+
+/** The /utxo cap a node of `networkName` uses when no --utxos-limit is given: 500 on main, 100,000 elsewhere. */
+export function defaultUtxosLimit(networkName: string): number {
+  return networkName === 'main' ? DEFAULT_UTXOS_LIMIT : TEST_NETWORK_UTXOS_LIMIT;
+}
 
 /** Options of registerAddressRoutes. */
 export interface AddressRoutesOptions {

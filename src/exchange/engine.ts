@@ -98,9 +98,6 @@ const DENSE_USER_IDS = 1 << 20;
 /** No fills: shared, never mutated. */
 const NO_FILLS: readonly FillInfo[] = Object.freeze([]);
 
-/** Events of no command: what `events` holds between commands (frozen, so a stray push outside apply throws). */
-const NO_EVENTS: EngineEvent[] = Object.freeze([]) as unknown as EngineEvent[];
-
 /** True for a refusal (RejectedResult) among the engine's internal step results (a NewOrder has no `ok`). */
 function isRefusal(x: object): x is RejectedResult {
   return (x as { ok?: unknown }).ok === false;
@@ -160,8 +157,12 @@ export class ExchangeEngine {
 
   // ---- the command being applied ----
   private now = 0;
-  private events: EngineEvent[] = NO_EVENTS;
+  /**
+   * The command's events so far: the first `eventCount` entries (the rest are stale). PERF: one reused array written
+   * by index — `length = 0` would drop its storage and make every command grow it again.
+   */
   private readonly eventScratch: EngineEvent[] = [];
+  private eventCount = 0;
   /** The order command's account as orderGate found it (undefined: the user has none yet). PERF: one lookup. */
   private acct: Account | undefined = undefined;
   /** Asset index the prepared order locks (quote for a buy, base for a sell). */
@@ -198,7 +199,9 @@ export class ExchangeEngine {
   private watchedId = 0;
   private watchedState: OrderState | undefined;
   /** Depth changes of the current command: [side, priceTicks, deltaLots] triples. */
-  private depthDeltas: number[] = [];
+  private readonly depthDeltas: number[] = [];
+  /** Numbers used in depthDeltas (PERF: written by index, like eventScratch). */
+  private depthCount = 0;
   private readonly onMatch: MatchEventSink = (e) => this.handleMatch(e);
 
   /** The configuration, or undefined before the first CONFIGURE. */
@@ -217,13 +220,11 @@ export class ExchangeEngine {
     this.seq = sc.seq;
     this.timeMs = sc.timeMs;
     this.now = sc.timeMs;
-    const scratch = (this.events = this.eventScratch);
-    scratch.length = 0; // empty already, unless a command threw midway
+    this.eventCount = 0;
+    this.depthCount = 0; // both 0 already, unless a command threw midway
     const result = this.dispatch(sc.command);
-    // PERF: events gather in one reused array; the outcome gets an exact-size copy.
-    const events = scratch.slice();
-    scratch.length = 0;
-    this.events = NO_EVENTS;
+    const events = this.eventScratch.slice(0, this.eventCount);
+    this.eventCount = 0;
     this.market = undefined;
     this.acct = undefined;
     this.hotRec = undefined;
@@ -262,7 +263,7 @@ export class ExchangeEngine {
         if (!frozen && acct.free.some((v) => v < 0n)) return rejected('INSUFFICIENT_BALANCE', `user ${c.userId} has a negative balance`);
         if (acct.frozen !== frozen) {
           acct.frozen = frozen;
-          this.events.push({ type: 'account', userId: c.userId, frozen });
+          this.emit({ type: 'account', userId: c.userId, frozen });
         }
         return { ok: true, kind: 'done' };
       }
@@ -288,7 +289,7 @@ export class ExchangeEngine {
       if (refusal !== undefined) return rejected('CONFIG_REFUSED', refusal);
     }
     this.installConfig(next);
-    this.events.push({ type: 'config' });
+    this.emit({ type: 'config' });
     return { ok: true, kind: 'done' };
   }
 
@@ -355,6 +356,11 @@ export class ExchangeEngine {
     return userId < DENSE_USER_IDS && userId >= 0 ? this.accountById[userId] : this.accounts.get(userId);
   }
 
+  /** Adds an event to the command's outcome. */
+  private emit(e: EngineEvent): void {
+    this.eventScratch[this.eventCount++] = e;
+  }
+
   /** Changes one balance and records the ledger entry. Callers check that nothing goes negative. */
   private move(
     acct: Account,
@@ -369,7 +375,7 @@ export class ExchangeEngine {
   ): void {
     const free = (acct.free[asset] = acct.free[asset]! + deltaFree);
     const locked = (acct.locked[asset] = acct.locked[asset]! + deltaLocked);
-    this.events.push({
+    this.emit({
       type: 'balance',
       userId: acct.userId,
       asset: this.assets[asset]!.asset,
@@ -675,7 +681,12 @@ export class ExchangeEngine {
   private handleMatch(e: MatchEvent): void {
     if (e.bookDeltaLots !== 0) {
       const bid = e.kind === 'TRADE' ? e.side === 'SELL' : e.side === 'BUY';
-      this.depthDeltas.push(bid ? DEPTH_BID : DEPTH_ASK, e.priceTicks, e.bookDeltaLots);
+      const d = this.depthDeltas;
+      const n = this.depthCount;
+      d[n] = bid ? DEPTH_BID : DEPTH_ASK;
+      d[n + 1] = e.priceTicks;
+      d[n + 2] = e.bookDeltaLots;
+      this.depthCount = n + 3;
     }
     switch (e.kind) {
       case 'TRADE':
@@ -752,7 +763,7 @@ export class ExchangeEngine {
     const buyerAcct = buyer.account;
     const sellerAcct = seller.account;
 
-    this.events.push({
+    this.emit({
       type: 'trade',
       symbol: sym,
       tradeId,
@@ -822,7 +833,7 @@ export class ExchangeEngine {
   }
 
   private orderEvent(rec: OrderRecord, execution: ExecutionType, reason: OrderEventReason, counterOrderId: number): void {
-    this.events.push({
+    this.emit({
       type: 'order',
       execution,
       order: this.eventState(rec),
@@ -848,7 +859,7 @@ export class ExchangeEngine {
     commissionAsset: string,
     isMaker: boolean,
   ): void {
-    this.events.push({
+    this.emit({
       type: 'order',
       execution: 'TRADE',
       order: this.eventState(rec),
@@ -867,7 +878,7 @@ export class ExchangeEngine {
   /** Turns the command's depth changes into one DepthEvent (levels merged, zeros dropped) with the next update id. */
   private flushDepth(m: MarketState): void {
     const d = this.depthDeltas;
-    const len = d.length;
+    const len = this.depthCount;
     if (len === 0) return;
     // Merge levels in place (first change's position wins), then drop zeros. PERF: the scratch array is reused and
     // the event gets one exact-size copy.
@@ -898,9 +909,9 @@ export class ExchangeEngine {
       n += 3;
     }
     const changes = n === 0 ? undefined : d.slice(0, n);
-    d.length = 0;
+    this.depthCount = 0;
     if (changes === undefined) return;
-    this.events.push({ type: 'depth', symbol: m.symbol, updateId: ++m.depthUpdateId, changes });
+    this.emit({ type: 'depth', symbol: m.symbol, updateId: ++m.depthUpdateId, changes });
   }
 
   // ---- admin and chain bridge ----------------------------------------------------------------------------------------
@@ -977,7 +988,7 @@ export class ExchangeEngine {
     this.credited[ai]! -= prev.amount;
     if (acct.free[ai]! < 0n && !acct.frozen) {
       acct.frozen = true;
-      this.events.push({ type: 'account', userId: prev.userId, frozen: true });
+      this.emit({ type: 'account', userId: prev.userId, frozen: true });
     }
     return this.balanceResult(prev.userId, ai, -prev.amount);
   }

@@ -147,6 +147,13 @@ export class ExchangeEngine {
   readonly openOrders = new IntKeyMap<OrderRecord>();
   lastOrderId = 0;
   seq = 0;
+  /**
+   * Whether outcomes carry the user events: OrderEvent (executionReport) and BalanceEvent (the ledger). Default true.
+   * Set it to false while nobody reads them — replaying the log at start-up, say — and the engine does not build them
+   * (PERF: about a third of an order command's allocations, ~10% of its CPU on the bench stream). Results, trade,
+   * depth, config and account events, the state and its hash are the same either way.
+   */
+  userEvents = true;
   timeMs = 0;
   /** Per asset index: everything credited (adjustments up, deposits) and withdrawn (adjustments down, withdrawals). */
   readonly credited: bigint[] = [];
@@ -375,6 +382,7 @@ export class ExchangeEngine {
   ): void {
     const free = (acct.free[asset] = acct.free[asset]! + deltaFree);
     const locked = (acct.locked[asset] = acct.locked[asset]! + deltaLocked);
+    if (!this.userEvents) return;
     this.emit({
       type: 'balance',
       userId: acct.userId,
@@ -833,6 +841,7 @@ export class ExchangeEngine {
   }
 
   private orderEvent(rec: OrderRecord, execution: ExecutionType, reason: OrderEventReason, counterOrderId: number): void {
+    if (!this.userEvents) return;
     this.emit({
       type: 'order',
       execution,
@@ -859,6 +868,7 @@ export class ExchangeEngine {
     commissionAsset: string,
     isMaker: boolean,
   ): void {
+    if (!this.userEvents) return;
     this.emit({
       type: 'order',
       execution: 'TRADE',

@@ -454,9 +454,14 @@ export class ExchangeEngine {
       const holder = acct?.clientIds.get(clientIdKey(m.symbol, cid));
       if (holder !== undefined && holder !== freed) return rejected('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId ${cid} is in use`);
     }
-    if (p.orderType !== 'MARKET') {
-      const open = (acct?.openCounts[m.index] ?? 0) - (freed !== undefined ? 1 : 0);
-      if (open >= m.def.config.maxOpenOrders) return rejected('MAX_NUM_ORDERS', `at most ${m.def.config.maxOpenOrders} open orders on ${m.symbol}`);
+    if (p.orderType !== 'MARKET' && acct !== undefined) {
+      // PERF: the account's total bounds its count on this market, so the per-market array is read only when the
+      // total reaches the limit.
+      const max = m.def.config.maxOpenOrders;
+      const freedSlot = freed !== undefined ? 1 : 0;
+      if (acct.openOrderCount - freedSlot >= max && (acct.openCounts[m.index] ?? 0) - freedSlot >= max) {
+        return rejected('MAX_NUM_ORDERS', `at most ${max} open orders on ${m.symbol}`);
+      }
     }
     this.lockAsset = p.side === 'BUY' ? m.quoteIndex : m.baseIndex;
     return order;
@@ -918,7 +923,8 @@ export class ExchangeEngine {
       }
       n += 3;
     }
-    const changes = n === 0 ? undefined : d.slice(0, n);
+    // PERF: literals for the usual one or two levels (a place, a move), a builtin call otherwise.
+    const changes = n === 0 ? undefined : n === 3 ? [d[0]!, d[1]!, d[2]!] : n === 6 ? [d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!] : d.slice(0, n);
     this.depthCount = 0;
     if (changes === undefined) return;
     this.emit({ type: 'depth', symbol: m.symbol, updateId: ++m.depthUpdateId, changes });

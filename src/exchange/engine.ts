@@ -95,6 +95,11 @@ export function rejected(reason: EngineRejectReason, detail?: string): RejectedR
 /** User ids below this are also kept in a dense array (ExchangeEngine.accountById). */
 const DENSE_USER_IDS = 1 << 20;
 
+/** True for an integer user id in [0, DENSE_USER_IDS) (anything else would not index the dense array). */
+function isDenseUserId(userId: number): boolean {
+  return (userId | 0) === userId && userId >= 0 && userId < DENSE_USER_IDS;
+}
+
 /** No fills: shared, never mutated. */
 const NO_FILLS: readonly FillInfo[] = Object.freeze([]);
 
@@ -349,7 +354,7 @@ export class ExchangeEngine {
     if (acct === undefined) {
       acct = new Account(userId, this.assets.length);
       this.accounts.set(userId, acct);
-      if (userId < DENSE_USER_IDS) {
+      if (isDenseUserId(userId)) {
         const dense = this.accountById;
         while (dense.length <= userId) dense.push(undefined);
         dense[userId] = acct;
@@ -360,7 +365,7 @@ export class ExchangeEngine {
 
   /** The account of `userId`, or undefined when it has none. */
   private findAccount(userId: number): Account | undefined {
-    return userId < DENSE_USER_IDS && userId >= 0 ? this.accountById[userId] : this.accounts.get(userId);
+    return isDenseUserId(userId) ? this.accountById[userId] : this.accounts.get(userId);
   }
 
   /** Adds an event to the command's outcome. */

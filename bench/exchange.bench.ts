@@ -4,7 +4,8 @@
  * priority, moves by cancel-replace), beside the matching core alone on the same stream in the same run:
  * - in memory: engine.apply per command (locks, settlement at the maker price, ceil fees to the fee account, ledger
  *   entries, order reports, depth events) against OrderBook.apply alone; commands per CPU-second, median of
- *   alternating passes, and the same-run ratio. Goal: >= 1,000,000 commands/s for the engine.
+ *   alternating passes, and the same-run ratio. Goal: >= 1,000,000 commands/s for the engine. Beside it, the engine
+ *   with userEvents = false (no order or ledger events: what recovery's replay runs), same results and state.
  * - with the durable log: the sequencer and the SQLite command log (WAL, synchronous=FULL, one fsync per batch: group
  *   commit) with a window of commands in flight (submitted in stream order, as many concurrent clients would);
  *   commands per wall-second, ack latency p50/p99 (submit → durable result), batches and their mean size.
@@ -156,15 +157,16 @@ function corePass(st: Streams, into: Rates): number {
 }
 
 /** A fresh engine after the untimed setup and fill. */
-function filledEngine(st: Streams): ExchangeEngine {
+function filledEngine(st: Streams, userEvents = true): ExchangeEngine {
   const e = new ExchangeEngine();
+  e.userEvents = userEvents;
   for (let i = 0; i < st.benchFrom; i++) e.apply(st.sequenced[i]!);
   return e;
 }
 
-/** One timed pass of the engine; returns the engine and its trade count. */
-function enginePass(st: Streams, into: Rates): { engine: ExchangeEngine; trades: number; events: number } {
-  const e = filledEngine(st);
+/** One timed pass of the engine (with or without user events); returns the engine and its trade count. */
+function enginePass(st: Streams, into: Rates, userEvents = true): { engine: ExchangeEngine; trades: number; events: number } {
+  const e = filledEngine(st, userEvents);
   const seq = st.sequenced;
   let trades = 0;
   let events = 0;
@@ -228,14 +230,17 @@ export async function runExchangeBench(seconds: number): Promise<Record<string, 
   // ---- in memory: engine vs core alone, alternating passes ----
   const core: Rates = { cpu: [], wall: [] };
   const eng: Rates = { cpu: [], wall: [] };
+  const lean: Rates = { cpu: [], wall: [] };
   corePass(st, { cpu: [], wall: [] }); // warm-up
   enginePass(st, { cpu: [], wall: [] });
+  enginePass(st, { cpu: [], wall: [] }, false);
   let coreTrades = 0;
   let engineRun = { engine: new ExchangeEngine(), trades: 0, events: 0 };
   const end = performance.now() + seconds * 1000;
   do {
     coreTrades = corePass(st, core);
     engineRun = enginePass(st, eng);
+    enginePass(st, lean, false);
   } while (performance.now() < end || core.cpu.length < 3);
   const audit = auditEngine(engineRun.engine);
   // Per-command latency of the engine (wall clock, performance.now around each apply).
@@ -263,12 +268,15 @@ export async function runExchangeBench(seconds: number): Promise<Record<string, 
     `latency p50 ${(lat[Math.floor(n * 0.5)]! * 1e6).toFixed(0)} ns, p99 ${(lat[Math.floor(n * 0.99)]! * 1e6).toFixed(0)} ns; audit ${audit.ok ? 'OK' : 'FAILED'}`);
   console.log(`ratio: engine / core alone = ${(engineRate / coreRate).toFixed(2)} (same run, same stream); engine = ${((100 * engineRate) / GOAL_ENGINE).toFixed(0)}% of the goal` +
     (coreTrades !== engineRun.trades ? `; WARNING: trade counts differ (${coreTrades} vs ${engineRun.trades})` : ''));
+  const leanRate = median(lean.cpu);
+  console.log(`engine without user events (userEvents = false, as recovery replays: no order or ledger events; same results, state and trades): ${formatRate(leanRate, 'commands')} per CPU-second (${formatRate(median(lean.wall), 'commands')} wall); / core alone = ${(leanRate / coreRate).toFixed(2)}`);
 
   // ---- durable: sequencer + SQLite log, windowed ----
   const dir = mkdtempSync(join(tmpdir(), 'cairn-exchange-bench-'));
   const results: Record<string, BenchResult> = {
     matchingCore: { name: 'matching core (same stream)', ops: commands, seconds: commands / coreRate, opsPerSec: coreRate },
     engine: { name: 'exchange engine in memory', ops: commands, seconds: commands / engineRate, opsPerSec: engineRate },
+    engineNoUserEvents: { name: 'exchange engine in memory, no user events', ops: commands, seconds: commands / leanRate, opsPerSec: leanRate },
   };
   try {
     const benchCommands = st.sequenced.slice(st.benchFrom).map((s) => s.command);

@@ -315,3 +315,17 @@ test('apply refuses a command out of sequence or back in time', () => {
   assert.throws(() => h.engine.apply({ seq: h.engine.seq + 2, timeMs: h.nowMs + 1, command: { type: 'FREEZE_ACCOUNT', userId: 1 } }), /STATE_MISMATCH|applied after/);
   assert.throws(() => h.engine.apply({ seq: h.engine.seq + 1, timeMs: h.nowMs - 1, command: { type: 'FREEZE_ACCOUNT', userId: 1 } }), /before/);
 });
+
+test('user ids beyond the dense account array (2^20 and up) trade like small ones', () => {
+  const h = new EngineHarness();
+  const big = 5_000_000;
+  h.credit(big, 'USD', 1000n * USD);
+  h.credit(2, 'CRN', 10n * CRN);
+  accepted(h.limit(2, 'SELL', 10_000, 10_000));
+  const buy = accepted(h.limit(big, 'BUY', 10_000, 10_000));
+  assert.equal(buy.order.status, 'FILLED');
+  assert.deepEqual(h.balance(big, 'USD'), { free: 900n * USD, locked: 0n });
+  assert.deepEqual(h.balance(big, 'CRN'), { free: CRN - 100_000n, locked: 0n });
+  assert.deepEqual(h.engine.getOpenOrders(big), []);
+  assert.equal(h.engine.accounts.has(big), true);
+});

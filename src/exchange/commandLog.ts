@@ -6,11 +6,16 @@
  * cannot (a record damaged after it was written). On open, a damaged tail (the records after the last good one, at
  * most one batch) is cut and reported; a damaged record followed by good ones is corruption the engine refuses to
  * replay past.
+ * With a writer thread (SqliteCommandLog.openWithWriterThread, the exchange's default) appends go to a worker that
+ * owns the writing connection (commandLogWriter.ts): the fsync no longer blocks the event loop, which keeps taking
+ * requests for the next batch while one is being made durable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
+import { siblingWorkerUrl, spawnWorker } from '../workers/spawnWorker.js';
 import { parseCommand, type EngineCommand, type SequencedCommand } from './engineCommand.js';
 import { ExchangeError } from './exchangeError.js';
 
@@ -45,9 +50,47 @@ export interface CommandLog {
 }
 
 /** The checksum of a record: CRC-32 (zlib's) of `seq \n timeMs \n body` in UTF-8. */
-function recordChecksum(seq: number, timeMs: number, body: string): number {
+export function recordChecksum(seq: number, timeMs: number, body: string): number {
   return crc32(`${seq}\n${timeMs}\n${body}`);
 }
+
+const LOG_FORMAT = 'cairn-exchange-command-log/1';
+
+/**
+ * Opens (creating) a log file for appending: WAL, synchronous=FULL (every commit fsyncs the WAL, so an appended
+ * batch is on disk when its transaction returns), the tables, and the format mark.
+ * @throws Error (SQLite) when the file cannot be opened or created
+ */
+export function openLogForAppend(path: string): Database.Database {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(`CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS command_log (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, body TEXT NOT NULL, crc INTEGER NOT NULL);
+      INSERT OR IGNORE INTO log_meta (key, value) VALUES ('format', '${LOG_FORMAT}');`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** What the writer thread (commandLogWriter.ts) is started with. */
+export interface LogWriterData {
+  readonly path: string;
+}
+
+/** Messages to the writer thread: one batch of consecutive records with one time (bodies joined by '\n'), or close. */
+export type LogWriterRequest = { readonly type: 'append'; readonly first: number; readonly timeMs: number; readonly bodies: string } | { readonly type: 'close' };
+
+/** Messages from the writer thread. */
+export type LogWriterReply =
+  | { readonly type: 'ready' }
+  | { readonly type: 'appended'; readonly lastSeq: number }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'closed' };
 
 /** What opening the log found and did. */
 export interface LogOpenReport {
@@ -66,8 +109,6 @@ export interface SqliteCommandLogOptions {
   readonly maxTailCut?: number;
 }
 
-const LOG_FORMAT = 'cairn-exchange-command-log/1';
-
 interface Row {
   seq: number;
   time_ms: number;
@@ -80,6 +121,13 @@ export class SqliteCommandLog implements CommandLog {
   private _lastSeq: number;
   private closed = false;
   private readonly appendTx: ((records: readonly LogRecord[]) => void) | undefined;
+  /** The writer thread, when appends go there (openWithWriterThread). */
+  private writer: Worker | undefined;
+  /** The append the writer thread is making durable (at most one at a time). */
+  private inFlight: { readonly lastSeq: number; readonly resolve: () => void; readonly reject: (err: Error) => void } | undefined;
+  /** Why the writer thread cannot take more appends (it failed or exited). */
+  private writerFailure: ExchangeError | undefined;
+  private writerClosed: Promise<void> | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -107,14 +155,7 @@ export class SqliteCommandLog implements CommandLog {
     if (readOnly) {
       db = new Database(path, { readonly: true, fileMustExist: true });
     } else {
-      mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      // FULL: every commit fsyncs the WAL, so an appended batch is on disk when append returns.
-      db.pragma('synchronous = FULL');
-      db.exec(`CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS command_log (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, body TEXT NOT NULL, crc INTEGER NOT NULL);
-        INSERT OR IGNORE INTO log_meta (key, value) VALUES ('format', '${LOG_FORMAT}');`);
+      db = openLogForAppend(path);
     }
     try {
       const format = (db.prepare("SELECT value FROM log_meta WHERE key = 'format'").get() as { value: string } | undefined)?.value;
@@ -130,6 +171,72 @@ export class SqliteCommandLog implements CommandLog {
       db.close();
       throw err;
     }
+  }
+
+  /**
+   * Opens the log as `open` does (cutting a damaged tail on this thread), then starts the writer thread that makes
+   * every later append durable (commandLogWriter.ts) and waits until it has the file open. Reads stay on this
+   * thread's connection.
+   * @throws ExchangeError LOG_CORRUPT (as open) | LOG_FAILED (the writer thread cannot open the file)
+   */
+  static async openWithWriterThread(path: string, options: Omit<SqliteCommandLogOptions, 'readOnly'> = {}): Promise<SqliteCommandLog> {
+    const log = SqliteCommandLog.open(path, options);
+    try {
+      await log.startWriter();
+      return log;
+    } catch (err) {
+      log.close();
+      throw err;
+    }
+  }
+
+  private startWriter(): Promise<void> {
+    const data: LogWriterData = { path: this.path };
+    const worker = spawnWorker(siblingWorkerUrl(import.meta.url, 'commandLogWriter'), { workerData: data });
+    this.writer = worker;
+    let markClosed: () => void = () => undefined;
+    this.writerClosed = new Promise((resolve) => (markClosed = resolve));
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      const stop = (why: string): void => {
+        const failure = new ExchangeError('LOG_FAILED', `command log ${this.path}: ${why}`);
+        this.writerFailure ??= failure;
+        const pending = this.inFlight;
+        this.inFlight = undefined;
+        pending?.reject(this.writerFailure);
+        if (!ready) reject(failure);
+      };
+      worker.on('message', (m: LogWriterReply) => {
+        switch (m.type) {
+          case 'ready':
+            ready = true;
+            resolve();
+            return;
+          case 'appended': {
+            const pending = this.inFlight;
+            if (pending === undefined || pending.lastSeq !== m.lastSeq) {
+              stop(`the writer thread confirmed seq ${m.lastSeq}, which was not asked for`);
+              return;
+            }
+            this.inFlight = undefined;
+            this._lastSeq = m.lastSeq;
+            pending.resolve();
+            return;
+          }
+          case 'failed':
+            stop(`cannot append: ${m.message}`);
+            return;
+          case 'closed':
+            markClosed();
+            return;
+        }
+      });
+      worker.on('error', (err) => stop(`the writer thread failed: ${err.message}`));
+      worker.on('exit', (code) => {
+        if (!this.closed) stop(`the writer thread exited (${code})`);
+        markClosed();
+      });
+    });
   }
 
   /** Walks back from the end over records that fail their check; returns the last good seq and how many follow it. */
@@ -170,6 +277,7 @@ export class SqliteCommandLog implements CommandLog {
   }
 
   append(records: readonly LogRecord[]): Promise<void> {
+    if (this.writer !== undefined) return this.appendOnWriter(records);
     if (this.closed || this.appendTx === undefined) return Promise.reject(new ExchangeError('LOG_FAILED', `command log ${this.path} is ${this.closed ? 'closed' : 'read-only'}`));
     if (records.length === 0) return Promise.resolve();
     for (let i = 0; i < records.length; i++) {
@@ -184,6 +292,31 @@ export class SqliteCommandLog implements CommandLog {
     }
     this._lastSeq += records.length;
     return Promise.resolve();
+  }
+
+  /** An append through the writer thread: one message, resolved when the thread's commit (its fsync) returned. */
+  private appendOnWriter(records: readonly LogRecord[]): Promise<void> {
+    if (this.writerFailure !== undefined) return Promise.reject(this.writerFailure);
+    if (this.closed) return Promise.reject(new ExchangeError('LOG_FAILED', `command log ${this.path} is closed`));
+    if (this.inFlight !== undefined) return Promise.reject(new ExchangeError('LOG_FAILED', `append to ${this.path} while another is being written`));
+    if (records.length === 0) return Promise.resolve();
+    const first = records[0]!.seq;
+    const timeMs = records[0]!.timeMs;
+    if (first !== this._lastSeq + 1) return Promise.reject(new ExchangeError('LOG_FAILED', `append of seq ${first} after ${this._lastSeq}: sequence gap`));
+    const bodies = new Array<string>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      // One message per batch: consecutive seqs and one time (the sequencer's batches), bodies without newlines.
+      if (r.seq !== first + i || r.timeMs !== timeMs || r.body.includes('\n')) {
+        return Promise.reject(new ExchangeError('LOG_FAILED', `append of seq ${r.seq}: a batch for the writer thread needs consecutive seqs, one time and one-line bodies`));
+      }
+      bodies[i] = r.body;
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.inFlight = { lastSeq: first + records.length - 1, resolve, reject };
+      const message: LogWriterRequest = { type: 'append', first, timeMs, bodies: bodies.join('\n') };
+      this.writer!.postMessage(message);
+    });
   }
 
   *read(fromSeq: number, toSeq: number = this._lastSeq): Iterable<SequencedCommand> {
@@ -201,9 +334,29 @@ export class SqliteCommandLog implements CommandLog {
     if (expected <= end) throw new ExchangeError('LOG_CORRUPT', `${this.path}: records ${expected}..${end} are missing`);
   }
 
+  /**
+   * Closes the store (idempotent). With a writer thread: asks it to close its connection and lets it end without
+   * waiting (closeAndWait waits); nothing is lost either way, an append resolved only once it was durable.
+   */
   close(): void {
+    this.closeStore(false);
+  }
+
+  /** Closes the store and waits until the writer thread (if any) has closed its connection and ended. */
+  async closeAndWait(): Promise<void> {
+    this.closeStore(true);
+    await this.writerClosed;
+  }
+
+  private closeStore(wait: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.writer !== undefined) {
+      const close: LogWriterRequest = { type: 'close' };
+      this.writer.postMessage(close);
+      // Not waited for: the thread must not keep the process alive (a waiter keeps it referenced until it ends).
+      if (!wait) this.writer.unref();
+    }
     this.db.close();
   }
 }

@@ -152,6 +152,54 @@ test('on the real SQLite log every result resolves after its batch is committed,
   inner.close();
 });
 
+test('pipelining: the commands that arrived during a write go to the log as soon as it is durable, before its batch is applied and published', async () => {
+  const log = new ControlledLog(SqliteCommandLog.open(join(freshDir(), 'log.sqlite')));
+  const engine = new ExchangeEngine();
+  const seq = new Sequencer({}, { engine, log });
+  const appendsWhenPublished: number[] = [];
+  seq.onOutcomes(() => appendsWhenPublished.push(log.appends.length));
+  const first = seq.submit({ type: 'CONFIGURE', config: defaultExchangeConfig('regtest') });
+  await nextTurn();
+  const second = [seq.submit(credit(1)), seq.submit(credit(2))];
+  await nextTurn();
+  assert.equal(log.appends.length, 1, 'one write in flight at a time');
+  log.release();
+  await first;
+  // The second batch was handed to the log before the first one was published (and before its result resolved).
+  assert.deepEqual(appendsWhenPublished, [2]);
+  assert.deepEqual(log.appends[1]!.map((r) => r.seq), [2, 3]);
+  assert.equal(engine.seq, 1, 'the second batch is not applied before its own write is durable');
+  log.release();
+  assert.deepEqual((await Promise.all(second)).map((o) => o.seq), [2, 3]);
+  await seq.close();
+  log.close();
+});
+
+test('the writer thread: a result resolves only when another connection can read its record; reopening finds every record', async () => {
+  const path = join(freshDir(), 'log.sqlite');
+  const log = await SqliteCommandLog.openWithWriterThread(path);
+  const reader = new Database(path, { readonly: true });
+  const lastOnDisk = (): number => (reader.prepare('SELECT MAX(seq) AS s FROM command_log').get() as { s: number | null }).s ?? 0;
+  const engine = new ExchangeEngine();
+  const seq = new Sequencer({}, { engine, log });
+  const checks: Array<Promise<void>> = [seq.submit({ type: 'CONFIGURE', config: defaultExchangeConfig('regtest') }).then((o) => assert.ok(lastOnDisk() >= o.seq))];
+  for (let turn = 0; turn < 30; turn++) {
+    for (let i = 0; i < 7; i++) checks.push(seq.submit(credit(turn * 7 + i)).then((o) => assert.ok(lastOnDisk() >= o.seq, `seq ${o.seq} resolved before it was in the file (${lastOnDisk()})`)));
+    await nextTurn();
+  }
+  await Promise.all(checks);
+  assert.equal(engine.seq, 211);
+  assert.ok(seq.getStats().batches < 211, 'commands share writes');
+  await seq.close();
+  await log.closeAndWait();
+  await assert.rejects(log.append([{ seq: 212, timeMs: 1, body: '{}' }]), /closed/);
+  reader.close();
+  const again = SqliteCommandLog.open(path, { readOnly: true });
+  const { engine: replayed } = recoverEngine(again, undefined);
+  assert.equal(computeStateHash(replayed), computeStateHash(engine));
+  again.close();
+});
+
 /** Writes `n` adjustments (after a CONFIGURE) in batches of `batch` and returns the engine. */
 async function fill(log: CommandLog, n: number, batch: number): Promise<ExchangeEngine> {
   const engine = new ExchangeEngine();

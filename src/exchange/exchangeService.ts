@@ -160,7 +160,8 @@ export class ExchangeService {
     }
     let log: SqliteCommandLog | undefined;
     try {
-      log = SqliteCommandLog.open(join(datadir, DATADIR_FILES.commandLog));
+      // Appends go to a writer thread: the fsync of one batch does not stop the event loop from taking the next.
+      log = await SqliteCommandLog.openWithWriterThread(join(datadir, DATADIR_FILES.commandLog));
       if (log.openReport.cutRecords > 0) {
         deps.logger.warn(log.openReport, `command log: cut ${log.openReport.cutRecords} damaged record(s) at its end`);
       }
@@ -481,7 +482,7 @@ export class ExchangeService {
           this.deps.logger.warn({ err }, 'last snapshot not written');
         }
       }
-      this.log.close();
+      await this.log.closeAndWait();
       releasePidLock(this.lockPath);
     })();
     return this.closing;

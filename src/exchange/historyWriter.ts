@@ -160,9 +160,13 @@ export class HistoryWriter {
     const orders = new Map<number, HistoryOrdersTable>();
     const trades: HistoryTradesTable[] = [];
     const ledger: HistoryLedgerTable[] = [];
-    /** The batch's current candle per `<symbol> <interval>`, and every candle it touched by open time. */
-    const current = new Map<string, Kline>();
-    const touched = new Map<string, Kline>();
+    /**
+     * The batch's current candle per symbol, one slot per interval (KLINE_INTERVALS order, undefined = none yet), and
+     * the candles it closed (a later trade opened the next one): those and the current ones are the rows to write.
+     * PERF: slots by index, not a map keyed by `<symbol> <interval> <open>` strings built for every trade × 15.
+     */
+    const current = new Map<string, Array<Kline | undefined>>();
+    const closed: Kline[] = [];
     for (const o of outcomes) {
       let idx = 0;
       for (const e of o.events) {
@@ -212,11 +216,14 @@ export class HistoryWriter {
               time_ms: e.timeMs,
               seq: o.seq,
             });
-            for (const interval of KLINE_INTERVALS) {
-              const key = `${e.symbol} ${interval}`;
-              const k = addTradeToKline(e.symbol, interval, current.get(key) ?? this.klines.get(key), e);
-              current.set(key, k);
-              touched.set(`${key} ${k.openTimeMs}`, k);
+            let slots = current.get(e.symbol);
+            if (slots === undefined) current.set(e.symbol, (slots = new Array<Kline | undefined>(KLINE_INTERVALS.length).fill(undefined)));
+            for (let i = 0; i < KLINE_INTERVALS.length; i++) {
+              const interval = KLINE_INTERVALS[i]!;
+              const before = slots[i];
+              const k = addTradeToKline(e.symbol, interval, before ?? this.klines.get(`${e.symbol} ${interval}`), e);
+              if (before !== undefined && before.openTimeMs !== k.openTimeMs) closed.push(before);
+              slots[i] = k;
             }
             break;
           }
@@ -243,7 +250,8 @@ export class HistoryWriter {
       }
     }
     const lastSeq = outcomes[outcomes.length - 1]!.seq;
-    const klineRows = [...touched.values()].map(klineToRow);
+    const klineRows = closed.map(klineToRow);
+    for (const slots of current.values()) for (const k of slots) if (k !== undefined) klineRows.push(klineToRow(k));
     const orderRows = [...orders.values()];
     if (this.sqliteWriter !== undefined) this.sqliteWriter.run({ trades, ledger, orders: orderRows, klines: klineRows, lastSeq });
     else await this.h.db.transaction().execute(async (trx) => {
@@ -295,7 +303,9 @@ export class HistoryWriter {
         .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(lastSeq) }))
         .execute();
     });
-    for (const [key, k] of current) this.klines.set(key, k);
+    for (const [symbol, slots] of current) {
+      for (let i = 0; i < slots.length; i++) if (slots[i] !== undefined) this.klines.set(`${symbol} ${KLINE_INTERVALS[i]}`, slots[i]!);
+    }
     this._lastSeq = lastSeq;
     this.written.batches++;
     this.written.orders += orders.size;

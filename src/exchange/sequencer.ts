@@ -3,7 +3,9 @@
  * batch gets consecutive sequence numbers and the sequencer's clock (never decreasing), is appended to the command
  * log in one durable write (group commit: one fsync for the batch), and only then is applied to the engine, its
  * results resolved and its outcomes published — so nothing anyone sees is lost by a crash. While a write is in
- * flight (an asynchronous log), new commands wait for the next batch.
+ * flight (an asynchronous log: the writer thread), new commands wait for the next batch, which goes to the log as soon
+ * as that write is durable, before the durable batch is applied (one write in flight at a time, never one per
+ * command).
  * @see LMAX disruptor (journal before business logic); exchange-core's journaling processor
  */
 import type { CommandLog, LogRecord } from './commandLog.js';
@@ -126,12 +128,13 @@ export class Sequencer {
     // The end of this turn: every command submitted in it joins the batch.
     setImmediate(() => {
       this.scheduled = false;
-      void this.writeBatch();
+      this.startWrite();
     });
   }
 
-  private async writeBatch(): Promise<void> {
-    if (this.writing) return;
+  /** Sequences the waiting commands (up to maxBatch) as one batch and hands it to the log. */
+  private startWrite(): void {
+    if (this.writing || this.failure !== undefined) return;
     if (this.pending.length === 0) {
       this.notifyIdle();
       return;
@@ -150,13 +153,35 @@ export class Sequencer {
       records[i] = { seq: first + i, timeMs, body: encodeCommand(command) };
       sequenced[i] = { seq: first + i, timeMs, command };
     }
+    let appended: Promise<void>;
     try {
-      await this.deps.log.append(records);
+      appended = this.deps.log.append(records);
     } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)), batch);
+      appended = Promise.reject(err);
+    }
+    appended.then(
+      () => this.afterWrite(batch, sequenced),
+      (err: unknown) => {
+        this.writing = false;
+        this.fail(err instanceof Error ? err : new Error(String(err)), batch);
+      },
+    );
+  }
+
+  /**
+   * A batch is durable: the commands that arrived while it was written go to the log at once (pipelining: the next
+   * fsync runs while this batch is applied and answered), then this batch is applied in sequence order, answered and
+   * published.
+   */
+  private afterWrite(batch: readonly Pending[], sequenced: readonly SequencedCommand[]): void {
+    this.writing = false;
+    if (this.failure !== undefined) {
+      // The engine failed on an earlier batch while this one was being written: it is in the log, never applied.
+      for (const p of batch) p.reject(this.failure);
+      this.notifyIdle();
       return;
     }
-    // Durable: apply in sequence order, then answer and publish.
+    if (this.pending.length > 0) this.startWrite();
     const outcomes: CommandOutcome[] = new Array<CommandOutcome>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       let outcome: CommandOutcome;
@@ -164,7 +189,7 @@ export class Sequencer {
         outcome = this.deps.engine.apply(sequenced[i]!);
       } catch (err) {
         // A bug or a broken state: the engine cannot be trusted past this command. The log holds it; stop.
-        this.fail(new ExchangeError('STATE_MISMATCH', `applying seq ${first + i} failed: ${(err as Error).message}`), batch.slice(i));
+        this.fail(new ExchangeError('STATE_MISMATCH', `applying seq ${sequenced[i]!.seq} failed: ${(err as Error).message}`), batch.slice(i));
         return;
       }
       outcomes[i] = outcome;
@@ -180,20 +205,24 @@ export class Sequencer {
         // A listener's failure is its own (history and market data report their errors); the engine goes on.
       }
     }
-    this.writing = false;
-    if (this.pending.length > 0) this.schedule();
-    else this.notifyIdle();
+    if (!this.writing && this.pending.length === 0 && !this.scheduled) this.notifyIdle();
   }
 
   private fail(err: Error, batch: readonly Pending[]): void {
+    if (this.failure !== undefined) {
+      // Already stopped (a batch written after the failure ended in error too): one failure, reported once.
+      for (const p of batch) p.reject(this.failure);
+      if (!this.writing) this.notifyIdle();
+      return;
+    }
     const failure = err instanceof ExchangeError ? err : new ExchangeError('LOG_FAILED', err.message);
     this.failure = failure;
     this.closed = true;
     for (const p of batch) p.reject(failure);
     for (const p of this.pending) p.reject(failure);
     this.pending = [];
-    this.writing = false;
-    this.notifyIdle();
+    // A batch still being written is rejected when its write ends (afterWrite); idle waiters wait for that.
+    if (!this.writing) this.notifyIdle();
     this.deps.onFatal?.(failure);
   }
 

@@ -140,8 +140,16 @@ export function rawFormBody(req: FastifyRequest): string {
   return typeof req.body === 'string' ? req.body : '';
 }
 
+/** Parameters that authenticate() already parsed, handed to the route's paramsOf() call once (PERF: one parse per request). */
+const parsedByAuth = new WeakMap<FastifyRequest, RequestParams>();
+
 /** The request's parameters: query string, then a form or JSON body. @throws GatewayError -1101 | -1100 */
 export function paramsOf(req: FastifyRequest): RequestParams {
+  const parsed = parsedByAuth.get(req);
+  if (parsed !== undefined) {
+    parsedByAuth.delete(req);
+    return parsed;
+  }
   const sources: Array<string | Record<string, unknown>> = [rawQuery(req)];
   if (typeof req.body === 'string') sources.push(req.body);
   else if (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body)) sources.push(req.body as Record<string, unknown>);
@@ -171,8 +179,26 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest, mod
       if (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length > 0) {
         throw new GatewayError(400, -1022, 'Signature for this request is not valid: a signed request sends its parameters in the query string or a form body, not JSON.');
       }
-      const p = new URLSearchParams(rawQuery(req) + '&' + rawFormBody(req));
-      caller = checkSignedRequest(ctx.store, { apiKey, query: rawQuery(req), body: rawFormBody(req), timestamp: p.get('timestamp') ?? undefined, recvWindow: p.get('recvWindow') ?? undefined }, now);
+      // The route reads the same parameters next: parse them once here. Malformed ones (-1101, -1100) are the route's
+      // to refuse, after authentication, as before; the two values needed here are then read leniently.
+      let parsed: RequestParams | undefined;
+      try {
+        parsed = paramsOf(req);
+      } catch {
+        parsed = undefined;
+      }
+      let timestamp: string | undefined;
+      let recvWindow: string | undefined;
+      if (parsed !== undefined) {
+        parsedByAuth.set(req, parsed);
+        timestamp = parsed.peek('timestamp');
+        recvWindow = parsed.peek('recvWindow');
+      } else {
+        const p = new URLSearchParams(rawQuery(req) + '&' + rawFormBody(req));
+        timestamp = p.get('timestamp') ?? undefined;
+        recvWindow = p.get('recvWindow') ?? undefined;
+      }
+      caller = checkSignedRequest(ctx.store, { apiKey, query: rawQuery(req), body: rawFormBody(req), timestamp, recvWindow }, now);
     } else {
       const key = /^[A-Za-z0-9]{1,128}$/.test(apiKey) ? ctx.store.liveKey(apiKey) : undefined;
       if (key === undefined) throw unauthorized('unknown or revoked API key');

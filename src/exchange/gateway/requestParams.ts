@@ -41,6 +41,11 @@ export class RequestParams {
     }
   }
 
+  /** The parameter's value as sent ('' when empty), without counting it as read (the auth check's look at `timestamp`). */
+  peek(name: string): string | undefined {
+    return this.values.get(name);
+  }
+
   /** True when the parameter was sent (non-empty). */
   has(name: string): boolean {
     const v = this.values.get(name);

@@ -141,21 +141,23 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
       const s = e.type === 'kline' ? e.kline.symbol.toLowerCase() : e.symbol.toLowerCase();
       try {
         switch (e.type) {
+          // PERF: payloads are formatted only for streams someone reads (an order's trade makes 15 candle events).
           case 'trade':
             tickerDirty.add(e.symbol);
-            publish(`${s}@trade`, format.tradeEvent(e));
+            if (wanted(`${s}@trade`)) publish(`${s}@trade`, format.tradeEvent(e));
             if (wanted(`${s}@aggTrade`)) publish(`${s}@aggTrade`, { e: 'aggTrade', E: e.timeMs, s: e.symbol, ...format.aggTrade(e) });
             break;
           case 'bookTicker':
             tickerDirty.add(e.symbol);
-            publish(`${s}@bookTicker`, format.bookTicker(e, false));
+            if (wanted(`${s}@bookTicker`)) publish(`${s}@bookTicker`, format.bookTicker(e, false));
             break;
           case 'kline': {
             const stream = `${s}@kline_${e.kline.interval}`;
             // A candle is final once a later one opens: its last state goes out once more with x = true.
             const prev = lastKline.get(stream);
-            if (prev !== undefined && prev.openTimeMs < e.kline.openTimeMs) publish(stream, format.klineEvent(prev, now, true));
             lastKline.set(stream, e.kline);
+            if (!wanted(stream)) break;
+            if (prev !== undefined && prev.openTimeMs < e.kline.openTimeMs) publish(stream, format.klineEvent(prev, now, true));
             publish(stream, format.klineEvent(e.kline, now, false));
             break;
           }

@@ -55,16 +55,20 @@ export function sqlLimit(limit: number | undefined): number {
 }
 
 /**
- * A script-hash function for one block's writes that hashes each script object once: the UTXO rows' script_hash
+ * A script-hash function for one block's writes that hashes each distinct script once: the UTXO rows' script_hash
  * column and the address-history rows of the same block share it.
+ * PERF: scripts are told apart by their bytes (a latin1 string key, ~0.1 µs for a 34-byte script against ~1 µs for a
+ * SHA-256 call), so a script paid to or spent from several times in a block (change outputs, reused addresses) is
+ * hashed once.
  */
 export function memoScriptHash(): ScriptHashFn {
-  const hashes = new Map<Uint8Array, Uint8Array>();
+  const hashes = new Map<string, Uint8Array>();
   return (script) => {
-    let hash = hashes.get(script);
+    const key = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('latin1');
+    let hash = hashes.get(key);
     if (hash === undefined) {
       hash = scriptHashOf(script);
-      hashes.set(script, hash);
+      hashes.set(key, hash);
     }
     return hash;
   };

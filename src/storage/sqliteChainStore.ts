@@ -18,6 +18,7 @@ import {
   asBytes,
   blockHashFromRow,
   coinFromRow,
+  jsonSlots,
   memoScriptHash,
   scriptHashOf,
   writeOutpointKey,
@@ -144,6 +145,16 @@ function countSpendingInputs(block: Block): number {
   return n;
 }
 
+/** The outpoints serialized back to back (36 bytes each: txid, u32 LE index), for the statements over json_each. */
+function outpointKeys(outpoints: readonly Outpoint[]): Buffer {
+  const keys = Buffer.allocUnsafe(36 * outpoints.length);
+  outpoints.forEach((o, n) => {
+    keys.set(o.txid, 36 * n);
+    keys.writeUInt32LE(o.index, 36 * n + 32);
+  });
+  return keys;
+}
+
 /** Writes a compact-size integer into `buf` at `offset`; returns the new offset. */
 function putCompactSize(buf: Buffer, offset: number, n: number): number {
   if (n < 0xfd) return buf.writeUInt8(n, offset);
@@ -184,8 +195,8 @@ export class SqliteChainStore implements ChainStore {
     | 'deleteMain'
     | 'getCoin'
     | 'getCoinsByKeys'
-    | 'insertCoin'
-    | 'deleteCoin'
+    | 'insertCoins'
+    | 'deleteCoins'
     | 'iterateUtxo'
     | 'begin'
     | 'commit'
@@ -238,10 +249,15 @@ export class SqliteChainStore implements ChainStore {
       )
         .raw()
         .safeIntegers(),
-      insertCoin: p(
-        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES (?, ?, ?, ?, ?, ?)',
+      // One row per element of @rows = [[value, script offset, script length, height, coinbase], ...]; row n's outpoint
+      // and script hash are the n-th 36- and 32-byte slices of @keys and @hashes, its script a slice of @scripts.
+      insertCoins: p(
+        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) ' +
+          'SELECT substr(@keys, j.key * 36 + 1, 36), j.value ->> 0, substr(@scripts, (j.value ->> 1) + 1, j.value ->> 2), ' +
+          'j.value ->> 3, j.value ->> 4, substr(@hashes, j.key * 32 + 1, 32) FROM json_each(@rows) j',
       ),
-      deleteCoin: p('DELETE FROM utxo WHERE outpoint = ?'),
+      // @keys: serialized outpoints back to back, one per element of @slots.
+      deleteCoins: p('DELETE FROM utxo WHERE outpoint IN (SELECT substr(@keys, key * 36 + 1, 36) FROM json_each(@slots))'),
       iterateUtxo: p('SELECT outpoint, value, script, height, coinbase FROM utxo ORDER BY outpoint')
         .raw()
         .safeIntegers(),
@@ -486,8 +502,9 @@ export class SqliteChainStore implements ChainStore {
    * Address history gets one row per (scriptPubKey, tx) for every script the tx pays to (OP_RETURN excluded) or spends
    * from (scripts taken from `undo`).
    * Precondition: the block's parent is the tip; `undo` has one coin per non-coinbase input, in block order.
-   * PERF: scripts are hashed once per tx (shared by the coin and address rows) and outpoint keys are written into one
-   * scratch buffer; what remains is SQLite's own b-tree work, about seven row writes per one-input tx.
+   * PERF: each distinct script is hashed once per block (shared by the coin and address rows), and the coins are
+   * deleted and inserted by one statement each; what remains is SQLite's own b-tree work, about seven row writes per
+   * one-input tx.
    * @throws StorageError bad-update (parent is not the tip, hash/txids/undo do not match the block) | missing-coin |
    *   coin-exists | bad-undo
    * @see Bitcoin Core Chainstate::ConnectBlock, CCoinsViewDB::BatchWrite, WriteUndoDataForBlock
@@ -559,8 +576,8 @@ export class SqliteChainStore implements ChainStore {
     }
 
     const scriptHash = memoScriptHash();
-    for (const outpoint of update.spent) this.deleteCoin(outpoint);
-    for (const record of update.created) this.insertCoin(record, scriptHash);
+    this.deleteCoins(update.spent);
+    this.insertCoins(update.created, scriptHash);
     this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
     const indexRows = this.indexes.indexConnect(update, scriptHash);
 
@@ -601,8 +618,8 @@ export class SqliteChainStore implements ChainStore {
         }
 
         const scriptHash = memoScriptHash();
-        for (const outpoint of update.removed) this.deleteCoin(outpoint);
-        for (const record of update.restored) this.insertCoin(record, scriptHash);
+        this.deleteCoins(update.removed);
+        this.insertCoins(update.restored, scriptHash);
         const indexRows = this.indexes.indexDisconnect(update, undo, scriptHash);
 
         const height = entry.height;
@@ -631,30 +648,59 @@ export class SqliteChainStore implements ChainStore {
     return writeOutpointKey(this.outpointScratch, outpoint);
   }
 
-  /** Deletes one coin; it must exist. */
-  private deleteCoin(outpoint: Outpoint): void {
-    if (this.stmt.deleteCoin.run(this.outpointKey(outpoint)).changes !== 1) {
-      throw new StorageError('missing-coin', `no coin at ${formatOutpoint(outpoint)}`);
+  /**
+   * Deletes the coins at `outpoints` in one statement; each must exist, and be listed once.
+   * PERF: one statement for the whole list (json_each numbering slices of one blob of keys) instead of one per coin:
+   * the per-call cost of a statement run is about a third of a row write's CPU (see insertCoins).
+   * @throws StorageError missing-coin
+   */
+  private deleteCoins(outpoints: readonly Outpoint[]): void {
+    if (outpoints.length === 0) return;
+    const deleted = this.stmt.deleteCoins.run({ keys: outpointKeys(outpoints), slots: jsonSlots(outpoints.length) }).changes;
+    if (deleted !== outpoints.length) {
+      throw new StorageError(
+        'missing-coin',
+        `${outpoints.length - deleted} of the ${outpoints.length} coins to remove are not in the set (or listed twice)`,
+      );
     }
   }
 
-  /** Inserts one coin; the outpoint must be free. `scriptHash` hashes its script (memoized per block). */
-  private insertCoin({ outpoint, coin }: UtxoRecord, scriptHash: ScriptHashFn = scriptHashOf): void {
-    const script = coin.output.scriptPubKey;
+  /**
+   * Inserts coins in one statement; each outpoint must be free (and listed once). `scriptHash` hashes their scripts
+   * (memoized per block).
+   * PERF: one INSERT ... SELECT over json_each for the whole list instead of one statement run per coin: measured on
+   * 1,250-row blocks (in memory) 1.2 against 1.7 ms CPU for random keys and 1.9 against 3.2 for sequential ones.
+   * @throws StorageError coin-exists (naming the first clashing outpoint)
+   */
+  private insertCoins(records: readonly UtxoRecord[], scriptHash: ScriptHashFn = scriptHashOf): void {
+    if (records.length === 0) return;
+    let scriptBytes = 0;
+    for (const { coin } of records) scriptBytes += coin.output.scriptPubKey.length;
+    const scripts = Buffer.allocUnsafe(scriptBytes);
+    const hashes = Buffer.allocUnsafe(32 * records.length);
+    const rows: string[] = [];
+    let at = 0;
+    records.forEach(({ coin }, n) => {
+      const script = coin.output.scriptPubKey;
+      scripts.set(script, at);
+      hashes.set(scriptHash(script), 32 * n);
+      rows.push(`[${coin.output.value},${at},${script.length},${coin.height},${coin.isCoinbase ? 1 : 0}]`);
+      at += script.length;
+    });
     try {
-      this.stmt.insertCoin.run(
-        this.outpointKey(outpoint),
-        coin.output.value,
-        script,
-        coin.height,
-        coin.isCoinbase ? 1 : 0,
-        scriptHash(script),
-      );
+      this.stmt.insertCoins.run({ keys: outpointKeys(records.map((r) => r.outpoint)), scripts, hashes, rows: `[${rows.join(',')}]` });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new StorageError('coin-exists', `a coin exists at ${formatOutpoint(outpoint)}`, {
-          cause: err,
+        // The statement was undone as a whole: name the first outpoint that clashes, with the set or the list.
+        const seen = new Set<string>();
+        const clash = records.find(({ outpoint }) => {
+          const key = formatOutpoint(outpoint);
+          if (seen.has(key)) return true;
+          seen.add(key);
+          return this.getCoin(outpoint) !== undefined;
         });
+        const where = clash === undefined ? 'an outpoint' : formatOutpoint(clash.outpoint);
+        throw new StorageError('coin-exists', `a coin exists at ${where}`, { cause: err });
       }
       throw err;
     }
@@ -679,13 +725,7 @@ export class SqliteChainStore implements ChainStore {
   getCoins(outpoints: readonly Outpoint[]): (Coin | undefined)[] {
     const coins: (Coin | undefined)[] = new Array<Coin | undefined>(outpoints.length).fill(undefined);
     if (outpoints.length === 0) return coins;
-    const keys = Buffer.allocUnsafe(36 * outpoints.length);
-    outpoints.forEach((o, n) => {
-      keys.set(o.txid, 36 * n);
-      keys.writeUInt32LE(o.index, 36 * n + 32);
-    });
-    const slots = `[0${',0'.repeat(outpoints.length - 1)}]`;
-    const rows = this.stmt.getCoinsByKeys.all({ slots, keys }) as [bigint, bigint, Buffer, bigint, bigint][];
+    const rows = this.stmt.getCoinsByKeys.all({ slots: jsonSlots(outpoints.length), keys: outpointKeys(outpoints) }) as [bigint, bigint, Buffer, bigint, bigint][];
     for (const [n, value, script, height, coinbase] of rows) coins[Number(n)] = coinFromRow(value, script, height, coinbase);
     return coins;
   }

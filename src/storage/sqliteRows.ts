@@ -45,6 +45,15 @@ export function scriptHashOf(script: Uint8Array): Buffer {
   return oneShotHash('sha256', script, 'buffer');
 }
 
+/**
+ * A JSON array of `count` zeros: json_each over it numbers the rows of a statement 0 .. count - 1 (its `key`), which
+ * then reads row n's values as the n-th slices of blobs bound beside it. One statement run then writes or reads a
+ * whole block's rows. Precondition: count >= 1.
+ */
+export function jsonSlots(count: number): string {
+  return `[0${',0'.repeat(count - 1)}]`;
+}
+
 /** SQLite LIMIT for an optional limit (-1 = no limit). */
 export function sqlLimit(limit: number | undefined): number {
   if (limit === undefined) return -1;

@@ -20,6 +20,7 @@ import {
   coinFromRow,
   jsonSlots,
   memoScriptHash,
+  outpointKeys,
   scriptHashOf,
   writeOutpointKey,
   type ScriptHashFn,
@@ -143,16 +144,6 @@ function countSpendingInputs(block: Block): number {
   let n = 0;
   for (const tx of block.txs) if (!isCoinbase(tx)) n += tx.inputs.length;
   return n;
-}
-
-/** The outpoints serialized back to back (36 bytes each: txid, u32 LE index), for the statements over json_each. */
-function outpointKeys(outpoints: readonly Outpoint[]): Buffer {
-  const keys = Buffer.allocUnsafe(36 * outpoints.length);
-  outpoints.forEach((o, n) => {
-    keys.set(o.txid, 36 * n);
-    keys.writeUInt32LE(o.index, 36 * n + 32);
-  });
-  return keys;
 }
 
 /** Writes a compact-size integer into `buf` at `offset`; returns the new offset. */

@@ -54,6 +54,23 @@ export function jsonSlots(count: number): string {
   return `[0${',0'.repeat(count - 1)}]`;
 }
 
+/** The outpoints serialized back to back (36 bytes each: txid, u32 LE index), for the statements over json_each. */
+export function outpointKeys(outpoints: readonly Outpoint[]): Buffer {
+  const keys = Buffer.allocUnsafe(36 * outpoints.length);
+  outpoints.forEach((o, n) => {
+    keys.set(o.txid, 36 * n);
+    keys.writeUInt32LE(o.index, 36 * n + 32);
+  });
+  return keys;
+}
+
+/** 32-byte hashes back to back, for the statements over json_each. */
+export function hashesBlob(hashes: readonly Uint8Array[]): Buffer {
+  const blob = Buffer.allocUnsafe(32 * hashes.length);
+  hashes.forEach((hash, n) => blob.set(hash, 32 * n));
+  return blob;
+}
+
 /** SQLite LIMIT for an optional limit (-1 = no limit). */
 export function sqlLimit(limit: number | undefined): number {
   if (limit === undefined) return -1;

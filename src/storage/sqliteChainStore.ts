@@ -186,8 +186,8 @@ export class SqliteChainStore implements ChainStore {
     | 'deleteMain'
     | 'getCoin'
     | 'getCoinsByKeys'
-    | 'insertCoins'
-    | 'deleteCoins'
+    | 'insertCoin'
+    | 'deleteCoin'
     | 'iterateUtxo'
     | 'begin'
     | 'commit'
@@ -240,15 +240,10 @@ export class SqliteChainStore implements ChainStore {
       )
         .raw()
         .safeIntegers(),
-      // One row per element of @rows = [[value, script offset, script length, height, coinbase], ...]; row n's outpoint
-      // and script hash are the n-th 36- and 32-byte slices of @keys and @hashes, its script a slice of @scripts.
-      insertCoins: p(
-        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) ' +
-          'SELECT substr(@keys, j.key * 36 + 1, 36), j.value ->> 0, substr(@scripts, (j.value ->> 1) + 1, j.value ->> 2), ' +
-          'j.value ->> 3, j.value ->> 4, substr(@hashes, j.key * 32 + 1, 32) FROM json_each(@rows) j',
+      insertCoin: p(
+        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      // @keys: serialized outpoints back to back, one per element of @slots.
-      deleteCoins: p('DELETE FROM utxo WHERE outpoint IN (SELECT substr(@keys, key * 36 + 1, 36) FROM json_each(@slots))'),
+      deleteCoin: p('DELETE FROM utxo WHERE outpoint = ?'),
       iterateUtxo: p('SELECT outpoint, value, script, height, coinbase FROM utxo ORDER BY outpoint')
         .raw()
         .safeIntegers(),
@@ -493,9 +488,8 @@ export class SqliteChainStore implements ChainStore {
    * Address history gets one row per (scriptPubKey, tx) for every script the tx pays to (OP_RETURN excluded) or spends
    * from (scripts taken from `undo`).
    * Precondition: the block's parent is the tip; `undo` has one coin per non-coinbase input, in block order.
-   * PERF: each distinct script is hashed once per block (shared by the coin and address rows), and the coins are
-   * deleted and inserted by one statement each; what remains is SQLite's own b-tree work, about seven row writes per
-   * one-input tx.
+   * PERF: scripts are hashed once per tx (shared by the coin and address rows) and outpoint keys are written into one
+   * scratch buffer; what remains is SQLite's own b-tree work, about seven row writes per one-input tx.
    * @throws StorageError bad-update (parent is not the tip, hash/txids/undo do not match the block) | missing-coin |
    *   coin-exists | bad-undo
    * @see Bitcoin Core Chainstate::ConnectBlock, CCoinsViewDB::BatchWrite, WriteUndoDataForBlock
@@ -567,8 +561,8 @@ export class SqliteChainStore implements ChainStore {
     }
 
     const scriptHash = memoScriptHash();
-    this.deleteCoins(update.spent);
-    this.insertCoins(update.created, scriptHash);
+    for (const outpoint of update.spent) this.deleteCoin(outpoint);
+    for (const record of update.created) this.insertCoin(record, scriptHash);
     this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
     const indexRows = this.indexes.indexConnect(update, scriptHash);
 
@@ -609,8 +603,8 @@ export class SqliteChainStore implements ChainStore {
         }
 
         const scriptHash = memoScriptHash();
-        this.deleteCoins(update.removed);
-        this.insertCoins(update.restored, scriptHash);
+        for (const outpoint of update.removed) this.deleteCoin(outpoint);
+        for (const record of update.restored) this.insertCoin(record, scriptHash);
         const indexRows = this.indexes.indexDisconnect(update, undo, scriptHash);
 
         const height = entry.height;
@@ -640,58 +634,38 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /**
-   * Deletes the coins at `outpoints` in one statement; each must exist, and be listed once.
-   * PERF: one statement for the whole list (json_each numbering slices of one blob of keys) instead of one per coin:
-   * the per-call cost of a statement run is about a third of a row write's CPU (see insertCoins).
-   * @throws StorageError missing-coin
+   * Deletes one coin; it must exist.
+   * PERF: one statement run per coin. A single DELETE ... IN (json_each) statement for the block's coins was tried and
+   * measured slower on the block connect bench (write phase +2.2 ms per 1,250-tx block together with the bulk insert):
+   * the IN list is first built into an ephemeral index, and the utxo_by_script index is maintained row by row anyway.
    */
-  private deleteCoins(outpoints: readonly Outpoint[]): void {
-    if (outpoints.length === 0) return;
-    const deleted = this.stmt.deleteCoins.run({ keys: outpointKeys(outpoints), slots: jsonSlots(outpoints.length) }).changes;
-    if (deleted !== outpoints.length) {
-      throw new StorageError(
-        'missing-coin',
-        `${outpoints.length - deleted} of the ${outpoints.length} coins to remove are not in the set (or listed twice)`,
-      );
+  private deleteCoin(outpoint: Outpoint): void {
+    if (this.stmt.deleteCoin.run(this.outpointKey(outpoint)).changes !== 1) {
+      throw new StorageError('missing-coin', `no coin at ${formatOutpoint(outpoint)}`);
     }
   }
 
   /**
-   * Inserts coins in one statement; each outpoint must be free (and listed once). `scriptHash` hashes their scripts
-   * (memoized per block).
-   * PERF: one INSERT ... SELECT over json_each for the whole list instead of one statement run per coin: measured on
-   * 1,250-row blocks (in memory) 1.2 against 1.7 ms CPU for random keys and 1.9 against 3.2 for sequential ones.
-   * @throws StorageError coin-exists (naming the first clashing outpoint)
+   * Inserts one coin; the outpoint must be free. `scriptHash` hashes its script (memoized per block).
+   * PERF: one statement run per coin (see deleteCoin): an INSERT ... SELECT over json_each rows of five values each
+   * re-parsed every row's JSON for each value and measured slower than this.
    */
-  private insertCoins(records: readonly UtxoRecord[], scriptHash: ScriptHashFn = scriptHashOf): void {
-    if (records.length === 0) return;
-    let scriptBytes = 0;
-    for (const { coin } of records) scriptBytes += coin.output.scriptPubKey.length;
-    const scripts = Buffer.allocUnsafe(scriptBytes);
-    const hashes = Buffer.allocUnsafe(32 * records.length);
-    const rows: string[] = [];
-    let at = 0;
-    records.forEach(({ coin }, n) => {
-      const script = coin.output.scriptPubKey;
-      scripts.set(script, at);
-      hashes.set(scriptHash(script), 32 * n);
-      rows.push(`[${coin.output.value},${at},${script.length},${coin.height},${coin.isCoinbase ? 1 : 0}]`);
-      at += script.length;
-    });
+  private insertCoin({ outpoint, coin }: UtxoRecord, scriptHash: ScriptHashFn = scriptHashOf): void {
+    const script = coin.output.scriptPubKey;
     try {
-      this.stmt.insertCoins.run({ keys: outpointKeys(records.map((r) => r.outpoint)), scripts, hashes, rows: `[${rows.join(',')}]` });
+      this.stmt.insertCoin.run(
+        this.outpointKey(outpoint),
+        coin.output.value,
+        script,
+        coin.height,
+        coin.isCoinbase ? 1 : 0,
+        scriptHash(script),
+      );
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        // The statement was undone as a whole: name the first outpoint that clashes, with the set or the list.
-        const seen = new Set<string>();
-        const clash = records.find(({ outpoint }) => {
-          const key = formatOutpoint(outpoint);
-          if (seen.has(key)) return true;
-          seen.add(key);
-          return this.getCoin(outpoint) !== undefined;
+        throw new StorageError('coin-exists', `a coin exists at ${formatOutpoint(outpoint)}`, {
+          cause: err,
         });
-        const where = clash === undefined ? 'an outpoint' : formatOutpoint(clash.outpoint);
-        throw new StorageError('coin-exists', `a coin exists at ${where}`, { cause: err });
       }
       throw err;
     }

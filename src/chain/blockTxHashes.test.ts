@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import { computeMerkleRoot } from '../consensus/merkle.js';
 import { computeWitnessCommitment, findWitnessCommitmentIndex } from '../consensus/witnessCommitment.js';
 import { regtest } from '../params/networks.js';
-import { decodeBlock, encodeBlock } from '../primitives/block.js';
+import { checkBlock } from '../consensus/checkBlock.js';
+import { VerifyError } from '../consensus/verifyError.js';
+import { decodeBlock, encodeBlock, getBlockSize, getBlockWeight } from '../primitives/block.js';
 import { bytesEqual, hashToHex, hexToBytes } from '../primitives/hex.js';
-import { computeTxid, computeWtxid, encodeTx } from '../primitives/tx.js';
+import { computeTxid, computeWtxid, encodeTx, getTxBaseSize } from '../primitives/tx.js';
 import type { Block } from '../primitives/types.js';
 import { buildBlock } from '../testing/blockBuilder.js';
 import { buildSignedTx, makeTestKey } from '../testing/txFactory.js';
@@ -30,6 +32,7 @@ function assertMatchesPrimitives(block: Block, raw: Uint8Array): void {
     assert.equal(hashToHex(hashes.txids[i]!), hashToHex(computeTxid(tx)), `txid ${i}`);
     assert.equal(hashToHex(hashes.wtxids[i]!), hashToHex(computeWtxid(tx)), `wtxid ${i}`);
     assert.ok(bytesEqual(hashes.txBytes[i]!, encodeTx(tx)), `bytes ${i}`);
+    assert.equal(hashes.baseSizes[i], getTxBaseSize(tx), `base size ${i}`);
   });
 }
 
@@ -71,6 +74,23 @@ describe('computeBlockTxHashes on built blocks', () => {
     });
     const block = buildBlock(regtest, { height: 300, txs });
     assertMatchesPrimitives(block, encodeBlock(block));
+  });
+
+  it('checkBlock sized from the hashes meets the weight limit at exactly the block weight getBlockWeight finds', () => {
+    const key = makeTestKey('tx-hashes/weight', 'p2wpkh');
+    const txs = Array.from({ length: 20 }, (_, n) => {
+      const coin = { outpoint: { txid: decodeTxid(new Uint8Array(32).fill(n + 1)), index: n }, output: { value: 50_000n, scriptPubKey: key.scriptPubKey }, key };
+      return buildSignedTx([coin], [{ value: 1_000n, scriptPubKey: key.scriptPubKey }]);
+    });
+    const block = buildBlock(regtest, { height: 20, txs });
+    const hashes = computeBlockTxHashes(block, encodeBlock(block));
+    const weight = getBlockWeight(block);
+    assert.ok(getBlockSize(block, false) * 4 < weight, 'the witnesses weigh in');
+    checkBlock(block, { ...regtest, maxBlockWeight: weight }, hashes);
+    assert.throws(
+      () => checkBlock(block, { ...regtest, maxBlockWeight: weight - 1 }, hashes),
+      (e: unknown) => e instanceof VerifyError && e.code === 'bad-blk-weight',
+    );
   });
 
   it('without raw bytes, or with bytes that do not lay out as the block, it falls back to the primitives', () => {

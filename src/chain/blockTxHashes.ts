@@ -1,13 +1,15 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { computeTxid, computeWtxid, encodeTx } from '../primitives/tx.js';
+import { computeTxid, computeWtxid, encodeTx, getTxBaseSize } from '../primitives/tx.js';
 import type { Block, Hash256, Txid, Wtxid } from '../primitives/types.js';
 
-/** The txid, wtxid and BIP-144 bytes of every tx of a block, in block order. */
+/** The txid, wtxid, BIP-144 bytes and base size of every tx of a block, in block order. */
 export interface BlockTxHashes {
   readonly txids: Txid[];
   readonly wtxids: Wtxid[];
   /** Each tx's serialization with witnesses (views into the raw block when it was given). */
   readonly txBytes: Uint8Array[];
+  /** Each tx's size without witness data, bytes (BIP-141 base size: getTxBaseSize). */
+  readonly baseSizes: number[];
 }
 
 /** Byte offsets of one tx inside a raw block: [start, end), and where its witnesses start (-1 without witness data). */
@@ -105,23 +107,30 @@ function scanTxSpans(raw: Uint8Array, txCount: number): TxSpan[] | undefined {
 }
 
 /**
- * The txids, wtxids and serialized txs of a block. With `raw` (encodeBlock(block)) each tx is hashed straight from
+ * The txids, wtxids, serialized txs and base sizes of a block. With `raw` (encodeBlock(block)) each tx is hashed straight from
  * its bytes in the raw block (the txid over the parts without marker, flag and witnesses), so no tx is serialized
  * again; without it, or if `raw` does not lay out as expected (a tx without inputs, whose legacy form is ambiguous),
- * they come from computeTxid/computeWtxid/encodeTx.
- * PERF: saves re-serializing every tx twice per block connect; hashing (4 SHA-256 per segwit tx) remains, done with
- * node:crypto's one-shot hash.
+ * they come from computeTxid/computeWtxid/encodeTx/getTxBaseSize.
+ * PERF: saves re-serializing every tx twice per block connect, and walking every tx three times to size the block
+ * (checkBlock takes the sizes from here); hashing (4 SHA-256 per segwit tx) remains, done with node:crypto's one-shot
+ * hash.
  * @see Bitcoin Core CTransaction::ComputeHash / ComputeWitnessHash
  */
 export function computeBlockTxHashes(block: Block, raw?: Uint8Array): BlockTxHashes {
   const txs = block.txs;
   const spans = raw !== undefined && txs.every((tx) => tx.inputs.length > 0) ? scanTxSpans(raw, txs.length) : undefined;
   if (raw === undefined || spans === undefined) {
-    return { txids: txs.map(computeTxid), wtxids: txs.map(computeWtxid), txBytes: txs.map((tx) => encodeTx(tx)) };
+    return {
+      txids: txs.map(computeTxid),
+      wtxids: txs.map(computeWtxid),
+      txBytes: txs.map((tx) => encodeTx(tx)),
+      baseSizes: txs.map(getTxBaseSize),
+    };
   }
   const txids: Txid[] = [];
   const wtxids: Wtxid[] = [];
   const txBytes: Uint8Array[] = [];
+  const baseSizes: number[] = [];
   const scratch = { buf: new Uint8Array(4096) };
   for (const { start, end, witnessStart } of spans) {
     const bytes = raw.subarray(start, end);
@@ -134,6 +143,8 @@ export function computeBlockTxHashes(block: Block, raw?: Uint8Array): BlockTxHas
       ? wtxid.slice()
       : sha256d(joinParts(scratch, [raw.subarray(start, start + 4), raw.subarray(start + 6, witnessStart), raw.subarray(end - 4, end)]));
     txids.push(txid as Txid);
+    // Base size = the legacy form's: the whole tx less marker, flag and witnesses.
+    baseSizes.push(witnessStart < 0 ? end - start : end - start - 2 - (end - 4 - witnessStart));
   }
-  return { txids, wtxids, txBytes };
+  return { txids, wtxids, txBytes, baseSizes };
 }

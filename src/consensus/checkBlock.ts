@@ -1,6 +1,8 @@
 import type { ChainParams } from '../params/chainParams.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
 import { getBlockSize, getBlockWeight } from '../primitives/block.js';
+import { BLOCK_HEADER_SIZE } from '../primitives/blockHeader.js';
+import { compactSizeLength } from '../primitives/bufferWriter.js';
 import { bytesEqual } from '../primitives/hex.js';
 import { computeTxid, isCoinbase } from '../primitives/tx.js';
 import type { Block, BlockHeader, Hash256 } from '../primitives/types.js';
@@ -10,10 +12,32 @@ import { checkProofOfWork } from './pow.js';
 import { VerifyError } from './verifyError.js';
 import { getWitnessCommitmentError } from './witnessCommitment.js';
 
-/** The txids and wtxids of a block's txs, in block order (internal byte order). */
+/** The txids and wtxids of a block's txs, in block order (internal byte order), with their sizes when known. */
 export interface BlockTxHashList {
   readonly txids: readonly Hash256[];
   readonly wtxids: readonly Hash256[];
+  /** Each tx's serialization with witnesses (only its length is read): with baseSizes, the block is not sized again. */
+  readonly txBytes?: readonly Uint8Array[];
+  /** Each tx's size without witness data, bytes. */
+  readonly baseSizes?: readonly number[];
+}
+
+/**
+ * The block's size without witness data and its BIP-141 weight (base size * 3 + total size): from the txs' sizes in
+ * `txHashes` when it has them (as getBlockSize/getBlockWeight would find), else by walking the block.
+ */
+function blockSizes(block: Block, txHashes: BlockTxHashList | undefined): { baseSize: number; weight: number } {
+  const totals = txHashes?.txBytes;
+  const bases = txHashes?.baseSizes;
+  if (totals === undefined || bases === undefined) return { baseSize: getBlockSize(block, false), weight: getBlockWeight(block) };
+  const overhead = BLOCK_HEADER_SIZE + compactSizeLength(block.txs.length);
+  let baseSize = overhead;
+  let totalSize = overhead;
+  for (let i = 0; i < block.txs.length; i++) {
+    baseSize += bases[i]!;
+    totalSize += totals[i]!.length;
+  }
+  return { baseSize, weight: baseSize * 3 + totalSize };
 }
 
 /**
@@ -41,7 +65,8 @@ export function checkBlockWitness(block: Block, wtxids?: readonly Hash256[]): vo
  * Context-free block checks, in Bitcoin Core's order: proof of work, merkle root (and CVE-2012-2459 mutation), size
  * limits, exactly one coinbase in first place, every transaction's checkTransaction; then the segwit checks that Core
  * runs with the block's context but need none here (witness commitment, weight). Contextual checks (bits, time,
- * BIP-34 height, inputs) are the chain's. `txHashes` saves hashing every tx again when the caller has the hashes.
+ * BIP-34 height, inputs) are the chain's. `txHashes` saves hashing every tx again when the caller has the hashes (and
+ * sizing the block again when it has the sizes).
  * @throws VerifyError high-hash | bad-txnmrklroot | bad-txns-duplicate | bad-blk-length | bad-cb-missing |
  *   bad-cb-multiple | any checkTransaction reason | bad-witness-nonce-size | bad-witness-merkle-match |
  *   unexpected-witness | bad-blk-weight
@@ -56,10 +81,11 @@ export function checkBlock(block: Block, params: ChainParams, txHashes?: BlockTx
   // A duplicated trailing pair gives the same root as the honest block: the block is invalid, but its hash is not.
   if (mutated) throw new VerifyError('bad-txns-duplicate', 100, 'duplicate transaction');
 
+  const { baseSize, weight } = blockSizes(block, txHashes);
   if (
     block.txs.length === 0 ||
     block.txs.length * WITNESS_SCALE_FACTOR > params.maxBlockWeight ||
-    getBlockSize(block, false) * WITNESS_SCALE_FACTOR > params.maxBlockWeight
+    baseSize * WITNESS_SCALE_FACTOR > params.maxBlockWeight
   ) {
     throw new VerifyError('bad-blk-length', 100, 'size limits failed');
   }
@@ -80,5 +106,5 @@ export function checkBlock(block: Block, params: ChainParams, txHashes?: BlockTx
 
   checkBlockWitness(block, txHashes?.wtxids);
 
-  if (getBlockWeight(block) > params.maxBlockWeight) throw new VerifyError('bad-blk-weight', 100, 'weight limit failed');
+  if (weight > params.maxBlockWeight) throw new VerifyError('bad-blk-weight', 100, 'weight limit failed');
 }

@@ -1,4 +1,4 @@
-import { sha256d } from '../crypto/hash.js';
+import { sha256d, sha256dInto } from '../crypto/hash.js';
 import { bytesEqual } from '../primitives/hex.js';
 import { computeTxid, computeWtxid } from '../primitives/tx.js';
 import type { Block, Hash256 } from '../primitives/types.js';
@@ -10,29 +10,42 @@ function hashPair(left: Hash256, right: Hash256): Hash256 {
   return sha256d(buf);
 }
 
+/** Whether the 32-byte hashes at `a` and `b` of `buf` are equal. */
+function equalAt(buf: Uint8Array, a: number, b: number): boolean {
+  for (let k = 0; k < 32; k++) if (buf[a + k] !== buf[b + k]) return false;
+  return true;
+}
+
 /**
  * Merkle root of a list of 32-byte hashes (internal byte order), as Bitcoin builds it: each level pairs neighbours
  * and hashes them with sha256d, duplicating the last hash of an odd-sized level. An empty list gives 32 zero bytes.
  * `mutated` is true when some level holds two identical neighbours, the CVE-2012-2459 malleation by which two
  * different tx lists share one root; a block whose root is `mutated` must be rejected as bad-txns-duplicate.
- * PERF: O(n) hashes; does not modify `hashes`.
+ * PERF: O(n) hashes, each level computed in place in one buffer (a pair is read before its parent overwrites the
+ * slot at half its index), so no array is allocated per node; does not modify `hashes`.
  * @see Bitcoin Core consensus/merkle.cpp ComputeMerkleRoot
  */
 export function computeMerkleRoot(hashes: readonly Hash256[]): { root: Hash256; mutated: boolean } {
   if (hashes.length === 0) return { root: new Uint8Array(32), mutated: false };
-  let level: Hash256[] = [...hashes];
+  if (hashes.length === 1) return { root: hashes[0]!, mutated: false };
+  // One spare slot for the duplicate of an odd level's last hash.
+  const level = new Uint8Array((hashes.length + 1) * 32);
+  hashes.forEach((hash, i) => level.set(hash, i * 32));
+  let count = hashes.length;
   let mutated = false;
-  while (level.length > 1) {
+  while (count > 1) {
     // Checked before the odd duplication, as Core does: the padding copy itself is not a mutation.
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      if (bytesEqual(level[i]!, level[i + 1]!)) mutated = true;
+    for (let i = 0; i + 1 < count; i += 2) {
+      if (equalAt(level, i * 32, i * 32 + 32)) mutated = true;
     }
-    if (level.length % 2 === 1) level.push(level[level.length - 1]!);
-    const next: Hash256[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(hashPair(level[i]!, level[i + 1]!));
-    level = next;
+    if (count % 2 === 1) {
+      level.copyWithin(count * 32, (count - 1) * 32, count * 32);
+      count++;
+    }
+    for (let i = 0; i < count; i += 2) sha256dInto(level.subarray(i * 32, i * 32 + 64), level, i * 16);
+    count /= 2;
   }
-  return { root: level[0]!, mutated };
+  return { root: level.slice(0, 32), mutated };
 }
 
 /**

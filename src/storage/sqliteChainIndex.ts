@@ -13,6 +13,9 @@ import {
   asBytes,
   blockHashFromRow,
   coinFromRow,
+  hashesBlob,
+  jsonSlots,
+  outpointKeys,
   scriptHashOf,
   sqlLimit,
   txidFromRow,
@@ -77,13 +80,13 @@ const ADD_STATS_SQL =
  */
 export class SqliteChainIndex implements ChainIndexReader {
   private readonly stmt: Record<
-    | 'putTx'
+    | 'putTxs'
     | 'getTx'
     | 'deleteTx'
-    | 'putSpend'
+    | 'putSpends'
     | 'getSpend'
     | 'deleteSpend'
-    | 'putHistory'
+    | 'putHistories'
     | 'getHistory'
     | 'getHistoryBefore'
     | 'deleteHistory'
@@ -100,13 +103,24 @@ export class SqliteChainIndex implements ChainIndexReader {
   constructor(db: Database.Database) {
     const p = (sql: string): Stmt => db.prepare(sql);
     this.stmt = {
-      putTx: p('INSERT OR REPLACE INTO tx_index (txid, block_hash, height, position) VALUES (?, ?, ?, ?)'),
+      // The writes of a block take its rows in one statement each: row n's values are the n-th element of a JSON
+      // array (json_each: key n, value) and the n-th slices of blobs bound beside it.
+      putTxs: p(
+        'INSERT OR REPLACE INTO tx_index (txid, block_hash, height, position) ' +
+          'SELECT substr(@txids, key * 32 + 1, 32), @hash, @height, key FROM json_each(@slots)',
+      ),
       getTx: p('SELECT block_hash, height, position FROM tx_index WHERE txid = ?').raw(),
       deleteTx: p('DELETE FROM tx_index WHERE txid = ? AND block_hash = ?'),
-      putSpend: p('INSERT OR REPLACE INTO spends (outpoint, spending_txid, input_index, height) VALUES (?, ?, ?, ?)'),
+      putSpends: p(
+        'INSERT OR REPLACE INTO spends (outpoint, spending_txid, input_index, height) ' +
+          'SELECT substr(@keys, key * 36 + 1, 36), substr(@txids, key * 32 + 1, 32), value, @height FROM json_each(@inputs)',
+      ),
       getSpend: p('SELECT spending_txid, input_index, height FROM spends WHERE outpoint = ?').raw(),
       deleteSpend: p('DELETE FROM spends WHERE outpoint = ? AND height = ?'),
-      putHistory: p('INSERT OR REPLACE INTO address_history (script_hash, height, position, txid) VALUES (?, ?, ?, ?)'),
+      putHistories: p(
+        'INSERT OR REPLACE INTO address_history (script_hash, height, position, txid) ' +
+          'SELECT substr(@hashes, key * 32 + 1, 32), @height, value, substr(@txids, key * 32 + 1, 32) FROM json_each(@positions)',
+      ),
       getHistory: p(
         'SELECT txid, height, position FROM address_history WHERE script_hash = ? ' +
           'ORDER BY height DESC, position DESC LIMIT ?',
@@ -145,35 +159,43 @@ export class SqliteChainIndex implements ChainIndexReader {
    * one address_history row per (tx, distinct script it pays to or spends from), and adds the block's totals to the
    * address_stats row of each script it touches. Returns the rows written (the store counts them towards its next WAL
    * checkpoint).
-   * PERF: the stats are summed per script over the whole block in memory first, then written with one upsert per
-   * distinct script.
+   * PERF: one statement per table for the whole block (json_each) instead of one statement run per row, whose call
+   * costs about a third of a row write's CPU: 1,250 tx_index rows 1.2 against 1.7 ms, 2,500 address_history rows 1.9
+   * against 3.2 ms (in memory, the block connect bench's shapes). The stats are summed per script over the whole block
+   * in memory first, then written with one upsert per distinct script (a JSON batch upsert measured slower).
    */
   indexConnect(update: ConnectBlockUpdate, scriptHash: ScriptHashFn): number {
     const { entry, block, txids } = update;
     const height = entry.height;
-    const { putTx, putSpend, putHistory } = this.stmt;
-    let rows = 0;
+    this.stmt.putTxs.run({ txids: hashesBlob(txids), hash: entry.hash, height, slots: jsonSlots(txids.length) });
+    const spent: Outpoint[] = [];
+    const spendingTxids: Txid[] = [];
+    const inputIndexes: number[] = [];
     block.txs.forEach((tx, position) => {
-      const txid = txids[position]!;
-      putTx.run(txid, entry.hash, height, position);
-      rows++;
       if (isCoinbase(tx)) return;
       tx.inputs.forEach((input, inputIndex) => {
-        putSpend.run(this.outpointKey(input.prevout), txid, inputIndex, height);
-        rows++;
+        spent.push(input.prevout);
+        spendingTxids.push(txids[position]!);
+        inputIndexes.push(inputIndex);
       });
     });
-    const address = blockAddressRows(block, txids, update.undo, scriptHash);
-    for (const row of address.history) {
-      putHistory.run(row.scriptHash, height, row.position, row.txid);
-      rows++;
+    if (spent.length > 0) {
+      this.stmt.putSpends.run({ keys: outpointKeys(spent), txids: hashesBlob(spendingTxids), height, inputs: JSON.stringify(inputIndexes) });
+    }
+    const { history, stats } = blockAddressRows(block, txids, update.undo, scriptHash);
+    if (history.length > 0) {
+      this.stmt.putHistories.run({
+        hashes: hashesBlob(history.map((row) => row.scriptHash)),
+        txids: hashesBlob(history.map((row) => row.txid)),
+        height,
+        positions: JSON.stringify(history.map((row) => row.position)),
+      });
     }
     const { addStats } = this.stmt;
-    for (const d of address.stats) {
+    for (const d of stats) {
       addStats.run(d.scriptHash, d.fundedTxoCount, BigInt(d.fundedTxoSum), d.spentTxoCount, BigInt(d.spentTxoSum), d.txCount);
-      rows++;
     }
-    return rows;
+    return txids.length + spent.length + history.length + stats.length;
   }
 
   /**

@@ -879,3 +879,27 @@ describe('SqliteChainStore: UTXO digest', () => {
     assert.equal(new Set(digests).size, variants.length, 'every change gives another digest');
   });
 });
+
+describe('SqliteChainStore: coin rows written in one statement per block', () => {
+  test('keep values beyond 2^53, empty scripts and each coin its own script hash, exactly', () => {
+    const store = SqliteChainStore.openMemory(params);
+    try {
+      initGenesis(store);
+      const big = coin(out(A, 2n ** 53n + 1n), 1, true);
+      const empty = coin(out(new Uint8Array(0), 7n), 1, true);
+      const other = coin(out(B, 3n), 1, true);
+      const created = [
+        { outpoint: op(cb1Id, 0), coin: big },
+        { outpoint: op(cb1Id, 2), coin: empty },
+        { outpoint: op(cb1Id, 3), coin: other },
+      ];
+      store.connectBlock({ entry: entry1, block: block1, txids: [cb1Id], spent: [], created, undo: [] });
+      assert.deepEqual(store.getCoins([op(cb1Id, 0), op(cb1Id, 1), op(cb1Id, 2), op(cb1Id, 3)]), [big, undefined, empty, other]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(A), [created[0]]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(B), [created[2]]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(new Uint8Array(0)), [created[1]]);
+    } finally {
+      store.close();
+    }
+  });
+});

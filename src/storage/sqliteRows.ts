@@ -45,6 +45,32 @@ export function scriptHashOf(script: Uint8Array): Buffer {
   return oneShotHash('sha256', script, 'buffer');
 }
 
+/**
+ * A JSON array of `count` zeros: json_each over it numbers the rows of a statement 0 .. count - 1 (its `key`), which
+ * then reads row n's values as the n-th slices of blobs bound beside it. One statement run then writes or reads a
+ * whole block's rows. Precondition: count >= 1.
+ */
+export function jsonSlots(count: number): string {
+  return `[0${',0'.repeat(count - 1)}]`;
+}
+
+/** The outpoints serialized back to back (36 bytes each: txid, u32 LE index), for the statements over json_each. */
+export function outpointKeys(outpoints: readonly Outpoint[]): Buffer {
+  const keys = Buffer.allocUnsafe(36 * outpoints.length);
+  outpoints.forEach((o, n) => {
+    keys.set(o.txid, 36 * n);
+    keys.writeUInt32LE(o.index, 36 * n + 32);
+  });
+  return keys;
+}
+
+/** 32-byte hashes back to back, for the statements over json_each. */
+export function hashesBlob(hashes: readonly Uint8Array[]): Buffer {
+  const blob = Buffer.allocUnsafe(32 * hashes.length);
+  hashes.forEach((hash, n) => blob.set(hash, 32 * n));
+  return blob;
+}
+
 /** SQLite LIMIT for an optional limit (-1 = no limit). */
 export function sqlLimit(limit: number | undefined): number {
   if (limit === undefined) return -1;
@@ -55,16 +81,20 @@ export function sqlLimit(limit: number | undefined): number {
 }
 
 /**
- * A script-hash function for one block's writes that hashes each script object once: the UTXO rows' script_hash
+ * A script-hash function for one block's writes that hashes each distinct script once: the UTXO rows' script_hash
  * column and the address-history rows of the same block share it.
+ * PERF: scripts are told apart by their bytes (a latin1 string key, ~0.1 µs for a 34-byte script against ~1 µs for a
+ * SHA-256 call), so a script paid to or spent from several times in a block (change outputs, reused addresses) is
+ * hashed once.
  */
 export function memoScriptHash(): ScriptHashFn {
-  const hashes = new Map<Uint8Array, Uint8Array>();
+  const hashes = new Map<string, Uint8Array>();
   return (script) => {
-    let hash = hashes.get(script);
+    const key = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('latin1');
+    let hash = hashes.get(key);
     if (hash === undefined) {
       hash = scriptHashOf(script);
-      hashes.set(script, hash);
+      hashes.set(key, hash);
     }
     return hash;
   };

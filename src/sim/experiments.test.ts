@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runDoubleSpend, runPartition, runSelfish, runStale } from './experiments.js';
-import { rosenfeldAttackSuccess, selfishRevenue, selfishThreshold, nakamotoAttackSuccess, wilson } from './references.js';
+import { clopperPearson, meanInterval, rosenfeldAttackSuccess, selfishRevenue, selfishThreshold, nakamotoAttackSuccess, wilson } from './references.js';
 import { parseScenario } from './scenario.js';
 import { SimError } from './simError.js';
 
@@ -23,6 +23,21 @@ describe('references', () => {
     assert.equal(selfishThreshold(0), 1 / 3);
     const w = wilson(50, 100);
     assert.ok(w.lo < 0.5 && w.hi > 0.5 && w.hi - w.lo < 0.2);
+  });
+
+  it('Clopper–Pearson and Student t intervals match their tables', () => {
+    // Exact binomial bounds (R: binom.test(1, 1000)$conf.int = 0.0000253, 0.0055589; binom.test(50, 100) = 0.3983, 0.6017).
+    const one = clopperPearson(1, 1000);
+    assert.equal(one.lo.toPrecision(3), '0.0000253');
+    assert.equal(one.hi.toFixed(5), '0.00556');
+    const half = clopperPearson(50, 100);
+    assert.deepEqual([half.lo.toFixed(4), half.hi.toFixed(4)], ['0.3983', '0.6017']);
+    assert.deepEqual(clopperPearson(0, 1000).lo, 0);
+    assert.equal(clopperPearson(0, 1000).hi.toFixed(5), '0.00368');
+    // Five values 1..5: mean 3, s = 1.5811, t(0.975, 4) = 2.776 → half-width 1.963.
+    const m = meanInterval([1, 2, 3, 4, 5]);
+    assert.equal(m.value, 3);
+    assert.equal((m.hi - m.value).toFixed(3), '1.963');
   });
 });
 

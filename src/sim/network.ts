@@ -82,6 +82,8 @@ export interface NetworkStats {
 export class SimNetwork {
   private readonly adjacency: Set<number>[] = [];
   private readonly linkLatency = new Map<string, LatencySpec>();
+  /** Bandwidth of directed links that have their own (key `a>b`), bits per second. */
+  private readonly linkBandwidth = new Map<string, number>();
   /** Virtual ms at which each directed link (key `a>b`) finishes its last queued transfer. */
   private readonly linkFreeAtMs = new Map<string, number>();
   private group: number[] | undefined;
@@ -185,9 +187,22 @@ export class SimNetwork {
     return this.group !== undefined;
   }
 
-  /** Time `sizeBytes` takes to go onto a link at its bandwidth (size × 8 / bandwidth), ms; 0 without a bandwidth. */
-  transferMs(sizeBytes: number): number {
-    const bw = this.options.bandwidthBitsPerSec ?? Infinity;
+  /**
+   * Sets the bandwidth of the directed link a→b, bits per second (e.g. min(a's upload, b's download), as SimBlock's
+   * regions give it); overrides the network's bandwidthBitsPerSec for that direction.
+   * @throws SimError bad-scenario when it is not > 0
+   */
+  setLinkBandwidth(a: number, b: number, bitsPerSec: number): void {
+    if (!(bitsPerSec > 0)) throw new SimError('bad-scenario', `bandwidth must be > 0, got ${bitsPerSec}`);
+    this.linkBandwidth.set(`${a}>${b}`, bitsPerSec);
+  }
+
+  /**
+   * Time `sizeBytes` takes to go onto the directed link a→b at its bandwidth (size × 8 / bandwidth), ms; 0 without a
+   * bandwidth.
+   */
+  transferMs(a: number, b: number, sizeBytes: number): number {
+    const bw = this.linkBandwidth.get(`${a}>${b}`) ?? this.options.bandwidthBitsPerSec ?? Infinity;
     return bw === Infinity ? 0 : (sizeBytes * 8 * 1000) / bw;
   }
 
@@ -199,7 +214,7 @@ export class SimNetwork {
   /**
    * Sends `sizeBytes` from a to b; `deliver` runs at arrival unless the message is lost or the link is cut. Returns
    * false when it was dropped at once (no link, partition, loss). The transfer waits for the directed link a→b to be
-   * free: it starts at max(now + extraDelayMs, end of the link's previous transfer), takes transferMs(sizeBytes), and
+   * free: it starts at max(now + extraDelayMs, end of the link's previous transfer), takes transferMs(a, b, sizeBytes), and
    * arrives one latency draw after it ends. `extraDelayMs` holds the message back before it is sent (a sender that
    * chooses whom to tell first, as the selfish pool's γ model).
    */
@@ -218,7 +233,7 @@ export class SimNetwork {
     const now = this.queue.nowMs;
     const key = `${a}>${b}`;
     const startMs = Math.max(now + Math.max(0, extraDelayMs), this.linkFreeAtMs.get(key) ?? -Infinity);
-    const endMs = startMs + this.transferMs(sizeBytes);
+    const endMs = startMs + this.transferMs(a, b, sizeBytes);
     // Only a transfer that takes time occupies the link (a held message keeps its place in the link's queue).
     if (endMs > startMs) this.linkFreeAtMs.set(key, endMs);
     this.queue.schedule(endMs - now + this.drawLatencyMs(a, b), () => {

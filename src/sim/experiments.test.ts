@@ -4,7 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDoubleSpend, runPartition, runSelfish, runStale } from './experiments.js';
+import { doubleSpendRaceModel, runDoubleSpend, runPartition, runSelfish, runStale } from './experiments.js';
+import { SimRng } from './simRng.js';
 import { clopperPearson, meanInterval, rosenfeldAttackSuccess, selfishRevenue, selfishThreshold, nakamotoAttackSuccess, wilson } from './references.js';
 import { parseScenario } from './scenario.js';
 import { SimError } from './simError.js';
@@ -46,6 +47,13 @@ describe('experiments at small sizes', () => {
     const r = await runDoubleSpend({ experiment: 'doubleSpend', seed: 'test-ds', q: [0.3], z: [1, 2], trials: 250, confidence: 0.99 });
     assert.equal(r.rows.length, 2);
     for (const row of r.rows) assert.equal(row['rosenfeldInCi'], 'yes', JSON.stringify(row));
+    // The races on real nodes come out exactly as the model's race on the same random draws.
+    for (const row of r.rows) {
+      const rng = new SimRng(`test-ds/doubleSpend/0.3/${row['z']}`);
+      let wins = 0;
+      for (let t = 0; t < 250; t++) if (doubleSpendRaceModel(0.3, Number(row['z']), 11, rng)) wins++;
+      assert.equal(row['successes'], wins, `z = ${row['z']}`);
+    }
   });
 
   it('stale rate: 10 miners, 20 s latency, mesh — inside 1 − e^(−τ/T)', async () => {

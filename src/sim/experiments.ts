@@ -229,6 +229,25 @@ export interface DoubleSpendScenario {
 }
 
 /**
+ * The double-spend race of Rosenfeld's model without nodes, on the same random draws doubleSpendRace takes from `rng`
+ * (one inter-block time for the pre-mined block, then per block a time and the finder): true when the attacker's
+ * branch (one pre-mined block plus its finds) gets longer than the honest one once the honest one has z blocks. The
+ * node race must give the same outcome on the same stream (the experiments test replays it).
+ */
+export function doubleSpendRaceModel(q: number, z: number, giveUp: number, rng: SimRng): boolean {
+  rng.exponential(600);
+  let attacker = 1;
+  let honest = 0;
+  for (;;) {
+    if (honest >= z && attacker > honest) return true;
+    if (honest - attacker >= giveUp) return false;
+    rng.exponential(600);
+    if (!rng.chance(q)) honest++;
+    else attacker++;
+  }
+}
+
+/**
  * One double-spend race on two real nodes: the merchant's (the honest network, share p) and the attacker's (share q).
  * The attacker signs two spends of one coin: tx1 pays the merchant (given to the merchant's mempool, mined by the honest
  * network), tx2 pays itself (in the attacker's pre-mined private block — Rosenfeld's assumption). Blocks come from the

@@ -90,7 +90,8 @@ function buildSimBlock(mirror: string, work: string, nodes: number, blocks: numb
   const cfg = join(src, 'simulator/src/main/java/simblock/settings/SimulationConfiguration.java');
   let text = readFileSync(cfg, 'utf8');
   const set = (name: string, value: string): void => {
-    const re = new RegExp(`(public static final \\w+ ${name} = )[^;]+;`);
+    // Line-anchored: the file also holds commented-out settings of the same name (`//public static final int …`).
+    const re = new RegExp(`^(\\s*public static final \\w+ ${name} = )[^;]+;`, 'm');
     if (!re.test(text)) throw new Error(`SimBlock setting ${name} not found in ${cfg}`);
     text = text.replace(re, `$1${value};`);
   };
@@ -123,7 +124,8 @@ function runSimBlock(name: string, classpath: string, nodes: number): Propagatio
       const next = lines[i + 1]?.trim() ?? '';
       if (/^\d+,\d+$/.test(next)) {
         current = [];
-        perBlock.set(head[1]!, current);
+        // Genesis (height 0) is not mined during the run: its record is not a propagation.
+        if (head[2] !== '0') perBlock.set(head[1]!, current);
       } else {
         orphans.add(head[1]!);
         current = undefined;

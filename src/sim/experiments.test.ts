@@ -4,7 +4,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { doubleSpendRaceModel, runDoubleSpend, runPartition, runSelfish, runStale } from './experiments.js';
+import { doubleSpendRaceModel, runDoubleSpend, runPartition, runSelfish, runStale, selfishMiningModel } from './experiments.js';
+import { Simulation } from './simulation.js';
+import { hashKey } from '../primitives/hashKey.js';
 import { SimRng } from './simRng.js';
 import { clopperPearson, meanInterval, rosenfeldAttackSuccess, selfishRevenue, selfishThreshold, nakamotoAttackSuccess, wilson } from './references.js';
 import { parseScenario } from './scenario.js';
@@ -68,6 +70,27 @@ describe('experiments at small sizes', () => {
     const row = r.rows[0]!;
     assert.equal(row['referenceInCi'], 'yes', JSON.stringify(row));
     assert.equal(row['profitable'], 'yes');
+  });
+
+  it('selfish mining on real nodes settles the same chain as the Eyal–Sirer state machine on the same finder order (γ = 0)', async (t) => {
+    const alpha = 0.4;
+    const s = new Simulation({ seed: 'test-selfish-replay', network: { latency: { kind: 'fixed', ms: 100 }, topology: { kind: 'mesh' } } });
+    t.after(() => s.close());
+    const pool = await s.addUser({ name: 'pool', hashShare: alpha, behaviour: 'selfish' });
+    for (let i = 0; i < 4; i++) {
+      const u = await s.addUser({ name: `honest${i}`, hashShare: (1 - alpha) / 4 });
+      s.network.setLinkLatency(pool.index, u.index, { kind: 'fixed', ms: 0 });
+    }
+    s.setPublishDelay(pool.index, () => 200);
+    s.startMining(300);
+    await s.runToEnd();
+    const order = [...s.foundAtMs.entries()].sort((a, b) => a[1] - b[1]).map(([h]) => s.finder.get(h) === pool.index);
+    const honestNode = s.users[1]!;
+    let poolMain = 0;
+    for (let h = 1; h <= honestNode.chain.height; h++) if (s.finder.get(hashKey(honestNode.chain.getEntryByHeight(h)!.hash)) === pool.index) poolMain++;
+    const model = selfishMiningModel(order);
+    assert.ok(order.filter(Boolean).length > 80, 'the pool found its share');
+    assert.deepEqual({ pool: poolMain, honest: honestNode.chain.height - poolMain }, model);
   });
 
   it('partition: the lighter side reorgs and every node ends on one tip', async () => {

@@ -416,6 +416,33 @@ function mainChainFinders(sim: Simulation, user: SimUser): number[] {
 }
 
 /**
+ * Eyal & Sirer's state machine without nodes, at γ = 0: given who found each block in order (true = the pool), the
+ * settled main-chain blocks of the pool and of the honest miners (a private lead still withheld at the end counts
+ * for neither). The node simulation must settle the same chain on the same finder order (the experiments test
+ * replays it); the closed form is this machine's long-run average.
+ * @see Eyal & Sirer 2014, Algorithm 1 and the state machine of its Figure 1
+ */
+export function selfishMiningModel(finderIsPool: readonly boolean[]): { pool: number; honest: number } {
+  let lead = 0;
+  let tie = false;
+  let pool = 0;
+  let honest = 0;
+  for (const isPool of finderIsPool) {
+    if (isPool) {
+      if (tie) (pool += 2), (tie = false);
+      else lead++;
+    } else if (tie) {
+      // γ = 0: every honest miner mines on the honest block of the tie; it wins with the new block.
+      (honest += 2), (tie = false);
+    } else if (lead === 0) honest++;
+    else if (lead === 1) (tie = true), (lead = 0);
+    else if (lead === 2) (pool += 2), (lead = 0);
+    else (pool += 1), lead--;
+  }
+  return { pool, honest };
+}
+
+/**
  * Experiment 3: a selfish pool (SelfishMiner on a real node) of share α among equal honest miners. γ is made by the
  * network, not by a coin flip: the pool hears every block at once (0 ms links) and its published blocks reach
  * round(γ·H) of the H honest miners at once and the others 2× the honest latency later, so in a tie race those

@@ -264,9 +264,11 @@ async function doubleSpendRace(
   rng: SimRng,
   clock: { now: number },
 ): Promise<boolean> {
-  const coin = attacker.spendableCoins()[0];
-  if (coin === undefined) throw new SimError('insufficient-funds', 'attacker has no spendable coin');
   const fee = 1_000n;
+  // The first coin that can pay the merchant: each lost race leaves the attacker its change, one coin less, so after
+  // enough races on one coin (2,000 races at z = 10) the first coin can no longer cover COIN + fee.
+  const coin = attacker.spendableCoins().find((c) => c.output.value >= COIN + fee);
+  if (coin === undefined) throw new SimError('insufficient-funds', 'attacker has no coin of 1 COIN + fee');
   const tx1 = attacker.sign([coin], [
     { value: COIN, scriptPubKey: merchant.scriptPubKey },
     { value: coin.output.value - COIN - fee, scriptPubKey: attacker.scriptPubKey },

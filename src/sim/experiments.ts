@@ -265,13 +265,14 @@ async function doubleSpendRace(
   clock: { now: number },
 ): Promise<boolean> {
   const fee = 1_000n;
-  // The first coin that can pay the merchant: each lost race leaves the attacker its change, one coin less, so after
-  // enough races on one coin (2,000 races at z = 10) the first coin can no longer cover COIN + fee.
-  const coin = attacker.spendableCoins().find((c) => c.output.value >= COIN + fee);
-  if (coin === undefined) throw new SimError('insufficient-funds', 'attacker has no coin of 1 COIN + fee');
+  // A small payment (the race does not depend on the amount): each lost race costs the attacker the payment, and
+  // thousands of races at 1 COIN each used up its coins (the run died on insufficient funds at q = 0.1, z = 10).
+  const payment = COIN / 1_000n;
+  const coin = attacker.spendableCoins().find((c) => c.output.value >= payment + fee);
+  if (coin === undefined) throw new SimError('insufficient-funds', 'attacker has no coin to pay the merchant');
   const tx1 = attacker.sign([coin], [
-    { value: COIN, scriptPubKey: merchant.scriptPubKey },
-    { value: coin.output.value - COIN - fee, scriptPubKey: attacker.scriptPubKey },
+    { value: payment, scriptPubKey: merchant.scriptPubKey },
+    { value: coin.output.value - payment - fee, scriptPubKey: attacker.scriptPubKey },
   ]);
   const tx2 = attacker.sign([coin], [{ value: coin.output.value - fee, scriptPubKey: attacker.scriptPubKey }]);
   const step = (): number => (clock.now += Math.max(1, Math.round(rng.exponential(600))));

@@ -2,7 +2,7 @@
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
  * --only a,b (run only these: crypto, hashKey, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange,
- * exchangeGateway, bridge, web, webTrade, elect, sim, crash, exchangeCrash).
+ * exchangeGateway, bridge, web, webTrade, elect, sim, simblock, crash, exchangeCrash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
  * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
  */
@@ -24,6 +24,7 @@ import { runWebTradeBench } from './webTrade.bench.js';
 import { runElectBench } from './elect.bench.js';
 import { runBridgeBench } from './bridge.bench.js';
 import { runSimBench } from './sim.bench.js';
+import { runSimBlockBench } from './simblock.bench.js';
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf('--seconds');
@@ -61,6 +62,8 @@ const results = {
   ...(want('elect') ? { elect: await runElectBench(seconds) } : {}),
   ...(want('bridge') ? { bridge: await runBridgeBench(seconds) } : {}),
   ...(want('sim') ? { sim: await runSimBench(seconds) } : {}),
+  // Compiles and runs SimBlock (Java) beside cairn: only when named.
+  ...(only?.has('simblock') === true ? { simblock: await runSimBlockBench() } : {}),
   // Minutes long: only when asked for by name.
   ...(only?.has('crash') === true ? { crash: await runCrashSafetyBench(crashCycles) } : {}),
   ...(only?.has('exchangeCrash') === true ? { exchangeCrash: await runExchangeCrashBench(crashCyclesArg >= 0 ? crashCycles : DEFAULT_EXCHANGE_CRASH_CYCLES) } : {}),

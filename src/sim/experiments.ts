@@ -21,6 +21,7 @@ import { SimError } from './simError.js';
 import type { ChartSpec } from './svgChart.js';
 import {
   ANDRESEN_ORPHAN_RATE,
+  clopperPearson,
   meanInterval,
   nakamotoAttackSuccess,
   rosenfeldAttackSuccess,
@@ -28,7 +29,6 @@ import {
   selfishRevenue,
   selfishThreshold,
   staleRateApprox,
-  wilson,
 } from './references.js';
 
 /** One row of a results table: column name → number or text. */
@@ -69,6 +69,12 @@ export interface StaleScenario {
   /** Default 600. */
   readonly blockIntervalSec?: number;
   readonly bandwidthBitsPerSec?: number;
+  /**
+   * Independent runs per delay (default 1), each of `blocks` blocks on its own seed; their stale and found counts are
+   * pooled (stale events of different blocks are close to independent, so the binomial interval of the pooled counts is
+   * the interval of the stale rate).
+   */
+  readonly replications?: number;
   /** Default 0.95. */
   readonly confidence?: number;
 }
@@ -106,60 +112,87 @@ export async function runStale(sc: StaleScenario, progress: ProgressFn = () => {
   const andresen: { x: number; y: number }[] = [];
   const announce = sc.delayKind === 'announce';
   const linkMs = sc.linkLatencyMs ?? 10;
+  const R = sc.replications ?? 1;
   for (const latSec of sc.delaysSec) {
-    const s = new Simulation({
-      seed: `${sc.seed}/stale/${latSec}`,
-      blockIntervalSec: T,
-      network: { latency: { kind: 'fixed', ms: announce ? linkMs : latSec * 1000 }, topology, bandwidthBitsPerSec: sc.bandwidthBitsPerSec },
-      announceDelayMs: announce ? latSec * 1000 : 0,
-    });
-    try {
-      for (let i = 0; i < users; i++) await s.addUser({ name: `miner${i}`, hashShare: 1 });
-      s.startMining(sc.blocks);
-      await s.runToEnd();
-      const main = s.users[0]!.chain.height;
-      const stale = s.stats.mined - main;
-      const est = wilson(stale, s.stats.mined, sc.confidence ?? 0.95);
-      const hops = meanHops(s);
-      const tauSec = announce ? latSec + (hops * linkMs) / 1000 : hops * latSec;
-      const ref = staleRateApprox(tauSec, T);
-      const andr = users === 10 && topology.kind === 'ring' && announce ? ANDRESEN_ORPHAN_RATE[latSec] : undefined;
-      rows.push({
-        delaySec: latSec,
-        meanHops: round6(hops),
-        blocks: s.stats.mined,
-        stale,
-        staleRate: round6(est.value),
-        ciLo: round6(est.lo),
-        ciHi: round6(est.hi),
-        approx: round6(ref),
-        andresen: andr ?? '',
-        andresenInCi: andr === undefined ? '' : andr >= est.lo && andr <= est.hi ? 'yes' : 'no',
-        approxInCi: ref >= est.lo && ref <= est.hi ? 'yes' : 'no',
-        maxReorgDepth: Math.max(...s.users.map((u) => u.maxReorgDepth)),
+    let mined = 0;
+    let stale = 0;
+    let hops = 0;
+    let maxReorgDepth = 0;
+    const perRun: string[] = [];
+    for (let r = 0; r < R; r++) {
+      // Replication 0 keeps the seed of a single run, so adding replications keeps the first run's blocks.
+      const s = new Simulation({
+        seed: `${sc.seed}/stale/${latSec}${r === 0 ? '' : `/${r}`}`,
+        blockIntervalSec: T,
+        network: { latency: { kind: 'fixed', ms: announce ? linkMs : latSec * 1000 }, topology, bandwidthBitsPerSec: sc.bandwidthBitsPerSec },
+        announceDelayMs: announce ? latSec * 1000 : 0,
       });
-      sim.push({ x: latSec, y: est.value * 100, lo: est.lo * 100, hi: est.hi * 100 });
-      approx.push({ x: latSec, y: ref * 100 });
-      if (andr !== undefined) andresen.push({ x: latSec, y: andr * 100 });
-      progress(`stale: delay ${latSec} s → ${(est.value * 100).toFixed(3)} % [${(est.lo * 100).toFixed(3)}, ${(est.hi * 100).toFixed(3)}] vs 1−e^(−τ/T) ${(ref * 100).toFixed(3)} %`);
-    } finally {
-      await s.close();
+      try {
+        for (let i = 0; i < users; i++) await s.addUser({ name: `miner${i}`, hashShare: 1 });
+        s.startMining(sc.blocks);
+        await s.runToEnd();
+        const runStale = s.stats.mined - s.users[0]!.chain.height;
+        mined += s.stats.mined;
+        stale += runStale;
+        perRun.push(`${runStale}/${s.stats.mined}`);
+        hops += meanHops(s) / R;
+        maxReorgDepth = Math.max(maxReorgDepth, ...s.users.map((u) => u.maxReorgDepth));
+      } finally {
+        await s.close();
+      }
     }
+    const est = clopperPearson(stale, mined, sc.confidence ?? 0.95);
+    const tauSec = announce ? latSec + (hops * linkMs) / 1000 : hops * latSec;
+    const ref = staleRateApprox(tauSec, T);
+    // The finder mines on its own block at once, so only the other miners' share can fork it during τ.
+    const refOthers = ((users - 1) / users) * ref;
+    const andr = users === 10 && topology.kind === 'ring' && announce ? ANDRESEN_ORPHAN_RATE[latSec] : undefined;
+    const inCi = (x: number): string => (x >= est.lo && x <= est.hi ? 'yes' : 'no');
+    rows.push({
+      delaySec: latSec,
+      meanHops: round6(hops),
+      runs: R,
+      blocks: mined,
+      stale,
+      staleRate: round6(est.value),
+      ciLo: round6(est.lo),
+      ciHi: round6(est.hi),
+      approx: round6(ref),
+      approxInCi: inCi(ref),
+      approxOthers: round6(refOthers),
+      approxOthersInCi: inCi(refOthers),
+      andresen: andr ?? '',
+      andresenInCi: andr === undefined ? '' : inCi(andr),
+      maxReorgDepth,
+      staleByRun: perRun.join(' '),
+    });
+    sim.push({ x: latSec, y: est.value * 100, lo: est.lo * 100, hi: est.hi * 100 });
+    approx.push({ x: latSec, y: ref * 100 });
+    if (andr !== undefined) andresen.push({ x: latSec, y: andr * 100 });
+    progress(
+      `stale: delay ${latSec} s, ${R} run(s) → ${(est.value * 100).toFixed(3)} % [${(est.lo * 100).toFixed(3)}, ${(est.hi * 100).toFixed(3)}] ` +
+        `vs 1−e^(−τ/T) ${(ref * 100).toFixed(3)} %, ×(n−1)/n ${(refOthers * 100).toFixed(3)} %`,
+    );
   }
   const maxDelay = Math.max(...sc.delaysSec);
   const dense = Array.from({ length: 41 }, (_x, i) => (maxDelay * i) / 40);
   const hopsAll = Number(rows[0]?.['meanHops'] ?? 1);
   approx.splice(0, approx.length, ...dense.map((x) => ({ x, y: staleRateApprox(announce ? x + (hopsAll * linkMs) / 1000 : hopsAll * x, T) * 100 })));
+  const approxOthers = approx.map((p) => ({ x: p.x, y: (p.y * (users - 1)) / users }));
   return {
     experiment: 'stale',
     seed: sc.seed,
-    columns: ['delaySec', 'meanHops', 'blocks', 'stale', 'staleRate', 'ciLo', 'ciHi', 'approx', 'approxInCi', 'andresen', 'andresenInCi', 'maxReorgDepth'],
+    columns: [
+      'delaySec', 'meanHops', 'runs', 'blocks', 'stale', 'staleRate', 'ciLo', 'ciHi', 'approx', 'approxInCi', 'approxOthers', 'approxOthersInCi',
+      'andresen', 'andresenInCi', 'maxReorgDepth', 'staleByRun',
+    ],
     rows,
     notes: [
       announce
         ? `${users} equal miners, ${topology.kind} topology, ${linkMs} ms links, T = ${T} s; delay = finder's announce delay; τ = delay + mean hops × link latency`
         : `${users} equal miners, ${topology.kind} topology, T = ${T} s; delay = one-hop latency; τ = mean hop count × delay`,
-      'staleRate = (blocks found − main-chain length) / blocks found; Wilson interval',
+      `staleRate = (blocks found − main-chain length) / blocks found, pooled over ${R} run(s) of ${sc.blocks} blocks; Clopper–Pearson interval`,
+      'approxOthers = (n−1)/n · (1 − e^(−τ/T)): the finder builds on its own block at once, so only the other n−1 miners can fork it',
       ...(andresen.length > 0
         ? ["Andresen's bitcoin_miningsim (10 miners, ring of 10 ms links, --latency = announce delay; one run of 2016 blocks): 0.1984 % at 1 s, 3.224 % at 20 s"]
         : []),
@@ -171,6 +204,7 @@ export async function runStale(sc: StaleScenario, progress: ProgressFn = () => {
       series: [
         { name: 'simulated (95% CI)', points: sim, style: 'markers' },
         { name: '1 − e^(−τ/T)', points: approx, style: 'line' },
+        { name: '(n−1)/n · (1 − e^(−τ/T))', points: approxOthers, style: 'line' },
         ...(andresen.length > 0 ? [{ name: 'Andresen miningsim', points: andresen, style: 'markers' as const }] : []),
       ],
     },
@@ -195,6 +229,25 @@ export interface DoubleSpendScenario {
 }
 
 /**
+ * The double-spend race of Rosenfeld's model without nodes, on the same random draws doubleSpendRace takes from `rng`
+ * (one inter-block time for the pre-mined block, then per block a time and the finder): true when the attacker's
+ * branch (one pre-mined block plus its finds) gets longer than the honest one once the honest one has z blocks. The
+ * node race must give the same outcome on the same stream (the experiments test replays it).
+ */
+export function doubleSpendRaceModel(q: number, z: number, giveUp: number, rng: SimRng): boolean {
+  rng.exponential(600);
+  let attacker = 1;
+  let honest = 0;
+  for (;;) {
+    if (honest >= z && attacker > honest) return true;
+    if (honest - attacker >= giveUp) return false;
+    rng.exponential(600);
+    if (!rng.chance(q)) honest++;
+    else attacker++;
+  }
+}
+
+/**
  * One double-spend race on two real nodes: the merchant's (the honest network, share p) and the attacker's (share q).
  * The attacker signs two spends of one coin: tx1 pays the merchant (given to the merchant's mempool, mined by the honest
  * network), tx2 pays itself (in the attacker's pre-mined private block — Rosenfeld's assumption). Blocks come from the
@@ -211,12 +264,15 @@ async function doubleSpendRace(
   rng: SimRng,
   clock: { now: number },
 ): Promise<boolean> {
-  const coin = attacker.spendableCoins()[0];
-  if (coin === undefined) throw new SimError('insufficient-funds', 'attacker has no spendable coin');
   const fee = 1_000n;
+  // A small payment (the race does not depend on the amount): each lost race costs the attacker the payment, and
+  // thousands of races at 1 COIN each used up its coins (the run died on insufficient funds at q = 0.1, z = 10).
+  const payment = COIN / 1_000n;
+  const coin = attacker.spendableCoins().find((c) => c.output.value >= payment + fee);
+  if (coin === undefined) throw new SimError('insufficient-funds', 'attacker has no coin to pay the merchant');
   const tx1 = attacker.sign([coin], [
-    { value: COIN, scriptPubKey: merchant.scriptPubKey },
-    { value: coin.output.value - COIN - fee, scriptPubKey: attacker.scriptPubKey },
+    { value: payment, scriptPubKey: merchant.scriptPubKey },
+    { value: coin.output.value - payment - fee, scriptPubKey: attacker.scriptPubKey },
   ]);
   const tx2 = attacker.sign([coin], [{ value: coin.output.value - fee, scriptPubKey: attacker.scriptPubKey }]);
   const step = (): number => (clock.now += Math.max(1, Math.round(rng.exponential(600))));
@@ -280,7 +336,7 @@ export async function runDoubleSpend(sc: DoubleSpendScenario, progress: Progress
         const rng = new SimRng(`${sc.seed}/doubleSpend/${q}/${z}`);
         let wins = 0;
         for (let t = 0; t < sc.trials; t++) if (await doubleSpendRace(merchant, attacker, q, z, giveUp, rng, clock)) wins++;
-        const est = wilson(wins, sc.trials, sc.confidence ?? 0.95);
+        const est = clopperPearson(wins, sc.trials, sc.confidence ?? 0.95);
         const ros = rosenfeldAttackSuccess(q, z);
         const nak = nakamotoAttackSuccess(q, z);
         rows.push({
@@ -316,6 +372,7 @@ export async function runDoubleSpend(sc: DoubleSpendScenario, progress: Progress
       'block; success = the merchant node reorgs to the attacker branch (strictly more work). The whitepaper approximates',
       `the attacker's progress by a Poisson law, so its figures are lower (e.g. q=0.1, z=5: 0.0009137 vs 0.0017818).`,
       'The attacker gives up when (q/p)^deficit < 1e-4 (bias below 1e-4).',
+      `${sc.trials} races a point; Clopper–Pearson (exact binomial) interval, which keeps its coverage for rare successes.`,
     ],
     chart: { title: 'Double-spend success vs confirmations', xLabel: 'confirmations z', yLabel: 'attacker success probability', series },
   };
@@ -359,6 +416,33 @@ function mainChainFinders(sim: Simulation, user: SimUser): number[] {
   const out: number[] = [];
   for (let h = 1; h <= user.chain.height; h++) out.push(sim.finder.get(hashKey(user.chain.getEntryByHeight(h)!.hash)) ?? -1);
   return out;
+}
+
+/**
+ * Eyal & Sirer's state machine without nodes, at γ = 0: given who found each block in order (true = the pool), the
+ * settled main-chain blocks of the pool and of the honest miners (a private lead still withheld at the end counts
+ * for neither). The node simulation must settle the same chain on the same finder order (the experiments test
+ * replays it); the closed form is this machine's long-run average.
+ * @see Eyal & Sirer 2014, Algorithm 1 and the state machine of its Figure 1
+ */
+export function selfishMiningModel(finderIsPool: readonly boolean[]): { pool: number; honest: number } {
+  let lead = 0;
+  let tie = false;
+  let pool = 0;
+  let honest = 0;
+  for (const isPool of finderIsPool) {
+    if (isPool) {
+      if (tie) (pool += 2), (tie = false);
+      else lead++;
+    } else if (tie) {
+      // γ = 0: every honest miner mines on the honest block of the tie; it wins with the new block.
+      (honest += 2), (tie = false);
+    } else if (lead === 0) honest++;
+    else if (lead === 1) (tie = true), (lead = 0);
+    else if (lead === 2) (pool += 2), (lead = 0);
+    else (pool += 1), lead--;
+  }
+  return { pool, honest };
 }
 
 /**
@@ -440,7 +524,7 @@ export async function runSelfish(sc: SelfishScenario, progress: ProgressFn = () 
     notes: [
       `pool + ${H} honest miners, honest latency ${d} ms, pool links 0 ms; revenue = pool's share of the main chain`,
       (sc.replications ?? 1) > 1
-        ? `interval: ${sc.replications} independent runs of ${sc.blocks} blocks`
+        ? `interval: Student t over ${sc.replications} independent runs of ${sc.blocks} blocks`
         : 'interval: batch means of one run (narrower than the true spread near α = 0.5; use replications)',
       'threshold (1−γ)/(3−2γ): 1/3 at γ = 0, 1/4 at γ = 0.5 — selfish mining pays where revenue > α',
     ],

@@ -3,9 +3,11 @@
  * (latency drawn per message from a distribution, plus transfer time = size / bandwidth), loss, and partitions that
  * cut links between groups until healed. It carries opaque byte payloads (the real block and tx encodings) and
  * schedules their delivery on the EventQueue; it knows nothing about blocks.
- * Model limits (stated so results are read right): transfers on a link do not queue behind each other (each message
- * gets the full bandwidth), and a lost message is not retransmitted (the receiver recovers by asking for a missing
- * parent when a later block arrives).
+ * Each directed link sends one message at a time at its full bandwidth: a transfer starts when the link is free
+ * (start = max(now, linkFreeAt)), so two blocks sent back to back on a slow link arrive one transfer time apart.
+ * Model limits (stated so results are read right): a node's links do not share an upload capacity (each has the
+ * full bandwidth), a message lost or cut at send does not occupy the link, and a lost message is not retransmitted
+ * (the receiver recovers by asking for a missing parent when a later block arrives).
  */
 import type { EventQueue } from './eventQueue.js';
 import type { SimRng } from './simRng.js';
@@ -80,6 +82,10 @@ export interface NetworkStats {
 export class SimNetwork {
   private readonly adjacency: Set<number>[] = [];
   private readonly linkLatency = new Map<string, LatencySpec>();
+  /** Bandwidth of directed links that have their own (key `a>b`), bits per second. */
+  private readonly linkBandwidth = new Map<string, number>();
+  /** Virtual ms at which each directed link (key `a>b`) finishes its last queued transfer. */
+  private readonly linkFreeAtMs = new Map<string, number>();
   private group: number[] | undefined;
   private latencyDefault: LatencySpec;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, cut: 0, bytes: 0 };
@@ -181,17 +187,36 @@ export class SimNetwork {
     return this.group !== undefined;
   }
 
-  /** The delay a message of `sizeBytes` takes on the link a→b now (one latency draw + size / bandwidth), ms. */
-  drawDelayMs(a: number, b: number, sizeBytes: number): number {
-    const spec = this.linkLatency.get(linkKey(a, b)) ?? this.latencyDefault;
-    const bw = this.options.bandwidthBitsPerSec ?? Infinity;
-    return Math.max(0, this.drawLatency(spec)) + (bw === Infinity ? 0 : (sizeBytes * 8 * 1000) / bw);
+  /**
+   * Sets the bandwidth of the directed link a→b, bits per second (e.g. min(a's upload, b's download), as SimBlock's
+   * regions give it); overrides the network's bandwidthBitsPerSec for that direction.
+   * @throws SimError bad-scenario when it is not > 0
+   */
+  setLinkBandwidth(a: number, b: number, bitsPerSec: number): void {
+    if (!(bitsPerSec > 0)) throw new SimError('bad-scenario', `bandwidth must be > 0, got ${bitsPerSec}`);
+    this.linkBandwidth.set(`${a}>${b}`, bitsPerSec);
+  }
+
+  /**
+   * Time `sizeBytes` takes to go onto the directed link a→b at its bandwidth (size × 8 / bandwidth), ms; 0 without a
+   * bandwidth.
+   */
+  transferMs(a: number, b: number, sizeBytes: number): number {
+    const bw = this.linkBandwidth.get(`${a}>${b}`) ?? this.options.bandwidthBitsPerSec ?? Infinity;
+    return bw === Infinity ? 0 : (sizeBytes * 8 * 1000) / bw;
+  }
+
+  /** One latency draw of the link a→b (its own spec or the default), ms, never negative. */
+  drawLatencyMs(a: number, b: number): number {
+    return Math.max(0, this.drawLatency(this.linkLatency.get(linkKey(a, b)) ?? this.latencyDefault));
   }
 
   /**
    * Sends `sizeBytes` from a to b; `deliver` runs at arrival unless the message is lost or the link is cut. Returns
-   * false when it was dropped at once (no link, partition, loss). `extraDelayMs` is added to the link's delay (a
-   * sender that chooses whom to tell first, as the selfish pool's γ model).
+   * false when it was dropped at once (no link, partition, loss). The transfer waits for the directed link a→b to be
+   * free: it starts at max(now + extraDelayMs, end of the link's previous transfer), takes transferMs(a, b, sizeBytes), and
+   * arrives one latency draw after it ends. `extraDelayMs` holds the message back before it is sent (a sender that
+   * chooses whom to tell first, as the selfish pool's γ model).
    */
   send(a: number, b: number, sizeBytes: number, deliver: () => void | Promise<void>, extraDelayMs = 0): boolean {
     this.stats.sent++;
@@ -205,7 +230,13 @@ export class SimNetwork {
       return false;
     }
     this.stats.bytes += sizeBytes;
-    this.queue.schedule(this.drawDelayMs(a, b, sizeBytes) + Math.max(0, extraDelayMs), () => {
+    const now = this.queue.nowMs;
+    const key = `${a}>${b}`;
+    const startMs = Math.max(now + Math.max(0, extraDelayMs), this.linkFreeAtMs.get(key) ?? -Infinity);
+    const endMs = startMs + this.transferMs(a, b, sizeBytes);
+    // Only a transfer that takes time occupies the link (a held message keeps its place in the link's queue).
+    if (endMs > startMs) this.linkFreeAtMs.set(key, endMs);
+    this.queue.schedule(endMs - now + this.drawLatencyMs(a, b), () => {
       if (!this.sameGroup(a, b)) {
         this.stats.cut++;
         return;

@@ -99,9 +99,87 @@ export function wilson(successes: number, n: number, confidence = 0.95): Estimat
   return { value: phat, lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
 }
 
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error below 1e-13). */
+function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const y = x - 1;
+  let a = c[0]!;
+  const t = y + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i]! / (y + i);
+  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** P(X ≤ k) for X ~ Binomial(n, p), summed in log space (exact enough for n up to millions). */
+export function binomialCdf(k: number, n: number, p: number): number {
+  if (k < 0) return 0;
+  if (k >= n || p <= 0) return 1;
+  if (p >= 1) return 0;
+  const lnC = logGamma(n + 1);
+  let sum = 0;
+  for (let i = 0; i <= k; i++) sum += Math.exp(lnC - logGamma(i + 1) - logGamma(n - i + 1) + i * Math.log(p) + (n - i) * Math.log1p(-p));
+  return Math.min(1, sum);
+}
+
 /**
- * Mean and normal-approximation interval of independent replications (or batch means of one long run, for
- * correlated series such as a chain's blocks). With fewer than 2 values the interval is the value itself.
+ * Clopper–Pearson ("exact") interval of a binomial proportion: the p whose binomial tails put the observed count at
+ * (1 − confidence)/2 each side, found by bisection. Conservative (coverage at least the confidence), and right for
+ * rare events, where Wilson's lower bound with one or two successes sits far above the truth it should cover
+ * (one success in 1,000: Wilson [0.00018, 0.0056], exact [0.000025, 0.0056]).
+ * @see C. J. Clopper and E. S. Pearson, Biometrika 26 (1934); Brown, Cai & DasGupta, Statistical Science 16 (2001)
+ */
+export function clopperPearson(successes: number, n: number, confidence = 0.95): Estimate {
+  if (n === 0) return { value: 0, lo: 0, hi: 1 };
+  const tail = (1 - confidence) / 2;
+  const solve = (f: (p: number) => number): number => {
+    // f is increasing in p; find f(p) = tail.
+    let lo = 0;
+    let hi = 1;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (f(mid) < tail) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  // lower: P(X ≥ x | p) = tail; upper: P(X ≤ x | p) = tail.
+  const lo = successes === 0 ? 0 : solve((p) => 1 - binomialCdf(successes - 1, n, p));
+  // 2·tail − P(X ≤ x | p) increases with p and equals tail where P(X ≤ x | p) = tail.
+  const hi = successes === n ? 1 : solve((p) => 2 * tail - binomialCdf(successes, n, p));
+  return { value: successes / n, lo, hi };
+}
+
+/** Two-sided 95 % Student t quantiles t(0.975, df) for df = 1..30. */
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101,
+  2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+/** Two-sided 99 % Student t quantiles t(0.995, df) for df = 1..30. */
+const T99 = [
+  63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.25, 3.169, 3.106, 3.055, 3.012, 2.977, 2.947, 2.921, 2.898, 2.878,
+  2.861, 2.845, 2.831, 2.819, 2.807, 2.797, 2.787, 2.779, 2.771, 2.763, 2.756, 2.75,
+];
+/** Two-sided 90 % Student t quantiles t(0.95, df) for df = 1..30. */
+const T90 = [
+  6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753, 1.746, 1.74, 1.734,
+  1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699, 1.697,
+];
+
+/**
+ * The two-sided Student t quantile for `df` degrees of freedom at the confidence zScore rounds to (0.99, 0.95 or
+ * 0.90); the normal z beyond 30 degrees of freedom.
+ */
+export function tScore(confidence: number, df: number): number {
+  const table = confidence >= 0.99 ? T99 : confidence >= 0.95 ? T95 : T90;
+  return df >= 1 && df <= 30 ? table[Math.floor(df) - 1]! : zScore(confidence);
+}
+
+/**
+ * Mean and Student t interval of independent replications (or batch means of one long run, for correlated series
+ * such as a chain's blocks): mean ± t(n−1)·s/√n. With fewer than 2 values the interval is the value itself.
  */
 export function meanInterval(values: readonly number[], confidence = 0.95): Estimate {
   const n = values.length;
@@ -109,8 +187,7 @@ export function meanInterval(values: readonly number[], confidence = 0.95): Esti
   const mean = values.reduce((s, v) => s + v, 0) / n;
   if (n < 2) return { value: mean, lo: mean, hi: mean };
   const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1);
-  // Student t would be wider for few batches; 10+ batches keep the normal approximation close.
-  const half = zScore(confidence) * Math.sqrt(variance / n) * (n < 10 ? 1.15 : 1);
+  const half = tScore(confidence, n - 1) * Math.sqrt(variance / n);
   return { value: mean, lo: mean - half, hi: mean + half };
 }
 

@@ -76,6 +76,7 @@ export function parseScenario(value: unknown): Scenario {
       num(value, 'blocks', { ...blocks, required: true });
       num(value, 'linkLatencyMs', { min: 0 });
       num(value, 'bandwidthBitsPerSec', { min: 1 });
+      num(value, 'replications', { min: 1, max: 1000, int: true });
       if (value['delayKind'] !== undefined && value['delayKind'] !== 'link' && value['delayKind'] !== 'announce') {
         throw new SimError('bad-scenario', '"delayKind" must be link or announce');
       }

@@ -75,6 +75,29 @@ describe('SimNetwork', () => {
     assert.equal(net.stats.bytes, 1_000_000);
   });
 
+  it('serializes transfers on a directed link: two big blocks on one slow link arrive one transfer time apart', async () => {
+    // 1 MB at 8 Mbit/s = 1,000 ms on the wire; latency 100 ms.
+    const { q, net } = make({ bandwidthBitsPerSec: 8_000_000 });
+    for (let i = 0; i < 3; i++) net.addNode();
+    const arrivals: string[] = [];
+    const log = (what: string) => () => void arrivals.push(`${what}@${q.nowMs}`);
+    net.send(0, 1, 1_000_000, log('first 0>1'));
+    net.send(0, 1, 1_000_000, log('second 0>1'));
+    // Other directed links have their own queues: the reverse direction and another peer are not held up.
+    net.send(1, 0, 1_000_000, log('1>0'));
+    net.send(0, 2, 1_000_000, log('0>2'));
+    await q.runUntil(500);
+    // A transfer sent while the link is busy waits for it; one sent after the link went idle starts at once.
+    net.send(0, 1, 500_000, log('third 0>1'));
+    await q.runUntil(Infinity);
+    assert.deepEqual(arrivals, ['first 0>1@1100', '1>0@1100', '0>2@1100', 'second 0>1@2100', 'third 0>1@2600']);
+    q.schedule(10_000, () => {
+      net.send(0, 1, 500_000, log('idle 0>1'));
+    });
+    await q.runUntil(Infinity);
+    assert.equal(arrivals.at(-1), 'idle 0>1@13200');
+  });
+
   it('builds a ring and a mesh', () => {
     const ring = make({ topology: { kind: 'ring' } }).net;
     for (let i = 0; i < 5; i++) ring.addNode();

@@ -15,6 +15,8 @@ import { Simulation } from './simulation.js';
 import { SimError } from './simError.js';
 import { runStale } from './experiments.js';
 import { writeResults } from './scenario.js';
+import { hashKey } from '../primitives/hashKey.js';
+import { computeBlockHash } from '../primitives/blockHeader.js';
 
 /**
  * regtest with ASERT (as src/chain/reorg.test.ts): blocks found fast get harder bits (more work each), blocks far
@@ -119,5 +121,27 @@ describe('sim: determinism', () => {
     assert.ok(!a[0]!.equals(c[0]!), 'another seed gives other results');
     const json = JSON.parse(a[0]!.toString()) as { rows: { blocks: number; stale: number }[] };
     assert.equal(json.rows[0]!.blocks, 120);
+  });
+});
+
+describe('sim: modelled block size and per-link bandwidth', () => {
+  it('a block counts blockWireBytes on the wire, each link at its own bandwidth, and every arrival is recorded', async (t) => {
+    const sim = new Simulation({
+      seed: 'wire',
+      network: { latency: { kind: 'fixed', ms: 100 }, topology: { kind: 'mesh' } },
+      blockWireBytes: 1_000_000,
+      recordArrivals: true,
+    });
+    t.after(() => sim.close());
+    const [a] = [await sim.addUser({ name: 'a', hashShare: 1 }), await sim.addUser({ name: 'b', hashShare: 1 }), await sim.addUser({ name: 'c', hashShare: 1 })];
+    sim.network.setLinkBandwidth(0, 1, 8_000_000); // 1 MB → 1,000 ms
+    sim.network.setLinkBandwidth(0, 2, 4_000_000); // 1 MB → 2,000 ms
+    sim.network.setLinkBandwidth(1, 2, 4_000_000); // b's relay to c would come at 1,100 + 2,000 + 100: a's copy is first
+    await sim.runToEnd();
+    const found = sim.queue.nowMs;
+    const block = await sim.mineBlock(a!);
+    await sim.runToEnd();
+    const arrivals = sim.arrivalMs.get(hashKey(computeBlockHash(block.header)))!;
+    assert.deepEqual([...arrivals.entries()].map(([u, ms]) => [u, ms - found]), [[0, 0], [1, 1_100], [2, 2_100]]);
   });
 });

@@ -48,6 +48,13 @@ export interface SimulationOptions {
    * bitcoin_miningsim's --latency); default 0.
    */
   readonly announceDelayMs?: number;
+  /**
+   * Size a block message counts on the wire for its transfer time, bytes (a modelled block size, as SimBlock's
+   * BLOCK_SIZE); default the real encoding's length. The payload delivered is always the real encoding.
+   */
+  readonly blockWireBytes?: number;
+  /** Record when each user first receives each block (see `arrivalMs`); default false. */
+  readonly recordArrivals?: boolean;
   readonly logger?: Logger;
 }
 
@@ -74,6 +81,11 @@ export class Simulation {
   readonly finder = new Map<HashKey<BlockHash>, number>();
   /** Virtual ms at which each block was found. */
   readonly foundAtMs = new Map<HashKey<BlockHash>, number>();
+  /**
+   * With `recordArrivals`: per block, the virtual ms at which each user (by index) first had it — the finder at
+   * discovery, the others when its data arrived (relay or getblocks reply).
+   */
+  readonly arrivalMs = new Map<HashKey<BlockHash>, Map<number, number>>();
   private readonly rng: SimRng;
   private readonly miningRng: SimRng;
   private readonly selfish = new Map<number, SelfishMiner>();
@@ -189,6 +201,7 @@ export class Simulation {
     const hash = computeBlockHash(block.header);
     this.finder.set(hashKey(hash), user.index);
     this.foundAtMs.set(hashKey(hash), this.queue.nowMs);
+    this.recordArrival(hash, user.index);
     this.stats.mined++;
     this.stats.minedBy[user.index]!++;
     const result = await user.processBlock(block);
@@ -198,14 +211,23 @@ export class Simulation {
     else this.broadcast(user, block, undefined, this.options.announceDelayMs ?? 0);
   }
 
-  /** Sends a block to every peer of `from` (the real encoding; delay from its size). */
+  private recordArrival(hash: BlockHash, userIndex: number): void {
+    if (this.options.recordArrivals !== true) return;
+    const key = hashKey(hash);
+    let m = this.arrivalMs.get(key);
+    if (m === undefined) this.arrivalMs.set(key, (m = new Map()));
+    if (!m.has(userIndex)) m.set(userIndex, this.queue.nowMs);
+  }
+
+  /** Sends a block to every peer of `from` (the real encoding; delay from its size or blockWireBytes). */
   broadcast(from: SimUser, block: Block, except?: number, delayMs = 0): void {
     const raw = encodeBlock(block);
+    const wire = this.options.blockWireBytes ?? raw.length;
     const extra = this.publishDelayMs.get(from.index);
     for (const p of this.network.peers(from.index)) {
       if (p === except) continue;
       const d = delayMs + (extra ? extra(p) : 0);
-      this.network.send(from.index, p, raw.length, () => this.receiveBlock(this.users[p]!, raw, from.index), d);
+      this.network.send(from.index, p, wire, () => this.receiveBlock(this.users[p]!, raw, from.index), d);
     }
   }
 
@@ -245,12 +267,13 @@ export class Simulation {
     const block = from.chain.getBlock(from.chain.tip.hash);
     if (block === undefined) return;
     const raw = encodeBlock(block);
-    this.network.send(from.index, to, raw.length, () => this.receiveBlock(this.users[to]!, raw, from.index));
+    this.network.send(from.index, to, this.options.blockWireBytes ?? raw.length, () => this.receiveBlock(this.users[to]!, raw, from.index));
   }
 
   private async receiveBlock(user: SimUser, raw: Uint8Array, fromIndex: number, relay = true): Promise<void> {
     const block = decodeBlock(raw);
     const hash = computeBlockHash(block.header);
+    this.recordArrival(hash, user.index);
     // Already have its data (or hold it as an orphan): nothing to do, as a node ignores an inv it has.
     if (user.chain.getBlock(hash) !== undefined || user.chain.hasOrphan(hash)) return;
     const result = await user.processBlock(block, raw);
@@ -294,7 +317,7 @@ export class Simulation {
         if (block === undefined) break;
         const raw = encodeBlock(block);
         blocks.push(raw);
-        bytes += raw.length;
+        bytes += this.options.blockWireBytes ?? raw.length;
       }
       if (blocks.length === 0) return;
       this.network.send(fromIndex, user.index, bytes, async () => {

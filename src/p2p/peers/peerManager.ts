@@ -379,6 +379,13 @@ export class PeerManager {
       return;
     }
     const id = peerId.toString();
+    // A new connection whose peer still has an entry: the old connection closed but its peer:disconnect has not been
+    // handled yet (a quick redial can win that race). The old entry is replaced here, so its loss is counted here.
+    const previous = this.peersById.get(id);
+    if (previous !== undefined) {
+      this.peersById.delete(id);
+      this.notePeerGone(previous);
+    }
     const connection = node.getConnections(peerId)[0];
     const peer: PeerState = {
       peerId,
@@ -430,11 +437,24 @@ export class PeerManager {
 
   private onPeerDisconnect(peerId: PeerId): void {
     const id = peerId.toString();
+    // Late: a newer connection to this peer is already open (onPeerConnect replaced the entry and counted the old
+    // one's loss). Deleting the entry now would leave that open connection without one: never handshaken, never
+    // counted, and never redialed, since it is open.
+    if ((this.libp2p?.getConnections(peerId).length ?? 0) > 0) return;
     const peer = this.peersById.get(id);
     this.peersById.delete(id);
+    if (peer !== undefined) this.notePeerGone(peer);
+  }
+
+  /**
+   * Bookkeeping of a peer whose connection is gone: its score and the sync's use of it are dropped; a handshaken peer
+   * is logged, and when it was the last one the node records that it has no peers (the status line says so).
+   */
+  private notePeerGone(peer: PeerState): void {
+    const id = peer.id;
     this.book.forgetScore(id);
     this.deps.onPeerGone(id);
-    if (peer?.status === undefined) return;
+    if (peer.status === undefined) return;
     this.deps.logger.info({ peer: id, addr: peer.addr }, 'peer disconnected');
     if (this.handshaken().length === 0 && !this.stopped && this.networkActive) {
       this.noPeersSinceSec = this.deps.nowSec();

@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { addressToScriptPubKey, scriptPubKeyToAddress } from '../src/crypto/address.js';
 import { entropyToMnemonic } from '../src/crypto/hd.js';
@@ -31,6 +30,7 @@ import { HdAccount, mnemonicToWalletSeed } from '../src/wallet/hdAccount.js';
 import { startWalletService, type WalletService } from '../src/walletService/walletService.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
 import { sidewaysOverflow } from './fixtures/sidewaysOverflow.js';
+import { openPage, seriousViolations } from './fixtures/browserPage.js';
 
 const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(process.env['CAIRN_WEB_TEST_OUT'] ?? join('tmp', 'web-test'));
@@ -59,26 +59,6 @@ async function startCairnWeb(t: TestContext, args: string[]): Promise<{ url: str
     return /cairn web on regtest: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
   }, 30_000);
   return { url, child };
-}
-
-/** A page that records console errors and page errors (asserted empty at the end). */
-async function openPage(browser: Browser, errors: string[], options: { width: number; height: number; dark?: boolean }): Promise<Page> {
-  // A context per page (axe-core/playwright needs one made with newContext).
-  const context = await browser.newContext({ viewport: { width: options.width, height: options.height }, colorScheme: options.dark === true ? 'dark' : 'light' });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-/** Serious or critical axe-core violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).analyze();
-  return r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Waits until the element with `testId` has text matching `pattern`; returns the text. */

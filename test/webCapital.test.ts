@@ -13,11 +13,9 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { COIN } from '../src/consensus/amount.js';
@@ -30,6 +28,7 @@ import { waitFor } from '../src/testing/waitFor.js';
 import { startWalletService, type WalletService } from '../src/walletService/walletService.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
 import { sidewaysOverflow } from './fixtures/sidewaysOverflow.js';
+import { startChild, openPage, seriousViolations } from './fixtures/browserPage.js';
 
 const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(process.env['CAIRN_WEB_TEST_OUT'] ?? join('tmp', 'web-test'));
@@ -37,43 +36,6 @@ const STEP_MS = 20_000;
 const CONFS = 2;
 const MINER = makeTestKey('web-capital/miner', 'p2wpkh');
 const PAYEE = makeTestKey('web-capital/payee', 'p2wpkh');
-
-/** Spawns a CLI child, collects its output, kills it at the end; resolves with `ready(output)` once defined. */
-async function startChild<T>(t: TestContext, what: string, argv: string[], ready: (out: string) => T | undefined): Promise<{ child: ChildProcess; value: T }> {
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const value = await waitFor(`${what} to start`, () => {
-    if (child.exitCode !== null) throw new Error(`${what} exited: ${out}`);
-    return ready(out);
-  }, 30_000);
-  return { child, value };
-}
-
-async function openPage(browser: Browser, errors: string[], options: { width: number; height: number; dark?: boolean }): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: options.width, height: options.height }, colorScheme: options.dark === true ? 'dark' : 'light' });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const r = await new AxeBuilder({ page }).analyze();
-  return r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** Waits for an element with `testId` whose text matches `pattern`; returns its text. */
 async function waitText(page: Page, testId: string, pattern: RegExp, timeoutMs = STEP_MS): Promise<string> {

@@ -17,6 +17,7 @@ import { ExchangeService } from '../exchangeService.js';
 import { AccountStore } from './accountStore.js';
 import { startGateway, type Gateway } from './gatewayServer.js';
 import { checkSignedRequest, splitSignature } from './requestAuth.js';
+import { RequestParams } from './requestParams.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-gateway-unit-'));
 let service: ExchangeService;
@@ -243,4 +244,17 @@ test("exchangeInfo's rateLimits are the limiters' budgets: the limiters refuse e
     await gw.close();
     await svc.close();
   }
+});
+
+test('request parameters read as URLSearchParams reads them, on the fast path (nothing to decode) and the other', () => {
+  const texts = ['symbol=CRNUSD&side=BUY&timestamp=1', 'a', 'a=', '=x', '&&a=1&', 'a=b=c&d', 'q=%41%2', 'name=a+b&x=%E2%82%AC', 'a=1&&b=&c'];
+  for (const text of texts) {
+    const p = new RequestParams([text]);
+    const expected = [...new URLSearchParams(text)];
+    for (const [k, v] of expected) assert.equal(p.peek(k), v, `${text}: ${k}`);
+    // Nothing more: every parameter read, done() passes; a parameter URLSearchParams does not see is not there.
+    for (const [k] of expected) p.ignore(k);
+    p.done();
+  }
+  assert.throws(() => new RequestParams(['a=1&a=2']), /Duplicate values for parameter 'a'/);
 });

@@ -308,7 +308,7 @@ export async function runExchangeBench(seconds: number): Promise<Record<string, 
       const w = await svc.history!.counts();
       console.log(`whole service (log + snapshots + market data; SQLite history written by its worker thread from the log), ${WINDOW} in flight: ${formatRate(rate, 'commands')} wall over ${r.done.toLocaleString('en-US')} commands; ` +
         `ack latency p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms; history caught up ${lagMs.toFixed(0)} ms after the last ack ` +
-        `(${w.ledger.toLocaleString('en-US')} ledger rows, ${w.orders.toLocaleString('en-US')} orders, ${w.trades.toLocaleString('en-US')} trades in all); load ${loadavg()[0]!.toFixed(2)}`);
+        `(${w.ledger.toLocaleString('en-US')} ledger entries (balance changes), ${w.orders.toLocaleString('en-US')} orders, ${w.trades.toLocaleString('en-US')} trades in all); load ${loadavg()[0]!.toFixed(2)}`);
       results.service = { name: 'exchange service (durable, history, market data)', ops: r.done, seconds: r.wallSec, opsPerSec: rate };
       await svc.close();
     }

@@ -2,7 +2,7 @@
  * `npm run bench`: prints cairn's performance figures and same-run ratios. Never part of `npm test`.
  * Options: --seconds S (per measurement, default 2), --json (also print one JSON object with every figure),
  * --only a,b (run only these: crypto, hashKey, scriptVerifier, blockConnect, miner, restTx, p2p, matching, exchange,
- * exchangeGateway, bridge, web, webTrade, elect, sim, simblock, crash, exchangeCrash).
+ * exchangeGateway, exchangeHistory, bridge, web, webTrade, elect, sim, simblock, crash, exchangeCrash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
  * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
  */
@@ -19,6 +19,7 @@ import { DEFAULT_CRASH_CYCLES, runCrashSafetyBench } from './crashSafety.bench.j
 import { runMatchingBench } from './matching.bench.js';
 import { DEFAULT_EXCHANGE_CRASH_CYCLES, runExchangeBench, runExchangeCrashBench } from './exchange.bench.js';
 import { runExchangeGatewayBench } from './exchangeGateway.bench.js';
+import { runExchangeHistoryBench } from './exchangeHistory.bench.js';
 import { runWebBench } from './web.bench.js';
 import { runWebTradeBench } from './webTrade.bench.js';
 import { runElectBench } from './elect.bench.js';
@@ -57,6 +58,8 @@ const results = {
   ...(want('exchange') ? { exchange: await runExchangeBench(seconds) } : {}),
   // The exchange bench ends with the gateway case; --only exchangeGateway runs that case alone.
   ...(only?.has('exchangeGateway') === true && !only.has('exchange') ? { exchangeGateway: await runExchangeGatewayBench(seconds) } : {}),
+  // The history worker's share of the gateway bench, alone: only when named.
+  ...(only?.has('exchangeHistory') === true ? { exchangeHistory: await runExchangeHistoryBench() } : {}),
   ...(want('web') ? { web: await runWebBench() } : {}),
   ...(want('webTrade') ? { webTrade: await runWebTradeBench() } : {}),
   ...(want('elect') ? { elect: await runElectBench(seconds) } : {}),

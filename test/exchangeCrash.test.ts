@@ -332,10 +332,12 @@ test(`exchange crash safety: SIGKILL ${CYCLES} times under concurrent order flow
     try {
       const lastSeq = Number((db.prepare("SELECT value FROM exchange_history_meta WHERE key = 'last_seq'").get() as { value: string }).value);
       const n = (t: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
-      const tables = ['exchange_orders ORDER BY order_id', 'exchange_trades ORDER BY symbol, trade_id', 'exchange_ledger ORDER BY seq, idx', 'exchange_klines ORDER BY symbol, interval, open_time_ms']
+      // The ledger holds one row per user per command, with that user's balance changes in `entries` (a JSON array).
+      const changes = (): number => (db.prepare('SELECT COALESCE(SUM(json_array_length(entries)), 0) AS n FROM exchange_ledger_groups').get() as { n: number }).n;
+      const tables = ['exchange_orders ORDER BY order_id', 'exchange_trades ORDER BY symbol, trade_id', 'exchange_ledger_groups ORDER BY user_id, seq', 'exchange_klines ORDER BY symbol, interval, open_time_ms']
         .map((t) => JSON.stringify(db.prepare(`SELECT * FROM ${t}`).all()))
         .join('\n');
-      return { lastSeq, counts: { trades: n('exchange_trades'), ledger: n('exchange_ledger'), orders: n('exchange_orders') }, tables };
+      return { lastSeq, counts: { trades: n('exchange_trades'), ledger: changes(), orders: n('exchange_orders') }, tables };
     } finally {
       db.close();
     }

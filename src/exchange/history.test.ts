@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { silentLogger } from '../logging/logger.js';
 import { SqliteCommandLog } from './commandLog.js';
@@ -16,8 +17,8 @@ import { ExchangeEngine } from './engine.js';
 import type { CommandOutcome, OrderState } from './engineEvent.js';
 import { defaultExchangeConfig } from './exchangeConfig.js';
 import { ExchangeService } from './exchangeService.js';
-import { openHistoryDb, type HistoryDb } from './historyDb.js';
-import { HistoryQueries } from './historyQueries.js';
+import { HISTORY_MIGRATION_TABLE, openHistoryDb, type HistoryDb } from './historyDb.js';
+import { HistoryQueries, type LedgerEntry } from './historyQueries.js';
 import { HistoryFollower } from './historyFollower.js';
 import { HistoryWriter } from './historyWriter.js';
 import { MarketData } from './marketData.js';
@@ -71,6 +72,22 @@ function finalOrders(outcomes: readonly CommandOutcome[]): Map<number, OrderStat
   return m;
 }
 
+/** Every balance change of the outcomes as the ledger shows it, in (seq, idx) order. */
+function expectedLedger(outcomes: readonly CommandOutcome[]): LedgerEntry[] {
+  const out: LedgerEntry[] = [];
+  for (const o of outcomes) {
+    let idx = 0;
+    for (const e of o.events) {
+      if (e.type !== 'balance') continue;
+      out.push({
+        seq: o.seq, idx: idx++, userId: e.userId, asset: e.asset, deltaFree: e.deltaFree, deltaLocked: e.deltaLocked, free: e.free, locked: e.locked,
+        reason: e.reason, symbol: e.symbol, orderId: e.orderId, tradeId: e.tradeId, externalId: e.externalId, timeMs: o.timeMs,
+      });
+    }
+  }
+  return out;
+}
+
 async function checkHistory(db: HistoryDb, h: EngineHarness): Promise<void> {
   const q = new HistoryQueries(db);
   const outcomes = h.outcomes;
@@ -115,6 +132,22 @@ async function checkHistory(db: HistoryDb, h: EngineHarness): Promise<void> {
     }
     const ledger = await q.ledger(u, { fromSeq: 1, limit: 1000 });
     assert.deepEqual(ledger.map((l) => [l.deltaFree, l.deltaLocked, l.reason]), balanceEvents.filter((b) => b.type === 'balance' && b.userId === u).slice(0, 1000).map((b) => (b.type === 'balance' ? [b.deltaFree, b.deltaLocked, b.reason] : [])));
+    // Every field, in (seq, idx) order, and pages that end inside a command's changes or skip other assets' changes.
+    const mineLedger = expectedLedger(outcomes).filter((l) => l.userId === u);
+    assert.deepEqual(await q.ledger(u, { fromSeq: 1, limit: 1000 }), mineLedger.slice(0, 1000));
+    const midSeq = mineLedger[Math.floor(mineLedger.length / 2)]!.seq;
+    for (const limit of [1, 2, 7]) {
+      assert.deepEqual(await q.ledger(u, { fromSeq: midSeq, limit }), mineLedger.filter((l) => l.seq >= midSeq).slice(0, limit), `fromSeq, limit ${limit}`);
+      assert.deepEqual(await q.ledger(u, { limit }), mineLedger.slice(-limit), `most recent, limit ${limit}`);
+      for (const asset of ['CRN', 'USD']) {
+        const ofAsset = mineLedger.filter((l) => l.asset === asset);
+        assert.deepEqual(await q.ledger(u, { asset, limit }), ofAsset.slice(-limit), `most recent ${asset}, limit ${limit}`);
+        assert.deepEqual(await q.ledger(u, { asset, fromSeq: midSeq, limit }), ofAsset.filter((l) => l.seq >= midSeq).slice(0, limit), `${asset} from seq, limit ${limit}`);
+      }
+      const endTime = mineLedger[Math.floor(mineLedger.length / 3)]!.timeMs;
+      assert.deepEqual(await q.ledger(u, { endTime, limit }), mineLedger.filter((l) => l.timeMs <= endTime).slice(-limit), `before endTime, limit ${limit}`);
+      assert.deepEqual(await q.ledger(u, { startTime: endTime, limit }), mineLedger.filter((l) => l.timeMs >= endTime).slice(0, limit), `from startTime, limit ${limit}`);
+    }
   }
   // Candles equal the ones market data computes from the same outcomes.
   const md = new MarketData(new ExchangeEngine());
@@ -234,4 +267,69 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) test(`the service (histor
   svc = await open();
   assert.equal(svc.markets().find((m) => m.symbol === 'CRNUSDT')?.status, 'HALT');
   await svc.close();
+});
+
+/** Turns a migrated history back into one from before migration 0002: the ledger one row per change (exchange_ledger, 0001's schema). */
+async function downgradeLedger(db: HistoryDb, rows: readonly LedgerEntry[]): Promise<void> {
+  const k = db.db as unknown as Kysely<{ exchange_ledger: Record<string, unknown> }>;
+  await sql.raw('DROP TABLE exchange_ledger_groups').execute(k);
+  await sql
+    .raw(
+      'CREATE TABLE exchange_ledger (seq bigint NOT NULL, idx integer NOT NULL, user_id bigint NOT NULL, asset text NOT NULL, delta_free text NOT NULL, delta_locked text NOT NULL, ' +
+        'free text NOT NULL, locked text NOT NULL, reason text NOT NULL, symbol text NOT NULL, order_id bigint NOT NULL, trade_id bigint NOT NULL, external_id text NOT NULL, ' +
+        'time_ms bigint NOT NULL, CONSTRAINT exchange_ledger_pk PRIMARY KEY (seq, idx))',
+    )
+    .execute(k);
+  await sql.raw('CREATE INDEX exchange_ledger_user ON exchange_ledger (user_id, seq)').execute(k);
+  for (let i = 0; i < rows.length; i += 500) {
+    await k
+      .insertInto('exchange_ledger')
+      .values(rows.slice(i, i + 500).map((l) => ({
+        seq: l.seq, idx: l.idx, user_id: l.userId, asset: l.asset, delta_free: l.deltaFree.toString(), delta_locked: l.deltaLocked.toString(), free: l.free.toString(),
+        locked: l.locked.toString(), reason: l.reason, symbol: l.symbol, order_id: l.orderId, trade_id: l.tradeId, external_id: l.externalId, time_ms: l.timeMs,
+      })))
+      .execute();
+  }
+  await sql.raw(`DELETE FROM ${HISTORY_MIGRATION_TABLE} WHERE name = '0002_ledger_groups'`).execute(k);
+}
+
+async function migrateAndCheck(open: () => Promise<HistoryDb>): Promise<void> {
+  const h = tradingHarness('ledger-migration', 2_500);
+  const expected = expectedLedger(h.outcomes);
+  assert.ok(expected.length > 10_000, `more changes than one page of the migration (${expected.length})`);
+  let db = await open();
+  await downgradeLedger(db, expected);
+  await db.close();
+  db = await open();
+  try {
+    const q = new HistoryQueries(db);
+    assert.equal((await q.counts()).ledger, expected.length);
+    for (let u = 0; u <= 4; u++) {
+      const mine = expected.filter((l) => l.userId === u);
+      const got: LedgerEntry[] = [];
+      for (let fromSeq = 1; ; ) {
+        // Whole commands per page: a page that ends inside one is cut back to the command's start.
+        const page = await q.ledger(u, { fromSeq, limit: 1000 });
+        const lastSeq = page[page.length - 1]?.seq;
+        const whole = page.length < 1000 ? page : page.filter((l) => l.seq !== lastSeq);
+        got.push(...whole);
+        if (page.length < 1000) break;
+        fromSeq = lastSeq!;
+      }
+      assert.deepEqual(got, mine, `user ${u}'s ledger after the migration`);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+test('migration 0002 regroups an old ledger (one row per change) without losing or reordering a change: SQLite', async () => {
+  const sqlitePath = join(root, `h${++n}.sqlite`);
+  await migrateAndCheck(() => openHistoryDb({ sqlitePath }));
+});
+
+test('migration 0002 regroups an old ledger (one row per change) without losing or reordering a change: PostgreSQL', async () => {
+  const schema = `cairn_exchange_test_${process.pid}_${Date.now() % 1_000_000}_m`;
+  schemas.push(schema);
+  await migrateAndCheck(() => openHistoryDb({ url: PG_URL, pgSchema: schema, sqlitePath: '' }));
 });

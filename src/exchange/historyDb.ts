@@ -5,8 +5,9 @@
  * shared). Portable column types only: `bigint` for ids, ticks, lots and ms times (all below 2^53; PostgreSQL's int8
  * is parsed to a JS number), `text` for bigint amounts (exact decimal integers) and names.
  * Tables: exchange_history_meta (the last sequence number written), exchange_orders (each order's latest state),
- * exchange_trades (public trades with both sides and fees), exchange_ledger (every balance change with its reason),
- * exchange_klines (candles per market and interval).
+ * exchange_trades (public trades with both sides and fees), exchange_ledger_groups (every balance change with its
+ * reason: one row per user per command, holding that user's changes of the command in order; before migration 0002,
+ * exchange_ledger held one row per change), exchange_klines (candles per market and interval).
  * The history is derived data: rebuildable from the command log at any time; its writes need no fsync.
  */
 import type Database from 'better-sqlite3';
@@ -67,7 +68,7 @@ export interface HistoryTradesTable {
   seq: number;
 }
 
-/** Every balance change: the ledger. */
+/** Every balance change, one row each: the ledger before migration 0002 (exchange_ledger). */
 export interface HistoryLedgerTable {
   seq: number;
   /** Position among the command's balance changes. */
@@ -85,6 +86,24 @@ export interface HistoryLedgerTable {
   external_id: string;
   time_ms: number;
 }
+
+/**
+ * One user's balance changes in one command (the ledger, grouped: PERF, a command that trades changes about 6
+ * balances of 2 users, so a row per change cost 3× the rows). `entries` is a JSON array, in the command's order of
+ * changes, of LedgerGroupEntry tuples. Unique by (user_id, seq).
+ */
+export interface HistoryLedgerGroupsTable {
+  user_id: number;
+  seq: number;
+  time_ms: number;
+  entries: string;
+}
+
+/**
+ * One balance change inside `entries`: [idx (position among the command's changes), asset, deltaFree, deltaLocked,
+ * free, locked (decimal integer strings, base units), reason, symbol, orderId, tradeId, externalId].
+ */
+export type LedgerGroupEntry = [number, string, string, string, string, string, string, string, number, number, string];
 
 /** Candles. */
 export interface HistoryKlinesTable {
@@ -110,8 +129,17 @@ export interface HistoryTables {
   exchange_history_meta: HistoryMetaTable;
   exchange_orders: HistoryOrdersTable;
   exchange_trades: HistoryTradesTable;
-  exchange_ledger: HistoryLedgerTable;
+  exchange_ledger_groups: HistoryLedgerGroupsTable;
   exchange_klines: HistoryKlinesTable;
+}
+
+/** Rows of the old ledger read per query by migration 0002. */
+const MIGRATION_PAGE_ROWS = 10_000;
+
+/** The pre-0002 ledger table (one row per change), read only by migration 0002. */
+interface LegacyTables {
+  exchange_ledger: HistoryLedgerTable;
+  exchange_ledger_groups: HistoryLedgerGroupsTable;
 }
 
 /** Migration tables of the exchange history. */
@@ -176,8 +204,62 @@ const MIGRATIONS: Record<string, Migration> = {
       for (const t of ['exchange_klines', 'exchange_ledger', 'exchange_trades', 'exchange_orders', 'exchange_history_meta']) await db.schema.dropTable(t).ifExists().execute();
     },
   },
+  '0002_ledger_groups': {
+    /**
+     * The ledger as one row per user per command (HistoryLedgerGroupsTable), keyed (user_id, seq) — the key its only
+     * reader (HistoryQueries.ledger: one user, by seq) uses, so it needs no other index. The rows of the old
+     * exchange_ledger are regrouped into it (same changes, same order), then it is dropped.
+     */
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('exchange_ledger_groups')
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('time_ms', 'bigint', (c) => c.notNull())
+        .addColumn('entries', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('exchange_ledger_groups_pk', ['user_id', 'seq'] as never)
+        .execute();
+      const legacy = db as unknown as Kysely<LegacyTables>;
+      // Pages in (user_id, seq, idx) order; a group may span pages (a cancel of every open order of a user is one
+      // command with up to 100,000 changes), so the last group of a page is written only once the next page shows it
+      // complete.
+      let after = { user_id: -1, seq: -1, idx: -1 };
+      let open: { user_id: number; seq: number; time_ms: number; list: LedgerGroupEntry[] } | undefined;
+      const flush = async (groups: ReadonlyArray<{ user_id: number; seq: number; time_ms: number; list: LedgerGroupEntry[] }>): Promise<void> => {
+        const out: HistoryLedgerGroupsTable[] = groups.map((g) => ({ user_id: g.user_id, seq: g.seq, time_ms: g.time_ms, entries: JSON.stringify(g.list) }));
+        for (let i = 0; i < out.length; i += 1000) await legacy.insertInto('exchange_ledger_groups').values(out.slice(i, i + 1000)).execute();
+      };
+      for (;;) {
+        const { user_id: u, seq: q, idx: i } = after;
+        const rows = await legacy
+          .selectFrom('exchange_ledger')
+          .selectAll()
+          // A row-value comparison: a range scan of the (user_id, seq) index on both databases.
+          .where((eb) => eb(eb.refTuple('user_id', 'seq', 'idx'), '>', eb.tuple(u, q, i)))
+          .orderBy('user_id')
+          .orderBy('seq')
+          .orderBy('idx')
+          .limit(MIGRATION_PAGE_ROWS)
+          .execute();
+        if (rows.length === 0) break;
+        const done: Array<{ user_id: number; seq: number; time_ms: number; list: LedgerGroupEntry[] }> = [];
+        for (const r of rows) {
+          const entry: LedgerGroupEntry = [Number(r.idx), r.asset, r.delta_free, r.delta_locked, r.free, r.locked, r.reason, r.symbol, Number(r.order_id), Number(r.trade_id), r.external_id];
+          if (open !== undefined && open.user_id === Number(r.user_id) && open.seq === Number(r.seq)) open.list.push(entry);
+          else {
+            if (open !== undefined) done.push(open);
+            open = { user_id: Number(r.user_id), seq: Number(r.seq), time_ms: Number(r.time_ms), list: [entry] };
+          }
+        }
+        await flush(done);
+        const last = rows[rows.length - 1]!;
+        after = { user_id: Number(last.user_id), seq: Number(last.seq), idx: Number(last.idx) };
+      }
+      if (open !== undefined) await flush([open]);
+      await db.schema.dropTable('exchange_ledger').execute();
+    },
+  },
 };
-
 
 /** Where the history lives. */
 export interface HistoryDbOptions {
@@ -232,7 +314,7 @@ export function openHistoryDb(options: HistoryDbOptions): Promise<HistoryDb> {
 
 /** Drops every history table (for a rebuild from the command log); the next open recreates them. */
 export async function dropHistoryTables(h: HistoryDb): Promise<void> {
-  for (const t of ['exchange_klines', 'exchange_ledger', 'exchange_trades', 'exchange_orders', 'exchange_history_meta', HISTORY_MIGRATION_TABLE, HISTORY_MIGRATION_LOCK_TABLE]) {
+  for (const t of ['exchange_klines', 'exchange_ledger_groups', 'exchange_ledger', 'exchange_trades', 'exchange_orders', 'exchange_history_meta', HISTORY_MIGRATION_TABLE, HISTORY_MIGRATION_LOCK_TABLE]) {
     await h.db.schema.dropTable(t).ifExists().execute();
   }
 }

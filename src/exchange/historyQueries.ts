@@ -5,11 +5,12 @@
  * data is scoped to one user: another user's orders and trades are never returned.
  * @see binance-spot-api-docs rest-api.md "All orders (USER_DATA)", "Account trade list (USER_DATA)", "Old trade lookup"
  */
+import { sql } from 'kysely';
 import type { OrderStatus } from '../matching/matchEvent.js';
 import type { OrderType, Side, StpMode, TimeInForce } from '../matching/matchCommand.js';
 import type { LedgerReason, OrderState } from './engineEvent.js';
 import { ExchangeError } from './exchangeError.js';
-import type { HistoryDb, HistoryOrdersTable, HistoryTradesTable } from './historyDb.js';
+import type { HistoryDb, HistoryOrdersTable, HistoryTradesTable, LedgerGroupEntry } from './historyDb.js';
 import { rowToKline } from './historyWriter.js';
 import type { Kline, KlineInterval } from './klines.js';
 import type { MarketTrade } from './marketData.js';
@@ -188,33 +189,43 @@ export class HistoryQueries {
     return rows.reverse().map(rowToMarketTrade);
   }
 
-  /** The user's ledger: from `fromSeq` up, from `startTime`, or the most recent; optionally one asset. */
+  /**
+   * The user's ledger: from `fromSeq` up, from `startTime`, or the most recent; optionally one asset. Changes come in
+   * (seq, idx) order; `limit` counts changes (the rows hold a user's changes of one command each, so the rows are read
+   * page by page until `limit` changes of the asset are found or the rows end).
+   */
   async ledger(userId: number, q: PageQuery & { asset?: string; fromSeq?: number } = {}): Promise<LedgerEntry[]> {
     const limit = checkPage(q);
-    let s = this.h.db.selectFrom('exchange_ledger').selectAll().where('user_id', '=', userId);
-    if (q.asset !== undefined) s = s.where('asset', '=', q.asset);
-    if (q.fromSeq !== undefined) s = s.where('seq', '>=', q.fromSeq);
-    if (q.startTime !== undefined) s = s.where('time_ms', '>=', q.startTime);
-    if (q.endTime !== undefined) s = s.where('time_ms', '<=', q.endTime);
     const ascending = q.fromSeq !== undefined || q.startTime !== undefined;
-    const rows = await s.orderBy('seq', ascending ? 'asc' : 'desc').orderBy('idx', ascending ? 'asc' : 'desc').limit(limit).execute();
-    if (!ascending) rows.reverse();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      idx: Number(r.idx),
-      userId: Number(r.user_id),
-      asset: r.asset,
-      deltaFree: BigInt(r.delta_free),
-      deltaLocked: BigInt(r.delta_locked),
-      free: BigInt(r.free),
-      locked: BigInt(r.locked),
-      reason: r.reason as LedgerReason,
-      symbol: r.symbol,
-      orderId: Number(r.order_id),
-      tradeId: Number(r.trade_id),
-      externalId: r.external_id,
-      timeMs: Number(r.time_ms),
-    }));
+    const out: LedgerEntry[] = [];
+    let cursor: number | undefined;
+    for (;;) {
+      let s = this.h.db.selectFrom('exchange_ledger_groups').selectAll().where('user_id', '=', userId);
+      if (q.fromSeq !== undefined) s = s.where('seq', '>=', q.fromSeq);
+      if (q.startTime !== undefined) s = s.where('time_ms', '>=', q.startTime);
+      if (q.endTime !== undefined) s = s.where('time_ms', '<=', q.endTime);
+      if (cursor !== undefined) s = s.where('seq', ascending ? '>' : '<', cursor);
+      const rows = await s.orderBy('seq', ascending ? 'asc' : 'desc').limit(limit).execute();
+      for (const r of rows) {
+        const seq = Number(r.seq);
+        const timeMs = Number(r.time_ms);
+        const entries = JSON.parse(r.entries) as LedgerGroupEntry[];
+        if (!ascending) entries.reverse();
+        for (const [idx, asset, deltaFree, deltaLocked, free, locked, reason, symbol, orderId, tradeId, externalId] of entries) {
+          if (q.asset !== undefined && asset !== q.asset) continue;
+          out.push({
+            seq, idx, userId, asset, deltaFree: BigInt(deltaFree), deltaLocked: BigInt(deltaLocked), free: BigInt(free), locked: BigInt(locked),
+            reason: reason as LedgerReason, symbol, orderId, tradeId, externalId, timeMs,
+          });
+        }
+        if (out.length >= limit) break;
+      }
+      if (out.length >= limit || rows.length < limit) break;
+      cursor = Number(rows[rows.length - 1]!.seq);
+    }
+    out.length = Math.min(out.length, limit);
+    if (!ascending) out.reverse();
+    return out;
   }
 
   /** Candles of a market (Binance klines): from `startTime`, or the most recent (before `endTime`). */
@@ -231,8 +242,11 @@ export class HistoryQueries {
 
   /** How many rows each table holds (checks and benches). */
   async counts(): Promise<{ orders: number; trades: number; ledger: number; klines: number }> {
-    const count = async (t: 'exchange_orders' | 'exchange_trades' | 'exchange_ledger' | 'exchange_klines'): Promise<number> =>
+    const count = async (t: 'exchange_orders' | 'exchange_trades' | 'exchange_klines'): Promise<number> =>
       Number((await this.h.db.selectFrom(t).select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-    return { orders: await count('exchange_orders'), trades: await count('exchange_trades'), ledger: await count('exchange_ledger'), klines: await count('exchange_klines') };
+    // The ledger counts balance changes (entries), not rows.
+    const entries = this.h.kind === 'sqlite' ? sql<number>`coalesce(sum(json_array_length(entries)), 0)` : sql<number>`coalesce(sum(json_array_length(entries::json)), 0)`;
+    const ledger = Number((await this.h.db.selectFrom('exchange_ledger_groups').select(entries.as('n')).executeTakeFirstOrThrow()).n);
+    return { orders: await count('exchange_orders'), trades: await count('exchange_trades'), ledger, klines: await count('exchange_klines') };
   }
 }

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { CommandOutcome } from './engineEvent.js';
-import type { HistoryDb, HistoryKlinesTable, HistoryLedgerTable, HistoryOrdersTable, HistoryTradesTable } from './historyDb.js';
+import type { HistoryDb, HistoryKlinesTable, HistoryLedgerGroupsTable, HistoryOrdersTable, HistoryTradesTable, LedgerGroupEntry } from './historyDb.js';
 import { ExchangeError } from './exchangeError.js';
 import { addTradeToKline, isKlineInterval, KLINE_INTERVALS, type Kline } from './klines.js';
 
@@ -18,14 +18,14 @@ const INSERT_CHUNK = 1000;
 /** The rows of one write. */
 interface HistoryRows {
   readonly trades: readonly HistoryTradesTable[];
-  readonly ledger: readonly HistoryLedgerTable[];
+  readonly ledger: readonly HistoryLedgerGroupsTable[];
   readonly orders: readonly HistoryOrdersTable[];
   readonly klines: readonly HistoryKlinesTable[];
   readonly lastSeq: number;
 }
 
 const TRADE_COLS = ['symbol', 'trade_id', 'price_ticks', 'quantity_lots', 'quote', 'buyer_order_id', 'seller_order_id', 'buyer_user_id', 'seller_user_id', 'is_buyer_maker', 'buyer_fee', 'buyer_fee_asset', 'seller_fee', 'seller_fee_asset', 'time_ms', 'seq'] as const;
-const LEDGER_COLS = ['seq', 'idx', 'user_id', 'asset', 'delta_free', 'delta_locked', 'free', 'locked', 'reason', 'symbol', 'order_id', 'trade_id', 'external_id', 'time_ms'] as const;
+const LEDGER_COLS = ['user_id', 'seq', 'time_ms', 'entries'] as const;
 const ORDER_COLS = ['order_id', 'symbol', 'user_id', 'client_order_id', 'side', 'order_type', 'time_in_force', 'price_ticks', 'quantity_lots', 'quote_order_qty', 'stop_price_ticks', 'stp_mode', 'executed_lots', 'cum_quote', 'status', 'time_ms', 'update_time_ms', 'working_time_ms', 'seq'] as const;
 const ORDER_UPDATE_COLS = ['quantity_lots', 'executed_lots', 'cum_quote', 'status', 'update_time_ms', 'working_time_ms', 'seq'] as const;
 const KLINE_COLS = ['symbol', 'interval', 'open_time_ms', 'close_time_ms', 'open_ticks', 'high_ticks', 'low_ticks', 'close_ticks', 'volume_lots', 'quote_volume', 'trades', 'taker_buy_volume_lots', 'taker_buy_quote_volume', 'first_trade_id', 'last_trade_id'] as const;
@@ -43,13 +43,13 @@ class SqliteRowWriter {
 
   constructor(db: Database.Database) {
     const trade = db.prepare(`INSERT INTO exchange_trades (${TRADE_COLS.join(', ')}) VALUES (${placeholders(TRADE_COLS.length)}) ON CONFLICT DO NOTHING`);
-    const ledger = db.prepare(`INSERT INTO exchange_ledger (${LEDGER_COLS.join(', ')}) VALUES (${placeholders(LEDGER_COLS.length)}) ON CONFLICT DO NOTHING`);
+    const ledger = db.prepare(`INSERT INTO exchange_ledger_groups (${LEDGER_COLS.join(', ')}) VALUES (${placeholders(LEDGER_COLS.length)}) ON CONFLICT DO NOTHING`);
     const order = db.prepare(`INSERT INTO exchange_orders (${ORDER_COLS.join(', ')}) VALUES (${placeholders(ORDER_COLS.length)}) ON CONFLICT (order_id) DO UPDATE SET ${updates(ORDER_UPDATE_COLS)}`);
     const kline = db.prepare(`INSERT INTO exchange_klines (${KLINE_COLS.join(', ')}) VALUES (${placeholders(KLINE_COLS.length)}) ON CONFLICT (symbol, interval, open_time_ms) DO UPDATE SET ${updates(KLINE_UPDATE_COLS)}`);
     const meta = db.prepare(`INSERT INTO exchange_history_meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     this.write = db.transaction((rows: HistoryRows) => {
       for (const r of rows.trades) trade.run(TRADE_COLS.map((c) => r[c]));
-      for (const r of rows.ledger) ledger.run(LEDGER_COLS.map((c) => r[c]));
+      for (const r of rows.ledger) ledger.run(r.user_id, r.seq, r.time_ms, r.entries);
       for (const r of rows.orders) order.run(ORDER_COLS.map((c) => r[c]));
       for (const r of rows.klines) kline.run(KLINE_COLS.map((c) => r[c]));
       meta.run(String(rows.lastSeq));
@@ -110,8 +110,8 @@ export class HistoryWriter {
   /** The current candle per `<symbol> <interval>`, as written. */
   private readonly klines = new Map<string, Kline>();
   private readonly sqliteWriter: SqliteRowWriter | undefined;
-  /** Rows written since open, for benches and tests. */
-  readonly written = { batches: 0, orders: 0, trades: 0, ledger: 0, klines: 0 };
+  /** Rows written since open, for benches and tests (`ledger`: balance changes; `ledgerRows`: their rows, one per user per command). */
+  readonly written = { batches: 0, orders: 0, trades: 0, ledger: 0, ledgerRows: 0, klines: 0 };
 
   private constructor(
     private readonly h: HistoryDb,
@@ -159,7 +159,10 @@ export class HistoryWriter {
   private async writeContiguous(outcomes: readonly CommandOutcome[]): Promise<void> {
     const orders = new Map<number, HistoryOrdersTable>();
     const trades: HistoryTradesTable[] = [];
-    const ledger: HistoryLedgerTable[] = [];
+    const ledger: HistoryLedgerGroupsTable[] = [];
+    let changes = 0;
+    /** The command's balance changes per user, in order (one ledger row per user per command). */
+    const byUser = new Map<number, LedgerGroupEntry[]>();
     /**
      * The batch's current candle per symbol, one slot per interval (KLINE_INTERVALS order, undefined = none yet), and
      * the candles it closed (a later trade opened the next one): those and the current ones are the rows to write.
@@ -169,6 +172,7 @@ export class HistoryWriter {
     const closed: Kline[] = [];
     for (const o of outcomes) {
       let idx = 0;
+      byUser.clear();
       for (const e of o.events) {
         switch (e.type) {
           case 'order': {
@@ -227,27 +231,20 @@ export class HistoryWriter {
             }
             break;
           }
-          case 'balance':
-            ledger.push({
-              seq: o.seq,
-              idx: idx++,
-              user_id: e.userId,
-              asset: e.asset,
-              delta_free: e.deltaFree.toString(),
-              delta_locked: e.deltaLocked.toString(),
-              free: e.free.toString(),
-              locked: e.locked.toString(),
-              reason: e.reason,
-              symbol: e.symbol,
-              order_id: e.orderId,
-              trade_id: e.tradeId,
-              external_id: e.externalId,
-              time_ms: o.timeMs,
-            });
+          case 'balance': {
+            const entry: LedgerGroupEntry = [
+              idx++, e.asset, e.deltaFree.toString(), e.deltaLocked.toString(), e.free.toString(), e.locked.toString(), e.reason, e.symbol, e.orderId, e.tradeId, e.externalId,
+            ];
+            const list = byUser.get(e.userId);
+            if (list === undefined) byUser.set(e.userId, [entry]);
+            else list.push(entry);
             break;
+          }
           default:
         }
       }
+      changes += idx;
+      for (const [userId, list] of byUser) ledger.push({ user_id: userId, seq: o.seq, time_ms: o.timeMs, entries: JSON.stringify(list) });
     }
     const lastSeq = outcomes[outcomes.length - 1]!.seq;
     const klineRows = closed.map(klineToRow);
@@ -259,7 +256,7 @@ export class HistoryWriter {
         await trx.insertInto('exchange_trades').values(trades.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
       }
       for (let i = 0; i < ledger.length; i += INSERT_CHUNK) {
-        await trx.insertInto('exchange_ledger').values(ledger.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
+        await trx.insertInto('exchange_ledger_groups').values(ledger.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
       }
       for (let i = 0; i < orderRows.length; i += INSERT_CHUNK) {
         await trx
@@ -310,7 +307,8 @@ export class HistoryWriter {
     this.written.batches++;
     this.written.orders += orders.size;
     this.written.trades += trades.length;
-    this.written.ledger += ledger.length;
+    this.written.ledger += changes;
+    this.written.ledgerRows += ledger.length;
     this.written.klines += klineRows.length;
   }
 }

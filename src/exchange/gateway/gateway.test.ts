@@ -17,6 +17,7 @@ import { ExchangeService } from '../exchangeService.js';
 import { AccountStore } from './accountStore.js';
 import { startGateway, type Gateway } from './gatewayServer.js';
 import { checkSignedRequest, splitSignature } from './requestAuth.js';
+import { RequestParams } from './requestParams.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-gateway-unit-'));
 let service: ExchangeService;
@@ -197,4 +198,63 @@ test('a kline stream closes a candle (x = true) when the next one opens', async 
     await gw.close();
     await svc.close();
   }
+});
+
+test("exchangeInfo's rateLimits are the limiters' budgets: the limiters refuse exactly the request after them", async () => {
+  const sub = join(dir, 'limits');
+  const svc = await ExchangeService.open({ datadir: sub, config: defaultExchangeConfig('regtest'), history: false }, { logger: silentLogger() });
+  // A fixed clock: the per-key window cannot end halfway through the test.
+  const now = Date.now();
+  const gw = await startGateway(
+    { network: 'regtest', datadir: sub, port: 0, passwordScrypt: { N: 1024, r: 8, p: 1 }, perIpLimit: { max: 12, timeWindowMs: 60_000 }, perKeyLimit: { max: 3, timeWindowMs: 10_000 }, nowMs: () => now },
+    { service: svc, logger: silentLogger() },
+  );
+  try {
+    let sent = 0;
+    const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      sent++;
+      return fetch(gw.url + path, init);
+    };
+    const json = { 'content-type': 'application/json' };
+    const creds = JSON.stringify({ username: 'limited', password: 'long enough' });
+    assert.ok((await call('/v1/register', { method: 'POST', body: creds, headers: json })).ok);
+    const token = ((await (await call('/v1/login', { method: 'POST', body: creds, headers: json })).json()) as { token: string }).token;
+    const key = (await (await call('/v1/api-keys', { method: 'POST', body: '{}', headers: { ...json, authorization: `Bearer ${token}` } })).json()) as { apiKey: string; secretKey: string };
+    const info = (await (await call('/api/v3/exchangeInfo')).json()) as { rateLimits: Array<{ rateLimitType: string; interval: string; intervalNum: number; limit: number }> };
+    assert.deepEqual(info.rateLimits, [
+      { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 12 },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 3 },
+    ]);
+    const [weight, orders] = info.rateLimits;
+    // The per-key limiter: `orders.limit` signed requests pass, the next one is refused with 429 -1003 and Retry-After.
+    const q = `timestamp=${now}`;
+    const signedAccount = (): Promise<Response> =>
+      call(`/api/v3/account?${q}&signature=${createHmac('sha256', key.secretKey).update(q).digest('hex')}`, { headers: { 'X-MBX-APIKEY': key.apiKey } });
+    for (let i = 0; i < orders!.limit; i++) assert.equal((await signedAccount()).status, 200, `signed request ${i + 1}`);
+    const refused = await signedAccount();
+    assert.equal(refused.status, 429);
+    assert.equal(((await refused.json()) as { code: number }).code, -1003);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    // The per-IP limiter: every request so far counted; it refuses exactly the one after `weight.limit`.
+    while (sent < weight!.limit) assert.equal((await call('/api/v3/ping')).status, 200, `request ${sent}`);
+    const over = await call('/api/v3/ping');
+    assert.equal(over.status, 429);
+    assert.equal(((await over.json()) as { code: number }).code, -1003);
+  } finally {
+    await gw.close();
+    await svc.close();
+  }
+});
+
+test('request parameters read as URLSearchParams reads them, on the fast path (nothing to decode) and the other', () => {
+  const texts = ['symbol=CRNUSD&side=BUY&timestamp=1', 'a', 'a=', '=x', '&&a=1&', 'a=b=c&d', 'q=%41%2', 'name=a+b&x=%E2%82%AC', 'a=1&&b=&c'];
+  for (const text of texts) {
+    const p = new RequestParams([text]);
+    const expected = [...new URLSearchParams(text)];
+    for (const [k, v] of expected) assert.equal(p.peek(k), v, `${text}: ${k}`);
+    // Nothing more: every parameter read, done() passes; a parameter URLSearchParams does not see is not there.
+    for (const [k] of expected) p.ignore(k);
+    p.done();
+  }
+  assert.throws(() => new RequestParams(['a=1&a=2']), /Duplicate values for parameter 'a'/);
 });

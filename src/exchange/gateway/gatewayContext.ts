@@ -18,6 +18,28 @@ export interface RateLimit {
   readonly timeWindowMs: number;
 }
 
+/** One entry of exchangeInfo's `rateLimits`, Binance's shape. @see binance-spot-api-docs rest-api.md "ENUM definitions" (Rate limiters, Rate limit intervals) */
+export interface BinanceRateLimit {
+  readonly rateLimitType: 'REQUEST_WEIGHT' | 'ORDERS' | 'RAW_REQUESTS';
+  readonly interval: 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY';
+  readonly intervalNum: number;
+  readonly limit: number;
+}
+
+const INTERVAL_UNITS = [['DAY', 86_400_000], ['HOUR', 3_600_000], ['MINUTE', 60_000], ['SECOND', 1_000]] as const;
+
+/**
+ * A limiter's budget as a Binance `rateLimits` entry: the largest interval unit that divides its window exactly
+ * (10,000 ms = 10 SECOND, 60,000 ms = 1 MINUTE); a window that is not a whole number of seconds is shown rounded up
+ * to whole seconds (a client keeping to the longer window keeps to the real one).
+ */
+export function binanceRateLimit(rateLimitType: BinanceRateLimit['rateLimitType'], limit: RateLimit): BinanceRateLimit {
+  for (const [interval, ms] of INTERVAL_UNITS) {
+    if (limit.timeWindowMs % ms === 0) return { rateLimitType, interval, intervalNum: limit.timeWindowMs / ms, limit: limit.max };
+  }
+  return { rateLimitType, interval: 'SECOND', intervalNum: Math.ceil(limit.timeWindowMs / 1000), limit: limit.max };
+}
+
 /** A refusal for going over a rate limit: 429, -1003, with the seconds to wait (sent as Retry-After). */
 export class RateLimitedError extends GatewayError {
   constructor(
@@ -125,6 +147,12 @@ export interface GatewayContext {
   readonly listenKeys: ListenKeys;
   /** Per API key (or per user for tokens) request budget. */
   readonly perKey: WindowCounter | undefined;
+  /**
+   * The limiters' budgets as exchangeInfo shows them: REQUEST_WEIGHT = the per-IP limiter (every request weighs 1),
+   * ORDERS = the per-key limiter (it counts every private request of the key, orders included, so a client that keeps
+   * its orders and its other private requests under it is never refused). A limiter that is off has no entry.
+   */
+  readonly rateLimits: readonly BinanceRateLimit[];
   /** The clock, ms. */
   readonly nowMs: () => number;
 }

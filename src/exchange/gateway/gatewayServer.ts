@@ -25,7 +25,7 @@ import { AccountStore } from './accountStore.js';
 import { registerAccountRoutes } from './accountRoutes.js';
 import { registerCapitalRoutes } from './capitalRoutes.js';
 import { BinanceFormat } from './binanceFormat.js';
-import { ListenKeys, RateLimitedError, WindowCounter, type GatewayContext, type RateLimit } from './gatewayContext.js';
+import { binanceRateLimit, ListenKeys, RateLimitedError, WindowCounter, type BinanceRateLimit, type GatewayContext, type RateLimit } from './gatewayContext.js';
 import { GatewayError } from './gatewayError.js';
 import { registerPublicRoutes } from './publicRoutes.js';
 import { GatewayTokens } from './requestAuth.js';
@@ -170,7 +170,12 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     },
   });
   try {
-    const perKey = options.perKeyLimit === false ? undefined : new WindowCounter(options.perKeyLimit ?? { max: 3_000, timeWindowMs: 10_000 });
+    const keyLimit = options.perKeyLimit === false ? undefined : (options.perKeyLimit ?? { max: 3_000, timeWindowMs: 10_000 });
+    const perKey = keyLimit === undefined ? undefined : new WindowCounter(keyLimit);
+    const ipLimit = options.perIpLimit ?? { max: 6_000, timeWindowMs: 60_000 };
+    const rateLimits: BinanceRateLimit[] = [];
+    if (ipLimit !== false) rateLimits.push(binanceRateLimit('REQUEST_WEIGHT', ipLimit));
+    if (keyLimit !== undefined) rateLimits.push(binanceRateLimit('ORDERS', keyLimit));
     const ctx: GatewayContext = {
       service: deps.service,
       network: options.network,
@@ -179,6 +184,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
       tokens: new GatewayTokens(store.tokenSecret(), options.network, options.tokenTtlSec ?? 3_600),
       listenKeys: new ListenKeys(),
       perKey,
+      rateLimits,
       nowMs,
     };
     // Binance clients send form bodies; the raw text is kept for the signature (query string + body).
@@ -190,7 +196,6 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
       return reply.code(e.statusCode).send(e.toBody());
     });
     app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: -1000, msg: `No route ${req.method} ${req.url.split('?')[0]}.` }));
-    const ipLimit = options.perIpLimit ?? { max: 6_000, timeWindowMs: 60_000 };
     if (ipLimit !== false) {
       await app.register(rateLimit, {
         global: true,

@@ -68,7 +68,7 @@ export function registerPublicRoutes(app: FastifyInstance, ctx: GatewayContext):
     return {
       timezone: 'UTC',
       serverTime: ctx.nowMs(),
-      rateLimits: [],
+      rateLimits: ctx.rateLimits,
       exchangeFilters: [],
       symbols: markets.map((m) => format.symbolInfo(m)),
     };

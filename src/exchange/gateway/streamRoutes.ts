@@ -134,25 +134,47 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
     }
   };
   const wanted = (stream: string): boolean => (subscribers.get(stream)?.size ?? 0) > 0;
+  /** A market's stream names. PERF: built once per symbol, not per event (a trade makes about 17 events). */
+  interface SymbolStreams {
+    readonly trade: string;
+    readonly aggTrade: string;
+    readonly bookTicker: string;
+    readonly depth100: string;
+    readonly depth: string;
+    readonly depth1000: string;
+    /** `<symbol>@kline_<interval>` by interval. */
+    readonly kline: Map<string, string>;
+  }
+  const streamNames = new Map<string, SymbolStreams>();
+  const namesOf = (symbol: string): SymbolStreams => {
+    let n = streamNames.get(symbol);
+    if (n === undefined) {
+      const s = symbol.toLowerCase();
+      n = { trade: `${s}@trade`, aggTrade: `${s}@aggTrade`, bookTicker: `${s}@bookTicker`, depth100: `${s}@depth@100ms`, depth: `${s}@depth`, depth1000: `${s}@depth@1000ms`, kline: new Map() };
+      streamNames.set(symbol, n);
+    }
+    return n;
+  };
 
   const unsubscribeMarket = service.subscribeMarketData((events: readonly MarketDataEvent[]) => {
     const now = ctx.nowMs();
     for (const e of events) {
-      const s = e.type === 'kline' ? e.kline.symbol.toLowerCase() : e.symbol.toLowerCase();
+      const names = namesOf(e.type === 'kline' ? e.kline.symbol : e.symbol);
       try {
         switch (e.type) {
           // PERF: payloads are formatted only for streams someone reads (an order's trade makes 15 candle events).
           case 'trade':
             tickerDirty.add(e.symbol);
-            if (wanted(`${s}@trade`)) publish(`${s}@trade`, format.tradeEvent(e));
-            if (wanted(`${s}@aggTrade`)) publish(`${s}@aggTrade`, { e: 'aggTrade', E: e.timeMs, s: e.symbol, ...format.aggTrade(e) });
+            if (wanted(names.trade)) publish(names.trade, format.tradeEvent(e));
+            if (wanted(names.aggTrade)) publish(names.aggTrade, { e: 'aggTrade', E: e.timeMs, s: e.symbol, ...format.aggTrade(e) });
             break;
           case 'bookTicker':
             tickerDirty.add(e.symbol);
-            if (wanted(`${s}@bookTicker`)) publish(`${s}@bookTicker`, format.bookTicker(e, false));
+            if (wanted(names.bookTicker)) publish(names.bookTicker, format.bookTicker(e, false));
             break;
           case 'kline': {
-            const stream = `${s}@kline_${e.kline.interval}`;
+            let stream = names.kline.get(e.kline.interval);
+            if (stream === undefined) names.kline.set(e.kline.interval, (stream = `${e.kline.symbol.toLowerCase()}@kline_${e.kline.interval}`));
             // A candle is final once a later one opens: its last state goes out once more with x = true.
             const prev = lastKline.get(stream);
             lastKline.set(stream, e.kline);
@@ -162,8 +184,9 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: GatewayContext, 
             break;
           }
           case 'depthDiff':
-            for (const [stream, pending] of [[`${s}@depth@100ms`, pending100], [`${s}@depth`, pending1000]] as const) {
-              if (!wanted(stream) && !(stream.endsWith('@depth') && wanted(`${s}@depth@1000ms`))) {
+            for (const fast of [true, false]) {
+              const pending = fast ? pending100 : pending1000;
+              if (fast ? !wanted(names.depth100) : !wanted(names.depth) && !wanted(names.depth1000)) {
                 pending.delete(e.symbol);
                 continue;
               }

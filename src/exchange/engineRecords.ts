@@ -1,13 +1,14 @@
 /**
  * The engine's mutable records: an open order with what it still has locked, an account's balances and open orders,
  * a market's book and settings, and the idempotency records of admin and chain-bridge commands. Only the engine
- * mutates them; everything it hands out is a copy (OrderState, results, events).
+ * mutates them; everything it hands out is a copy (OrderState, results, events) or, for orders, a snapshot
+ * (OrderSnapshot) that copies what can change and reads the rest from the record, whose other fields never change.
  */
-import type { OrderStatus } from '../matching/matchEvent.js';
+import type { MatchExpiryReason, OrderStatus } from '../matching/matchEvent.js';
 import type { OrderType, Side, StpMode, TimeInForce } from '../matching/matchCommand.js';
 import type { OrderBook } from '../matching/orderBook.js';
 import type { MarketDefinition, MarketStatus } from './exchangeConfig.js';
-import type { BalanceResult, OrderState, RejectedResult } from './engineEvent.js';
+import type { BalanceResult, ExecutionType, FillInfo, OrderEvent, OrderResult, OrderState, RejectedResult } from './engineEvent.js';
 
 /** Prefix of the client order ids the engine gives orders sent without one (`cairn-<orderId>`); reserved. */
 export const AUTO_CLIENT_ORDER_ID_PREFIX = 'cairn-';
@@ -80,6 +81,116 @@ export class OrderRecord {
       updateTimeMs: this.updateTimeMs,
       workingTimeMs: this.workingTimeMs,
     };
+  }
+}
+
+/**
+ * An order as it was at one moment: the fields that change (quantity, executed, cumulative quote, status, times)
+ * copied, the others read from the record (they never change). `order` builds the public OrderState on first read
+ * and keeps it. PERF: an order event or result costs one small object instead of a full OrderState copy (and the
+ * `cairn-<orderId>` string) per change; the copy is made only where a consumer reads it (history, user streams, the
+ * gateway's responses). The record and the cache are private fields, so deepStrictEqual compares the copied fields
+ * only: compare `plainOutcome` forms (engineEvent.ts) to compare whole orders.
+ */
+export class OrderSnapshot {
+  readonly #rec: OrderRecord;
+  #state: OrderState | undefined = undefined;
+  readonly orderId: number;
+  readonly userId: number;
+  readonly quantityLots: number;
+  readonly executedLots: number;
+  readonly cumQuote: bigint;
+  readonly status: OrderStatus;
+  readonly updateTimeMs: number;
+  readonly workingTimeMs: number;
+
+  constructor(rec: OrderRecord) {
+    this.#rec = rec;
+    this.orderId = rec.orderId;
+    this.userId = rec.userId;
+    this.quantityLots = rec.quantityLots;
+    this.executedLots = rec.executedLots;
+    this.cumQuote = rec.cumQuote;
+    this.status = rec.status;
+    this.updateTimeMs = rec.updateTimeMs;
+    this.workingTimeMs = rec.workingTimeMs;
+  }
+
+  /** The order as the public OrderState at the snapshot's moment (built once, then shared: do not mutate). */
+  get order(): OrderState {
+    return (this.#state ??= this.materialize());
+  }
+
+  private materialize(): OrderState {
+    const r = this.#rec;
+    return {
+      orderId: r.orderId,
+      symbol: r.market.symbol,
+      userId: r.userId,
+      clientOrderId: r.displayClientOrderId,
+      side: r.side,
+      orderType: r.orderType,
+      timeInForce: r.timeInForce,
+      priceTicks: r.priceTicks,
+      quantityLots: this.quantityLots,
+      quoteOrderQty: r.quoteOrderQty,
+      stopPriceTicks: r.stopPriceTicks,
+      stpMode: r.stpMode,
+      executedLots: this.executedLots,
+      cumQuote: this.cumQuote,
+      status: this.status,
+      timeMs: r.timeMs,
+      updateTimeMs: this.updateTimeMs,
+      workingTimeMs: this.workingTimeMs,
+    };
+  }
+}
+
+/**
+ * The engine's OrderEvent (executionReport): an OrderSnapshot of the order after the change plus the change itself.
+ * Read `order` for the OrderState (built on first read). See OrderEvent for the fields.
+ */
+export class OrderUpdate extends OrderSnapshot implements OrderEvent {
+  readonly type = 'order' as const;
+
+  constructor(
+    rec: OrderRecord,
+    readonly execution: ExecutionType,
+    readonly reason: MatchExpiryReason | 'NONE',
+    readonly tradeId: number,
+    readonly lastLots: number,
+    readonly lastPriceTicks: number,
+    readonly lastQuote: bigint,
+    readonly commission: bigint,
+    readonly commissionAsset: string,
+    readonly isMaker: boolean,
+    readonly counterOrderId: number,
+  ) {
+    super(rec);
+  }
+}
+
+/** The engine's OrderResult: the order after the command (an OrderSnapshot, materialized on first read) and its fills. */
+export class SnapshotOrderResult implements OrderResult {
+  readonly ok = true as const;
+  readonly kind = 'order' as const;
+  readonly #snapshot: OrderSnapshot;
+
+  constructor(
+    snapshot: OrderSnapshot,
+    readonly fills: readonly FillInfo[],
+  ) {
+    this.#snapshot = snapshot;
+  }
+
+  /** The order after the command. */
+  get order(): OrderState {
+    return this.#snapshot.order;
+  }
+
+  /** The order's snapshot (the order id, status, executed lots … without building the OrderState). */
+  get snapshot(): OrderSnapshot {
+    return this.#snapshot;
   }
 }
 

@@ -84,6 +84,7 @@ import {
   OrderSnapshot,
   OrderUpdate,
   SnapshotOrderResult,
+  TradeUpdate,
   type CreditRecord,
   type WithdrawalRecord,
 } from './engineRecords.js';
@@ -847,14 +848,14 @@ export class ExchangeEngine {
   }
 
   /** Adds an order event (remembered when it is about the watched order). */
-  private emitOrderUpdate(ev: OrderUpdate): void {
+  private emitOrderUpdate(ev: OrderUpdate | TradeUpdate): void {
     if (ev.orderId === this.watchedId) this.watchedSnapshot = ev;
     this.emit(ev);
   }
 
   private orderEvent(rec: OrderRecord, execution: ExecutionType, reason: OrderEventReason, counterOrderId: number): void {
     if (!this.userEvents) return;
-    this.emitOrderUpdate(new OrderUpdate(rec, execution, reason, 0, 0, 0, 0n, 0n, '', false, counterOrderId));
+    this.emitOrderUpdate(new OrderUpdate(rec, execution, reason, counterOrderId));
   }
 
   private tradeEvent(
@@ -868,7 +869,7 @@ export class ExchangeEngine {
     isMaker: boolean,
   ): void {
     if (!this.userEvents) return;
-    this.emitOrderUpdate(new OrderUpdate(rec, 'TRADE', 'NONE', tradeId, lots, price, quote, commission, commissionAsset, isMaker, 0));
+    this.emitOrderUpdate(new TradeUpdate(rec, tradeId, lots, price, quote, commission, commissionAsset, isMaker));
   }
 
   /** Turns the command's depth changes into one DepthEvent (levels merged, zeros dropped) with the next update id. */

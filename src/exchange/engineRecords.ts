@@ -147,8 +147,10 @@ export class OrderSnapshot {
 }
 
 /**
- * The engine's OrderEvent (executionReport): an OrderSnapshot of the order after the change plus the change itself.
- * Read `order` for the OrderState (built on first read). See OrderEvent for the fields.
+ * The engine's OrderEvent (executionReport) for every change but a fill: an OrderSnapshot of the order after the
+ * change plus what changed. The fill fields read 0, 0n, '' and false from the prototype (PERF: seven fewer fields
+ * on the common events, a place, a cancel, an expiry); TradeUpdate has them. Read `order` for the OrderState (built
+ * on first read). See OrderEvent for the fields.
  */
 export class OrderUpdate extends OrderSnapshot implements OrderEvent {
   readonly type = 'order' as const;
@@ -157,6 +159,50 @@ export class OrderUpdate extends OrderSnapshot implements OrderEvent {
     rec: OrderRecord,
     readonly execution: ExecutionType,
     readonly reason: MatchExpiryReason | 'NONE',
+    readonly counterOrderId: number,
+  ) {
+    super(rec);
+  }
+
+  /** 0: not a fill. */
+  get tradeId(): number {
+    return 0;
+  }
+  /** 0: not a fill. */
+  get lastLots(): number {
+    return 0;
+  }
+  /** 0: not a fill. */
+  get lastPriceTicks(): number {
+    return 0;
+  }
+  /** 0n: not a fill. */
+  get lastQuote(): bigint {
+    return 0n;
+  }
+  /** 0n: not a fill. */
+  get commission(): bigint {
+    return 0n;
+  }
+  /** '': not a fill. */
+  get commissionAsset(): string {
+    return '';
+  }
+  /** false: not a fill. */
+  get isMaker(): boolean {
+    return false;
+  }
+}
+
+/** The engine's OrderEvent of a fill (execution TRADE): an OrderSnapshot with the fill's fields. */
+export class TradeUpdate extends OrderSnapshot implements OrderEvent {
+  readonly type = 'order' as const;
+  readonly execution: ExecutionType = 'TRADE';
+  readonly reason: MatchExpiryReason | 'NONE' = 'NONE';
+  readonly counterOrderId = 0;
+
+  constructor(
+    rec: OrderRecord,
     readonly tradeId: number,
     readonly lastLots: number,
     readonly lastPriceTicks: number,
@@ -164,7 +210,6 @@ export class OrderUpdate extends OrderSnapshot implements OrderEvent {
     readonly commission: bigint,
     readonly commissionAsset: string,
     readonly isMaker: boolean,
-    readonly counterOrderId: number,
   ) {
     super(rec);
   }

@@ -468,7 +468,7 @@ export class ExchangeEngine {
       // total reaches the limit.
       const max = m.def.config.maxOpenOrders;
       const freedSlot = freed !== undefined ? 1 : 0;
-      if (acct.openOrderCount - freedSlot >= max && (acct.openCounts[m.index] ?? 0) - freedSlot >= max) {
+      if (acct.openOrderCount - freedSlot >= max && acct.openCountOn(m.index) - freedSlot >= max) {
         return rejected('MAX_NUM_ORDERS', `at most ${max} open orders on ${m.symbol}`);
       }
     }
@@ -570,8 +570,6 @@ export class ExchangeEngine {
     this.openOrders.set(rec.orderId, rec);
     acct.linkOrder(rec);
     if (rec.clientOrderId !== '') acct.clientIds.set(clientIdKey(rec.market.symbol, rec.clientOrderId), rec);
-    const i = rec.market.index;
-    acct.openCounts[i] = (acct.openCounts[i] ?? 0) + 1;
   }
 
   /** The order left the book (filled, canceled, expired, refused): unlock what it did not spend, forget it. */
@@ -586,7 +584,6 @@ export class ExchangeEngine {
     this.openOrders.delete(rec.orderId);
     acct.unlinkOrder(rec);
     if (rec.clientOrderId !== '') acct.clientIds.delete(clientIdKey(rec.market.symbol, rec.clientOrderId));
-    acct.openCounts[rec.market.index]!--;
   }
 
   private placeOrder(c: PlaceOrderCommand): CommandResult {

@@ -284,6 +284,11 @@ function safeNumber(v: bigint): number {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= 0n ? Number(v) : Number.POSITIVE_INFINITY;
 }
 
+/** Account.soleMarket when the account has no open orders. */
+const NO_MARKET = -1;
+/** Account.soleMarket when its open orders are on more than one market. */
+const MANY_MARKETS = -2;
+
 /** One account: free and locked balance per asset (by asset index), frozen flag, open orders. */
 export class Account {
   readonly free: bigint[] = [];
@@ -299,8 +304,13 @@ export class Account {
   openOrderCount = 0;
   /** Open orders with an explicit client order id, by `<symbol> <clientOrderId>`. */
   readonly clientIds = new Map<string, OrderRecord>();
-  /** Open orders per market index. */
-  readonly openCounts: number[] = [];
+  /**
+   * The market index of all open orders when they are on one market (NO_MARKET when there are none, MANY_MARKETS
+   * when on several: then `openCounts` counts them per market index). PERF: the usual one-market account keeps no
+   * per-market array to touch on every place and cancel.
+   */
+  private soleMarket = NO_MARKET;
+  private readonly openCounts: number[] = [];
 
   constructor(
     readonly userId: number,
@@ -317,14 +327,34 @@ export class Account {
     }
   }
 
+  /** Number of open orders on the market with index `marketIndex`. */
+  openCountOn(marketIndex: number): number {
+    const sole = this.soleMarket;
+    if (sole === MANY_MARKETS) return this.openCounts[marketIndex] ?? 0;
+    return sole === marketIndex ? this.openOrderCount : 0;
+  }
+
   /** Appends an open order to the account's list. */
   linkOrder(rec: OrderRecord): void {
+    const i = rec.market.index;
+    const sole = this.soleMarket;
+    const n = this.openOrderCount;
+    if (sole === MANY_MARKETS) {
+      this.openCounts[i] = (this.openCounts[i] ?? 0) + 1;
+    } else if (n === 0) {
+      this.soleMarket = i;
+    } else if (sole !== i) {
+      // A second market: count per market from now on (until the account has no open orders).
+      this.openCounts[sole] = n;
+      this.openCounts[i] = 1;
+      this.soleMarket = MANY_MARKETS;
+    }
     rec.prevInAccount = this.lastOrder;
     rec.nextInAccount = undefined;
     if (this.lastOrder === undefined) this.firstOrder = rec;
     else this.lastOrder.nextInAccount = rec;
     this.lastOrder = rec;
-    this.openOrderCount++;
+    this.openOrderCount = n + 1;
   }
 
   /** Removes an open order from the account's list. */
@@ -335,7 +365,16 @@ export class Account {
     if (next === undefined) this.lastOrder = prev;
     else next.prevInAccount = prev;
     rec.prevInAccount = rec.nextInAccount = undefined;
-    this.openOrderCount--;
+    const n = --this.openOrderCount;
+    if (this.soleMarket === MANY_MARKETS) {
+      this.openCounts[rec.market.index]!--;
+      if (n === 0) {
+        this.openCounts.length = 0;
+        this.soleMarket = NO_MARKET;
+      }
+    } else if (n === 0) {
+      this.soleMarket = NO_MARKET;
+    }
   }
 
   /** The open orders, oldest first (a copy: safe to cancel while iterating). */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FEE_ACCOUNT_ID } from './engineCommand.js';
-import type { BalanceResult, CancelReplaceResult, OrderEvent, OrdersResult, RejectedResult, TradeEvent } from './engineEvent.js';
+import type { BalanceResult, CancelReplaceResult, OrderEvent, OrderResult, OrdersResult, RejectedResult, TradeEvent } from './engineEvent.js';
 import { plainOutcome } from './engineEvent.js';
 import { defaultExchangeConfig } from './exchangeConfig.js';
 import { computeStateHash, decodeEngineState, encodeEngineState } from './engineState.js';
@@ -366,4 +366,25 @@ test('MAX_NUM_ORDERS counts open orders per user and market, also once a user ha
   const restored = decodeEngineState(encodeEngineState(h.engine));
   const again = restored.apply({ seq: restored.seq + 1, timeMs: h.nowMs + 1, command: { type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 1, order: { side: 'BUY', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 9_002, quantityLots: 1_000 } } });
   assert.equal(refusal(again.result), 'MAX_NUM_ORDERS');
+});
+
+test('outcomes print as JSON and compare as plain objects the same as when orders were plain objects', () => {
+  const h = funded();
+  accepted(h.limit(2, 'SELL', 10_000, 10_000));
+  accepted(h.limit(1, 'BUY', 10_100, 5_000));
+  const fill = h.last;
+  const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  assert.equal(json(fill), json(plainOutcome(fill)));
+  const printed = JSON.parse(json(fill)) as { result: { order: { orderId: number; status: string; clientOrderId: string } }; events: Array<{ type: string; execution?: string; order?: { status: string }; tradeId?: number }> };
+  assert.deepEqual([printed.result.order.orderId, printed.result.order.status, printed.result.order.clientOrderId], [2, 'FILLED', 'cairn-2']);
+  const reports = printed.events.filter((e) => e.type === 'order').map((e) => `${e.execution}:${e.order!.status}:${e.tradeId}`);
+  assert.deepEqual(reports, ['NEW:NEW:0', 'TRADE:FILLED:1', 'TRADE:PARTIALLY_FILLED:1']);
+  // The event's and the result's OrderState are built once and shared.
+  const r = fill.result as OrderResult;
+  assert.equal(r.order, r.order);
+  const moved = h.run({ type: 'CANCEL_REPLACE', symbol: 'CRNUSD', userId: 2, cancelOrderId: 1, mode: 'STOP_ON_FAILURE', order: { side: 'SELL', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 10_200, quantityLots: 1_000 } });
+  assert.equal(moved.ok, true);
+  assert.equal(json(h.last), json(plainOutcome(h.last)));
+  const cr = JSON.parse(json(moved)) as { cancel: { order: { status: string } }; newOrder: { order: { status: string; priceTicks: number } } };
+  assert.deepEqual([cr.cancel.order.status, cr.newOrder.order.status, cr.newOrder.order.priceTicks], ['CANCELED', 'NEW', 10_200]);
 });

@@ -8,7 +8,7 @@ import type { MatchExpiryReason, OrderStatus } from '../matching/matchEvent.js';
 import type { OrderType, Side, StpMode, TimeInForce } from '../matching/matchCommand.js';
 import type { OrderBook } from '../matching/orderBook.js';
 import type { MarketDefinition, MarketStatus } from './exchangeConfig.js';
-import type { BalanceResult, ExecutionType, FillInfo, OrderEvent, OrderResult, OrderState, RejectedResult } from './engineEvent.js';
+import { plainOrderEvent, type BalanceResult, type ExecutionType, type FillInfo, type OrderEvent, type OrderResult, type OrderState, type RejectedResult } from './engineEvent.js';
 
 /** Prefix of the client order ids the engine gives orders sent without one (`cairn-<orderId>`); reserved. */
 export const AUTO_CLIENT_ORDER_ID_PREFIX = 'cairn-';
@@ -90,7 +90,8 @@ export class OrderRecord {
  * and keeps it. PERF: an order event or result costs one small object instead of a full OrderState copy (and the
  * `cairn-<orderId>` string) per change; the copy is made only where a consumer reads it (history, user streams, the
  * gateway's responses). The record and the cache are private fields, so deepStrictEqual compares the copied fields
- * only: compare `plainOutcome` forms (engineEvent.ts) to compare whole orders.
+ * only: compare `plainOutcome` forms (engineEvent.ts) to compare whole orders. JSON.stringify gives the verbose
+ * form (toJSON), as it did when these were plain objects.
  */
 export class OrderSnapshot {
   readonly #rec: OrderRecord;
@@ -119,6 +120,11 @@ export class OrderSnapshot {
   /** The order as the public OrderState at the snapshot's moment (built once, then shared: do not mutate). */
   get order(): OrderState {
     return (this.#state ??= this.materialize());
+  }
+
+  /** JSON form: the OrderState. */
+  toJSON(): unknown {
+    return this.order;
   }
 
   private materialize(): OrderState {
@@ -162,6 +168,11 @@ export class OrderUpdate extends OrderSnapshot implements OrderEvent {
     readonly counterOrderId: number,
   ) {
     super(rec);
+  }
+
+  /** JSON form: the plain OrderEvent (`order` as an OrderState). */
+  override toJSON(): unknown {
+    return plainOrderEvent(this);
   }
 
   /** 0: not a fill. */
@@ -213,6 +224,11 @@ export class TradeUpdate extends OrderSnapshot implements OrderEvent {
   ) {
     super(rec);
   }
+
+  /** JSON form: the plain OrderEvent (`order` as an OrderState). */
+  override toJSON(): unknown {
+    return plainOrderEvent(this);
+  }
 }
 
 /** The engine's OrderResult: the order after the command (an OrderSnapshot, materialized on first read) and its fills. */
@@ -231,6 +247,11 @@ export class SnapshotOrderResult implements OrderResult {
   /** The order after the command. */
   get order(): OrderState {
     return this.#snapshot.order;
+  }
+
+  /** JSON form: the plain OrderResult. */
+  toJSON(): unknown {
+    return { ok: true, kind: 'order', order: this.order, fills: this.fills };
   }
 
   /** The order's snapshot (the order id, status, executed lots … without building the OrderState). */

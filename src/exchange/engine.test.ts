@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FEE_ACCOUNT_ID } from './engineCommand.js';
-import type { BalanceResult, CancelReplaceResult, OrderEvent, OrdersResult, RejectedResult, TradeEvent } from './engineEvent.js';
+import type { BalanceResult, CancelReplaceResult, OrderEvent, OrderResult, OrdersResult, RejectedResult, TradeEvent } from './engineEvent.js';
+import { plainOutcome } from './engineEvent.js';
 import { defaultExchangeConfig } from './exchangeConfig.js';
 import { computeStateHash, decodeEngineState, encodeEngineState } from './engineState.js';
 import { CRN, EngineHarness, USD } from './engineHarness.test.js';
@@ -299,7 +300,7 @@ test('the canonical state round-trips through a snapshot and a replay from scrat
   const next = { type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 1, order: { side: 'BUY', orderType: 'LIMIT', timeInForce: 'IOC', priceTicks: 10_000, quantityLots: 5_000 } } as const;
   const a = h.engine.apply({ seq: h.engine.seq + 1, timeMs: h.nowMs + 5, command: next });
   const b = restored.apply({ seq: restored.seq + 1, timeMs: h.nowMs + 5, command: next });
-  assert.deepEqual(b, a);
+  assert.deepEqual(plainOutcome(b), plainOutcome(a));
   assert.equal(computeStateHash(restored), computeStateHash(h.engine));
   // Replay of the whole log from an empty engine.
   const replay = new EngineHarness(null);
@@ -328,4 +329,62 @@ test('user ids beyond the dense account array (2^20 and up) trade like small one
   assert.deepEqual(h.balance(big, 'CRN'), { free: CRN - 100_000n, locked: 0n });
   assert.deepEqual(h.engine.getOpenOrders(big), []);
   assert.equal(h.engine.accounts.has(big), true);
+});
+
+test('MAX_NUM_ORDERS counts open orders per user and market, also once a user has orders on several markets', () => {
+  const cfg = defaultExchangeConfig('regtest');
+  const h = new EngineHarness({ ...cfg, markets: cfg.markets.map((m) => ({ ...m, maxOpenOrders: 2 })) });
+  h.credit(1, 'USD', 1000n * USD);
+  h.credit(1, 'USDT', 1000n * USD);
+  const bid = (symbol: string, priceTicks: number) => h.place(1, { side: 'BUY', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks, quantityLots: 1_000 }, symbol);
+  const refusal = (r: ReturnType<typeof bid>): string => (r.ok ? 'accepted' : (r as RejectedResult).reason);
+  const a1 = accepted(bid('CRNUSD', 9_000));
+  accepted(bid('CRNUSD', 9_001));
+  assert.equal(refusal(bid('CRNUSD', 9_002)), 'MAX_NUM_ORDERS');
+  // Another market has its own count.
+  const b1 = accepted(bid('CRNUSDT', 9_000));
+  accepted(bid('CRNUSDT', 9_001));
+  assert.equal(refusal(bid('CRNUSDT', 9_002)), 'MAX_NUM_ORDERS');
+  assert.equal(refusal(bid('CRNUSD', 9_002)), 'MAX_NUM_ORDERS');
+  // A cancel frees a slot on its market only; a cancel-replace at the cap reuses the canceled order's slot.
+  accepted(h.run({ type: 'CANCEL_ORDER', symbol: 'CRNUSD', userId: 1, orderId: a1.order.orderId }));
+  assert.equal(refusal(bid('CRNUSDT', 9_002)), 'MAX_NUM_ORDERS');
+  accepted(bid('CRNUSD', 9_003));
+  const cr = h.run({ type: 'CANCEL_REPLACE', symbol: 'CRNUSDT', userId: 1, cancelOrderId: b1.order.orderId, mode: 'STOP_ON_FAILURE', order: { side: 'BUY', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 9_004, quantityLots: 1_000 } });
+  assert.equal(cr.ok, true);
+  // With every order gone the counts start over, one market at a time.
+  assert.ok(h.run({ type: 'CANCEL_ALL_ORDERS', symbol: 'CRNUSD', userId: 1 }).ok);
+  assert.ok(h.run({ type: 'CANCEL_ALL_ORDERS', symbol: 'CRNUSDT', userId: 1 }).ok);
+  assert.deepEqual(h.engine.getOpenOrders(1), []);
+  accepted(bid('CRNUSDT', 9_000));
+  accepted(bid('CRNUSDT', 9_001));
+  assert.equal(refusal(bid('CRNUSDT', 9_002)), 'MAX_NUM_ORDERS');
+  accepted(bid('CRNUSD', 9_000));
+  accepted(bid('CRNUSD', 9_001));
+  assert.equal(refusal(bid('CRNUSD', 9_002)), 'MAX_NUM_ORDERS');
+  // The snapshot keeps the counts.
+  const restored = decodeEngineState(encodeEngineState(h.engine));
+  const again = restored.apply({ seq: restored.seq + 1, timeMs: h.nowMs + 1, command: { type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: 1, order: { side: 'BUY', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 9_002, quantityLots: 1_000 } } });
+  assert.equal(refusal(again.result), 'MAX_NUM_ORDERS');
+});
+
+test('outcomes print as JSON and compare as plain objects the same as when orders were plain objects', () => {
+  const h = funded();
+  accepted(h.limit(2, 'SELL', 10_000, 10_000));
+  accepted(h.limit(1, 'BUY', 10_100, 5_000));
+  const fill = h.last;
+  const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  assert.equal(json(fill), json(plainOutcome(fill)));
+  const printed = JSON.parse(json(fill)) as { result: { order: { orderId: number; status: string; clientOrderId: string } }; events: Array<{ type: string; execution?: string; order?: { status: string }; tradeId?: number }> };
+  assert.deepEqual([printed.result.order.orderId, printed.result.order.status, printed.result.order.clientOrderId], [2, 'FILLED', 'cairn-2']);
+  const reports = printed.events.filter((e) => e.type === 'order').map((e) => `${e.execution}:${e.order!.status}:${e.tradeId}`);
+  assert.deepEqual(reports, ['NEW:NEW:0', 'TRADE:FILLED:1', 'TRADE:PARTIALLY_FILLED:1']);
+  // The event's and the result's OrderState are built once and shared.
+  const r = fill.result as OrderResult;
+  assert.equal(r.order, r.order);
+  const moved = h.run({ type: 'CANCEL_REPLACE', symbol: 'CRNUSD', userId: 2, cancelOrderId: 1, mode: 'STOP_ON_FAILURE', order: { side: 'SELL', orderType: 'LIMIT', timeInForce: 'GTC', priceTicks: 10_200, quantityLots: 1_000 } });
+  assert.equal(moved.ok, true);
+  assert.equal(json(h.last), json(plainOutcome(h.last)));
+  const cr = JSON.parse(json(moved)) as { cancel: { order: { status: string } }; newOrder: { order: { status: string; priceTicks: number } } };
+  assert.deepEqual([cr.cancel.order.status, cr.newOrder.order.status, cr.newOrder.order.priceTicks], ['CANCELED', 'NEW', 10_200]);
 });

@@ -81,6 +81,10 @@ import {
   clientIdKey,
   MarketState,
   OrderRecord,
+  OrderSnapshot,
+  OrderUpdate,
+  SnapshotOrderResult,
+  TradeUpdate,
   type CreditRecord,
   type WithdrawalRecord,
 } from './engineRecords.js';
@@ -204,12 +208,12 @@ export class ExchangeEngine {
   private takerFills: FillInfo[] | undefined;
   private bookRejected: MatchRejectReason | undefined;
   /**
-   * The order whose result the command returns, and the OrderState of its last event in this command (every change
-   * of an order is followed by an event): the result reuses it instead of making another copy. PERF: kept here, not
-   * on the long-lived record, so the copy dies young.
+   * The order whose result the command returns, and its last event in this command (every change of an order is
+   * followed by an event): the result reuses that snapshot instead of taking another. PERF: kept here, not on the
+   * long-lived record, so the snapshot dies young.
    */
   private watchedId = 0;
-  private watchedState: OrderState | undefined;
+  private watchedSnapshot: OrderSnapshot | undefined;
   /** Depth changes of the current command: [side, priceTicks, deltaLots] triples. */
   private readonly depthDeltas: number[] = [];
   /** Numbers used in depthDeltas (PERF: written by index, like eventScratch). */
@@ -235,12 +239,38 @@ export class ExchangeEngine {
     this.eventCount = 0;
     this.depthCount = 0; // both 0 already, unless a command threw midway
     const result = this.dispatch(sc.command);
-    const events = this.eventScratch.slice(0, this.eventCount);
+    const events = this.takeEvents();
     this.eventCount = 0;
     this.market = undefined;
     this.acct = undefined;
     this.hotRec = undefined;
     return { seq: sc.seq, timeMs: sc.timeMs, command: sc.command, result, events };
+  }
+
+  /**
+   * A new array of the command's events. PERF: array literals for up to six events (a move by cancel-replace makes
+   * five), allocated inline, instead of a call to the slice builtin.
+   */
+  private takeEvents(): EngineEvent[] {
+    const e = this.eventScratch;
+    switch (this.eventCount) {
+      case 0:
+        return [];
+      case 1:
+        return [e[0]!];
+      case 2:
+        return [e[0]!, e[1]!];
+      case 3:
+        return [e[0]!, e[1]!, e[2]!];
+      case 4:
+        return [e[0]!, e[1]!, e[2]!, e[3]!];
+      case 5:
+        return [e[0]!, e[1]!, e[2]!, e[3]!, e[4]!];
+      case 6:
+        return [e[0]!, e[1]!, e[2]!, e[3]!, e[4]!, e[5]!];
+      default:
+        return e.slice(0, this.eventCount);
+    }
   }
 
   private dispatch(c: EngineCommand): CommandResult {
@@ -464,7 +494,7 @@ export class ExchangeEngine {
       // total reaches the limit.
       const max = m.def.config.maxOpenOrders;
       const freedSlot = freed !== undefined ? 1 : 0;
-      if (acct.openOrderCount - freedSlot >= max && (acct.openCounts[m.index] ?? 0) - freedSlot >= max) {
+      if (acct.openOrderCount - freedSlot >= max && acct.openCountOn(m.index) - freedSlot >= max) {
         return rejected('MAX_NUM_ORDERS', `at most ${max} open orders on ${m.symbol}`);
       }
     }
@@ -543,21 +573,21 @@ export class ExchangeEngine {
       this.finishOrder(rec);
       return rejected(this.bookRejected);
     }
-    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills };
+    return new SnapshotOrderResult(this.watchedResult(rec), fills);
   }
 
   /** Starts watching an order's events for the command's result. */
   private watch(orderId: number): void {
     this.watchedId = orderId;
-    this.watchedState = undefined;
+    this.watchedSnapshot = undefined;
   }
 
-  /** The watched order's state after the command: its last event's copy, or a fresh one. */
-  private watchedResult(rec: OrderRecord): OrderState {
-    const s = this.watchedId === rec.orderId ? this.watchedState : undefined;
+  /** The watched order's snapshot after the command: its last event, or a fresh one. */
+  private watchedResult(rec: OrderRecord): OrderSnapshot {
+    const s = this.watchedId === rec.orderId ? this.watchedSnapshot : undefined;
     this.watchedId = 0;
-    this.watchedState = undefined;
-    return s ?? rec.state();
+    this.watchedSnapshot = undefined;
+    return s ?? new OrderSnapshot(rec);
   }
 
   /** Registers an open order with its account (also used to restore a snapshot). */
@@ -566,8 +596,6 @@ export class ExchangeEngine {
     this.openOrders.set(rec.orderId, rec);
     acct.linkOrder(rec);
     if (rec.clientOrderId !== '') acct.clientIds.set(clientIdKey(rec.market.symbol, rec.clientOrderId), rec);
-    const i = rec.market.index;
-    acct.openCounts[i] = (acct.openCounts[i] ?? 0) + 1;
   }
 
   /** The order left the book (filled, canceled, expired, refused): unlock what it did not spend, forget it. */
@@ -582,7 +610,6 @@ export class ExchangeEngine {
     this.openOrders.delete(rec.orderId);
     acct.unlinkOrder(rec);
     if (rec.clientOrderId !== '') acct.clientIds.delete(clientIdKey(rec.market.symbol, rec.clientOrderId));
-    acct.openCounts[rec.market.index]!--;
   }
 
   private placeOrder(c: PlaceOrderCommand): CommandResult {
@@ -632,7 +659,7 @@ export class ExchangeEngine {
       // The engine's open orders and the book disagree: state is corrupt, stop rather than guess.
       throw new ExchangeError('STATE_MISMATCH', `order ${rec.orderId} is open in the engine but the book refused its cancel (${this.bookRejected})`);
     }
-    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills: NO_FILLS };
+    return new SnapshotOrderResult(this.watchedResult(rec), NO_FILLS);
   }
 
   private cancelOrder(c: CancelOrderCommand): CommandResult {
@@ -669,7 +696,7 @@ export class ExchangeEngine {
     m.book.amendKeepPriority(rec.orderId, rec.userId, c.newQuantityLots, this.onMatch);
     this.flushDepth(m);
     if (this.bookRejected !== undefined) return rejected(this.bookRejected);
-    return { ok: true, kind: 'order', order: this.watchedResult(rec), fills: NO_FILLS };
+    return new SnapshotOrderResult(this.watchedResult(rec), NO_FILLS);
   }
 
   private cancelReplace(c: CancelReplaceCommand): CommandResult {
@@ -843,29 +870,15 @@ export class ExchangeEngine {
     if (e.remainingLots === 0) this.finishOrder(taker);
   }
 
-  /** A copy of the order's state for an event (remembered when it is the watched order). */
-  private eventState(rec: OrderRecord): OrderState {
-    const s = rec.state();
-    if (rec.orderId === this.watchedId) this.watchedState = s;
-    return s;
+  /** Adds an order event (remembered when it is about the watched order). */
+  private emitOrderUpdate(ev: OrderUpdate | TradeUpdate): void {
+    if (ev.orderId === this.watchedId) this.watchedSnapshot = ev;
+    this.emit(ev);
   }
 
   private orderEvent(rec: OrderRecord, execution: ExecutionType, reason: OrderEventReason, counterOrderId: number): void {
     if (!this.userEvents) return;
-    this.emit({
-      type: 'order',
-      execution,
-      order: this.eventState(rec),
-      reason,
-      tradeId: 0,
-      lastLots: 0,
-      lastPriceTicks: 0,
-      lastQuote: 0n,
-      commission: 0n,
-      commissionAsset: '',
-      isMaker: false,
-      counterOrderId,
-    });
+    this.emitOrderUpdate(new OrderUpdate(rec, execution, reason, counterOrderId));
   }
 
   private tradeEvent(
@@ -879,20 +892,7 @@ export class ExchangeEngine {
     isMaker: boolean,
   ): void {
     if (!this.userEvents) return;
-    this.emit({
-      type: 'order',
-      execution: 'TRADE',
-      order: this.eventState(rec),
-      reason: 'NONE',
-      tradeId,
-      lastLots: lots,
-      lastPriceTicks: price,
-      lastQuote: quote,
-      commission,
-      commissionAsset,
-      isMaker,
-      counterOrderId: 0,
-    });
+    this.emitOrderUpdate(new TradeUpdate(rec, tradeId, lots, price, quote, commission, commissionAsset, isMaker));
   }
 
   /** Turns the command's depth changes into one DepthEvent (levels merged, zeros dropped) with the next update id. */

@@ -316,3 +316,49 @@ export interface CommandOutcome {
   readonly result: CommandResult;
   readonly events: readonly EngineEvent[];
 }
+
+/** An order event as a plain object (its `order` read once, so built if it was not yet). */
+export function plainOrderEvent(e: OrderEvent): OrderEvent {
+  return {
+    type: 'order',
+    execution: e.execution,
+    order: e.order,
+    reason: e.reason,
+    tradeId: e.tradeId,
+    lastLots: e.lastLots,
+    lastPriceTicks: e.lastPriceTicks,
+    lastQuote: e.lastQuote,
+    commission: e.commission,
+    commissionAsset: e.commissionAsset,
+    isMaker: e.isMaker,
+    counterOrderId: e.counterOrderId,
+  };
+}
+
+/** A result as plain objects (an order result's `order` read, so built if it was not yet). */
+export function plainResult(r: CommandResult): CommandResult {
+  if (!r.ok && !('kind' in r)) return r;
+  switch (r.kind) {
+    case 'order':
+      return { ok: true, kind: 'order', order: r.order, fills: r.fills };
+    case 'cancelReplace':
+      return { ok: r.ok, kind: 'cancelReplace', cancel: plainResult(r.cancel) as OrderResult | RejectedResult, newOrder: plainResult(r.newOrder) as OrderResult | RejectedResult };
+    default:
+      return r;
+  }
+}
+
+/**
+ * The outcome with plain objects only: the engine's order events and order results are class instances whose
+ * `order` is built on first read (OrderSnapshot in engineRecords.ts), which deepStrictEqual, structuredClone and
+ * JSON.stringify do not see. Use this form to compare outcomes, or to send them to another thread.
+ */
+export function plainOutcome(o: CommandOutcome): CommandOutcome {
+  return {
+    seq: o.seq,
+    timeMs: o.timeMs,
+    command: o.command,
+    result: plainResult(o.result),
+    events: o.events.map((e) => (e.type === 'order' ? plainOrderEvent(e) : e)),
+  };
+}

@@ -1,13 +1,14 @@
 /**
  * The engine's mutable records: an open order with what it still has locked, an account's balances and open orders,
  * a market's book and settings, and the idempotency records of admin and chain-bridge commands. Only the engine
- * mutates them; everything it hands out is a copy (OrderState, results, events).
+ * mutates them; everything it hands out is a copy (OrderState, results, events) or, for orders, a snapshot
+ * (OrderSnapshot) that copies what can change and reads the rest from the record, whose other fields never change.
  */
-import type { OrderStatus } from '../matching/matchEvent.js';
+import type { MatchExpiryReason, OrderStatus } from '../matching/matchEvent.js';
 import type { OrderType, Side, StpMode, TimeInForce } from '../matching/matchCommand.js';
 import type { OrderBook } from '../matching/orderBook.js';
 import type { MarketDefinition, MarketStatus } from './exchangeConfig.js';
-import type { BalanceResult, OrderState, RejectedResult } from './engineEvent.js';
+import { plainOrderEvent, type BalanceResult, type ExecutionType, type FillInfo, type OrderEvent, type OrderResult, type OrderState, type RejectedResult } from './engineEvent.js';
 
 /** Prefix of the client order ids the engine gives orders sent without one (`cairn-<orderId>`); reserved. */
 export const AUTO_CLIENT_ORDER_ID_PREFIX = 'cairn-';
@@ -83,6 +84,182 @@ export class OrderRecord {
   }
 }
 
+/**
+ * An order as it was at one moment: the fields that change (quantity, executed, cumulative quote, status, times)
+ * copied, the others read from the record (they never change). `order` builds the public OrderState on first read
+ * and keeps it. PERF: an order event or result costs one small object instead of a full OrderState copy (and the
+ * `cairn-<orderId>` string) per change; the copy is made only where a consumer reads it (history, user streams, the
+ * gateway's responses). The record and the cache are private fields, so deepStrictEqual compares the copied fields
+ * only: compare `plainOutcome` forms (engineEvent.ts) to compare whole orders. JSON.stringify gives the verbose
+ * form (toJSON), as it did when these were plain objects.
+ */
+export class OrderSnapshot {
+  readonly #rec: OrderRecord;
+  #state: OrderState | undefined = undefined;
+  readonly orderId: number;
+  readonly userId: number;
+  readonly quantityLots: number;
+  readonly executedLots: number;
+  readonly cumQuote: bigint;
+  readonly status: OrderStatus;
+  readonly updateTimeMs: number;
+  readonly workingTimeMs: number;
+
+  constructor(rec: OrderRecord) {
+    this.#rec = rec;
+    this.orderId = rec.orderId;
+    this.userId = rec.userId;
+    this.quantityLots = rec.quantityLots;
+    this.executedLots = rec.executedLots;
+    this.cumQuote = rec.cumQuote;
+    this.status = rec.status;
+    this.updateTimeMs = rec.updateTimeMs;
+    this.workingTimeMs = rec.workingTimeMs;
+  }
+
+  /** The order as the public OrderState at the snapshot's moment (built once, then shared: do not mutate). */
+  get order(): OrderState {
+    return (this.#state ??= this.materialize());
+  }
+
+  /** JSON form: the OrderState. */
+  toJSON(): unknown {
+    return this.order;
+  }
+
+  private materialize(): OrderState {
+    const r = this.#rec;
+    return {
+      orderId: r.orderId,
+      symbol: r.market.symbol,
+      userId: r.userId,
+      clientOrderId: r.displayClientOrderId,
+      side: r.side,
+      orderType: r.orderType,
+      timeInForce: r.timeInForce,
+      priceTicks: r.priceTicks,
+      quantityLots: this.quantityLots,
+      quoteOrderQty: r.quoteOrderQty,
+      stopPriceTicks: r.stopPriceTicks,
+      stpMode: r.stpMode,
+      executedLots: this.executedLots,
+      cumQuote: this.cumQuote,
+      status: this.status,
+      timeMs: r.timeMs,
+      updateTimeMs: this.updateTimeMs,
+      workingTimeMs: this.workingTimeMs,
+    };
+  }
+}
+
+/**
+ * The engine's OrderEvent (executionReport) for every change but a fill: an OrderSnapshot of the order after the
+ * change plus what changed. The fill fields read 0, 0n, '' and false from the prototype (PERF: seven fewer fields
+ * on the common events, a place, a cancel, an expiry); TradeUpdate has them. Read `order` for the OrderState (built
+ * on first read). See OrderEvent for the fields.
+ */
+export class OrderUpdate extends OrderSnapshot implements OrderEvent {
+  readonly type = 'order' as const;
+
+  constructor(
+    rec: OrderRecord,
+    readonly execution: ExecutionType,
+    readonly reason: MatchExpiryReason | 'NONE',
+    readonly counterOrderId: number,
+  ) {
+    super(rec);
+  }
+
+  /** JSON form: the plain OrderEvent (`order` as an OrderState). */
+  override toJSON(): unknown {
+    return plainOrderEvent(this);
+  }
+
+  /** 0: not a fill. */
+  get tradeId(): number {
+    return 0;
+  }
+  /** 0: not a fill. */
+  get lastLots(): number {
+    return 0;
+  }
+  /** 0: not a fill. */
+  get lastPriceTicks(): number {
+    return 0;
+  }
+  /** 0n: not a fill. */
+  get lastQuote(): bigint {
+    return 0n;
+  }
+  /** 0n: not a fill. */
+  get commission(): bigint {
+    return 0n;
+  }
+  /** '': not a fill. */
+  get commissionAsset(): string {
+    return '';
+  }
+  /** false: not a fill. */
+  get isMaker(): boolean {
+    return false;
+  }
+}
+
+/** The engine's OrderEvent of a fill (execution TRADE): an OrderSnapshot with the fill's fields. */
+export class TradeUpdate extends OrderSnapshot implements OrderEvent {
+  readonly type = 'order' as const;
+  readonly execution: ExecutionType = 'TRADE';
+  readonly reason: MatchExpiryReason | 'NONE' = 'NONE';
+  readonly counterOrderId = 0;
+
+  constructor(
+    rec: OrderRecord,
+    readonly tradeId: number,
+    readonly lastLots: number,
+    readonly lastPriceTicks: number,
+    readonly lastQuote: bigint,
+    readonly commission: bigint,
+    readonly commissionAsset: string,
+    readonly isMaker: boolean,
+  ) {
+    super(rec);
+  }
+
+  /** JSON form: the plain OrderEvent (`order` as an OrderState). */
+  override toJSON(): unknown {
+    return plainOrderEvent(this);
+  }
+}
+
+/** The engine's OrderResult: the order after the command (an OrderSnapshot, materialized on first read) and its fills. */
+export class SnapshotOrderResult implements OrderResult {
+  readonly ok = true as const;
+  readonly kind = 'order' as const;
+  readonly #snapshot: OrderSnapshot;
+
+  constructor(
+    snapshot: OrderSnapshot,
+    readonly fills: readonly FillInfo[],
+  ) {
+    this.#snapshot = snapshot;
+  }
+
+  /** The order after the command. */
+  get order(): OrderState {
+    return this.#snapshot.order;
+  }
+
+  /** JSON form: the plain OrderResult. */
+  toJSON(): unknown {
+    return { ok: true, kind: 'order', order: this.order, fills: this.fills };
+  }
+
+  /** The order's snapshot (the order id, status, executed lots … without building the OrderState). */
+  get snapshot(): OrderSnapshot {
+    return this.#snapshot;
+  }
+}
+
 /** One market in the engine: its definition, its book, its status and fee rates, its depth update id. */
 export class MarketState {
   readonly symbol: string;
@@ -128,6 +305,11 @@ function safeNumber(v: bigint): number {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= 0n ? Number(v) : Number.POSITIVE_INFINITY;
 }
 
+/** Account.soleMarket when the account has no open orders. */
+const NO_MARKET = -1;
+/** Account.soleMarket when its open orders are on more than one market. */
+const MANY_MARKETS = -2;
+
 /** One account: free and locked balance per asset (by asset index), frozen flag, open orders. */
 export class Account {
   readonly free: bigint[] = [];
@@ -143,8 +325,13 @@ export class Account {
   openOrderCount = 0;
   /** Open orders with an explicit client order id, by `<symbol> <clientOrderId>`. */
   readonly clientIds = new Map<string, OrderRecord>();
-  /** Open orders per market index. */
-  readonly openCounts: number[] = [];
+  /**
+   * The market index of all open orders when they are on one market (NO_MARKET when there are none, MANY_MARKETS
+   * when on several: then `openCounts` counts them per market index). PERF: the usual one-market account keeps no
+   * per-market array to touch on every place and cancel.
+   */
+  private soleMarket = NO_MARKET;
+  private readonly openCounts: number[] = [];
 
   constructor(
     readonly userId: number,
@@ -161,14 +348,34 @@ export class Account {
     }
   }
 
+  /** Number of open orders on the market with index `marketIndex`. */
+  openCountOn(marketIndex: number): number {
+    const sole = this.soleMarket;
+    if (sole === MANY_MARKETS) return this.openCounts[marketIndex] ?? 0;
+    return sole === marketIndex ? this.openOrderCount : 0;
+  }
+
   /** Appends an open order to the account's list. */
   linkOrder(rec: OrderRecord): void {
+    const i = rec.market.index;
+    const sole = this.soleMarket;
+    const n = this.openOrderCount;
+    if (sole === MANY_MARKETS) {
+      this.openCounts[i] = (this.openCounts[i] ?? 0) + 1;
+    } else if (n === 0) {
+      this.soleMarket = i;
+    } else if (sole !== i) {
+      // A second market: count per market from now on (until the account has no open orders).
+      this.openCounts[sole] = n;
+      this.openCounts[i] = 1;
+      this.soleMarket = MANY_MARKETS;
+    }
     rec.prevInAccount = this.lastOrder;
     rec.nextInAccount = undefined;
     if (this.lastOrder === undefined) this.firstOrder = rec;
     else this.lastOrder.nextInAccount = rec;
     this.lastOrder = rec;
-    this.openOrderCount++;
+    this.openOrderCount = n + 1;
   }
 
   /** Removes an open order from the account's list. */
@@ -179,7 +386,16 @@ export class Account {
     if (next === undefined) this.lastOrder = prev;
     else next.prevInAccount = prev;
     rec.prevInAccount = rec.nextInAccount = undefined;
-    this.openOrderCount--;
+    const n = --this.openOrderCount;
+    if (this.soleMarket === MANY_MARKETS) {
+      this.openCounts[rec.market.index]!--;
+      if (n === 0) {
+        this.openCounts.length = 0;
+        this.soleMarket = NO_MARKET;
+      }
+    } else if (n === 0) {
+      this.soleMarket = NO_MARKET;
+    }
   }
 
   /** The open orders, oldest first (a copy: safe to cancel while iterating). */

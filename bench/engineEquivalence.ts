@@ -1,0 +1,105 @@
+/**
+ * Equivalence check of two versions of the exchange engine on the exchange bench's stream: this checkout's engine
+ * and the one in another checkout (a git worktree of the base commit) apply the same 300,000-odd sequenced commands;
+ * every outcome must print the same JSON (results and events, amounts as decimal strings), compare equal as plain
+ * objects (plainOutcome), and the state hashes must agree every 50,000 commands and at the end. Run with and without
+ * user events. For changes of the engine's hot path or of the event and result objects (their classes, not their
+ * shapes): a consumer reading the old fields must see the same values.
+ *
+ * Usage: node --import tsx bench/engineEquivalence.ts <other checkout> [commands]
+ * (e.g. `git worktree add /tmp/base <commit> && cp -al node_modules /tmp/base/`). Exits 1 on any difference.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { resolve } from 'node:path';
+import type { MatchCommand, NewOrder } from '../src/matching/matchCommand.js';
+import type { EngineCommand, OrderParams, SequencedCommand } from '../src/exchange/engineCommand.js';
+import type { CommandOutcome } from '../src/exchange/engineEvent.js';
+import { plainOutcome } from '../src/exchange/engineEvent.js';
+import { ExchangeEngine } from '../src/exchange/engine.js';
+import { computeStateHash } from '../src/exchange/engineState.js';
+import { checkExchangeConfig } from '../src/exchange/exchangeConfig.js';
+import { generateStream } from './matching.bench.js';
+
+/** The part of another checkout's engine this check uses. */
+interface OtherEngine {
+  userEvents: boolean;
+  apply(sc: SequencedCommand): CommandOutcome;
+}
+
+const other = process.argv[2];
+if (other === undefined) {
+  console.error('usage: node --import tsx bench/engineEquivalence.ts <other checkout> [commands]');
+  process.exit(2);
+}
+const commands = Number(process.argv[3] ?? 300_000);
+const otherRoot = resolve(other);
+const OtherEngineClass = (await import(`${otherRoot}/src/exchange/engine.ts`)).ExchangeEngine as new () => OtherEngine;
+const otherHash = (await import(`${otherRoot}/src/exchange/engineState.ts`)).computeStateHash as (e: OtherEngine) => string;
+
+// The exchange bench's market, funding and stream (bench/exchange.bench.ts).
+const config = checkExchangeConfig({
+  network: 'regtest',
+  assets: [
+    { asset: 'CRN', decimals: 8, onChain: true },
+    { asset: 'USD', decimals: 6, onChain: false },
+  ],
+  markets: [
+    { symbol: 'CRNUSD', displayName: 'CRN/USD', baseAsset: 'CRN', quoteAsset: 'USD', tickSize: '0.01', maxPrice: '1000000', stepSize: '0.0001', minQuantity: '0.0001', maxQuantity: '9000', minNotional: '0', makerFeePpm: 1000, takerFeePpm: 1000, status: 'TRADING', maxOpenOrders: 1000 },
+  ],
+});
+const orderParams = (o: NewOrder): OrderParams => ({
+  side: o.side,
+  orderType: o.type,
+  ...(o.timeInForce !== undefined ? { timeInForce: o.timeInForce } : {}),
+  ...(o.priceTicks !== undefined ? { priceTicks: o.priceTicks } : {}),
+  ...(o.quantityLots !== undefined ? { quantityLots: o.quantityLots } : {}),
+  ...(o.stpMode !== undefined ? { stpMode: o.stpMode } : {}),
+});
+const toEngine = (c: MatchCommand): EngineCommand => {
+  switch (c.type) {
+    case 'PLACE':
+      return { type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: c.order.userId, order: orderParams(c.order) };
+    case 'CANCEL':
+      return { type: 'CANCEL_ORDER', symbol: 'CRNUSD', userId: c.userId, orderId: c.orderId };
+    case 'AMEND_KEEP_PRIORITY':
+      return { type: 'AMEND_ORDER', symbol: 'CRNUSD', userId: c.userId, orderId: c.orderId, newQuantityLots: c.newQuantityLots };
+    case 'CANCEL_REPLACE':
+      return { type: 'CANCEL_REPLACE', symbol: 'CRNUSD', userId: c.order.userId, cancelOrderId: c.cancelOrderId, mode: c.mode, order: orderParams(c.order) };
+  }
+};
+const stream = generateStream(commands, 'cairn matching bench v1');
+const all: EngineCommand[] = [{ type: 'CONFIGURE', config }];
+for (let u = 1; u <= 1000; u++) {
+  all.push({ type: 'ADJUST_BALANCE', adjustmentId: `usd-${u}`, userId: u, asset: 'USD', amount: 1_000_000_000_000_000n });
+  all.push({ type: 'ADJUST_BALANCE', adjustmentId: `crn-${u}`, userId: u, asset: 'CRN', amount: 1_000_000_000_000_000n });
+}
+for (const c of [...stream.fill, ...stream.bench]) all.push(toEngine(c));
+const t0 = Date.UTC(2025, 0, 1);
+const sequenced: SequencedCommand[] = all.map((command, i) => ({ seq: i + 1, timeMs: t0 + Math.floor(i / 100), command }));
+
+const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+let failed = false;
+for (const userEvents of [true, false]) {
+  const mine = new ExchangeEngine();
+  const theirs = new OtherEngineClass();
+  mine.userEvents = userEvents;
+  theirs.userEvents = userEvents;
+  let events = 0;
+  let differences = 0;
+  for (let i = 0; i < sequenced.length; i++) {
+    const a = mine.apply(sequenced[i]!);
+    const b = theirs.apply(sequenced[i]!);
+    events += a.events.length;
+    const same = json(a) === json(b) && isDeepStrictEqual(plainOutcome(a), plainOutcome(b));
+    if (!same && differences++ < 3) console.log(`seq ${i + 1}: outcomes differ\n  this:  ${json(a).slice(0, 600)}\n  other: ${json(b).slice(0, 600)}`);
+    if ((i + 1) % 50_000 === 0 || i === sequenced.length - 1) {
+      if (computeStateHash(mine) !== otherHash(theirs)) {
+        differences++;
+        console.log(`seq ${i + 1}: state hashes differ`);
+      }
+    }
+  }
+  console.log(`userEvents = ${userEvents}: ${sequenced.length.toLocaleString('en-US')} commands, ${events.toLocaleString('en-US')} events, ${differences} differences; state hash ${computeStateHash(mine)}`);
+  if (differences !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

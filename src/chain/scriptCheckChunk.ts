@@ -97,27 +97,69 @@ export function planScriptCheckChunks(
 ): ScriptCheckSlice[][] {
   let total = 0;
   for (const j of jobIndices) total += inputCounts[j]!;
+  const sizes: number[] = [];
+  let previous = 0;
+  for (let k = 1; k <= chunkCount; k++) {
+    const boundary = Math.round((total * k) / chunkCount);
+    sizes.push(boundary - previous);
+    previous = boundary;
+  }
+  return cutScriptCheckChunks(inputCounts, jobIndices, sizes);
+}
+
+/**
+ * Input counts of the chunks of a parallel batch of `total` inputs (they sum to `total`): chunks of `uniform` inputs
+ * while much is left, then tapering (each about 1 / (4 x threads) of what is left, never below `min`), so the last
+ * chunks are small and the threads run out of work within a few inputs of each other (guided self-scheduling, as
+ * OpenMP's `schedule(guided)`): with equal chunks a thread that finds none left idles until the other ends its last
+ * one, about half a chunk on average.
+ * @throws RangeError when a count is not a positive integer (total may be 0)
+ */
+export function taperedChunkSizes(total: number, uniform: number, threads: number, min: number): number[] {
+  for (const [name, v] of [['uniform', uniform], ['threads', threads], ['min', min]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isSafeInteger(total) || total < 0) throw new RangeError(`total must be a non-negative integer, got ${total}`);
+  const sizes: number[] = [];
+  let left = total;
+  while (left > 0) {
+    const size = Math.min(left, Math.max(min, Math.min(uniform, Math.ceil(left / (4 * threads)))));
+    sizes.push(size);
+    left -= size;
+  }
+  return sizes;
+}
+
+/**
+ * Cuts the inputs of the jobs `jobIndices` (ascending) into chunks of consecutive inputs with the given input counts,
+ * in order (the counts should sum to the jobs' inputs; any inputs left over go into the last chunk); a tx with many
+ * inputs may be split across chunks. Empty chunks are dropped.
+ */
+export function cutScriptCheckChunks(
+  inputCounts: readonly number[],
+  jobIndices: readonly number[],
+  sizes: readonly number[],
+): ScriptCheckSlice[][] {
   const chunks: ScriptCheckSlice[][] = [];
   let current: ScriptCheckSlice[] = [];
-  let done = 0;
-  let k = 1;
-  let boundary = Math.round((total * k) / chunkCount);
+  let k = 0;
+  let room = sizes.length > 0 ? sizes[0]! : Infinity;
   for (const jobIndex of jobIndices) {
     const n = inputCounts[jobIndex]!;
     let start = 0;
     while (start < n) {
-      const end = Math.min(n, start + (boundary - done));
+      const end = Math.min(n, start + room);
       if (end > start) {
         current.push({ jobIndex, inputStart: start, inputEnd: end });
-        done += end - start;
+        room -= end - start;
         start = end;
       }
-      // The last boundary is `total`, so the loop always ends with every input placed.
-      if (done === boundary && k < chunkCount) {
+      if (room === 0) {
         if (current.length > 0) chunks.push(current);
         current = [];
         k++;
-        boundary = Math.round((total * k) / chunkCount);
+        // After the last size, whatever is left goes into one more chunk.
+        room = k < sizes.length ? sizes[k]! : Infinity;
       }
     }
   }

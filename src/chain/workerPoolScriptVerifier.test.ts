@@ -11,7 +11,13 @@ import { computeWtxid, encodeTx } from '../primitives/tx.js';
 import type { Tx, Wtxid } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
-import { decodeScriptCheckChunk, encodeScriptCheckChunk, planScriptCheckChunks } from './scriptCheckChunk.js';
+import {
+  cutScriptCheckChunks,
+  decodeScriptCheckChunk,
+  encodeScriptCheckChunk,
+  planScriptCheckChunks,
+  taperedChunkSizes,
+} from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult } from '../interfaces/scriptVerifier.js';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
 import { decodeTxid, decodeWtxid } from '../primitives/identity.js';
@@ -142,6 +148,46 @@ test('planScriptCheckChunks: chunks cover every input once, in order, with input
       assert.equal(chunks.length, chunkCount);
       assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `sizes ${sizes}`);
     }
+  }
+});
+
+test('taperedChunkSizes: sums to the total, uniform chunks first, then non-increasing down to the minimum', () => {
+  assert.deepEqual(taperedChunkSizes(0, 26, 2, 4), []);
+  assert.deepEqual(taperedChunkSizes(3, 26, 2, 4), [3]);
+  const sizes = taperedChunkSizes(1_250, 26, 2, 4);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), 1_250);
+  assert.equal(sizes[0], 26);
+  for (let k = 1; k < sizes.length; k++) assert.ok(sizes[k]! <= sizes[k - 1]!, `sizes ${sizes}`);
+  // The tail: the last chunks hold the minimum (the very last one what is left), so threads end within ~4 inputs.
+  assert.deepEqual(sizes.slice(-3, -1), [4, 4]);
+  assert.ok(sizes.at(-1)! <= 4);
+  assert.ok(sizes.length < 48 + 16, `${sizes.length} chunks`);
+  assert.throws(() => taperedChunkSizes(10, 0, 2, 4), RangeError);
+  assert.throws(() => taperedChunkSizes(-1, 4, 2, 4), RangeError);
+});
+
+test('cutScriptCheckChunks: chunks of the given input counts, covering every input once, in order', () => {
+  const rnd = prng(11);
+  for (let trial = 0; trial < 200; trial++) {
+    const counts = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => Math.floor(rnd() * (rnd() < 0.2 ? 200 : 3)));
+    const pending = counts.map((_, j) => j).filter(() => rnd() < 0.8);
+    const total = pending.reduce((n, j) => n + counts[j]!, 0);
+    const sizes = taperedChunkSizes(total, 1 + Math.floor(rnd() * 40), 1 + Math.floor(rnd() * 4), 1 + Math.floor(rnd() * 4));
+    const chunks = cutScriptCheckChunks(counts, pending, sizes);
+    assert.deepEqual(chunks.map((c) => c.reduce((n, s) => n + s.inputEnd - s.inputStart, 0)), sizes);
+    const flat = chunks.flat();
+    let pos = 0;
+    for (const j of pending.filter((j) => counts[j]! > 0)) {
+      let next = 0;
+      while (next < counts[j]!) {
+        const s = flat[pos++]!;
+        assert.equal(s.jobIndex, j);
+        assert.equal(s.inputStart, next);
+        assert.ok(s.inputEnd > s.inputStart);
+        next = s.inputEnd;
+      }
+    }
+    assert.equal(pos, flat.length);
   }
 });
 

@@ -18,7 +18,8 @@ import {
   claimScriptChecks,
   createSharedScriptCheckBatch,
   encodeScriptCheckChunk,
-  planScriptCheckChunks,
+  cutScriptCheckChunks,
+  taperedChunkSizes,
   readSharedScriptCheckResults,
   verifyScriptCheckWork,
   type ScriptCheckFailure,
@@ -33,7 +34,10 @@ export { InlineScriptVerifier, type InlineScriptVerifierOptions, type ScriptVeri
 
 /** Default input count from which a batch goes to the worker threads; smaller batches are verified inline. */
 export const DEFAULT_PARALLEL_THRESHOLD_INPUTS = 16;
-/** A parallel batch is cut into up to this many chunks per verifying thread, so threads that start late catch up. */
+/**
+ * A parallel batch is cut into chunks of 1 / (this x verifying threads) of its inputs (then smaller ones at the end:
+ * taperedChunkSizes), so threads that start late catch up.
+ */
 const CHUNKS_PER_THREAD = 24;
 /** Fewest inputs per chunk: below this the claim and decode overhead would show. */
 const MIN_CHUNK_INPUTS = 4;
@@ -118,8 +122,8 @@ function toError(e: unknown): Error {
  * ScriptVerifier that spreads a batch's signature checks over all cores with worker_threads (Core's CCheckQueue).
  * Jobs whose wtxid is in the script cache are skipped; when fewer than `parallelThresholdInputs` inputs remain they
  * are verified inline. Otherwise the remaining inputs (not txs: a block may be one tx with thousands of inputs or
- * thousands of one-input txs) are cut into up to 24 chunks per verifying thread (at least 4 inputs each) of
- * consecutive inputs, encoded once into shared memory (each tx once, or its bytes from ScriptCheckJob.txBytes;
+ * thousands of one-input txs) are cut into chunks of consecutive inputs, 1/24 of a verifying thread's share each
+ * (at least 4 inputs), and smaller towards the end of the batch so the threads finish together, encoded once into shared memory (each tx once, or its bytes from ScriptCheckJob.txBytes;
  * prevouts as value + script bytes) and posted to every worker. Each thread claims the next chunk from a shared
  * counter (Atomics.add), verifies it with consensus verifyInput (one SighashCache per tx) and records its result in
  * shared memory, until none is left: a thread that starts late, or has other work first, simply claims fewer chunks.
@@ -240,8 +244,9 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
 
     this.counters.parallelBatches++;
     const verifyingThreads = this.slots.length + (this.mainThreadVerifies ? 1 : 0);
-    const chunkCount = Math.max(1, Math.min(Math.ceil(inputs / MIN_CHUNK_INPUTS), verifyingThreads * CHUNKS_PER_THREAD));
-    const chunks = planScriptCheckChunks(jobs.map((job) => job.tx.inputs.length), pending, chunkCount);
+    const uniform = Math.max(MIN_CHUNK_INPUTS, Math.ceil(inputs / (verifyingThreads * CHUNKS_PER_THREAD)));
+    const sizes = taperedChunkSizes(inputs, uniform, verifyingThreads, MIN_CHUNK_INPUTS);
+    const chunks = cutScriptCheckChunks(jobs.map((job) => job.tx.inputs.length), pending, sizes);
     const encoded = new Map<number, Uint8Array>();
     const txBytes = (j: number): Uint8Array => {
       let bytes = encoded.get(j);

@@ -34,6 +34,8 @@ export class BlockCoinView {
   /** Coins of the set the block spent. */
   private readonly spent: Outpoint[] = [];
   private readonly inputCoins = new TxInputCoins();
+  /** Whether readOwnOutputs ran (findOverwrittenOutput needs it). */
+  private ownOutputsRead = false;
 
   private constructor(
     private readonly block: Block,
@@ -48,11 +50,28 @@ export class BlockCoinView {
   ) {}
 
   /**
-   * Reads the coins a block needs from the set in one call: every prevout of its non-coinbase inputs that is not an
-   * output of the block itself, and every spendable outpoint the block creates (an unspent coin there breaks BIP-30).
-   * `readCoins` answers aligned with its argument, from one state of the set.
+   * Reads the coins a block needs from the set: every prevout of its non-coinbase inputs that is not an output of the
+   * block itself, and every spendable outpoint the block creates (an unspent coin there breaks BIP-30).
+   * `readCoins` answers aligned with its argument. Same as readInputs then readOwnOutputs with the same `readCoins`.
    */
   static read(
+    block: Block,
+    txids: readonly Txid[],
+    readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
+  ): BlockCoinView {
+    const view = BlockCoinView.readInputs(block, txids, readCoins);
+    view.readOwnOutputs(readCoins);
+    return view;
+  }
+
+  /**
+   * Reads, in one call, the coins the block's inputs spend from the set: every prevout of its non-coinbase inputs
+   * that is not an output of the block itself. Enough for prevoutsOf (the script checks); readOwnOutputs must follow,
+   * on the same state of the set, before findOverwrittenOutput (the connect rules).
+   * PERF: the connect pipeline hands the script checks over between the two reads, so the BIP-30 lookups (as many as
+   * the block has spendable outputs, nearly all missing) run while the workers verify.
+   */
+  static readInputs(
     block: Block,
     txids: readonly Txid[],
     readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
@@ -80,34 +99,52 @@ export class BlockCoinView {
         keys.push(key);
       }
     }
-    const ownFrom = outpoints.length;
-    for (let i = 0; i < txs.length; i++) {
-      const outputs = txs[i]!.outputs;
-      for (let index = 0; index < outputs.length; index++) {
-        if (isUnspendable(outputs[index]!.scriptPubKey)) continue;
-        const key = outpointKeyOf(txidKeys[i]!, index);
-        if (wanted.has(key)) continue;
-        wanted.add(key);
-        outpoints.push({ txid: txids[i]!, index });
-        keys.push(key);
-      }
-    }
     const view = new BlockCoinView(block, txids, txidKeys, inBlock, inputKeys, firstInput);
     const coins = readCoins(outpoints);
     for (let n = 0; n < outpoints.length; n++) {
       const coin = coins[n];
-      if (coin === undefined) continue;
-      if (n < ownFrom) view.live.set(keys[n]!, coin);
-      else view.overwritten.add(keys[n]!);
+      if (coin !== undefined) view.live.set(keys[n]!, coin);
     }
     return view;
   }
 
   /**
+   * Reads, in one call, the coins of the set at every spendable outpoint the block creates (BIP-30: the block may not
+   * overwrite them), for findOverwrittenOutput. None of these keys is a prevout readInputs read (those have txids from
+   * outside the block), so the two reads together are the one read of `read`.
+   * @throws RangeError when called twice
+   */
+  readOwnOutputs(readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[]): void {
+    if (this.ownOutputsRead) throw new RangeError("the block's own outpoints were already read");
+    this.ownOutputsRead = true;
+    const txs = this.block.txs;
+    const wanted = new Set<OutpointKey>();
+    const outpoints: Outpoint[] = [];
+    const keys: OutpointKey[] = [];
+    for (let i = 0; i < txs.length; i++) {
+      const outputs = txs[i]!.outputs;
+      for (let index = 0; index < outputs.length; index++) {
+        if (isUnspendable(outputs[index]!.scriptPubKey)) continue;
+        const key = outpointKeyOf(this.txidKeys[i]!, index);
+        if (wanted.has(key)) continue;
+        wanted.add(key);
+        outpoints.push({ txid: this.txids[i]!, index });
+        keys.push(key);
+      }
+    }
+    const coins = readCoins(outpoints);
+    for (let n = 0; n < outpoints.length; n++) {
+      if (coins[n] !== undefined) this.overwritten.add(keys[n]!);
+    }
+  }
+
+  /**
    * The first output index of tx `txIndex` at which the set held an unspent coin before the block (creating it would
    * overwrite that coin: BIP-30), or -1.
+   * @throws RangeError when readOwnOutputs has not run (a caller bug: the check would pass unseen)
    */
   findOverwrittenOutput(txIndex: number): number {
+    if (!this.ownOutputsRead) throw new RangeError('findOverwrittenOutput before readOwnOutputs');
     if (this.overwritten.size === 0) return -1;
     const outputs = this.block.txs[txIndex]!.outputs;
     for (let index = 0; index < outputs.length; index++) {

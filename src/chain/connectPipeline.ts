@@ -1,6 +1,7 @@
 import type { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Txid } from '../primitives/types.js';
+import type { Outpoint, Txid } from '../primitives/types.js';
+import type { Coin } from '../consensus/utxoView.js';
 import type { ChainStore, PendingBlockConnect } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
 import { BlockCoinView } from './blockCoinView.js';
@@ -43,8 +44,9 @@ export type ConnectResult =
 /**
  * The performance machinery around checkConnectBlock: it overlaps a block's script checks with the rest of its
  * connect, as Core's ConnectBlock queues the checks on CCheckQueue and goes on with the block.
- * - start(): read the coins the block needs in one go, hand its script checks to the verifier, whose worker threads
- *   begin at once, then run the connect rules while they verify (a rule failure cancels the checks and is the
+ * - start(): read the coins the block's inputs spend in one go, hand its script checks to the verifier, whose worker
+ *   threads begin at once, then read the coins at the block's own outpoints (BIP-30) and run the connect rules while
+ *   they verify (a rule failure cancels the checks and is the
  *   block's verdict, scripts coming last in the rules' order). The chain calls it before checkBlock
  *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
  *   the workers verify.
@@ -65,13 +67,17 @@ export class ConnectPipeline {
    */
   start(target: BlockToConnect): StartedConnect {
     const { params, store, timer } = this.deps;
-    const view = BlockCoinView.read(target.block, target.hashes.txids, (outpoints) => store.getCoins(outpoints));
+    const readCoins = (outpoints: readonly Outpoint[]): (Coin | undefined)[] => store.getCoins(outpoints);
+    const view = BlockCoinView.readInputs(target.block, target.hashes.txids, readCoins);
     timer.lap('coins');
     const scriptChecks = blockScriptChecks(target, view);
     const session = scriptChecks === undefined ? undefined : this.begin(scriptChecks, target.height);
     timer.lap('begin');
     let outcome: ConnectBlockOutcome;
     try {
+      // The BIP-30 lookups, while the workers verify; nothing ran on the store since readInputs (no await between).
+      view.readOwnOutputs(readCoins);
+      timer.lap('coins');
       outcome = checkConnectBlock(target, view, params);
     } catch (err) {
       void session?.cancel();

@@ -17,7 +17,7 @@ import type { Block, BlockHash, BlockHeader, Outpoint, Tx, Txid } from '../primi
 import type { ChainStore } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry, type UtxoRecord, type UtxoSetDigest } from '../interfaces/chainTypes.js';
 import { BlockIndex, hasData, isFailed, type IndexNode } from './blockIndex.js';
-import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
+import { computeBlockTxHashes, hashBlockTxsInline, type BlockTxHasher, type BlockTxHashes } from './blockTxHashes.js';
 import { ConnectTimer, copyChainConnectStats, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import { ChainEventEmitter, type ChainListener } from './chainEvents.js';
@@ -134,6 +134,8 @@ export class Chain implements ChainReader {
   private nextSequenceId = 2;
   private readonly timer = new ConnectTimer(emptyChainConnectStats());
   private readonly pipeline: ConnectPipeline;
+  /** Hashes a raw block's txs: the verifier's (on its worker threads) when it has one, else on this thread. */
+  private readonly txHasher: BlockTxHasher;
   private closed = false;
 
   private constructor(options: ChainOptions, deps: ChainDeps) {
@@ -143,6 +145,8 @@ export class Chain implements ChainReader {
     this.nowSec = deps.nowSec;
     this.events = new ChainEventEmitter(deps.logger);
     this.pipeline = new ConnectPipeline({ params: deps.params, store: deps.store, verifier: deps.scriptVerifier, timer: this.timer });
+    const verifierHasher = deps.scriptVerifier.hashBlockTxs;
+    this.txHasher = verifierHasher === undefined ? hashBlockTxsInline : verifierHasher.bind(deps.scriptVerifier);
     this.orphans = new OrphanPool({
       maxBlocks: options.maxOrphanBlocks ?? DEFAULT_MAX_ORPHAN_BLOCKS,
       maxBytes: options.maxOrphanBytes ?? DEFAULT_MAX_ORPHAN_BYTES,
@@ -463,7 +467,7 @@ export class Chain implements ChainReader {
 
     this.timer.lap('accept');
     const raw = received ?? encodeBlock(block);
-    const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
+    const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw, this.txHasher) };
     this.timer.lap('hash');
     const early = this.startEarlyConnect(encoded, hash);
     try {
@@ -604,7 +608,7 @@ export class Chain implements ChainReader {
       node = this.index.add(entry, parent, this.nextSequenceId++);
       this.noteHeader(node);
     }
-    batch.blocks.set(hashKey(hash), encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw) });
+    batch.blocks.set(hashKey(hash), encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw, this.txHasher) });
     this.linkChainData(node);
     this.logger.debug({ hash: node.entry.hashHex, height }, 'block accepted');
     return { ok: true, node };
@@ -895,7 +899,7 @@ export class Chain implements ChainReader {
     } catch (err) {
       throw new ChainError('corrupt', `stored block ${entry.hashHex} does not decode`, { cause: err });
     }
-    return { block, raw, hashes: computeBlockTxHashes(block, raw) };
+    return { block, raw, hashes: computeBlockTxHashes(block, raw, this.txHasher) };
   }
 
   /**

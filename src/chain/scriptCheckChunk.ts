@@ -11,6 +11,7 @@ import { BufferReader } from '../primitives/bufferReader.js';
 import { BufferWriter, compactSizeLength } from '../primitives/bufferWriter.js';
 import { decodeTx, getTxOutSize, readTxOut, writeTxOut } from '../primitives/tx.js';
 import type { Tx, TxOut } from '../primitives/types.js';
+import type { SharedTxHashBatch } from './txHashBatch.js';
 
 /** Inputs `[inputStart, inputEnd)` of the batch's job `jobIndex`. */
 export interface ScriptCheckSlice {
@@ -43,12 +44,16 @@ export interface ScriptCheckOutcome {
 }
 
 /**
- * Main thread -> worker: take part in the shared batch, claiming and verifying chunks until none is left. The arrays
- * live on SharedArrayBuffers, so posting them shares the memory instead of copying it.
+ * Main thread -> worker: take part in the shared batch, claiming and verifying chunks until none is left (or, with
+ * `hashBatch`, claiming and hashing ranges of a block's txs). The arrays live on SharedArrayBuffers, so posting them
+ * shares the memory instead of copying it.
  */
 export interface ScriptCheckRequest {
   readonly id: number;
-  readonly batch: SharedScriptCheckBatch;
+  /** A script-check batch to take part in; absent in a hashing request. */
+  readonly batch?: SharedScriptCheckBatch;
+  /** A raw block's txs to help hash (claimTxHashes); the answer then reports 0 inputs. */
+  readonly hashBatch?: SharedTxHashBatch;
 }
 
 /**

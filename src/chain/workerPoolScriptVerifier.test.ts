@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { VerifyError } from '../consensus/verifyError.js';
 import { sha256 } from '../crypto/hash.js';
-import { computeWtxid, encodeTx } from '../primitives/tx.js';
+import { computeTxid, computeWtxid, encodeTx } from '../primitives/tx.js';
+import { hashBlockTxsInline, scanTxSpans } from './blockTxHashes.js';
 import type { Tx, Wtxid } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
@@ -434,6 +435,30 @@ test('a worker that crashes or exits rejects verify with an Error instead of han
     await assert.rejects(p.verify(BATCH), isWorkerError);
     await p.close();
   }
+});
+
+test('hashBlockTxs: the workers and the main thread together give every tx its wtxid and txid, as hashed on one thread', async () => {
+  // A raw block's layout (80-byte header, compact-size count, the txs) over BATCH's txs, with a legacy tx (no witness) too.
+  const legacy: Tx = { ...BATCH[0]!.tx, inputs: BATCH[0]!.tx.inputs.map((input) => ({ ...input, witness: [] })) };
+  const txs = [legacy, ...BATCH.map((job) => job.tx)];
+  const parts = [new Uint8Array(80), new Uint8Array([0xfd, txs.length & 0xff, txs.length >> 8]), ...txs.map((tx) => encodeTx(tx))];
+  const raw = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  parts.reduce((at, part) => (raw.set(part, at), at + part.length), 0);
+  const spans = scanTxSpans(raw, txs.length)!;
+  assert.ok(spans !== undefined);
+  const expected = hashBlockTxsInline(raw, spans);
+  txs.forEach((tx, t) => {
+    assert.deepEqual(expected.slice(64 * t, 64 * t + 32), computeWtxid(tx), `wtxid ${t}`);
+    assert.deepEqual(expected.slice(64 * t + 32, 64 * t + 64), computeTxid(tx), `txid ${t}`);
+  });
+  const p = pool({ threads: 2 });
+  // The first call starts the worker; later ones find it ready. Every one must give the same bytes.
+  for (let round = 0; round < 5; round++) {
+    assert.deepEqual(new Uint8Array(p.hashBlockTxs(raw, spans)), expected, `round ${round}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  // A block below the hand-off size is hashed on this thread, with the same result.
+  assert.deepEqual(new Uint8Array(p.hashBlockTxs(raw, spans.subarray(0, 3 * 10))), expected.subarray(0, 64 * 10));
 });
 
 test('close() resolves, is idempotent, and later verify calls reject', async () => {

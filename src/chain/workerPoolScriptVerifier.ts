@@ -12,6 +12,8 @@ import {
 } from './inlineScriptVerifier.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyInput } from '../consensus/verifyInput.js';
+import { hashBlockTxsInline } from './blockTxHashes.js';
+import { awaitTxHashes, claimTxHashes, createSharedTxHashBatch, TX_SPAN_FIELDS, type SharedTxHashBatch } from './txHashBatch.js';
 import {
   cancelSharedScriptCheckBatch,
   CONTROL_DONE,
@@ -43,6 +45,10 @@ const CHUNKS_PER_THREAD = 24;
 const MIN_CHUNK_INPUTS = 4;
 /** Default syncJoinStallMs. */
 const DEFAULT_SYNC_JOIN_STALL_MS = 10_000;
+/** Fewest txs whose hashing hashBlockTxs shares with the workers (~1 µs each: below this the hand-off would show). */
+const PARALLEL_HASH_MIN_TXS = 128;
+/** How long hashBlockTxs waits for a range a worker claimed before hashing it itself (only a dead worker gets near). */
+const HASH_STALL_MS = 1_000;
 
 /**
  * Blocks the calling thread until every chunk of the batch is settled; false when none settled for `stallMs`
@@ -170,6 +176,8 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     parallelBatches: 0,
   };
   private nextRequestId = 1;
+  /** The joined legacy form of a segwit tx while hashing on this thread. */
+  private readonly hashScratch = { buf: new Uint8Array(4096) };
   private closing: Promise<void> | undefined;
 
   /**
@@ -259,7 +267,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     const batch = createSharedScriptCheckBatch(
       chunks.map((slices) => encodeScriptCheckChunk(slices, (j) => jobs[j]!.prevouts, txBytes)),
     );
-    const requests = this.slots.map((slot) => this.request(slot, batch));
+    const requests = this.slots.map((slot) => this.request(slot, { batch }));
     let done = false;
     const settle = async (): Promise<{ error?: Error; reasons: Map<number, ScriptError> }> => {
       // allSettled: every request is awaited, so none is left to reject unhandled after a first error.
@@ -333,6 +341,27 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
   }
 
   /**
+   * The wtxid and txid of every tx of a raw block (BlockTxHasher: TX_HASH_BYTES per tx, exactly hashTxSpans' bytes),
+   * hashed by this thread and the workers together: the block and its span table are copied into shared memory and
+   * posted to every worker, then each thread claims ranges of txs until none is left. It runs at the start of a block
+   * connect, before its script checks exist, when the workers would otherwise idle. A worker busy with another batch
+   * simply finds nothing left when it gets to the request; a range claimed by a worker that dies is hashed again here
+   * after HASH_STALL_MS. Blocks with fewer than 128 txs, a pool without workers or a closed one hash on this thread.
+   * The result may be a view of shared memory: copy what must outlive the call (computeBlockTxHashes does).
+   */
+  hashBlockTxs(raw: Uint8Array, spans: Int32Array): Uint8Array {
+    if (this.closing !== undefined || this.slots.length === 0 || spans.length / TX_SPAN_FIELDS < PARALLEL_HASH_MIN_TXS) {
+      return hashBlockTxsInline(raw, spans);
+    }
+    const batch = createSharedTxHashBatch(raw, spans);
+    // The answers carry nothing (the results are in shared memory); a worker failure is the script requests' concern.
+    for (const slot of this.slots) this.request(slot, { hashBatch: batch }).catch(() => undefined);
+    claimTxHashes(batch, this.hashScratch);
+    awaitTxHashes(batch, HASH_STALL_MS, this.hashScratch);
+    return batch.out;
+  }
+
+  /**
    * Stops the worker threads; verify calls still waiting reject with an Error, later ones too. Idempotent.
    */
   close(): Promise<void> {
@@ -349,13 +378,16 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     return this.closing;
   }
 
-  private request(slot: WorkerSlot, batch: SharedScriptCheckBatch): Promise<ScriptCheckResponse> {
+  private request(
+    slot: WorkerSlot,
+    work: { readonly batch: SharedScriptCheckBatch } | { readonly hashBatch: SharedTxHashBatch },
+  ): Promise<ScriptCheckResponse> {
     const worker = slot.worker ?? this.spawn(slot);
     const id = this.nextRequestId++;
     return new Promise<ScriptCheckResponse>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       worker.ref();
-      const message: ScriptCheckRequest = { id, batch };
+      const message: ScriptCheckRequest = { id, ...work };
       worker.postMessage(message);
     });
   }

@@ -5,6 +5,13 @@ import { outpointKey, outpointKeyOf, txidKeyOf, type OutpointKey } from '../prim
 import type { Block, Outpoint, TxOut, Txid } from '../primitives/types.js';
 import type { UtxoRecord } from '../interfaces/chainTypes.js';
 
+/** The coins of the set at a block's input prevouts, read before its txids were known (prefetchInputCoins). */
+export interface InputCoinPrefetch {
+  readonly block: Block;
+  /** The coins found, by outpoint key. */
+  readonly coins: ReadonlyMap<OutpointKey, Coin>;
+}
+
 /** The coins of one tx's inputs, by the prevout objects themselves: each lookup is an identity Map hit. */
 class TxInputCoins implements CoinLookup {
   readonly byPrevout = new Map<Outpoint, Coin>();
@@ -67,7 +74,9 @@ export class BlockCoinView {
   /**
    * Reads, in one call, the coins the block's inputs spend from the set: every prevout of its non-coinbase inputs
    * that is not an output of the block itself. Enough for prevoutsOf (the script checks); readOwnOutputs must follow,
-   * on the same state of the set, before findOverwrittenOutput (the connect rules).
+   * on the same state of the set, before findOverwrittenOutput (the connect rules). With `prefetched`
+   * (prefetchInputCoins of this block, on the same state of the set) nothing is read: the coins come from it.
+   * @throws RangeError when `prefetched` is of another block
    * PERF: the connect pipeline hands the script checks over between the two reads, so the BIP-30 lookups (as many as
    * the block has spendable outputs, nearly all missing) run while the workers verify.
    */
@@ -75,7 +84,9 @@ export class BlockCoinView {
     block: Block,
     txids: readonly Txid[],
     readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
+    prefetched?: InputCoinPrefetch,
   ): BlockCoinView {
+    if (prefetched !== undefined && prefetched.block !== block) throw new RangeError('the prefetched coins are of another block');
     const txs = block.txs;
     const txidKeys = txids.map((txid) => hashKey(txid));
     const inBlock = new Map<HashKey<Txid>, number>();
@@ -100,12 +111,51 @@ export class BlockCoinView {
       }
     }
     const view = new BlockCoinView(block, txids, txidKeys, inBlock, inputKeys, firstInput);
+    if (prefetched !== undefined) {
+      for (const key of keys) {
+        const coin = prefetched.coins.get(key);
+        if (coin !== undefined) view.live.set(key, coin);
+      }
+      return view;
+    }
     const coins = readCoins(outpoints);
     for (let n = 0; n < outpoints.length; n++) {
       const coin = coins[n];
       if (coin !== undefined) view.live.set(keys[n]!, coin);
     }
     return view;
+  }
+
+  /**
+   * Reads, in one call, the coins of the set at every prevout of the block's non-coinbase inputs, before its txids
+   * are known: also those of outputs of the block itself, which readInputs then leaves out as it would not have read
+   * them (a coin of the set there, possible only for a duplicate txid, is not what such an input spends). Pass the
+   * result to readInputs on the same state of the set (no write in between).
+   * PERF: lets the chain read the coins while worker threads hash the block's txs (startBlockTxHashes).
+   */
+  static prefetchInputCoins(
+    block: Block,
+    readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
+  ): InputCoinPrefetch {
+    const wanted = new Set<OutpointKey>();
+    const outpoints: Outpoint[] = [];
+    const keys: OutpointKey[] = [];
+    for (let i = 1; i < block.txs.length; i++) {
+      for (const { prevout } of block.txs[i]!.inputs) {
+        const key = outpointKey(prevout);
+        if (wanted.has(key)) continue;
+        wanted.add(key);
+        outpoints.push(prevout);
+        keys.push(key);
+      }
+    }
+    const found = readCoins(outpoints);
+    const coins = new Map<OutpointKey, Coin>();
+    for (let n = 0; n < outpoints.length; n++) {
+      const coin = found[n];
+      if (coin !== undefined) coins.set(keys[n]!, coin);
+    }
+    return { block, coins };
   }
 
   /**

@@ -13,18 +13,22 @@ export interface BlockTxHashes {
 }
 
 /**
- * Hashes the txs of a raw block given its span table (TX_SPAN_FIELDS Int32 per tx: start, end, witness start or -1)
- * and returns their hashes, TX_HASH_BYTES per tx (wtxid, then txid): hashTxSpans on the calling thread, or spread
- * over threads (WorkerPoolScriptVerifier.hashBlockTxs). Must give exactly hashTxSpans' bytes.
+ * Starts hashing the txs of a raw block given its span table (TX_SPAN_FIELDS Int32 per tx: start, end, witness start
+ * or -1) and returns the join: a function giving their hashes, TX_HASH_BYTES per tx (wtxid, then txid), exactly
+ * hashTxSpans' bytes, possibly a view of shared memory. hashBlockTxsInline hashes on the calling thread when joined;
+ * WorkerPoolScriptVerifier.beginHashBlockTxs has its workers start at once, so the caller can do other work (read
+ * the block's coins) meanwhile.
  */
-export type BlockTxHasher = (raw: Uint8Array, spans: Int32Array) => Uint8Array;
+export type BlockTxHasher = (raw: Uint8Array, spans: Int32Array) => () => Uint8Array;
 
-/** hashTxSpans over the whole span table on the calling thread. */
-export function hashBlockTxsInline(raw: Uint8Array, spans: Int32Array): Uint8Array {
-  const txCount = spans.length / TX_SPAN_FIELDS;
-  const out = new Uint8Array(TX_HASH_BYTES * txCount);
-  hashTxSpans(raw, spans, out, 0, txCount, { buf: new Uint8Array(4096) });
-  return out;
+/** hashTxSpans over the whole span table on the calling thread, when joined. */
+export function hashBlockTxsInline(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
+  return () => {
+    const txCount = spans.length / TX_SPAN_FIELDS;
+    const out = new Uint8Array(TX_HASH_BYTES * txCount);
+    hashTxSpans(raw, spans, out, 0, txCount, { buf: new Uint8Array(4096) });
+    return out;
+  };
 }
 
 /**
@@ -105,27 +109,40 @@ export function scanTxSpans(raw: Uint8Array, txCount: number): Int32Array | unde
  * they come from computeTxid/computeWtxid/encodeTx/getTxBaseSize.
  * PERF: saves re-serializing every tx twice per block connect, and walking every tx three times to size the block
  * (checkBlock takes the sizes from here); hashing (4 SHA-256 per segwit tx) remains, done with node:crypto's one-shot
- * hash by `hasher` (default: on this thread; the chain passes its verifier's, which spreads it over the worker
- * threads, idle at that point of a block connect).
+ * hash by `hasher` (default: on this thread; the chain passes its verifier's, which hands it to the worker threads,
+ * idle at that point of a block connect, while the chain reads the block's coins: startBlockTxHashes).
  * @see Bitcoin Core CTransaction::ComputeHash / ComputeWitnessHash
  */
 export function computeBlockTxHashes(block: Block, raw?: Uint8Array, hasher: BlockTxHasher = hashBlockTxsInline): BlockTxHashes {
+  return startBlockTxHashes(block, raw, hasher)();
+}
+
+/**
+ * computeBlockTxHashes in two steps: starts the hashing (with `hasher`, which may hand it to worker threads at once)
+ * and returns the join, which gives the result. Between the two the caller may do work that needs no tx hashes.
+ */
+export function startBlockTxHashes(block: Block, raw?: Uint8Array, hasher: BlockTxHasher = hashBlockTxsInline): () => BlockTxHashes {
   const txs = block.txs;
   const spans = raw !== undefined && txs.every((tx) => tx.inputs.length > 0) ? scanTxSpans(raw, txs.length) : undefined;
   if (raw === undefined || spans === undefined) {
-    return {
+    return () => ({
       txids: txs.map(computeTxid),
       wtxids: txs.map(computeWtxid),
       txBytes: txs.map((tx) => encodeTx(tx)),
       baseSizes: txs.map(getTxBaseSize),
-    };
+    });
   }
-  const hashes = hasher(raw, spans);
+  const join = hasher(raw, spans);
+  return () => hashesFromSpans(txs.length, raw, spans, join());
+}
+
+/** The BlockTxHashes of a raw block from its span table and the hashes of its txs (TX_HASH_BYTES per tx). */
+function hashesFromSpans(txCount: number, raw: Uint8Array, spans: Int32Array, hashes: Uint8Array): BlockTxHashes {
   const txids: Txid[] = [];
   const wtxids: Wtxid[] = [];
   const txBytes: Uint8Array[] = [];
   const baseSizes: number[] = [];
-  for (let t = 0; t < txs.length; t++) {
+  for (let t = 0; t < txCount; t++) {
     const start = spans[TX_SPAN_FIELDS * t]!;
     const end = spans[TX_SPAN_FIELDS * t + 1]!;
     const witnessStart = spans[TX_SPAN_FIELDS * t + 2]!;

@@ -1,10 +1,10 @@
 import type { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Outpoint, Txid } from '../primitives/types.js';
+import type { Block, Outpoint, Txid } from '../primitives/types.js';
 import type { Coin } from '../consensus/utxoView.js';
 import type { ChainStore, PendingBlockConnect } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
-import { BlockCoinView } from './blockCoinView.js';
+import { BlockCoinView, type InputCoinPrefetch } from './blockCoinView.js';
 import type { ConnectTimer } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import {
@@ -61,14 +61,15 @@ export class ConnectPipeline {
   constructor(private readonly deps: ConnectPipelineDeps) {}
 
   /**
-   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs, hands
-   * its script checks to the verifier, then runs the connect rules. The rules' failure, if any, is in the outcome.
+   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs (or
+   * takes those of its inputs from `prefetched`, read by prefetchInputCoins with nothing written since), hands its
+   * script checks to the verifier, then runs the connect rules. The rules' failure, if any, is in the outcome.
    * @throws ChainError script-verifier-failed (the verifier refused the batch); StorageError from the store
    */
-  start(target: BlockToConnect): StartedConnect {
+  start(target: BlockToConnect, prefetched?: InputCoinPrefetch): StartedConnect {
     const { params, store, timer } = this.deps;
     const readCoins = (outpoints: readonly Outpoint[]): (Coin | undefined)[] => store.getCoins(outpoints);
-    const view = BlockCoinView.readInputs(target.block, target.hashes.txids, readCoins);
+    const view = BlockCoinView.readInputs(target.block, target.hashes.txids, readCoins, prefetched);
     timer.lap('coins');
     const scriptChecks = blockScriptChecks(target, view);
     const session = scriptChecks === undefined ? undefined : this.begin(scriptChecks, target.height);
@@ -141,6 +142,15 @@ export class ConnectPipeline {
       }
       timer.lap('commit');
     }
+  }
+
+  /**
+   * Reads the coins of the set at the prevouts of the block's inputs before its txids are known
+   * (BlockCoinView.prefetchInputCoins), for start() on the same state of the store.
+   * @throws StorageError from the store
+   */
+  prefetchInputCoins(block: Block): InputCoinPrefetch {
+    return BlockCoinView.prefetchInputCoins(block, (outpoints) => this.deps.store.getCoins(outpoints));
   }
 
   /** Drops a started connect that will not be finished: its script checks are cancelled. Never rejects. */

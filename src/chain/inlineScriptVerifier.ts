@@ -131,8 +131,8 @@ export class InlineScriptVerifier implements ScriptVerifier {
     return this.cache.has(wtxid);
   }
 
-  /** The wtxid and txid of every tx of a raw block, hashed on this thread (hashBlockTxsInline). */
-  hashBlockTxs(raw: Uint8Array, spans: Int32Array): Uint8Array {
+  /** The wtxid and txid of every tx of a raw block, hashed on this thread when joined (hashBlockTxsInline). */
+  beginHashBlockTxs(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
     return hashBlockTxsInline(raw, spans);
   }
 

@@ -341,24 +341,27 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
   }
 
   /**
-   * The wtxid and txid of every tx of a raw block (BlockTxHasher: TX_HASH_BYTES per tx, exactly hashTxSpans' bytes),
-   * hashed by this thread and the workers together: the block and its span table are copied into shared memory and
-   * posted to every worker, then each thread claims ranges of txs until none is left. It runs at the start of a block
-   * connect, before its script checks exist, when the workers would otherwise idle. A worker busy with another batch
-   * simply finds nothing left when it gets to the request; a range claimed by a worker that dies is hashed again here
-   * after HASH_STALL_MS. Blocks with fewer than 128 txs, a pool without workers or a closed one hash on this thread.
-   * The result may be a view of shared memory: copy what must outlive the call (computeBlockTxHashes does).
+   * Starts hashing every tx of a raw block (a BlockTxHasher: the join gives TX_HASH_BYTES per tx, exactly
+   * hashTxSpans' bytes): the block and its span table are copied into shared memory and posted to every worker, which
+   * claim ranges of txs until none is left; the join makes this thread claim what is left, then waits for the ranges
+   * the workers hold. It runs at the start of a block connect, before its script checks exist, when the workers would
+   * otherwise idle, and the chain reads the block's coins before it joins. A worker busy with another batch simply
+   * finds nothing left when it gets to the request; a range claimed by a worker that dies is hashed again by the join
+   * after HASH_STALL_MS. Blocks with fewer than 128 txs, a pool without workers or a closed one hash on this thread
+   * when joined. The result may be a view of shared memory: copy what must outlive it (computeBlockTxHashes does).
    */
-  hashBlockTxs(raw: Uint8Array, spans: Int32Array): Uint8Array {
+  beginHashBlockTxs(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
     if (this.closing !== undefined || this.slots.length === 0 || spans.length / TX_SPAN_FIELDS < PARALLEL_HASH_MIN_TXS) {
       return hashBlockTxsInline(raw, spans);
     }
     const batch = createSharedTxHashBatch(raw, spans);
     // The answers carry nothing (the results are in shared memory); a worker failure is the script requests' concern.
     for (const slot of this.slots) this.request(slot, { hashBatch: batch }).catch(() => undefined);
-    claimTxHashes(batch, this.hashScratch);
-    awaitTxHashes(batch, HASH_STALL_MS, this.hashScratch);
-    return batch.out;
+    return () => {
+      claimTxHashes(batch, this.hashScratch);
+      awaitTxHashes(batch, HASH_STALL_MS, this.hashScratch);
+      return batch.out;
+    };
   }
 
   /**

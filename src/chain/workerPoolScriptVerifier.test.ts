@@ -13,6 +13,14 @@ import type { Tx, Wtxid } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
 import {
+  allocateSharedScriptCheckBatch,
+  cancelSharedScriptCheckBatch,
+  ChunkState,
+  claimScriptChecks,
+  publishScriptCheckChunk,
+  readSharedScriptCheckResults,
+  RESULT_FIELDS,
+  sharedChunkBytes,
   cutScriptCheckChunks,
   decodeScriptCheckChunk,
   encodeScriptCheckChunk,
@@ -190,6 +198,27 @@ test('cutScriptCheckChunks: chunks of the given input counts, covering every inp
     }
     assert.equal(pos, flat.length);
   }
+});
+
+test('a batch posted before its chunks are written: chunks publish in order and then verify; a cancelled batch skips the unwritten ones', () => {
+  const jobs = BATCH.slice(0, 8);
+  const slices = [[{ jobIndex: 0, inputStart: 0, inputEnd: 1 }], [{ jobIndex: 1, inputStart: 0, inputEnd: 1 }]];
+  const bytes = slices.map((c) => encodeScriptCheckChunk(c, (j) => jobs[j]!.prevouts, (j) => encodeTx(jobs[j]!.tx)));
+  const batch = allocateSharedScriptCheckBatch(bytes.map((b) => b.length));
+  assert.throws(() => publishScriptCheckChunk(batch, 1, bytes[1]!), RangeError, 'chunk 1 before chunk 0');
+  assert.throws(() => publishScriptCheckChunk(batch, 0, bytes[1]!.subarray(1)), RangeError, 'wrong size');
+  publishScriptCheckChunk(batch, 0, bytes[0]!);
+  publishScriptCheckChunk(batch, 1, bytes[1]!);
+  const work = (k: number) => decodeScriptCheckChunk(sharedChunkBytes(batch, k));
+  assert.equal(claimScriptChecks(batch, work), 2);
+  assert.equal(readSharedScriptCheckResults(batch).unsettled, 0);
+
+  // Cancelled with chunk 1 never written: a claiming thread skips it instead of waiting forever.
+  const cancelled = allocateSharedScriptCheckBatch(bytes.map((b) => b.length));
+  publishScriptCheckChunk(cancelled, 0, bytes[0]!);
+  cancelSharedScriptCheckBatch(cancelled);
+  assert.equal(claimScriptChecks(cancelled, (k) => decodeScriptCheckChunk(sharedChunkBytes(cancelled, k))), 0);
+  assert.deepEqual([cancelled.results[0], cancelled.results[RESULT_FIELDS]], [ChunkState.SKIPPED, ChunkState.SKIPPED]);
 });
 
 test('encodeScriptCheckChunk/decodeScriptCheckChunk round-trip a chunk with a split multi-input tx', () => {

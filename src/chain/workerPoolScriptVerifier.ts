@@ -18,7 +18,9 @@ import {
   cancelSharedScriptCheckBatch,
   CONTROL_DONE,
   claimScriptChecks,
-  createSharedScriptCheckBatch,
+  allocateSharedScriptCheckBatch,
+  encodedScriptCheckChunkSize,
+  publishScriptCheckChunk,
   encodeScriptCheckChunk,
   cutScriptCheckChunks,
   taperedChunkSizes,
@@ -30,7 +32,7 @@ import {
   type SharedScriptCheckBatch,
 } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
-import type { Wtxid } from '../primitives/types.js';
+import type { TxOut, Wtxid } from '../primitives/types.js';
 
 export { InlineScriptVerifier, type InlineScriptVerifierOptions, type ScriptVerifierStats } from './inlineScriptVerifier.js';
 
@@ -129,8 +131,10 @@ function toError(e: unknown): Error {
  * Jobs whose wtxid is in the script cache are skipped; when fewer than `parallelThresholdInputs` inputs remain they
  * are verified inline. Otherwise the remaining inputs (not txs: a block may be one tx with thousands of inputs or
  * thousands of one-input txs) are cut into chunks of consecutive inputs, 1/24 of a verifying thread's share each
- * (at least 4 inputs), and smaller towards the end of the batch so the threads finish together, encoded once into shared memory (each tx once, or its bytes from ScriptCheckJob.txBytes;
- * prevouts as value + script bytes) and posted to every worker. Each thread claims the next chunk from a shared
+ * (at least 4 inputs), and smaller towards the end of the batch so the threads finish together. The batch is posted to
+ * every worker first, then its chunks are encoded into shared memory one by one (each tx once, or its bytes from
+ * ScriptCheckJob.txBytes; prevouts as value + script bytes), so the workers start on the first chunk at once; a
+ * thread that claims a chunk not yet written waits for it. Each thread claims the next chunk from a shared
  * counter (Atomics.add), verifies it with consensus verifyInput (one SighashCache per tx) and records its result in
  * shared memory, until none is left: a thread that starts late, or has other work first, simply claims fewer chunks.
  * The result is the first failure in (job, input) order, or ok, after which every job's wtxid is cached. A chunk that
@@ -264,10 +268,18 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
       }
       return bytes;
     };
-    const batch = createSharedScriptCheckBatch(
-      chunks.map((slices) => encodeScriptCheckChunk(slices, (j) => jobs[j]!.prevouts, txBytes)),
-    );
+    const prevoutsOf = (j: number): readonly TxOut[] => jobs[j]!.prevouts;
+    // The workers get the batch before its chunks are written, and start on the first one as soon as it is.
+    const batch = allocateSharedScriptCheckBatch(chunks.map((slices) => encodedScriptCheckChunkSize(slices, prevoutsOf, txBytes)));
     const requests = this.slots.map((slot) => this.request(slot, { batch }));
+    try {
+      chunks.forEach((slices, k) => publishScriptCheckChunk(batch, k, encodeScriptCheckChunk(slices, prevoutsOf, txBytes)));
+    } catch (err) {
+      // The workers skip the unwritten chunks once the batch is cancelled; their answers are not needed.
+      cancelSharedScriptCheckBatch(batch);
+      void Promise.allSettled(requests);
+      throw err;
+    }
     let done = false;
     const settle = async (): Promise<{ error?: Error; reasons: Map<number, ScriptError> }> => {
       // allSettled: every request is awaited, so none is left to reject unhandled after a first error.

@@ -2,7 +2,8 @@
  * The txid and wtxid hashing of a raw block, laid out in shared memory so that several threads can hash it at once:
  * each claims the next range of txs from a shared counter (Atomics.add) and writes their hashes into a shared result
  * buffer. Shared by the main thread (computeBlockTxHashes, WorkerPoolScriptVerifier) and scriptVerifierWorker.
- * Hashing is pure, so a range hashed twice (a stalled thread's, redone) writes the same bytes.
+ * Hashing is pure, so a range hashed twice (one a descheduled thread still holds, redone: finishTxHashes) writes the
+ * same bytes.
  */
 import { hash as oneShotHash } from 'node:crypto';
 
@@ -15,9 +16,7 @@ export const TX_HASH_RANGE = 32;
 
 /** Slot of a batch's control array holding the next range index to claim. */
 const CONTROL_NEXT = 0;
-/** Slot counting the ranges hashed; Atomics.notify'd after each. */
-export const CONTROL_HASHED = 1;
-const CONTROL_SLOTS = 2;
+const CONTROL_SLOTS = 1;
 
 /**
  * One raw block's hashing shared by the main thread and the workers: the raw bytes, the tx span table
@@ -111,33 +110,22 @@ export function claimTxHashes(batch: SharedTxHashBatch, scratch: { buf: Uint8Arr
     hashTxSpans(batch.raw, batch.spans, batch.out, r * TX_HASH_RANGE, Math.min(batch.txCount, (r + 1) * TX_HASH_RANGE), scratch);
     // The atomic store and add order the plain result writes above before any reader that sees them.
     Atomics.store(batch.rangeDone, r, 1);
-    Atomics.add(batch.control, CONTROL_HASHED, 1);
-    Atomics.notify(batch.control, CONTROL_HASHED);
     hashed++;
   }
 }
 
 /**
- * Waits (blocking the thread, Atomics.wait) until every range of the batch is hashed, after the caller claimed what
- * it could (claimTxHashes); when none settles for `stallMs` (a worker died holding a range, or is stuck), hashes the
- * unfinished ranges itself, which is safe since hashing is pure.
+ * Ends the batch on this thread without waiting for any other: claims what is left (claimTxHashes), then hashes
+ * itself every range not yet marked done, that is, ranges another thread still holds (a worker that was descheduled,
+ * or died, in the middle of one). Hashing is pure, so a range hashed by both threads gets the same bytes twice and the
+ * result is complete when this returns. Costs at most the ranges the workers hold at that moment, against waiting for
+ * a thread that may be waiting for a CPU.
  */
-export function awaitTxHashes(batch: SharedTxHashBatch, stallMs: number, scratch: { buf: Uint8Array } = { buf: new Uint8Array(4096) }): void {
-  let settled = Atomics.load(batch.control, CONTROL_HASHED);
-  let lastProgress = performance.now();
-  while (settled < batch.rangeCount) {
-    Atomics.wait(batch.control, CONTROL_HASHED, settled, Math.max(1, Math.min(stallMs, 100)));
-    const now = Atomics.load(batch.control, CONTROL_HASHED);
-    if (now !== settled) {
-      settled = now;
-      lastProgress = performance.now();
-    } else if (performance.now() - lastProgress > stallMs) {
-      for (let r = 0; r < batch.rangeCount; r++) {
-        if (Atomics.load(batch.rangeDone, r) === 0) {
-          hashTxSpans(batch.raw, batch.spans, batch.out, r * TX_HASH_RANGE, Math.min(batch.txCount, (r + 1) * TX_HASH_RANGE), scratch);
-        }
-      }
-      return;
+export function finishTxHashes(batch: SharedTxHashBatch, scratch: { buf: Uint8Array } = { buf: new Uint8Array(4096) }): void {
+  claimTxHashes(batch, scratch);
+  for (let r = 0; r < batch.rangeCount; r++) {
+    if (Atomics.load(batch.rangeDone, r) === 0) {
+      hashTxSpans(batch.raw, batch.spans, batch.out, r * TX_HASH_RANGE, Math.min(batch.txCount, (r + 1) * TX_HASH_RANGE), scratch);
     }
   }
 }

@@ -9,6 +9,7 @@ import { VerifyError } from '../consensus/verifyError.js';
 import { sha256 } from '../crypto/hash.js';
 import { computeTxid, computeWtxid, encodeTx } from '../primitives/tx.js';
 import { hashBlockTxsInline, scanTxSpans } from './blockTxHashes.js';
+import { createSharedTxHashBatch, finishTxHashes } from './txHashBatch.js';
 import type { Tx, Wtxid } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
@@ -489,6 +490,11 @@ test('beginHashBlockTxs: the workers and the main thread together give every tx 
     assert.deepEqual(new Uint8Array(join()), expected, `round ${round}`);
     await new Promise((resolve) => setImmediate(resolve));
   }
+  // A range claimed by a thread that never finishes it (descheduled, or dead) is hashed again by the join, not waited for.
+  const held = createSharedTxHashBatch(raw, spans);
+  Atomics.add(held.control, 0, 1);
+  finishTxHashes(held);
+  assert.deepEqual(new Uint8Array(held.out), expected);
   // A block below the hand-off size is hashed on this thread, with the same result.
   assert.deepEqual(new Uint8Array(p.beginHashBlockTxs(raw, spans.subarray(0, 3 * 10))()), expected.subarray(0, 64 * 10));
 });

@@ -13,7 +13,7 @@ import {
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { hashBlockTxsInline } from './blockTxHashes.js';
-import { awaitTxHashes, claimTxHashes, createSharedTxHashBatch, TX_SPAN_FIELDS, type SharedTxHashBatch } from './txHashBatch.js';
+import { createSharedTxHashBatch, finishTxHashes, TX_SPAN_FIELDS, type SharedTxHashBatch } from './txHashBatch.js';
 import {
   cancelSharedScriptCheckBatch,
   CONTROL_DONE,
@@ -49,8 +49,6 @@ const MIN_CHUNK_INPUTS = 4;
 const DEFAULT_SYNC_JOIN_STALL_MS = 10_000;
 /** Fewest txs whose hashing hashBlockTxs shares with the workers (~1 µs each: below this the hand-off would show). */
 const PARALLEL_HASH_MIN_TXS = 128;
-/** How long hashBlockTxs waits for a range a worker claimed before hashing it itself (only a dead worker gets near). */
-const HASH_STALL_MS = 1_000;
 
 /**
  * Blocks the calling thread until every chunk of the batch is settled; false when none settled for `stallMs`
@@ -355,12 +353,11 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
   /**
    * Starts hashing every tx of a raw block (a BlockTxHasher: the join gives TX_HASH_BYTES per tx, exactly
    * hashTxSpans' bytes): the block and its span table are copied into shared memory and posted to every worker, which
-   * claim ranges of txs until none is left; the join makes this thread claim what is left, then waits for the ranges
-   * the workers hold. It runs at the start of a block connect, before its script checks exist, when the workers would
-   * otherwise idle, and the chain reads the block's coins before it joins. A worker busy with another batch simply
-   * finds nothing left when it gets to the request; a range claimed by a worker that dies is hashed again by the join
-   * after HASH_STALL_MS. Blocks with fewer than 128 txs, a pool without workers or a closed one hash on this thread
-   * when joined. The result may be a view of shared memory: copy what must outlive it (computeBlockTxHashes does).
+   * claim ranges of txs until none is left; the join makes this thread claim what is left, then hash again any range
+   * a worker still holds rather than wait for it (finishTxHashes: hashing is pure). It runs at the start of a block
+   * connect, before its script checks exist, when the workers would otherwise idle, and the chain reads the block's
+   * coins before it joins. A worker busy with another batch simply finds nothing left when it gets to the request.
+   * Blocks with fewer than 128 txs, a pool without workers or a closed one hash on this thread when joined. The result may be a view of shared memory: copy what must outlive it (computeBlockTxHashes does).
    */
   beginHashBlockTxs(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
     if (this.closing !== undefined || this.slots.length === 0 || spans.length / TX_SPAN_FIELDS < PARALLEL_HASH_MIN_TXS) {
@@ -370,8 +367,7 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     // The answers carry nothing (the results are in shared memory); a worker failure is the script requests' concern.
     for (const slot of this.slots) this.request(slot, { hashBatch: batch }).catch(() => undefined);
     return () => {
-      claimTxHashes(batch, this.hashScratch);
-      awaitTxHashes(batch, HASH_STALL_MS, this.hashScratch);
+      finishTxHashes(batch, this.hashScratch);
       return batch.out;
     };
   }

@@ -336,13 +336,14 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
           `${fmt(th.main.delayMs, blocks).trim()} / ${fmt(th.main.idleMs, blocks).trim()}, worker ${perWorker(th.workers.cpuMs).toFixed(1)} / ` +
           `${perWorker(th.workers.delayMs).toFixed(1)} / ${perWorker(th.workers.idleMs).toFixed(1)}; all threads waited ${fmt(th.allDelayMs, blocks).trim()} ms for a CPU`,
       );
-      // Without other processes a thread would not wait for a CPU: its block would take its CPU plus its idle time
-      // (conservative: the idle time includes waiting for a thread that was itself kept waiting, and CPU times rise
-      // under load; the single-core pass ran under the same load).
-      const quietMs = Math.max((th.main.cpuMs + th.main.idleMs) / blocks, perWorker(th.workers.cpuMs + th.workers.idleMs));
+      // Without other processes a thread would not wait for a CPU: a block would take the verifying threads' CPU plus
+      // idle time, shared over them (they claim the same chunks, so they end a block together). Conservative: the
+      // idle time includes waiting for a thread that was itself kept waiting, and CPU times rise under load (the
+      // single-core pass ran under the same load).
+      const quietMs = (th.main.cpuMs + th.main.idleMs + th.workers.cpuMs + th.workers.idleMs) / (blocks * (workerCount + 1));
       quietEstimate = verifyCpuMs / blocks / (cores * quietMs);
       console.log(
-        `quiet-machine estimate: ${quietMs.toFixed(1)} ms per block (the slower thread's CPU + idle) -> ratio ~${quietEstimate.toFixed(2)} ` +
+        `quiet-machine estimate: ${quietMs.toFixed(1)} ms per block (the verifying threads' CPU + idle, per thread) -> ratio ~${quietEstimate.toFixed(2)} ` +
           `(single-core verification ${fmt(verifyCpuMs, blocks).trim()} ms CPU per block / (${cores} x ${quietMs.toFixed(1)}))`,
       );
     }

@@ -11,13 +11,16 @@
  * - where the time goes per phase (Chain.connectStats): the main thread's wall time and the process CPU with the
  *   pool, and the CPU of the same connects on one thread with InlineScriptVerifier, which splits the work exactly
  *   whatever else runs on the machine (the `scripts` phase is then the verification, the rest the overhead);
+ * - on Linux, per verifying thread (main, workers): CPU, time waiting for a CPU held by another process or thread
+ *   (schedstat run delay) and idle time, and from them an estimate of the ratio with no other process running (the
+ *   machine is shared: the ratio above falls with every other busy process, this estimate much less);
  * - tx/s when every tx is already in the script cache (as after mempool acceptance).
  *
  * Setup (not timed): block 1's coinbase pays 5,000 outputs to the two bench keys, 100 empty blocks mature it, the
  * spends are signed with src/testing/txFactory and packed into 4 blocks; the store is then closed and copied for
  * each timed round, so every round connects the same blocks onto the same state.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chain } from '../src/chain/chain.js';
@@ -89,20 +92,61 @@ export async function buildFixture(): Promise<Fixture> {
   }
 }
 
-/** Wall time and CPU time (every thread of the process, user + system) of a timed stretch, ms. */
+/** CPU time and run delay (time runnable but waiting for a CPU) of one thread over a timed stretch, ms. */
+interface ThreadTime {
+  readonly cpuMs: number;
+  readonly delayMs: number;
+}
+
+/**
+ * Wall time and CPU time (every thread of the process, user + system) of a timed stretch, ms; with, on Linux, each
+ * thread's CPU and run delay (by thread id).
+ */
 interface Timing {
   readonly ms: number;
   readonly cpuMs: number;
+  readonly threads?: ReadonlyMap<string, ThreadTime>;
 }
 
-/** Runs `body` and returns its wall and process CPU time. */
+/**
+ * Each thread's CPU time and run delay so far, ms, from /proc/self/task/<tid>/schedstat (the kernel's
+ * sum_exec_runtime and run_delay, ns); undefined where there is no such file (not Linux, or no schedstat).
+ */
+function threadTimes(): Map<string, ThreadTime> | undefined {
+  const times = new Map<string, ThreadTime>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const [cpuNs, delayNs] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').trim().split(' ');
+        times.set(tid, { cpuMs: Number(cpuNs) / 1e6, delayMs: Number(delayNs) / 1e6 });
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return times.size > 0 ? times : undefined;
+}
+
+/** Runs `body` and returns its wall and process CPU time, and each thread's CPU and run delay where known. */
 async function timed(body: () => Promise<void> | void): Promise<Timing> {
+  const before = threadTimes();
   const cpu = process.cpuUsage();
   const start = performance.now();
   await body();
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
-  return { ms, cpuMs: (used.user + used.system) / 1000 };
+  const after = threadTimes();
+  let threads: Map<string, ThreadTime> | undefined;
+  if (before !== undefined && after !== undefined) {
+    threads = new Map();
+    for (const [tid, t] of after) {
+      const b = before.get(tid) ?? { cpuMs: 0, delayMs: 0 };
+      threads.set(tid, { cpuMs: t.cpuMs - b.cpuMs, delayMs: t.delayMs - b.delayMs });
+    }
+  }
+  return { ms, cpuMs: (used.user + used.system) / 1000, threads };
 }
 
 /**
@@ -157,11 +201,36 @@ class Rounds {
   count = 0;
   readonly stats = emptyChainConnectStats();
 
-  add(t: Timing & { stats?: ChainConnectStats }): void {
+  /**
+   * Sums over the rounds of the verifying threads' CPU, run delay and idle time (wall - CPU - run delay: blocked,
+   * with nothing to do), for the main thread and the busiest `workers` other threads (the pool's workers); and the run
+   * delay of every thread. Undefined when the rounds had no per-thread times.
+   */
+  threads: { main: ThreadTime & { idleMs: number }; workers: ThreadTime & { idleMs: number }; allDelayMs: number } | undefined = {
+    main: { cpuMs: 0, delayMs: 0, idleMs: 0 },
+    workers: { cpuMs: 0, delayMs: 0, idleMs: 0 },
+    allDelayMs: 0,
+  };
+
+  add(t: Timing & { stats?: ChainConnectStats }, workers = 0): void {
     this.ms += t.ms;
     this.cpuMs += t.cpuMs;
     this.count++;
     if (t.stats !== undefined) addChainConnectStats(this.stats, t.stats);
+    if (t.threads === undefined || this.threads === undefined) {
+      this.threads = undefined;
+      return;
+    }
+    const main = String(process.pid);
+    const others = [...t.threads].filter(([tid]) => tid !== main).sort((a, b) => b[1].cpuMs - a[1].cpuMs);
+    const sum = (acc: ThreadTime & { idleMs: number }, x: ThreadTime): ThreadTime & { idleMs: number } => ({
+      cpuMs: acc.cpuMs + x.cpuMs,
+      delayMs: acc.delayMs + x.delayMs,
+      idleMs: acc.idleMs + Math.max(0, t.ms - x.cpuMs - x.delayMs),
+    });
+    this.threads.main = sum(this.threads.main, t.threads.get(main) ?? { cpuMs: 0, delayMs: 0 });
+    for (const [, x] of others.slice(0, workers)) this.threads.workers = sum(this.threads.workers, x);
+    for (const x of t.threads.values()) this.threads.allDelayMs += x.delayMs;
   }
 }
 
@@ -204,7 +273,7 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
     const end = performance.now() + seconds * 3000;
     do {
       single.add(await singleCoreRound(fx));
-      cold.add(await connectRound(fx, round++, pool, false));
+      cold.add(await connectRound(fx, round++, pool, false), pool.workerCount);
       cached.add(await connectRound(fx, round++, pool, true));
       if (cold.count % 2 === 1) oneThread.add(await connectRound(fx, round++, inline, false));
     } while (performance.now() < end);
@@ -255,6 +324,29 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
         `  ${`${phase}: ${PHASE_LABELS[phase]}`.padEnd(60)}${fmt(cold.stats.wallMs[phase], blocks)}     ${fmt(cold.stats.cpuMs[phase], blocks)}       ${fmt(inlineCpu[phase], inlineBlocks)}`,
       );
     }
+    // Per-thread accounting (Linux schedstat): where the verifying threads' wall time went, and what the connects
+    // would take with no other process on the machine (an estimate, not the ratio above).
+    let quietEstimate: number | undefined;
+    const th = cold.threads;
+    const workerCount = pool.workerCount;
+    if (th !== undefined && workerCount > 0) {
+      const perWorker = (ms: number): number => ms / (blocks * workerCount);
+      console.log(
+        `verifying threads per block, ms (CPU / waiting for a CPU / idle): main ${fmt(th.main.cpuMs, blocks).trim()} / ` +
+          `${fmt(th.main.delayMs, blocks).trim()} / ${fmt(th.main.idleMs, blocks).trim()}, worker ${perWorker(th.workers.cpuMs).toFixed(1)} / ` +
+          `${perWorker(th.workers.delayMs).toFixed(1)} / ${perWorker(th.workers.idleMs).toFixed(1)}; all threads waited ${fmt(th.allDelayMs, blocks).trim()} ms for a CPU`,
+      );
+      // Without other processes a thread would not wait for a CPU: a block would take the verifying threads' CPU plus
+      // idle time, shared over them (they claim the same chunks, so they end a block together). Conservative: the
+      // idle time includes waiting for a thread that was itself kept waiting, and CPU times rise under load (the
+      // single-core pass ran under the same load).
+      const quietMs = (th.main.cpuMs + th.main.idleMs + th.workers.cpuMs + th.workers.idleMs) / (blocks * (workerCount + 1));
+      quietEstimate = verifyCpuMs / blocks / (cores * quietMs);
+      console.log(
+        `quiet-machine estimate: ${quietMs.toFixed(1)} ms per block (the verifying threads' CPU + idle, per thread) -> ratio ~${quietEstimate.toFixed(2)} ` +
+          `(single-core verification ${fmt(verifyCpuMs, blocks).trim()} ms CPU per block / (${cores} x ${quietMs.toFixed(1)}))`,
+      );
+    }
     console.log(`with every tx in the script cache:      ${formatRate(cachedTx.opsPerSec, 'txs')}`);
     const perBlock = (record: Record<ConnectPhase, number>, n: number, prefix: string): Record<string, number> =>
       Object.fromEntries(CONNECT_PHASES.map((p) => [`${prefix}.${p}`, record[p] / n]));
@@ -267,6 +359,7 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
       efficiency,
       utilization,
       inlineOverheadShare: inlineOverhead / inlineCpu.scripts,
+      ...(quietEstimate === undefined ? {} : { quietEstimate }),
       ...perBlock(cold.stats.wallMs, blocks, 'wallMsPerBlock'),
       ...perBlock(cold.stats.cpuMs, blocks, 'cpuMsPerBlock'),
       ...perBlock(inlineCpu, inlineBlocks, 'inlineCpuMsPerBlock'),

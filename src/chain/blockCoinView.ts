@@ -5,6 +5,13 @@ import { outpointKey, outpointKeyOf, txidKeyOf, type OutpointKey } from '../prim
 import type { Block, Outpoint, TxOut, Txid } from '../primitives/types.js';
 import type { UtxoRecord } from '../interfaces/chainTypes.js';
 
+/** The coins of the set at a block's input prevouts, read before its txids were known (prefetchInputCoins). */
+export interface InputCoinPrefetch {
+  readonly block: Block;
+  /** The coins found, by outpoint key. */
+  readonly coins: ReadonlyMap<OutpointKey, Coin>;
+}
+
 /** The coins of one tx's inputs, by the prevout objects themselves: each lookup is an identity Map hit. */
 class TxInputCoins implements CoinLookup {
   readonly byPrevout = new Map<Outpoint, Coin>();
@@ -34,6 +41,8 @@ export class BlockCoinView {
   /** Coins of the set the block spent. */
   private readonly spent: Outpoint[] = [];
   private readonly inputCoins = new TxInputCoins();
+  /** Whether readOwnOutputs ran (findOverwrittenOutput needs it). */
+  private ownOutputsRead = false;
 
   private constructor(
     private readonly block: Block,
@@ -48,15 +57,36 @@ export class BlockCoinView {
   ) {}
 
   /**
-   * Reads the coins a block needs from the set in one call: every prevout of its non-coinbase inputs that is not an
-   * output of the block itself, and every spendable outpoint the block creates (an unspent coin there breaks BIP-30).
-   * `readCoins` answers aligned with its argument, from one state of the set.
+   * Reads the coins a block needs from the set: every prevout of its non-coinbase inputs that is not an output of the
+   * block itself, and every spendable outpoint the block creates (an unspent coin there breaks BIP-30).
+   * `readCoins` answers aligned with its argument. Same as readInputs then readOwnOutputs with the same `readCoins`.
    */
   static read(
     block: Block,
     txids: readonly Txid[],
     readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
   ): BlockCoinView {
+    const view = BlockCoinView.readInputs(block, txids, readCoins);
+    view.readOwnOutputs(readCoins);
+    return view;
+  }
+
+  /**
+   * Reads, in one call, the coins the block's inputs spend from the set: every prevout of its non-coinbase inputs
+   * that is not an output of the block itself. Enough for prevoutsOf (the script checks); readOwnOutputs must follow,
+   * on the same state of the set, before findOverwrittenOutput (the connect rules). With `prefetched`
+   * (prefetchInputCoins of this block, on the same state of the set) nothing is read: the coins come from it.
+   * @throws RangeError when `prefetched` is of another block
+   * PERF: the connect pipeline hands the script checks over between the two reads, so the BIP-30 lookups (as many as
+   * the block has spendable outputs, nearly all missing) run while the workers verify.
+   */
+  static readInputs(
+    block: Block,
+    txids: readonly Txid[],
+    readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
+    prefetched?: InputCoinPrefetch,
+  ): BlockCoinView {
+    if (prefetched !== undefined && prefetched.block !== block) throw new RangeError('the prefetched coins are of another block');
     const txs = block.txs;
     const txidKeys = txids.map((txid) => hashKey(txid));
     const inBlock = new Map<HashKey<Txid>, number>();
@@ -80,34 +110,91 @@ export class BlockCoinView {
         keys.push(key);
       }
     }
-    const ownFrom = outpoints.length;
-    for (let i = 0; i < txs.length; i++) {
-      const outputs = txs[i]!.outputs;
-      for (let index = 0; index < outputs.length; index++) {
-        if (isUnspendable(outputs[index]!.scriptPubKey)) continue;
-        const key = outpointKeyOf(txidKeys[i]!, index);
-        if (wanted.has(key)) continue;
-        wanted.add(key);
-        outpoints.push({ txid: txids[i]!, index });
-        keys.push(key);
-      }
-    }
     const view = new BlockCoinView(block, txids, txidKeys, inBlock, inputKeys, firstInput);
+    if (prefetched !== undefined) {
+      for (const key of keys) {
+        const coin = prefetched.coins.get(key);
+        if (coin !== undefined) view.live.set(key, coin);
+      }
+      return view;
+    }
     const coins = readCoins(outpoints);
     for (let n = 0; n < outpoints.length; n++) {
       const coin = coins[n];
-      if (coin === undefined) continue;
-      if (n < ownFrom) view.live.set(keys[n]!, coin);
-      else view.overwritten.add(keys[n]!);
+      if (coin !== undefined) view.live.set(keys[n]!, coin);
     }
     return view;
   }
 
   /**
+   * Reads, in one call, the coins of the set at every prevout of the block's non-coinbase inputs, before its txids
+   * are known: also those of outputs of the block itself, which readInputs then leaves out as it would not have read
+   * them (a coin of the set there, possible only for a duplicate txid, is not what such an input spends). Pass the
+   * result to readInputs on the same state of the set (no write in between).
+   * PERF: lets the chain read the coins while worker threads hash the block's txs (startBlockTxHashes).
+   */
+  static prefetchInputCoins(
+    block: Block,
+    readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[],
+  ): InputCoinPrefetch {
+    const wanted = new Set<OutpointKey>();
+    const outpoints: Outpoint[] = [];
+    const keys: OutpointKey[] = [];
+    for (let i = 1; i < block.txs.length; i++) {
+      for (const { prevout } of block.txs[i]!.inputs) {
+        const key = outpointKey(prevout);
+        if (wanted.has(key)) continue;
+        wanted.add(key);
+        outpoints.push(prevout);
+        keys.push(key);
+      }
+    }
+    const found = readCoins(outpoints);
+    const coins = new Map<OutpointKey, Coin>();
+    for (let n = 0; n < outpoints.length; n++) {
+      const coin = found[n];
+      if (coin !== undefined) coins.set(keys[n]!, coin);
+    }
+    return { block, coins };
+  }
+
+  /**
+   * Reads, in one call, the coins of the set at every spendable outpoint the block creates (BIP-30: the block may not
+   * overwrite them), for findOverwrittenOutput. None of these keys is a prevout readInputs read (those have txids from
+   * outside the block), so the two reads together are the one read of `read`.
+   * @throws RangeError when called twice
+   */
+  readOwnOutputs(readCoins: (outpoints: readonly Outpoint[]) => readonly (Coin | undefined)[]): void {
+    if (this.ownOutputsRead) throw new RangeError("the block's own outpoints were already read");
+    this.ownOutputsRead = true;
+    const txs = this.block.txs;
+    const wanted = new Set<OutpointKey>();
+    const outpoints: Outpoint[] = [];
+    const keys: OutpointKey[] = [];
+    for (let i = 0; i < txs.length; i++) {
+      const outputs = txs[i]!.outputs;
+      for (let index = 0; index < outputs.length; index++) {
+        if (isUnspendable(outputs[index]!.scriptPubKey)) continue;
+        const key = outpointKeyOf(this.txidKeys[i]!, index);
+        if (wanted.has(key)) continue;
+        wanted.add(key);
+        outpoints.push({ txid: this.txids[i]!, index });
+        keys.push(key);
+      }
+    }
+    const coins = readCoins(outpoints);
+    for (let n = 0; n < outpoints.length; n++) {
+      if (coins[n] !== undefined) this.overwritten.add(keys[n]!);
+    }
+  }
+
+  /**
    * The first output index of tx `txIndex` at which the set held an unspent coin before the block (creating it would
    * overwrite that coin: BIP-30), or -1.
+   * @throws RangeError when readOwnOutputs has not run (a caller bug: the check would pass unseen)
    */
   findOverwrittenOutput(txIndex: number): number {
+    if (!this.ownOutputsRead) throw new RangeError('findOverwrittenOutput before readOwnOutputs');
     if (this.overwritten.size === 0) return -1;
     const outputs = this.block.txs[txIndex]!.outputs;
     for (let index = 0; index < outputs.length; index++) {

@@ -1,6 +1,6 @@
-import { hash as oneShotHash } from 'node:crypto';
 import { computeTxid, computeWtxid, encodeTx, getTxBaseSize } from '../primitives/tx.js';
-import type { Block, Hash256, Txid, Wtxid } from '../primitives/types.js';
+import type { Block, Txid, Wtxid } from '../primitives/types.js';
+import { hashTxSpans, TX_HASH_BYTES, TX_SPAN_FIELDS } from './txHashBatch.js';
 
 /** The txid, wtxid, BIP-144 bytes and base size of every tx of a block, in block order. */
 export interface BlockTxHashes {
@@ -12,38 +12,32 @@ export interface BlockTxHashes {
   readonly baseSizes: number[];
 }
 
-/** Byte offsets of one tx inside a raw block: [start, end), and where its witnesses start (-1 without witness data). */
-interface TxSpan {
-  readonly start: number;
-  readonly end: number;
-  readonly witnessStart: number;
-}
+/**
+ * Starts hashing the txs of a raw block given its span table (TX_SPAN_FIELDS Int32 per tx: start, end, witness start
+ * or -1) and returns the join: a function giving their hashes, TX_HASH_BYTES per tx (wtxid, then txid), exactly
+ * hashTxSpans' bytes, possibly a view of shared memory. hashBlockTxsInline hashes on the calling thread when joined;
+ * WorkerPoolScriptVerifier.beginHashBlockTxs has its workers start at once, so the caller can do other work (read
+ * the block's coins) meanwhile.
+ */
+export type BlockTxHasher = (raw: Uint8Array, spans: Int32Array) => () => Uint8Array;
 
-/** SHA-256 twice with node:crypto's one-shot hash (no Hash object per call), as a plain 32-byte array. */
-function sha256d(bytes: Uint8Array): Hash256 {
-  const second = oneShotHash('sha256', oneShotHash('sha256', bytes, 'buffer'), 'buffer');
-  return new Uint8Array(second.buffer, second.byteOffset, 32);
-}
-
-/** Joins the legacy parts of a segwit tx into `scratch` (grown when too small) and returns the filled view. */
-function joinParts(scratch: { buf: Uint8Array }, parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  if (scratch.buf.length < size) scratch.buf = new Uint8Array(Math.max(size, scratch.buf.length * 2));
-  let at = 0;
-  for (const p of parts) {
-    scratch.buf.set(p, at);
-    at += p.length;
-  }
-  return scratch.buf.subarray(0, at);
+/** hashTxSpans over the whole span table on the calling thread, when joined. */
+export function hashBlockTxsInline(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
+  return () => {
+    const txCount = spans.length / TX_SPAN_FIELDS;
+    const out = new Uint8Array(TX_HASH_BYTES * txCount);
+    hashTxSpans(raw, spans, out, 0, txCount, { buf: new Uint8Array(4096) });
+    return out;
+  };
 }
 
 /**
  * Finds each tx's span in a raw block written by encodeBlock (80-byte header, compact-size count, txs in BIP-144
  * form when they carry witnesses), or undefined when the bytes do not parse into exactly `txCount` txs ending at the
- * last byte. Only the layout is read: values were checked when the block was decoded or built.
+ * last byte, as a span table: TX_SPAN_FIELDS Int32 per tx (start, end, where its witnesses start or -1). Only the
+ * layout is read: values were checked when the block was decoded or built.
  */
-function scanTxSpans(raw: Uint8Array, txCount: number): TxSpan[] | undefined {
+export function scanTxSpans(raw: Uint8Array, txCount: number): Int32Array | undefined {
   let at = 80;
   const compactSize = (): number => {
     const first = raw[at++]!;
@@ -61,7 +55,7 @@ function scanTxSpans(raw: Uint8Array, txCount: number): TxSpan[] | undefined {
     return -1; // 8-byte sizes never occur in a valid block; the caller falls back
   };
   if (raw.length < 81 || compactSize() !== txCount) return undefined;
-  const spans: TxSpan[] = [];
+  const spans = new Int32Array(TX_SPAN_FIELDS * txCount);
   for (let t = 0; t < txCount; t++) {
     const start = at;
     at += 4;
@@ -101,7 +95,9 @@ function scanTxSpans(raw: Uint8Array, txCount: number): TxSpan[] | undefined {
     }
     at += 4;
     if (at > raw.length) return undefined;
-    spans.push({ start, end: at, witnessStart });
+    spans[TX_SPAN_FIELDS * t] = start;
+    spans[TX_SPAN_FIELDS * t + 1] = at;
+    spans[TX_SPAN_FIELDS * t + 2] = witnessStart;
   }
   return at === raw.length ? spans : undefined;
 }
@@ -113,36 +109,47 @@ function scanTxSpans(raw: Uint8Array, txCount: number): TxSpan[] | undefined {
  * they come from computeTxid/computeWtxid/encodeTx/getTxBaseSize.
  * PERF: saves re-serializing every tx twice per block connect, and walking every tx three times to size the block
  * (checkBlock takes the sizes from here); hashing (4 SHA-256 per segwit tx) remains, done with node:crypto's one-shot
- * hash.
+ * hash by `hasher` (default: on this thread; the chain passes its verifier's, which hands it to the worker threads,
+ * idle at that point of a block connect, while the chain reads the block's coins: startBlockTxHashes).
  * @see Bitcoin Core CTransaction::ComputeHash / ComputeWitnessHash
  */
-export function computeBlockTxHashes(block: Block, raw?: Uint8Array): BlockTxHashes {
+export function computeBlockTxHashes(block: Block, raw?: Uint8Array, hasher: BlockTxHasher = hashBlockTxsInline): BlockTxHashes {
+  return startBlockTxHashes(block, raw, hasher)();
+}
+
+/**
+ * computeBlockTxHashes in two steps: starts the hashing (with `hasher`, which may hand it to worker threads at once)
+ * and returns the join, which gives the result. Between the two the caller may do work that needs no tx hashes.
+ */
+export function startBlockTxHashes(block: Block, raw?: Uint8Array, hasher: BlockTxHasher = hashBlockTxsInline): () => BlockTxHashes {
   const txs = block.txs;
   const spans = raw !== undefined && txs.every((tx) => tx.inputs.length > 0) ? scanTxSpans(raw, txs.length) : undefined;
   if (raw === undefined || spans === undefined) {
-    return {
+    return () => ({
       txids: txs.map(computeTxid),
       wtxids: txs.map(computeWtxid),
       txBytes: txs.map((tx) => encodeTx(tx)),
       baseSizes: txs.map(getTxBaseSize),
-    };
+    });
   }
+  const join = hasher(raw, spans);
+  return () => hashesFromSpans(txs.length, raw, spans, join());
+}
+
+/** The BlockTxHashes of a raw block from its span table and the hashes of its txs (TX_HASH_BYTES per tx). */
+function hashesFromSpans(txCount: number, raw: Uint8Array, spans: Int32Array, hashes: Uint8Array): BlockTxHashes {
   const txids: Txid[] = [];
   const wtxids: Wtxid[] = [];
   const txBytes: Uint8Array[] = [];
   const baseSizes: number[] = [];
-  const scratch = { buf: new Uint8Array(4096) };
-  for (const { start, end, witnessStart } of spans) {
-    const bytes = raw.subarray(start, end);
-    // The hashes of the tx's serializations are its ids, as computeTxid/computeWtxid make them from a decoded tx.
-    const wtxid = sha256d(bytes) as Wtxid;
-    txBytes.push(bytes);
-    wtxids.push(wtxid);
-    // Legacy form = version || vin || vout || locktime: the extended form without marker/flag and witnesses.
-    const txid = witnessStart < 0
-      ? wtxid.slice()
-      : sha256d(joinParts(scratch, [raw.subarray(start, start + 4), raw.subarray(start + 6, witnessStart), raw.subarray(end - 4, end)]));
-    txids.push(txid as Txid);
+  for (let t = 0; t < txCount; t++) {
+    const start = spans[TX_SPAN_FIELDS * t]!;
+    const end = spans[TX_SPAN_FIELDS * t + 1]!;
+    const witnessStart = spans[TX_SPAN_FIELDS * t + 2]!;
+    txBytes.push(raw.subarray(start, end));
+    // Copies: the ids outlive the block's hash buffer (which may be shared memory).
+    wtxids.push(hashes.slice(TX_HASH_BYTES * t, TX_HASH_BYTES * t + 32) as Wtxid);
+    txids.push(hashes.slice(TX_HASH_BYTES * t + 32, TX_HASH_BYTES * t + 64) as Txid);
     // Base size = the legacy form's: the whole tx less marker, flag and witnesses.
     baseSizes.push(witnessStart < 0 ? end - start : end - start - 2 - (end - 4 - witnessStart));
   }

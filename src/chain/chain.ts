@@ -17,7 +17,8 @@ import type { Block, BlockHash, BlockHeader, Outpoint, Tx, Txid } from '../primi
 import type { ChainStore } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry, type UtxoRecord, type UtxoSetDigest } from '../interfaces/chainTypes.js';
 import { BlockIndex, hasData, isFailed, type IndexNode } from './blockIndex.js';
-import { computeBlockTxHashes, type BlockTxHashes } from './blockTxHashes.js';
+import { computeBlockTxHashes, hashBlockTxsInline, startBlockTxHashes, type BlockTxHasher, type BlockTxHashes } from './blockTxHashes.js';
+import type { InputCoinPrefetch } from './blockCoinView.js';
 import { ConnectTimer, copyChainConnectStats, emptyChainConnectStats, type ChainConnectStats } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import { ChainEventEmitter, type ChainListener } from './chainEvents.js';
@@ -134,6 +135,8 @@ export class Chain implements ChainReader {
   private nextSequenceId = 2;
   private readonly timer = new ConnectTimer(emptyChainConnectStats());
   private readonly pipeline: ConnectPipeline;
+  /** Hashes a raw block's txs: the verifier's (on its worker threads) when it has one, else on this thread. */
+  private readonly txHasher: BlockTxHasher;
   private closed = false;
 
   private constructor(options: ChainOptions, deps: ChainDeps) {
@@ -143,6 +146,8 @@ export class Chain implements ChainReader {
     this.nowSec = deps.nowSec;
     this.events = new ChainEventEmitter(deps.logger);
     this.pipeline = new ConnectPipeline({ params: deps.params, store: deps.store, verifier: deps.scriptVerifier, timer: this.timer });
+    const verifierHasher = deps.scriptVerifier.beginHashBlockTxs;
+    this.txHasher = verifierHasher === undefined ? hashBlockTxsInline : verifierHasher.bind(deps.scriptVerifier);
     this.orphans = new OrphanPool({
       maxBlocks: options.maxOrphanBlocks ?? DEFAULT_MAX_ORPHAN_BLOCKS,
       maxBytes: options.maxOrphanBytes ?? DEFAULT_MAX_ORPHAN_BYTES,
@@ -463,9 +468,13 @@ export class Chain implements ChainReader {
 
     this.timer.lap('accept');
     const raw = received ?? encodeBlock(block);
-    const encoded: EncodedBlock = { block, raw, hashes: computeBlockTxHashes(block, raw) };
+    // The verifier's workers hash the txs while this thread reads the coins of a block that will connect early.
+    const joinHashes = startBlockTxHashes(block, raw, this.txHasher);
+    const prefetched = this.prefetchForEarlyConnect(block, hash);
+    this.timer.lap('coins');
+    const encoded: EncodedBlock = { block, raw, hashes: joinHashes() };
     this.timer.lap('hash');
-    const early = this.startEarlyConnect(encoded, hash);
+    const early = this.startEarlyConnect(encoded, hash, prefetched);
     try {
       checkBlock(block, this.params, encoded.hashes);
     } catch (err) {
@@ -505,22 +514,39 @@ export class Chain implements ChainReader {
    * block can cause is one block's signature checks, which a block with valid proof of work and bad signatures causes
    * anyway. Not for a block with only a coinbase (nothing to overlap).
    */
-  private startEarlyConnect(encoded: EncodedBlock, hash: BlockHash): EarlyConnect | undefined {
+  private startEarlyConnect(encoded: EncodedBlock, hash: BlockHash, prefetched?: InputCoinPrefetch): EarlyConnect | undefined {
     const { block, hashes } = encoded;
     const tip = this.index.tip;
-    if (
-      !bytesEqual(block.header.prevBlock, tip.entry.hash) ||
-      block.txs.length < 2 ||
-      !isCoinbase(block.txs[0]!) ||
-      !checkProofOfWork(hash, block.header.bits, this.params.powLimit)
-    ) {
-      return undefined;
-    }
+    if (!this.connectsEarly(block, hash)) return undefined;
     try {
-      const started = this.pipeline.start({ block, height: tip.entry.height + 1, hashes });
+      const started = this.pipeline.start({ block, height: tip.entry.height + 1, hashes }, prefetched);
       return { hash, parent: tip, started };
     } catch {
       // Only a head start: connectTip starts the connect again in its place, and meets the same error there.
+      return undefined;
+    }
+  }
+
+  /** Whether startEarlyConnect will start the block's connect: it extends the tip, has txs to check, meets its PoW. */
+  private connectsEarly(block: Block, hash: BlockHash): boolean {
+    return (
+      bytesEqual(block.header.prevBlock, this.index.tip.entry.hash) &&
+      block.txs.length >= 2 &&
+      isCoinbase(block.txs[0]!) &&
+      checkProofOfWork(hash, block.header.bits, this.params.powLimit)
+    );
+  }
+
+  /**
+   * For a block startEarlyConnect will start, the coins at its inputs' prevouts, read before its txids are known (so
+   * while the workers hash them); undefined otherwise, or when the read fails (startEarlyConnect then reads again and
+   * meets the error there).
+   */
+  private prefetchForEarlyConnect(block: Block, hash: BlockHash): InputCoinPrefetch | undefined {
+    if (!this.connectsEarly(block, hash)) return undefined;
+    try {
+      return this.pipeline.prefetchInputCoins(block);
+    } catch {
       return undefined;
     }
   }
@@ -604,7 +630,7 @@ export class Chain implements ChainReader {
       node = this.index.add(entry, parent, this.nextSequenceId++);
       this.noteHeader(node);
     }
-    batch.blocks.set(hashKey(hash), encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw) });
+    batch.blocks.set(hashKey(hash), encoded ?? { block, raw, hashes: computeBlockTxHashes(block, raw, this.txHasher) });
     this.linkChainData(node);
     this.logger.debug({ hash: node.entry.hashHex, height }, 'block accepted');
     return { ok: true, node };
@@ -895,7 +921,7 @@ export class Chain implements ChainReader {
     } catch (err) {
       throw new ChainError('corrupt', `stored block ${entry.hashHex} does not decode`, { cause: err });
     }
-    return { block, raw, hashes: computeBlockTxHashes(block, raw) };
+    return { block, raw, hashes: computeBlockTxHashes(block, raw, this.txHasher) };
   }
 
   /**

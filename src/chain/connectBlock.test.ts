@@ -132,4 +132,52 @@ describe('checkConnectBlock over a BlockCoinView', () => {
     );
     assert.match(reasonOf(outcome), /^bad-txns-BIP30 @ tx 0 \([0-9a-f]{64}\): tried to overwrite transaction output 0$/);
   });
+
+  it('readInputs then readOwnOutputs (the pipeline, with the script checks handed over between) read what read reads', () => {
+    const a = buildSpend([coins[0]!], { key: alice, valueSats: 10_00000000n }, 10_000n, { changeKey: MINER_KEY });
+    const b = buildSpend([a.created[0]!], { key: bob, valueSats: 4_00000000n }, 5_000n);
+    const block = blockOf([a.tx, b.tx]);
+    const { txids } = computeBlockTxHashes(block);
+    const asked: Outpoint[][] = [];
+    const readCoins = (outpoints: readonly Outpoint[]): (Coin | undefined)[] => {
+      asked.push([...outpoints]);
+      return tc.store.getCoins(outpoints);
+    };
+    const split = BlockCoinView.readInputs(block, txids, readCoins);
+    // The first read asks for the input's coin only (b spends a's output inside the block); no BIP-30 check yet.
+    assert.equal(asked.length, 1);
+    assert.deepEqual(asked[0], [coins[0]!.outpoint]);
+    assert.deepEqual(split.prevoutsOf(2), [a.created[0]!.output]);
+    assert.throws(() => split.findOverwrittenOutput(0), RangeError);
+    split.readOwnOutputs(readCoins);
+    assert.throws(() => split.readOwnOutputs(readCoins), RangeError);
+    // The second read: every spendable output of the block, none of them a prevout of the first.
+    assert.equal(asked[1]!.length, block.txs.reduce((n, tx) => n + tx.outputs.filter((o) => o.scriptPubKey[0] !== 0x6a).length, 0));
+    const whole = BlockCoinView.read(block, txids, (o) => tc.store.getCoins(o));
+    const target = { block, height: tc.chain.height + 1, hashes: computeBlockTxHashes(block, encodeBlock(block)) };
+    assert.deepEqual(checkConnectBlock(target, split, regtest), checkConnectBlock(target, whole, regtest));
+  });
+
+  it('prefetchInputCoins (before the txids are known) reads every input prevout, in-block ones too; readInputs then keeps what it would read', () => {
+    const a = buildSpend([coins[0]!], { key: alice, valueSats: 10_00000000n }, 10_000n, { changeKey: MINER_KEY });
+    const b = buildSpend([a.created[0]!], { key: bob, valueSats: 4_00000000n }, 5_000n);
+    const block = blockOf([a.tx, b.tx]);
+    const { txids } = computeBlockTxHashes(block);
+    const asked: Outpoint[][] = [];
+    const prefetched = BlockCoinView.prefetchInputCoins(block, (outpoints) => {
+      asked.push([...outpoints]);
+      // A coin of the set at the in-block prevout (a duplicate txid): readInputs must not take it for b's input.
+      const ghost: Coin = { output: { value: 1n, scriptPubKey: MINER_KEY.scriptPubKey }, height: 1, isCoinbase: false };
+      return tc.store.getCoins(outpoints).map((coin, n) => (n === 1 ? ghost : coin));
+    });
+    assert.deepEqual(asked, [[coins[0]!.outpoint, a.created[0]!.outpoint]]);
+    const view = BlockCoinView.readInputs(block, txids, () => assert.fail('nothing is read with prefetched coins'), prefetched);
+    view.readOwnOutputs((o) => tc.store.getCoins(o));
+    const plain = BlockCoinView.read(block, txids, (o) => tc.store.getCoins(o));
+    assert.deepEqual(view.prevoutsOf(1), plain.prevoutsOf(1));
+    assert.deepEqual(view.prevoutsOf(2), [a.created[0]!.output]);
+    const target = { block, height: tc.chain.height + 1, hashes: computeBlockTxHashes(block, encodeBlock(block)) };
+    assert.deepEqual(checkConnectBlock(target, view, regtest), checkConnectBlock(target, plain, regtest));
+    assert.throws(() => BlockCoinView.readInputs(blockOf([a.tx]), txids, (o) => tc.store.getCoins(o), prefetched), RangeError);
+  });
 });

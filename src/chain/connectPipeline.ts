@@ -1,9 +1,10 @@
 import type { VerifyError } from '../consensus/verifyError.js';
 import type { ChainParams } from '../params/chainParams.js';
-import type { Txid } from '../primitives/types.js';
+import type { Block, Outpoint, Txid } from '../primitives/types.js';
+import type { Coin } from '../consensus/utxoView.js';
 import type { ChainStore, PendingBlockConnect } from '../storage/chainStore.js';
 import { BlockStatus, type BlockIndexEntry } from '../interfaces/chainTypes.js';
-import { BlockCoinView } from './blockCoinView.js';
+import { BlockCoinView, type InputCoinPrefetch } from './blockCoinView.js';
 import type { ConnectTimer } from './chainConnectStats.js';
 import { ChainError } from './chainError.js';
 import {
@@ -43,8 +44,9 @@ export type ConnectResult =
 /**
  * The performance machinery around checkConnectBlock: it overlaps a block's script checks with the rest of its
  * connect, as Core's ConnectBlock queues the checks on CCheckQueue and goes on with the block.
- * - start(): read the coins the block needs in one go, hand its script checks to the verifier, whose worker threads
- *   begin at once, then run the connect rules while they verify (a rule failure cancels the checks and is the
+ * - start(): read the coins the block's inputs spend in one go, hand its script checks to the verifier, whose worker
+ *   threads begin at once, then read the coins at the block's own outpoints (BIP-30) and run the connect rules while
+ *   they verify (a rule failure cancels the checks and is the
  *   block's verdict, scripts coming last in the rules' order). The chain calls it before checkBlock
  *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
  *   the workers verify.
@@ -59,19 +61,24 @@ export class ConnectPipeline {
   constructor(private readonly deps: ConnectPipelineDeps) {}
 
   /**
-   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs, hands
-   * its script checks to the verifier, then runs the connect rules. The rules' failure, if any, is in the outcome.
+   * Starts connecting `target.block` at `target.height` on the store's current tip: reads the coins it needs (or
+   * takes those of its inputs from `prefetched`, read by prefetchInputCoins with nothing written since), hands its
+   * script checks to the verifier, then runs the connect rules. The rules' failure, if any, is in the outcome.
    * @throws ChainError script-verifier-failed (the verifier refused the batch); StorageError from the store
    */
-  start(target: BlockToConnect): StartedConnect {
+  start(target: BlockToConnect, prefetched?: InputCoinPrefetch): StartedConnect {
     const { params, store, timer } = this.deps;
-    const view = BlockCoinView.read(target.block, target.hashes.txids, (outpoints) => store.getCoins(outpoints));
+    const readCoins = (outpoints: readonly Outpoint[]): (Coin | undefined)[] => store.getCoins(outpoints);
+    const view = BlockCoinView.readInputs(target.block, target.hashes.txids, readCoins, prefetched);
     timer.lap('coins');
     const scriptChecks = blockScriptChecks(target, view);
     const session = scriptChecks === undefined ? undefined : this.begin(scriptChecks, target.height);
     timer.lap('begin');
     let outcome: ConnectBlockOutcome;
     try {
+      // The BIP-30 lookups, while the workers verify; nothing ran on the store since readInputs (no await between).
+      view.readOwnOutputs(readCoins);
+      timer.lap('coins');
       outcome = checkConnectBlock(target, view, params);
     } catch (err) {
       void session?.cancel();
@@ -135,6 +142,15 @@ export class ConnectPipeline {
       }
       timer.lap('commit');
     }
+  }
+
+  /**
+   * Reads the coins of the set at the prevouts of the block's inputs before its txids are known
+   * (BlockCoinView.prefetchInputCoins), for start() on the same state of the store.
+   * @throws StorageError from the store
+   */
+  prefetchInputCoins(block: Block): InputCoinPrefetch {
+    return BlockCoinView.prefetchInputCoins(block, (outpoints) => this.deps.store.getCoins(outpoints));
   }
 
   /** Drops a started connect that will not be finished: its script checks are cancelled. Never rejects. */

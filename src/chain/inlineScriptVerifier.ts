@@ -1,4 +1,5 @@
 import { VerifyError } from '../consensus/verifyError.js';
+import { hashBlockTxsInline } from './blockTxHashes.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyScriptCheckWork, type ScriptCheckOutcome, type ScriptCheckWork } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
@@ -128,6 +129,11 @@ export class InlineScriptVerifier implements ScriptVerifier {
 
   isCached(wtxid: Wtxid): boolean {
     return this.cache.has(wtxid);
+  }
+
+  /** The wtxid and txid of every tx of a raw block, hashed on this thread when joined (hashBlockTxsInline). */
+  beginHashBlockTxs(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
+    return hashBlockTxsInline(raw, spans);
   }
 
   /** Nothing to stop: resolves at once. */

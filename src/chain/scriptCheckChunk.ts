@@ -11,6 +11,7 @@ import { BufferReader } from '../primitives/bufferReader.js';
 import { BufferWriter, compactSizeLength } from '../primitives/bufferWriter.js';
 import { decodeTx, getTxOutSize, readTxOut, writeTxOut } from '../primitives/tx.js';
 import type { Tx, TxOut } from '../primitives/types.js';
+import type { SharedTxHashBatch } from './txHashBatch.js';
 
 /** Inputs `[inputStart, inputEnd)` of the batch's job `jobIndex`. */
 export interface ScriptCheckSlice {
@@ -43,12 +44,16 @@ export interface ScriptCheckOutcome {
 }
 
 /**
- * Main thread -> worker: take part in the shared batch, claiming and verifying chunks until none is left. The arrays
- * live on SharedArrayBuffers, so posting them shares the memory instead of copying it.
+ * Main thread -> worker: take part in the shared batch, claiming and verifying chunks until none is left (or, with
+ * `hashBatch`, claiming and hashing ranges of a block's txs). The arrays live on SharedArrayBuffers, so posting them
+ * shares the memory instead of copying it.
  */
 export interface ScriptCheckRequest {
   readonly id: number;
-  readonly batch: SharedScriptCheckBatch;
+  /** A script-check batch to take part in; absent in a hashing request. */
+  readonly batch?: SharedScriptCheckBatch;
+  /** A raw block's txs to help hash (claimTxHashes); the answer then reports 0 inputs. */
+  readonly hashBatch?: SharedTxHashBatch;
 }
 
 /**
@@ -97,27 +102,69 @@ export function planScriptCheckChunks(
 ): ScriptCheckSlice[][] {
   let total = 0;
   for (const j of jobIndices) total += inputCounts[j]!;
+  const sizes: number[] = [];
+  let previous = 0;
+  for (let k = 1; k <= chunkCount; k++) {
+    const boundary = Math.round((total * k) / chunkCount);
+    sizes.push(boundary - previous);
+    previous = boundary;
+  }
+  return cutScriptCheckChunks(inputCounts, jobIndices, sizes);
+}
+
+/**
+ * Input counts of the chunks of a parallel batch of `total` inputs (they sum to `total`): chunks of `uniform` inputs
+ * while much is left, then tapering (each about 1 / (4 x threads) of what is left, never below `min`), so the last
+ * chunks are small and the threads run out of work within a few inputs of each other (guided self-scheduling, as
+ * OpenMP's `schedule(guided)`): with equal chunks a thread that finds none left idles until the other ends its last
+ * one, about half a chunk on average.
+ * @throws RangeError when a count is not a positive integer (total may be 0)
+ */
+export function taperedChunkSizes(total: number, uniform: number, threads: number, min: number): number[] {
+  for (const [name, v] of [['uniform', uniform], ['threads', threads], ['min', min]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isSafeInteger(total) || total < 0) throw new RangeError(`total must be a non-negative integer, got ${total}`);
+  const sizes: number[] = [];
+  let left = total;
+  while (left > 0) {
+    const size = Math.min(left, Math.max(min, Math.min(uniform, Math.ceil(left / (4 * threads)))));
+    sizes.push(size);
+    left -= size;
+  }
+  return sizes;
+}
+
+/**
+ * Cuts the inputs of the jobs `jobIndices` (ascending) into chunks of consecutive inputs with the given input counts,
+ * in order (the counts should sum to the jobs' inputs; any inputs left over go into the last chunk); a tx with many
+ * inputs may be split across chunks. Empty chunks are dropped.
+ */
+export function cutScriptCheckChunks(
+  inputCounts: readonly number[],
+  jobIndices: readonly number[],
+  sizes: readonly number[],
+): ScriptCheckSlice[][] {
   const chunks: ScriptCheckSlice[][] = [];
   let current: ScriptCheckSlice[] = [];
-  let done = 0;
-  let k = 1;
-  let boundary = Math.round((total * k) / chunkCount);
+  let k = 0;
+  let room = sizes.length > 0 ? sizes[0]! : Infinity;
   for (const jobIndex of jobIndices) {
     const n = inputCounts[jobIndex]!;
     let start = 0;
     while (start < n) {
-      const end = Math.min(n, start + (boundary - done));
+      const end = Math.min(n, start + room);
       if (end > start) {
         current.push({ jobIndex, inputStart: start, inputEnd: end });
-        done += end - start;
+        room -= end - start;
         start = end;
       }
-      // The last boundary is `total`, so the loop always ends with every input placed.
-      if (done === boundary && k < chunkCount) {
+      if (room === 0) {
         if (current.length > 0) chunks.push(current);
         current = [];
         k++;
-        boundary = Math.round((total * k) / chunkCount);
+        // After the last size, whatever is left goes into one more chunk.
+        room = k < sizes.length ? sizes[k]! : Infinity;
       }
     }
   }
@@ -136,14 +183,7 @@ export function encodeScriptCheckChunk(
   prevoutsOf: (jobIndex: number) => readonly TxOut[],
   txBytes: (jobIndex: number) => Uint8Array,
 ): Uint8Array {
-  let size = compactSizeLength(slices.length);
-  for (const s of slices) {
-    const bytes = txBytes(s.jobIndex);
-    const prevouts = prevoutsOf(s.jobIndex);
-    size += 12 + compactSizeLength(bytes.length) + bytes.length + compactSizeLength(prevouts.length);
-    for (const p of prevouts) size += getTxOutSize(p);
-  }
-  const w = new BufferWriter(size);
+  const w = new BufferWriter(encodedScriptCheckChunkSize(slices, prevoutsOf, txBytes));
   w.writeCompactSize(slices.length);
   for (const s of slices) {
     w.writeU32LE(s.jobIndex).writeU32LE(s.inputStart).writeU32LE(s.inputEnd);
@@ -153,6 +193,22 @@ export function encodeScriptCheckChunk(
     for (const p of prevouts) writeTxOut(w, p);
   }
   return w.finish();
+}
+
+/** The length of encodeScriptCheckChunk's bytes for the same arguments, without encoding. */
+export function encodedScriptCheckChunkSize(
+  slices: readonly ScriptCheckSlice[],
+  prevoutsOf: (jobIndex: number) => readonly TxOut[],
+  txBytes: (jobIndex: number) => Uint8Array,
+): number {
+  let size = compactSizeLength(slices.length);
+  for (const s of slices) {
+    const bytes = txBytes(s.jobIndex);
+    const prevouts = prevoutsOf(s.jobIndex);
+    size += 12 + compactSizeLength(bytes.length) + bytes.length + compactSizeLength(prevouts.length);
+    for (const p of prevouts) size += getTxOutSize(p);
+  }
+  return size;
 }
 
 /**
@@ -213,7 +269,9 @@ export const CONTROL_NEXT = 0;
 export const CONTROL_ABORT = 1;
 /** Slot counting the chunks settled (verified, failed or skipped); Atomics.notify'd after each. */
 export const CONTROL_DONE = 2;
-const CONTROL_SLOTS = 3;
+/** Slot counting the chunks written so far (published in order); Atomics.notify'd after each. */
+export const CONTROL_PUBLISHED = 3;
+const CONTROL_SLOTS = 4;
 
 /** Int32 fields per chunk in a batch's results: state, failing job index, failing input index, inputs verified. */
 export const RESULT_FIELDS = 4;
@@ -234,23 +292,57 @@ export interface SharedScriptCheckBatch {
   readonly data: Uint8Array;
 }
 
-/** Lays the encoded chunks (encodeScriptCheckChunk) out in a new shared batch, nothing claimed yet. */
+/** Lays the encoded chunks (encodeScriptCheckChunk) out in a new shared batch, every one published, none claimed. */
 export function createSharedScriptCheckBatch(chunks: readonly Uint8Array[]): SharedScriptCheckBatch {
+  const batch = allocateSharedScriptCheckBatch(chunks.map((c) => c.length));
+  chunks.forEach((c, k) => publishScriptCheckChunk(batch, k, c));
+  return batch;
+}
+
+/**
+ * A new shared batch with room for chunks of the given encoded sizes, none written yet: the caller may post it to the
+ * workers at once and then write the chunks in order with publishScriptCheckChunk; a thread that claims a chunk not
+ * yet written waits for it (or skips it once the batch is cancelled).
+ */
+export function allocateSharedScriptCheckBatch(sizes: readonly number[]): SharedScriptCheckBatch {
   let size = 0;
-  for (const c of chunks) size += c.length;
+  for (const n of sizes) size += n;
   const data = new Uint8Array(new SharedArrayBuffer(size));
-  const offsets = new Int32Array(new SharedArrayBuffer(4 * (chunks.length + 1)));
+  const offsets = new Int32Array(new SharedArrayBuffer(4 * (sizes.length + 1)));
   let at = 0;
-  chunks.forEach((c, k) => {
+  sizes.forEach((n, k) => {
     offsets[k] = at;
-    data.set(c, at);
-    at += c.length;
+    at += n;
   });
-  offsets[chunks.length] = at;
+  offsets[sizes.length] = at;
   const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
   control[CONTROL_ABORT] = NO_FAILURE;
-  const results = new Int32Array(new SharedArrayBuffer(4 * RESULT_FIELDS * Math.max(1, chunks.length)));
-  return { chunkCount: chunks.length, control, results, offsets, data };
+  const results = new Int32Array(new SharedArrayBuffer(4 * RESULT_FIELDS * Math.max(1, sizes.length)));
+  return { chunkCount: sizes.length, control, results, offsets, data };
+}
+
+/**
+ * Writes chunk k's encoded bytes into the batch and publishes it (and every chunk before it) to the claiming threads.
+ * @throws RangeError when chunk k is not the next one to publish, or its bytes do not fit the room allocated for it
+ */
+export function publishScriptCheckChunk(batch: SharedScriptCheckBatch, k: number, bytes: Uint8Array): void {
+  if (Atomics.load(batch.control, CONTROL_PUBLISHED) !== k) throw new RangeError(`chunk ${k} is not the next to publish`);
+  const at = batch.offsets[k]!;
+  if (bytes.length !== batch.offsets[k + 1]! - at) throw new RangeError(`chunk ${k} has ${bytes.length} bytes, room for ${batch.offsets[k + 1]! - at}`);
+  batch.data.set(bytes, at);
+  // The atomic store orders the plain write above before any thread that sees the new count.
+  Atomics.store(batch.control, CONTROL_PUBLISHED, k + 1);
+  Atomics.notify(batch.control, CONTROL_PUBLISHED);
+}
+
+/** Waits until chunk k is published (true), or the chunk is superseded, e.g. the batch cancelled (false). */
+function awaitPublished(batch: SharedScriptCheckBatch, abort: Int32Array, k: number): boolean {
+  for (;;) {
+    const published = Atomics.load(batch.control, CONTROL_PUBLISHED);
+    if (published > k) return true;
+    if (isChunkSuperseded(abort, k)) return false;
+    Atomics.wait(batch.control, CONTROL_PUBLISHED, published, 50);
+  }
 }
 
 /** The batch's abort slot as the one-element array verifyScriptCheckWork takes (same shared memory). */
@@ -265,7 +357,8 @@ export function sharedChunkBytes(batch: SharedScriptCheckBatch, k: number): Uint
 
 /**
  * Claims chunks of the batch one at a time (Atomics.add on CONTROL_NEXT) until none is left, verifies each with
- * verifyScriptCheckWork(workOf(k)) and records its result; a chunk after an already failed one is skipped. Calls
+ * verifyScriptCheckWork(workOf(k)) and records its result; a chunk after an already failed one is skipped, and a
+ * chunk not yet published (allocateSharedScriptCheckBatch) is waited for, or skipped once the batch is cancelled. Calls
  * `onFailure` with verifyInput's reason for each chunk found failing. Returns the inputs verified. Run by every
  * worker and by the main thread, so a thread that joins late simply finds fewer chunks left (dynamic balancing).
  * @throws whatever workOf throws (the chunk then stays PENDING and the batch can only fail)
@@ -283,7 +376,7 @@ export function claimScriptChecks(
     if (k >= batch.chunkCount) return inputsVerified;
     const base = k * RESULT_FIELDS;
     let state: number = ChunkState.SKIPPED;
-    if (!isChunkSuperseded(abort, k)) {
+    if (!isChunkSuperseded(abort, k) && awaitPublished(batch, abort, k)) {
       const outcome = verifyScriptCheckWork(workOf(k), abort, k);
       inputsVerified += outcome.inputsVerified;
       results[base + 3] = outcome.inputsVerified;

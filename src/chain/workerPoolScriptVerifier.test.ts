@@ -7,11 +7,27 @@ import { fileURLToPath } from 'node:url';
 import { verifyInput } from '../consensus/verifyInput.js';
 import { VerifyError } from '../consensus/verifyError.js';
 import { sha256 } from '../crypto/hash.js';
-import { computeWtxid, encodeTx } from '../primitives/tx.js';
+import { computeTxid, computeWtxid, encodeTx } from '../primitives/tx.js';
+import { hashBlockTxsInline, scanTxSpans } from './blockTxHashes.js';
+import { createSharedTxHashBatch, finishTxHashes } from './txHashBatch.js';
 import type { Tx, Wtxid } from '../primitives/types.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin, type TestKey } from '../testing/txFactory.js';
 import { ScriptCache } from './scriptCache.js';
-import { decodeScriptCheckChunk, encodeScriptCheckChunk, planScriptCheckChunks } from './scriptCheckChunk.js';
+import {
+  allocateSharedScriptCheckBatch,
+  cancelSharedScriptCheckBatch,
+  ChunkState,
+  claimScriptChecks,
+  publishScriptCheckChunk,
+  readSharedScriptCheckResults,
+  RESULT_FIELDS,
+  sharedChunkBytes,
+  cutScriptCheckChunks,
+  decodeScriptCheckChunk,
+  encodeScriptCheckChunk,
+  planScriptCheckChunks,
+  taperedChunkSizes,
+} from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult } from '../interfaces/scriptVerifier.js';
 import { InlineScriptVerifier, WorkerPoolScriptVerifier } from './workerPoolScriptVerifier.js';
 import { decodeTxid, decodeWtxid } from '../primitives/identity.js';
@@ -143,6 +159,67 @@ test('planScriptCheckChunks: chunks cover every input once, in order, with input
       assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `sizes ${sizes}`);
     }
   }
+});
+
+test('taperedChunkSizes: sums to the total, uniform chunks first, then non-increasing down to the minimum', () => {
+  assert.deepEqual(taperedChunkSizes(0, 26, 2, 4), []);
+  assert.deepEqual(taperedChunkSizes(3, 26, 2, 4), [3]);
+  const sizes = taperedChunkSizes(1_250, 26, 2, 4);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), 1_250);
+  assert.equal(sizes[0], 26);
+  for (let k = 1; k < sizes.length; k++) assert.ok(sizes[k]! <= sizes[k - 1]!, `sizes ${sizes}`);
+  // The tail: the last chunks hold the minimum (the very last one what is left), so threads end within ~4 inputs.
+  assert.deepEqual(sizes.slice(-3, -1), [4, 4]);
+  assert.ok(sizes.at(-1)! <= 4);
+  assert.ok(sizes.length < 48 + 16, `${sizes.length} chunks`);
+  assert.throws(() => taperedChunkSizes(10, 0, 2, 4), RangeError);
+  assert.throws(() => taperedChunkSizes(-1, 4, 2, 4), RangeError);
+});
+
+test('cutScriptCheckChunks: chunks of the given input counts, covering every input once, in order', () => {
+  const rnd = prng(11);
+  for (let trial = 0; trial < 200; trial++) {
+    const counts = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => Math.floor(rnd() * (rnd() < 0.2 ? 200 : 3)));
+    const pending = counts.map((_, j) => j).filter(() => rnd() < 0.8);
+    const total = pending.reduce((n, j) => n + counts[j]!, 0);
+    const sizes = taperedChunkSizes(total, 1 + Math.floor(rnd() * 40), 1 + Math.floor(rnd() * 4), 1 + Math.floor(rnd() * 4));
+    const chunks = cutScriptCheckChunks(counts, pending, sizes);
+    assert.deepEqual(chunks.map((c) => c.reduce((n, s) => n + s.inputEnd - s.inputStart, 0)), sizes);
+    const flat = chunks.flat();
+    let pos = 0;
+    for (const j of pending.filter((j) => counts[j]! > 0)) {
+      let next = 0;
+      while (next < counts[j]!) {
+        const s = flat[pos++]!;
+        assert.equal(s.jobIndex, j);
+        assert.equal(s.inputStart, next);
+        assert.ok(s.inputEnd > s.inputStart);
+        next = s.inputEnd;
+      }
+    }
+    assert.equal(pos, flat.length);
+  }
+});
+
+test('a batch posted before its chunks are written: chunks publish in order and then verify; a cancelled batch skips the unwritten ones', () => {
+  const jobs = BATCH.slice(0, 8);
+  const slices = [[{ jobIndex: 0, inputStart: 0, inputEnd: 1 }], [{ jobIndex: 1, inputStart: 0, inputEnd: 1 }]];
+  const bytes = slices.map((c) => encodeScriptCheckChunk(c, (j) => jobs[j]!.prevouts, (j) => encodeTx(jobs[j]!.tx)));
+  const batch = allocateSharedScriptCheckBatch(bytes.map((b) => b.length));
+  assert.throws(() => publishScriptCheckChunk(batch, 1, bytes[1]!), RangeError, 'chunk 1 before chunk 0');
+  assert.throws(() => publishScriptCheckChunk(batch, 0, bytes[1]!.subarray(1)), RangeError, 'wrong size');
+  publishScriptCheckChunk(batch, 0, bytes[0]!);
+  publishScriptCheckChunk(batch, 1, bytes[1]!);
+  const work = (k: number) => decodeScriptCheckChunk(sharedChunkBytes(batch, k));
+  assert.equal(claimScriptChecks(batch, work), 2);
+  assert.equal(readSharedScriptCheckResults(batch).unsettled, 0);
+
+  // Cancelled with chunk 1 never written: a claiming thread skips it instead of waiting forever.
+  const cancelled = allocateSharedScriptCheckBatch(bytes.map((b) => b.length));
+  publishScriptCheckChunk(cancelled, 0, bytes[0]!);
+  cancelSharedScriptCheckBatch(cancelled);
+  assert.equal(claimScriptChecks(cancelled, (k) => decodeScriptCheckChunk(sharedChunkBytes(cancelled, k))), 0);
+  assert.deepEqual([cancelled.results[0], cancelled.results[RESULT_FIELDS]], [ChunkState.SKIPPED, ChunkState.SKIPPED]);
 });
 
 test('encodeScriptCheckChunk/decodeScriptCheckChunk round-trip a chunk with a split multi-input tx', () => {
@@ -388,6 +465,38 @@ test('a worker that crashes or exits rejects verify with an Error instead of han
     await assert.rejects(p.verify(BATCH), isWorkerError);
     await p.close();
   }
+});
+
+test('beginHashBlockTxs: the workers and the main thread together give every tx its wtxid and txid, as hashed on one thread', async () => {
+  // A raw block's layout (80-byte header, compact-size count, the txs) over BATCH's txs, with a legacy tx (no witness) too.
+  const legacy: Tx = { ...BATCH[0]!.tx, inputs: BATCH[0]!.tx.inputs.map((input) => ({ ...input, witness: [] })) };
+  const txs = [legacy, ...BATCH.map((job) => job.tx)];
+  const parts = [new Uint8Array(80), new Uint8Array([0xfd, txs.length & 0xff, txs.length >> 8]), ...txs.map((tx) => encodeTx(tx))];
+  const raw = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  parts.reduce((at, part) => (raw.set(part, at), at + part.length), 0);
+  const spans = scanTxSpans(raw, txs.length)!;
+  assert.ok(spans !== undefined);
+  const expected = hashBlockTxsInline(raw, spans)();
+  txs.forEach((tx, t) => {
+    assert.deepEqual(expected.slice(64 * t, 64 * t + 32), computeWtxid(tx), `wtxid ${t}`);
+    assert.deepEqual(expected.slice(64 * t + 32, 64 * t + 64), computeTxid(tx), `txid ${t}`);
+  });
+  const p = pool({ threads: 2 });
+  // The first call starts the worker; later ones find it ready. Every one must give the same bytes.
+  for (let round = 0; round < 5; round++) {
+    const join = p.beginHashBlockTxs(raw, spans);
+    // The join may come late (the chain reads the block's coins first) or at once.
+    if (round % 2 === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(new Uint8Array(join()), expected, `round ${round}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  // A range claimed by a thread that never finishes it (descheduled, or dead) is hashed again by the join, not waited for.
+  const held = createSharedTxHashBatch(raw, spans);
+  Atomics.add(held.control, 0, 1);
+  finishTxHashes(held);
+  assert.deepEqual(new Uint8Array(held.out), expected);
+  // A block below the hand-off size is hashed on this thread, with the same result.
+  assert.deepEqual(new Uint8Array(p.beginHashBlockTxs(raw, spans.subarray(0, 3 * 10))()), expected.subarray(0, 64 * 10));
 });
 
 test('close() resolves, is idempotent, and later verify calls reject', async () => {

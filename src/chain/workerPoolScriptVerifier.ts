@@ -12,13 +12,18 @@ import {
 } from './inlineScriptVerifier.js';
 import { DEFAULT_SCRIPT_CACHE_SIZE, ScriptCache } from './scriptCache.js';
 import { verifyInput } from '../consensus/verifyInput.js';
+import { hashBlockTxsInline } from './blockTxHashes.js';
+import { createSharedTxHashBatch, finishTxHashes, TX_SPAN_FIELDS, type SharedTxHashBatch } from './txHashBatch.js';
 import {
   cancelSharedScriptCheckBatch,
   CONTROL_DONE,
   claimScriptChecks,
-  createSharedScriptCheckBatch,
+  allocateSharedScriptCheckBatch,
+  encodedScriptCheckChunkSize,
+  publishScriptCheckChunk,
   encodeScriptCheckChunk,
-  planScriptCheckChunks,
+  cutScriptCheckChunks,
+  taperedChunkSizes,
   readSharedScriptCheckResults,
   verifyScriptCheckWork,
   type ScriptCheckFailure,
@@ -27,18 +32,23 @@ import {
   type SharedScriptCheckBatch,
 } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult, ScriptCheckSession, ScriptVerifier } from '../interfaces/scriptVerifier.js';
-import type { Wtxid } from '../primitives/types.js';
+import type { TxOut, Wtxid } from '../primitives/types.js';
 
 export { InlineScriptVerifier, type InlineScriptVerifierOptions, type ScriptVerifierStats } from './inlineScriptVerifier.js';
 
 /** Default input count from which a batch goes to the worker threads; smaller batches are verified inline. */
 export const DEFAULT_PARALLEL_THRESHOLD_INPUTS = 16;
-/** A parallel batch is cut into up to this many chunks per verifying thread, so threads that start late catch up. */
+/**
+ * A parallel batch is cut into chunks of 1 / (this x verifying threads) of its inputs (then smaller ones at the end:
+ * taperedChunkSizes), so threads that start late catch up.
+ */
 const CHUNKS_PER_THREAD = 24;
 /** Fewest inputs per chunk: below this the claim and decode overhead would show. */
 const MIN_CHUNK_INPUTS = 4;
 /** Default syncJoinStallMs. */
 const DEFAULT_SYNC_JOIN_STALL_MS = 10_000;
+/** Fewest txs whose hashing hashBlockTxs shares with the workers (~1 µs each: below this the hand-off would show). */
+const PARALLEL_HASH_MIN_TXS = 128;
 
 /**
  * Blocks the calling thread until every chunk of the batch is settled; false when none settled for `stallMs`
@@ -118,9 +128,11 @@ function toError(e: unknown): Error {
  * ScriptVerifier that spreads a batch's signature checks over all cores with worker_threads (Core's CCheckQueue).
  * Jobs whose wtxid is in the script cache are skipped; when fewer than `parallelThresholdInputs` inputs remain they
  * are verified inline. Otherwise the remaining inputs (not txs: a block may be one tx with thousands of inputs or
- * thousands of one-input txs) are cut into up to 24 chunks per verifying thread (at least 4 inputs each) of
- * consecutive inputs, encoded once into shared memory (each tx once, or its bytes from ScriptCheckJob.txBytes;
- * prevouts as value + script bytes) and posted to every worker. Each thread claims the next chunk from a shared
+ * thousands of one-input txs) are cut into chunks of consecutive inputs, 1/24 of a verifying thread's share each
+ * (at least 4 inputs), and smaller towards the end of the batch so the threads finish together. The batch is posted to
+ * every worker first, then its chunks are encoded into shared memory one by one (each tx once, or its bytes from
+ * ScriptCheckJob.txBytes; prevouts as value + script bytes), so the workers start on the first chunk at once; a
+ * thread that claims a chunk not yet written waits for it. Each thread claims the next chunk from a shared
  * counter (Atomics.add), verifies it with consensus verifyInput (one SighashCache per tx) and records its result in
  * shared memory, until none is left: a thread that starts late, or has other work first, simply claims fewer chunks.
  * The result is the first failure in (job, input) order, or ok, after which every job's wtxid is cached. A chunk that
@@ -166,6 +178,8 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     parallelBatches: 0,
   };
   private nextRequestId = 1;
+  /** The joined legacy form of a segwit tx while hashing on this thread. */
+  private readonly hashScratch = { buf: new Uint8Array(4096) };
   private closing: Promise<void> | undefined;
 
   /**
@@ -240,8 +254,9 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
 
     this.counters.parallelBatches++;
     const verifyingThreads = this.slots.length + (this.mainThreadVerifies ? 1 : 0);
-    const chunkCount = Math.max(1, Math.min(Math.ceil(inputs / MIN_CHUNK_INPUTS), verifyingThreads * CHUNKS_PER_THREAD));
-    const chunks = planScriptCheckChunks(jobs.map((job) => job.tx.inputs.length), pending, chunkCount);
+    const uniform = Math.max(MIN_CHUNK_INPUTS, Math.ceil(inputs / (verifyingThreads * CHUNKS_PER_THREAD)));
+    const sizes = taperedChunkSizes(inputs, uniform, verifyingThreads, MIN_CHUNK_INPUTS);
+    const chunks = cutScriptCheckChunks(jobs.map((job) => job.tx.inputs.length), pending, sizes);
     const encoded = new Map<number, Uint8Array>();
     const txBytes = (j: number): Uint8Array => {
       let bytes = encoded.get(j);
@@ -251,10 +266,18 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
       }
       return bytes;
     };
-    const batch = createSharedScriptCheckBatch(
-      chunks.map((slices) => encodeScriptCheckChunk(slices, (j) => jobs[j]!.prevouts, txBytes)),
-    );
-    const requests = this.slots.map((slot) => this.request(slot, batch));
+    const prevoutsOf = (j: number): readonly TxOut[] => jobs[j]!.prevouts;
+    // The workers get the batch before its chunks are written, and start on the first one as soon as it is.
+    const batch = allocateSharedScriptCheckBatch(chunks.map((slices) => encodedScriptCheckChunkSize(slices, prevoutsOf, txBytes)));
+    const requests = this.slots.map((slot) => this.request(slot, { batch }));
+    try {
+      chunks.forEach((slices, k) => publishScriptCheckChunk(batch, k, encodeScriptCheckChunk(slices, prevoutsOf, txBytes)));
+    } catch (err) {
+      // The workers skip the unwritten chunks once the batch is cancelled; their answers are not needed.
+      cancelSharedScriptCheckBatch(batch);
+      void Promise.allSettled(requests);
+      throw err;
+    }
     let done = false;
     const settle = async (): Promise<{ error?: Error; reasons: Map<number, ScriptError> }> => {
       // allSettled: every request is awaited, so none is left to reject unhandled after a first error.
@@ -328,6 +351,28 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
   }
 
   /**
+   * Starts hashing every tx of a raw block (a BlockTxHasher: the join gives TX_HASH_BYTES per tx, exactly
+   * hashTxSpans' bytes): the block and its span table are copied into shared memory and posted to every worker, which
+   * claim ranges of txs until none is left; the join makes this thread claim what is left, then hash again any range
+   * a worker still holds rather than wait for it (finishTxHashes: hashing is pure). It runs at the start of a block
+   * connect, before its script checks exist, when the workers would otherwise idle, and the chain reads the block's
+   * coins before it joins. A worker busy with another batch simply finds nothing left when it gets to the request.
+   * Blocks with fewer than 128 txs, a pool without workers or a closed one hash on this thread when joined. The result may be a view of shared memory: copy what must outlive it (computeBlockTxHashes does).
+   */
+  beginHashBlockTxs(raw: Uint8Array, spans: Int32Array): () => Uint8Array {
+    if (this.closing !== undefined || this.slots.length === 0 || spans.length / TX_SPAN_FIELDS < PARALLEL_HASH_MIN_TXS) {
+      return hashBlockTxsInline(raw, spans);
+    }
+    const batch = createSharedTxHashBatch(raw, spans);
+    // The answers carry nothing (the results are in shared memory); a worker failure is the script requests' concern.
+    for (const slot of this.slots) this.request(slot, { hashBatch: batch }).catch(() => undefined);
+    return () => {
+      finishTxHashes(batch, this.hashScratch);
+      return batch.out;
+    };
+  }
+
+  /**
    * Stops the worker threads; verify calls still waiting reject with an Error, later ones too. Idempotent.
    */
   close(): Promise<void> {
@@ -344,13 +389,16 @@ export class WorkerPoolScriptVerifier implements ScriptVerifier {
     return this.closing;
   }
 
-  private request(slot: WorkerSlot, batch: SharedScriptCheckBatch): Promise<ScriptCheckResponse> {
+  private request(
+    slot: WorkerSlot,
+    work: { readonly batch: SharedScriptCheckBatch } | { readonly hashBatch: SharedTxHashBatch },
+  ): Promise<ScriptCheckResponse> {
     const worker = slot.worker ?? this.spawn(slot);
     const id = this.nextRequestId++;
     return new Promise<ScriptCheckResponse>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       worker.ref();
-      const message: ScriptCheckRequest = { id, batch };
+      const message: ScriptCheckRequest = { id, ...work };
       worker.postMessage(message);
     });
   }

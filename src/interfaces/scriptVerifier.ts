@@ -65,6 +65,14 @@ export interface ScriptVerifier {
   verify(jobs: readonly ScriptCheckJob[]): Promise<ScriptCheckResult>;
   /** True when the tx (by wtxid) already passed its script checks. */
   isCached(wtxid: Wtxid): boolean;
+  /**
+   * Starts hashing the txs of a raw block, for the chain before the block's script checks exist: given the raw block
+   * and its span table (3 Int32 per tx: start, end, where its witnesses start or -1), returns the join, which gives
+   * 64 bytes per tx, its wtxid then its txid (sha256d, internal byte order), possibly a view of shared memory. Both
+   * verifiers have it (WorkerPoolScriptVerifier's workers start at once, idle at that point of a connect, while the
+   * chain reads the block's coins); when a verifier lacks it the chain hashes on its own thread, with the same result.
+   */
+  beginHashBlockTxs?(raw: Uint8Array, spans: Int32Array): () => Uint8Array;
   /** Stops worker threads (idempotent). */
   close(): Promise<void>;
 }

@@ -61,6 +61,24 @@ test('checkSignedRequest: good, bad signature (-1022), stale or future timestamp
     };
     assert.deepEqual(call(signed(`timestamp=${now}`), now), { userId: user.userId, via: 'apiKey', apiKey: key.apiKey, permission: 'TRADE' });
     assert.equal(call(`timestamp=${now}&signature=${'0'.repeat(64)}`, now), -1022);
+    // The signature is 64 hex digits, either case; anything else is -1022 (a non-hex digit at any place, 63 or 65).
+    const good = createHmac('sha256', key.secretKey).update(`timestamp=${now}`).digest('hex');
+    assert.equal((call(`timestamp=${now}&signature=${good.toUpperCase()}`, now) as { userId: number }).userId, user.userId);
+    for (let i = 0; i < 64; i += 7) assert.equal(call(`timestamp=${now}&signature=${good.slice(0, i)}g${good.slice(i + 1)}`, now), -1022, `non-hex at ${i}`);
+    assert.equal(call(`timestamp=${now}&signature=${good.slice(0, 63)}`, now), -1022);
+    assert.equal(call(`timestamp=${now}&signature=${good}0`, now), -1022);
+    // An unknown key is -2015, one that cannot be a key -2014.
+    const withKey = (apiKey: string): unknown => {
+      try {
+        return checkSignedRequest(store, { apiKey, query: signed(`timestamp=${now}`), body: '', timestamp: String(now), recvWindow: undefined }, now);
+      } catch (err) {
+        return (err as { code: number }).code;
+      }
+    };
+    assert.equal(withKey('A'.repeat(64)), -2015);
+    assert.equal(withKey('bad-key'), -2014);
+    assert.equal(withKey(''), -2014);
+    assert.equal(withKey('A'.repeat(129)), -2014);
     assert.equal(call(signed(`timestamp=${now - 5_001}`), now - 5_001), -1021);
     assert.equal((call(signed(`timestamp=${now - 5_001}&recvWindow=6000`), now - 5_001, '6000') as { userId: number }).userId, user.userId);
     assert.equal(call(signed(`timestamp=${now + 1_000}`), now + 1_000), -1021, 'more than 1 s ahead of the server');

@@ -14,7 +14,9 @@ import { silentLogger } from '../../logging/logger.js';
 import { waitFor } from '../../testing/waitFor.js';
 import { defaultExchangeConfig } from '../exchangeConfig.js';
 import { ExchangeService } from '../exchangeService.js';
+import { ExchangeEngine } from '../engine.js';
 import { AccountStore } from './accountStore.js';
+import { BinanceFormat } from './binanceFormat.js';
 import { startGateway, type Gateway } from './gatewayServer.js';
 import { checkSignedRequest, splitSignature } from './requestAuth.js';
 import { RequestParams } from './requestParams.js';
@@ -294,4 +296,19 @@ test('request parameters read as URLSearchParams reads them, on the fast path (n
     }
     layer = layer.flatMap((t) => alphabet.map((c) => t + c));
   }
+});
+
+test('a market formatter is made again when the market is reconfigured (fees), and kept otherwise', () => {
+  const cfg = defaultExchangeConfig('regtest');
+  const engine = new ExchangeEngine();
+  engine.apply({ seq: 1, timeMs: 1, command: { type: 'CONFIGURE', config: cfg } });
+  const format = new BinanceFormat(engine);
+  const symbol = cfg.markets[0]!.symbol;
+  const first = format.market(symbol);
+  assert.equal(format.market(symbol), first);
+  const takerFeePpm = first.config.takerFeePpm + 1_000;
+  const changed = { ...cfg, markets: cfg.markets.map((m) => (m.symbol === symbol ? { ...m, takerFeePpm } : m)) };
+  assert.ok(engine.apply({ seq: 2, timeMs: 2, command: { type: 'CONFIGURE', config: changed } }).result.ok);
+  assert.equal(format.market(symbol).config.takerFeePpm, takerFeePpm);
+  assert.throws(() => format.market('NOPE'), (err: { code?: number }) => err.code === -1121);
 });

@@ -11,7 +11,10 @@
  * the exchange service without HTTP (ExchangeService.submit with the durable log, 64 requests in flight).
  * Note: the clients share the machine's 2 cores with the server, as they would on one box.
  * Environment: CAIRN_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is passed to the server's
- * node; CAIRN_BENCH_CONCURRENCY (e.g. `64` or `16,256`) replaces the sweep.
+ * node; CAIRN_BENCH_CONCURRENCY (e.g. `64` or `16,256`) replaces the sweep; CAIRN_BENCH_CLI (a path to another
+ * checkout's bin/cairn.js, built) runs that checkout's server instead, for A/B in one run; CAIRN_BENCH_E2E_ONLY=1 skips
+ * the bare-route ceiling and the comparators (the end-to-end levels only, for repeated A/B); CAIRN_BENCH_WARMUP_MS
+ * sets each level's warm-up (default 3,000 ms, so the server's JIT has settled before the clock starts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -28,9 +31,11 @@ import { ExchangeService } from '../src/exchange/exchangeService.js';
 import { formatRate, type BenchResult } from './harness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'bin', 'cairn.js');
+const CLI = process.env.CAIRN_BENCH_CLI ?? join(ROOT, 'bin', 'cairn.js');
 const GOAL = 10_000;
 const USERS = 16;
+/** Warm-up of each level before its clock starts, ms (see runLevel). */
+const WARMUP_MS = Number(process.env.CAIRN_BENCH_WARMUP_MS ?? 3_000);
 /** Most TCP connections per level; more requests in flight are pipelined on them. */
 const MAX_CONNECTIONS = 32;
 
@@ -213,8 +218,11 @@ async function runLevel(
   let rejected = 0;
   let failed = 0;
   const codes = new Map<string, number>();
-  // Warm-up: the connections are opened and the JIT is warm before the clock starts.
-  const warmEnd = performance.now() + 300;
+  // Warm-up: the connections are opened and the JIT is warm before the clock starts. It was 300 ms: V8 then still
+  // compiled the request path for ~2 s into the measured window (--trace-opt on the server: 2.3 s of compile jobs in
+  // the window's first 3 s, then ~20 ms/s), so the main thread ran baseline code and V8's compiler threads added
+  // 40-60 µs per order to the server's CPU. CAIRN_BENCH_WARMUP_MS overrides it.
+  const warmEnd = performance.now() + WARMUP_MS;
   let measuring = false;
   let end = Number.POSITIVE_INFINITY;
   const sender = async (): Promise<void> => {
@@ -289,15 +297,20 @@ export async function runExchangeGatewayBench(seconds: number): Promise<Record<s
   const nodeArgs = (process.env.CAIRN_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const servers: ChildProcess[] = [];
   const results: Record<string, BenchResult> = {};
+  const e2eOnly = process.env.CAIRN_BENCH_E2E_ONLY === '1';
   try {
     // ---- the HTTP ceiling: a bare fastify route, same client, same signed bodies ----
-    const hello = await spawnServer(['--input-type=module', '-e', HELLO_SERVER]);
-    servers.push(hello.child);
-    const fakeUsers = Array.from({ length: USERS }, (_, u) => ({ apiKey: `k${u}`, secret: `s${u}` }));
-    const helloLevel = await runLevel(hello.ready.port as number, hello.child.pid!, fakeUsers, orders, { next: 0 }, 64, levelSec);
-    await stop(hello.child);
-    console.log(`HTTP ceiling, bare fastify POST route answering {} (another process, same client): ${describeLevel(helloLevel)}`);
-    results.gatewayHelloCeiling = { name: 'bare fastify route, same client, 64 in flight', ops: helloLevel.done, seconds: helloLevel.wallSec, opsPerSec: helloLevel.rate };
+    let helloRate = NaN;
+    if (!e2eOnly) {
+      const hello = await spawnServer(['--input-type=module', '-e', HELLO_SERVER]);
+      servers.push(hello.child);
+      const fakeUsers = Array.from({ length: USERS }, (_, u) => ({ apiKey: `k${u}`, secret: `s${u}` }));
+      const helloLevel = await runLevel(hello.ready.port as number, hello.child.pid!, fakeUsers, orders, { next: 0 }, 64, levelSec);
+      await stop(hello.child);
+      console.log(`HTTP ceiling, bare fastify POST route answering {} (another process, same client): ${describeLevel(helloLevel)}`);
+      results.gatewayHelloCeiling = { name: 'bare fastify route, same client, 64 in flight', ops: helloLevel.done, seconds: helloLevel.wallSec, opsPerSec: helloLevel.rate };
+      helloRate = helloLevel.rate;
+    }
 
     // ---- end to end ----
     const marketsFile = join(dir, 'markets.json');
@@ -320,9 +333,9 @@ export async function runExchangeGatewayBench(seconds: number): Promise<Record<s
       if (best === undefined || r.rate > best.rate) best = r;
     }
     await stop(ex.child);
-    if (best === undefined) return results;
+    if (best === undefined || e2eOnly) return results;
     console.log(`best: ${formatRate(best.rate, 'orders')} at ${best.inFlight} in flight, ${((100 * best.rate) / GOAL).toFixed(0)}% of the goal; ` +
-      `end to end / bare fastify route = ${(best.rate / helloLevel.rate).toFixed(3)}`);
+      `end to end / bare fastify route = ${(best.rate / helloRate).toFixed(3)}`);
 
     // ---- comparators on the same orders: the engine alone, and the service (durable log) without HTTP ----
     const cfg = benchConfig();

@@ -21,8 +21,8 @@ import type { BenchResult } from './harness.js';
 
 const USERS = 16;
 const COMMANDS = 40_000;
-/** Commands per history transaction. */
-const STEP = 200;
+/** Commands per history transaction (CAIRN_BENCH_HISTORY_STEP overrides it, to weigh bigger batches). */
+const STEP = Number(process.env.CAIRN_BENCH_HISTORY_STEP ?? 200);
 const RUNS = 3;
 
 /** The exchangeGateway bench's order stream as engine commands (same generator, same seed). */

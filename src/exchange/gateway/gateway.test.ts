@@ -14,7 +14,9 @@ import { silentLogger } from '../../logging/logger.js';
 import { waitFor } from '../../testing/waitFor.js';
 import { defaultExchangeConfig } from '../exchangeConfig.js';
 import { ExchangeService } from '../exchangeService.js';
+import { ExchangeEngine } from '../engine.js';
 import { AccountStore } from './accountStore.js';
+import { BinanceFormat } from './binanceFormat.js';
 import { startGateway, type Gateway } from './gatewayServer.js';
 import { checkSignedRequest, splitSignature } from './requestAuth.js';
 import { RequestParams } from './requestParams.js';
@@ -61,6 +63,24 @@ test('checkSignedRequest: good, bad signature (-1022), stale or future timestamp
     };
     assert.deepEqual(call(signed(`timestamp=${now}`), now), { userId: user.userId, via: 'apiKey', apiKey: key.apiKey, permission: 'TRADE' });
     assert.equal(call(`timestamp=${now}&signature=${'0'.repeat(64)}`, now), -1022);
+    // The signature is 64 hex digits, either case; anything else is -1022 (a non-hex digit at any place, 63 or 65).
+    const good = createHmac('sha256', key.secretKey).update(`timestamp=${now}`).digest('hex');
+    assert.equal((call(`timestamp=${now}&signature=${good.toUpperCase()}`, now) as { userId: number }).userId, user.userId);
+    for (let i = 0; i < 64; i += 7) assert.equal(call(`timestamp=${now}&signature=${good.slice(0, i)}g${good.slice(i + 1)}`, now), -1022, `non-hex at ${i}`);
+    assert.equal(call(`timestamp=${now}&signature=${good.slice(0, 63)}`, now), -1022);
+    assert.equal(call(`timestamp=${now}&signature=${good}0`, now), -1022);
+    // An unknown key is -2015, one that cannot be a key -2014.
+    const withKey = (apiKey: string): unknown => {
+      try {
+        return checkSignedRequest(store, { apiKey, query: signed(`timestamp=${now}`), body: '', timestamp: String(now), recvWindow: undefined }, now);
+      } catch (err) {
+        return (err as { code: number }).code;
+      }
+    };
+    assert.equal(withKey('A'.repeat(64)), -2015);
+    assert.equal(withKey('bad-key'), -2014);
+    assert.equal(withKey(''), -2014);
+    assert.equal(withKey('A'.repeat(129)), -2014);
     assert.equal(call(signed(`timestamp=${now - 5_001}`), now - 5_001), -1021);
     assert.equal((call(signed(`timestamp=${now - 5_001}&recvWindow=6000`), now - 5_001, '6000') as { userId: number }).userId, user.userId);
     assert.equal(call(signed(`timestamp=${now + 1_000}`), now + 1_000), -1021, 'more than 1 s ahead of the server');
@@ -257,4 +277,38 @@ test('request parameters read as URLSearchParams reads them, on the fast path (n
     p.done();
   }
   assert.throws(() => new RequestParams(['a=1&a=2']), /Duplicate values for parameter 'a'/);
+  // Every text of up to 6 characters over 'a', 'b', '=', '&' (5,461 texts): the same names and values as
+  // URLSearchParams, or the -1101 refusal exactly when a name repeats.
+  const alphabet = ['a', 'b', '=', '&'];
+  let layer = [''];
+  for (let len = 0; len <= 6; len++) {
+    for (const text of layer) {
+      const expected = [...new URLSearchParams(text)];
+      const names = new Set(expected.map(([k]) => k));
+      if (names.size < expected.length) {
+        assert.throws(() => new RequestParams([text]), /Duplicate values/, JSON.stringify(text));
+        continue;
+      }
+      const p = new RequestParams([text]);
+      for (const [k, v] of expected) assert.equal(p.peek(k), v, `${JSON.stringify(text)}: ${k}`);
+      for (const [k] of expected) p.ignore(k);
+      p.done();
+    }
+    layer = layer.flatMap((t) => alphabet.map((c) => t + c));
+  }
+});
+
+test('a market formatter is made again when the market is reconfigured (fees), and kept otherwise', () => {
+  const cfg = defaultExchangeConfig('regtest');
+  const engine = new ExchangeEngine();
+  engine.apply({ seq: 1, timeMs: 1, command: { type: 'CONFIGURE', config: cfg } });
+  const format = new BinanceFormat(engine);
+  const symbol = cfg.markets[0]!.symbol;
+  const first = format.market(symbol);
+  assert.equal(format.market(symbol), first);
+  const takerFeePpm = first.config.takerFeePpm + 1_000;
+  const changed = { ...cfg, markets: cfg.markets.map((m) => (m.symbol === symbol ? { ...m, takerFeePpm } : m)) };
+  assert.ok(engine.apply({ seq: 2, timeMs: 2, command: { type: 'CONFIGURE', config: changed } }).result.ok);
+  assert.equal(format.market(symbol).config.takerFeePpm, takerFeePpm);
+  assert.throws(() => format.market('NOPE'), (err: { code?: number }) => err.code === -1121);
 });

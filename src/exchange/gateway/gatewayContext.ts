@@ -3,7 +3,7 @@
  * request helpers (parameters, authentication with per-key rate limits) and the listen keys of user streams.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ExchangeService } from '../exchangeService.js';
 import type { ExchangeNetwork } from '../exchangeConfig.js';
 import type { AccountStore } from './accountStore.js';
@@ -168,14 +168,31 @@ export function rawFormBody(req: FastifyRequest): string {
   return typeof req.body === 'string' ? req.body : '';
 }
 
-/** Parameters that authenticate() already parsed, handed to the route's paramsOf() call once (PERF: one parse per request). */
-const parsedByAuth = new WeakMap<FastifyRequest, RequestParams>();
+/**
+ * The request decoration that hands the parameters authenticate() already parsed to the route's paramsOf() call, once
+ * (PERF: one parse per request). A decoration (declared on the app by decorateParsedParams, so every request object
+ * has the slot from its construction and keeps one shape) instead of a WeakMap keyed by the request: a WeakMap entry
+ * per request cost a hash-table insert and delete on the event loop plus ephemeron work in every GC.
+ */
+const PARSED_PARAMS = 'cairnParsedParams';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Parameters authenticate() parsed, for the route's paramsOf() (gatewayContext.ts); null once taken or when none. */
+    cairnParsedParams: RequestParams | null;
+  }
+}
+
+/** Declares the request slot paramsOf() reads; call once on the root instance before any route is registered. */
+export function decorateParsedParams(app: FastifyInstance): void {
+  app.decorateRequest(PARSED_PARAMS, null);
+}
 
 /** The request's parameters: query string, then a form or JSON body. @throws GatewayError -1101 | -1100 */
 export function paramsOf(req: FastifyRequest): RequestParams {
-  const parsed = parsedByAuth.get(req);
-  if (parsed !== undefined) {
-    parsedByAuth.delete(req);
+  const parsed = req.cairnParsedParams;
+  if (parsed !== null && parsed !== undefined) {
+    req.cairnParsedParams = null;
     return parsed;
   }
   const sources: Array<string | Record<string, unknown>> = [rawQuery(req)];
@@ -218,7 +235,7 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest, mod
       let timestamp: string | undefined;
       let recvWindow: string | undefined;
       if (parsed !== undefined) {
-        parsedByAuth.set(req, parsed);
+        req.cairnParsedParams = parsed;
         timestamp = parsed.peek('timestamp');
         recvWindow = parsed.peek('recvWindow');
       } else {

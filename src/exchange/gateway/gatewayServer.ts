@@ -25,7 +25,7 @@ import { AccountStore } from './accountStore.js';
 import { registerAccountRoutes } from './accountRoutes.js';
 import { registerCapitalRoutes } from './capitalRoutes.js';
 import { BinanceFormat } from './binanceFormat.js';
-import { binanceRateLimit, ListenKeys, RateLimitedError, WindowCounter, type BinanceRateLimit, type GatewayContext, type RateLimit } from './gatewayContext.js';
+import { binanceRateLimit, decorateParsedParams, ListenKeys, RateLimitedError, WindowCounter, type BinanceRateLimit, type GatewayContext, type RateLimit } from './gatewayContext.js';
 import { GatewayError } from './gatewayError.js';
 import { registerPublicRoutes } from './publicRoutes.js';
 import { GatewayTokens } from './requestAuth.js';
@@ -187,6 +187,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
       rateLimits,
       nowMs,
     };
+    decorateParsedParams(app);
     // Binance clients send form bodies; the raw text is kept for the signature (query string + body).
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     app.setErrorHandler((err: unknown, req, reply) => {

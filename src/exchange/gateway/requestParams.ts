@@ -22,33 +22,44 @@ export class RequestParams {
   constructor(sources: ReadonlyArray<string | Readonly<Record<string, unknown>>>) {
     let total = 0;
     for (const src of sources) {
-      const entries: Array<[string, string]> = [];
       if (typeof src === 'string') {
         total += src.length;
         if (total > MAX_PARAMS_CHARS) throw new GatewayError(400, -1101, 'Too many parameters sent for this endpoint.');
         if (src.includes('%') || src.includes('+')) {
-          for (const [k, v] of new URLSearchParams(src)) entries.push([k, v]);
+          for (const [k, v] of new URLSearchParams(src)) this.add(k, v);
         } else {
           // PERF: nothing to decode (the usual signed request): split as URLSearchParams would — pairs on '&' (empty
-          // ones skipped), the name before the first '=', the value after it ('' when there is none).
-          for (const pair of src.split('&')) {
-            if (pair === '') continue;
-            const eq = pair.indexOf('=');
-            entries.push(eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)]);
+          // ones skipped), the name before the first '=', the value after it ('' when there is none) — straight into
+          // the map (no array per pair: ~10 short-lived arrays per signed order, 0.4 KB of the request's garbage).
+          let start = 0;
+          while (start <= src.length) {
+            let end = src.indexOf('&', start);
+            if (end < 0) end = src.length;
+            if (end > start) {
+              const eq = src.indexOf('=', start);
+              if (eq < 0 || eq > end) this.add(src.slice(start, end), '');
+              else this.add(src.slice(start, eq), src.slice(eq + 1, end));
+            }
+            start = end + 1;
           }
         }
       } else {
+        // A JSON body is checked whole before any of it is taken (a bad value is -1100 even after a duplicate).
+        const entries: Array<[string, string]> = [];
         for (const [k, v] of Object.entries(src)) {
           if (typeof v === 'number' || typeof v === 'boolean') entries.push([k, String(v)]);
           else if (typeof v === 'string') entries.push([k, v]);
           else throw illegalParam(k, 'a parameter must be a string or a number');
         }
-      }
-      for (const [k, v] of entries) {
-        if (this.values.has(k)) throw new GatewayError(400, -1101, `Duplicate values for parameter '${k}'.`);
-        this.values.set(k, v);
+        for (const [k, v] of entries) this.add(k, v);
       }
     }
+  }
+
+  /** Takes one parameter. @throws GatewayError -1101 when it was sent already */
+  private add(k: string, v: string): void {
+    if (this.values.has(k)) throw new GatewayError(400, -1101, `Duplicate values for parameter '${k}'.`);
+    this.values.set(k, v);
   }
 
   /** The parameter's value as sent ('' when empty), without counting it as read (the auth check's look at `timestamp`). */

@@ -33,6 +33,21 @@ describe('hashKey: one map key per hash', () => {
     assert.throws(() => hashKey(new Uint8Array(31)), RangeError);
     assert.throws(() => hashKey(new Uint8Array(33)), RangeError);
   });
+
+  it('gives the same key for the same bytes in a Buffer, a plain view and shared memory (the workers\' hash buffers)', () => {
+    fc.assert(
+      fc.property(arbHash256, fc.integer({ min: 0, max: 40 }), (hash, offset) => {
+        const shared = new Uint8Array(new SharedArrayBuffer(offset + 32), offset, 32);
+        shared.set(hash);
+        const plain = new Uint8Array(offset + 32).subarray(offset);
+        plain.set(hash);
+        const expected = Buffer.from(hash).toString('latin1');
+        assert.equal(hashKey(shared), expected);
+        assert.equal(hashKey(plain), expected);
+        assert.equal(hashKey(Buffer.from(hash)), expected);
+      }),
+    );
+  });
 });
 
 describe('outpointKey', () => {

@@ -21,10 +21,14 @@ type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
  */
 const nativeLatin1Slice = (Buffer.prototype as unknown as { readonly latin1Slice?: Latin1Slice }).latin1Slice;
 
-/** The 32 bytes of `hash` as a latin1 string (one character per byte). */
-function latin1Decode(hash: Uint8Array): string {
-  if (nativeLatin1Slice !== undefined) return nativeLatin1Slice.call(hash, 0, 32);
-  return Buffer.from(hash.buffer, hash.byteOffset, 32).toString('latin1');
+/**
+ * The bytes as a latin1 string, one character per byte (the code of the character is the byte): the map key of a
+ * byte string (hashKey for hashes; scripts in the storage's per-block memos). Same string as
+ * Buffer#toString('latin1') of the same bytes, without making a Buffer view of them.
+ */
+export function latin1Decode(bytes: Uint8Array): string {
+  if (nativeLatin1Slice !== undefined) return nativeLatin1Slice.call(bytes, 0, bytes.length);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Coin } from '../consensus/utxoView.js';
 import { regtest } from '../params/networks.js';
 import { encodeBlock } from '../primitives/block.js';
 import { bytesEqual } from '../primitives/hex.js';
+import { outpointKey } from '../primitives/outpoint.js';
 import type { Block, Outpoint } from '../primitives/types.js';
 import {
   buildChildBlock,
@@ -171,6 +172,7 @@ describe('checkConnectBlock over a BlockCoinView', () => {
       return tc.store.getCoins(outpoints).map((coin, n) => (n === 1 ? ghost : coin));
     });
     assert.deepEqual(asked, [[coins[0]!.outpoint, a.created[0]!.outpoint]]);
+    assert.deepEqual(prefetched.inputKeys, [outpointKey(coins[0]!.outpoint), outpointKey(a.created[0]!.outpoint)], 'every input key, in block order');
     const view = BlockCoinView.readInputs(block, txids, () => assert.fail('nothing is read with prefetched coins'), prefetched);
     view.readOwnOutputs((o) => tc.store.getCoins(o));
     const plain = BlockCoinView.read(block, txids, (o) => tc.store.getCoins(o));

@@ -99,6 +99,8 @@ describe('checkTransaction: each rule rejects a tx that breaks only it, with Cor
       (e: unknown) => rejects('bad-txns-inputs-duplicate')(e) && e instanceof VerifyError && e.detail === `${'01'.repeat(32)}:0`,
       'the detail names the outpoint as displayed',
     );
+    // Two inputs, both the same prevout: the smallest tx that can break the rule.
+    assert.throws(() => checkTransaction({ ...validTx(), inputs: [input(outpoint(1)), input(outpoint(1))] }), rejects('bad-txns-inputs-duplicate'));
     // Same txid, other index: distinct outpoints.
     checkTransaction({ ...validTx(), inputs: [input(outpoint(1, 0)), input(outpoint(1, 1))] });
   });

@@ -41,11 +41,14 @@ export function checkTransaction(tx: Tx, options: CheckTransactionOptions = {}):
     }
   }
 
-  const seen = new Set<OutpointKey>();
-  for (const input of tx.inputs) {
-    const key = outpointKey(input.prevout);
-    if (seen.has(key)) throw new VerifyError('bad-txns-inputs-duplicate', 100, formatOutpoint(input.prevout));
-    seen.add(key);
+  // PERF: a tx of one input (most of a block's) cannot spend an outpoint twice: no key or Set is made for it.
+  if (tx.inputs.length > 1) {
+    const seen = new Set<OutpointKey>();
+    for (const input of tx.inputs) {
+      const key = outpointKey(input.prevout);
+      if (seen.has(key)) throw new VerifyError('bad-txns-inputs-duplicate', 100, formatOutpoint(input.prevout));
+      seen.add(key);
+    }
   }
 
   if (isCoinbase(tx)) {

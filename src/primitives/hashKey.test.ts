@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { arbHash256, arbOutpoint, arbTxid } from '../testing/arbitraries.js';
 import { DecodeError } from './decodeError.js';
-import { hashKey } from './hashKey.js';
+import { hashKey, latin1Decode } from './hashKey.js';
 import { blockHashFromHex, bytesEqual, hashToHex, txidFromHex, wtxidFromHex } from './hex.js';
 import { decodeBlockHash, decodeTxid, decodeWtxid } from './identity.js';
 import { outpointKey, outpointKeyOf, txidKeyOf } from './outpoint.js';
@@ -32,6 +32,35 @@ describe('hashKey: one map key per hash', () => {
     assert.equal(hashKey(buffer.subarray(16, 48)), hashKey(Uint8Array.from({ length: 32 }, (_, i) => i + 16)));
     assert.throws(() => hashKey(new Uint8Array(31)), RangeError);
     assert.throws(() => hashKey(new Uint8Array(33)), RangeError);
+  });
+
+  it('gives the same key for the same bytes in a Buffer, a plain view and shared memory (the workers\' hash buffers)', () => {
+    fc.assert(
+      fc.property(arbHash256, fc.integer({ min: 0, max: 40 }), (hash, offset) => {
+        const shared = new Uint8Array(new SharedArrayBuffer(offset + 32), offset, 32);
+        shared.set(hash);
+        const plain = new Uint8Array(offset + 32).subarray(offset);
+        plain.set(hash);
+        const expected = Buffer.from(hash).toString('latin1');
+        assert.equal(hashKey(shared), expected);
+        assert.equal(hashKey(plain), expected);
+        assert.equal(hashKey(Buffer.from(hash)), expected);
+      }),
+    );
+  });
+});
+
+describe('latin1Decode', () => {
+  it('is Buffer#toString(\'latin1\') of the same bytes, for any length and offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 20 }), (bytes, offset) => {
+        const view = new Uint8Array(offset + bytes.length).subarray(offset);
+        view.set(bytes);
+        const decoded = latin1Decode(view);
+        assert.equal(decoded, Buffer.from(bytes).toString('latin1'));
+        assert.equal(decoded.length, bytes.length);
+      }),
+    );
   });
 });
 

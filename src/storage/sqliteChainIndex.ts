@@ -5,6 +5,7 @@ import { sha256 } from '../crypto/hash.js';
 import type { ChainIndexReader } from '../interfaces/chainIndexReader.js';
 import type { AddressHistoryRecord, AddressStats, SpendRecord, TxLocation, UtxoRecord } from '../interfaces/chainTypes.js';
 import { bytesEqual } from '../primitives/hex.js';
+import { latin1Decode } from '../primitives/hashKey.js';
 import { decodeOutpoint } from '../primitives/outpoint.js';
 import { isCoinbase } from '../primitives/tx.js';
 import type { Block, Outpoint, Txid } from '../primitives/types.js';
@@ -343,11 +344,11 @@ function blockAddressRows(block: Block, txids: readonly Txid[], undo: readonly C
     const touch = (script: Uint8Array): ScriptStatsDelta => {
       // Most txs touch a handful of scripts: compare bytes; past 16 a Map of keys keeps it linear.
       if (byKey === undefined && scripts.length >= 16) {
-        byKey = new Map(scripts.map((s, i) => [Buffer.from(s.buffer, s.byteOffset, s.length).toString('latin1'), deltas[i]!]));
+        byKey = new Map(scripts.map((s, i) => [latin1Decode(s), deltas[i]!]));
       }
       let key: string | undefined;
       if (byKey !== undefined) {
-        key = Buffer.from(script.buffer, script.byteOffset, script.length).toString('latin1');
+        key = latin1Decode(script);
         const seen = byKey.get(key);
         if (seen !== undefined) return seen;
       } else {

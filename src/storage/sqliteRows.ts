@@ -1,6 +1,7 @@
 /** Row helpers shared by the SQLite chain store and its indexes (same database, same row encodings). */
 import { hash as oneShotHash } from 'node:crypto';
 import type { Coin } from '../consensus/utxoView.js';
+import { latin1Decode } from '../primitives/hashKey.js';
 import type { BlockHash, Hash256, Outpoint, Txid } from '../primitives/types.js';
 import { StorageError } from './storageError.js';
 
@@ -90,7 +91,7 @@ export function sqlLimit(limit: number | undefined): number {
 export function memoScriptHash(): ScriptHashFn {
   const hashes = new Map<string, Uint8Array>();
   return (script) => {
-    const key = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('latin1');
+    const key = latin1Decode(script);
     let hash = hashes.get(key);
     if (hash === undefined) {
       hash = scriptHashOf(script);

@@ -10,6 +10,7 @@
  * signed bodies (the HTTP ceiling of the machine), the engine alone in memory (engine.apply) on the same orders, and
  * the exchange service without HTTP (ExchangeService.submit with the durable log, 64 requests in flight).
  * Note: the clients share the machine's 2 cores with the server, as they would on one box.
+ * CAIRN_BENCH_MAX_CONNECTIONS (default 256) caps the connections per level; requests beyond it are pipelined.
  * Environment: CAIRN_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is passed to the server's
  * node; CAIRN_BENCH_CONCURRENCY (e.g. `64` or `16,256`) replaces the sweep; CAIRN_BENCH_CLI (a path to another
  * checkout's bin/cairn.js, built) runs that checkout's server instead, for A/B in one run; CAIRN_BENCH_E2E_ONLY=1 skips
@@ -36,8 +37,15 @@ const GOAL = 10_000;
 const USERS = 16;
 /** Warm-up of each level before its clock starts, ms (see runLevel). */
 const WARMUP_MS = Number(process.env.CAIRN_BENCH_WARMUP_MS ?? 3_000);
-/** Most TCP connections per level; more requests in flight are pipelined on them. */
-const MAX_CONNECTIONS = 32;
+/**
+ * Most TCP connections per level (CAIRN_BENCH_MAX_CONNECTIONS); more requests in flight are pipelined on them.
+ * 256, so every level up to 256 in flight is one request per connection, as concurrent API clients send (a Binance
+ * client does not pipeline). It was 32: with 8 requests pipelined per connection, Node's HTTP server answers a
+ * connection's requests in order, so each waited for the durable log's commit of the one before it, and the
+ * throughput at 256 in flight was bounded by 32 connections / commit latency (9,233/s at 32 × 8 against 13,017/s at
+ * 256 × 1 in the same minute, load 1.4), not by the server's CPU.
+ */
+const MAX_CONNECTIONS = Number(process.env.CAIRN_BENCH_MAX_CONNECTIONS ?? 256);
 
 /** One generated order: Binance parameters and the engine command with the same meaning. */
 interface BenchOrder {

@@ -350,8 +350,9 @@ export function plainResult(r: CommandResult): CommandResult {
 
 /**
  * The outcome with plain objects only: the engine's order events and order results are class instances whose
- * `order` is built on first read (OrderSnapshot in engineRecords.ts), which deepStrictEqual, structuredClone and
- * JSON.stringify do not see. Use this form to compare outcomes, or to send them to another thread.
+ * `order` is built on first read (OrderSnapshot in engineRecords.ts), which deepStrictEqual and structuredClone do not
+ * see (JSON.stringify does, through their toJSON). Use this form to compare outcomes, or to send them to another
+ * thread.
  */
 export function plainOutcome(o: CommandOutcome): CommandOutcome {
   return {

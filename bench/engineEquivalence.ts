@@ -11,14 +11,12 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { resolve } from 'node:path';
-import type { MatchCommand, NewOrder } from '../src/matching/matchCommand.js';
-import type { EngineCommand, OrderParams, SequencedCommand } from '../src/exchange/engineCommand.js';
+import type { SequencedCommand } from '../src/exchange/engineCommand.js';
 import type { CommandOutcome } from '../src/exchange/engineEvent.js';
 import { plainOutcome } from '../src/exchange/engineEvent.js';
 import { ExchangeEngine } from '../src/exchange/engine.js';
 import { computeStateHash } from '../src/exchange/engineState.js';
-import { checkExchangeConfig } from '../src/exchange/exchangeConfig.js';
-import { generateStream } from './matching.bench.js';
+import { buildStreams } from './exchange.bench.js';
 
 /** The part of another checkout's engine this check uses. */
 interface OtherEngine {
@@ -36,46 +34,8 @@ const otherRoot = resolve(other);
 const OtherEngineClass = (await import(`${otherRoot}/src/exchange/engine.ts`)).ExchangeEngine as new () => OtherEngine;
 const otherHash = (await import(`${otherRoot}/src/exchange/engineState.ts`)).computeStateHash as (e: OtherEngine) => string;
 
-// The exchange bench's market, funding and stream (bench/exchange.bench.ts).
-const config = checkExchangeConfig({
-  network: 'regtest',
-  assets: [
-    { asset: 'CRN', decimals: 8, onChain: true },
-    { asset: 'USD', decimals: 6, onChain: false },
-  ],
-  markets: [
-    { symbol: 'CRNUSD', displayName: 'CRN/USD', baseAsset: 'CRN', quoteAsset: 'USD', tickSize: '0.01', maxPrice: '1000000', stepSize: '0.0001', minQuantity: '0.0001', maxQuantity: '9000', minNotional: '0', makerFeePpm: 1000, takerFeePpm: 1000, status: 'TRADING', maxOpenOrders: 1000 },
-  ],
-});
-const orderParams = (o: NewOrder): OrderParams => ({
-  side: o.side,
-  orderType: o.type,
-  ...(o.timeInForce !== undefined ? { timeInForce: o.timeInForce } : {}),
-  ...(o.priceTicks !== undefined ? { priceTicks: o.priceTicks } : {}),
-  ...(o.quantityLots !== undefined ? { quantityLots: o.quantityLots } : {}),
-  ...(o.stpMode !== undefined ? { stpMode: o.stpMode } : {}),
-});
-const toEngine = (c: MatchCommand): EngineCommand => {
-  switch (c.type) {
-    case 'PLACE':
-      return { type: 'PLACE_ORDER', symbol: 'CRNUSD', userId: c.order.userId, order: orderParams(c.order) };
-    case 'CANCEL':
-      return { type: 'CANCEL_ORDER', symbol: 'CRNUSD', userId: c.userId, orderId: c.orderId };
-    case 'AMEND_KEEP_PRIORITY':
-      return { type: 'AMEND_ORDER', symbol: 'CRNUSD', userId: c.userId, orderId: c.orderId, newQuantityLots: c.newQuantityLots };
-    case 'CANCEL_REPLACE':
-      return { type: 'CANCEL_REPLACE', symbol: 'CRNUSD', userId: c.order.userId, cancelOrderId: c.cancelOrderId, mode: c.mode, order: orderParams(c.order) };
-  }
-};
-const stream = generateStream(commands, 'cairn matching bench v1');
-const all: EngineCommand[] = [{ type: 'CONFIGURE', config }];
-for (let u = 1; u <= 1000; u++) {
-  all.push({ type: 'ADJUST_BALANCE', adjustmentId: `usd-${u}`, userId: u, asset: 'USD', amount: 1_000_000_000_000_000n });
-  all.push({ type: 'ADJUST_BALANCE', adjustmentId: `crn-${u}`, userId: u, asset: 'CRN', amount: 1_000_000_000_000_000n });
-}
-for (const c of [...stream.fill, ...stream.bench]) all.push(toEngine(c));
-const t0 = Date.UTC(2025, 0, 1);
-const sequenced: SequencedCommand[] = all.map((command, i) => ({ seq: i + 1, timeMs: t0 + Math.floor(i / 100), command }));
+// The exchange bench's market, funding and stream, sequenced as that bench applies them.
+const { sequenced } = buildStreams(commands);
 
 const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 let failed = false;

@@ -97,7 +97,8 @@ function toEngine(c: MatchCommand): EngineCommand {
   }
 }
 
-interface Streams {
+/** The exchange bench's command streams (also checked by bench/engineEquivalence.ts). */
+export interface Streams {
   setup: EngineCommand[];
   coreFill: MatchCommand[];
   coreBench: MatchCommand[];
@@ -109,7 +110,11 @@ interface Streams {
   mix: Record<string, number>;
 }
 
-function buildStreams(commands: number): Streams {
+/**
+ * The bench's streams for `commands` matching-bench commands: the market configuration and funding of 1,000 users,
+ * the fill, then the bench commands, as engine commands sequenced from 1 (100 per simulated millisecond).
+ */
+export function buildStreams(commands: number): Streams {
   const s = generateStream(commands, 'cairn matching bench v1');
   const setup: EngineCommand[] = [{ type: 'CONFIGURE', config: CONFIG }];
   for (let u = 1; u <= USERS; u++) {

@@ -92,27 +92,6 @@ export function isChunkSuperseded(abort: Int32Array, chunkIndex: number): boolea
 }
 
 /**
- * Cuts the inputs of the jobs `jobIndices` (ascending) into at most `chunkCount` chunks of consecutive inputs with
- * nearly equal input counts; a tx with many inputs may be split across chunks. Empty chunks are dropped.
- */
-export function planScriptCheckChunks(
-  inputCounts: readonly number[],
-  jobIndices: readonly number[],
-  chunkCount: number,
-): ScriptCheckSlice[][] {
-  let total = 0;
-  for (const j of jobIndices) total += inputCounts[j]!;
-  const sizes: number[] = [];
-  let previous = 0;
-  for (let k = 1; k <= chunkCount; k++) {
-    const boundary = Math.round((total * k) / chunkCount);
-    sizes.push(boundary - previous);
-    previous = boundary;
-  }
-  return cutScriptCheckChunks(inputCounts, jobIndices, sizes);
-}
-
-/**
  * Input counts of the chunks of a parallel batch of `total` inputs (they sum to `total`): chunks of `uniform` inputs
  * while much is left, then tapering (each about 1 / (4 x threads) of what is left, never below `min`), so the last
  * chunks are small and the threads run out of work within a few inputs of each other (guided self-scheduling, as

@@ -25,7 +25,6 @@ import {
   cutScriptCheckChunks,
   decodeScriptCheckChunk,
   encodeScriptCheckChunk,
-  planScriptCheckChunks,
   taperedChunkSizes,
 } from './scriptCheckChunk.js';
 import type { ScriptCheckJob, ScriptCheckResult } from '../interfaces/scriptVerifier.js';
@@ -128,38 +127,6 @@ async function inlineResult(jobs: readonly ScriptCheckJob[]): Promise<ScriptChec
 // ---------------------------------------------------------------------------------------------------------------
 // Chunk planning and wire format.
 // ---------------------------------------------------------------------------------------------------------------
-
-test('planScriptCheckChunks: chunks cover every input once, in order, with input counts differing by at most one', () => {
-  const rnd = prng(7);
-  for (let trial = 0; trial < 200; trial++) {
-    const counts = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => Math.floor(rnd() * (rnd() < 0.2 ? 200 : 3)));
-    const pending = counts.map((_, j) => j).filter(() => rnd() < 0.8);
-    const chunkCount = 1 + Math.floor(rnd() * 9);
-    const chunks = planScriptCheckChunks(counts, pending, chunkCount);
-    const total = pending.reduce((n, j) => n + counts[j]!, 0);
-    const flat = chunks.flat();
-    const expected = pending.filter((j) => counts[j]! > 0);
-    let pos = 0;
-    for (const j of expected) {
-      let next = 0;
-      while (next < counts[j]!) {
-        const s = flat[pos++]!;
-        assert.equal(s.jobIndex, j);
-        assert.equal(s.inputStart, next);
-        assert.ok(s.inputEnd > s.inputStart);
-        next = s.inputEnd;
-      }
-      assert.equal(next, counts[j]);
-    }
-    assert.equal(pos, flat.length);
-    assert.ok(chunks.length <= chunkCount);
-    const sizes = chunks.map((c) => c.reduce((n, s) => n + s.inputEnd - s.inputStart, 0));
-    if (total >= chunkCount) {
-      assert.equal(chunks.length, chunkCount);
-      assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `sizes ${sizes}`);
-    }
-  }
-});
 
 test('taperedChunkSizes: sums to the total, uniform chunks first, then non-increasing down to the minimum', () => {
   assert.deepEqual(taperedChunkSizes(0, 26, 2, 4), []);

@@ -19,16 +19,14 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { addressToScriptPubKey } from '../src/crypto/address.js';
 import { COIN } from '../src/consensus/amount.js';
-import { silentLogger } from '../src/logging/logger.js';
 import { regtest } from '../src/params/networks.js';
 import { bytesToHex } from '../src/primitives/hex.js';
 import { encodeTx } from '../src/primitives/tx.js';
 import { buildSignedTx, coinsOf, makeTestKey, testKeyAddress } from '../src/testing/txFactory.js';
 import { waitFor } from '../src/testing/waitFor.js';
-import { startWalletService, type WalletService } from '../src/walletService/walletService.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
 import { sidewaysOverflow } from './fixtures/sidewaysOverflow.js';
-import { startChild, openPage, seriousViolations } from './fixtures/browserPage.js';
+import { startChild, openPage, seriousViolations, exchangeReadyUrl, startWalletAndWeb } from './fixtures/browserPage.js';
 
 const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(process.env['CAIRN_WEB_TEST_OUT'] ?? join('tmp', 'web-test'));
@@ -80,22 +78,8 @@ test('trading page: deposit address with QR, deposit pending n/N then credited l
   const coin = coinsOf(blocks[0]!.txs[0]!, MINER)[0]!;
   const mine = async (n: number): Promise<void> => void (await env.mine(n, MINER));
 
-  const exchange = await startChild(t, 'cairn exchange serve', ['bin/cairn.js', 'exchange', 'serve', '--network', 'regtest', '--datadir', join(root, 'exchange'), '--port', '0', '--json', '--node-url', `${env.url}/api`, '--confirmations', String(CONFS)], (out) => {
-    const line = out.split('\n').find((l) => l.startsWith('{"event":"ready"'));
-    return line === undefined ? undefined : (JSON.parse(line) as { url: string }).url;
-  });
-  const service: WalletService = await startWalletService(
-    { params: regtest, nodeUrl: `${env.url}/api`, datadir: join(root, 'wallet'), port: 0, passwordScrypt: { N: 1024, r: 8, p: 1 }, rateLimits: { global: false } },
-    { logger: silentLogger() },
-  );
-  t.after(() => service.close());
-  const web = await startChild(
-    t,
-    'cairn web',
-    ['--import', 'tsx', 'src/cli/run.ts', 'web', '--network', 'regtest', '--port', '0', '--log-dir', join(root, 'web-logs'), '--node', `${env.url}/api`, '--wallet-service', service.url, '--exchange', exchange.value],
-    (out) => /cairn web on regtest: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1],
-  );
-  const url = web.value;
+  const exchange = await startChild(t, 'cairn exchange serve', ['bin/cairn.js', 'exchange', 'serve', '--network', 'regtest', '--datadir', join(root, 'exchange'), '--port', '0', '--json', '--node-url', `${env.url}/api`, '--confirmations', String(CONFS)], exchangeReadyUrl);
+  const url = await startWalletAndWeb(t, { root, nodeApiUrl: `${env.url}/api`, exchangeUrl: exchange.value });
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   t.after(() => browser.close());

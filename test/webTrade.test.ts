@@ -17,14 +17,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { silentLogger } from '../src/logging/logger.js';
-import { regtest } from '../src/params/networks.js';
 import { waitFor } from '../src/testing/waitFor.js';
-import { startWalletService, type WalletService } from '../src/walletService/walletService.js';
 import { formatDecimal } from '../web/src/exchangeLogic.js';
 import { openRestTestNode, type RestTestNode } from './fixtures/restTestNode.js';
 import { sidewaysOverflow } from './fixtures/sidewaysOverflow.js';
-import { startChild, openPage, seriousViolations } from './fixtures/browserPage.js';
+import { startChild, openPage, seriousViolations, exchangeReadyUrl, startWalletAndWeb } from './fixtures/browserPage.js';
 
 const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(process.env['CAIRN_WEB_TEST_OUT'] ?? join('tmp', 'web-test'));
@@ -51,24 +48,10 @@ test('trading pages: one sign-in, faucet, limit sell in the live book, market bu
   const root = mkdtempSync(join(tmpdir(), 'cairn-web-trade-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
 
-  const exchange = await startChild(t, 'cairn exchange', ['bin/cairn.js', 'exchange', '--network', 'regtest', '--datadir', join(root, 'exchange'), '--port', '0', '--json'], (out) => {
-    const line = out.split('\n').find((l) => l.startsWith('{"event":"ready"'));
-    return line === undefined ? undefined : (JSON.parse(line) as { url: string }).url;
-  });
+  const exchange = await startChild(t, 'cairn exchange', ['bin/cairn.js', 'exchange', '--network', 'regtest', '--datadir', join(root, 'exchange'), '--port', '0', '--json'], exchangeReadyUrl);
   const env: RestTestNode = await openRestTestNode({ rest: { rateLimit: false } });
   t.after(() => env.close());
-  const service: WalletService = await startWalletService(
-    { params: regtest, nodeUrl: `${env.url}/api`, datadir: join(root, 'wallet'), port: 0, passwordScrypt: { N: 1024, r: 8, p: 1 }, rateLimits: { global: false } },
-    { logger: silentLogger() },
-  );
-  t.after(() => service.close());
-  const web = await startChild(
-    t,
-    'cairn web',
-    ['--import', 'tsx', 'src/cli/run.ts', 'web', '--network', 'regtest', '--port', '0', '--log-dir', join(root, 'web-logs'), '--node', `${env.url}/api`, '--wallet-service', service.url, '--exchange', exchange.value],
-    (out) => /cairn web on regtest: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1],
-  );
-  const url = web.value;
+  const url = await startWalletAndWeb(t, { root, nodeApiUrl: `${env.url}/api`, exchangeUrl: exchange.value });
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   t.after(() => browser.close());

@@ -470,11 +470,12 @@ export class Chain implements ChainReader {
     const raw = received ?? encodeBlock(block);
     // The verifier's workers hash the txs while this thread reads the coins of a block that will connect early.
     const joinHashes = startBlockTxHashes(block, raw, this.txHasher);
-    const prefetched = this.prefetchForEarlyConnect(block, hash);
+    const connectsEarly = this.connectsEarly(block, hash);
+    const prefetched = connectsEarly ? this.prefetchInputCoins(block) : undefined;
     this.timer.lap('coins');
     const encoded: EncodedBlock = { block, raw, hashes: joinHashes() };
     this.timer.lap('hash');
-    const early = this.startEarlyConnect(encoded, hash, prefetched);
+    const early = connectsEarly ? this.startEarlyConnect(encoded, hash, prefetched) : undefined;
     try {
       checkBlock(block, this.params, encoded.hashes);
     } catch (err) {
@@ -512,12 +513,11 @@ export class Chain implements ChainReader {
    * while the workers verify. Its outcome is used only once the block has passed them, so the reject reason is the
    * one the plain order gives; a block that fails them has its script checks cancelled. The extra work an invalid
    * block can cause is one block's signature checks, which a block with valid proof of work and bad signatures causes
-   * anyway. Not for a block with only a coinbase (nothing to overlap).
+   * anyway. Not for a block with only a coinbase (nothing to overlap). Called only for a block that connectsEarly.
    */
   private startEarlyConnect(encoded: EncodedBlock, hash: BlockHash, prefetched?: InputCoinPrefetch): EarlyConnect | undefined {
     const { block, hashes } = encoded;
     const tip = this.index.tip;
-    if (!this.connectsEarly(block, hash)) return undefined;
     try {
       const started = this.pipeline.start({ block, height: tip.entry.height + 1, hashes }, prefetched);
       return { hash, parent: tip, started };
@@ -538,12 +538,11 @@ export class Chain implements ChainReader {
   }
 
   /**
-   * For a block startEarlyConnect will start, the coins at its inputs' prevouts, read before its txids are known (so
-   * while the workers hash them); undefined otherwise, or when the read fails (startEarlyConnect then reads again and
+   * For a block startEarlyConnect will start (connectsEarly), the coins at its inputs' prevouts, read before its txids
+   * are known (so while the workers hash them); undefined when the read fails (startEarlyConnect then reads again and
    * meets the error there).
    */
-  private prefetchForEarlyConnect(block: Block, hash: BlockHash): InputCoinPrefetch | undefined {
-    if (!this.connectsEarly(block, hash)) return undefined;
+  private prefetchInputCoins(block: Block): InputCoinPrefetch | undefined {
     try {
       return this.pipeline.prefetchInputCoins(block);
     } catch {

@@ -12,8 +12,9 @@
  *   pool, and the CPU of the same connects on one thread with InlineScriptVerifier, which splits the work exactly
  *   whatever else runs on the machine (the `scripts` phase is then the verification, the rest the overhead);
  * - on Linux, per verifying thread (main, workers): CPU, time waiting for a CPU held by another process or thread
- *   (schedstat run delay) and idle time, and from them an estimate of the ratio with no other process running (the
- *   machine is shared: the ratio above falls with every other busy process, this estimate much less);
+ *   (schedstat run delay) and idle time, the CPU of the process's other threads (V8's compiler and GC helpers), and
+ *   from them an estimate of the ratio with no other process running (the machine is shared: the ratio above falls
+ *   with every other busy process, this estimate much less);
  * - tx/s when every tx is already in the script cache (as after mempool acceptance).
  *
  * Setup (not timed): block 1's coinbase pays 5,000 outputs to the two bench keys, 100 empty blocks mature it, the
@@ -346,7 +347,9 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
       console.log(
         `verifying threads per block, ms (CPU / waiting for a CPU / idle): main ${fmt(th.main.cpuMs, blocks).trim()} / ` +
           `${fmt(th.main.delayMs, blocks).trim()} / ${fmt(th.main.idleMs, blocks).trim()}, worker ${perWorker(th.workers.cpuMs).toFixed(1)} / ` +
-          `${perWorker(th.workers.delayMs).toFixed(1)} / ${perWorker(th.workers.idleMs).toFixed(1)}; all threads waited ${fmt(th.allDelayMs, blocks).trim()} ms for a CPU`,
+          `${perWorker(th.workers.delayMs).toFixed(1)} / ${perWorker(th.workers.idleMs).toFixed(1)}; all threads waited ${fmt(th.allDelayMs, blocks).trim()} ms for a CPU; ` +
+          // The rest of the process CPU: V8's compiler and GC helper threads, libuv's pool.
+          `the other threads used ${fmt(cold.cpuMs - th.main.cpuMs - th.workers.cpuMs, blocks).trim()} ms CPU`,
       );
       // Without other processes a thread would not wait for a CPU: a block would take the verifying threads' CPU plus
       // idle time, shared over them (they claim the same chunks, so they end a block together). Conservative: the

@@ -12,8 +12,9 @@
  *   pool, and the CPU of the same connects on one thread with InlineScriptVerifier, which splits the work exactly
  *   whatever else runs on the machine (the `scripts` phase is then the verification, the rest the overhead);
  * - on Linux, per verifying thread (main, workers): CPU, time waiting for a CPU held by another process or thread
- *   (schedstat run delay) and idle time, and from them an estimate of the ratio with no other process running (the
- *   machine is shared: the ratio above falls with every other busy process, this estimate much less);
+ *   (schedstat run delay) and idle time, the CPU of the process's other threads (V8's compiler and GC helpers), and
+ *   from them an estimate of the ratio with no other process running (the machine is shared: the ratio above falls
+ *   with every other busy process, this estimate much less);
  * - tx/s when every tx is already in the script cache (as after mempool acceptance).
  *
  * Setup (not timed): block 1's coinbase pays 5,000 outputs to the two bench keys, 100 empty blocks mature it, the
@@ -48,6 +49,14 @@ import { buildSignedTx, makeTestKey, type SpendableCoin } from '../src/testing/t
 import { formatRate, type BenchResult } from './harness.js';
 
 const BLOCKS = 4;
+/**
+ * Warm-up rounds of each kind (cold, cached, one thread) before the timed loop. Code that runs once per block or per
+ * round (the chain's connect steps, chunk cutting, the store's per-block writes) becomes hot only after tens of blocks:
+ * with one cold round of warm-up, V8 still compiled 99 functions (588 ms of TurboFan time on its helper threads,
+ * --trace-opt) inside the timed loop, and the threads other than the verifying ones used 17-19 ms CPU per block; with
+ * three rounds of each kind, 39-64 (132-181 ms) and 10-11 ms per block. A node compiles them once, early in its life.
+ */
+const WARMUP_ROUNDS = 3;
 const TXS_PER_BLOCK = 1_250;
 const FUNDING_VALUE = 990_000n;
 const FEE = 10_000n;
@@ -259,11 +268,15 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
   try {
     const inputs = fx.spends.reduce((n, s) => n + s.tx.inputs.length, 0);
     const txs = fx.spends.length;
-    // Warm-up (not counted): starts the workers and lets the JIT settle.
+    // Warm-up (not counted): starts the workers and lets the JIT settle, with every kind of round the loop below runs.
     await singleCoreRound(fx);
-    await connectRound(fx, 0, pool, false);
+    let round = 0;
+    for (let w = 0; w < WARMUP_ROUNDS; w++) {
+      await connectRound(fx, round++, pool, false);
+      await connectRound(fx, round++, pool, true);
+      await connectRound(fx, round++, inline, false);
+    }
 
-    let round = 1;
     const single = new Rounds();
     const cold = new Rounds();
     const cached = new Rounds();
@@ -334,7 +347,9 @@ export async function runBlockConnectBench(seconds: number): Promise<Record<stri
       console.log(
         `verifying threads per block, ms (CPU / waiting for a CPU / idle): main ${fmt(th.main.cpuMs, blocks).trim()} / ` +
           `${fmt(th.main.delayMs, blocks).trim()} / ${fmt(th.main.idleMs, blocks).trim()}, worker ${perWorker(th.workers.cpuMs).toFixed(1)} / ` +
-          `${perWorker(th.workers.delayMs).toFixed(1)} / ${perWorker(th.workers.idleMs).toFixed(1)}; all threads waited ${fmt(th.allDelayMs, blocks).trim()} ms for a CPU`,
+          `${perWorker(th.workers.delayMs).toFixed(1)} / ${perWorker(th.workers.idleMs).toFixed(1)}; all threads waited ${fmt(th.allDelayMs, blocks).trim()} ms for a CPU; ` +
+          // The rest of the process CPU: V8's compiler and GC helper threads, libuv's pool.
+          `the other threads used ${fmt(cold.cpuMs - th.main.cpuMs - th.workers.cpuMs, blocks).trim()} ms CPU`,
       );
       // Without other processes a thread would not wait for a CPU: a block would take the verifying threads' CPU plus
       // idle time, shared over them (they claim the same chunks, so they end a block together). Conservative: the

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
 import '../src/cli/shims.js';
 import { silentLogger } from '../src/logging/logger.js';
 import { solveBlockCpu } from '../src/mining/cpuSolver.js';
@@ -113,6 +114,18 @@ test('a peer on our protocol ids that claims another genesis is disconnected at 
   await waitFor('the rogue to be disconnected', () => !rogue.connected, WAIT_MS);
   assert.equal(a.net.peers().length, 0);
   assert.deepEqual(a.net.listBanned(), [], 'a peer of another chain is dropped, not banned');
+});
+
+test('a peer that closes the status stream without answering (it is hanging up) is disconnected, not banned', async () => {
+  // Two nodes redialing each other after an outage race so: one answers nothing while it drops the connection.
+  // Banning for it (as a malformed status) banned honest nodes for a day.
+  const a = await startNetworkedNode(regtest);
+  const quiet = await startFakePeer({ hangUpOnStatus: true });
+  await quiet.libp2p.dial(multiaddr(a.addr));
+  await waitFor('a to give up the handshake with the quiet peer', () => a.net.health().lastFailure, WAIT_MS);
+  await waitFor('the quiet peer to be disconnected', () => !quiet.connected, WAIT_MS);
+  assert.equal(a.net.peers().length, 0);
+  assert.deepEqual(a.net.listBanned(), [], 'a peer that hung up was banned');
 });
 
 test('a peer that keeps requesting headers while told to wait (RATE_LIMITED) is scored 10 a request and banned at 100', async () => {

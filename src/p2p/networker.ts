@@ -130,7 +130,11 @@ export class Networker implements NetworkInfoSource {
         limits: { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits },
         requestTimeoutMs,
       },
-      { logger: deps.logger, onMisbehaviour: (peerId, offence) => this.peerManager.punish(peerId, offence) },
+      {
+        logger: deps.logger,
+        onMisbehaviour: (peerId, offence) => this.peerManager.punish(peerId, offence),
+        isRefused: (peerId) => this.peerManager.isRefused(peerId),
+      },
     );
     this.peerManager = new PeerManager(
       {

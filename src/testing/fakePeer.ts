@@ -25,6 +25,11 @@ export interface FakePeerOptions {
   readonly params: ChainParams;
   /** Its answer to the node's status requests (default: an honest fresh node at genesis, genesisStatus). */
   readonly status?: StatusMessage;
+  /**
+   * Closes the node's status requests without answering (no chunk), as a node does while it hangs up on the
+   * connection. Default false.
+   */
+  readonly hangUpOnStatus?: boolean;
   /** Gossip topics to subscribe to at start. */
   readonly topics?: readonly string[];
 }
@@ -63,7 +68,7 @@ export class FakePeer {
       const frames = lpStream(stream);
       try {
         await frames.read();
-        await frames.write(status);
+        if (options.hangUpOnStatus !== true) await frames.write(status);
         await stream.close();
       } catch (err) {
         stream.abort(err as Error);

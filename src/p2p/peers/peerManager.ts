@@ -242,9 +242,13 @@ export class PeerManager {
       maxChunks: 1,
       maxPayloadBytes: MAX_STATUS_BYTES,
     });
+    // No chunk at all: the peer closed the stream without answering, as a node does while it hangs up on this
+    // connection (two nodes redialing each other after a network outage race so). That is a disconnect, not a
+    // malformed status: banning for it banned honest nodes that reconnected at the wrong moment.
+    if (payload === undefined) throw new Error('the peer closed the status stream without answering');
     let status: StatusMessage;
     try {
-      status = decodeStatus(payload ?? new Uint8Array());
+      status = decodeStatus(payload);
     } catch (err) {
       const offence = PeerMisbehaviour.ban(`malformed status: ${(err as Error).message}`);
       this.punish(peer.id, offence);

@@ -335,8 +335,11 @@ export class Networker implements NetworkInfoSource {
           maxChunks: 1,
           maxPayloadBytes: MAX_HEADERS_RESPONSE_BYTES,
         });
+        // No chunk (the peer closed the stream without answering, as when it hangs up): a disconnect, not a
+        // malformed response, so not scored (see PeerManager.exchangeStatus).
+        if (payload === undefined) throw new Error('the peer closed the headers stream without answering');
         try {
-          return decodeHeaders(payload ?? new Uint8Array());
+          return decodeHeaders(payload);
         } catch (err) {
           const offence = PeerMisbehaviour.ban(`malformed headers: ${(err as Error).message}`);
           this.peerManager.punish(id, offence);

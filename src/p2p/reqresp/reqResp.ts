@@ -42,6 +42,12 @@ export interface ReqRespDeps {
   readonly logger: Logger;
   /** A peer broke the protocol (served or as a client): score, disconnect or ban it. */
   readonly onMisbehaviour: (peerId: string, offence: PeerMisbehaviour) => void;
+  /**
+   * Whether the node refuses this peer now (banned, or the network is off: the connection gater's answer). Its
+   * requests on a connection still open (one the gater let through just before) are dropped unanswered, so a peer
+   * never completes a handshake with a node that has turned it away. Absent: every peer is served.
+   */
+  readonly isRefused?: (peerId: string) => boolean;
 }
 
 /**
@@ -164,6 +170,10 @@ export class ReqResp {
     const reader = lpStream(stream, { maxDataLength: handler.maxRequestBytes, maxLengthLength: 4 });
     let release: ((bytesSent: number) => void) | undefined;
     let bytesSent = 0;
+    if (this.deps.isRefused?.(peerId) === true) {
+      stream.abort(new Error('refused: banned, or the network is off'));
+      return;
+    }
     try {
       let body: Uint8Array;
       try {

@@ -128,6 +128,12 @@ export class PeerManager {
     this.libp2p = libp2p;
     libp2p.addEventListener('peer:connect', (evt) => this.onPeerConnect(evt.detail));
     libp2p.addEventListener('peer:disconnect', (evt) => this.onPeerDisconnect(evt.detail));
+    // Every connection, not only a peer's first (peer:connect fires once per peer): one the gater let through just
+    // before a ban or setnetworkactive false, beside a connection being hung up, would otherwise stay open for good.
+    libp2p.addEventListener('connection:open', (evt) => {
+      const connection = evt.detail;
+      if (this.isRefused(connection.remotePeer.toString())) void connection.close().catch(() => undefined);
+    });
   }
 
   /** Stops redialing and refreshing. */

@@ -335,9 +335,9 @@ export class Networker implements NetworkInfoSource {
           maxChunks: 1,
           maxPayloadBytes: MAX_HEADERS_RESPONSE_BYTES,
         });
-        // No chunk (the peer closed the stream without answering, as when it hangs up): a disconnect, not a
-        // malformed response, so not scored (see PeerManager.exchangeStatus).
-        if (payload === undefined) throw new Error('the peer closed the headers stream without answering');
+        // No headers: the stream closed without a chunk (the peer hangs up) or with RESOURCE_UNAVAILABLE. Neither is
+        // a malformed response, so not scored (see PeerManager.exchangeStatus).
+        if (payload === undefined) throw new Error('the peer sent no headers (it closed the stream or had none to give)');
         try {
           return decodeHeaders(payload);
         } catch (err) {

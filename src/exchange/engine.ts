@@ -121,10 +121,10 @@ function isRefusal(x: object): x is RejectedResult {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * Quote base units of `lots` × `ticks` on the market. PERF: in float arithmetic when the product is a safe integer —
+ * Quote base units of `lots` × `ticks` on the market, as an Amount: a number when the product is a safe integer —
  * lots × ticks is below 2^53 on the grid, and a product of two integers that comes out ≤ 2^53 − 1 is exact (IEEE
  * multiplication rounds correctly, and every integer up to 2^53 is representable; a true product above that rounds
- * to ≥ 2^53 and takes the bigint path) — so one BigInt conversion instead of a conversion and a bigint multiply.
+ * to ≥ 2^53 and takes the bigint path). PERF: no bigint is made on the common path.
  */
 function quoteUnits(m: MarketState, lots: number, ticks: number): Amount {
   const n = lots * ticks * m.quoteUnitsPerLotTickNum;

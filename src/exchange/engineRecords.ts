@@ -91,8 +91,8 @@ function addSplit(hi: bigint[], lo: number[], i: number, d: Amount, sign: 1 | -1
 }
 
 /**
- * Whether hi + lo < a (exact). No bigint is made when hi is 0n (the value is a safe integer: addSplit and the
- * setters keep it so) or far from any safe number.
+ * Whether hi + lo < a (exact). No bigint is made when hi is 0n (the usual case: a balance credited or set as a safe
+ * integer keeps hi = 0n while it stays one) or when hi is far from every safe number.
  */
 function splitBelow(hi: bigint, lo: number, a: Amount): boolean {
   if (typeof a === 'number') {

@@ -87,7 +87,8 @@ test('cairn exchange audit exits 1 when the books do not balance', () => {
   assert.equal(cairn(['exchange', 'run', '--network', 'regtest', '--datadir', datadir, '--no-history'], lines({ type: 'ADJUST_BALANCE', adjustmentId: 'f1', userId: 1, asset: 'USD', amount: '500' })).status, 0);
   // Tamper with the books: a snapshot in which user 1 holds one unit more than was ever credited.
   const { engine } = readExchangeState(datadir);
-  engine.account(1).free[engine.assetIndex.get('USD')!]! += 1n;
+  const usd = engine.assetIndex.get('USD')!;
+  engine.account(1).setFree(usd, engine.account(1).freeOf(usd) + 1n);
   new SnapshotStore(join(datadir, DATADIR_FILES.snapshots)).writeSync(engine.seq, encodeEngineState(engine));
   const audit = cairn(['exchange', 'audit', '--datadir', datadir, '--json']);
   assert.equal(audit.status, 1);

@@ -77,8 +77,8 @@ export function auditEngine(e: ExchangeEngine): AuditReport {
   for (const [userId, acct] of e.accounts) {
     const want = expectedLocked.get(userId);
     for (let i = 0; i < n; i++) {
-      const free = acct.free[i] ?? 0n;
-      const locked = acct.locked[i] ?? 0n;
+      const free = acct.freeOf(i);
+      const locked = acct.lockedOf(i);
       const asset = e.assets[i]!.asset;
       // A deposit reversed after a reorg may leave a frozen account short: a warning, not a broken book.
       if (free < 0n && !acct.frozen) problem(`user ${userId} ${asset}: negative free ${free}`);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FEE_ACCOUNT_ID } from './engineCommand.js';
-import type { BalanceResult, CancelReplaceResult, OrderEvent, OrderResult, OrdersResult, RejectedResult, TradeEvent } from './engineEvent.js';
+import type { BalanceResult, CancelReplaceResult, CommandResult, OrderEvent, OrderResult, OrdersResult, RejectedResult, TradeEvent } from './engineEvent.js';
 import { plainOutcome } from './engineEvent.js';
 import { defaultExchangeConfig } from './exchangeConfig.js';
 import { computeStateHash, decodeEngineState, encodeEngineState } from './engineState.js';
@@ -387,4 +387,49 @@ test('outcomes print as JSON and compare as plain objects the same as when order
   assert.equal(json(h.last), json(plainOutcome(h.last)));
   const cr = JSON.parse(json(moved)) as { cancel: { order: { status: string } }; newOrder: { order: { status: string; priceTicks: number } } };
   assert.deepEqual([cr.cancel.order.status, cr.newOrder.order.status, cr.newOrder.order.priceTicks], ['CANCELED', 'NEW', 10_200]);
+});
+
+test('amounts above 2^53 stay exact: balances of 2^60, order locks and fees of 10^20 units (an 18-decimal quote)', () => {
+  const ETHX = 10n ** 18n;
+  const base = defaultExchangeConfig('regtest');
+  const h = new EngineHarness({
+    ...base,
+    assets: [...base.assets, { asset: 'ETHX', decimals: 18, onChain: false }],
+    markets: [{ ...base.markets[0]!, symbol: 'CRNETHX', displayName: 'CRN/ETHX', quoteAsset: 'ETHX', minNotional: '0', makerFeePpm: 1000, takerFeePpm: 2000 }],
+  });
+  const big = 2n ** 60n;
+  h.credit(1, 'ETHX', 1_000_000n * ETHX);
+  h.credit(2, 'CRN', big);
+  h.credit(3, 'ETHX', 1_000n * ETHX);
+  h.credit(3, 'CRN', 2n ** 53n - 50_000n);
+  const on = (userId: number, side: 'BUY' | 'SELL', priceTicks: number, quantityLots: number): CommandResult =>
+    h.place(userId, { side, orderType: 'LIMIT', timeInForce: 'GTC', priceTicks, quantityLots }, 'CRNETHX');
+  // user 2 sells 2 CRN at 100.00; user 1 buys 1.5 CRN at 101.00 (locks 1.515 × 10^20), filled at 100.00.
+  accepted(on(2, 'SELL', 10_000, 20_000));
+  assert.deepEqual(h.balance(2, 'CRN'), { free: big - 2n * CRN, locked: 2n * CRN });
+  const buy = accepted(on(1, 'BUY', 10_100, 15_000));
+  assert.equal(buy.order.cumQuote, 150n * ETHX);
+  assert.deepEqual(buy.fills.map((f) => f.commission), [300_000n]);
+  assert.deepEqual(h.balance(1, 'ETHX'), { free: 1_000_000n * ETHX - 150n * ETHX, locked: 0n });
+  assert.deepEqual(h.balance(1, 'CRN'), { free: 150_000_000n - 300_000n, locked: 0n });
+  assert.deepEqual(h.balance(2, 'CRN'), { free: big - 2n * CRN, locked: CRN / 2n });
+  assert.deepEqual(h.balance(2, 'ETHX'), { free: 150n * ETHX - 150n * ETHX / 1000n, locked: 0n });
+  assert.deepEqual(h.balance(FEE_ACCOUNT_ID, 'ETHX'), { free: 150n * ETHX / 1000n, locked: 0n });
+  const lock = h.last.events.find((e) => e.type === 'balance' && e.reason === 'ORDER_LOCK');
+  assert.equal(lock?.type === 'balance' && lock.deltaLocked, 15_000n * 10_100n * 10n ** 12n);
+  // user 3 holds 2^53 − 50,000 sats: buying 0.001 CRN takes it over 2^53, selling it back brings it under.
+  accepted(on(3, 'BUY', 10_000, 10));
+  assert.deepEqual(h.balance(3, 'CRN'), { free: 2n ** 53n - 50_000n + 100_000n - 200n, locked: 0n });
+  accepted(on(3, 'SELL', 9_000, 10)); // rests: user 2's ask is above it
+  assert.deepEqual(h.balance(3, 'CRN'), { free: 2n ** 53n - 50_000n - 200n, locked: 100_000n });
+  accepted(on(1, 'BUY', 9_000, 10));
+  assert.deepEqual(h.balance(3, 'CRN'), { free: 2n ** 53n - 50_000n - 200n, locked: 0n });
+  // The rest of user 2's sell is canceled: its 0.5 CRN comes back.
+  accepted(h.run({ type: 'CANCEL_ORDER', symbol: 'CRNETHX', userId: 2, orderId: 1 }) as CommandResult);
+  assert.deepEqual(h.balance(2, 'CRN'), { free: big - 3n * CRN / 2n - 10n * 10_000n, locked: 0n });
+  // A replay from an empty state gives the same state.
+  const replay = new EngineHarness(null);
+  for (const sc of h.log) replay.engine.apply(sc);
+  assert.equal(computeStateHash(replay.engine), computeStateHash(h.engine));
+  assert.equal(computeStateHash(decodeEngineState(encodeEngineState(h.engine))), computeStateHash(h.engine));
 });

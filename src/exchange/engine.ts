@@ -78,9 +78,13 @@ import {
 import {
   Account,
   AUTO_CLIENT_ORDER_ID_PREFIX,
+  bigAmount,
   clientIdKey,
   ExpiryUpdate,
+  isZeroAmount,
+  LedgerEntry,
   MarketState,
+  negAmount,
   MoveResult,
   NO_FILLS,
   OrderRecord,
@@ -88,6 +92,8 @@ import {
   OrderUpdate,
   SnapshotOrderResult,
   TradeUpdate,
+  toAmount,
+  type Amount,
   type CreditRecord,
   type WithdrawalRecord,
 } from './engineRecords.js';
@@ -115,20 +121,37 @@ function isRefusal(x: object): x is RejectedResult {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * Quote base units of `lots` × `ticks` on the market. PERF: in float arithmetic when the product is a safe integer —
+ * Quote base units of `lots` × `ticks` on the market, as an Amount: a number when the product is a safe integer —
  * lots × ticks is below 2^53 on the grid, and a product of two integers that comes out ≤ 2^53 − 1 is exact (IEEE
  * multiplication rounds correctly, and every integer up to 2^53 is representable; a true product above that rounds
- * to ≥ 2^53 and takes the bigint path) — so one BigInt conversion instead of a conversion and a bigint multiply.
+ * to ≥ 2^53 and takes the bigint path). PERF: no bigint is made on the common path.
  */
-function quoteUnits(m: MarketState, lots: number, ticks: number): bigint {
+function quoteUnits(m: MarketState, lots: number, ticks: number): Amount {
   const n = lots * ticks * m.quoteUnitsPerLotTickNum;
-  return n <= Number.MAX_SAFE_INTEGER ? BigInt(n) : quoteAmount(m.def.grid, lots, ticks);
+  return n <= Number.MAX_SAFE_INTEGER ? n : quoteAmount(m.def.grid, lots, ticks);
 }
 
 /** Base units of `lots` on the market (same exactness argument as quoteUnits). */
-function baseUnits(m: MarketState, lots: number): bigint {
+function baseUnits(m: MarketState, lots: number): Amount {
   const n = lots * m.baseUnitsPerLotNum;
-  return n <= Number.MAX_SAFE_INTEGER ? BigInt(n) : baseAmount(m.def.grid, lots);
+  return n <= Number.MAX_SAFE_INTEGER ? n : baseAmount(m.def.grid, lots);
+}
+
+/**
+ * The fee on `received` at `ratePpm` (ratePpmNum as a number): ceil(received × rate / 10^6). PERF: in float
+ * arithmetic when received × rate is a safe integer (exact, as in quoteUnits; `%` of two doubles is exact, so the
+ * quotient (x − x % 10^6) / 10^6 is an exact integer division), else in bigint.
+ */
+function feeOn(received: Amount, ratePpmNum: number, ratePpm: bigint): Amount {
+  if (ratePpmNum === 0) return 0;
+  if (typeof received === 'number') {
+    const x = received * ratePpmNum;
+    if (x <= Number.MAX_SAFE_INTEGER) {
+      const r = x % 1_000_000;
+      return (x - r) / 1_000_000 + (r === 0 ? 0 : 1);
+    }
+  }
+  return toAmount((bigAmount(received) * ratePpm + PPM - 1n) / PPM);
 }
 
 /**
@@ -319,7 +342,7 @@ export class ExchangeEngine {
         const frozen = c.type === 'FREEZE_ACCOUNT';
         const acct = this.account(c.userId);
         // An account left negative by a reversed deposit stays frozen until it is paid back.
-        if (!frozen && acct.free.some((v) => v < 0n)) return rejected('INSUFFICIENT_BALANCE', `user ${c.userId} has a negative balance`);
+        if (!frozen && acct.hasNegativeFree()) return rejected('INSUFFICIENT_BALANCE', `user ${c.userId} has a negative balance`);
         if (acct.frozen !== frozen) {
           acct.frozen = frozen;
           this.emit({ type: 'account', userId: c.userId, frozen });
@@ -424,19 +447,18 @@ export class ExchangeEngine {
   private move(
     acct: Account,
     asset: number,
-    deltaFree: bigint,
-    deltaLocked: bigint,
+    deltaFree: Amount,
+    deltaLocked: Amount,
     reason: LedgerReason,
     symbol: string,
     orderId: number,
     tradeId: number,
     externalId: string,
   ): void {
-    // PERF: a zero side is left alone (a bigint add allocates, even of 0n).
-    const free = deltaFree === 0n ? acct.free[asset]! : (acct.free[asset] = acct.free[asset]! + deltaFree);
-    const locked = deltaLocked === 0n ? acct.locked[asset]! : (acct.locked[asset] = acct.locked[asset]! + deltaLocked);
+    if (!isZeroAmount(deltaFree)) acct.addFree(asset, deltaFree);
+    if (!isZeroAmount(deltaLocked)) acct.addLocked(asset, deltaLocked);
     if (!this.userEvents) return;
-    this.balanceEvent(acct, asset, deltaFree, deltaLocked, free, locked, reason, symbol, orderId, tradeId, externalId);
+    this.balanceEvent(acct, asset, deltaFree, deltaLocked, reason, symbol, orderId, tradeId, externalId);
   }
 
   /**
@@ -444,50 +466,28 @@ export class ExchangeEngine {
    * (ORDER_LOCK or ORDER_UNLOCK). PERF: a subtraction instead of adding a negated copy; the negation is made only
    * for the ledger entry, when user events are on.
    */
-  private lockMove(acct: Account, asset: number, amount: bigint, toLocked: boolean, symbol: string, orderId: number, tradeId: number): void {
-    let free: bigint;
-    let locked: bigint;
-    if (toLocked) {
-      free = acct.free[asset] = acct.free[asset]! - amount;
-      locked = acct.locked[asset] = acct.locked[asset]! + amount;
-    } else {
-      free = acct.free[asset] = acct.free[asset]! + amount;
-      locked = acct.locked[asset] = acct.locked[asset]! - amount;
-    }
+  private lockMove(acct: Account, asset: number, amount: Amount, toLocked: boolean, symbol: string, orderId: number, tradeId: number): void {
+    if (toLocked) acct.lock(asset, amount);
+    else acct.unlock(asset, amount);
     if (!this.userEvents) return;
-    const negated = -amount;
-    if (toLocked) this.balanceEvent(acct, asset, negated, amount, free, locked, 'ORDER_LOCK', symbol, orderId, tradeId, '');
-    else this.balanceEvent(acct, asset, amount, negated, free, locked, 'ORDER_UNLOCK', symbol, orderId, tradeId, '');
+    const negated = negAmount(amount);
+    if (toLocked) this.balanceEvent(acct, asset, negated, amount, 'ORDER_LOCK', symbol, orderId, tradeId, '');
+    else this.balanceEvent(acct, asset, amount, negated, 'ORDER_UNLOCK', symbol, orderId, tradeId, '');
   }
 
-  /** Adds the ledger entry of a balance change (a BalanceEvent). */
+  /** Adds the ledger entry of a balance change (a BalanceEvent) with the account's balances after it. */
   private balanceEvent(
     acct: Account,
     asset: number,
-    deltaFree: bigint,
-    deltaLocked: bigint,
-    free: bigint,
-    locked: bigint,
+    deltaFree: Amount,
+    deltaLocked: Amount,
     reason: LedgerReason,
     symbol: string,
     orderId: number,
     tradeId: number,
     externalId: string,
   ): void {
-    this.emit({
-      type: 'balance',
-      userId: acct.userId,
-      asset: this.assets[asset]!.asset,
-      deltaFree,
-      deltaLocked,
-      free,
-      locked,
-      reason,
-      symbol,
-      orderId,
-      tradeId,
-      externalId,
-    });
+    this.emit(new LedgerEntry(acct.userId, this.assets[asset]!.asset, deltaFree, deltaLocked, acct, asset, reason, symbol, orderId, tradeId, externalId));
   }
 
   // ---- orders --------------------------------------------------------------------------------------------------
@@ -559,33 +559,34 @@ export class ExchangeEngine {
   }
 
   /** What the prepared order must lock now (market orders look at the book), or a refusal. */
-  private computeLock(m: MarketState, o: NewOrder): bigint | RejectedResult {
+  private computeLock(m: MarketState, o: NewOrder): Amount | RejectedResult {
     const grid = m.def.grid;
     const stp = o.stpMode ?? DEFAULT_STP_MODE;
-    let lock: bigint;
+    let lock: Amount;
     if (o.type !== 'MARKET') {
       lock = o.side === 'BUY' ? quoteUnits(m, o.quantityLots!, o.priceTicks!) : baseUnits(m, o.quantityLots!);
     } else if (o.quoteOrderQty !== undefined) {
       if (o.side === 'BUY') {
-        lock = o.quoteOrderQty;
+        lock = toAmount(o.quoteOrderQty);
       } else {
         const lots = m.book.previewMarket('SELL', o.userId, stp, grid.maxQuantityLots, quoteToLotTicks(grid, o.quoteOrderQty)).lots;
         if (lots !== 0 && lots < m.def.minQuantityLots) return rejected('MIN_QUANTITY', `quoteOrderQty buys less than minQty ${m.def.config.minQuantity}`);
-        lock = baseAmount(grid, lots);
+        lock = toAmount(baseAmount(grid, lots));
       }
     } else if (o.side === 'BUY') {
       const preview = m.book.previewMarket('BUY', o.userId, stp, o.quantityLots!, Number.MAX_SAFE_INTEGER);
-      lock = lotTicksToQuote(grid, preview.lotTicks);
-      if (preview.lots !== 0 && lock < m.def.minNotionalUnits) return rejected('MIN_NOTIONAL', `the book's price × quantity is below minNotional ${m.def.config.minNotional}`);
+      const quote = lotTicksToQuote(grid, preview.lotTicks);
+      lock = toAmount(quote);
+      if (preview.lots !== 0 && quote < m.def.minNotionalUnits) return rejected('MIN_NOTIONAL', `the book's price × quantity is below minNotional ${m.def.config.minNotional}`);
     } else {
-      lock = baseAmount(grid, o.quantityLots!);
+      lock = baseUnits(m, o.quantityLots!);
       const preview = m.book.previewMarket('SELL', o.userId, stp, o.quantityLots!, Number.MAX_SAFE_INTEGER);
       if (preview.lots !== 0 && lotTicksToQuote(grid, preview.lotTicks) < m.def.minNotionalUnits) {
         return rejected('MIN_NOTIONAL', `the book's price × quantity is below minNotional ${m.def.config.minNotional}`);
       }
     }
-    const free = this.acct?.free[this.lockAsset] ?? 0n;
-    if (free < lock) return rejected('INSUFFICIENT_BALANCE');
+    const acct = this.acct;
+    if (acct === undefined ? bigAmount(lock) > 0n : acct.freeBelow(this.lockAsset, lock)) return rejected('INSUFFICIENT_BALANCE');
     return lock;
   }
 
@@ -593,7 +594,7 @@ export class ExchangeEngine {
    * Locks `lock`, records and places the prepared order; returns its snapshot once the book is done with it (its
    * fills in `placedFills`), or the book's refusal.
    */
-  private submitOrder(m: MarketState, p: OrderParams, o: NewOrder, lock: bigint): OrderSnapshot | RejectedResult {
+  private submitOrder(m: MarketState, p: OrderParams, o: NewOrder, lock: Amount): OrderSnapshot | RejectedResult {
     const acct = (this.acct ??= this.account(o.userId));
     const orderId = o.orderId;
     this.lastOrderId = orderId;
@@ -614,7 +615,7 @@ export class ExchangeEngine {
       this.now,
       lock,
     );
-    if (lock !== 0n) this.lockMove(acct, this.lockAsset, lock, true, m.symbol, orderId, 0);
+    if (!isZeroAmount(lock)) this.lockMove(acct, this.lockAsset, lock, true, m.symbol, orderId, 0);
     this.addOpen(acct, rec);
     this.market = m;
     this.takerId = orderId;
@@ -668,10 +669,10 @@ export class ExchangeEngine {
   /** The order left the book (filled, canceled, expired, refused): unlock what it did not spend, forget it. */
   private finishOrder(rec: OrderRecord): void {
     const acct = rec.account;
-    const rest = rec.lockedRemaining;
-    if (rest !== 0n) {
+    const rest = rec.lockAmount;
+    if (!isZeroAmount(rest)) {
       const m = rec.market;
-      rec.lockedRemaining = 0n;
+      rec.setLock(0);
       this.lockMove(acct, rec.side === 'BUY' ? m.quoteIndex : m.baseIndex, rest, false, m.symbol, rec.orderId, 0);
     }
     this.openOrders.delete(rec.orderId);
@@ -685,7 +686,7 @@ export class ExchangeEngine {
     const order = this.prepareOrder(m, c.userId, c.order, undefined);
     if (isRefusal(order)) return order;
     const lock = this.computeLock(m, order);
-    if (typeof lock !== 'bigint') return lock;
+    if (typeof lock === 'object') return lock;
     return this.placedResult(this.submitOrder(m, c.order, order, lock));
   }
 
@@ -782,7 +783,7 @@ export class ExchangeEngine {
       canceled = this.cancelRecord(m, target);
     }
     const lock = this.computeLock(m, prepared);
-    const placed = typeof lock === 'bigint' ? this.submitOrder(m, c.order, prepared, lock) : lock;
+    const placed = typeof lock !== 'object' ? this.submitOrder(m, c.order, prepared, lock) : lock;
     this.flushDepth(m);
     if (canceled !== undefined && !isRefusal(placed)) {
       const fills = this.placedFills;
@@ -841,7 +842,7 @@ export class ExchangeEngine {
         rec.quantityLots -= e.quantityLots;
         rec.updateTimeMs = this.now;
         const release = rec.side === 'BUY' ? quoteUnits(m, e.quantityLots, rec.priceTicks) : baseUnits(m, e.quantityLots);
-        rec.lockedRemaining -= release;
+        rec.subLock(release);
         this.lockMove(rec.account, rec.side === 'BUY' ? m.quoteIndex : m.baseIndex, release, false, m.symbol, rec.orderId, 0);
         this.orderEvent(rec, 'REPLACED', 'NONE', 0);
         return;
@@ -860,7 +861,6 @@ export class ExchangeEngine {
 
   private settleTrade(e: MatchEvent): void {
     const m = this.market!;
-    const grid = m.def.grid;
     const taker = this.record(e.orderId);
     const maker = this.openOrders.get(e.counterOrderId)!;
     const lots = e.quantityLots;
@@ -870,10 +870,12 @@ export class ExchangeEngine {
     const takerBuys = taker.side === 'BUY';
     const buyer = takerBuys ? taker : maker;
     const seller = takerBuys ? maker : taker;
-    const buyerRate = takerBuys ? m.takerFeePpm : m.makerFeePpm;
-    const sellerRate = takerBuys ? m.makerFeePpm : m.takerFeePpm;
-    const buyerFee = buyerRate === 0n ? 0n : (base * buyerRate + PPM - 1n) / PPM;
-    const sellerFee = sellerRate === 0n ? 0n : (quote * sellerRate + PPM - 1n) / PPM;
+    const buyerFee = takerBuys ? feeOn(base, m.takerFeePpmNum, m.takerFeePpm) : feeOn(base, m.makerFeePpmNum, m.makerFeePpm);
+    const sellerFee = takerBuys ? feeOn(quote, m.makerFeePpmNum, m.makerFeePpm) : feeOn(quote, m.takerFeePpmNum, m.takerFeePpm);
+    // The bigint forms the trade's events and the orders' cumulative quote carry.
+    const quoteBig = bigAmount(quote);
+    const buyerFeeBig = bigAmount(buyerFee);
+    const sellerFeeBig = bigAmount(sellerFee);
     const tradeId = e.tradeId;
     const sym = m.symbol;
     const bi = m.baseIndex;
@@ -887,55 +889,57 @@ export class ExchangeEngine {
       tradeId,
       priceTicks: price,
       quantityLots: lots,
-      quote,
+      quote: quoteBig,
       buyerOrderId: buyer.orderId,
       sellerOrderId: seller.orderId,
       buyerUserId: buyer.userId,
       sellerUserId: seller.userId,
       isBuyerMaker: !takerBuys,
-      buyerFee,
-      sellerFee,
+      buyerFee: buyerFeeBig,
+      sellerFee: sellerFeeBig,
       timeMs: this.now,
     });
     // Buyer: pays from its lock, receives base minus fee; a limit buy filled below its limit unlocks the difference.
-    buyer.lockedRemaining -= quote;
-    this.move(buyerAcct, qi, 0n, -quote, 'FILL', sym, buyer.orderId, tradeId, '');
+    buyer.subLock(quote);
+    this.move(buyerAcct, qi, 0, negAmount(quote), 'FILL', sym, buyer.orderId, tradeId, '');
     if (buyer.priceTicks > price) {
-      const excess = BigInt(lots * (buyer.priceTicks - price)) * grid.quoteUnitsPerLotTick;
-      buyer.lockedRemaining -= excess;
+      const excess = quoteUnits(m, lots, buyer.priceTicks - price);
+      buyer.subLock(excess);
       this.lockMove(buyerAcct, qi, excess, false, sym, buyer.orderId, tradeId);
     }
-    this.move(buyerAcct, bi, base, 0n, 'FILL', sym, buyer.orderId, tradeId, '');
+    this.move(buyerAcct, bi, base, 0, 'FILL', sym, buyer.orderId, tradeId, '');
     // Seller: delivers from its lock, receives quote minus fee.
-    seller.lockedRemaining -= base;
-    this.move(sellerAcct, bi, 0n, -base, 'FILL', sym, seller.orderId, tradeId, '');
-    this.move(sellerAcct, qi, quote, 0n, 'FILL', sym, seller.orderId, tradeId, '');
-    if (buyerFee !== 0n || sellerFee !== 0n) {
+    seller.subLock(base);
+    this.move(sellerAcct, bi, 0, negAmount(base), 'FILL', sym, seller.orderId, tradeId, '');
+    this.move(sellerAcct, qi, quote, 0, 'FILL', sym, seller.orderId, tradeId, '');
+    const buyerPays = !isZeroAmount(buyerFee);
+    const sellerPays = !isZeroAmount(sellerFee);
+    if (buyerPays || sellerPays) {
       const feeAcct = this.account(FEE_ACCOUNT_ID);
-      if (buyerFee !== 0n) {
-        this.move(buyerAcct, bi, -buyerFee, 0n, 'FEE', sym, buyer.orderId, tradeId, '');
-        this.move(feeAcct, bi, buyerFee, 0n, 'FEE', sym, buyer.orderId, tradeId, '');
+      if (buyerPays) {
+        this.move(buyerAcct, bi, negAmount(buyerFee), 0, 'FEE', sym, buyer.orderId, tradeId, '');
+        this.move(feeAcct, bi, buyerFee, 0, 'FEE', sym, buyer.orderId, tradeId, '');
       }
-      if (sellerFee !== 0n) {
-        this.move(sellerAcct, qi, -sellerFee, 0n, 'FEE', sym, seller.orderId, tradeId, '');
-        this.move(feeAcct, qi, sellerFee, 0n, 'FEE', sym, seller.orderId, tradeId, '');
+      if (sellerPays) {
+        this.move(sellerAcct, qi, negAmount(sellerFee), 0, 'FEE', sym, seller.orderId, tradeId, '');
+        this.move(feeAcct, qi, sellerFee, 0, 'FEE', sym, seller.orderId, tradeId, '');
       }
     }
     const now = this.now;
     taker.executedLots += lots;
-    taker.cumQuote += quote;
+    taker.cumQuote += quoteBig;
     taker.status = e.status;
     taker.updateTimeMs = now;
     maker.executedLots += lots;
-    maker.cumQuote += quote;
+    maker.cumQuote += quoteBig;
     maker.status = e.counterRemainingLots === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
     maker.updateTimeMs = now;
-    const takerFee = takerBuys ? buyerFee : sellerFee;
-    const makerFee = takerBuys ? sellerFee : buyerFee;
+    const takerFee = takerBuys ? buyerFeeBig : sellerFeeBig;
+    const makerFee = takerBuys ? sellerFeeBig : buyerFeeBig;
     const takerAsset = this.assets[takerBuys ? bi : qi]!.asset;
     const makerAsset = this.assets[takerBuys ? qi : bi]!.asset;
-    this.tradeEvent(taker, tradeId, lots, price, quote, takerFee, takerAsset, false);
-    this.tradeEvent(maker, tradeId, lots, price, quote, makerFee, makerAsset, true);
+    this.tradeEvent(taker, tradeId, lots, price, quoteBig, takerFee, takerAsset, false);
+    this.tradeEvent(maker, tradeId, lots, price, quoteBig, makerFee, makerAsset, true);
     if (taker.orderId === this.takerId) {
       (this.takerFills ??= []).push({ tradeId, priceTicks: price, quantityLots: lots, commission: takerFee, commissionAsset: takerAsset });
     }
@@ -1012,7 +1016,7 @@ export class ExchangeEngine {
 
   private balanceResult(userId: number, asset: number, amount: bigint): BalanceResult {
     const acct = this.account(userId);
-    return { ok: true, kind: 'balance', userId, asset: this.assets[asset]!.asset, amount, free: acct.free[asset]!, locked: acct.locked[asset]!, duplicate: false };
+    return { ok: true, kind: 'balance', userId, asset: this.assets[asset]!.asset, amount, free: acct.freeOf(asset), locked: acct.lockedOf(asset), duplicate: false };
   }
 
   private static repeat(first: BalanceResult | RejectedResult): BalanceResult | RejectedResult {
@@ -1038,7 +1042,7 @@ export class ExchangeEngine {
       return rejected('ADJUSTMENT_NOT_ALLOWED', `${c.asset} is credited by deposits only on ${this.cfg.network}`);
     }
     const acct = this.account(c.userId);
-    if (c.amount < 0n && acct.free[ai]! < -c.amount) return rejected('INSUFFICIENT_BALANCE');
+    if (c.amount < 0n && acct.freeOf(ai) < -c.amount) return rejected('INSUFFICIENT_BALANCE');
     this.move(acct, ai, c.amount, 0n, 'ADJUSTMENT', '', 0, 0, c.adjustmentId);
     if (c.amount > 0n) this.credited[ai]! += c.amount;
     else this.withdrawn[ai]! -= c.amount;
@@ -1080,7 +1084,7 @@ export class ExchangeEngine {
     this.deposits.delete(key);
     this.move(acct, ai, -prev.amount, 0n, 'DEPOSIT_REVERSAL', '', 0, 0, key);
     this.credited[ai]! -= prev.amount;
-    if (acct.free[ai]! < 0n && !acct.frozen) {
+    if (acct.freeOf(ai) < 0n && !acct.frozen) {
       acct.frozen = true;
       this.emit({ type: 'account', userId: prev.userId, frozen: true });
     }
@@ -1099,7 +1103,7 @@ export class ExchangeEngine {
     if (this.cfg === undefined) result = rejected('NOT_CONFIGURED');
     else if (ai === undefined) result = rejected('UNKNOWN_ASSET', c.asset);
     else if (acct?.frozen === true) result = rejected('ACCOUNT_FROZEN');
-    else if (acct === undefined || acct.free[ai]! < c.amount) result = rejected('INSUFFICIENT_BALANCE');
+    else if (acct === undefined || acct.freeOf(ai) < c.amount) result = rejected('INSUFFICIENT_BALANCE');
     else {
       this.move(acct, ai, -c.amount, c.amount, 'WITHDRAWAL_LOCK', '', 0, 0, c.withdrawalId);
       result = this.balanceResult(c.userId, ai, 0n);
@@ -1167,7 +1171,7 @@ export class ExchangeEngine {
   /** The user's balances, one entry per asset (zeros included), in configuration order. */
   getBalances(userId: number): Array<{ asset: string; free: bigint; locked: bigint }> {
     const acct = this.accounts.get(userId);
-    return this.assets.map((a, i) => ({ asset: a.asset, free: acct?.free[i] ?? 0n, locked: acct?.locked[i] ?? 0n }));
+    return this.assets.map((a, i) => ({ asset: a.asset, free: acct?.freeOf(i) ?? 0n, locked: acct?.lockedOf(i) ?? 0n }));
   }
 
   /**
@@ -1179,7 +1183,7 @@ export class ExchangeEngine {
     const ai = this.assetIndex.get(asset);
     if (ai === undefined) return out;
     for (const [userId, acct] of this.accounts) {
-      const v = (acct.free[ai] ?? 0n) + (acct.locked[ai] ?? 0n);
+      const v = acct.freeOf(ai) + acct.lockedOf(ai);
       if (v !== 0n) out.set(userId, v);
     }
     return out;

@@ -335,6 +335,24 @@ export function plainOrderEvent(e: OrderEvent): OrderEvent {
   };
 }
 
+/** A ledger entry as a plain object (the engine's entries build their bigint fields on read). */
+export function plainBalanceEvent(e: BalanceEvent): BalanceEvent {
+  return {
+    type: 'balance',
+    userId: e.userId,
+    asset: e.asset,
+    deltaFree: e.deltaFree,
+    deltaLocked: e.deltaLocked,
+    free: e.free,
+    locked: e.locked,
+    reason: e.reason,
+    symbol: e.symbol,
+    orderId: e.orderId,
+    tradeId: e.tradeId,
+    externalId: e.externalId,
+  };
+}
+
 /** A result as plain objects (an order result's `order` read, so built if it was not yet). */
 export function plainResult(r: CommandResult): CommandResult {
   if (!r.ok && !('kind' in r)) return r;
@@ -349,10 +367,10 @@ export function plainResult(r: CommandResult): CommandResult {
 }
 
 /**
- * The outcome with plain objects only: the engine's order events and order results are class instances whose
- * `order` is built on first read (OrderSnapshot in engineRecords.ts), which deepStrictEqual and structuredClone do not
- * see (JSON.stringify does, through their toJSON). Use this form to compare outcomes, or to send them to another
- * thread.
+ * The outcome with plain objects only: the engine's order events, ledger entries and order results are class
+ * instances whose `order` or bigint amounts are built on read (OrderSnapshot and LedgerEntry in engineRecords.ts),
+ * which deepStrictEqual and structuredClone do not see (JSON.stringify does, through their toJSON). Use this form to
+ * compare outcomes, or to send them to another thread.
  */
 export function plainOutcome(o: CommandOutcome): CommandOutcome {
   return {
@@ -360,6 +378,6 @@ export function plainOutcome(o: CommandOutcome): CommandOutcome {
     timeMs: o.timeMs,
     command: o.command,
     result: plainResult(o.result),
-    events: o.events.map((e) => (e.type === 'order' ? plainOrderEvent(e) : e)),
+    events: o.events.map((e) => (e.type === 'order' ? plainOrderEvent(e) : e.type === 'balance' ? plainBalanceEvent(e) : e)),
   };
 }

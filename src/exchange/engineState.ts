@@ -42,8 +42,8 @@ export function encodeEngineState(e: ExchangeEngine): string {
     if (acct.isEmpty()) continue;
     const balances: Json[] = [];
     for (let i = 0; i < e.assets.length; i++) {
-      const free = acct.free[i] ?? 0n;
-      const locked = acct.locked[i] ?? 0n;
+      const free = acct.freeOf(i);
+      const locked = acct.lockedOf(i);
       if (free !== 0n || locked !== 0n) balances.push([e.assets[i]!.asset, free.toString(), locked.toString()]);
     }
     accounts.push([userId, acct.frozen ? 1 : 0, balances]);
@@ -194,8 +194,8 @@ export function decodeEngineState(text: string): ExchangeEngine {
     for (const bv of arr(t[2], `accounts[${i}] balances`)) {
       const b = arr(bv, `accounts[${i}] balance`, 3);
       const ai = assetIdx(b[0], `accounts[${i}]`);
-      acct.free[ai] = big(b[1], 'free', acct.frozen ? null : 0n);
-      acct.locked[ai] = big(b[2], 'locked');
+      acct.setFree(ai, big(b[1], 'free', acct.frozen ? null : 0n));
+      acct.setLocked(ai, big(b[2], 'locked'));
     }
   }
   for (const [i, ov] of arr(s.orders, 'orders').entries()) {

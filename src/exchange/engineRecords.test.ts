@@ -1,0 +1,79 @@
+/**
+ * Unit tests of the engine's split balances (Account, OrderRecord locks): a bigint part and a number part whose sum
+ * must equal the exact bigint result of every change, on both sides of 2^53 and across it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Account, bigAmount, toAmount, type Amount } from './engineRecords.js';
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** xorshift32: a deterministic stream of uint32s. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
+
+test('split balances follow exact bigint arithmetic across 2^53 (numbers and bigints, up and down)', () => {
+  const next = rng(20261206);
+  // Starting points on both sides of the safe range and at its edges.
+  const starts = [0n, SAFE - 3n, SAFE, SAFE + 1n, -SAFE + 2n, 2n ** 60n, -(2n ** 60n), 2n ** 54n - 5n, 10n ** 15n];
+  for (const start of starts) {
+    const acct = new Account(1, 2);
+    const model = { free: start, locked: 0n };
+    acct.setFree(0, start);
+    for (let step = 0; step < 2_000; step++) {
+      // Amounts of every size: small, near 2^53, above it (as bigints).
+      const kind = next() % 4;
+      const big = kind === 3;
+      const raw = kind === 0 ? BigInt(next() % 1000) : kind === 1 ? BigInt(next()) * 1_000_000n : kind === 2 ? SAFE - BigInt(next() % 1000) : 2n ** 53n + BigInt(next());
+      const amount: Amount = big ? raw : toAmount(raw);
+      assert.equal(typeof amount === 'number' ? Number.isSafeInteger(amount) : true, true);
+      switch (next() % 4) {
+        case 0:
+          acct.addFree(0, amount);
+          model.free += raw;
+          break;
+        case 1:
+          acct.addFree(0, -amount);
+          model.free -= raw;
+          break;
+        case 2:
+          acct.lock(0, amount);
+          model.free -= raw;
+          model.locked += raw;
+          break;
+        default:
+          acct.unlock(0, amount);
+          model.free += raw;
+          model.locked -= raw;
+      }
+      assert.equal(acct.freeOf(0), model.free, `start ${start}, step ${step}`);
+      assert.equal(acct.lockedOf(0), model.locked, `start ${start}, step ${step}`);
+      assert.ok(Number.isSafeInteger(acct.freeLo[0]!) && Number.isSafeInteger(acct.lockedLo[0]!));
+      // A change made in bigint leaves a safe value as a number alone.
+      if (big && model.free >= -SAFE && model.free <= SAFE) assert.equal(acct.freeHi[0], 0n);
+      // freeBelow agrees with the bigint comparison, for amounts just around the balance and far from it.
+      for (const probe of [model.free - 1n, model.free, model.free + 1n, 0n, SAFE, 2n ** 54n]) {
+        assert.equal(acct.freeBelow(0, toAmount(probe)), model.free < probe, `freeBelow(${probe}) at ${model.free}`);
+      }
+    }
+    // The other asset was never touched.
+    assert.equal(acct.freeOf(1), 0n);
+    assert.equal(acct.lockedOf(1), 0n);
+  }
+});
+
+test('toAmount keeps safe integers as numbers and everything else as bigints; bigAmount inverts it', () => {
+  for (const v of [0n, 1n, -1n, SAFE, -SAFE, SAFE + 1n, -SAFE - 1n, 2n ** 64n]) {
+    const a = toAmount(v);
+    assert.equal(typeof a, v >= -SAFE && v <= SAFE ? 'number' : 'bigint');
+    assert.equal(bigAmount(a), v);
+  }
+});

@@ -250,9 +250,9 @@ const PHASE_LABELS: Record<ConnectPhase, string> = {
   begin: 'listing the script checks, handing them over',
   rules: 'connect rules (while the workers verify)',
   accept: 'checkBlock, contextual checks, storing the block',
-  write: 'SQLite writes of the connect',
+  write: 'WAL checkpoint, SQLite writes of the connect',
   scripts: 'own share of the checks, then waiting',
-  commit: 'SQLite commit, WAL checkpoint started',
+  commit: 'SQLite commit',
   other: 'events',
 };
 

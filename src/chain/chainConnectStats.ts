@@ -5,9 +5,9 @@
  * - `coins`: reading the coins the block spends (and those BIP-30 looks for) from the store;
  * - `begin`: listing the script checks and handing them to the verifier (its workers start at the end of it);
  * - `rules`: the connect rules (checkConnectBlock), while the workers verify;
- * - `write`: the SQLite writes of the connect (not committed yet);
+ * - `write`: checkpointing the store's write-ahead log, then the SQLite writes of the connect (not committed yet);
  * - `scripts`: joining the script checks: the main thread's own share of them, then waiting for the workers;
- * - `commit`: the SQLite commit (or rollback), then starting the store's write-ahead log checkpoint (on its thread);
+ * - `commit`: the SQLite commit (or rollback);
  * - `other`: bookkeeping and events after the commit.
  * With a block that extends the tip, `accept` comes after `rules` (the connect starts early), so the workers verify
  * from the end of `begin` to the end of `scripts`.

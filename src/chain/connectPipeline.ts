@@ -50,9 +50,9 @@ export type ConnectResult =
  *   block's verdict, scripts coming last in the rules' order). The chain calls it before checkBlock
  *   for a block on the tip, so the context-free and contextual checks and the storing of the block also run while
  *   the workers verify.
- * - finish(): write the block connect into a SQLite transaction left open (while the workers verify), join the script
- *   checks without yielding to the event loop, and commit only when every script passed, then have the store
- *   checkpoint its write-ahead log (on its own thread); otherwise roll back.
+ * - finish(): checkpoint the store's write-ahead log and write the block connect into a SQLite transaction left open
+ *   (while the workers verify), join the script checks without yielding to the event loop, and commit only when every
+ *   script passed; otherwise roll back.
  * One path whatever the verifier: InlineScriptVerifier simply verifies when joined.
  * Crash safety: one transaction per block connect, never committed before its scripts passed.
  * @see Bitcoin Core validation.cpp Chainstate::ConnectBlock, checkqueue.h CCheckQueueControl
@@ -112,6 +112,7 @@ export class ConnectPipeline {
     let pending: PendingBlockConnect | undefined;
     let committed = false;
     try {
+      store.checkpoint();
       pending = store.beginConnectBlock(update);
       timer.lap('write');
       let result = this.joinSync(session, entry);
@@ -126,8 +127,6 @@ export class ConnectPipeline {
       pending ??= store.beginConnectBlock(update);
       pending.commit();
       committed = true;
-      // After the commit: the store's checkpoint thread copies the log while this thread goes on with the next block.
-      store.checkpoint();
       timer.countBlock(target.block.txs.length, undo.length);
       return { ok: true, txids: target.hashes.txids };
     } catch (err) {

@@ -93,8 +93,7 @@ export interface ChainStore {
   beginConnectBlock(update: ConnectBlockUpdate): PendingBlockConnect;
   /**
    * Moves committed writes from the write-ahead log into the database file (never blocking on readers), so the log
-   * stays short and no commit has to do it; it may only start the work, done on another thread. The chain calls it
-   * after each block connect's commit.
+   * stays short and no commit has to do it. The chain calls it while worker threads verify a block's scripts.
    */
   checkpoint(): void;
   /** Applies a block disconnect in one transaction; the block's parent becomes the tip. */

@@ -734,45 +734,41 @@ describe('SqliteChainStore: atomicity', () => {
     }
   });
 
-  for (const checkpointThread of [true, false]) {
-    test(`checkpoint moves committed writes from the write-ahead log into the database file once 1,000 rows or pages were written (${checkpointThread ? 'on its thread' : 'on the calling thread'})`, () => {
-      const path = freshPath();
-      const store = SqliteChainStore.open(path, params, { checkpointThread });
-      try {
-        initGenesis(store);
-        connect1(store);
-        // The database file alone (copied without its -wal) lacks the commits until a checkpoint.
-        const copyOfFile = (name: string): string => {
-          const to = join(dirname(path), name);
-          copyFileSync(path, to);
-          return to;
-        };
-        const tipOf = (file: string): unknown => {
-          const db = new Database(file, { readonly: true });
-          try {
-            return db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").pluck().get() === 0
-              ? undefined
-              : db.prepare("SELECT value FROM meta WHERE key = 'tip'").pluck().get();
-          } finally {
-            db.close();
-          }
-        };
-        assert.equal(tipOf(copyOfFile('before.sqlite')), undefined);
-        store.checkpoint(); // a few rows written so far: nothing to do yet
-        store.waitForCheckpoint();
-        assert.equal(tipOf(copyOfFile('early.sqlite')), undefined);
-        store.putBlock(entry2, new Uint8Array(1_000 * 4096)); // 1,000 pages of block data
-        store.checkpoint();
-        store.waitForCheckpoint();
-        assert.deepEqual(tipOf(copyOfFile('after.sqlite')), Buffer.from(entry1.hash));
-        const memory = SqliteChainStore.openMemory(params);
-        memory.checkpoint();
-        memory.close();
-      } finally {
-        store.close();
-      }
-    });
-  }
+  test('checkpoint moves committed writes from the write-ahead log into the database file once 1,000 rows or pages were written', () => {
+    const path = freshPath();
+    const store = SqliteChainStore.open(path, params);
+    try {
+      initGenesis(store);
+      connect1(store);
+      // The database file alone (copied without its -wal) lacks the commits until a checkpoint.
+      const copyOfFile = (name: string): string => {
+        const to = join(dirname(path), name);
+        copyFileSync(path, to);
+        return to;
+      };
+      const tipOf = (file: string): unknown => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").pluck().get() === 0
+            ? undefined
+            : db.prepare("SELECT value FROM meta WHERE key = 'tip'").pluck().get();
+        } finally {
+          db.close();
+        }
+      };
+      assert.equal(tipOf(copyOfFile('before.sqlite')), undefined);
+      store.checkpoint(); // a few rows written so far: nothing to do yet
+      assert.equal(tipOf(copyOfFile('early.sqlite')), undefined);
+      store.putBlock(entry2, new Uint8Array(1_000 * 4096)); // 1,000 pages of block data
+      store.checkpoint();
+      assert.deepEqual(tipOf(copyOfFile('after.sqlite')), Buffer.from(entry1.hash));
+      const memory = SqliteChainStore.openMemory(params);
+      memory.checkpoint();
+      memory.close();
+    } finally {
+      store.close();
+    }
+  });
 
   test('disconnectBlock that fails midway applies nothing', () => {
     const store = SqliteChainStore.open(freshPath(), params);

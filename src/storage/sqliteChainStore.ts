@@ -28,7 +28,6 @@ import {
 } from './sqliteRows.js';
 import { StorageError } from './storageError.js';
 import { decodeUndo, encodeUndo } from './undo.js';
-import { WalCheckpointThread } from './walCheckpointThread.js';
 
 /**
  * Version of the SQLite schema below, kept in meta `schema_version`. Version 2 added `address_stats`; a version 1 store
@@ -42,11 +41,6 @@ export interface SqliteChainStoreOptions {
   readonly readonly?: boolean;
   /** Receives progress lines of a schema upgrade run by open (which may take a while on a long chain). */
   readonly log?: (message: string) => void;
-  /**
-   * Run checkpoint() on a thread of its own (WalCheckpointThread), started at the first checkpoint due. Default true
-   * for a writable store in a file; false checkpoints on the calling thread.
-   */
-  readonly checkpointThread?: boolean;
 }
 
 /**
@@ -230,8 +224,6 @@ export class SqliteChainStore implements ChainStore {
     db: Database.Database,
     /** The params the store was created for. */
     readonly params: ChainParams,
-    /** Where checkpoint() runs when not on the calling thread. */
-    private readonly checkpointThread?: WalCheckpointThread,
   ) {
     this.db = db;
     const p = (sql: string): Stmt => db.prepare(sql);
@@ -308,8 +300,7 @@ export class SqliteChainStore implements ChainStore {
       db.close();
       throw err;
     }
-    const thread = !readonly && path !== ':memory:' && options.checkpointThread !== false ? new WalCheckpointThread(path) : undefined;
-    return new SqliteChainStore(db, params, thread);
+    return new SqliteChainStore(db, params);
   }
 
   /** A store in memory (':memory:'), for tests of the modules above the store. */
@@ -805,38 +796,21 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /**
-   * Copies the committed pages of the write-ahead log into the database file, without waiting for readers or the
-   * writer (a PASSIVE checkpoint), once connects, disconnects and block data wrote CHECKPOINT_AFTER_ROWS rows since
-   * the last one; otherwise, and for a read-only or in-memory store, nothing. With the checkpoint thread (the default
-   * for a store in a file) the checkpoint only starts here and runs on that thread; one still running makes this call
-   * do nothing (the rows stay counted for the next). Call it right after a commit: a write transaction that starts
-   * once the log is checkpointed in full writes the log from its start again, so the file stays small.
+   * Copies the committed pages of the write-ahead log into the database file, without waiting for readers (a PASSIVE
+   * checkpoint), once connects, disconnects and block data wrote CHECKPOINT_AFTER_ROWS rows since the last one;
+   * otherwise, and for a read-only or in-memory store, nothing.
    * PERF: SQLite's own checkpoint would run inside a commit once the log reaches 1,000 pages (every two blocks of 1,250
-   * txs on the bench); it is put off to WAL_AUTOCHECKPOINT_PAGES. On its thread the checkpoint's fsync waits (4-7 ms
-   * of a 6.5-11 ms checkpoint per such block) no longer stop the main thread, which verifies scripts too.
+   * txs on the bench), while the script workers sit idle; it is put off to WAL_AUTOCHECKPOINT_PAGES so the chain can
+   * checkpoint while workers verify.
    */
   checkpoint(): void {
     if (this.rowsSinceCheckpoint < CHECKPOINT_AFTER_ROWS || this.db.readonly || this.db.memory) return;
-    const request = this.checkpointThread?.request() ?? 'unavailable';
-    if (request === 'busy') return;
-    if (request === 'unavailable') this.stmt.checkpoint.run();
+    this.stmt.checkpoint.run();
     this.rowsSinceCheckpoint = 0;
   }
 
-  /**
-   * Blocks until a checkpoint running on the checkpoint thread is done (at once when none runs), so the database file
-   * holds every commit checkpoint() covered. For tests and tools that read the file itself.
-   */
-  waitForCheckpoint(): void {
-    this.checkpointThread?.waitIdle();
-  }
-
-  /**
-   * Closes the database (idempotent), after the checkpoint thread's connection (waiting for a checkpoint it runs), so
-   * this connection is the last: SQLite then checkpoints the WAL on close.
-   */
+  /** Closes the database (idempotent); the WAL is checkpointed by SQLite on close. */
   close(): void {
-    this.checkpointThread?.close();
     if (this.db.open) this.db.close();
   }
 }

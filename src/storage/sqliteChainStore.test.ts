@@ -895,6 +895,11 @@ describe('SqliteChainStore: coin rows written in one statement per block', () =>
       ];
       store.connectBlock({ entry: entry1, block: block1, txids: [cb1Id], spent: [], created, undo: [] });
       assert.deepEqual(store.getCoins([op(cb1Id, 0), op(cb1Id, 1), op(cb1Id, 2), op(cb1Id, 3)]), [big, undefined, empty, other]);
+      // Without the value beyond 2^53 the coins come packed in one row: the same coins, the scripts in an array of
+      // their own (not a view of a shared pool).
+      const packed = store.getCoins([op(cb1Id, 3), op(cb1Id, 1), op(cb1Id, 2), op(cb1Id, 3)]);
+      assert.deepEqual(packed, [other, undefined, empty, other]);
+      assert.equal(packed[0]!.output.scriptPubKey.buffer.byteLength, 2 * B.length + empty.output.scriptPubKey.length);
       assert.deepEqual(store.chainIndex.getAddressUtxos(A), [created[0]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(B), [created[2]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(new Uint8Array(0)), [created[1]]);

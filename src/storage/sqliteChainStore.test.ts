@@ -493,6 +493,16 @@ describe('SqliteChainStore: connect and disconnect', () => {
         created2[0]!.coin,
       ]);
       assert.deepEqual(store.getCoins([]), []);
+      // BIP-30 probes by txid: any output index counts; a txid one bit away from one with coins, or whose coins were
+      // all spent, has none.
+      const near = Uint8Array.from(t2bId);
+      near[31]! ^= 1;
+      const spentOnly = cb1Id;
+      assert.deepEqual(
+        store.findTxidsWithCoins([near as Txid, t2bId, spentOnly, cb2Id, t2bId]),
+        [1, 3, 4],
+      );
+      assert.deepEqual(store.findTxidsWithCoins([]), []);
       assert.equal(store.getUtxoCount(), 3);
       const value = store.getCoin(op(cb2Id, 0))!.output.value;
       assert.equal(typeof value, 'bigint');

@@ -18,6 +18,7 @@ import {
   asBytes,
   blockHashFromRow,
   coinFromRow,
+  hashesBlob,
   jsonSlots,
   memoScriptHash,
   outpointKeys,
@@ -202,6 +203,7 @@ export class SqliteChainStore implements ChainStore {
     | 'getCoin'
     | 'getCoinsByKeys'
     | 'getCoinsPacked'
+    | 'findTxidsWithCoins'
     | 'insertCoin'
     | 'deleteCoin'
     | 'iterateUtxo'
@@ -264,6 +266,13 @@ export class SqliteChainStore implements ChainStore {
           "json_group_array(length(u.script)), group_concat(hex(u.script), '') FROM json_each(@slots) j " +
           'JOIN utxo u ON u.outpoint = substr(@keys, j.key * 36 + 1, 36)',
       ).raw(),
+      // @lo: txids back to back (32 bytes each); @hi: each txid followed by five 0xff bytes (37 bytes each). Every
+      // outpoint key of txid t (t || u32 LE index, 36 bytes) sorts after t and before t || ff ff ff ff ff, and no other
+      // key does; one primary-key seek per txid. Answers the slot numbers found, as a JSON array.
+      findTxidsWithCoins: p(
+        'SELECT json_group_array(j.key) FROM json_each(@slots) j WHERE EXISTS (SELECT 1 FROM utxo u ' +
+          'WHERE u.outpoint > substr(@lo, j.key * 32 + 1, 32) AND u.outpoint < substr(@hi, j.key * 37 + 1, 37))',
+      ).pluck(),
       insertCoin: p(
         'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -781,6 +790,20 @@ export class SqliteChainStore implements ChainStore {
       at += length;
     }
     return coins;
+  }
+
+  /**
+   * The indexes into `txids` of those with an unspent coin at some output index, ascending.
+   * PERF: one primary-key range seek per txid (see findTxidsWithCoins' statement): for the BIP-30 lookups of a bench
+   * block (1,251 txids, 1,876 spendable outputs, none found) 0.8 ms against 1.5 ms for getCoins of every output and
+   * the keys it takes to ask for them.
+   */
+  findTxidsWithCoins(txids: readonly Txid[]): number[] {
+    if (txids.length === 0) return [];
+    const hi = Buffer.alloc(37 * txids.length, 0xff);
+    txids.forEach((txid, i) => hi.set(txid, 37 * i));
+    const found = this.stmt.findTxidsWithCoins.get({ slots: jsonSlots(txids.length), lo: hashesBlob(txids), hi }) as string;
+    return (JSON.parse(found) as number[]).sort((a, b) => a - b);
   }
 
   /** getCoins with one row per coin found, its integers as BigInts: exact for any stored value. */

@@ -262,7 +262,7 @@ export class SqliteChainStore implements ChainStore {
       // coinbase as JSON arrays, script lengths as a JSON array and the scripts' bytes back to back in hex. Aggregates
       // of one query see its rows in the same order, so the n-th element of each list is the same coin's.
       getCoinsPacked: p(
-        'SELECT json_group_array(j.key), json_group_array(u.value), json_group_array(u.height * 2 + u.coinbase), ' +
+        'SELECT json_group_array(j.key), json_group_array(u.value), json_group_array(u.height * 2 + (u.coinbase != 0)), ' +
           "json_group_array(length(u.script)), group_concat(hex(u.script), '') FROM json_each(@slots) j " +
           'JOIN utxo u ON u.outpoint = substr(@keys, j.key * 36 + 1, 36)',
       ).raw(),

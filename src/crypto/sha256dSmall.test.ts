@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
 import { bytesToHex } from '../primitives/hex.js';
-import { sha256d64Into } from './sha256dSmall.js';
+import { sha256d64Into, sha256Of32Into } from './sha256dSmall.js';
 
 /** sha256d by node:crypto (OpenSSL), the reference. */
 function reference(bytes: Uint8Array): string {
@@ -38,4 +38,18 @@ test('sha256d64Into may write over its own input (a merkle level in place)', () 
   const expected = reference(buf.slice());
   sha256d64Into(buf, 0, buf, 16);
   assert.equal(bytesToHex(buf.subarray(16, 48)), expected);
+});
+
+test('sha256Of32Into on node:crypto\'s inner digest gives sha256d, for messages of any length', () => {
+  for (let n = 0; n <= 300; n += 7) {
+    const msg = new Uint8Array(n);
+    for (let i = 0; i < n; i++) msg[i] = (i * 13 + n) & 0xff;
+    const inner = hash('sha256', msg, 'buffer');
+    const out = new Uint8Array(36);
+    sha256Of32Into(inner, 0, out, 4);
+    assert.equal(bytesToHex(out.subarray(4)), reference(msg), `length ${n}`);
+    const inPlace = Uint8Array.from(inner);
+    sha256Of32Into(inPlace, 0, inPlace, 0);
+    assert.equal(bytesToHex(inPlace), reference(msg), `length ${n}, in place`);
+  }
 });

@@ -4,7 +4,8 @@
  * call (argument checks, a Buffer for each result, the call into C++) that dwarfs OpenSSL's compression of a few
  * blocks, so for a 64-byte message the three compressions run faster here than two calls cost there. Not for tx
  * hashing: a general version for any length was measured and dropped (in isolation 1.7 against 2.5-3.2 µs at 150
- * bytes and even at 250, but hashing the bench blocks' txs took 7.8 against 6.3 ms per 1,250-tx block).
+ * bytes and even at 250, but hashing the bench blocks' txs took 7.8 against 6.3 ms per 1,250-tx block); only the
+ * outer hash of a txid or wtxid (32 bytes, one compression) is done here (sha256Of32Into).
  * @see FIPS 180-4 section 6.2 (SHA-256); Bitcoin Core crypto/sha256.cpp (SHA256D64, the 64-byte double hash)
  */
 
@@ -116,5 +117,20 @@ export function sha256d64Into(src: Uint8Array, at: number, out: Uint8Array, outA
   expand(W);
   rounds(S, W);
   rounds(S, PAD_AFTER_64);
+  finishDouble(out, outAt);
+}
+
+/**
+ * SHA-256 of the 32-byte digest src[at, at + 32) written to out[outAt, outAt + 32): the outer hash of sha256d, for a
+ * caller that has the inner digest (from node:crypto, which hashes a long message faster). One compression with the
+ * padding known in advance. `src` and the output range may overlap.
+ * PERF: hashing the txs of a 1,250-tx bench block with node:crypto for the inner hash and this for the outer took
+ * 0.84 ms less than two node:crypto calls per hash (median of 28 paired passes, quartiles 0.31-1.55 ms).
+ */
+export function sha256Of32Into(src: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
+  for (let i = 0; i < 8; i++) {
+    const p = at + 4 * i;
+    S[i] = (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
+  }
   finishDouble(out, outAt);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { computeBlockSubsidy } from '../consensus/subsidy.js';
 import { regtest } from '../params/networks.js';
-import { encodeBlock } from '../primitives/block.js';
+import { encodeBlock, getBlockWeight } from '../primitives/block.js';
 import { computeBlockHash, NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
 import { blockHashFromHex, hashToHex } from '../primitives/hex.js';
 import type { Block, BlockHash } from '../primitives/types.js';
@@ -99,6 +99,15 @@ describe('Chain: open, mine, accessors', () => {
     assert.deepEqual(tc.chain.getRawBlock(r.hash), raw);
     assert.deepEqual(tc.chain.getBlock(r.hash), block);
     assert.equal(tc.chain.getCoin(coin!.outpoint), undefined);
+    // Sized from the tx spans of the raw block, the entry has the weight the block's own walk gives.
+    const entry = tc.chain.getEntry(r.hash)!;
+    assert.equal(entry.weight, getBlockWeight(block));
+    assert.equal(entry.sizeBytes, raw.length);
+    // And without the serialization (a block built here, as the miner gives it).
+    const next = buildChildBlock(regtest, parentOfEntry(tc.chain.tip), { txs: [] });
+    const r2 = await tc.chain.processBlock(next);
+    assert.equal(r2.status, 'connected');
+    assert.equal(tc.chain.getEntry(r2.hash)!.weight, getBlockWeight(next));
   });
 
   it('accessors: entries by hash and height, ancestors, median-time-past, next bits, locator, duplicates', async (t) => {

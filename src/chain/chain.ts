@@ -1,4 +1,4 @@
-import { checkBlock, checkBlockHeader } from '../consensus/checkBlock.js';
+import { blockSizes, checkBlock, checkBlockHeader } from '../consensus/checkBlock.js';
 import { checkBlockContext, checkBlockHeaderContext } from '../consensus/contextualChecks.js';
 import { getNextWorkRequired } from '../consensus/difficulty.js';
 import { checkProofOfWork, computeWork } from '../consensus/pow.js';
@@ -604,6 +604,7 @@ export class Chain implements ChainReader {
     }
 
     const raw = encoded?.raw ?? encodeBlock(block);
+    const weight = blockSizes(block, encoded?.hashes).weight;
     let node: IndexNode;
     if (existing !== undefined) {
       node = existing;
@@ -611,7 +612,7 @@ export class Chain implements ChainReader {
       entry.status |= BlockStatus.HAVE_DATA;
       entry.txCount = block.txs.length;
       entry.sizeBytes = raw.length;
-      entry.weight = getBlockWeight(block);
+      entry.weight = weight;
       this.store.putBlock(entry, raw);
     } else {
       const entry: BlockIndexEntry = {
@@ -623,7 +624,7 @@ export class Chain implements ChainReader {
         status: BlockStatus.VALID_HEADER | BlockStatus.HAVE_DATA,
         txCount: block.txs.length,
         sizeBytes: raw.length,
-        weight: getBlockWeight(block),
+        weight,
       };
       this.store.putBlock(entry, raw);
       node = this.index.add(entry, parent, this.nextSequenceId++);

@@ -159,6 +159,39 @@ describe('checkConnectBlock over a BlockCoinView', () => {
     assert.deepEqual(checkConnectBlock(target, split, regtest), checkConnectBlock(target, whole, regtest));
   });
 
+  it('readOwnOutputs with txidsWithCoins reads only the outputs of the txs it names, and finds the same overwritten outputs', () => {
+    const a = buildSpend([coins[0]!], { key: alice, valueSats: 10_00000000n }, 10_000n, { changeKey: MINER_KEY });
+    const b = buildSpend([coins[1]!], { key: bob, valueSats: 4_00000000n }, 5_000n, { changeKey: MINER_KEY });
+    const block = blockOf([a.tx, b.tx]);
+    const { txids } = computeBlockTxHashes(block);
+    // The set is made to hold a coin at b's second output (unreachable under BIP-34).
+    const occupied: Coin = { output: { value: 1n, scriptPubKey: MINER_KEY.scriptPubKey }, height: 1, isCoinbase: false };
+    const lying = (outpoints: readonly Outpoint[]): (Coin | undefined)[] =>
+      tc.store.getCoins(outpoints).map((coin, n) => (bytesEqual(outpoints[n]!.txid, txids[2]!) && outpoints[n]!.index === 1 ? occupied : coin));
+    const asked: Outpoint[][] = [];
+    const probed: (readonly Uint8Array[])[] = [];
+    const view = BlockCoinView.readInputs(block, txids, lying);
+    view.readOwnOutputs(
+      (outpoints) => {
+        asked.push([...outpoints]);
+        return lying(outpoints);
+      },
+      (ids) => {
+        probed.push(ids);
+        return [2];
+      },
+    );
+    assert.deepEqual(probed, [txids], 'every txid of the block is probed once');
+    assert.deepEqual(asked, [b.tx.outputs.map((_, index) => ({ txid: txids[2]!, index }))], "only b's outputs are read");
+    const plain = BlockCoinView.read(block, txids, lying);
+    for (const i of [0, 1, 2]) assert.equal(view.findOverwrittenOutput(i), plain.findOverwrittenOutput(i), `tx ${i}`);
+    assert.equal(view.findOverwrittenOutput(2), 1);
+    // No txid with a coin: nothing more is read, and nothing is overwritten.
+    const none = BlockCoinView.readInputs(block, txids, lying);
+    none.readOwnOutputs(() => assert.fail('no output is read when no txid has a coin'), () => []);
+    assert.equal(none.findOverwrittenOutput(2), -1);
+  });
+
   it('prefetchInputCoins (before the txids are known) reads every input prevout, in-block ones too; readInputs then keeps what it would read', () => {
     const a = buildSpend([coins[0]!], { key: alice, valueSats: 10_00000000n }, 10_000n, { changeKey: MINER_KEY });
     const b = buildSpend([a.created[0]!], { key: bob, valueSats: 4_00000000n }, 5_000n);

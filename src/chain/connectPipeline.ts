@@ -77,7 +77,7 @@ export class ConnectPipeline {
     let outcome: ConnectBlockOutcome;
     try {
       // The BIP-30 lookups, while the workers verify; nothing ran on the store since readInputs (no await between).
-      view.readOwnOutputs(readCoins);
+      view.readOwnOutputs(readCoins, (txids) => store.findTxidsWithCoins(txids));
       timer.lap('coins');
       outcome = checkConnectBlock(target, view, params);
     } catch (err) {

@@ -11,10 +11,10 @@ import type { Coin } from '../consensus/utxoView.js';
 import { silentLogger } from '../logging/logger.js';
 import { regtest } from '../params/networks.js';
 import { computeBlockHash } from '../primitives/blockHeader.js';
-import { hexToBytes } from '../primitives/hex.js';
+import { bytesEqual, hexToBytes } from '../primitives/hex.js';
 import { outpointKey } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
-import type { Block, Outpoint, Tx, TxIn } from '../primitives/types.js';
+import type { Block, Outpoint, Tx, TxIn, Txid } from '../primitives/types.js';
 import type { ChainStore } from '../storage/chainStore.js';
 import { BlockStatus } from '../interfaces/chainTypes.js';
 import { SqliteChainStore } from '../storage/sqliteChainStore.js';
@@ -312,6 +312,14 @@ describe('invalid-block catalogue: each broken rule is refused with Core\'s reas
         if (prop === 'getCoins') {
           return (outpoints: readonly Outpoint[]) =>
             target.getCoins(outpoints).map((c, i) => (fake && outpointKey(outpoints[i]!) === outpointKey(fake) ? fakeCoin : c));
+        }
+        if (prop === 'findTxidsWithCoins') {
+          // Consistent with getCoins: the fake coin's txid has a coin.
+          return (txids: readonly Txid[]) => {
+            const found = target.findTxidsWithCoins(txids);
+            const i = fake === undefined ? -1 : txids.findIndex((txid) => bytesEqual(txid, fake!.txid));
+            return i >= 0 && !found.includes(i) ? [...found, i].sort((x, y) => x - y) : found;
+          };
         }
         const value: unknown = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

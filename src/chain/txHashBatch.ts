@@ -6,6 +6,7 @@
  * same bytes.
  */
 import { hash as oneShotHash } from 'node:crypto';
+import { sha256Of32Into } from '../crypto/sha256dSmall.js';
 
 /** Int32 fields per tx in a span table: start, end (exclusive), witness start (-1 without witness data). */
 export const TX_SPAN_FIELDS = 3;
@@ -57,9 +58,12 @@ export function createSharedTxHashBatch(raw: Uint8Array, spans: Int32Array): Sha
   };
 }
 
-/** SHA-256 twice with node:crypto's one-shot hash (no Hash object per call), written at out[at, at + 32). */
+/**
+ * SHA-256 twice, written at out[at, at + 32): the inner hash with node:crypto's one-shot hash (no Hash object per
+ * call), the outer one (of 32 bytes) in plain JavaScript (sha256Of32Into), cheaper than a second call.
+ */
 function sha256dInto(bytes: Uint8Array, out: Uint8Array, at: number): void {
-  out.set(oneShotHash('sha256', oneShotHash('sha256', bytes, 'buffer'), 'buffer'), at);
+  sha256Of32Into(oneShotHash('sha256', bytes, 'buffer'), 0, out, at);
 }
 
 /**

@@ -17,14 +17,6 @@ export function sha256d(data: Uint8Array): Uint8Array {
   return new Uint8Array(oneShotHash('sha256', oneShotHash('sha256', data, 'buffer'), 'buffer'));
 }
 
-/**
- * Double SHA-256 of `data` written into `out` at `offset` (32 bytes), for callers that fill one buffer with many
- * hashes (merkle levels): no result array of its own. `data` and the written range may overlap.
- */
-export function sha256dInto(data: Uint8Array, out: Uint8Array, offset: number): void {
-  out.set(oneShotHash('sha256', oneShotHash('sha256', data, 'buffer'), 'buffer'), offset);
-}
-
 /** RIPEMD-160(SHA-256(data)), the 20-byte key hash of P2WPKH. @see BIP-141 */
 export function hash160(data: Uint8Array): Uint8Array {
   return ripemd160(sha256(data));

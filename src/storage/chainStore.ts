@@ -104,6 +104,11 @@ export interface ChainStore {
   getCoin(outpoint: Outpoint): Coin | undefined;
   /** The coins at several outpoints, aligned with the input (undefined where there is none), from one state of the set. */
   getCoins(outpoints: readonly Outpoint[]): (Coin | undefined)[];
+  /**
+   * The indexes (ascending) into `txids` of those with at least one unspent coin in the set (at any output index),
+   * from one state of the set: the BIP-30 lookups of a block, one per tx instead of one per output.
+   */
+  findTxidsWithCoins(txids: readonly Txid[]): number[];
   /** Number of coins in the UTXO set. */
   getUtxoCount(): number;
   /** The digest of the whole UTXO set at the current tip. */

@@ -333,36 +333,44 @@ function blockAddressRows(block: Block, txids: readonly Txid[], undo: readonly C
     return d;
   };
   let undoIndex = 0;
+  // The tx being walked: its position and txid, the distinct scripts it touched so far and their deltas, and (past
+  // 16 scripts) a Map of those scripts by their bytes as a latin1 key.
+  let position = 0;
+  let txid = txids[0]!;
   const scripts: Uint8Array[] = [];
   const deltas: ScriptStatsDelta[] = [];
-  block.txs.forEach((tx, position) => {
+  let byKey: Map<string, ScriptStatsDelta> | undefined;
+  /** The stats delta of a script the current tx touches; the first touch adds the tx's history row and txCount. */
+  const touch = (script: Uint8Array): ScriptStatsDelta => {
+    // Most txs touch a handful of scripts: compare bytes; past 16 a Map of keys keeps it linear.
+    if (byKey === undefined && scripts.length >= 16) {
+      byKey = new Map(scripts.map((s, i) => [latin1Decode(s), deltas[i]!]));
+    }
+    let key: string | undefined;
+    if (byKey !== undefined) {
+      key = latin1Decode(script);
+      const seen = byKey.get(key);
+      if (seen !== undefined) return seen;
+    } else {
+      for (let i = 0; i < scripts.length; i++) if (bytesEqual(scripts[i]!, script)) return deltas[i]!;
+    }
+    const hash = scriptHash(script);
+    const d = deltaOf(hash);
+    d.txCount++;
+    scripts.push(script);
+    deltas.push(d);
+    if (key !== undefined) byKey!.set(key, d);
+    history.push({ scriptHash: hash, position, txid });
+    return d;
+  };
+  // PERF: one `touch` closure per block, not one per tx (creating a closure per tx cost about 1 ms per 1,250-tx block
+  // when run from the TypeScript sources, whose loader names every closure it creates).
+  for (position = 0; position < block.txs.length; position++) {
+    const tx = block.txs[position]!;
+    txid = txids[position]!;
     scripts.length = 0;
     deltas.length = 0;
-    let byKey: Map<string, ScriptStatsDelta> | undefined;
-    const txid = txids[position]!;
-    /** The stats delta of a script this tx touches; the first touch adds the tx's history row and txCount. */
-    const touch = (script: Uint8Array): ScriptStatsDelta => {
-      // Most txs touch a handful of scripts: compare bytes; past 16 a Map of keys keeps it linear.
-      if (byKey === undefined && scripts.length >= 16) {
-        byKey = new Map(scripts.map((s, i) => [latin1Decode(s), deltas[i]!]));
-      }
-      let key: string | undefined;
-      if (byKey !== undefined) {
-        key = latin1Decode(script);
-        const seen = byKey.get(key);
-        if (seen !== undefined) return seen;
-      } else {
-        for (let i = 0; i < scripts.length; i++) if (bytesEqual(scripts[i]!, script)) return deltas[i]!;
-      }
-      const hash = scriptHash(script);
-      const d = deltaOf(hash);
-      d.txCount++;
-      scripts.push(script);
-      deltas.push(d);
-      if (key !== undefined) byKey!.set(key, d);
-      history.push({ scriptHash: hash, position, txid });
-      return d;
-    };
+    byKey = undefined;
     if (!isCoinbase(tx)) {
       for (let i = 0; i < tx.inputs.length; i++) {
         const spent = undo[undoIndex++]!.output;
@@ -377,7 +385,7 @@ function blockAddressRows(block: Block, txids: readonly Txid[], undo: readonly C
       d.fundedTxoCount++;
       d.fundedTxoSum += Number(output.value);
     }
-  });
+  }
   return { history, stats };
 }
 

@@ -493,6 +493,16 @@ describe('SqliteChainStore: connect and disconnect', () => {
         created2[0]!.coin,
       ]);
       assert.deepEqual(store.getCoins([]), []);
+      // BIP-30 probes by txid: any output index counts; a txid one bit away from one with coins, or whose coins were
+      // all spent, has none.
+      const near = Uint8Array.from(t2bId);
+      near[31]! ^= 1;
+      const spentOnly = cb1Id;
+      assert.deepEqual(
+        store.findTxidsWithCoins([near as Txid, t2bId, spentOnly, cb2Id, t2bId]),
+        [1, 3, 4],
+      );
+      assert.deepEqual(store.findTxidsWithCoins([]), []);
       assert.equal(store.getUtxoCount(), 3);
       const value = store.getCoin(op(cb2Id, 0))!.output.value;
       assert.equal(typeof value, 'bigint');
@@ -895,6 +905,11 @@ describe('SqliteChainStore: coin rows written in one statement per block', () =>
       ];
       store.connectBlock({ entry: entry1, block: block1, txids: [cb1Id], spent: [], created, undo: [] });
       assert.deepEqual(store.getCoins([op(cb1Id, 0), op(cb1Id, 1), op(cb1Id, 2), op(cb1Id, 3)]), [big, undefined, empty, other]);
+      // Without the value beyond 2^53 the coins come packed in one row: the same coins, the scripts in an array of
+      // their own (not a view of a shared pool).
+      const packed = store.getCoins([op(cb1Id, 3), op(cb1Id, 1), op(cb1Id, 2), op(cb1Id, 3)]);
+      assert.deepEqual(packed, [other, undefined, empty, other]);
+      assert.equal(packed[0]!.output.scriptPubKey.buffer.byteLength, 2 * B.length + empty.output.scriptPubKey.length);
       assert.deepEqual(store.chainIndex.getAddressUtxos(A), [created[0]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(B), [created[2]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(new Uint8Array(0)), [created[1]]);

@@ -29,31 +29,30 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { Chain } from '../src/chain/chain.js';
-import {
-  addChainConnectStats,
-  CONNECT_PHASES,
-  emptyChainConnectStats,
-  type ChainConnectStats,
-  type ConnectPhase,
-} from '../src/chain/chainConnectStats.js';
-import { InlineScriptVerifier } from '../src/chain/inlineScriptVerifier.js';
+import type { ChainConnectStats, ConnectPhase } from '../src/chain/chainConnectStats.js';
 import type { ScriptVerifier } from '../src/interfaces/scriptVerifier.js';
-import { WorkerPoolScriptVerifier } from '../src/chain/workerPoolScriptVerifier.js';
-import { SighashCache } from '../src/consensus/sighash.js';
-import { verifyInput } from '../src/consensus/verifyInput.js';
 import { silentLogger } from '../src/logging/logger.js';
-import { regtest } from '../src/params/networks.js';
-import { encodeBlock } from '../src/primitives/block.js';
-import { hashToHex } from '../src/primitives/hex.js';
-import { computeTxid, computeWtxid, encodeTx } from '../src/primitives/tx.js';
 import type { Block, Tx, TxOut, Wtxid } from '../src/primitives/types.js';
-import { SqliteChainStore } from '../src/storage/sqliteChainStore.js';
 import { buildBranch, mineBlocks, openTestChain, parentOfEntry, TEST_NOW_SEC } from '../src/testing/chainFactory.js';
 import { buildSignedTx, makeTestKey, type SpendableCoin } from '../src/testing/txFactory.js';
 import { spawnWorker } from '../src/workers/spawnWorker.js';
 import { formatRate, type BenchResult } from './harness.js';
 import type { SerializedSpend } from './parallelVerify.worker.js';
+import { importShipped } from './shipped.js';
+
+// The compiled code a `cairn node` runs (see shipped.ts): the chain, the store, both verifiers (the pool's workers start
+// from dist/chain/scriptVerifierWorker.js), verifyInput and the codecs; the fixture is built by the test helpers.
+const { Chain } = await importShipped<typeof import('../src/chain/chain.js')>('chain/chain.js');
+const { addChainConnectStats, CONNECT_PHASES, emptyChainConnectStats } = await importShipped<typeof import('../src/chain/chainConnectStats.js')>('chain/chainConnectStats.js');
+const { InlineScriptVerifier } = await importShipped<typeof import('../src/chain/inlineScriptVerifier.js')>('chain/inlineScriptVerifier.js');
+const { WorkerPoolScriptVerifier } = await importShipped<typeof import('../src/chain/workerPoolScriptVerifier.js')>('chain/workerPoolScriptVerifier.js');
+const { SighashCache } = await importShipped<typeof import('../src/consensus/sighash.js')>('consensus/sighash.js');
+const { verifyInput } = await importShipped<typeof import('../src/consensus/verifyInput.js')>('consensus/verifyInput.js');
+const { regtest } = await importShipped<typeof import('../src/params/networks.js')>('params/networks.js');
+const { encodeBlock } = await importShipped<typeof import('../src/primitives/block.js')>('primitives/block.js');
+const { hashToHex } = await importShipped<typeof import('../src/primitives/hex.js')>('primitives/hex.js');
+const { computeTxid, computeWtxid, encodeTx } = await importShipped<typeof import('../src/primitives/tx.js')>('primitives/tx.js');
+const { SqliteChainStore } = await importShipped<typeof import('../src/storage/sqliteChainStore.js')>('storage/sqliteChainStore.js');
 
 const BLOCKS = 4;
 /**

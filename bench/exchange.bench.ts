@@ -24,19 +24,24 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/logging/logger.js';
 import type { MatchCommand, NewOrder } from '../src/matching/matchCommand.js';
 import type { MatchEvent } from '../src/matching/matchEvent.js';
-import { defineMarketGrid } from '../src/matching/marketGrid.js';
-import { OrderBook } from '../src/matching/orderBook.js';
-import { auditEngine } from '../src/exchange/audit.js';
-import { SqliteCommandLog } from '../src/exchange/commandLog.js';
 import type { EngineCommand, OrderParams, SequencedCommand } from '../src/exchange/engineCommand.js';
 import type { CommandOutcome } from '../src/exchange/engineEvent.js';
-import { ExchangeEngine } from '../src/exchange/engine.js';
-import { checkExchangeConfig, type ExchangeConfig } from '../src/exchange/exchangeConfig.js';
-import { ExchangeService } from '../src/exchange/exchangeService.js';
-import { Sequencer } from '../src/exchange/sequencer.js';
+import type { ExchangeEngine as ExchangeEngineType } from '../src/exchange/engine.js';
+import type { ExchangeConfig } from '../src/exchange/exchangeConfig.js';
 import { formatRate, type BenchResult } from './harness.js';
 import { runExchangeGatewayBench } from './exchangeGateway.bench.js';
 import { generateStream } from './matching.bench.js';
+import { importShipped } from './shipped.js';
+
+// The compiled code `cairn exchange` runs (see shipped.ts): the book, the engine, the log, the sequencer, the service.
+const { defineMarketGrid } = await importShipped<typeof import('../src/matching/marketGrid.js')>('matching/marketGrid.js');
+const { OrderBook } = await importShipped<typeof import('../src/matching/orderBook.js')>('matching/orderBook.js');
+const { auditEngine } = await importShipped<typeof import('../src/exchange/audit.js')>('exchange/audit.js');
+const { SqliteCommandLog } = await importShipped<typeof import('../src/exchange/commandLog.js')>('exchange/commandLog.js');
+const { ExchangeEngine } = await importShipped<typeof import('../src/exchange/engine.js')>('exchange/engine.js');
+const { checkExchangeConfig } = await importShipped<typeof import('../src/exchange/exchangeConfig.js')>('exchange/exchangeConfig.js');
+const { ExchangeService } = await importShipped<typeof import('../src/exchange/exchangeService.js')>('exchange/exchangeService.js');
+const { Sequencer } = await importShipped<typeof import('../src/exchange/sequencer.js')>('exchange/sequencer.js');
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_ENGINE = 1_000_000;
@@ -163,7 +168,7 @@ function corePass(st: Streams, into: Rates): number {
 }
 
 /** A fresh engine after the untimed setup and fill. */
-function filledEngine(st: Streams, userEvents = true): ExchangeEngine {
+function filledEngine(st: Streams, userEvents = true): ExchangeEngineType {
   const e = new ExchangeEngine();
   e.userEvents = userEvents;
   for (let i = 0; i < st.benchFrom; i++) e.apply(st.sequenced[i]!);
@@ -171,7 +176,7 @@ function filledEngine(st: Streams, userEvents = true): ExchangeEngine {
 }
 
 /** One timed pass of the engine (with or without user events); returns the engine and its trade count. */
-function enginePass(st: Streams, into: Rates, userEvents = true): { engine: ExchangeEngine; trades: number; events: number } {
+function enginePass(st: Streams, into: Rates, userEvents = true): { engine: ExchangeEngineType; trades: number; events: number } {
   const e = filledEngine(st, userEvents);
   const seq = st.sequenced;
   let trades = 0;

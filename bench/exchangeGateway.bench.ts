@@ -26,10 +26,14 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { silentLogger } from '../src/logging/logger.js';
 import type { EngineCommand } from '../src/exchange/engineCommand.js';
-import { ExchangeEngine } from '../src/exchange/engine.js';
-import { defaultExchangeConfig, type ExchangeConfig } from '../src/exchange/exchangeConfig.js';
-import { ExchangeService } from '../src/exchange/exchangeService.js';
+import type { ExchangeConfig } from '../src/exchange/exchangeConfig.js';
 import { formatRate, type BenchResult } from './harness.js';
+import { importShipped } from './shipped.js';
+
+// The comparators run the compiled code the `cairn exchange` process runs (see shipped.ts).
+const { ExchangeEngine } = await importShipped<typeof import('../src/exchange/engine.js')>('exchange/engine.js');
+const { defaultExchangeConfig } = await importShipped<typeof import('../src/exchange/exchangeConfig.js')>('exchange/exchangeConfig.js');
+const { ExchangeService } = await importShipped<typeof import('../src/exchange/exchangeService.js')>('exchange/exchangeService.js');
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = process.env.CAIRN_BENCH_CLI ?? join(ROOT, 'bin', 'cairn.js');

@@ -17,10 +17,13 @@
 import { OrderBook as NodejsOrderBook, type LimitOrderOptions } from 'nodejs-order-book';
 import type { MatchCommand, NewOrder, Side } from '../src/matching/matchCommand.js';
 import type { MatchEvent } from '../src/matching/matchEvent.js';
-import { defineMarketGrid } from '../src/matching/marketGrid.js';
-import { OrderBook } from '../src/matching/orderBook.js';
 import { SeededRng } from '../src/testing/seededRng.js';
 import { formatRate, type BenchResult } from './harness.js';
+import { importShipped } from './shipped.js';
+
+// The compiled book `cairn` runs (see shipped.ts), for the stream's generation and the timed passes alike.
+const { defineMarketGrid } = await importShipped<typeof import('../src/matching/marketGrid.js')>('matching/marketGrid.js');
+const { OrderBook } = await importShipped<typeof import('../src/matching/orderBook.js')>('matching/orderBook.js');
 
 const GOAL_COMMANDS_PER_SEC = 2_000_000;
 const GOAL_RATIO = 15;

@@ -4,10 +4,13 @@
  * per tx, as the single-core pass does), then answers its wall time in ms. Nothing else: no chain, no store, no pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SighashCache } from '../src/consensus/sighash.js';
-import { verifyInput } from '../src/consensus/verifyInput.js';
-import { decodeTx } from '../src/primitives/tx.js';
 import type { TxOut } from '../src/primitives/types.js';
+import { importShipped } from './shipped.js';
+
+// The compiled verification a node's pool workers run (see shipped.ts).
+const { SighashCache } = await importShipped<typeof import('../src/consensus/sighash.js')>('consensus/sighash.js');
+const { verifyInput } = await importShipped<typeof import('../src/consensus/verifyInput.js')>('consensus/verifyInput.js');
+const { decodeTx } = await importShipped<typeof import('../src/primitives/tx.js')>('primitives/tx.js');
 
 /** One spend as the main thread sends it: the tx's bytes, and each prevout's value (decimal string) and script. */
 export interface SerializedSpend {

@@ -5,6 +5,8 @@
  * exchangeGateway, exchangeHistory, bridge, web, webTrade, elect, sim, simblock, crash, exchangeCrash).
  * `crash` (the crash test's long mode: 50 SIGKILL cycles, --crash-cycles N, several minutes) and `exchangeCrash` (the
  * exchange crash test with 50 kills, --crash-cycles N) run only when named in --only.
+ * `npm run bench` compiles dist/ first: the benches of the matching core, the exchange and the block connect time the
+ * compiled modules `cairn` runs (shipped.ts), not the TypeScript sources under tsx.
  */
 import '../src/cli/shims.js';
 import { cpus } from 'node:os';

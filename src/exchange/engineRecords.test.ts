@@ -1,10 +1,23 @@
 /**
  * Unit tests of the engine's split balances (Account, OrderRecord locks): a bigint part and a number part whose sum
- * must equal the exact bigint result of every change, on both sides of 2^53 and across it.
+ * must equal the exact bigint result of every change, on both sides of 2^53 and across it. And of the order views
+ * (OrderSnapshot and the order events, separate classes with the same accessors): each shows the order as it was.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Account, bigAmount, toAmount, type Amount } from './engineRecords.js';
+import { plainOrderEvent } from './engineEvent.js';
+import {
+  Account,
+  bigAmount,
+  ExpiryUpdate,
+  OrderRecord,
+  OrderSnapshot,
+  OrderUpdate,
+  toAmount,
+  TradeUpdate,
+  type Amount,
+  type MarketState,
+} from './engineRecords.js';
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -76,4 +89,47 @@ test('toAmount keeps safe integers as numbers and everything else as bigints; bi
     assert.equal(typeof a, v >= -SAFE && v <= SAFE ? 'number' : 'bigint');
     assert.equal(bigAmount(a), v);
   }
+});
+
+test('order views (snapshot, update, trade, expiry) show the order as it was when taken, with the record\'s fixed fields', () => {
+  // Only `symbol` of the market is read by the views.
+  const market = { symbol: 'CRNUSD' } as unknown as MarketState;
+  const rec = new OrderRecord(42, market, 7, '', 'BUY', 'LIMIT', 'GTC', 1_000, 5, 0n, 0, 'EXPIRE_MAKER', 1_700_000_000_000, 5_000);
+  const views = [
+    new OrderSnapshot(rec),
+    new OrderUpdate(rec, 'NEW'),
+    new TradeUpdate(rec, 9, 2, 990, 1_980n, 3n, 'CRN', false),
+    new ExpiryUpdate(rec, 'EXPIRED', 'UNFILLED_IOC_QUANTITY_EXPIRED', 0),
+  ];
+  const before = rec.state();
+  // The record changes after the views were taken; they keep the old values.
+  rec.executedLots = 2;
+  rec.cumQuote = 1_980n;
+  rec.status = 'PARTIALLY_FILLED';
+  rec.updateTimeMs = 1_700_000_000_500;
+  for (const v of views) {
+    assert.equal(v.orderId, 42);
+    assert.equal(v.userId, 7);
+    assert.equal(v.status, 'NEW');
+    assert.deepEqual(v.order, before);
+    assert.equal(v.order, v.order, 'order is built once');
+    assert.equal(v.order.clientOrderId, 'cairn-42');
+  }
+  const [, update, trade, expiry] = views as [OrderSnapshot, OrderUpdate, TradeUpdate, ExpiryUpdate];
+  const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  assert.equal(json(views[0]), json(before));
+  for (const e of [update, trade, expiry]) assert.equal(e.type, 'order');
+  assert.deepEqual(
+    [update.execution, update.reason, update.counterOrderId, update.tradeId, update.lastQuote, update.commissionAsset, update.isMaker],
+    ['NEW', 'NONE', 0, 0, 0n, '', false],
+  );
+  assert.deepEqual(
+    [trade.execution, trade.reason, trade.tradeId, trade.lastLots, trade.lastPriceTicks, trade.lastQuote, trade.commission, trade.commissionAsset],
+    ['TRADE', 'NONE', 9, 2, 990, 1_980n, 3n, 'CRN'],
+  );
+  assert.deepEqual([expiry.execution, expiry.reason, expiry.counterOrderId], ['EXPIRED', 'UNFILLED_IOC_QUANTITY_EXPIRED', 0]);
+  // An event's JSON form is its plain form.
+  for (const e of [update, trade, expiry]) assert.equal(json(e), json(plainOrderEvent(e)));
+  // The copied fields are the only own enumerable ones (so deepStrictEqual sees no record).
+  assert.deepEqual(Object.keys(update), ['quantityLots', 'executedLots', 'cumQuote', 'status', 'updateTimeMs', 'workingTimeMs', 'execution']);
 });

@@ -87,6 +87,7 @@ import {
   negAmount,
   MoveResult,
   NO_FILLS,
+  OrderLockEntry,
   OrderRecord,
   OrderSnapshot,
   OrderUpdate,
@@ -464,16 +465,14 @@ export class ExchangeEngine {
 
   /**
    * Moves `amount` (> 0) of an order's asset from free to locked (`toLocked`) or back, and records the ledger entry
-   * (ORDER_LOCK or ORDER_UNLOCK). PERF: a subtraction instead of adding a negated copy; the negation is made only
-   * for the ledger entry, when user events are on.
+   * (ORDER_LOCK or ORDER_UNLOCK, an OrderLockEntry). PERF: a subtraction instead of adding a negated copy; the
+   * entry keeps the amount and gives the signed deltas on read.
    */
   private lockMove(acct: Account, asset: number, amount: Amount, toLocked: boolean, symbol: string, orderId: number, tradeId: number): void {
     if (toLocked) acct.lock(asset, amount);
     else acct.unlock(asset, amount);
     if (!this.userEvents) return;
-    const negated = negAmount(amount);
-    if (toLocked) this.balanceEvent(acct, asset, negated, amount, 'ORDER_LOCK', symbol, orderId, tradeId, '');
-    else this.balanceEvent(acct, asset, amount, negated, 'ORDER_UNLOCK', symbol, orderId, tradeId, '');
+    this.emit(new OrderLockEntry(acct.userId, this.assets[asset]!.asset, amount, acct, asset, toLocked ? 'ORDER_LOCK' : 'ORDER_UNLOCK', symbol, orderId, tradeId));
   }
 
   /** Adds the ledger entry of a balance change (a BalanceEvent) with the account's balances after it. */

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { plainOrderEvent } from './engineEvent.js';
+import { plainBalanceEvent, plainOrderEvent } from './engineEvent.js';
 import {
   Account,
   bigAmount,
   ExpiryUpdate,
+  OrderLockEntry,
   OrderRecord,
   OrderSnapshot,
   OrderUpdate,
@@ -69,9 +70,12 @@ test('split balances follow exact bigint arithmetic across 2^53 (numbers and big
       }
       assert.equal(acct.freeOf(0), model.free, `start ${start}, step ${step}`);
       assert.equal(acct.lockedOf(0), model.locked, `start ${start}, step ${step}`);
-      assert.ok(Number.isSafeInteger(acct.freeLo[0]!) && Number.isSafeInteger(acct.lockedLo[0]!));
+      // Asset 0's free and locked number parts sit at lo[0] and lo[1].
+      assert.ok(Number.isSafeInteger(acct.lo[0]!) && Number.isSafeInteger(acct.lo[1]!));
       // A change made in bigint leaves a safe value as a number alone.
-      if (big && model.free >= -SAFE && model.free <= SAFE) assert.equal(acct.freeHi[0], 0n);
+      if (big && model.free >= -SAFE && model.free <= SAFE) assert.equal(acct.hi[0], 0n);
+      // bigParts counts the non-zero bigint parts (the ledger entry's fast path trusts it).
+      assert.equal(acct.bigParts, acct.hi.filter((h) => h !== 0n).length, `bigParts at start ${start}, step ${step}`);
       // freeBelow agrees with the bigint comparison, for amounts just around the balance and far from it.
       for (const probe of [model.free - 1n, model.free, model.free + 1n, 0n, SAFE, 2n ** 54n]) {
         assert.equal(acct.freeBelow(0, toAmount(probe)), model.free < probe, `freeBelow(${probe}) at ${model.free}`);
@@ -132,4 +136,55 @@ test('order views (snapshot, update, trade, expiry) show the order as it was whe
   for (const e of [update, trade, expiry]) assert.equal(json(e), json(plainOrderEvent(e)));
   // The copied fields are the only own enumerable ones (so deepStrictEqual sees no record).
   assert.deepEqual(Object.keys(update), ['quantityLots', 'executedLots', 'cumQuote', 'status', 'updateTimeMs', 'workingTimeMs', 'execution']);
+});
+
+test('order records keep their own terms (type, time in force, STP mode, stop price, quote quantity), shared or not', () => {
+  const market = { symbol: 'CRNUSD' } as unknown as MarketState;
+  const mk = (id: number, type: 'LIMIT' | 'MARKET' | 'STOP_LOSS_LIMIT', tif: 'GTC' | 'IOC', stp: 'NONE' | 'EXPIRE_MAKER', stop: number, qoq: bigint): OrderRecord =>
+    new OrderRecord(id, market, 3, '', 'SELL', type, tif, type === 'MARKET' ? 0 : 500, 4, qoq, stop, stp, 1_700_000_000_000, 400);
+  const recs = [
+    mk(1, 'LIMIT', 'GTC', 'EXPIRE_MAKER', 0, 0n),
+    mk(2, 'LIMIT', 'IOC', 'EXPIRE_MAKER', 0, 0n),
+    mk(3, 'LIMIT', 'GTC', 'NONE', 0, 0n),
+    mk(4, 'STOP_LOSS_LIMIT', 'GTC', 'NONE', 450, 0n),
+    mk(5, 'MARKET', 'GTC', 'NONE', 0, 12_345n),
+    mk(6, 'LIMIT', 'GTC', 'EXPIRE_MAKER', 0, 0n),
+  ];
+  const terms = (r: OrderRecord): unknown[] => [r.orderType, r.timeInForce, r.stpMode, r.stopPriceTicks, r.quoteOrderQty];
+  assert.deepEqual(recs.map(terms), [
+    ['LIMIT', 'GTC', 'EXPIRE_MAKER', 0, 0n],
+    ['LIMIT', 'IOC', 'EXPIRE_MAKER', 0, 0n],
+    ['LIMIT', 'GTC', 'NONE', 0, 0n],
+    ['STOP_LOSS_LIMIT', 'GTC', 'NONE', 450, 0n],
+    ['MARKET', 'GTC', 'NONE', 0, 12_345n],
+    ['LIMIT', 'GTC', 'EXPIRE_MAKER', 0, 0n],
+  ]);
+  // A stop order is not working until triggered; the others are from their time.
+  assert.deepEqual(recs.map((r) => r.workingTimeMs), [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_000, -1, 1_700_000_000_000, 1_700_000_000_000]);
+  // The public state carries the terms.
+  const s = recs[3]!.state();
+  assert.deepEqual([s.orderType, s.timeInForce, s.stpMode, s.stopPriceTicks, s.quoteOrderQty, s.clientOrderId], ['STOP_LOSS_LIMIT', 'GTC', 'NONE', 450, 0n, 'cairn-4']);
+});
+
+test('order lock entries give signed deltas, no external id, and the balances after the move (also above 2^53)', () => {
+  const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  for (const start of [10n ** 15n, 2n ** 60n]) {
+    const acct = new Account(9, 2);
+    acct.setFree(1, start);
+    const amount = toAmount(2n ** 40n + 3n);
+    acct.lock(1, amount);
+    const locked = new OrderLockEntry(9, 'USD', amount, acct, 1, 'ORDER_LOCK', 'CRNUSD', 77, 0);
+    acct.unlock(1, amount);
+    const unlocked = new OrderLockEntry(9, 'USD', amount, acct, 1, 'ORDER_UNLOCK', 'CRNUSD', 77, 5);
+    const a = 2n ** 40n + 3n;
+    assert.deepEqual(plainBalanceEvent(locked), {
+      type: 'balance', userId: 9, asset: 'USD', deltaFree: -a, deltaLocked: a, free: start - a, locked: a,
+      reason: 'ORDER_LOCK', symbol: 'CRNUSD', orderId: 77, tradeId: 0, externalId: '',
+    });
+    assert.deepEqual(plainBalanceEvent(unlocked), {
+      type: 'balance', userId: 9, asset: 'USD', deltaFree: a, deltaLocked: -a, free: start, locked: 0n,
+      reason: 'ORDER_UNLOCK', symbol: 'CRNUSD', orderId: 77, tradeId: 5, externalId: '',
+    });
+    assert.equal(json(unlocked), json(plainBalanceEvent(unlocked)));
+  }
 });

@@ -87,9 +87,11 @@ import {
   negAmount,
   MoveResult,
   NO_FILLS,
+  OrderLockEntry,
   OrderRecord,
   OrderSnapshot,
   OrderUpdate,
+  type OrderView,
   SnapshotOrderResult,
   TradeUpdate,
   toAmount,
@@ -253,7 +255,7 @@ export class ExchangeEngine {
    * long-lived record, so the snapshot dies young.
    */
   private watchedId = 0;
-  private watchedSnapshot: OrderSnapshot | undefined;
+  private watchedSnapshot: OrderView | undefined;
   /** Depth changes of the current command: [side, priceTicks, deltaLots] triples. */
   private readonly depthDeltas: number[] = [];
   /** Numbers used in depthDeltas (PERF: written by index, like eventScratch). */
@@ -463,16 +465,14 @@ export class ExchangeEngine {
 
   /**
    * Moves `amount` (> 0) of an order's asset from free to locked (`toLocked`) or back, and records the ledger entry
-   * (ORDER_LOCK or ORDER_UNLOCK). PERF: a subtraction instead of adding a negated copy; the negation is made only
-   * for the ledger entry, when user events are on.
+   * (ORDER_LOCK or ORDER_UNLOCK, an OrderLockEntry). PERF: a subtraction instead of adding a negated copy; the
+   * entry keeps the amount and gives the signed deltas on read.
    */
   private lockMove(acct: Account, asset: number, amount: Amount, toLocked: boolean, symbol: string, orderId: number, tradeId: number): void {
     if (toLocked) acct.lock(asset, amount);
     else acct.unlock(asset, amount);
     if (!this.userEvents) return;
-    const negated = negAmount(amount);
-    if (toLocked) this.balanceEvent(acct, asset, negated, amount, 'ORDER_LOCK', symbol, orderId, tradeId, '');
-    else this.balanceEvent(acct, asset, amount, negated, 'ORDER_UNLOCK', symbol, orderId, tradeId, '');
+    this.emit(new OrderLockEntry(acct.userId, this.assets[asset]!.asset, amount, acct, asset, toLocked ? 'ORDER_LOCK' : 'ORDER_UNLOCK', symbol, orderId, tradeId));
   }
 
   /** Adds the ledger entry of a balance change (a BalanceEvent) with the account's balances after it. */
@@ -594,7 +594,7 @@ export class ExchangeEngine {
    * Locks `lock`, records and places the prepared order; returns its snapshot once the book is done with it (its
    * fills in `placedFills`), or the book's refusal.
    */
-  private submitOrder(m: MarketState, p: OrderParams, o: NewOrder, lock: Amount): OrderSnapshot | RejectedResult {
+  private submitOrder(m: MarketState, p: OrderParams, o: NewOrder, lock: Amount): OrderView | RejectedResult {
     const acct = (this.acct ??= this.account(o.userId));
     const orderId = o.orderId;
     this.lastOrderId = orderId;
@@ -637,7 +637,7 @@ export class ExchangeEngine {
   }
 
   /** The result of a placed order (its snapshot and placedFills), or the refusal. */
-  private placedResult(s: OrderSnapshot | RejectedResult): OrderResult | RejectedResult {
+  private placedResult(s: OrderView | RejectedResult): OrderResult | RejectedResult {
     if (isRefusal(s)) return s;
     const fills = this.placedFills;
     this.placedFills = NO_FILLS;
@@ -651,7 +651,7 @@ export class ExchangeEngine {
   }
 
   /** The watched order's snapshot after the command: its last event, or a fresh one. */
-  private watchedResult(rec: OrderRecord): OrderSnapshot {
+  private watchedResult(rec: OrderRecord): OrderView {
     const s = this.watchedId === rec.orderId ? this.watchedSnapshot : undefined;
     this.watchedId = 0;
     this.watchedSnapshot = undefined;
@@ -717,7 +717,7 @@ export class ExchangeEngine {
   }
 
   /** Cancels one open order through the book; returns its final state. */
-  private cancelRecord(m: MarketState, rec: OrderRecord): OrderSnapshot {
+  private cancelRecord(m: MarketState, rec: OrderRecord): OrderView {
     this.market = m;
     this.bookRejected = undefined;
     this.watch(rec.orderId);
@@ -776,7 +776,7 @@ export class ExchangeEngine {
       // The new order fails its own checks: Binance evaluates them before the cancel, so nothing is canceled.
       return { ok: false, kind: 'cancelReplace', cancel: rejected('NOT_ATTEMPTED', 'the new order was refused'), newOrder: prepared };
     }
-    let canceled: OrderSnapshot | undefined;
+    let canceled: OrderView | undefined;
     if (target === undefined) {
       if (c.mode === 'STOP_ON_FAILURE') return { ok: false, kind: 'cancelReplace', cancel: rejected('UNKNOWN_ORDER'), newOrder: rejected('NOT_ATTEMPTED') };
     } else {

@@ -11,7 +11,7 @@ import { COIN } from '../consensus/amount.js';
 import { devnet, regtest } from '../params/networks.js';
 import { computeBlockHash, encodeBlock, getBlockSize, getBlockWeight } from '../primitives/block.js';
 import { hashToHex } from '../primitives/hex.js';
-import { NULL_OUTPOINT } from '../primitives/outpoint.js';
+import { formatOutpoint, NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, BlockHash, Hash256, Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import type { ChainStore } from './chainStore.js';
@@ -913,6 +913,99 @@ describe('SqliteChainStore: coin rows written in one statement per block', () =>
       assert.deepEqual(store.chainIndex.getAddressUtxos(A), [created[0]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(B), [created[2]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(new Uint8Array(0)), [created[1]]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('SqliteChainStore: coins written in batches of many rows', () => {
+  // More coins than two batches of the store's multi-row statements (32 rows), so every list runs through batches and
+  // then row by row; the failures below sit inside a batch.
+  const record = (label: string, index: number, value: bigint, height: number): UtxoRecord => ({
+    outpoint: op(decodeTxid(createHash('sha256').update(label).digest()), index),
+    coin: coin(out(index % 2 === 0 ? A : p2wpkh(index & 0xff), value), height, false),
+  });
+  const funded = Array.from({ length: 100 }, (_, i) => record(`funded${i % 40}`, i, BigInt(i) * 1_000n + 1n, 1));
+  funded[7] = record('big', 7, 2n ** 53n + 3n, 1); // a value beyond 2^53, in a batch
+  const spent = funded.slice(0, 70).map((r) => r.outpoint);
+  const created = Array.from({ length: 80 }, (_, i) => record(`created${i}`, i, BigInt(i) + 5n, 2));
+  const missing = op(decodeTxid(createHash('sha256').update('nowhere').digest()), 3);
+
+  function fundedStore(): SqliteChainStore {
+    const store = SqliteChainStore.open(freshPath(), params);
+    initGenesis(store);
+    store.connectBlock({ entry: entry1, block: block1, txids: [cb1Id], spent: [], created: funded, undo: [] });
+    return store;
+  }
+  const connect = (store: ChainStore, s: readonly Outpoint[], c: readonly UtxoRecord[]): void =>
+    store.connectBlock({ entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], spent: [...s], created: [...c], undo: undo2 });
+  const disconnect = (store: ChainStore, removed: readonly Outpoint[], restored: readonly UtxoRecord[]): void =>
+    store.disconnectBlock({ entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], removed: [...removed], restored: [...restored] });
+  const replaced = <T>(list: readonly T[], changes: Record<number, T>): T[] =>
+    list.map((x, i) => (i in changes ? changes[i]! : x));
+  /** Asserts `fn` throws a StorageError `code` naming `outpoint`. */
+  const assertFailsAt = (fn: () => unknown, code: string, outpoint: Outpoint): void => {
+    assert.throws(fn, (err: unknown) => {
+      assert.ok(err instanceof StorageError, `expected StorageError, got ${String(err)}`);
+      assert.equal(err.code, code);
+      assert.ok(err.message.includes(formatOutpoint(outpoint)), `${err.message} names ${formatOutpoint(outpoint)}`);
+      return true;
+    });
+  };
+
+  test('connect and disconnect write the same rows as one statement per coin would', () => {
+    const store = fundedStore();
+    try {
+      assert.deepEqual(store.getCoins(funded.map((r) => r.outpoint)), funded.map((r) => r.coin));
+      assert.equal(store.computeUtxoDigest().hashSerialized, expectedDigestHex(funded));
+      const stateBefore = chainState(store);
+      // A created coin at an outpoint spent earlier in the same block is a new coin, as when written row by row.
+      const respent = record('funded3', 3, 42n, 2);
+      const created2 = replaced(created, { 50: respent });
+      connect(store, spent, created2);
+      const after = [...funded.slice(70), ...created2];
+      assert.equal(store.computeUtxoDigest().hashSerialized, expectedDigestHex(after));
+      assert.equal(store.getUtxoCount(), after.length);
+      assert.deepEqual(store.getCoins(spent).filter((c) => c !== undefined), [respent.coin]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(A).length, after.filter((r) => r.coin.output.scriptPubKey === A).length);
+      disconnect(store, created2.map((r) => r.outpoint), funded.slice(0, 70));
+      assert.deepEqual(chainState(store), stateBefore);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('a failure inside a batch applies nothing and names the outpoint the row-by-row writes would have named', () => {
+    const store = fundedStore();
+    try {
+      const before = snapshot(store);
+      const stateBefore = chainState(store);
+      // The first spent outpoint not in the set, or spent twice.
+      assertFailsAt(() => connect(store, replaced(spent, { 40: missing }), created), 'missing-coin', missing);
+      assertFailsAt(() => connect(store, replaced(spent, { 45: spent[10]! }), created), 'missing-coin', spent[10]!);
+      assertFailsAt(() => connect(store, replaced(spent, { 33: missing, 50: spent[2]! }), created), 'missing-coin', missing);
+      // The first created outpoint that holds a coin (one not spent before it), or is created twice; the deletes
+      // come first.
+      assertFailsAt(() => connect(store, spent, replaced(created, { 40: funded[90]! })), 'coin-exists', funded[90]!.outpoint);
+      assertFailsAt(() => connect(store, spent, replaced(created, { 20: created[5]! })), 'coin-exists', created[5]!.outpoint);
+      assertFailsAt(
+        () => connect(store, spent, replaced(created, { 35: created[60]!, 36: funded[80]! })),
+        'coin-exists',
+        funded[80]!.outpoint,
+      );
+      assertFailsAt(() => connect(store, replaced(spent, { 65: missing }), replaced(created, { 1: funded[99]! })), 'missing-coin', missing);
+      assert.deepEqual(snapshot(store), before);
+      // The store takes the correct update, and its disconnect fails the same way before it goes through.
+      connect(store, spent, created);
+      const connected = snapshot(store);
+      const removed = created.map((r) => r.outpoint);
+      const restored = funded.slice(0, 70);
+      assertFailsAt(() => disconnect(store, replaced(removed, { 38: missing }), restored), 'missing-coin', missing);
+      assertFailsAt(() => disconnect(store, removed, replaced(restored, { 41: funded[75]! })), 'coin-exists', funded[75]!.outpoint);
+      assert.deepEqual(snapshot(store), connected);
+      disconnect(store, removed, restored);
+      assert.deepEqual(chainState(store), stateBefore);
     } finally {
       store.close();
     }

@@ -127,6 +127,16 @@ const COIN_BATCH = 32;
 const PAGE_SIZE_BYTES = 4096;
 /** SQLite page cache per connection, in KiB (negative cache_size = KiB). */
 const CACHE_SIZE_KIB = 32 * 1024;
+/**
+ * Where SQLite keeps temporary data: the rows an INSERT ... SELECT over json_each copies into a temporary table
+ * before writing them (the index writes of SqliteChainIndex, a few hundred KiB per block) and the statement journals
+ * of INSERT OR REPLACE statements. The chain's statements read in index order or with a LIMIT, so no large sort
+ * lands there.
+ * PERF: MEMORY instead of the default temporary files: the write phase of a 1,250-tx connect bench block 1.1 ms CPU
+ * less (12.0 -> 11.1 ms; median paired difference of 40 same-process rounds, quartiles -2.3 to -0.7). In a scratch
+ * copy of tx_index, one block's 1,251 rows: 1.9 -> 1.3 ms.
+ */
+const TEMP_STORE = 'MEMORY';
 /** Size of the buffer the UTXO digest serializes coins into before hashing. */
 const DIGEST_CHUNK_SIZE = 1 << 16;
 const TWO_256 = 1n << 256n;
@@ -329,7 +339,7 @@ export class SqliteChainStore implements ChainStore {
 
   /**
    * Opens the store at `path`, creating the parent folder (mkdir -p), the file and the schema when new, and recording
-   * the network and genesis hash of `params` in it. Sets WAL journal mode and synchronous = NORMAL.
+   * the network and genesis hash of `params` in it. Sets WAL journal mode, synchronous = NORMAL and temp_store = MEMORY.
    * With `readonly` the file must already hold a store; nothing is created. A store of schema version 1 is upgraded
    * to SCHEMA_VERSION first (progress lines go to `options.log`).
    * @throws StorageError wrong-network (the store belongs to another genesis) | schema-version (unknown version, or a
@@ -348,6 +358,8 @@ export class SqliteChainStore implements ChainStore {
       db.pragma('foreign_keys = OFF');
       db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
       SqliteChainStore.prepareSchema(db, params, readonly, path, options.log);
+      // After prepareSchema, so a schema upgrade's whole-table statements still spill to temporary files.
+      db.pragma(`temp_store = ${TEMP_STORE}`);
     } catch (err) {
       db.close();
       throw err;

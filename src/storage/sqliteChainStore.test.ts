@@ -20,6 +20,7 @@ import { SCHEMA_VERSION, SqliteChainStore } from './sqliteChainStore.js';
 import { StorageError } from './storageError.js';
 import { decodeTxid } from '../primitives/identity.js';
 import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { rewriteAsSchemaV1, rewriteAsSchemaV2 } from '../testing/oldChainStoreSchema.js';
 
 const params = regtest;
 const STATUS_CONNECTED = BlockStatus.VALID_HEADER | BlockStatus.HAVE_DATA | BlockStatus.VALID_SCRIPTS;
@@ -230,6 +231,21 @@ after(() => {
 });
 
 let fileCounter = 0;
+/** The columns (name, type, not null, primary key) of every table and index of a store's file. */
+function columnsOf(path: string): Record<string, unknown[]> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const columns: Record<string, unknown[]> = {};
+    const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").all() as { type: string; name: string }[];
+    for (const { type, name } of objects) {
+      columns[name] = db.pragma(`${type === 'table' ? 'table_info' : 'index_info'}(${JSON.stringify(name)})`) as unknown[];
+    }
+    return columns;
+  } finally {
+    db.close();
+  }
+}
+
 function freshPath(): string {
   return join(dir, `s${++fileCounter}`, 'nested', 'chain.sqlite');
 }
@@ -269,7 +285,7 @@ describe('SqliteChainStore: schema and open', () => {
       assert.equal(meta.get('genesis_hash'), params.genesisHashHex);
       assert.equal(meta.get('network'), 'regtest');
       assert.equal(meta.get('schema_version'), SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(SCHEMA_VERSION, 3);
     } finally {
       db.close();
     }
@@ -326,10 +342,8 @@ describe('SqliteChainStore: schema and open', () => {
     connect2(store);
     const expected = snapshot(store);
     store.close();
-    // What cairn with schema version 1 left on disk: no address_stats table.
-    let db = new Database(path);
-    db.exec("DROP TABLE address_stats; UPDATE meta SET value = 1 WHERE key = 'schema_version'");
-    db.close();
+    // What cairn with schema version 1 left on disk: version 2's layout without the address_stats table.
+    rewriteAsSchemaV1(path);
 
     assertStorageError(() => SqliteChainStore.open(path, params, { readonly: true }), 'schema-version');
     const lines: string[] = [];
@@ -337,6 +351,7 @@ describe('SqliteChainStore: schema and open', () => {
     try {
       assert.deepEqual(snapshot(store), expected);
       assert.ok(lines.some((l) => l.includes('schema version 1 to 2')), lines.join('\n'));
+      assert.ok(lines.some((l) => l.includes('schema version 2 to 3')), lines.join('\n'));
       assert.ok(lines.some((l) => /address stats index built: 3 scripts/.test(l)), lines.join('\n'));
       // The upgraded store keeps its stats incrementally: block 2 off and on again.
       disconnect2(store);
@@ -346,9 +361,9 @@ describe('SqliteChainStore: schema and open', () => {
     } finally {
       store.close();
     }
-    db = new Database(path, { readonly: true });
+    const db = new Database(path, { readonly: true });
     try {
-      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 2);
+      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
     } finally {
       db.close();
     }
@@ -356,6 +371,64 @@ describe('SqliteChainStore: schema and open', () => {
     lines.length = 0;
     SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
     assert.deepEqual(lines, []);
+  });
+
+  test('a schema version 2 store is upgraded on open: its UTXO set and tx index are rewritten with the same contents', () => {
+    const path = freshPath();
+    let store = SqliteChainStore.open(path, params);
+    initGenesis(store);
+    connect1(store);
+    connect2(store);
+    const expected = snapshot(store);
+    store.close();
+    const fresh = columnsOf(path);
+    rewriteAsSchemaV2(path);
+    assert.notDeepEqual(columnsOf(path), fresh);
+
+    assertStorageError(() => SqliteChainStore.open(path, params, { readonly: true }), 'schema-version');
+    const lines: string[] = [];
+    store = SqliteChainStore.open(path, params, { log: (line) => lines.push(line) });
+    try {
+      assert.deepEqual(snapshot(store), expected);
+      assert.ok(lines.some((l) => l.includes('schema version 2 to 3')), lines.join('\n'));
+      assert.ok(!lines.some((l) => l.includes('schema version 1 to 2')), lines.join('\n'));
+      // The upgraded store writes and deletes rows of the new layout: block 2 off and on again.
+      disconnect2(store);
+      assert.equal(store.chainIndex.getTxLocation(t2aId), undefined);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(C), []);
+      connect2(store);
+      assert.deepEqual(snapshot(store), expected);
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(columnsOf(path), fresh);
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
+    } finally {
+      db.close();
+    }
+    lines.length = 0;
+    SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
+    assert.deepEqual(lines, []);
+  });
+
+  test("address UTXOs compare the script itself: a script with another script's script_key stays apart", () => {
+    const store = SqliteChainStore.openMemory(params);
+    try {
+      initGenesis(store);
+      connect1(store);
+      connect2(store);
+      const ofA = store.chainIndex.getAddressUtxos(A);
+      assert.equal(ofA.length, 1);
+      // Give C's coin A's key, as two scripts whose hashes share their first 6 bytes would have.
+      const db = (store as unknown as { db: Database.Database }).db;
+      const keyOfA = db.prepare('SELECT script_key FROM utxo WHERE script = ?').pluck().get(A);
+      assert.equal(db.prepare('UPDATE utxo SET script_key = ? WHERE script = ?').run(keyOfA, C).changes, 1);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(A), ofA);
+    } finally {
+      store.close();
+    }
   });
 
   test('read-only open reads an existing store, refuses writes, and refuses a file without a store', () => {

@@ -23,6 +23,7 @@ import {
   memoScriptHash,
   outpointKeys,
   scriptHashOf,
+  scriptKeyOf,
   writeOutpointKey,
   type ScriptHashFn,
   type UtxoRow,
@@ -31,10 +32,12 @@ import { StorageError } from './storageError.js';
 import { decodeUndo, encodeUndo } from './undo.js';
 
 /**
- * Version of the SQLite schema below, kept in meta `schema_version`. Version 2 added `address_stats`; a version 1 store
- * opened read-write is upgraded in place (see upgradeSchema); any other version is refused.
+ * Version of the SQLite schema below, kept in meta `schema_version`. Version 2 added `address_stats`; version 3 keys
+ * the UTXO table's script index by `script_key` instead of the 32-byte `script_hash` and drops `tx_index.block_hash`
+ * (see SCHEMA_SQL). A version 1 or 2 store opened read-write is upgraded in place (see upgradeSchema); any other
+ * version is refused.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Options of SqliteChainStore.open. */
 export interface SqliteChainStoreOptions {
@@ -44,14 +47,54 @@ export interface SqliteChainStoreOptions {
   readonly log?: (message: string) => void;
 }
 
+/** The UTXO table (schema version 3) under `name`. */
+function utxoTableSql(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  outpoint BLOB PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL,
+  script BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  coinbase INTEGER NOT NULL,
+  script_key INTEGER NOT NULL
+) WITHOUT ROWID;`;
+}
+
+/** The tx index table (schema version 3) under `name`. */
+function txIndexTableSql(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  txid BLOB PRIMARY KEY NOT NULL,
+  height INTEGER NOT NULL,
+  position INTEGER NOT NULL
+) WITHOUT ROWID;`;
+}
+
+/** The address_stats table (added by schema version 2). */
+const ADDRESS_STATS_SQL = `CREATE TABLE IF NOT EXISTS address_stats (
+  script_hash BLOB PRIMARY KEY NOT NULL,
+  funded_txo_count INTEGER NOT NULL,
+  funded_txo_sum INTEGER NOT NULL,
+  spent_txo_count INTEGER NOT NULL,
+  spent_txo_sum INTEGER NOT NULL,
+  tx_count INTEGER NOT NULL
+) WITHOUT ROWID;`;
+
 /**
  * The schema. Keys are BLOBs in internal byte order (hashes, 36-byte serialized outpoints), so WITHOUT ROWID tables
  * keep each row in its primary-key b-tree and the UTXO table iterates in outpoint order for the digest.
  * `blocks` and `undo` are ordinary rowid tables because their rows are large (SQLite advises against WITHOUT ROWID for
  * rows over ~1/20 of a page). `script_hash` is sha256(scriptPubKey) (Electrum's script hash, before its byte reversal).
+ * The UTXO table's `script_key` is the first 6 bytes of the script hash as an integer (scriptKeyOf): its index finds a
+ * script's coins, and a lookup also compares the script itself, so two scripts with the same key stay apart.
+ * `tx_index` rows name the block by height: they describe the main chain only, whose block at a height main_chain
+ * holds.
  * `address_stats` is Esplora's chain_stats per script, kept by SqliteChainIndex (sums in sats, as INTEGER: at most
  * 21e14 per script, far inside 64 bits).
  * `meta` holds schema_version, network, genesis_hash (display hex), tip (hash BLOB) and utxo_count.
+ * PERF: script_key and the tx_index row without block_hash make the rows a block writes smaller (an index entry of
+ * the UTXO table ~50 instead of ~75 bytes, a utxo row 25 and a tx_index row 33 bytes less), so fewer pages are
+ * written and checkpointed. A 1,250-tx connect bench block: write phase 1.0 ms and commit 0.4 ms less CPU, process
+ * CPU 0.9-1.9 ms less (medians of paired differences, four runs of 20 same-process rounds, each schema on a fixture
+ * of its own, in both orders).
  */
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
@@ -69,21 +112,9 @@ CREATE TABLE IF NOT EXISTS block_index (
 CREATE TABLE IF NOT EXISTS blocks (hash BLOB NOT NULL UNIQUE, raw BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS undo (hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS main_chain (height INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS utxo (
-  outpoint BLOB PRIMARY KEY NOT NULL,
-  value INTEGER NOT NULL,
-  script BLOB NOT NULL,
-  height INTEGER NOT NULL,
-  coinbase INTEGER NOT NULL,
-  script_hash BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS utxo_by_script ON utxo (script_hash, height);
-CREATE TABLE IF NOT EXISTS tx_index (
-  txid BLOB PRIMARY KEY NOT NULL,
-  block_hash BLOB NOT NULL,
-  height INTEGER NOT NULL,
-  position INTEGER NOT NULL
-) WITHOUT ROWID;
+${utxoTableSql('utxo')}
+CREATE INDEX IF NOT EXISTS utxo_by_script ON utxo (script_key, height);
+${txIndexTableSql('tx_index')}
 CREATE TABLE IF NOT EXISTS spends (
   outpoint BLOB PRIMARY KEY NOT NULL,
   spending_txid BLOB NOT NULL,
@@ -97,14 +128,7 @@ CREATE TABLE IF NOT EXISTS address_history (
   txid BLOB NOT NULL,
   PRIMARY KEY (script_hash, height, position)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS address_stats (
-  script_hash BLOB PRIMARY KEY NOT NULL,
-  funded_txo_count INTEGER NOT NULL,
-  funded_txo_sum INTEGER NOT NULL,
-  spent_txo_count INTEGER NOT NULL,
-  spent_txo_sum INTEGER NOT NULL,
-  tx_count INTEGER NOT NULL
-) WITHOUT ROWID;
+${ADDRESS_STATS_SQL}
 `;
 
 /**
@@ -311,12 +335,12 @@ export class SqliteChainStore implements ChainStore {
           'WHERE u.outpoint > substr(@lo, j.key * 32 + 1, 32) AND u.outpoint < substr(@hi, j.key * 37 + 1, 37))',
       ).pluck(),
       insertCoin: p(
-        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_key) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       // OR FAIL: a duplicate key stops the statement without undoing its earlier rows (the caller rolls the whole
       // transaction back), so SQLite keeps no statement journal for it (see writeCoinChanges).
       insertCoins: p(
-        'INSERT OR FAIL INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES ' +
+        'INSERT OR FAIL INTO utxo (outpoint, value, script, height, coinbase, script_key) VALUES ' +
           Array<string>(COIN_BATCH).fill('(?, ?, ?, ?, ?, ?)').join(', '),
       ),
       deleteCoin: p('DELETE FROM utxo WHERE outpoint = ?'),
@@ -396,7 +420,7 @@ export class SqliteChainStore implements ChainStore {
     }
     const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     const version = get.get('schema_version');
-    if (version !== SCHEMA_VERSION && version !== 1) {
+    if (version !== SCHEMA_VERSION && version !== 1 && version !== 2) {
       throw new StorageError(
         'schema-version',
         `${path} has schema version ${String(version)}, this cairn reads version ${SCHEMA_VERSION}`,
@@ -410,11 +434,11 @@ export class SqliteChainStore implements ChainStore {
           `not ${params.name} (genesis ${params.genesisHashHex})`,
       );
     }
-    if (version === 1) {
+    if (version !== SCHEMA_VERSION) {
       if (readonly) {
         throw new StorageError(
           'schema-version',
-          `${path} has schema version 1: open it once read-write (start the node) to upgrade it to version ${SCHEMA_VERSION}`,
+          `${path} has schema version ${String(version)}: open it once read-write (start the node) to upgrade it to version ${SCHEMA_VERSION}`,
         );
       }
       SqliteChainStore.upgradeSchema(db, log);
@@ -422,17 +446,36 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /**
-   * Upgrades a schema version 1 store to version 2 in one write transaction: creates address_stats and fills it from
-   * the existing rows (buildAddressStats), then records version 2. A crash midway leaves version 1, upgraded again at
-   * the next open. Another process that upgraded first makes this a no-op.
+   * Upgrades a schema version 1 or 2 store to SCHEMA_VERSION in one write transaction, step by step:
+   * - 1 to 2: creates address_stats and fills it from the existing rows (buildAddressStats);
+   * - 2 to 3: rewrites the UTXO table with script_key (from each row's script_hash) in place of script_hash, and
+   *   tx_index without block_hash (O(UTXO set + txs)).
+   * Then records SCHEMA_VERSION. A crash midway leaves the old version, upgraded again at the next open. Another
+   * process that upgraded first makes this a no-op.
    */
   private static upgradeSchema(db: Database.Database, log: ((message: string) => void) | undefined): void {
     db.transaction(() => {
-      if (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() !== 1) return;
-      log?.(`upgrading the chain store from schema version 1 to ${SCHEMA_VERSION}`);
-      db.exec(SCHEMA_SQL);
-      buildAddressStats(db, log);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+      if (version !== 1 && version !== 2) return;
+      if (version === 1) {
+        log?.('upgrading the chain store from schema version 1 to 2');
+        db.exec(ADDRESS_STATS_SQL);
+        buildAddressStats(db, log);
+      }
+      log?.(`upgrading the chain store from schema version 2 to 3: rewriting the UTXO set and the tx index`);
+      db.function('cairn_script_key', { deterministic: true }, (hash: unknown) => scriptKeyOf(hash as Buffer));
+      db.exec(`${utxoTableSql('utxo_v3')}
+INSERT INTO utxo_v3 (outpoint, value, script, height, coinbase, script_key)
+  SELECT outpoint, value, script, height, coinbase, cairn_script_key(script_hash) FROM utxo;
+DROP TABLE utxo;
+ALTER TABLE utxo_v3 RENAME TO utxo;
+CREATE INDEX utxo_by_script ON utxo (script_key, height);
+${txIndexTableSql('tx_index_v3')}
+INSERT INTO tx_index_v3 (txid, height, position) SELECT txid, height, position FROM tx_index;
+DROP TABLE tx_index;
+ALTER TABLE tx_index_v3 RENAME TO tx_index;`);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(SCHEMA_VERSION);
+      log?.(`chain store upgraded to schema version ${SCHEMA_VERSION}`);
     }).immediate();
   }
 
@@ -787,7 +830,7 @@ export class SqliteChainStore implements ChainStore {
           values[at + 2] = script;
           values[at + 3] = coin.height;
           values[at + 4] = coin.isCoinbase ? 1 : 0;
-          values[at + 5] = scriptHash(script);
+          values[at + 5] = scriptKeyOf(scriptHash(script));
         }
         this.stmt.insertCoins.run(values);
       }
@@ -849,7 +892,7 @@ export class SqliteChainStore implements ChainStore {
         script,
         coin.height,
         coin.isCoinbase ? 1 : 0,
-        scriptHash(script),
+        scriptKeyOf(scriptHash(script)),
       );
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {

@@ -1062,6 +1062,9 @@ describe('SqliteChainStore: coins written in batches of many rows', () => {
       // come first.
       assertFailsAt(() => connect(store, spent, replaced(created, { 40: funded[90]! })), 'coin-exists', funded[90]!.outpoint);
       assertFailsAt(() => connect(store, spent, replaced(created, { 20: created[5]! })), 'coin-exists', created[5]!.outpoint);
+      // Past the last whole batch (coins 64 onwards go one row per statement).
+      assertFailsAt(() => connect(store, spent, replaced(created, { 70: funded[95]! })), 'coin-exists', funded[95]!.outpoint);
+      assertFailsAt(() => connect(store, replaced(spent, { 66: spent[65]! }), created), 'missing-coin', spent[65]!);
       assertFailsAt(
         () => connect(store, spent, replaced(created, { 35: created[60]!, 36: funded[80]! })),
         'coin-exists',

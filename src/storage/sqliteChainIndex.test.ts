@@ -2,7 +2,7 @@
  * The address_stats index (Esplora's chain_stats, read by GET /api/address/:a) against a brute-force recount from the
  * main chain's blocks, on a real Chain: after the steps of the crash test's workload (blocks of real signed spends,
  * including outputs spent in the block that created them, and reorgs that disconnect through undo data), after a
- * reopen, and after the schema 1 → 2 upgrade rebuilt the table from the same store's other rows. The workload's seed,
+ * reopen, and after the schema 1 → 3 upgrade rebuilt the table from the same store's other rows. The workload's seed,
  * reorg chance and block sizes are drawn by fast-check.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import type { TxOut } from '../primitives/types.js';
 import type { AddressStats } from '../interfaces/chainTypes.js';
 import { mainChainBlocks, openTestChain, type TestChain } from '../testing/chainFactory.js';
 import { planWorkloadStep } from '../testing/chainWorkload.js';
+import { rewriteAsSchemaV1 } from '../testing/oldChainStoreSchema.js';
 
 /** Script hex → stats, recounted from the main chain's blocks alone (no index, no undo data). */
 function recountStats(chain: Chain): Map<string, AddressStats> {
@@ -103,9 +104,7 @@ test('address_stats equals a recount from the blocks after connects, reorgs, a r
 
           // The same store as schema version 1 left it: the upgrade on open rebuilds the same table.
           await tc.close();
-          const db = new Database(tc.path);
-          db.exec("DROP TABLE address_stats; UPDATE meta SET value = 1 WHERE key = 'schema_version'");
-          db.close();
+          rewriteAsSchemaV1(tc.path);
           tc = await openTestChain({ dir: tc.dir });
           assertStatsMatchRecount(tc, 'upgraded from schema 1');
         } finally {

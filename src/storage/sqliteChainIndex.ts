@@ -18,6 +18,7 @@ import {
   jsonSlots,
   outpointKeys,
   scriptHashOf,
+  scriptKeyOf,
   sqlLimit,
   txidFromRow,
   writeOutpointKey,
@@ -74,7 +75,7 @@ const ADD_STATS_SQL =
  * The node's Esplora indexes on SQLite, in the chain store's database: `tx_index` (txid → block, height, position),
  * `spends` (outpoint → spending input), `address_history` (script hash → txs) and `address_stats` (script hash → funded
  * and spent output counts and sums, tx count: Esplora's chain_stats kept incrementally, one row per script), plus
- * address UTXO queries over the UTXO table's (script_hash, height) index. The store calls indexConnect/indexDisconnect
+ * address UTXO queries over the UTXO table's (script_key, height) index. The store calls indexConnect/indexDisconnect
  * inside each block's write transaction (after its own writes, before the commit), so the indexes always describe the
  * store's tip; the API reads them through ChainIndexReader. Main chain only: a disconnect removes the block's rows.
  * @see Blockstream electrs new_index/schema.rs (the Esplora backend); Bitcoin Core index/txindex.cpp
@@ -107,11 +108,11 @@ export class SqliteChainIndex implements ChainIndexReader {
       // The writes of a block take its rows in one statement each: row n's values are the n-th element of a JSON
       // array (json_each: key n, value) and the n-th slices of blobs bound beside it.
       putTxs: p(
-        'INSERT OR REPLACE INTO tx_index (txid, block_hash, height, position) ' +
-          'SELECT substr(@txids, key * 32 + 1, 32), @hash, @height, key FROM json_each(@slots)',
+        'INSERT OR REPLACE INTO tx_index (txid, height, position) ' +
+          'SELECT substr(@txids, key * 32 + 1, 32), @height, key FROM json_each(@slots)',
       ),
-      getTx: p('SELECT block_hash, height, position FROM tx_index WHERE txid = ?').raw(),
-      deleteTx: p('DELETE FROM tx_index WHERE txid = ? AND block_hash = ?'),
+      getTx: p('SELECT m.hash, t.height, t.position FROM tx_index t JOIN main_chain m ON m.height = t.height WHERE t.txid = ?').raw(),
+      deleteTx: p('DELETE FROM tx_index WHERE txid = ? AND height = ?'),
       putSpends: p(
         'INSERT OR REPLACE INTO spends (outpoint, spending_txid, input_index, height) ' +
           'SELECT substr(@keys, key * 36 + 1, 36), substr(@txids, key * 32 + 1, 32), value, @height FROM json_each(@inputs)',
@@ -145,7 +146,7 @@ export class SqliteChainIndex implements ChainIndexReader {
         .raw()
         .safeIntegers(),
       getAddressUtxos: p(
-        'SELECT outpoint, value, script, height, coinbase FROM utxo WHERE script_hash = ? ' +
+        'SELECT outpoint, value, script, height, coinbase FROM utxo WHERE script_key = ? AND script = ? ' +
           'ORDER BY height, outpoint LIMIT ?',
       )
         .raw()
@@ -168,7 +169,7 @@ export class SqliteChainIndex implements ChainIndexReader {
   indexConnect(update: ConnectBlockUpdate, scriptHash: ScriptHashFn): number {
     const { entry, block, txids } = update;
     const height = entry.height;
-    this.stmt.putTxs.run({ txids: hashesBlob(txids), hash: entry.hash, height, slots: jsonSlots(txids.length) });
+    this.stmt.putTxs.run({ txids: hashesBlob(txids), height, slots: jsonSlots(txids.length) });
     const spent: Outpoint[] = [];
     const spendingTxids: Txid[] = [];
     const inputIndexes: number[] = [];
@@ -210,7 +211,7 @@ export class SqliteChainIndex implements ChainIndexReader {
     const height = entry.height;
     let rows = 0;
     block.txs.forEach((tx, position) => {
-      this.stmt.deleteTx.run(txids[position]!, entry.hash);
+      this.stmt.deleteTx.run(txids[position]!, height);
       rows++;
       if (isCoinbase(tx)) return;
       for (const input of tx.inputs) {
@@ -295,10 +296,12 @@ export class SqliteChainIndex implements ChainIndexReader {
 
   /**
    * Unspent coins paying to a scriptPubKey, oldest first (by height, then outpoint bytes), at most `limit`.
+   * PERF: one range scan of the UTXO table's (script_key, height) index; each entry's row is read anyway for its coin,
+   * and its script compared, so a script sharing the 6-byte key costs a row read but is never returned.
    * @throws StorageError bad-argument (limit not a non-negative integer)
    */
   getAddressUtxos(scriptPubKey: Uint8Array, limit?: number): UtxoRecord[] {
-    const rows = this.stmt.getAddressUtxos.all(sha256(scriptPubKey), sqlLimit(limit)) as UtxoRow[];
+    const rows = this.stmt.getAddressUtxos.all(scriptKeyOf(sha256(scriptPubKey)), scriptPubKey, sqlLimit(limit)) as UtxoRow[];
     return rows.map(([outpoint, value, script, height, coinbase]) => ({
       outpoint: decodeOutpoint(asBytes(outpoint)),
       coin: coinFromRow(value, script, height, coinbase),

@@ -11,7 +11,7 @@ import { COIN } from '../consensus/amount.js';
 import { devnet, regtest } from '../params/networks.js';
 import { computeBlockHash, encodeBlock, getBlockSize, getBlockWeight } from '../primitives/block.js';
 import { hashToHex } from '../primitives/hex.js';
-import { NULL_OUTPOINT } from '../primitives/outpoint.js';
+import { formatOutpoint, NULL_OUTPOINT } from '../primitives/outpoint.js';
 import { computeTxid } from '../primitives/tx.js';
 import type { Block, BlockHash, Hash256, Outpoint, Tx, TxOut, Txid } from '../primitives/types.js';
 import type { ChainStore } from './chainStore.js';
@@ -20,6 +20,7 @@ import { SCHEMA_VERSION, SqliteChainStore } from './sqliteChainStore.js';
 import { StorageError } from './storageError.js';
 import { decodeTxid } from '../primitives/identity.js';
 import { NULL_BLOCK_HASH } from '../primitives/blockHeader.js';
+import { rewriteAsSchemaV1, rewriteAsSchemaV2 } from '../testing/oldChainStoreSchema.js';
 
 const params = regtest;
 const STATUS_CONNECTED = BlockStatus.VALID_HEADER | BlockStatus.HAVE_DATA | BlockStatus.VALID_SCRIPTS;
@@ -230,6 +231,21 @@ after(() => {
 });
 
 let fileCounter = 0;
+/** The columns (name, type, not null, primary key) of every table and index of a store's file. */
+function columnsOf(path: string): Record<string, unknown[]> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const columns: Record<string, unknown[]> = {};
+    const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").all() as { type: string; name: string }[];
+    for (const { type, name } of objects) {
+      columns[name] = db.pragma(`${type === 'table' ? 'table_info' : 'index_info'}(${JSON.stringify(name)})`) as unknown[];
+    }
+    return columns;
+  } finally {
+    db.close();
+  }
+}
+
 function freshPath(): string {
   return join(dir, `s${++fileCounter}`, 'nested', 'chain.sqlite');
 }
@@ -269,7 +285,7 @@ describe('SqliteChainStore: schema and open', () => {
       assert.equal(meta.get('genesis_hash'), params.genesisHashHex);
       assert.equal(meta.get('network'), 'regtest');
       assert.equal(meta.get('schema_version'), SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(SCHEMA_VERSION, 3);
     } finally {
       db.close();
     }
@@ -326,10 +342,8 @@ describe('SqliteChainStore: schema and open', () => {
     connect2(store);
     const expected = snapshot(store);
     store.close();
-    // What cairn with schema version 1 left on disk: no address_stats table.
-    let db = new Database(path);
-    db.exec("DROP TABLE address_stats; UPDATE meta SET value = 1 WHERE key = 'schema_version'");
-    db.close();
+    // What cairn with schema version 1 left on disk: version 2's layout without the address_stats table.
+    rewriteAsSchemaV1(path);
 
     assertStorageError(() => SqliteChainStore.open(path, params, { readonly: true }), 'schema-version');
     const lines: string[] = [];
@@ -337,6 +351,7 @@ describe('SqliteChainStore: schema and open', () => {
     try {
       assert.deepEqual(snapshot(store), expected);
       assert.ok(lines.some((l) => l.includes('schema version 1 to 2')), lines.join('\n'));
+      assert.ok(lines.some((l) => l.includes('schema version 2 to 3')), lines.join('\n'));
       assert.ok(lines.some((l) => /address stats index built: 3 scripts/.test(l)), lines.join('\n'));
       // The upgraded store keeps its stats incrementally: block 2 off and on again.
       disconnect2(store);
@@ -346,9 +361,9 @@ describe('SqliteChainStore: schema and open', () => {
     } finally {
       store.close();
     }
-    db = new Database(path, { readonly: true });
+    const db = new Database(path, { readonly: true });
     try {
-      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 2);
+      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
     } finally {
       db.close();
     }
@@ -356,6 +371,64 @@ describe('SqliteChainStore: schema and open', () => {
     lines.length = 0;
     SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
     assert.deepEqual(lines, []);
+  });
+
+  test('a schema version 2 store is upgraded on open: its UTXO set and tx index are rewritten with the same contents', () => {
+    const path = freshPath();
+    let store = SqliteChainStore.open(path, params);
+    initGenesis(store);
+    connect1(store);
+    connect2(store);
+    const expected = snapshot(store);
+    store.close();
+    const fresh = columnsOf(path);
+    rewriteAsSchemaV2(path);
+    assert.notDeepEqual(columnsOf(path), fresh);
+
+    assertStorageError(() => SqliteChainStore.open(path, params, { readonly: true }), 'schema-version');
+    const lines: string[] = [];
+    store = SqliteChainStore.open(path, params, { log: (line) => lines.push(line) });
+    try {
+      assert.deepEqual(snapshot(store), expected);
+      assert.ok(lines.some((l) => l.includes('schema version 2 to 3')), lines.join('\n'));
+      assert.ok(!lines.some((l) => l.includes('schema version 1 to 2')), lines.join('\n'));
+      // The upgraded store writes and deletes rows of the new layout: block 2 off and on again.
+      disconnect2(store);
+      assert.equal(store.chainIndex.getTxLocation(t2aId), undefined);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(C), []);
+      connect2(store);
+      assert.deepEqual(snapshot(store), expected);
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(columnsOf(path), fresh);
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
+    } finally {
+      db.close();
+    }
+    lines.length = 0;
+    SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
+    assert.deepEqual(lines, []);
+  });
+
+  test("address UTXOs compare the script itself: a script with another script's script_key stays apart", () => {
+    const store = SqliteChainStore.openMemory(params);
+    try {
+      initGenesis(store);
+      connect1(store);
+      connect2(store);
+      const ofA = store.chainIndex.getAddressUtxos(A);
+      assert.equal(ofA.length, 1);
+      // Give C's coin A's key, as two scripts whose hashes share their first 6 bytes would have.
+      const db = (store as unknown as { db: Database.Database }).db;
+      const keyOfA = db.prepare('SELECT script_key FROM utxo WHERE script = ?').pluck().get(A);
+      assert.equal(db.prepare('UPDATE utxo SET script_key = ? WHERE script = ?').run(keyOfA, C).changes, 1);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(A), ofA);
+    } finally {
+      store.close();
+    }
   });
 
   test('read-only open reads an existing store, refuses writes, and refuses a file without a store', () => {
@@ -913,6 +986,102 @@ describe('SqliteChainStore: coin rows written in one statement per block', () =>
       assert.deepEqual(store.chainIndex.getAddressUtxos(A), [created[0]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(B), [created[2]]);
       assert.deepEqual(store.chainIndex.getAddressUtxos(new Uint8Array(0)), [created[1]]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('SqliteChainStore: coins written in batches of many rows', () => {
+  // More coins than two batches of the store's multi-row statements (32 rows), so every list runs through batches and
+  // then row by row; the failures below sit inside a batch.
+  const record = (label: string, index: number, value: bigint, height: number): UtxoRecord => ({
+    outpoint: op(decodeTxid(createHash('sha256').update(label).digest()), index),
+    coin: coin(out(index % 2 === 0 ? A : p2wpkh(index & 0xff), value), height, false),
+  });
+  const funded = Array.from({ length: 100 }, (_, i) => record(`funded${i % 40}`, i, BigInt(i) * 1_000n + 1n, 1));
+  funded[7] = record('big', 7, 2n ** 53n + 3n, 1); // a value beyond 2^53, in a batch
+  const spent = funded.slice(0, 70).map((r) => r.outpoint);
+  const created = Array.from({ length: 80 }, (_, i) => record(`created${i}`, i, BigInt(i) + 5n, 2));
+  const missing = op(decodeTxid(createHash('sha256').update('nowhere').digest()), 3);
+
+  function fundedStore(): SqliteChainStore {
+    const store = SqliteChainStore.open(freshPath(), params);
+    initGenesis(store);
+    store.connectBlock({ entry: entry1, block: block1, txids: [cb1Id], spent: [], created: funded, undo: [] });
+    return store;
+  }
+  const connect = (store: ChainStore, s: readonly Outpoint[], c: readonly UtxoRecord[]): void =>
+    store.connectBlock({ entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], spent: [...s], created: [...c], undo: undo2 });
+  const disconnect = (store: ChainStore, removed: readonly Outpoint[], restored: readonly UtxoRecord[]): void =>
+    store.disconnectBlock({ entry: entry2, block: block2, txids: [cb2Id, t2aId, t2bId], removed: [...removed], restored: [...restored] });
+  const replaced = <T>(list: readonly T[], changes: Record<number, T>): T[] =>
+    list.map((x, i) => (i in changes ? changes[i]! : x));
+  /** Asserts `fn` throws a StorageError `code` naming `outpoint`. */
+  const assertFailsAt = (fn: () => unknown, code: string, outpoint: Outpoint): void => {
+    assert.throws(fn, (err: unknown) => {
+      assert.ok(err instanceof StorageError, `expected StorageError, got ${String(err)}`);
+      assert.equal(err.code, code);
+      assert.ok(err.message.includes(formatOutpoint(outpoint)), `${err.message} names ${formatOutpoint(outpoint)}`);
+      return true;
+    });
+  };
+
+  test('connect and disconnect write the same rows as one statement per coin would', () => {
+    const store = fundedStore();
+    try {
+      assert.deepEqual(store.getCoins(funded.map((r) => r.outpoint)), funded.map((r) => r.coin));
+      assert.equal(store.computeUtxoDigest().hashSerialized, expectedDigestHex(funded));
+      const stateBefore = chainState(store);
+      // A created coin at an outpoint spent earlier in the same block is a new coin, as when written row by row.
+      const respent = record('funded3', 3, 42n, 2);
+      const created2 = replaced(created, { 50: respent });
+      connect(store, spent, created2);
+      const after = [...funded.slice(70), ...created2];
+      assert.equal(store.computeUtxoDigest().hashSerialized, expectedDigestHex(after));
+      assert.equal(store.getUtxoCount(), after.length);
+      assert.deepEqual(store.getCoins(spent).filter((c) => c !== undefined), [respent.coin]);
+      assert.deepEqual(store.chainIndex.getAddressUtxos(A).length, after.filter((r) => r.coin.output.scriptPubKey === A).length);
+      disconnect(store, created2.map((r) => r.outpoint), funded.slice(0, 70));
+      assert.deepEqual(chainState(store), stateBefore);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('a failure inside a batch applies nothing and names the outpoint the row-by-row writes would have named', () => {
+    const store = fundedStore();
+    try {
+      const before = snapshot(store);
+      const stateBefore = chainState(store);
+      // The first spent outpoint not in the set, or spent twice.
+      assertFailsAt(() => connect(store, replaced(spent, { 40: missing }), created), 'missing-coin', missing);
+      assertFailsAt(() => connect(store, replaced(spent, { 45: spent[10]! }), created), 'missing-coin', spent[10]!);
+      assertFailsAt(() => connect(store, replaced(spent, { 33: missing, 50: spent[2]! }), created), 'missing-coin', missing);
+      // The first created outpoint that holds a coin (one not spent before it), or is created twice; the deletes
+      // come first.
+      assertFailsAt(() => connect(store, spent, replaced(created, { 40: funded[90]! })), 'coin-exists', funded[90]!.outpoint);
+      assertFailsAt(() => connect(store, spent, replaced(created, { 20: created[5]! })), 'coin-exists', created[5]!.outpoint);
+      // Past the last whole batch (coins 64 onwards go one row per statement).
+      assertFailsAt(() => connect(store, spent, replaced(created, { 70: funded[95]! })), 'coin-exists', funded[95]!.outpoint);
+      assertFailsAt(() => connect(store, replaced(spent, { 66: spent[65]! }), created), 'missing-coin', spent[65]!);
+      assertFailsAt(
+        () => connect(store, spent, replaced(created, { 35: created[60]!, 36: funded[80]! })),
+        'coin-exists',
+        funded[80]!.outpoint,
+      );
+      assertFailsAt(() => connect(store, replaced(spent, { 65: missing }), replaced(created, { 1: funded[99]! })), 'missing-coin', missing);
+      assert.deepEqual(snapshot(store), before);
+      // The store takes the correct update, and its disconnect fails the same way before it goes through.
+      connect(store, spent, created);
+      const connected = snapshot(store);
+      const removed = created.map((r) => r.outpoint);
+      const restored = funded.slice(0, 70);
+      assertFailsAt(() => disconnect(store, replaced(removed, { 38: missing }), restored), 'missing-coin', missing);
+      assertFailsAt(() => disconnect(store, removed, replaced(restored, { 41: funded[75]! })), 'coin-exists', funded[75]!.outpoint);
+      assert.deepEqual(snapshot(store), connected);
+      disconnect(store, removed, restored);
+      assert.deepEqual(chainState(store), stateBefore);
     } finally {
       store.close();
     }

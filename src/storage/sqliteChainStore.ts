@@ -22,7 +22,7 @@ import {
   jsonSlots,
   memoScriptHash,
   outpointKeys,
-  scriptHashOf,
+  scriptKeyOf,
   writeOutpointKey,
   type ScriptHashFn,
   type UtxoRow,
@@ -31,10 +31,12 @@ import { StorageError } from './storageError.js';
 import { decodeUndo, encodeUndo } from './undo.js';
 
 /**
- * Version of the SQLite schema below, kept in meta `schema_version`. Version 2 added `address_stats`; a version 1 store
- * opened read-write is upgraded in place (see upgradeSchema); any other version is refused.
+ * Version of the SQLite schema below, kept in meta `schema_version`. Version 2 added `address_stats`; version 3 keys
+ * the UTXO table's script index by `script_key` instead of the 32-byte `script_hash` and drops `tx_index.block_hash`
+ * (see SCHEMA_SQL). A version 1 or 2 store opened read-write is upgraded in place (see upgradeSchema); any other
+ * version is refused.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Options of SqliteChainStore.open. */
 export interface SqliteChainStoreOptions {
@@ -44,14 +46,54 @@ export interface SqliteChainStoreOptions {
   readonly log?: (message: string) => void;
 }
 
+/** The UTXO table (schema version 3) under `name`. */
+function utxoTableSql(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  outpoint BLOB PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL,
+  script BLOB NOT NULL,
+  height INTEGER NOT NULL,
+  coinbase INTEGER NOT NULL,
+  script_key INTEGER NOT NULL
+) WITHOUT ROWID;`;
+}
+
+/** The tx index table (schema version 3) under `name`. */
+function txIndexTableSql(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  txid BLOB PRIMARY KEY NOT NULL,
+  height INTEGER NOT NULL,
+  position INTEGER NOT NULL
+) WITHOUT ROWID;`;
+}
+
+/** The address_stats table (added by schema version 2). */
+const ADDRESS_STATS_SQL = `CREATE TABLE IF NOT EXISTS address_stats (
+  script_hash BLOB PRIMARY KEY NOT NULL,
+  funded_txo_count INTEGER NOT NULL,
+  funded_txo_sum INTEGER NOT NULL,
+  spent_txo_count INTEGER NOT NULL,
+  spent_txo_sum INTEGER NOT NULL,
+  tx_count INTEGER NOT NULL
+) WITHOUT ROWID;`;
+
 /**
  * The schema. Keys are BLOBs in internal byte order (hashes, 36-byte serialized outpoints), so WITHOUT ROWID tables
  * keep each row in its primary-key b-tree and the UTXO table iterates in outpoint order for the digest.
  * `blocks` and `undo` are ordinary rowid tables because their rows are large (SQLite advises against WITHOUT ROWID for
  * rows over ~1/20 of a page). `script_hash` is sha256(scriptPubKey) (Electrum's script hash, before its byte reversal).
+ * The UTXO table's `script_key` is the first 6 bytes of the script hash as an integer (scriptKeyOf): its index finds a
+ * script's coins, and a lookup also compares the script itself, so two scripts with the same key stay apart.
+ * `tx_index` rows name the block by height: they describe the main chain only, whose block at a height main_chain
+ * holds.
  * `address_stats` is Esplora's chain_stats per script, kept by SqliteChainIndex (sums in sats, as INTEGER: at most
  * 21e14 per script, far inside 64 bits).
  * `meta` holds schema_version, network, genesis_hash (display hex), tip (hash BLOB) and utxo_count.
+ * PERF: script_key and the tx_index row without block_hash make the rows a block writes smaller (an index entry of
+ * the UTXO table ~50 instead of ~75 bytes, a utxo row 25 and a tx_index row 33 bytes less), so fewer pages are
+ * written and checkpointed. A 1,250-tx connect bench block: write phase 1.0 ms and commit 0.4 ms less CPU, process
+ * CPU 0.9-1.9 ms less (medians of paired differences, four runs of 20 same-process rounds, each schema on a fixture
+ * of its own, in both orders).
  */
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
@@ -69,21 +111,9 @@ CREATE TABLE IF NOT EXISTS block_index (
 CREATE TABLE IF NOT EXISTS blocks (hash BLOB NOT NULL UNIQUE, raw BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS undo (hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS main_chain (height INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS utxo (
-  outpoint BLOB PRIMARY KEY NOT NULL,
-  value INTEGER NOT NULL,
-  script BLOB NOT NULL,
-  height INTEGER NOT NULL,
-  coinbase INTEGER NOT NULL,
-  script_hash BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS utxo_by_script ON utxo (script_hash, height);
-CREATE TABLE IF NOT EXISTS tx_index (
-  txid BLOB PRIMARY KEY NOT NULL,
-  block_hash BLOB NOT NULL,
-  height INTEGER NOT NULL,
-  position INTEGER NOT NULL
-) WITHOUT ROWID;
+${utxoTableSql('utxo')}
+CREATE INDEX IF NOT EXISTS utxo_by_script ON utxo (script_key, height);
+${txIndexTableSql('tx_index')}
 CREATE TABLE IF NOT EXISTS spends (
   outpoint BLOB PRIMARY KEY NOT NULL,
   spending_txid BLOB NOT NULL,
@@ -97,14 +127,7 @@ CREATE TABLE IF NOT EXISTS address_history (
   txid BLOB NOT NULL,
   PRIMARY KEY (script_hash, height, position)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS address_stats (
-  script_hash BLOB PRIMARY KEY NOT NULL,
-  funded_txo_count INTEGER NOT NULL,
-  funded_txo_sum INTEGER NOT NULL,
-  spent_txo_count INTEGER NOT NULL,
-  spent_txo_sum INTEGER NOT NULL,
-  tx_count INTEGER NOT NULL
-) WITHOUT ROWID;
+${ADDRESS_STATS_SQL}
 `;
 
 /**
@@ -118,10 +141,25 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
  * default 1,000-page autocheckpoint would, instead of after every small block (each checkpoint costs two fsyncs).
  */
 const CHECKPOINT_AFTER_ROWS = 1_000;
+/**
+ * Coins written by one multi-row statement (insertCoins, deleteCoins); the rest of a list goes row by row.
+ * PERF: see writeCoinChanges.
+ */
+const COIN_BATCH = 32;
 /** SQLite's default page size: what a row count stands for when block data is counted in pages. */
 const PAGE_SIZE_BYTES = 4096;
 /** SQLite page cache per connection, in KiB (negative cache_size = KiB). */
 const CACHE_SIZE_KIB = 32 * 1024;
+/**
+ * Where SQLite keeps temporary data: the rows an INSERT ... SELECT over json_each copies into a temporary table
+ * before writing them (the index writes of SqliteChainIndex, a few hundred KiB per block) and the statement journals
+ * of INSERT OR REPLACE statements. The chain's statements read in index order or with a LIMIT, so no large sort
+ * lands there.
+ * PERF: MEMORY instead of the default temporary files: the write phase of a 1,250-tx connect bench block 1.1 ms CPU
+ * less (12.0 -> 11.1 ms; median paired difference of 40 same-process rounds, quartiles -2.3 to -0.7). In a scratch
+ * copy of tx_index, one block's 1,251 rows: 1.9 -> 1.3 ms.
+ */
+const TEMP_STORE = 'MEMORY';
 /** Size of the buffer the UTXO digest serializes coins into before hashing. */
 const DIGEST_CHUNK_SIZE = 1 << 16;
 const TWO_256 = 1n << 256n;
@@ -160,6 +198,36 @@ function countSpendingInputs(block: Block): number {
   let n = 0;
   for (const tx of block.txs) if (!isCoinbase(tx)) n += tx.inputs.length;
   return n;
+}
+
+/** `count` 36-byte views of one new buffer, one per outpoint key of a multi-row statement. */
+function keyViews(count: number): Buffer[] {
+  const backing = Buffer.allocUnsafe(36 * count);
+  return Array.from({ length: count }, (_, i) => backing.subarray(36 * i, 36 * i + 36));
+}
+
+/**
+ * Thrown inside a write transaction when a coin statement found a spent coin missing or a created one present: which
+ * outpoint it was is worked out after the rollback (see coinChangeError). Never leaves the store.
+ */
+class CoinWriteFailure extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('a coin write of the block failed', options);
+  }
+}
+
+/**
+ * Writes the six bound values of `record`'s utxo row (outpoint, value, script, height, coinbase, script_key) into
+ * `values` from `at`, its key serialized into `key`.
+ */
+function bindCoin(values: unknown[], at: number, key: Buffer, { outpoint, coin }: UtxoRecord, scriptHash: ScriptHashFn): void {
+  const script = coin.output.scriptPubKey;
+  values[at] = writeOutpointKey(key, outpoint);
+  values[at + 1] = coin.output.value;
+  values[at + 2] = script;
+  values[at + 3] = coin.height;
+  values[at + 4] = coin.isCoinbase ? 1 : 0;
+  values[at + 5] = scriptKeyOf(scriptHash(script));
 }
 
 /** Writes a compact-size integer into `buf` at `offset`; returns the new offset. */
@@ -205,7 +273,9 @@ export class SqliteChainStore implements ChainStore {
     | 'getCoinsPacked'
     | 'findTxidsWithCoins'
     | 'insertCoin'
+    | 'insertCoins'
     | 'deleteCoin'
+    | 'deleteCoins'
     | 'iterateUtxo'
     | 'begin'
     | 'commit'
@@ -216,6 +286,11 @@ export class SqliteChainStore implements ChainStore {
 
   /** Scratch for serialized outpoints bound as keys (see writeOutpointKey). */
   private readonly outpointScratch = Buffer.allocUnsafe(36);
+  /** COIN_BATCH 36-byte views of one buffer: the keys of a multi-row coin statement (SQLite copies them on bind). */
+  private readonly batchKeys: Buffer[] = keyViews(COIN_BATCH);
+  /** The bound values of insertCoins, six per coin, and of insertCoin (reused: cleared after each use). */
+  private readonly batchValues: unknown[] = new Array<unknown>(6 * COIN_BATCH).fill(null);
+  private readonly rowValues: unknown[] = new Array<unknown>(6).fill(null);
 
   /** The Esplora indexes, written in each block's transaction (see SqliteChainIndex). */
   private readonly indexes: SqliteChainIndex;
@@ -274,9 +349,16 @@ export class SqliteChainStore implements ChainStore {
           'WHERE u.outpoint > substr(@lo, j.key * 32 + 1, 32) AND u.outpoint < substr(@hi, j.key * 37 + 1, 37))',
       ).pluck(),
       insertCoin: p(
-        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_hash) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO utxo (outpoint, value, script, height, coinbase, script_key) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      // OR FAIL: a duplicate key stops the statement without undoing its earlier rows (the caller rolls the whole
+      // transaction back), so SQLite keeps no statement journal for it (see writeCoinChanges).
+      insertCoins: p(
+        'INSERT OR FAIL INTO utxo (outpoint, value, script, height, coinbase, script_key) VALUES ' +
+          Array<string>(COIN_BATCH).fill('(?, ?, ?, ?, ?, ?)').join(', '),
       ),
       deleteCoin: p('DELETE FROM utxo WHERE outpoint = ?'),
+      deleteCoins: p(`DELETE FROM utxo WHERE outpoint IN (${Array<string>(COIN_BATCH).fill('?').join(', ')})`),
       iterateUtxo: p('SELECT outpoint, value, script, height, coinbase FROM utxo ORDER BY outpoint')
         .raw()
         .safeIntegers(),
@@ -295,7 +377,7 @@ export class SqliteChainStore implements ChainStore {
 
   /**
    * Opens the store at `path`, creating the parent folder (mkdir -p), the file and the schema when new, and recording
-   * the network and genesis hash of `params` in it. Sets WAL journal mode and synchronous = NORMAL.
+   * the network and genesis hash of `params` in it. Sets WAL journal mode, synchronous = NORMAL and temp_store = MEMORY.
    * With `readonly` the file must already hold a store; nothing is created. A store of schema version 1 is upgraded
    * to SCHEMA_VERSION first (progress lines go to `options.log`).
    * @throws StorageError wrong-network (the store belongs to another genesis) | schema-version (unknown version, or a
@@ -314,6 +396,8 @@ export class SqliteChainStore implements ChainStore {
       db.pragma('foreign_keys = OFF');
       db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
       SqliteChainStore.prepareSchema(db, params, readonly, path, options.log);
+      // After prepareSchema, so a schema upgrade's whole-table statements still spill to temporary files.
+      db.pragma(`temp_store = ${TEMP_STORE}`);
     } catch (err) {
       db.close();
       throw err;
@@ -350,7 +434,7 @@ export class SqliteChainStore implements ChainStore {
     }
     const get = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     const version = get.get('schema_version');
-    if (version !== SCHEMA_VERSION && version !== 1) {
+    if (version !== SCHEMA_VERSION && version !== 1 && version !== 2) {
       throw new StorageError(
         'schema-version',
         `${path} has schema version ${String(version)}, this cairn reads version ${SCHEMA_VERSION}`,
@@ -364,11 +448,11 @@ export class SqliteChainStore implements ChainStore {
           `not ${params.name} (genesis ${params.genesisHashHex})`,
       );
     }
-    if (version === 1) {
+    if (version !== SCHEMA_VERSION) {
       if (readonly) {
         throw new StorageError(
           'schema-version',
-          `${path} has schema version 1: open it once read-write (start the node) to upgrade it to version ${SCHEMA_VERSION}`,
+          `${path} has schema version ${String(version)}: open it once read-write (start the node) to upgrade it to version ${SCHEMA_VERSION}`,
         );
       }
       SqliteChainStore.upgradeSchema(db, log);
@@ -376,17 +460,36 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /**
-   * Upgrades a schema version 1 store to version 2 in one write transaction: creates address_stats and fills it from
-   * the existing rows (buildAddressStats), then records version 2. A crash midway leaves version 1, upgraded again at
-   * the next open. Another process that upgraded first makes this a no-op.
+   * Upgrades a schema version 1 or 2 store to SCHEMA_VERSION in one write transaction, step by step:
+   * - 1 to 2: creates address_stats and fills it from the existing rows (buildAddressStats);
+   * - 2 to 3: rewrites the UTXO table with script_key (from each row's script_hash) in place of script_hash, and
+   *   tx_index without block_hash (O(UTXO set + txs)).
+   * Then records SCHEMA_VERSION. A crash midway leaves the old version, upgraded again at the next open. Another
+   * process that upgraded first makes this a no-op.
    */
   private static upgradeSchema(db: Database.Database, log: ((message: string) => void) | undefined): void {
     db.transaction(() => {
-      if (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() !== 1) return;
-      log?.(`upgrading the chain store from schema version 1 to ${SCHEMA_VERSION}`);
-      db.exec(SCHEMA_SQL);
-      buildAddressStats(db, log);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+      if (version !== 1 && version !== 2) return;
+      if (version === 1) {
+        log?.('upgrading the chain store from schema version 1 to 2');
+        db.exec(ADDRESS_STATS_SQL);
+        buildAddressStats(db, log);
+      }
+      log?.(`upgrading the chain store from schema version 2 to 3: rewriting the UTXO set and the tx index`);
+      db.function('cairn_script_key', { deterministic: true }, (hash: unknown) => scriptKeyOf(hash as Buffer));
+      db.exec(`${utxoTableSql('utxo_v3')}
+INSERT INTO utxo_v3 (outpoint, value, script, height, coinbase, script_key)
+  SELECT outpoint, value, script, height, coinbase, cairn_script_key(script_hash) FROM utxo;
+DROP TABLE utxo;
+ALTER TABLE utxo_v3 RENAME TO utxo;
+CREATE INDEX utxo_by_script ON utxo (script_key, height);
+${txIndexTableSql('tx_index_v3')}
+INSERT INTO tx_index_v3 (txid, height, position) SELECT txid, height, position FROM tx_index;
+DROP TABLE tx_index;
+ALTER TABLE tx_index_v3 RENAME TO tx_index;`);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(SCHEMA_VERSION);
+      log?.(`chain store upgraded to schema version ${SCHEMA_VERSION}`);
     }).immediate();
   }
 
@@ -576,6 +679,7 @@ export class SqliteChainStore implements ChainStore {
       this.writeConnect(update);
     } catch (err) {
       this.stmt.rollback.run();
+      if (err instanceof CoinWriteFailure) throw this.coinChangeError(update.spent, update.created, err);
       throw err;
     }
     let open = true;
@@ -626,8 +730,7 @@ export class SqliteChainStore implements ChainStore {
     }
 
     const scriptHash = memoScriptHash();
-    for (const outpoint of update.spent) this.deleteCoin(outpoint);
-    for (const record of update.created) this.insertCoin(record, scriptHash);
+    this.writeCoinChanges(update.spent, update.created, scriptHash);
     this.stmt.putUndo.run(entry.hash, encodeUndo(update.undo));
     const indexRows = this.indexes.indexConnect(update, scriptHash);
 
@@ -649,6 +752,16 @@ export class SqliteChainStore implements ChainStore {
    * @see Bitcoin Core Chainstate::DisconnectBlock
    */
   disconnectBlock(update: DisconnectBlockUpdate): void {
+    try {
+      this.writeDisconnect(update);
+    } catch (err) {
+      if (err instanceof CoinWriteFailure) throw this.coinChangeError(update.removed, update.restored, err);
+      throw err;
+    }
+  }
+
+  /** The writes of a block disconnect, in one transaction of their own (rolled back on any error). */
+  private writeDisconnect(update: DisconnectBlockUpdate): void {
     this.db
       .transaction(() => {
         const { entry, block, txids } = update;
@@ -668,8 +781,7 @@ export class SqliteChainStore implements ChainStore {
         }
 
         const scriptHash = memoScriptHash();
-        for (const outpoint of update.removed) this.deleteCoin(outpoint);
-        for (const record of update.restored) this.insertCoin(record, scriptHash);
+        this.writeCoinChanges(update.removed, update.restored, scriptHash);
         const indexRows = this.indexes.indexDisconnect(update, undo, scriptHash);
 
         const height = entry.height;
@@ -699,41 +811,72 @@ export class SqliteChainStore implements ChainStore {
   }
 
   /**
-   * Deletes one coin; it must exist.
-   * PERF: one statement run per coin. A single DELETE ... IN (json_each) statement for the block's coins was tried and
-   * measured slower on the block connect bench (write phase +2.2 ms per 1,250-tx block together with the bulk insert):
-   * the IN list is first built into an ephemeral index, and the utxo_by_script index is maintained row by row anyway.
+   * Deletes the `spent` coins (each must exist), then inserts the `created` ones (each outpoint must be free by then),
+   * inside the caller's transaction, which the caller rolls back on any error. `scriptHash` hashes their scripts
+   * (memoized per block).
+   * @throws CoinWriteFailure (a spent coin missing or a created one present: the caller makes it the StorageError
+   *   with coinChangeError after the rollback)
+   * PERF: COIN_BATCH coins per statement (an IN list of keys, a multi-row VALUES), the rest row by row. What made the
+   * multi-row writes tried before slower than one statement per row was not the rows but the statement journal: a
+   * statement that may fail after writing some rows (INSERT's default OR ABORT) keeps the pages it changes in a
+   * statement journal, spilled to a temporary file. INSERT OR FAIL keeps none; an IN-list DELETE cannot fail midway.
+   * (An INSERT ... SELECT over json_each, tried before, also copies its rows into a temporary table first.)
+   * Measured: the connect bench's 1,250-tx blocks (1,250 deletes, 1,875 inserts) cost 1.7 ms less CPU in the write
+   * phase (12.6 -> 10.9 ms; median paired difference of 30 same-process rounds, quartiles -2.4 to -1.2); 16 and 64 rows
+   * per statement measured the same. In a scratch copy of the utxo table: 5.2 ms row by row, 4.0 ms in batches of 32,
+   * 9.2 ms in batches of 32 inserted OR ABORT.
    */
-  private deleteCoin(outpoint: Outpoint): void {
-    if (this.stmt.deleteCoin.run(this.outpointKey(outpoint)).changes !== 1) {
-      throw new StorageError('missing-coin', `no coin at ${formatOutpoint(outpoint)}`);
+  private writeCoinChanges(spent: readonly Outpoint[], created: readonly UtxoRecord[], scriptHash: ScriptHashFn): void {
+    const keys = this.batchKeys;
+    let i = 0;
+    for (; i + COIN_BATCH <= spent.length; i += COIN_BATCH) {
+      for (let j = 0; j < COIN_BATCH; j++) writeOutpointKey(keys[j]!, spent[i + j]!);
+      if (this.stmt.deleteCoins.run(keys).changes !== COIN_BATCH) throw new CoinWriteFailure();
+    }
+    for (; i < spent.length; i++) {
+      if (this.stmt.deleteCoin.run(writeOutpointKey(keys[0]!, spent[i]!)).changes !== 1) throw new CoinWriteFailure();
+    }
+    const { batchValues, rowValues } = this;
+    try {
+      for (i = 0; i + COIN_BATCH <= created.length; i += COIN_BATCH) {
+        for (let j = 0; j < COIN_BATCH; j++) bindCoin(batchValues, 6 * j, keys[j]!, created[i + j]!, scriptHash);
+        this.stmt.insertCoins.run(batchValues);
+      }
+      for (; i < created.length; i++) {
+        bindCoin(rowValues, 0, keys[0]!, created[i]!, scriptHash);
+        this.stmt.insertCoin.run(rowValues);
+      }
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CoinWriteFailure({ cause: err });
+      throw err;
+    } finally {
+      batchValues.fill(null);
+      rowValues.fill(null);
     }
   }
 
   /**
-   * Inserts one coin; the outpoint must be free. `scriptHash` hashes its script (memoized per block).
-   * PERF: one statement run per coin (see deleteCoin): an INSERT ... SELECT over json_each rows of five values each
-   * re-parsed every row's JSON for each value and measured slower than this.
+   * The StorageError that deleting `spent` then inserting `created` one row at a time would have thrown first, read
+   * from the store as it was before them (call it after the failed transaction was rolled back).
+   * @returns StorageError missing-coin | coin-exists; corrupt when no such outpoint is found (the set changed meanwhile)
    */
-  private insertCoin({ outpoint, coin }: UtxoRecord, scriptHash: ScriptHashFn = scriptHashOf): void {
-    const script = coin.output.scriptPubKey;
-    try {
-      this.stmt.insertCoin.run(
-        this.outpointKey(outpoint),
-        coin.output.value,
-        script,
-        coin.height,
-        coin.isCoinbase ? 1 : 0,
-        scriptHash(script),
-      );
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new StorageError('coin-exists', `a coin exists at ${formatOutpoint(outpoint)}`, {
-          cause: err,
-        });
-      }
-      throw err;
+  private coinChangeError(spent: readonly Outpoint[], created: readonly UtxoRecord[], failure: CoinWriteFailure): StorageError {
+    const deleted = new Set<string>();
+    const present = (key: string): boolean => this.stmt.getCoin.get(Buffer.from(key, 'latin1')) !== undefined;
+    for (const outpoint of spent) {
+      const key = this.outpointKey(outpoint).toString('latin1');
+      if (deleted.has(key) || !present(key)) return new StorageError('missing-coin', `no coin at ${formatOutpoint(outpoint)}`);
+      deleted.add(key);
     }
+    const inserted = new Set<string>();
+    for (const { outpoint } of created) {
+      const key = this.outpointKey(outpoint).toString('latin1');
+      if (inserted.has(key) || (!deleted.has(key) && present(key))) {
+        return new StorageError('coin-exists', `a coin exists at ${formatOutpoint(outpoint)}`, { cause: failure.cause });
+      }
+      inserted.add(key);
+    }
+    return new StorageError('corrupt', 'a coin write failed, but the coins it changes read back consistent', { cause: failure });
   }
 
   // --- UTXO set -------------------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ function chainStatsJson(stats: AddressStats): EsploraAddressStats {
  * first, after last_seen_txid), /txs/mempool (up to 50), /utxo (confirmed and mempool outputs not spent in the
  * mempool; at most `utxosLimit` confirmed ones). Addresses are the node network's segwit addresses.
  * PERF: the summary reads one address_stats row plus the address's mempool txs; /utxo reads at most utxosLimit + 1
- * rows of the UTXO table's (script_hash, height) index; history pages are one range scan each.
+ * rows of the UTXO table's (script_key, height) index; history pages are one range scan each.
  */
 export function registerAddressRoutes(app: RestApp, ctx: RestContext, options: AddressRoutesOptions = {}): void {
   const { node, txLookup, tracker } = ctx;

@@ -398,8 +398,9 @@ const STATS_BUILD_BATCH = 500;
 const STATS_BUILD_PROGRESS_MS = 5_000;
 
 /**
- * Fills an empty address_stats table from the rows of an existing store (the schema 1 → 2 upgrade), inside the caller's
- * write transaction: funded outputs still unspent from the UTXO table, txs from address_history, and the outputs the
+ * Fills an empty address_stats table from the rows of an existing store (the schema 1 → 2 upgrade, so it reads the
+ * UTXO table of that layout, with its script_hash column: upgradeSchema runs it before the 2 → 3 step), inside the
+ * caller's write transaction: funded outputs still unspent from the UTXO table, txs from address_history, and the outputs the
  * main chain spent from the undo data (one row per main-chain block, each coin a spent output with its script and
  * value: it was funded and spent). Reports its progress through `log` (a line at the start, one every 5 s, one at the
  * end). Returns the number of address_stats rows.

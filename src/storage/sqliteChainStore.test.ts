@@ -334,6 +334,19 @@ describe('SqliteChainStore: schema and open', () => {
     assertStorageError(() => SqliteChainStore.open(path, params), 'schema-version');
   });
 
+  /** The store at `path` records schema version 3, and opening it again runs (and logs) no upgrade. */
+  function assertUpgradedOnce(path: string): void {
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
+    } finally {
+      db.close();
+    }
+    const lines: string[] = [];
+    SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
+    assert.deepEqual(lines, []);
+  }
+
   test('a schema version 1 store is upgraded on open: address_stats is built from its rows, equal to the incremental one', () => {
     const path = freshPath();
     let store = SqliteChainStore.open(path, params);
@@ -361,16 +374,7 @@ describe('SqliteChainStore: schema and open', () => {
     } finally {
       store.close();
     }
-    const db = new Database(path, { readonly: true });
-    try {
-      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
-    } finally {
-      db.close();
-    }
-    // Reopening an upgraded store runs no upgrade.
-    lines.length = 0;
-    SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
-    assert.deepEqual(lines, []);
+    assertUpgradedOnce(path);
   });
 
   test('a schema version 2 store is upgraded on open: its UTXO set and tx index are rewritten with the same contents', () => {
@@ -402,15 +406,7 @@ describe('SqliteChainStore: schema and open', () => {
       store.close();
     }
     assert.deepEqual(columnsOf(path), fresh);
-    const db = new Database(path, { readonly: true });
-    try {
-      assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), 3);
-    } finally {
-      db.close();
-    }
-    lines.length = 0;
-    SqliteChainStore.open(path, params, { log: (line) => lines.push(line) }).close();
-    assert.deepEqual(lines, []);
+    assertUpgradedOnce(path);
   });
 
   test("address UTXOs compare the script itself: a script with another script's script_key stays apart", () => {
